@@ -1,10 +1,83 @@
 //! switchboard: a deterministic routing core for contact centers.
+//!
+//! It assigns customer conversations to human operators by tier priority,
+//! skills and proficiency, load and capacity, and explains every decision.
+//! The core is pure logic: the caller passes time in, and the same inputs
+//! give the same decisions on every machine.
+//!
+//! | module | what it holds |
+//! | --- | --- |
+//! | [`model`] | operators, conversations, skills, tiers, channels |
+//! | [`policy`] | queue order, operator selection, overflow, preferred operator, wrap-up |
+//! | [`engine`] | the engine: events in, decisions with reasons out |
+//!
+//! ```
+//! use switchboard::prelude::*;
+//!
+//! let (call, chat) = (ChannelId(1), ChannelId(2));
+//! let vip = TierId(1);
+//! let policy = Policy::new(
+//!     vec![
+//!         ChannelSpec { id: call, name: "call".into(), blocks: vec![chat] },
+//!         ChannelSpec { id: chat, name: "chat".into(), blocks: vec![] },
+//!     ],
+//!     vec![TierSpec { id: vip, name: "enterprise".into(), priority: 1,
+//!                     first_response_target: Millis::from_mins(1), head_start: Millis::ZERO }],
+//!     vec![SkillSpec { id: SkillId(1), name: "billing".into() }],
+//! );
+//! let mut engine = Engine::new(policy)?;
+//! let t0 = Timestamp(0);
+//! engine.apply(Event::OperatorAdded {
+//!     at: t0,
+//!     operator: OperatorSpec::new(OperatorId(1))
+//!         .status(OperatorStatus::Available)
+//!         .capacity(chat, 5)
+//!         .skill(SkillId(1), 4),
+//! })?;
+//! engine.apply(Event::ConversationArrived {
+//!     at: t0,
+//!     conversation: ConversationSpec::new(ConversationId(10), chat, vip).skill(SkillId(1), 3),
+//! })?;
+//! for d in engine.assign(t0)? {
+//!     println!("{} -> {} ({})", d.conversation, d.operator, d.reason.route.as_str());
+//! }
+//! # Ok::<(), switchboard::Error>(())
+//! ```
 #![deny(missing_docs, rustdoc::broken_intra_doc_links, unsafe_code)]
 #![warn(unreachable_pub, missing_debug_implementations)]
-#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
+pub mod engine;
+pub mod error;
 pub mod ids;
+pub mod model;
+pub mod policy;
 pub mod time;
 
+pub use engine::{Decision, Engine, Event};
+pub use error::{EngineError, Error, PolicyError};
 pub use ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
 pub use time::{Millis, Timestamp};
+
+/// Everything a host needs to drive the engine, in one import.
+pub mod prelude {
+    pub use crate::engine::{Decision, Engine, Event, Reason, Route, Trigger};
+    pub use crate::error::{EngineError, Error, PolicyError};
+    pub use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
+    pub use crate::model::{
+        ConversationSpec, ConversationState, OperatorSpec, OperatorStatus, SkillLevel,
+        TransferTarget,
+    };
+    pub use crate::policy::{
+        ChannelSpec, IdleClock, OverflowStep, Policy, QueueOrder, Relax, Selection, SkillSpec,
+        TierSpec,
+    };
+    pub use crate::time::{Millis, Timestamp};
+}
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

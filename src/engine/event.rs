@@ -1,0 +1,167 @@
+//! Every input the engine accepts, as one type, so a stored log replays into
+//! the identical state and decisions.
+
+use smallvec::SmallVec;
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChannelId, ConversationId, OperatorId, TeamId};
+use crate::model::{ConversationSpec, OperatorSpec, OperatorStatus, SkillLevel, TransferTarget};
+use crate::time::Timestamp;
+
+/// One input to the engine. Each carries the time it happened (`at`), which
+/// must never be earlier than the previous input's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(rename_all = "snake_case", tag = "type")
+)]
+pub enum Event {
+    /// An operator joins the roster.
+    OperatorAdded {
+        /// When.
+        at: Timestamp,
+        /// Who, with status, capacity, skills and teams.
+        operator: OperatorSpec,
+    },
+    /// An operator leaves the roster; every conversation they hold goes back
+    /// to routing with its original priority.
+    OperatorRemoved {
+        /// When.
+        at: Timestamp,
+        /// Who.
+        operator: OperatorId,
+    },
+    /// Available, away or offline.
+    OperatorStatusChanged {
+        /// When.
+        at: Timestamp,
+        /// Who.
+        operator: OperatorId,
+        /// The new status.
+        status: OperatorStatus,
+    },
+    /// Capacity on one channel changes (0 stops new work there; held
+    /// conversations are never dropped, the operator receives nothing until
+    /// under the new capacity).
+    OperatorCapacityChanged {
+        /// When.
+        at: Timestamp,
+        /// Who.
+        operator: OperatorId,
+        /// Which channel.
+        channel: ChannelId,
+        /// The new capacity.
+        capacity: u16,
+    },
+    /// The operator's skills and levels are replaced.
+    OperatorSkillsChanged {
+        /// When.
+        at: Timestamp,
+        /// Who.
+        operator: OperatorId,
+        /// The new skills.
+        skills: SmallVec<[SkillLevel; 8]>,
+    },
+    /// The operator's teams are replaced.
+    OperatorTeamsChanged {
+        /// When.
+        at: Timestamp,
+        /// Who.
+        operator: OperatorId,
+        /// The new teams.
+        teams: SmallVec<[TeamId; 2]>,
+    },
+    /// A customer starts talking to the bot (counted as "with the bot"; not routed).
+    BotConversationStarted {
+        /// When.
+        at: Timestamp,
+        /// The conversation as known so far.
+        conversation: ConversationSpec,
+    },
+    /// The customer asks for an operator: the conversation enters the queue.
+    /// If it was with the bot, the spec given here replaces the bot's.
+    ConversationArrived {
+        /// When the customer asked (the start of every wait).
+        at: Timestamp,
+        /// The conversation.
+        conversation: ConversationSpec,
+    },
+    /// The holding operator sent their first reply.
+    FirstResponseSent {
+        /// When.
+        at: Timestamp,
+        /// Which conversation.
+        conversation: ConversationId,
+    },
+    /// Done; the operator enters wrap-up.
+    ConversationResolved {
+        /// When.
+        at: Timestamp,
+        /// Which conversation.
+        conversation: ConversationId,
+    },
+    /// The customer left while waiting.
+    ConversationAbandoned {
+        /// When.
+        at: Timestamp,
+        /// Which conversation.
+        conversation: ConversationId,
+    },
+    /// The customer left a message instead of waiting.
+    MessageLeft {
+        /// When.
+        at: Timestamp,
+        /// Which conversation.
+        conversation: ConversationId,
+    },
+    /// A held conversation moves to another operator, or back to routing.
+    ConversationTransferred {
+        /// When.
+        at: Timestamp,
+        /// Which conversation.
+        conversation: ConversationId,
+        /// Where to.
+        to: TransferTarget,
+    },
+    /// An operator takes a waiting conversation by hand. Checks status (not
+    /// offline) and capacity, not skills: the operator chose it.
+    ConversationClaimed {
+        /// When.
+        at: Timestamp,
+        /// Which conversation.
+        conversation: ConversationId,
+        /// Who claims it.
+        operator: OperatorId,
+    },
+    /// Match waiting conversations with operators; see [`crate::engine::Engine::assign`].
+    Assign {
+        /// When.
+        at: Timestamp,
+    },
+}
+
+impl Event {
+    /// When the event happened.
+    pub fn at(&self) -> Timestamp {
+        match self {
+            Event::OperatorAdded { at, .. }
+            | Event::OperatorRemoved { at, .. }
+            | Event::OperatorStatusChanged { at, .. }
+            | Event::OperatorCapacityChanged { at, .. }
+            | Event::OperatorSkillsChanged { at, .. }
+            | Event::OperatorTeamsChanged { at, .. }
+            | Event::BotConversationStarted { at, .. }
+            | Event::ConversationArrived { at, .. }
+            | Event::FirstResponseSent { at, .. }
+            | Event::ConversationResolved { at, .. }
+            | Event::ConversationAbandoned { at, .. }
+            | Event::MessageLeft { at, .. }
+            | Event::ConversationTransferred { at, .. }
+            | Event::ConversationClaimed { at, .. }
+            | Event::Assign { at } => *at,
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The indexes that let one routing decision cost a few ordered-set
+//! operations instead of a scan.
+//!
+//! * **Operator facets.** For every channel, ready operators (available, not
+//!   in wrap-up, free capacity, channel not blocked) sit in ordered sets keyed
+//!   by the selection strategy: one set of all ready operators, one per
+//!   (skill, exact level), one per team. A conversation walks the smallest
+//!   facet(s) that contain every operator able to take it, in strategy order,
+//!   and takes the first that meets all its requirements.
+//! * **Waiting buckets.** Waiting conversations with identical effective
+//!   requirements (channel, skills with minimum levels, team, or "this
+//!   operator only") share a bucket ordered by queue key. A freed operator
+//!   looks up the buckets whose skill sets are subsets of its own skills and
+//!   compares their heads.
+//!
+//! Indexes are derived data: they are rebuilt from the engine's entities on
+//! restore, and their order depends only on keys that include the host's ids
+//! or arrival sequence numbers — never on slots or hashing.
+
+use std::collections::BTreeSet;
+
+use hashbrown::HashMap;
+use smallvec::SmallVec;
+
+use crate::ids::{OperatorId, SkillId, TeamId};
+use crate::model::{MAX_REQUIRED_SKILLS, SkillLevel};
+
+/// Position of an operator in a facet: strategy key, tie key, id, slot.
+/// The slot is last so it never decides an order (ids are unique).
+pub(crate) type OpEntry = (u64, u64, OperatorId, u32);
+
+/// What a facet groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum FacetKey {
+    All(u8),
+    Skill(u8, SkillId, u8),
+    Team(u8, TeamId),
+}
+
+/// The ordered sets of ready operators.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Facets {
+    ids: HashMap<FacetKey, u32>,
+    sets: Vec<BTreeSet<OpEntry>>,
+}
+
+impl Facets {
+    /// The facet's index, creating it empty if new.
+    pub(crate) fn id(&mut self, key: FacetKey) -> u32 {
+        if let Some(&i) = self.ids.get(&key) {
+            return i;
+        }
+        let i = self.sets.len() as u32;
+        self.sets.push(BTreeSet::new());
+        self.ids.insert(key, i);
+        i
+    }
+
+    /// The facet's index if it exists.
+    pub(crate) fn get(&self, key: FacetKey) -> Option<u32> {
+        self.ids.get(&key).copied()
+    }
+
+    pub(crate) fn set(&self, id: u32) -> &BTreeSet<OpEntry> {
+        &self.sets[id as usize]
+    }
+
+    pub(crate) fn insert(&mut self, id: u32, e: OpEntry) {
+        self.sets[id as usize].insert(e);
+    }
+
+    pub(crate) fn remove(&mut self, id: u32, e: &OpEntry) {
+        self.sets[id as usize].remove(e);
+    }
+
+    pub(crate) fn len(&self, id: u32) -> usize {
+        self.sets[id as usize].len()
+    }
+}
+
+/// Order of a waiting conversation: (class, time, arrival sequence).
+/// Smaller is served first; the sequence makes every key unique.
+pub(crate) type QueueKey = (u64, u64, u64);
+
+/// The effective requirements of a waiting conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Req {
+    pub(crate) channel: u8,
+    /// Sorted by skill id.
+    pub(crate) skills: SmallVec<[SkillLevel; MAX_REQUIRED_SKILLS]>,
+    pub(crate) team: Option<TeamId>,
+    /// Waiting for this operator only (preferred-operator wait).
+    pub(crate) only: Option<OperatorId>,
+}
+
+/// Buckets are found by channel and skill set (levels and team vary inside a group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct GroupKey {
+    pub(crate) channel: u8,
+    pub(crate) len: u8,
+    pub(crate) skills: [SkillId; MAX_REQUIRED_SKILLS],
+}
+
+impl GroupKey {
+    pub(crate) fn new(channel: u8, skills: impl Iterator<Item = SkillId>) -> Self {
+        let mut k = GroupKey {
+            channel,
+            len: 0,
+            skills: [SkillId(0); MAX_REQUIRED_SKILLS],
+        };
+        for s in skills.take(MAX_REQUIRED_SKILLS) {
+            k.skills[k.len as usize] = s;
+            k.len += 1;
+        }
+        k
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Bucket {
+    pub(crate) req: Req,
+    pub(crate) queue: BTreeSet<(QueueKey, u32)>,
+}
+
+/// Waiting conversations, bucketed by requirements.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Buckets {
+    by_req: HashMap<Req, u32>,
+    pub(crate) groups: HashMap<GroupKey, SmallVec<[u32; 4]>>,
+    pub(crate) personal: HashMap<(OperatorId, u8), u32>,
+    pub(crate) buckets: Vec<Bucket>,
+    /// Waiting conversations by number of required skills, so a freed
+    /// operator enumerates only skill subsets up to the largest size in use.
+    by_skill_count: [u32; MAX_REQUIRED_SKILLS + 1],
+}
+
+impl Buckets {
+    fn bucket_for(&mut self, req: &Req) -> u32 {
+        if let Some(&b) = self.by_req.get(req) {
+            return b;
+        }
+        let b = self.buckets.len() as u32;
+        self.buckets.push(Bucket {
+            req: req.clone(),
+            queue: BTreeSet::new(),
+        });
+        self.by_req.insert(req.clone(), b);
+        match req.only {
+            Some(op) => {
+                self.personal.insert((op, req.channel), b);
+            }
+            None => {
+                let g = GroupKey::new(req.channel, req.skills.iter().map(|s| s.skill));
+                self.groups.entry(g).or_default().push(b);
+            }
+        }
+        b
+    }
+
+    /// Puts a conversation in the bucket for `req`; returns the bucket.
+    pub(crate) fn insert(&mut self, req: &Req, key: QueueKey, slot: u32) -> u32 {
+        let b = self.bucket_for(req);
+        self.buckets[b as usize].queue.insert((key, slot));
+        if req.only.is_none() {
+            self.by_skill_count[req.skills.len()] += 1;
+        }
+        b
+    }
+
+    pub(crate) fn remove(&mut self, bucket: u32, key: QueueKey, slot: u32) {
+        let b = &mut self.buckets[bucket as usize];
+        if b.queue.remove(&(key, slot)) && b.req.only.is_none() {
+            let n = &mut self.by_skill_count[b.req.skills.len()];
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// The largest number of required skills among waiting conversations.
+    pub(crate) fn max_skill_count(&self) -> usize {
+        (0..=MAX_REQUIRED_SKILLS)
+            .rev()
+            .find(|&k| self.by_skill_count[k] > 0)
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn head(&self, bucket: u32) -> Option<(QueueKey, u32)> {
+        self.buckets[bucket as usize].queue.first().copied()
+    }
+}
+
+/// Calls `f` with every subset of `skills` (sorted) of size `0..=max_len`,
+/// in a fixed order, without allocating.
+pub(crate) fn for_each_subset(skills: &[SkillId], max_len: usize, mut f: impl FnMut(&[SkillId])) {
+    let mut buf = [SkillId(0); MAX_REQUIRED_SKILLS];
+    fn rec(
+        skills: &[SkillId],
+        start: usize,
+        depth: usize,
+        max_len: usize,
+        buf: &mut [SkillId; MAX_REQUIRED_SKILLS],
+        f: &mut dyn FnMut(&[SkillId]),
+    ) {
+        f(&buf[..depth]);
+        if depth == max_len {
+            return;
+        }
+        for i in start..skills.len() {
+            buf[depth] = skills[i];
+            rec(skills, i + 1, depth + 1, max_len, buf, f);
+        }
+    }
+    rec(
+        skills,
+        0,
+        0,
+        max_len.min(MAX_REQUIRED_SKILLS),
+        &mut buf,
+        &mut f,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subsets_are_enumerated_once_each_in_order() {
+        let s = [SkillId(1), SkillId(2), SkillId(3)];
+        let mut seen = Vec::new();
+        for_each_subset(&s, 2, |x| {
+            seen.push(x.iter().map(|k| k.0).collect::<Vec<_>>())
+        });
+        assert_eq!(
+            seen,
+            vec![
+                vec![],
+                vec![1],
+                vec![1, 2],
+                vec![1, 3],
+                vec![2],
+                vec![2, 3],
+                vec![3]
+            ]
+        );
+        let mut n = 0;
+        for_each_subset(&s, 0, |_| n += 1);
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn buckets_track_the_largest_skill_count_in_use() {
+        let mut b = Buckets::default();
+        let req = Req {
+            channel: 0,
+            skills: [
+                SkillLevel::new(SkillId(1), 2),
+                SkillLevel::new(SkillId(4), 1),
+            ]
+            .into_iter()
+            .collect(),
+            team: None,
+            only: None,
+        };
+        let id = b.insert(&req, (0, 5, 1), 7);
+        assert_eq!(b.max_skill_count(), 2);
+        assert_eq!(b.head(id), Some(((0, 5, 1), 7)));
+        b.remove(id, (0, 5, 1), 7);
+        assert_eq!(b.max_skill_count(), 0);
+        assert_eq!(b.head(id), None);
+    }
+}

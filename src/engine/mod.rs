@@ -1,0 +1,1765 @@
+//! The deterministic auto-assignment engine.
+//!
+//! The host feeds [`Event`]s with their timestamps and calls
+//! [`Engine::assign`]; the engine answers with [`Decision`]s, each with its
+//! [`Reason`]. No clock, no I/O, no threads, no randomness: the same events
+//! give the same decisions in the same order on every machine.
+//!
+//! # How `assign(now)` decides
+//!
+//! 1. **Timers up to `now` fire** in order of (time, kind, id): wrap-up ends,
+//!    then conversations whose requirements change (preferred-operator wait
+//!    over, overflow step reached).
+//! 2. **Freed operators pull.** Every operator who gained room since the last
+//!    call (became available, finished wrap-up, resolved or lost a
+//!    conversation, gained capacity or skills), in operator-id order, takes the
+//!    most urgent waiting conversation they can serve (queue order); that
+//!    conversation then goes to the best eligible operator by the selection
+//!    strategy (usually the one who pulled it, but a less loaded colleague
+//!    wins under least-loaded). This repeats until the operator has nothing
+//!    eligible left.
+//! 3. **New conversations are placed**, in queue order: each goes to the best
+//!    eligible operator by the selection strategy, if any.
+//!
+//! After `assign` returns, no waiting conversation has an eligible operator
+//! with free capacity (work conservation).
+//!
+//! # Tie-break rule
+//!
+//! Queue order always ends with arrival sequence (the order `ConversationArrived`
+//! events were applied). Operator order always ends with the operator id
+//! (lowest first). Hash maps are used only for id → slot lookups and are
+//! never iterated to make a decision.
+//!
+//! # Eligibility
+//!
+//! An operator is eligible for a waiting conversation when they are
+//! available, not in wrap-up, have free capacity on its channel, hold no
+//! conversation on a channel that blocks it, hold every required skill at or
+//! above the minimum level in force, and belong to its team if one is targeted.
+//! While a conversation waits for its preferred operator, only that operator
+//! is eligible.
+
+mod decision;
+mod event;
+pub(crate) mod index;
+
+use std::collections::BTreeSet;
+
+use hashbrown::HashMap;
+use smallvec::SmallVec;
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
+pub use decision::{Decision, Reason, Route, SkillMatch, Trigger};
+pub use event::Event;
+
+use crate::error::{EngineError, PolicyError};
+use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
+use crate::model::{
+    ConversationSpec, ConversationState, MAX_CHANNELS, MAX_LEVEL, MAX_REQUIRED_SKILLS, MIN_LEVEL,
+    OperatorSpec, OperatorStatus, SkillLevel, TransferTarget,
+};
+use crate::policy::{IdleClock, Policy, QueueOrder, Relax, Selection};
+use crate::time::{Millis, Timestamp};
+use index::{Buckets, FacetKey, Facets, OpEntry, QueueKey, Req, for_each_subset};
+
+/// The largest timestamp accepted (2^53 ms, about the year 287,000): keeps
+/// every sum of a timestamp and a policy duration exact.
+pub const MAX_TIMESTAMP: Timestamp = Timestamp(1 << 53);
+
+const TIMER_WRAP_UP: u8 = 0;
+const TIMER_REQUIREMENTS: u8 = 1;
+
+/// An operator's runtime state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Operator {
+    /// Skills sorted by id, teams sorted.
+    pub(crate) spec: OperatorSpec,
+    pub(crate) cap: [u16; MAX_CHANNELS],
+    pub(crate) load: [u16; MAX_CHANNELS],
+    pub(crate) open: u32,
+    /// Conversations held, in the order received.
+    pub(crate) held: SmallVec<[ConversationId; 4]>,
+    pub(crate) wrap_until: Option<Timestamp>,
+    pub(crate) added_at: Timestamp,
+    pub(crate) available_since: Timestamp,
+    pub(crate) last_ended_at: Timestamp,
+    pub(crate) last_assigned_at: Timestamp,
+    /// Sequence of the last pick (or of joining, so newcomers join at the back).
+    pub(crate) last_pick: u64,
+    /// Index bookkeeping: the key under which the operator sits in each
+    /// channel's facets, for channels where it is ready.
+    keys: SmallVec<[(u8, u64, u64); 3]>,
+}
+
+impl Operator {
+    fn level(&self, skill: SkillId) -> u8 {
+        match self.spec.skills.binary_search_by_key(&skill, |s| s.skill) {
+            Ok(i) => self.spec.skills[i].level,
+            Err(_) => 0,
+        }
+    }
+
+    fn ready_on(&self, ch: u8) -> bool {
+        self.keys.iter().any(|k| k.0 == ch)
+    }
+}
+
+/// A conversation's runtime state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Conversation {
+    pub(crate) spec: ConversationSpec,
+    pub(crate) ch: u8,
+    pub(crate) state: ConversationState,
+    pub(crate) started_at: Timestamp,
+    pub(crate) asked_at: Option<Timestamp>,
+    /// Overflow steps are measured from here (arrival, or a transfer back to routing).
+    pub(crate) routing_since: Timestamp,
+    pub(crate) seq: u64,
+    pub(crate) key: QueueKey,
+    pub(crate) step: u8,
+    pub(crate) preferred_until: Option<Timestamp>,
+    pub(crate) holder: Option<OperatorId>,
+    pub(crate) first_assigned_at: Option<Timestamp>,
+    pub(crate) assigned_at: Option<Timestamp>,
+    pub(crate) first_response_at: Option<Timestamp>,
+    pub(crate) message_left_at: Option<Timestamp>,
+    pub(crate) transfers: u32,
+    pub(crate) last_team: Option<TeamId>,
+    /// Index bookkeeping.
+    bucket: Option<u32>,
+    timer: Option<Timestamp>,
+    dirty: bool,
+}
+
+/// A conversation that has left the engine (resolved or abandoned), with the
+/// timestamps the KPI calculators need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct FinishedConversation {
+    /// The conversation.
+    pub id: ConversationId,
+    /// Its channel.
+    pub channel: ChannelId,
+    /// Its tier.
+    pub tier: TierId,
+    /// The team it was last targeted at, if any.
+    pub team: Option<TeamId>,
+    /// The last operator who held it.
+    pub operator: Option<OperatorId>,
+    /// When the bot conversation started, or the ask if there was no bot.
+    pub started_at: Timestamp,
+    /// When the customer asked for an operator (None: resolved by the bot).
+    pub asked_at: Option<Timestamp>,
+    /// First assignment.
+    pub assigned_at: Option<Timestamp>,
+    /// First reply by an operator.
+    pub first_response_at: Option<Timestamp>,
+    /// Resolution.
+    pub resolved_at: Option<Timestamp>,
+    /// The customer left while waiting.
+    pub abandoned_at: Option<Timestamp>,
+    /// The customer left a message instead of waiting.
+    pub message_left_at: Option<Timestamp>,
+    /// Transfers.
+    pub transfers: u32,
+}
+
+/// Live conversations by state, as a real-time dashboard shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct StateCounts {
+    /// With the bot.
+    pub with_bot: u32,
+    /// Waiting for an operator.
+    pub waiting: u32,
+    /// Offered, not yet accepted.
+    pub offered: u32,
+    /// With an operator (assigned or responded).
+    pub with_operator: u32,
+    /// Message left, not yet resolved.
+    pub message_left: u32,
+}
+
+/// Operators by status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct StatusCounts {
+    /// Available.
+    pub available: u32,
+    /// Away.
+    pub away: u32,
+    /// Offline.
+    pub offline: u32,
+}
+
+/// A read-only view of a live conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationView<'a> {
+    /// As the host described it.
+    pub spec: &'a ConversationSpec,
+    /// Where it is in its life.
+    pub state: ConversationState,
+    /// Who holds it.
+    pub operator: Option<OperatorId>,
+    /// When the customer asked for an operator.
+    pub asked_at: Option<Timestamp>,
+    /// When the current holder got it.
+    pub assigned_at: Option<Timestamp>,
+    /// First reply by any operator.
+    pub first_response_at: Option<Timestamp>,
+    /// Overflow steps in force.
+    pub overflow_step: u8,
+    /// Still waiting for the preferred operator until then.
+    pub preferred_until: Option<Timestamp>,
+    /// Transfers so far.
+    pub transfers: u32,
+}
+
+/// A read-only view of an operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorView<'a> {
+    /// As the host described them (skills sorted by id).
+    pub spec: &'a OperatorSpec,
+    /// Conversations held, in the order received.
+    pub held: &'a [ConversationId],
+    /// In wrap-up until then.
+    pub wrap_up_until: Option<Timestamp>,
+    /// Conversations held on all channels.
+    pub open: u32,
+}
+
+/// The routing engine. See the [module docs](self) for how it decides.
+///
+/// ```
+/// use switchboard::prelude::*;
+///
+/// let chat = ChannelId(1);
+/// let std_tier = TierId(1);
+/// let policy = Policy::new(
+///     vec![ChannelSpec { id: chat, name: "chat".into(), blocks: vec![] }],
+///     vec![TierSpec { id: std_tier, name: "standard".into(), priority: 1,
+///                     first_response_target: Millis::from_mins(5), head_start: Millis::ZERO }],
+///     vec![],
+/// );
+/// let mut engine = Engine::new(policy)?;
+/// let t = Timestamp(1_000);
+/// engine.apply(Event::OperatorAdded {
+///     at: t,
+///     operator: OperatorSpec::new(OperatorId(7)).status(OperatorStatus::Available).capacity(chat, 3),
+/// })?;
+/// engine.apply(Event::ConversationArrived {
+///     at: t,
+///     conversation: ConversationSpec::new(ConversationId(1), chat, std_tier),
+/// })?;
+/// let decisions = engine.assign(t)?;
+/// assert_eq!(decisions[0].operator, OperatorId(7));
+/// # Ok::<(), switchboard::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Engine {
+    policy: Policy,
+    channel_idx: HashMap<ChannelId, u8>,
+    /// For each channel index, the mask of channels it blocks.
+    block_masks: [u16; MAX_CHANNELS],
+    tiers: HashMap<TierId, (u32, Millis, Millis)>,
+    skills: HashMap<SkillId, ()>,
+    max_head_start: u64,
+
+    now: Timestamp,
+    inputs: u64,
+    arrivals: u64,
+    picks: u64,
+    trainee_credit: u32,
+
+    operators: Vec<Option<Operator>>,
+    free_op_slots: Vec<u32>,
+    op_slots: HashMap<OperatorId, u32>,
+    convs: Vec<Option<Conversation>>,
+    free_conv_slots: Vec<u32>,
+    conv_slots: HashMap<ConversationId, u32>,
+
+    facets: Facets,
+    buckets: Buckets,
+    timers: BTreeSet<(Timestamp, u8, u64)>,
+    dirty_ops: BTreeSet<(OperatorId, u32)>,
+    dirty_convs: Vec<u32>,
+
+    finished: Vec<FinishedConversation>,
+    state_counts: StateCounts,
+    status_counts: StatusCounts,
+}
+
+impl Engine {
+    /// Builds an engine from a policy, after validating it.
+    ///
+    /// # Errors
+    /// [`PolicyError`] if the policy is inconsistent (see [`Policy::validate`]).
+    pub fn new(policy: Policy) -> Result<Self, PolicyError> {
+        policy.validate()?;
+        let channel_idx: HashMap<ChannelId, u8> = policy
+            .channels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id, i as u8))
+            .collect();
+        let mut block_masks = [0u16; MAX_CHANNELS];
+        for (i, c) in policy.channels.iter().enumerate() {
+            for b in &c.blocks {
+                if let Some(&j) = channel_idx.get(b) {
+                    block_masks[i] |= 1 << j;
+                }
+            }
+        }
+        let tiers = policy
+            .tiers
+            .iter()
+            .map(|t| (t.id, (t.priority, t.first_response_target, t.head_start)))
+            .collect();
+        let skills = policy.skills.iter().map(|s| (s.id, ())).collect();
+        let max_head_start = policy
+            .tiers
+            .iter()
+            .map(|t| t.head_start.0.min(MAX_TIMESTAMP.0))
+            .max()
+            .unwrap_or(0);
+        Ok(Engine {
+            policy,
+            channel_idx,
+            block_masks,
+            tiers,
+            skills,
+            max_head_start,
+            now: Timestamp(0),
+            inputs: 0,
+            arrivals: 0,
+            picks: 0,
+            trainee_credit: 0,
+            operators: Vec::new(),
+            free_op_slots: Vec::new(),
+            op_slots: HashMap::new(),
+            convs: Vec::new(),
+            free_conv_slots: Vec::new(),
+            conv_slots: HashMap::new(),
+            facets: Facets::default(),
+            buckets: Buckets::default(),
+            timers: BTreeSet::new(),
+            dirty_ops: BTreeSet::new(),
+            dirty_convs: Vec::new(),
+            finished: Vec::new(),
+            state_counts: StateCounts::default(),
+            status_counts: StatusCounts::default(),
+        })
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The latest time the engine has seen.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// How many inputs have been applied (the `input_seq` of the last one).
+    pub fn inputs_applied(&self) -> u64 {
+        self.inputs
+    }
+
+    /// Applies one input and returns the decisions it produced (only
+    /// [`Event::Assign`] produces any).
+    ///
+    /// # Errors
+    /// [`EngineError`] naming the problem; the engine is then exactly as
+    /// before the call.
+    pub fn apply(&mut self, event: Event) -> Result<Vec<Decision>, EngineError> {
+        let mut out = Vec::new();
+        self.apply_into(event, &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`Engine::apply`], appending decisions to the caller's buffer
+    /// (so a busy host reuses one allocation). Returns how many were appended.
+    ///
+    /// # Errors
+    /// As [`Engine::apply`]; `out` is untouched on error.
+    pub fn apply_into(
+        &mut self,
+        event: Event,
+        out: &mut Vec<Decision>,
+    ) -> Result<usize, EngineError> {
+        let at = event.at();
+        self.check_time(at)?;
+        self.validate(&event)?;
+        // Validation passed: from here on nothing fails. Timers up to `at`
+        // only free capacity or widen eligibility, so they cannot invalidate
+        // what was checked.
+        self.inputs += 1;
+        self.advance_to(at);
+        let before = out.len();
+        self.execute(event, out);
+        Ok(out.len() - before)
+    }
+
+    /// Matches waiting conversations with operators at `now`. Shorthand for
+    /// `apply(Event::Assign { at: now })`.
+    ///
+    /// # Errors
+    /// [`EngineError::TimeWentBackwards`] or
+    /// [`EngineError::TimestampOutOfRange`].
+    pub fn assign(&mut self, now: Timestamp) -> Result<Vec<Decision>, EngineError> {
+        self.apply(Event::Assign { at: now })
+    }
+
+    /// When the engine next needs to be called (a wrap-up ends, a preferred
+    /// wait runs out, an overflow step is reached), so a host can sleep until
+    /// then instead of polling. `None`: nothing is scheduled.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        self.timers.first().map(|t| t.0)
+    }
+
+    /// Conversations that left the engine since the last call, in the order
+    /// they ended. Feed them to the KPI calculators.
+    pub fn take_finished(&mut self) -> Vec<FinishedConversation> {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// A live conversation.
+    pub fn conversation(&self, id: ConversationId) -> Option<ConversationView<'_>> {
+        let c = self.conv_ref(id)?;
+        Some(ConversationView {
+            spec: &c.spec,
+            state: c.state,
+            operator: c.holder,
+            asked_at: c.asked_at,
+            assigned_at: c.assigned_at,
+            first_response_at: c.first_response_at,
+            overflow_step: c.step,
+            preferred_until: c.preferred_until,
+            transfers: c.transfers,
+        })
+    }
+
+    /// An operator.
+    pub fn operator(&self, id: OperatorId) -> Option<OperatorView<'_>> {
+        let o = self.op_ref(id)?;
+        Some(OperatorView {
+            spec: &o.spec,
+            held: &o.held,
+            wrap_up_until: o.wrap_until,
+            open: o.open,
+        })
+    }
+
+    /// An operator's load and capacity on a channel.
+    ///
+    /// # Errors
+    /// [`EngineError::UnknownOperator`], [`EngineError::UnknownChannel`].
+    pub fn operator_load(
+        &self,
+        id: OperatorId,
+        channel: ChannelId,
+    ) -> Result<(u16, u16), EngineError> {
+        let o = self.op_ref(id).ok_or(EngineError::UnknownOperator(id))?;
+        let ch = self.ch(channel)? as usize;
+        Ok((o.load[ch], o.cap[ch]))
+    }
+
+    /// Waiting conversations in routing order (the order `assign` serves
+    /// them when several operators could take them).
+    pub fn waiting(&self) -> Vec<ConversationId> {
+        let mut v: Vec<(QueueKey, ConversationId)> = self
+            .convs
+            .iter()
+            .flatten()
+            .filter(|c| c.state == ConversationState::Waiting)
+            .map(|c| (c.key, c.spec.id))
+            .collect();
+        v.sort_unstable();
+        v.into_iter().map(|x| x.1).collect()
+    }
+
+    /// Live conversations by state.
+    pub fn state_counts(&self) -> StateCounts {
+        self.state_counts
+    }
+
+    /// Operators by status.
+    pub fn status_counts(&self) -> StatusCounts {
+        self.status_counts
+    }
+
+    /// Every operator id, ascending.
+    pub fn operator_ids(&self) -> Vec<OperatorId> {
+        let mut v: Vec<OperatorId> = self.operators.iter().flatten().map(|o| o.spec.id).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Every live conversation id, ascending.
+    pub fn conversation_ids(&self) -> Vec<ConversationId> {
+        let mut v: Vec<ConversationId> = self.convs.iter().flatten().map(|c| c.spec.id).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Whether `operator` could take `conversation` right now under the
+    /// eligibility rule (the definition the indexes accelerate; used by tests
+    /// and reference routers).
+    pub fn is_eligible(&self, operator: OperatorId, conversation: ConversationId) -> bool {
+        let (Some(o), Some(c)) = (self.op_ref(operator), self.conv_ref(conversation)) else {
+            return false;
+        };
+        if c.state != ConversationState::Waiting {
+            return false;
+        }
+        let Some(b) = c.bucket else { return false };
+        let req = &self.buckets.buckets[b as usize].req;
+        self.op_can_take_now(o, c.ch) && satisfies(o, req)
+    }
+
+    // ----- lookups -------------------------------------------------------
+
+    fn ch(&self, channel: ChannelId) -> Result<u8, EngineError> {
+        self.channel_idx
+            .get(&channel)
+            .copied()
+            .ok_or(EngineError::UnknownChannel(channel))
+    }
+
+    fn op_ref(&self, id: OperatorId) -> Option<&Operator> {
+        let s = *self.op_slots.get(&id)?;
+        self.operators[s as usize].as_ref()
+    }
+
+    fn conv_ref(&self, id: ConversationId) -> Option<&Conversation> {
+        let s = *self.conv_slots.get(&id)?;
+        self.convs[s as usize].as_ref()
+    }
+
+    fn op_at(&self, slot: u32) -> &Operator {
+        match &self.operators[slot as usize] {
+            Some(o) => o,
+            None => unreachable_slot(),
+        }
+    }
+
+    fn op_mut(&mut self, slot: u32) -> &mut Operator {
+        match &mut self.operators[slot as usize] {
+            Some(o) => o,
+            None => unreachable_slot(),
+        }
+    }
+
+    fn conv_at(&self, slot: u32) -> &Conversation {
+        match &self.convs[slot as usize] {
+            Some(c) => c,
+            None => unreachable_slot(),
+        }
+    }
+
+    fn conv_mut(&mut self, slot: u32) -> &mut Conversation {
+        match &mut self.convs[slot as usize] {
+            Some(c) => c,
+            None => unreachable_slot(),
+        }
+    }
+
+    fn op_can_take_now(&self, o: &Operator, ch: u8) -> bool {
+        let c = ch as usize;
+        o.spec.status == OperatorStatus::Available
+            && o.wrap_until.is_none()
+            && o.cap[c] > 0
+            && o.load[c] < o.cap[c]
+            && self.blocked_mask(o) & (1 << ch) == 0
+    }
+
+    fn blocked_mask(&self, o: &Operator) -> u16 {
+        let mut m = 0;
+        for i in 0..self.policy.channels.len() {
+            if o.load[i] > 0 {
+                m |= self.block_masks[i];
+            }
+        }
+        m
+    }
+
+    // ----- validation ----------------------------------------------------
+
+    fn check_time(&self, at: Timestamp) -> Result<(), EngineError> {
+        if at > MAX_TIMESTAMP {
+            return Err(EngineError::TimestampOutOfRange(at));
+        }
+        if at < self.now {
+            return Err(EngineError::TimeWentBackwards {
+                got: at,
+                last: self.now,
+            });
+        }
+        Ok(())
+    }
+
+    fn check_skills(&self, skills: &[SkillLevel]) -> Result<(), EngineError> {
+        for (i, s) in skills.iter().enumerate() {
+            if !self.skills.contains_key(&s.skill) {
+                return Err(EngineError::UnknownSkill(s.skill));
+            }
+            if !(MIN_LEVEL..=MAX_LEVEL).contains(&s.level) {
+                return Err(EngineError::LevelOutOfRange {
+                    skill: s.skill,
+                    level: s.level,
+                });
+            }
+            if skills[..i].iter().any(|x| x.skill == s.skill) {
+                return Err(EngineError::DuplicateSkill(s.skill));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_teams(teams: &[TeamId]) -> Result<(), EngineError> {
+        for (i, t) in teams.iter().enumerate() {
+            if teams[..i].contains(t) {
+                return Err(EngineError::DuplicateTeam(*t));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_operator_spec(&self, spec: &OperatorSpec) -> Result<(), EngineError> {
+        for (i, c) in spec.capacity.iter().enumerate() {
+            self.ch(c.channel)?;
+            if spec.capacity[..i].iter().any(|x| x.channel == c.channel) {
+                return Err(EngineError::DuplicateChannel(c.channel));
+            }
+            if c.capacity == 0 {
+                return Err(EngineError::ZeroCapacity {
+                    operator: spec.id,
+                    channel: c.channel,
+                });
+            }
+        }
+        self.check_skills(&spec.skills)?;
+        Self::check_teams(&spec.teams)
+    }
+
+    fn check_conversation_spec(&self, spec: &ConversationSpec) -> Result<(), EngineError> {
+        self.ch(spec.channel)?;
+        if !self.tiers.contains_key(&spec.tier) {
+            return Err(EngineError::UnknownTier(spec.tier));
+        }
+        if spec.skills.len() > MAX_REQUIRED_SKILLS {
+            return Err(EngineError::TooManySkills {
+                conversation: spec.id,
+                count: spec.skills.len(),
+                max: MAX_REQUIRED_SKILLS,
+            });
+        }
+        self.check_skills(&spec.skills)
+    }
+
+    fn live_conv(&self, id: ConversationId) -> Result<&Conversation, EngineError> {
+        self.conv_ref(id)
+            .ok_or(EngineError::UnknownConversation(id))
+    }
+
+    fn known_op(&self, id: OperatorId) -> Result<&Operator, EngineError> {
+        self.op_ref(id).ok_or(EngineError::UnknownOperator(id))
+    }
+
+    fn check_state(
+        c: &Conversation,
+        action: &'static str,
+        allowed: &[ConversationState],
+    ) -> Result<(), EngineError> {
+        if allowed.contains(&c.state) {
+            Ok(())
+        } else {
+            Err(EngineError::InvalidTransition {
+                conversation: c.spec.id,
+                action,
+                state: c.state,
+            })
+        }
+    }
+
+    /// A logged-in operator with room on the channel, for claims and
+    /// transfers (which skip skills: a person chose).
+    fn check_can_hold(&self, o: &Operator, ch: u8, channel: ChannelId) -> Result<(), EngineError> {
+        if o.spec.status == OperatorStatus::Offline {
+            return Err(EngineError::OperatorOffline(o.spec.id));
+        }
+        let c = ch as usize;
+        if o.cap[c] == 0 {
+            return Err(EngineError::ZeroCapacity {
+                operator: o.spec.id,
+                channel,
+            });
+        }
+        if o.load[c] >= o.cap[c] {
+            return Err(EngineError::AtCapacity {
+                operator: o.spec.id,
+                channel,
+            });
+        }
+        Ok(())
+    }
+
+    fn validate(&self, event: &Event) -> Result<(), EngineError> {
+        use ConversationState as S;
+        match event {
+            Event::OperatorAdded { operator, .. } => {
+                if self.op_slots.contains_key(&operator.id) {
+                    return Err(EngineError::DuplicateOperator(operator.id));
+                }
+                self.check_operator_spec(operator)
+            }
+            Event::OperatorRemoved { operator, .. }
+            | Event::OperatorStatusChanged { operator, .. } => self.known_op(*operator).map(|_| ()),
+            Event::OperatorCapacityChanged {
+                operator, channel, ..
+            } => {
+                self.known_op(*operator)?;
+                self.ch(*channel).map(|_| ())
+            }
+            Event::OperatorSkillsChanged {
+                operator, skills, ..
+            } => {
+                self.known_op(*operator)?;
+                self.check_skills(skills)
+            }
+            Event::OperatorTeamsChanged {
+                operator, teams, ..
+            } => {
+                self.known_op(*operator)?;
+                Self::check_teams(teams)
+            }
+            Event::BotConversationStarted { conversation, .. } => {
+                if self.conv_slots.contains_key(&conversation.id) {
+                    return Err(EngineError::DuplicateConversation(conversation.id));
+                }
+                self.check_conversation_spec(conversation)
+            }
+            Event::ConversationArrived { conversation, .. } => {
+                if let Some(c) = self.conv_ref(conversation.id) {
+                    if c.state != S::WithBot {
+                        return Err(EngineError::DuplicateConversation(conversation.id));
+                    }
+                }
+                self.check_conversation_spec(conversation)
+            }
+            Event::FirstResponseSent { conversation, .. } => {
+                let c = self.live_conv(*conversation)?;
+                Self::check_state(c, "send a first response on", &[S::Assigned])
+            }
+            Event::ConversationResolved { conversation, .. } => {
+                let c = self.live_conv(*conversation)?;
+                Self::check_state(
+                    c,
+                    "resolve",
+                    &[S::WithBot, S::Assigned, S::Responded, S::MessageLeft],
+                )
+            }
+            Event::ConversationAbandoned { conversation, .. } => {
+                let c = self.live_conv(*conversation)?;
+                Self::check_state(c, "abandon", &[S::Waiting])
+            }
+            Event::MessageLeft { conversation, .. } => {
+                let c = self.live_conv(*conversation)?;
+                Self::check_state(c, "leave a message on", &[S::Waiting])
+            }
+            Event::ConversationTransferred {
+                conversation, to, ..
+            } => {
+                let c = self.live_conv(*conversation)?;
+                Self::check_state(c, "transfer", &[S::Assigned, S::Responded])?;
+                if let TransferTarget::Operator(p) = to {
+                    let o = self.known_op(*p)?;
+                    if c.holder == Some(*p) {
+                        return Err(EngineError::InvalidTransition {
+                            conversation: *conversation,
+                            action: "transfer to its own holder",
+                            state: c.state,
+                        });
+                    }
+                    self.check_can_hold(o, c.ch, c.spec.channel)?;
+                }
+                Ok(())
+            }
+            Event::ConversationClaimed {
+                conversation,
+                operator,
+                ..
+            } => {
+                let c = self.live_conv(*conversation)?;
+                Self::check_state(c, "claim", &[S::Waiting])?;
+                let o = self.known_op(*operator)?;
+                self.check_can_hold(o, c.ch, c.spec.channel)
+            }
+            Event::Assign { .. } => Ok(()),
+        }
+    }
+
+    // ----- execution (infallible after validation) -----------------------
+
+    fn execute(&mut self, event: Event, out: &mut Vec<Decision>) {
+        match event {
+            Event::OperatorAdded { at, operator } => self.add_operator(at, operator),
+            Event::OperatorRemoved { operator, .. } => self.remove_operator(operator),
+            Event::OperatorStatusChanged {
+                at,
+                operator,
+                status,
+            } => self.set_status(at, operator, status),
+            Event::OperatorCapacityChanged {
+                operator,
+                channel,
+                capacity,
+                ..
+            } => self.set_capacity(operator, channel, capacity),
+            Event::OperatorSkillsChanged {
+                operator, skills, ..
+            } => self.change_operator(operator, |o| {
+                o.spec.skills = skills;
+                o.spec.skills.sort_unstable();
+            }),
+            Event::OperatorTeamsChanged {
+                operator, teams, ..
+            } => self.change_operator(operator, |o| {
+                o.spec.teams = teams;
+                o.spec.teams.sort_unstable();
+            }),
+            Event::BotConversationStarted { at, conversation } => {
+                self.bot_started(at, conversation)
+            }
+            Event::ConversationArrived { at, conversation } => self.arrived(at, conversation),
+            Event::FirstResponseSent { at, conversation } => {
+                let s = self.conv_slots[&conversation];
+                let c = self.conv_mut(s);
+                c.first_response_at.get_or_insert(at);
+                self.set_state(s, ConversationState::Responded);
+            }
+            Event::ConversationResolved { at, conversation } => self.resolved(at, conversation),
+            Event::ConversationAbandoned { at, conversation } => {
+                let s = self.conv_slots[&conversation];
+                self.unqueue(s);
+                self.finish(s, |f| f.abandoned_at = Some(at));
+            }
+            Event::MessageLeft { at, conversation } => {
+                let s = self.conv_slots[&conversation];
+                self.unqueue(s);
+                self.conv_mut(s).message_left_at = Some(at);
+                self.set_state(s, ConversationState::MessageLeft);
+            }
+            Event::ConversationTransferred {
+                at,
+                conversation,
+                to,
+            } => self.transferred(at, conversation, to),
+            Event::ConversationClaimed {
+                at,
+                conversation,
+                operator,
+            } => {
+                let cs = self.conv_slots[&conversation];
+                let os = self.op_slots[&operator];
+                self.unqueue(cs);
+                self.hand_over(cs, os, at);
+            }
+            Event::Assign { at } => self.run_assign(at, out),
+        }
+    }
+
+    fn set_state(&mut self, slot: u32, to: ConversationState) {
+        let from = self.conv_at(slot).state;
+        if let Some(n) = count_slot(&mut self.state_counts, from) {
+            *n -= 1;
+        }
+        if let Some(n) = count_slot(&mut self.state_counts, to) {
+            *n += 1;
+        }
+        self.conv_mut(slot).state = to;
+    }
+
+    fn status_slot(&mut self, s: OperatorStatus) -> &mut u32 {
+        match s {
+            OperatorStatus::Available => &mut self.status_counts.available,
+            OperatorStatus::Away => &mut self.status_counts.away,
+            OperatorStatus::Offline => &mut self.status_counts.offline,
+        }
+    }
+
+    fn add_operator(&mut self, at: Timestamp, mut spec: OperatorSpec) {
+        spec.skills.sort_unstable();
+        spec.teams.sort_unstable();
+        let mut cap = [0u16; MAX_CHANNELS];
+        for c in &spec.capacity {
+            if let Some(&i) = self.channel_idx.get(&c.channel) {
+                cap[i as usize] = c.capacity;
+            }
+        }
+        self.picks += 1;
+        let id = spec.id;
+        *self.status_slot(spec.status) += 1;
+        let op = Operator {
+            spec,
+            cap,
+            load: [0; MAX_CHANNELS],
+            open: 0,
+            held: SmallVec::new(),
+            wrap_until: None,
+            added_at: at,
+            available_since: at,
+            last_ended_at: at,
+            last_assigned_at: at,
+            last_pick: self.picks,
+            keys: SmallVec::new(),
+        };
+        let slot = match self.free_op_slots.pop() {
+            Some(s) => {
+                self.operators[s as usize] = Some(op);
+                s
+            }
+            None => {
+                self.operators.push(Some(op));
+                (self.operators.len() - 1) as u32
+            }
+        };
+        self.op_slots.insert(id, slot);
+        self.refresh_op(slot);
+        self.dirty_ops.insert((id, slot));
+    }
+
+    fn remove_operator(&mut self, id: OperatorId) {
+        let slot = self.op_slots[&id];
+        let held: SmallVec<[ConversationId; 4]> = self.op_at(slot).held.clone();
+        for cid in held {
+            let cs = self.conv_slots[&cid];
+            self.release(cs);
+            self.requeue(cs);
+        }
+        self.unindex_op(slot);
+        if let Some(w) = self.op_at(slot).wrap_until {
+            self.timers.remove(&(w, TIMER_WRAP_UP, id.0));
+        }
+        let status = self.op_at(slot).spec.status;
+        *self.status_slot(status) -= 1;
+        self.dirty_ops.remove(&(id, slot));
+        self.op_slots.remove(&id);
+        self.operators[slot as usize] = None;
+        self.free_op_slots.push(slot);
+        // Conversations waiting for this operator fall back to normal routing.
+        self.end_preferred_waits(id);
+    }
+
+    fn set_status(&mut self, at: Timestamp, id: OperatorId, status: OperatorStatus) {
+        let slot = self.op_slots[&id];
+        let old = self.op_at(slot).spec.status;
+        if old == status {
+            return;
+        }
+        *self.status_slot(old) -= 1;
+        *self.status_slot(status) += 1;
+        let o = self.op_mut(slot);
+        o.spec.status = status;
+        if status == OperatorStatus::Available {
+            o.available_since = at;
+        }
+        self.refresh_op(slot);
+        if status == OperatorStatus::Available {
+            self.dirty_ops.insert((id, slot));
+        }
+        if status == OperatorStatus::Offline {
+            self.end_preferred_waits(id);
+        }
+    }
+
+    fn set_capacity(&mut self, id: OperatorId, channel: ChannelId, capacity: u16) {
+        let slot = self.op_slots[&id];
+        let Some(&ch) = self.channel_idx.get(&channel) else {
+            return;
+        };
+        let o = self.op_mut(slot);
+        let grew = capacity > o.cap[ch as usize];
+        o.cap[ch as usize] = capacity;
+        match o.spec.capacity.iter_mut().find(|c| c.channel == channel) {
+            Some(c) => c.capacity = capacity,
+            None => o
+                .spec
+                .capacity
+                .push(crate::model::ChannelCapacity { channel, capacity }),
+        }
+        o.spec.capacity.retain(|c| c.capacity > 0);
+        self.refresh_op(slot);
+        if grew {
+            self.dirty_ops.insert((id, slot));
+        }
+    }
+
+    /// Changes skills or teams: the operator leaves every facet under the old
+    /// ones first.
+    fn change_operator(&mut self, id: OperatorId, f: impl FnOnce(&mut Operator)) {
+        let slot = self.op_slots[&id];
+        self.unindex_op(slot);
+        f(self.op_mut(slot));
+        self.refresh_op(slot);
+        self.dirty_ops.insert((id, slot));
+    }
+
+    fn bot_started(&mut self, at: Timestamp, spec: ConversationSpec) {
+        let slot = self.new_conv(at, spec);
+        self.set_state(slot, ConversationState::WithBot);
+    }
+
+    fn new_conv(&mut self, at: Timestamp, spec: ConversationSpec) -> u32 {
+        let id = spec.id;
+        let ch = self.channel_idx.get(&spec.channel).copied().unwrap_or(0);
+        let conv = Conversation {
+            spec,
+            ch,
+            state: ConversationState::Resolved,
+            started_at: at,
+            asked_at: None,
+            routing_since: at,
+            seq: 0,
+            key: (0, 0, 0),
+            step: 0,
+            preferred_until: None,
+            holder: None,
+            first_assigned_at: None,
+            assigned_at: None,
+            first_response_at: None,
+            message_left_at: None,
+            transfers: 0,
+            last_team: None,
+            bucket: None,
+            timer: None,
+            dirty: false,
+        };
+        let slot = match self.free_conv_slots.pop() {
+            Some(s) => {
+                self.convs[s as usize] = Some(conv);
+                s
+            }
+            None => {
+                self.convs.push(Some(conv));
+                (self.convs.len() - 1) as u32
+            }
+        };
+        self.conv_slots.insert(id, slot);
+        slot
+    }
+
+    fn arrived(&mut self, at: Timestamp, spec: ConversationSpec) {
+        let slot = match self.conv_slots.get(&spec.id) {
+            Some(&s) => {
+                let ch = self.channel_idx.get(&spec.channel).copied().unwrap_or(0);
+                let c = self.conv_mut(s);
+                c.spec = spec;
+                c.ch = ch;
+                s
+            }
+            None => self.new_conv(at, spec),
+        };
+        self.arrivals += 1;
+        let seq = self.arrivals;
+        let key = self.queue_key(self.conv_at(slot).spec.tier, at, seq);
+        let wait = self.policy.preferred_operator.wait;
+        let preferred_until = match self.conv_at(slot).spec.preferred_operator {
+            Some(p) if wait > Millis::ZERO => match self.op_ref(p) {
+                Some(o) if o.spec.status != OperatorStatus::Offline => Some(at + wait),
+                _ => None,
+            },
+            _ => None,
+        };
+        let c = self.conv_mut(slot);
+        c.asked_at = Some(at);
+        c.routing_since = at;
+        c.seq = seq;
+        c.key = key;
+        c.step = 0;
+        c.preferred_until = preferred_until;
+        c.last_team = c.spec.team;
+        self.set_state(slot, ConversationState::Waiting);
+        self.place(slot, at);
+    }
+
+    fn queue_key(&self, tier: TierId, asked: Timestamp, seq: u64) -> QueueKey {
+        let (priority, target, head) =
+            self.tiers
+                .get(&tier)
+                .copied()
+                .unwrap_or((0, Millis::ZERO, Millis::ZERO));
+        match self.policy.queue_order {
+            QueueOrder::StrictPriority => (u64::from(priority), asked.0, seq),
+            QueueOrder::Aging => (
+                0,
+                asked.0 + self.max_head_start - head.0.min(self.max_head_start),
+                seq,
+            ),
+            QueueOrder::EarliestDeadline => (0, asked.0.saturating_add(target.0), seq),
+            QueueOrder::Fifo => (0, asked.0, seq),
+        }
+    }
+
+    /// The requirements in force for a waiting conversation at time `t`, and
+    /// when they next change.
+    fn requirements_at(&self, c: &Conversation, t: Timestamp) -> (Req, u8, Option<Timestamp>) {
+        let steps = &self.policy.overflow;
+        let step = steps
+            .iter()
+            .take_while(|s| c.routing_since + s.after <= t)
+            .count();
+        let mut skills: SmallVec<[SkillLevel; MAX_REQUIRED_SKILLS]> =
+            c.spec.skills.iter().copied().collect();
+        skills.sort_unstable();
+        let mut team = c.spec.team;
+        for s in &steps[..step] {
+            match s.relax {
+                Relax::LowerLevels(n) => {
+                    for sk in &mut skills {
+                        sk.level = sk.level.saturating_sub(n).max(MIN_LEVEL);
+                    }
+                }
+                Relax::AnyTeam => team = None,
+                Relax::AnyOperator => {
+                    skills.clear();
+                    team = None;
+                }
+            }
+        }
+        let preferring = c.preferred_until.filter(|u| t < *u);
+        let only = preferring.and(c.spec.preferred_operator);
+        let next_step = steps.get(step).map(|s| c.routing_since + s.after);
+        let next = match (preferring, next_step) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        (
+            Req {
+                channel: c.ch,
+                skills,
+                team,
+                only,
+            },
+            step as u8,
+            next,
+        )
+    }
+
+    /// Puts a waiting conversation in the bucket for its requirements at `t`
+    /// and schedules its next requirement change.
+    fn place(&mut self, slot: u32, t: Timestamp) {
+        let (req, step, next) = self.requirements_at(self.conv_at(slot), t);
+        let key = self.conv_at(slot).key;
+        let id = self.conv_at(slot).spec.id;
+        let b = self.buckets.insert(&req, key, slot);
+        if let Some(n) = next {
+            self.timers.insert((n, TIMER_REQUIREMENTS, id.0));
+        }
+        let c = self.conv_mut(slot);
+        c.bucket = Some(b);
+        c.step = step;
+        c.timer = next;
+        if !c.dirty {
+            c.dirty = true;
+            self.dirty_convs.push(slot);
+        }
+    }
+
+    /// Takes a conversation out of its bucket and cancels its timer.
+    fn unqueue(&mut self, slot: u32) {
+        let c = self.conv_at(slot);
+        let (bucket, key, timer, id) = (c.bucket, c.key, c.timer, c.spec.id);
+        if let Some(b) = bucket {
+            self.buckets.remove(b, key, slot);
+        }
+        if let Some(t) = timer {
+            self.timers.remove(&(t, TIMER_REQUIREMENTS, id.0));
+        }
+        let c = self.conv_mut(slot);
+        c.bucket = None;
+        c.timer = None;
+    }
+
+    /// Conversations waiting for `op` stop waiting for them.
+    fn end_preferred_waits(&mut self, op: OperatorId) {
+        for ch in 0..self.policy.channels.len() as u8 {
+            let Some(&b) = self.buckets.personal.get(&(op, ch)) else {
+                continue;
+            };
+            let slots: Vec<u32> = self.buckets.buckets[b as usize]
+                .queue
+                .iter()
+                .map(|e| e.1)
+                .collect();
+            for s in slots {
+                self.unqueue(s);
+                self.conv_mut(s).preferred_until = None;
+                self.place(s, self.now);
+            }
+        }
+    }
+
+    /// Back to routing with the original priority and waiting time.
+    fn requeue(&mut self, slot: u32) {
+        let c = self.conv_mut(slot);
+        c.holder = None;
+        c.assigned_at = None;
+        c.preferred_until = None;
+        self.set_state(slot, ConversationState::Waiting);
+        self.place(slot, self.now);
+    }
+
+    /// Frees the holder's capacity (the conversation stays as is otherwise).
+    fn release(&mut self, cs: u32) {
+        let c = self.conv_at(cs);
+        let (cid, ch) = (c.spec.id, c.ch as usize);
+        let Some(holder) = c.holder else { return };
+        let Some(&os) = self.op_slots.get(&holder) else {
+            return;
+        };
+        let o = self.op_mut(os);
+        o.load[ch] = o.load[ch].saturating_sub(1);
+        o.open = o.open.saturating_sub(1);
+        if let Some(i) = o.held.iter().position(|h| *h == cid) {
+            o.held.remove(i);
+        }
+        self.refresh_op(os);
+        self.dirty_ops.insert((holder, os));
+    }
+
+    /// Gives a (no longer queued) conversation to an operator.
+    fn hand_over(&mut self, cs: u32, os: u32, at: Timestamp) -> (u16, u16) {
+        let (cid, ch) = {
+            let c = self.conv_at(cs);
+            (c.spec.id, c.ch as usize)
+        };
+        self.picks += 1;
+        let pick = self.picks;
+        let o = self.op_mut(os);
+        let before = (o.load[ch], o.cap[ch]);
+        o.load[ch] += 1;
+        o.open += 1;
+        o.held.push(cid);
+        o.last_pick = pick;
+        o.last_assigned_at = at;
+        let oid = o.spec.id;
+        self.refresh_op(os);
+        let c = self.conv_mut(cs);
+        c.holder = Some(oid);
+        c.assigned_at = Some(at);
+        c.first_assigned_at.get_or_insert(at);
+        c.preferred_until = None;
+        self.set_state(cs, ConversationState::Assigned);
+        before
+    }
+
+    fn resolved(&mut self, at: Timestamp, id: ConversationId) {
+        let s = self.conv_slots[&id];
+        let holder = self.conv_at(s).holder;
+        self.release(s);
+        if let Some(h) = holder {
+            if let Some(&os) = self.op_slots.get(&h) {
+                let wrap = self.op_at(os).spec.wrap_up.unwrap_or(self.policy.wrap_up);
+                let o = self.op_mut(os);
+                o.last_ended_at = at;
+                if wrap > Millis::ZERO {
+                    let until = at + wrap;
+                    if let Some(old) = o.wrap_until.replace(until) {
+                        self.timers.remove(&(old, TIMER_WRAP_UP, h.0));
+                    }
+                    self.timers.insert((until, TIMER_WRAP_UP, h.0));
+                }
+                self.refresh_op(os);
+            }
+        }
+        self.finish(s, |f| f.resolved_at = Some(at));
+    }
+
+    fn transferred(&mut self, at: Timestamp, id: ConversationId, to: TransferTarget) {
+        let s = self.conv_slots[&id];
+        self.release(s);
+        self.conv_mut(s).transfers += 1;
+        match to {
+            TransferTarget::Operator(p) => {
+                let os = self.op_slots[&p];
+                self.hand_over(s, os, at);
+            }
+            TransferTarget::Team(t) => self.back_to_routing(s, at, Some(t)),
+            TransferTarget::Queue => self.back_to_routing(s, at, None),
+        }
+    }
+
+    fn back_to_routing(&mut self, s: u32, at: Timestamp, team: Option<TeamId>) {
+        let c = self.conv_mut(s);
+        c.spec.team = team;
+        c.last_team = team;
+        c.routing_since = at;
+        c.holder = None;
+        c.assigned_at = None;
+        c.preferred_until = None;
+        self.set_state(s, ConversationState::Waiting);
+        self.place(s, at);
+    }
+
+    /// Moves a conversation out of the engine into the finished records.
+    fn finish(&mut self, s: u32, f: impl FnOnce(&mut FinishedConversation)) {
+        self.set_state(s, ConversationState::Resolved);
+        let Some(c) = self.convs[s as usize].take() else {
+            return;
+        };
+        self.conv_slots.remove(&c.spec.id);
+        self.free_conv_slots.push(s);
+        let mut rec = FinishedConversation {
+            id: c.spec.id,
+            channel: c.spec.channel,
+            tier: c.spec.tier,
+            team: c.last_team,
+            operator: c.holder,
+            started_at: c.started_at,
+            asked_at: c.asked_at,
+            assigned_at: c.first_assigned_at,
+            first_response_at: c.first_response_at,
+            resolved_at: None,
+            abandoned_at: None,
+            message_left_at: c.message_left_at,
+            transfers: c.transfers,
+        };
+        f(&mut rec);
+        self.finished.push(rec);
+    }
+
+    // ----- timers ----------------------------------------------------------
+
+    fn advance_to(&mut self, now: Timestamp) {
+        while let Some(&(t, kind, id)) = self.timers.first() {
+            if t > now {
+                break;
+            }
+            self.timers.remove(&(t, kind, id));
+            if kind == TIMER_WRAP_UP {
+                if let Some(&os) = self.op_slots.get(&OperatorId(id)) {
+                    self.op_mut(os).wrap_until = None;
+                    self.refresh_op(os);
+                    self.dirty_ops.insert((OperatorId(id), os));
+                }
+            } else if let Some(&cs) = self.conv_slots.get(&ConversationId(id)) {
+                self.now = t;
+                self.unqueue(cs);
+                self.place(cs, t);
+            }
+        }
+        self.now = now;
+    }
+
+    // ----- operator index ------------------------------------------------
+
+    fn op_key(&self, o: &Operator, ch: usize) -> (u64, u64) {
+        match &self.policy.selection {
+            Selection::LongestIdle { clock } => {
+                let t = match clock {
+                    IdleClock::LastConversationEnded => o.last_ended_at,
+                    IdleClock::BecameAvailable => o.available_since,
+                    IdleClock::LastAssigned => o.last_assigned_at,
+                };
+                (t.0, 0)
+            }
+            Selection::RoundRobin => (o.last_pick, 0),
+            Selection::LeastLoaded
+            | Selection::MostProficient
+            | Selection::SkillDevelopment { .. } => {
+                // Exact: distinct ratios with capacities below 2^16 differ by
+                // at least 2^-32, so 32 fractional bits never merge them.
+                let ratio = (u64::from(o.load[ch]) << 32) / u64::from(o.cap[ch].max(1));
+                (
+                    (ratio.min(u64::from(u32::MAX)) << 32) | u64::from(o.open),
+                    o.last_pick,
+                )
+            }
+        }
+    }
+
+    fn facet_keys_of(o: &Operator, ch: u8) -> SmallVec<[FacetKey; 12]> {
+        let mut v = SmallVec::new();
+        v.push(FacetKey::All(ch));
+        for s in &o.spec.skills {
+            v.push(FacetKey::Skill(ch, s.skill, s.level));
+        }
+        for t in &o.spec.teams {
+            v.push(FacetKey::Team(ch, *t));
+        }
+        v
+    }
+
+    /// Brings the operator's facet entries in line with its state.
+    fn refresh_op(&mut self, slot: u32) {
+        let nch = self.policy.channels.len() as u8;
+        for ch in 0..nch {
+            let o = self.op_at(slot);
+            let new = self
+                .op_can_take_now(o, ch)
+                .then(|| self.op_key(o, ch as usize));
+            let old = o.keys.iter().find(|k| k.0 == ch).map(|k| (k.1, k.2));
+            if new == old {
+                continue;
+            }
+            let id = o.spec.id;
+            let fkeys = Self::facet_keys_of(o, ch);
+            if let Some((a, b)) = old {
+                for fk in &fkeys {
+                    if let Some(f) = self.facets.get(*fk) {
+                        self.facets.remove(f, &(a, b, id, slot));
+                    }
+                }
+            }
+            if let Some((a, b)) = new {
+                for fk in &fkeys {
+                    let f = self.facets.id(*fk);
+                    self.facets.insert(f, (a, b, id, slot));
+                }
+            }
+            let o = self.op_mut(slot);
+            o.keys.retain(|k| k.0 != ch);
+            if let Some((a, b)) = new {
+                o.keys.push((ch, a, b));
+            }
+        }
+    }
+
+    /// Removes the operator from every facet (before skills or teams change).
+    fn unindex_op(&mut self, slot: u32) {
+        let o = self.op_at(slot);
+        let id = o.spec.id;
+        let keys = o.keys.clone();
+        for (ch, a, b) in keys {
+            for fk in Self::facet_keys_of(self.op_at(slot), ch) {
+                if let Some(f) = self.facets.get(fk) {
+                    self.facets.remove(f, &(a, b, id, slot));
+                }
+            }
+        }
+        self.op_mut(slot).keys.clear();
+    }
+
+    // ----- matching --------------------------------------------------------
+
+    fn run_assign(&mut self, at: Timestamp, out: &mut Vec<Decision>) {
+        // Freed operators pull the most urgent conversation they can serve.
+        while let Some(&(oid, os)) = self.dirty_ops.first() {
+            let mut best: Option<(QueueKey, u32)> = None;
+            for &(ch, _, _) in &self.op_at(os).keys {
+                if let Some(h) = self.best_conv_for(os, ch) {
+                    if best.is_none_or(|b| h.0 < b.0) {
+                        best = Some(h);
+                    }
+                }
+            }
+            match best {
+                None => {
+                    self.dirty_ops.remove(&(oid, os));
+                }
+                Some((_, cs)) => {
+                    let (target, route, trainee) =
+                        self.best_op_for(cs)
+                            .unwrap_or((os, self.default_route(), false));
+                    self.decide(cs, target, route, trainee, Trigger::OperatorFreed, at, out);
+                }
+            }
+        }
+        // New or relaxed conversations, most urgent first.
+        let mut list = std::mem::take(&mut self.dirty_convs);
+        list.retain(|&s| match &mut self.convs[s as usize] {
+            Some(c) if c.dirty => {
+                c.dirty = false;
+                c.state == ConversationState::Waiting
+            }
+            _ => false,
+        });
+        list.sort_unstable_by_key(|&s| self.conv_at(s).key);
+        for cs in list {
+            if self.conv_at(cs).state != ConversationState::Waiting {
+                continue;
+            }
+            if let Some((os, route, trainee)) = self.best_op_for(cs) {
+                self.decide(cs, os, route, trainee, Trigger::ConversationQueued, at, out);
+            }
+        }
+    }
+
+    fn default_route(&self) -> Route {
+        match self.policy.selection {
+            Selection::LeastLoaded => Route::LeastLoaded,
+            Selection::LongestIdle { .. } => Route::LongestIdle,
+            Selection::RoundRobin => Route::RoundRobin,
+            Selection::MostProficient | Selection::SkillDevelopment { .. } => Route::MostProficient,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &mut self,
+        cs: u32,
+        os: u32,
+        route: Route,
+        trainee: bool,
+        trigger: Trigger,
+        at: Timestamp,
+        out: &mut Vec<Decision>,
+    ) {
+        let req = match self.conv_at(cs).bucket {
+            Some(b) => self.buckets.buckets[b as usize].req.clone(),
+            None => Req {
+                channel: self.conv_at(cs).ch,
+                skills: SmallVec::new(),
+                team: None,
+                only: None,
+            },
+        };
+        if let Selection::SkillDevelopment {
+            demanding_skills,
+            share_permille,
+        } = &self.policy.selection
+        {
+            if route != Route::PreferredOperator && self.is_demanding(cs, demanding_skills) {
+                self.trainee_credit += u32::from(*share_permille);
+                if trainee {
+                    self.trainee_credit = self.trainee_credit.saturating_sub(1000);
+                }
+            }
+        }
+        let o = self.op_at(os);
+        let matched = req
+            .skills
+            .iter()
+            .map(|s| SkillMatch {
+                skill: s.skill,
+                required: s.level,
+                level: o.level(s.skill),
+            })
+            .collect();
+        let c = self.conv_at(cs);
+        let waited = at.since(c.asked_at.unwrap_or(at));
+        let (conversation, channel, tier, step) = (c.spec.id, c.spec.channel, c.spec.tier, c.step);
+        self.unqueue(cs);
+        let (load_before, capacity) = self.hand_over(cs, os, at);
+        out.push(Decision {
+            conversation,
+            operator: self.op_at(os).spec.id,
+            channel,
+            tier,
+            at,
+            input_seq: self.inputs,
+            reason: Reason {
+                route,
+                trigger,
+                matched,
+                load_before,
+                capacity,
+                waited,
+                overflow_step: step,
+            },
+        });
+    }
+
+    fn is_demanding(&self, cs: u32, demanding: &[SkillId]) -> bool {
+        self.conv_at(cs)
+            .spec
+            .skills
+            .iter()
+            .any(|s| demanding.contains(&s.skill))
+    }
+
+    /// The most urgent waiting conversation operator `os` can serve on `ch`.
+    fn best_conv_for(&self, os: u32, ch: u8) -> Option<(QueueKey, u32)> {
+        let o = self.op_at(os);
+        let mut best: Option<(QueueKey, u32)> = None;
+        if let Some(&b) = self.buckets.personal.get(&(o.spec.id, ch)) {
+            best = self.buckets.head(b);
+        }
+        let ids: SmallVec<[SkillId; 8]> = o.spec.skills.iter().map(|s| s.skill).collect();
+        for_each_subset(&ids, self.buckets.max_skill_count(), |sub| {
+            let g = index::GroupKey::new(ch, sub.iter().copied());
+            let Some(group) = self.buckets.groups.get(&g) else {
+                return;
+            };
+            for &b in group {
+                if let Some(h) = self.buckets.head(b) {
+                    if best.is_none_or(|x| h.0 < x.0)
+                        && satisfies(o, &self.buckets.buckets[b as usize].req)
+                    {
+                        best = Some(h);
+                    }
+                }
+            }
+        });
+        best
+    }
+
+    /// The best ready operator for a waiting conversation, the route that
+    /// chose them, and whether this is a skill-development (trainee) pick.
+    fn best_op_for(&self, cs: u32) -> Option<(u32, Route, bool)> {
+        let c = self.conv_at(cs);
+        let b = c.bucket?;
+        let req = &self.buckets.buckets[b as usize].req;
+        if let Some(p) = c.spec.preferred_operator {
+            if let Some(&ps) = self.op_slots.get(&p) {
+                if self.op_at(ps).ready_on(c.ch) {
+                    return Some((ps, Route::PreferredOperator, false));
+                }
+            }
+        }
+        if req.only.is_some() {
+            return None;
+        }
+        // The primary skill still required after relaxations.
+        let primary = c
+            .spec
+            .skills
+            .first()
+            .and_then(|p| req.skills.iter().find(|s| s.skill == p.skill).copied());
+        match (&self.policy.selection, primary) {
+            (Selection::MostProficient, Some(p)) => self
+                .by_level(req, p, true)
+                .map(|s| (s, Route::MostProficient, false)),
+            (
+                Selection::SkillDevelopment {
+                    demanding_skills,
+                    share_permille,
+                },
+                Some(p),
+            ) => {
+                let trainee = self.is_demanding(cs, demanding_skills)
+                    && self.trainee_credit + u32::from(*share_permille) >= 1000;
+                if trainee {
+                    self.by_level(req, p, false)
+                        .map(|s| (s, Route::SkillDevelopment, true))
+                } else {
+                    self.by_level(req, p, true)
+                        .map(|s| (s, Route::MostProficient, false))
+                }
+            }
+            _ => self.by_plan(req).map(|s| (s, self.default_route(), false)),
+        }
+    }
+
+    /// Walks the primary skill's level facets from the top level down
+    /// (`highest_first`) or from the minimum up; inside a level, in
+    /// least-loaded order.
+    fn by_level(&self, req: &Req, primary: SkillLevel, highest_first: bool) -> Option<u32> {
+        let mut levels: SmallVec<[u8; 5]> = (primary.level..=MAX_LEVEL).collect();
+        if highest_first {
+            levels.reverse();
+        }
+        for l in levels {
+            let Some(f) = self
+                .facets
+                .get(FacetKey::Skill(req.channel, primary.skill, l))
+            else {
+                continue;
+            };
+            if let Some(s) = self.first_matching(&[f], req) {
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    /// Picks the smallest set of facets that contains every operator able to
+    /// take the conversation, and walks it in strategy order.
+    fn by_plan(&self, req: &Req) -> Option<u32> {
+        let ch = req.channel;
+        let mut plan: SmallVec<[u32; 5]> = SmallVec::new();
+        let mut plan_size = usize::MAX;
+        if req.skills.is_empty() && req.team.is_none() {
+            plan.push(self.facets.get(FacetKey::All(ch))?);
+            plan_size = 0;
+        }
+        for s in &req.skills {
+            let mut p: SmallVec<[u32; 5]> = SmallVec::new();
+            let mut size = 0;
+            for l in s.level..=MAX_LEVEL {
+                if let Some(f) = self.facets.get(FacetKey::Skill(ch, s.skill, l)) {
+                    size += self.facets.len(f);
+                    p.push(f);
+                }
+            }
+            if size == 0 {
+                return None;
+            }
+            if size < plan_size {
+                plan = p;
+                plan_size = size;
+            }
+        }
+        if let Some(t) = req.team {
+            let f = self.facets.get(FacetKey::Team(ch, t))?;
+            let size = self.facets.len(f);
+            if size < plan_size {
+                plan.clear();
+                plan.push(f);
+            }
+        }
+        self.first_matching(&plan, req)
+    }
+
+    /// Merges the facets in key order and returns the first operator that
+    /// meets every requirement.
+    fn first_matching(&self, facets: &[u32], req: &Req) -> Option<u32> {
+        let mut iters: SmallVec<
+            [std::iter::Peekable<std::collections::btree_set::Iter<'_, OpEntry>>; 5],
+        > = facets
+            .iter()
+            .map(|&f| self.facets.set(f).iter().peekable())
+            .collect();
+        loop {
+            let mut best: Option<(usize, OpEntry)> = None;
+            for (i, it) in iters.iter_mut().enumerate() {
+                if let Some(e) = it.peek() {
+                    if best.is_none_or(|(_, b)| **e < b) {
+                        best = Some((i, **e));
+                    }
+                }
+            }
+            let (i, e) = best?;
+            iters[i].next();
+            if satisfies(self.op_at(e.3), req) {
+                return Some(e.3);
+            }
+        }
+    }
+}
+
+/// Whether an operator meets a conversation's requirements (skills, levels,
+/// team, preferred-only). Readiness is checked separately.
+fn satisfies(o: &Operator, req: &Req) -> bool {
+    req.only.is_none_or(|p| p == o.spec.id)
+        && req.skills.iter().all(|s| o.level(s.skill) >= s.level)
+        && req
+            .team
+            .is_none_or(|t| o.spec.teams.binary_search(&t).is_ok())
+}
+
+fn count_slot(c: &mut StateCounts, s: ConversationState) -> Option<&mut u32> {
+    match s {
+        ConversationState::WithBot => Some(&mut c.with_bot),
+        ConversationState::Waiting => Some(&mut c.waiting),
+        ConversationState::Offered => Some(&mut c.offered),
+        ConversationState::Assigned | ConversationState::Responded => Some(&mut c.with_operator),
+        ConversationState::MessageLeft => Some(&mut c.message_left),
+        ConversationState::Resolved | ConversationState::Abandoned => None,
+    }
+}
+
+#[cold]
+fn unreachable_slot() -> ! {
+    // Slots come only from the engine's own id maps, which are updated in
+    // the same step as the slabs; a miss is a bug in this module, not input.
+    #[allow(clippy::panic)]
+    {
+        panic!("switchboard: internal slot map out of sync")
+    }
+}

@@ -1,0 +1,331 @@
+//! The routing policy: the catalogue (channels, tiers, skills) and every
+//! choice that decides who gets which conversation.
+//!
+//! A policy is plain data (serde), validated once by [`Policy::validate`]
+//! before an engine is built from it. Every field has a documented default.
+//!
+//! Priority numbers: **a lower number is served first** (1 before 2), as in
+//! Amazon Connect and Salesforce Omni-Channel.
+
+use smallvec::SmallVec;
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
+use crate::error::PolicyError;
+use crate::ids::{ChannelId, SkillId, TierId};
+use crate::model::{MAX_CHANNELS, MAX_LEVEL};
+use crate::time::Millis;
+
+/// A contact channel and which channels it blocks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct ChannelSpec {
+    /// Id used by operators' capacities and conversations.
+    pub id: ChannelId,
+    /// Display name ("call", "chat").
+    pub name: String,
+    /// While an operator holds a conversation on this channel, they get no new
+    /// work on these channels (a call in progress blocks new chats).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub blocks: Vec<ChannelId>,
+}
+
+/// A customer tier: how urgent its conversations are and how fast they must be answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct TierSpec {
+    /// Id used by conversations.
+    pub id: TierId,
+    /// Display name ("Enterprise").
+    pub name: String,
+    /// Routing priority: **lower is served first**.
+    pub priority: u32,
+    /// First-response target (used by earliest-deadline-first ordering and reports).
+    pub first_response_target: Millis,
+    /// Head start for [`QueueOrder::Aging`]: the conversation is ordered as if
+    /// it had asked this much earlier. Default: 0.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub head_start: Millis,
+}
+
+/// A skill known to the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct SkillSpec {
+    /// Id used by operators and conversations.
+    pub id: SkillId,
+    /// Display name ("billing").
+    pub name: String,
+}
+
+/// The order in which waiting conversations are served.
+///
+/// Every order ends with arrival sequence (first come, first served), so no
+/// two conversations ever tie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum QueueOrder {
+    /// Tier priority (lower first), then oldest ask first. Low tiers can starve
+    /// under sustained load; that is the point of strict classes. Default.
+    #[default]
+    StrictPriority,
+    /// Oldest *effective* ask first, where each tier's
+    /// [`TierSpec::head_start`] is subtracted from its ask time
+    /// (score = wait + head start, as Asterisk priorities and FreeSWITCH base
+    /// scores do). A low-tier conversation that has waited longer than the
+    /// difference in head starts goes first, so no tier starves.
+    Aging,
+    /// Closest first-response deadline first (ask time + the tier's target).
+    EarliestDeadline,
+    /// Oldest ask first, ignoring tiers.
+    Fifo,
+}
+
+/// Which clock "longest idle" reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum IdleClock {
+    /// Since the operator's last conversation ended (Asterisk `leastrecent`,
+    /// FreeSWITCH). Operators who never handled one count from when they were
+    /// added. Default.
+    #[default]
+    LastConversationEnded,
+    /// Since the operator last became available (Azure Job Router, Amazon Connect).
+    BecameAvailable,
+    /// Since the operator last received a conversation (Salesforce).
+    LastAssigned,
+}
+
+/// How the operator is chosen among those eligible for a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum Selection {
+    /// Lowest load ratio on the conversation's channel (load ÷ capacity,
+    /// compared exactly), then fewest open conversations on all channels,
+    /// then least recently assigned, then lowest operator id. Default.
+    #[default]
+    LeastLoaded,
+    /// Idle longest by the given clock, then lowest operator id.
+    LongestIdle {
+        /// Which clock.
+        #[cfg_attr(feature = "serde", serde(default))]
+        clock: IdleClock,
+    },
+    /// Least recently picked among those eligible now (help-desk round robin),
+    /// then lowest operator id. A newly added operator joins at the back of
+    /// the rotation.
+    RoundRobin,
+    /// Highest level in the conversation's primary (first) required skill,
+    /// then as [`Selection::LeastLoaded`].
+    MostProficient,
+    /// Gives `share_permille` of demanding conversations (those requiring one
+    /// of `demanding_skills`) to the *least* proficient eligible operator in
+    /// the primary skill; the rest go to the most proficient. The share is
+    /// spread evenly (every ⌈1000/share⌉-th demanding conversation, by a
+    /// deterministic credit counter), never drawn at random.
+    SkillDevelopment {
+        /// Skills that make a conversation demanding.
+        demanding_skills: Vec<SkillId>,
+        /// Share of demanding conversations sent to the least proficient, in ‰ (0–1000).
+        share_permille: u16,
+    },
+}
+
+impl Selection {
+    /// A stable lowercase name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Selection::LeastLoaded => "least_loaded",
+            Selection::LongestIdle { .. } => "longest_idle",
+            Selection::RoundRobin => "round_robin",
+            Selection::MostProficient => "most_proficient",
+            Selection::SkillDevelopment { .. } => "skill_development",
+        }
+    }
+}
+
+/// Returning customers and their previous operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct PreferredOperatorPolicy {
+    /// How long a conversation waits for its preferred operator when that
+    /// operator is logged in (available or away) but cannot take it now.
+    /// Offline or unknown preferred operators are skipped at once. Default: 0
+    /// (take them if they can take it now, otherwise route normally).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub wait: Millis,
+}
+
+/// What an overflow step relaxes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum Relax {
+    /// Lower every required minimum level by this much (never below 1).
+    LowerLevels(u8),
+    /// Drop the team restriction.
+    AnyTeam,
+    /// Drop skills and team: any operator on the channel.
+    AnyOperator,
+}
+
+/// One overflow step: after `after` of waiting (measured from when the
+/// conversation entered routing), relax its requirements. Steps accumulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct OverflowStep {
+    /// Wait before this step applies.
+    pub after: Millis,
+    /// What it relaxes.
+    pub relax: Relax,
+}
+
+/// The whole routing policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct Policy {
+    /// Channels (at most 16).
+    pub channels: Vec<ChannelSpec>,
+    /// Customer tiers.
+    pub tiers: Vec<TierSpec>,
+    /// Skills.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub skills: Vec<SkillSpec>,
+    /// Queue order. Default: [`QueueOrder::StrictPriority`].
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub queue_order: QueueOrder,
+    /// Operator selection. Default: [`Selection::LeastLoaded`].
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub selection: Selection,
+    /// Returning customers. Default: no waiting.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub preferred_operator: PreferredOperatorPolicy,
+    /// Overflow steps, in increasing `after`. Default: none.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub overflow: Vec<OverflowStep>,
+    /// Wrap-up after each resolved conversation before new work, unless the
+    /// operator has their own. The operator is eligible again at the end
+    /// instant itself. Default: 0.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub wrap_up: Millis,
+}
+
+impl Policy {
+    /// A policy with the given catalogue and every option at its default.
+    pub fn new(channels: Vec<ChannelSpec>, tiers: Vec<TierSpec>, skills: Vec<SkillSpec>) -> Self {
+        Policy {
+            channels,
+            tiers,
+            skills,
+            queue_order: QueueOrder::default(),
+            selection: Selection::default(),
+            preferred_operator: PreferredOperatorPolicy::default(),
+            overflow: Vec::new(),
+            wrap_up: Millis::ZERO,
+        }
+    }
+
+    /// Checks the policy is self-consistent. Every engine constructor calls it.
+    ///
+    /// # Errors
+    /// [`PolicyError`] naming the field: no channels or tiers, too many
+    /// channels, duplicate ids, a channel blocking an unknown channel, a
+    /// demanding skill that is not declared, a share above 1000 ‰, overflow
+    /// steps out of order, a level relaxation of 0.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        if self.channels.is_empty() {
+            return Err(PolicyError::Empty { field: "channels" });
+        }
+        if self.channels.len() > MAX_CHANNELS {
+            return Err(PolicyError::TooManyChannels {
+                count: self.channels.len(),
+                max: MAX_CHANNELS,
+            });
+        }
+        if self.tiers.is_empty() {
+            return Err(PolicyError::Empty { field: "tiers" });
+        }
+        if let Some(id) = first_duplicate(self.channels.iter().map(|c| c.id)) {
+            return Err(PolicyError::DuplicateChannel(id));
+        }
+        if let Some(id) = first_duplicate(self.tiers.iter().map(|t| t.id)) {
+            return Err(PolicyError::DuplicateTier(id));
+        }
+        if let Some(id) = first_duplicate(self.skills.iter().map(|s| s.id)) {
+            return Err(PolicyError::DuplicateSkill(id));
+        }
+        for c in &self.channels {
+            if let Some(b) = c
+                .blocks
+                .iter()
+                .find(|b| !self.channels.iter().any(|x| x.id == **b))
+            {
+                return Err(PolicyError::UnknownChannel {
+                    field: "channels[].blocks",
+                    channel: *b,
+                });
+            }
+        }
+        if let Selection::SkillDevelopment {
+            demanding_skills,
+            share_permille,
+        } = &self.selection
+        {
+            if *share_permille > 1000 {
+                return Err(PolicyError::OutOfRange {
+                    field: "selection.share_permille",
+                    value: u64::from(*share_permille),
+                    max: 1000,
+                });
+            }
+            if let Some(s) = demanding_skills
+                .iter()
+                .find(|s| !self.skills.iter().any(|x| x.id == **s))
+            {
+                return Err(PolicyError::UnknownSkill {
+                    field: "selection.demanding_skills",
+                    skill: *s,
+                });
+            }
+        }
+        let mut prev: Option<Millis> = None;
+        for (i, step) in self.overflow.iter().enumerate() {
+            if prev.is_some_and(|p| step.after <= p) {
+                return Err(PolicyError::OverflowOutOfOrder { index: i });
+            }
+            prev = Some(step.after);
+            if let Relax::LowerLevels(n) = step.relax {
+                if n == 0 || n >= MAX_LEVEL {
+                    return Err(PolicyError::OutOfRange {
+                        field: "overflow[].relax.lower_levels",
+                        value: u64::from(n),
+                        max: u64::from(MAX_LEVEL - 1),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn first_duplicate<T: Ord + Copy>(ids: impl Iterator<Item = T>) -> Option<T> {
+    let mut v: SmallVec<[T; 32]> = ids.collect();
+    v.sort_unstable();
+    v.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+}

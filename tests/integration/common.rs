@@ -1,0 +1,139 @@
+//! Fixtures shared by the integration tests: a small contact center.
+
+use switchboard::prelude::*;
+
+pub const CALL: ChannelId = ChannelId(1);
+pub const CHAT: ChannelId = ChannelId(2);
+pub const EMAIL: ChannelId = ChannelId(3);
+
+pub const ENTERPRISE: TierId = TierId(1);
+pub const LARGE: TierId = TierId(2);
+pub const SMB: TierId = TierId(3);
+
+pub const BILLING: SkillId = SkillId(10);
+pub const TECH: SkillId = SkillId(11);
+pub const KOREAN: SkillId = SkillId(12);
+
+pub const SUPPORT: TeamId = TeamId(100);
+pub const SALES: TeamId = TeamId(101);
+
+pub fn t(secs: u64) -> Timestamp {
+    Timestamp(secs * 1000)
+}
+
+/// Three channels (a call blocks chats), three tiers, three skills.
+pub fn policy() -> Policy {
+    Policy::new(
+        vec![
+            ChannelSpec {
+                id: CALL,
+                name: "call".into(),
+                blocks: vec![CHAT],
+            },
+            ChannelSpec {
+                id: CHAT,
+                name: "chat".into(),
+                blocks: vec![],
+            },
+            ChannelSpec {
+                id: EMAIL,
+                name: "email".into(),
+                blocks: vec![],
+            },
+        ],
+        vec![
+            TierSpec {
+                id: ENTERPRISE,
+                name: "Enterprise".into(),
+                priority: 1,
+                first_response_target: Millis::from_mins(1),
+                head_start: Millis::from_mins(10),
+            },
+            TierSpec {
+                id: LARGE,
+                name: "Large".into(),
+                priority: 2,
+                first_response_target: Millis::from_mins(2),
+                head_start: Millis::from_mins(5),
+            },
+            TierSpec {
+                id: SMB,
+                name: "SMB".into(),
+                priority: 3,
+                first_response_target: Millis::from_mins(5),
+                head_start: Millis::ZERO,
+            },
+        ],
+        vec![
+            SkillSpec {
+                id: BILLING,
+                name: "billing".into(),
+            },
+            SkillSpec {
+                id: TECH,
+                name: "tech".into(),
+            },
+            SkillSpec {
+                id: KOREAN,
+                name: "korean".into(),
+            },
+        ],
+    )
+}
+
+pub fn engine_with(policy: Policy) -> Engine {
+    Engine::new(policy).expect("valid policy")
+}
+
+pub fn op(id: u64) -> OperatorSpec {
+    OperatorSpec::new(OperatorId(id))
+        .status(OperatorStatus::Available)
+        .capacity(CHAT, 3)
+}
+
+pub fn chat(id: u64, tier: TierId) -> ConversationSpec {
+    ConversationSpec::new(ConversationId(id), CHAT, tier)
+}
+
+pub fn add(e: &mut Engine, at: Timestamp, spec: OperatorSpec) {
+    e.apply(Event::OperatorAdded { at, operator: spec })
+        .expect("operator added");
+}
+
+pub fn arrive(e: &mut Engine, at: Timestamp, spec: ConversationSpec) {
+    e.apply(Event::ConversationArrived {
+        at,
+        conversation: spec,
+    })
+    .expect("arrived");
+}
+
+pub fn resolve(e: &mut Engine, at: Timestamp, id: u64) {
+    e.apply(Event::ConversationResolved {
+        at,
+        conversation: ConversationId(id),
+    })
+    .expect("resolved");
+}
+
+pub fn status(e: &mut Engine, at: Timestamp, id: u64, status: OperatorStatus) {
+    e.apply(Event::OperatorStatusChanged {
+        at,
+        operator: OperatorId(id),
+        status,
+    })
+    .expect("status");
+}
+
+/// (conversation, operator) pairs of a batch of decisions.
+pub fn pairs(ds: &[Decision]) -> Vec<(u64, u64)> {
+    ds.iter()
+        .map(|d| (d.conversation.0, d.operator.0))
+        .collect()
+}
+
+pub fn holder(e: &Engine, conv: u64) -> Option<u64> {
+    e.conversation(ConversationId(conv))
+        .and_then(|c| c.operator)
+        .map(|o| o.0)
+}

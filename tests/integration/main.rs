@@ -1,0 +1,5 @@
+//! One integration binary (fewer links on a 2-core machine), one module per area.
+
+mod assign;
+mod common;
+mod errors;
