@@ -8,10 +8,10 @@
 //!   facet(s) that contain every operator able to take it, in strategy order,
 //!   and takes the first that meets all its requirements.
 //! * **Waiting buckets.** Waiting conversations with identical effective
-//!   requirements (channel, skills with minimum levels, team, or "this
-//!   operator only") share a bucket ordered by queue key. A freed operator
-//!   looks up the buckets whose skill sets are subsets of its own skills and
-//!   compares their heads.
+//!   requirements (channel, skills with minimum levels, team) share a bucket
+//!   ordered by queue key. A freed operator looks up the buckets whose skill
+//!   sets are subsets of its own skills and compares their heads, plus the
+//!   queue of conversations whose customers prefer this operator.
 //!
 //! Indexes are derived data: they are rebuilt from the engine's entities on
 //! restore, and their order depends only on keys that include the host's ids
@@ -89,8 +89,6 @@ pub(crate) struct Req {
     /// Sorted by skill id.
     pub(crate) skills: SmallVec<[SkillLevel; MAX_REQUIRED_SKILLS]>,
     pub(crate) team: Option<TeamId>,
-    /// Waiting for this operator only (preferred-operator wait).
-    pub(crate) only: Option<OperatorId>,
 }
 
 /// Buckets are found by channel and skill set (levels and team vary inside a group).
@@ -127,7 +125,8 @@ pub(crate) struct Bucket {
 pub(crate) struct Buckets {
     by_req: HashMap<Req, u32>,
     pub(crate) groups: HashMap<GroupKey, SmallVec<[u32; 4]>>,
-    pub(crate) personal: HashMap<(OperatorId, u8), u32>,
+    /// Waiting conversations whose customer prefers this operator, per channel.
+    pub(crate) preferring: HashMap<(OperatorId, u8), BTreeSet<(QueueKey, u32)>>,
     pub(crate) buckets: Vec<Bucket>,
     /// Waiting conversations by number of required skills, so a freed
     /// operator enumerates only skill subsets up to the largest size in use.
@@ -145,15 +144,8 @@ impl Buckets {
             queue: BTreeSet::new(),
         });
         self.by_req.insert(req.clone(), b);
-        match req.only {
-            Some(op) => {
-                self.personal.insert((op, req.channel), b);
-            }
-            None => {
-                let g = GroupKey::new(req.channel, req.skills.iter().map(|s| s.skill));
-                self.groups.entry(g).or_default().push(b);
-            }
-        }
+        let g = GroupKey::new(req.channel, req.skills.iter().map(|s| s.skill));
+        self.groups.entry(g).or_default().push(b);
         b
     }
 
@@ -161,15 +153,13 @@ impl Buckets {
     pub(crate) fn insert(&mut self, req: &Req, key: QueueKey, slot: u32) -> u32 {
         let b = self.bucket_for(req);
         self.buckets[b as usize].queue.insert((key, slot));
-        if req.only.is_none() {
-            self.by_skill_count[req.skills.len()] += 1;
-        }
+        self.by_skill_count[req.skills.len()] += 1;
         b
     }
 
     pub(crate) fn remove(&mut self, bucket: u32, key: QueueKey, slot: u32) {
         let b = &mut self.buckets[bucket as usize];
-        if b.queue.remove(&(key, slot)) && b.req.only.is_none() {
+        if b.queue.remove(&(key, slot)) {
             let n = &mut self.by_skill_count[b.req.skills.len()];
             *n = n.saturating_sub(1);
         }
@@ -181,6 +171,22 @@ impl Buckets {
             .rev()
             .find(|&k| self.by_skill_count[k] > 0)
             .unwrap_or(0)
+    }
+
+    pub(crate) fn prefer(&mut self, op: OperatorId, channel: u8, key: QueueKey, slot: u32) {
+        self.preferring
+            .entry((op, channel))
+            .or_default()
+            .insert((key, slot));
+    }
+
+    pub(crate) fn unprefer(&mut self, op: OperatorId, channel: u8, key: QueueKey, slot: u32) {
+        if let Some(q) = self.preferring.get_mut(&(op, channel)) {
+            q.remove(&(key, slot));
+            if q.is_empty() {
+                self.preferring.remove(&(op, channel));
+            }
+        }
     }
 
     pub(crate) fn head(&self, bucket: u32) -> Option<(QueueKey, u32)> {
@@ -259,7 +265,6 @@ mod tests {
             .into_iter()
             .collect(),
             team: None,
-            only: None,
         };
         let id = b.insert(&req, (0, 5, 1), 7);
         assert_eq!(b.max_skill_count(), 2);

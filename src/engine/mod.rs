@@ -72,6 +72,27 @@ pub const MAX_TIMESTAMP: Timestamp = Timestamp(1 << 53);
 const TIMER_WRAP_UP: u8 = 0;
 const TIMER_REQUIREMENTS: u8 = 1;
 
+/// How the engine finds matches. Both give identical decisions; `Scan` is
+/// the plain reading of the eligibility and selection rules, kept as the
+/// reference the indexes are tested and benchmarked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Matching {
+    /// Ordered indexes: a few set operations per decision. Default.
+    #[default]
+    Indexed,
+    /// Scan every operator and every waiting conversation per decision
+    /// (slow; for tests and benchmarks).
+    Scan,
+}
+
+/// Which end of the primary skill's levels to prefer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Order {
+    Key,
+    HighestLevel(SkillLevel),
+    LowestLevel(SkillLevel),
+}
+
 /// An operator's runtime state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Operator {
@@ -121,6 +142,11 @@ pub(crate) struct Conversation {
     pub(crate) key: QueueKey,
     pub(crate) step: u8,
     pub(crate) preferred_until: Option<Timestamp>,
+    /// Indexed as preferring this operator (the spec's preferred operator,
+    /// while they are logged in).
+    pub(crate) prefers: Option<OperatorId>,
+    /// Only the preferred operator may take it for now.
+    pub(crate) in_wait: bool,
     pub(crate) holder: Option<OperatorId>,
     pub(crate) first_assigned_at: Option<Timestamp>,
     pub(crate) assigned_at: Option<Timestamp>,
@@ -261,6 +287,7 @@ pub struct OperatorView<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Engine {
     policy: Policy,
+    matching: Matching,
     channel_idx: HashMap<ChannelId, u8>,
     /// For each channel index, the mask of channels it blocks.
     block_masks: [u16; MAX_CHANNELS],
@@ -327,6 +354,7 @@ impl Engine {
             .unwrap_or(0);
         Ok(Engine {
             policy,
+            matching: Matching::Indexed,
             channel_idx,
             block_masks,
             tiers,
@@ -352,6 +380,11 @@ impl Engine {
             state_counts: StateCounts::default(),
             status_counts: StatusCounts::default(),
         })
+    }
+
+    /// Chooses how matches are found (see [`Matching`]); decisions are the same.
+    pub fn set_matching(&mut self, matching: Matching) {
+        self.matching = matching;
     }
 
     /// The policy in force.
@@ -513,12 +546,14 @@ impl Engine {
         let (Some(o), Some(c)) = (self.op_ref(operator), self.conv_ref(conversation)) else {
             return false;
         };
-        if c.state != ConversationState::Waiting {
+        if c.state != ConversationState::Waiting || !self.op_can_take_now(o, c.ch) {
             return false;
         }
-        let Some(b) = c.bucket else { return false };
-        let req = &self.buckets.buckets[b as usize].req;
-        self.op_can_take_now(o, c.ch) && satisfies(o, req)
+        if c.prefers == Some(operator) {
+            return true;
+        }
+        let (req, _, in_wait, _) = self.requirements_at(c, self.now);
+        !in_wait && satisfies(o, &req)
     }
 
     // ----- lookups -------------------------------------------------------
@@ -1028,6 +1063,8 @@ impl Engine {
             key: (0, 0, 0),
             step: 0,
             preferred_until: None,
+            prefers: None,
+            in_wait: false,
             holder: None,
             first_assigned_at: None,
             assigned_at: None,
@@ -1068,13 +1105,11 @@ impl Engine {
         let seq = self.arrivals;
         let key = self.queue_key(self.conv_at(slot).spec.tier, at, seq);
         let wait = self.policy.preferred_operator.wait;
-        let preferred_until = match self.conv_at(slot).spec.preferred_operator {
-            Some(p) if wait > Millis::ZERO => match self.op_ref(p) {
-                Some(o) if o.spec.status != OperatorStatus::Offline => Some(at + wait),
-                _ => None,
-            },
-            _ => None,
-        };
+        let prefers = self.conv_at(slot).spec.preferred_operator.filter(|p| {
+            self.op_ref(*p)
+                .is_some_and(|o| o.spec.status != OperatorStatus::Offline)
+        });
+        let preferred_until = prefers.and((wait > Millis::ZERO).then(|| at + wait));
         let c = self.conv_mut(slot);
         c.asked_at = Some(at);
         c.routing_since = at;
@@ -1082,6 +1117,7 @@ impl Engine {
         c.key = key;
         c.step = 0;
         c.preferred_until = preferred_until;
+        c.prefers = prefers;
         c.last_team = c.spec.team;
         self.set_state(slot, ConversationState::Waiting);
         self.place(slot, at);
@@ -1107,7 +1143,11 @@ impl Engine {
 
     /// The requirements in force for a waiting conversation at time `t`, and
     /// when they next change.
-    fn requirements_at(&self, c: &Conversation, t: Timestamp) -> (Req, u8, Option<Timestamp>) {
+    fn requirements_at(
+        &self,
+        c: &Conversation,
+        t: Timestamp,
+    ) -> (Req, u8, bool, Option<Timestamp>) {
         let steps = &self.policy.overflow;
         let step = steps
             .iter()
@@ -1132,7 +1172,6 @@ impl Engine {
             }
         }
         let preferring = c.preferred_until.filter(|u| t < *u);
-        let only = preferring.and(c.spec.preferred_operator);
         let next_step = steps.get(step).map(|s| c.routing_since + s.after);
         let next = match (preferring, next_step) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -1143,9 +1182,9 @@ impl Engine {
                 channel: c.ch,
                 skills,
                 team,
-                only,
             },
             step as u8,
+            preferring.is_some(),
             next,
         )
     }
@@ -1153,15 +1192,19 @@ impl Engine {
     /// Puts a waiting conversation in the bucket for its requirements at `t`
     /// and schedules its next requirement change.
     fn place(&mut self, slot: u32, t: Timestamp) {
-        let (req, step, next) = self.requirements_at(self.conv_at(slot), t);
-        let key = self.conv_at(slot).key;
-        let id = self.conv_at(slot).spec.id;
-        let b = self.buckets.insert(&req, key, slot);
+        let (req, step, in_wait, next) = self.requirements_at(self.conv_at(slot), t);
+        let c = self.conv_at(slot);
+        let (key, id, ch, prefers) = (c.key, c.spec.id, c.ch, c.prefers);
+        let bucket = (!in_wait).then(|| self.buckets.insert(&req, key, slot));
+        if let Some(p) = prefers {
+            self.buckets.prefer(p, ch, key, slot);
+        }
         if let Some(n) = next {
             self.timers.insert((n, TIMER_REQUIREMENTS, id.0));
         }
         let c = self.conv_mut(slot);
-        c.bucket = Some(b);
+        c.bucket = bucket;
+        c.in_wait = in_wait;
         c.step = step;
         c.timer = next;
         if !c.dirty {
@@ -1173,9 +1216,13 @@ impl Engine {
     /// Takes a conversation out of its bucket and cancels its timer.
     fn unqueue(&mut self, slot: u32) {
         let c = self.conv_at(slot);
-        let (bucket, key, timer, id) = (c.bucket, c.key, c.timer, c.spec.id);
+        let (bucket, key, timer, id, ch, prefers) =
+            (c.bucket, c.key, c.timer, c.spec.id, c.ch, c.prefers);
         if let Some(b) = bucket {
             self.buckets.remove(b, key, slot);
+        }
+        if let Some(p) = prefers {
+            self.buckets.unprefer(p, ch, key, slot);
         }
         if let Some(t) = timer {
             self.timers.remove(&(t, TIMER_REQUIREMENTS, id.0));
@@ -1188,17 +1235,15 @@ impl Engine {
     /// Conversations waiting for `op` stop waiting for them.
     fn end_preferred_waits(&mut self, op: OperatorId) {
         for ch in 0..self.policy.channels.len() as u8 {
-            let Some(&b) = self.buckets.personal.get(&(op, ch)) else {
+            let Some(q) = self.buckets.preferring.get(&(op, ch)) else {
                 continue;
             };
-            let slots: Vec<u32> = self.buckets.buckets[b as usize]
-                .queue
-                .iter()
-                .map(|e| e.1)
-                .collect();
+            let slots: Vec<u32> = q.iter().map(|e| e.1).collect();
             for s in slots {
                 self.unqueue(s);
-                self.conv_mut(s).preferred_until = None;
+                let c = self.conv_mut(s);
+                c.preferred_until = None;
+                c.prefers = None;
                 self.place(s, self.now);
             }
         }
@@ -1302,6 +1347,7 @@ impl Engine {
         c.holder = None;
         c.assigned_at = None;
         c.preferred_until = None;
+        c.prefers = None;
         self.set_state(s, ConversationState::Waiting);
         self.place(s, at);
     }
@@ -1451,7 +1497,7 @@ impl Engine {
         // Freed operators pull the most urgent conversation they can serve.
         while let Some(&(oid, os)) = self.dirty_ops.first() {
             let mut best: Option<(QueueKey, u32)> = None;
-            for &(ch, _, _) in &self.op_at(os).keys {
+            for ch in self.ready_channels(os) {
                 if let Some(h) = self.best_conv_for(os, ch) {
                     if best.is_none_or(|b| h.0 < b.0) {
                         best = Some(h);
@@ -1510,15 +1556,7 @@ impl Engine {
         at: Timestamp,
         out: &mut Vec<Decision>,
     ) {
-        let req = match self.conv_at(cs).bucket {
-            Some(b) => self.buckets.buckets[b as usize].req.clone(),
-            None => Req {
-                channel: self.conv_at(cs).ch,
-                skills: SmallVec::new(),
-                team: None,
-                only: None,
-            },
-        };
+        let req = self.requirements_at(self.conv_at(cs), at).0;
         if let Selection::SkillDevelopment {
             demanding_skills,
             share_permille,
@@ -1573,12 +1611,32 @@ impl Engine {
             .any(|s| demanding.contains(&s.skill))
     }
 
+    fn ready_channels(&self, os: u32) -> SmallVec<[u8; 4]> {
+        let o = self.op_at(os);
+        match self.matching {
+            Matching::Indexed => o.keys.iter().map(|k| k.0).collect(),
+            Matching::Scan => (0..self.policy.channels.len() as u8)
+                .filter(|&ch| self.op_can_take_now(o, ch))
+                .collect(),
+        }
+    }
+
+    fn is_ready(&self, os: u32, ch: u8) -> bool {
+        match self.matching {
+            Matching::Indexed => self.op_at(os).ready_on(ch),
+            Matching::Scan => self.op_can_take_now(self.op_at(os), ch),
+        }
+    }
+
     /// The most urgent waiting conversation operator `os` can serve on `ch`.
     fn best_conv_for(&self, os: u32, ch: u8) -> Option<(QueueKey, u32)> {
+        if self.matching == Matching::Scan {
+            return self.scan_best_conv_for(os, ch);
+        }
         let o = self.op_at(os);
         let mut best: Option<(QueueKey, u32)> = None;
-        if let Some(&b) = self.buckets.personal.get(&(o.spec.id, ch)) {
-            best = self.buckets.head(b);
+        if let Some(q) = self.buckets.preferring.get(&(o.spec.id, ch)) {
+            best = q.first().copied();
         }
         let ids: SmallVec<[SkillId; 8]> = o.spec.skills.iter().map(|s| s.skill).collect();
         for_each_subset(&ids, self.buckets.max_skill_count(), |sub| {
@@ -1599,32 +1657,41 @@ impl Engine {
         best
     }
 
+    /// The requirements in force for a waiting conversation.
+    fn req_of(&self, c: &Conversation) -> Option<Req> {
+        match self.matching {
+            Matching::Indexed => c
+                .bucket
+                .map(|b| self.buckets.buckets[b as usize].req.clone()),
+            Matching::Scan => {
+                let (req, _, in_wait, _) = self.requirements_at(c, self.now);
+                (!in_wait).then_some(req)
+            }
+        }
+    }
+
     /// The best ready operator for a waiting conversation, the route that
     /// chose them, and whether this is a skill-development (trainee) pick.
     fn best_op_for(&self, cs: u32) -> Option<(u32, Route, bool)> {
         let c = self.conv_at(cs);
-        let b = c.bucket?;
-        let req = &self.buckets.buckets[b as usize].req;
-        if let Some(p) = c.spec.preferred_operator {
+        if let Some(p) = c.prefers {
             if let Some(&ps) = self.op_slots.get(&p) {
-                if self.op_at(ps).ready_on(c.ch) {
+                if self.is_ready(ps, c.ch) {
                     return Some((ps, Route::PreferredOperator, false));
                 }
             }
         }
-        if req.only.is_some() {
-            return None;
-        }
+        let req = self.req_of(c)?;
         // The primary skill still required after relaxations.
         let primary = c
             .spec
             .skills
             .first()
             .and_then(|p| req.skills.iter().find(|s| s.skill == p.skill).copied());
-        match (&self.policy.selection, primary) {
-            (Selection::MostProficient, Some(p)) => self
-                .by_level(req, p, true)
-                .map(|s| (s, Route::MostProficient, false)),
+        let (order, route, trainee) = match (&self.policy.selection, primary) {
+            (Selection::MostProficient, Some(p)) => {
+                (Order::HighestLevel(p), Route::MostProficient, false)
+            }
             (
                 Selection::SkillDevelopment {
                     demanding_skills,
@@ -1635,15 +1702,62 @@ impl Engine {
                 let trainee = self.is_demanding(cs, demanding_skills)
                     && self.trainee_credit + u32::from(*share_permille) >= 1000;
                 if trainee {
-                    self.by_level(req, p, false)
-                        .map(|s| (s, Route::SkillDevelopment, true))
+                    (Order::LowestLevel(p), Route::SkillDevelopment, true)
                 } else {
-                    self.by_level(req, p, true)
-                        .map(|s| (s, Route::MostProficient, false))
+                    (Order::HighestLevel(p), Route::MostProficient, false)
                 }
             }
-            _ => self.by_plan(req).map(|s| (s, self.default_route(), false)),
+            _ => (Order::Key, self.default_route(), false),
+        };
+        let chosen = match (self.matching, order) {
+            (Matching::Scan, _) => self.scan_select(&req, order),
+            (Matching::Indexed, Order::Key) => self.by_plan(&req),
+            (Matching::Indexed, Order::HighestLevel(p)) => self.by_level(&req, p, true),
+            (Matching::Indexed, Order::LowestLevel(p)) => self.by_level(&req, p, false),
+        };
+        chosen.map(|s| (s, route, trainee))
+    }
+
+    /// Reference matching: the best eligible operator by scanning them all.
+    fn scan_select(&self, req: &Req, order: Order) -> Option<u32> {
+        let mut best: Option<((u8, u64, u64, OperatorId), u32)> = None;
+        for (slot, o) in self.operators.iter().enumerate() {
+            let Some(o) = o else { continue };
+            if !self.op_can_take_now(o, req.channel) || !satisfies(o, req) {
+                continue;
+            }
+            let level_rank = match order {
+                Order::Key => 0,
+                Order::HighestLevel(p) => MAX_LEVEL - o.level(p.skill),
+                Order::LowestLevel(p) => o.level(p.skill),
+            };
+            let (a, b) = self.op_key(o, req.channel as usize);
+            let rank = (level_rank, a, b, o.spec.id);
+            if best.is_none_or(|(r, _)| rank < r) {
+                best = Some((rank, slot as u32));
+            }
         }
+        best.map(|b| b.1)
+    }
+
+    /// Reference matching: the most urgent conversation by scanning them all.
+    fn scan_best_conv_for(&self, os: u32, ch: u8) -> Option<(QueueKey, u32)> {
+        let o = self.op_at(os);
+        let mut best: Option<(QueueKey, u32)> = None;
+        for (slot, c) in self.convs.iter().enumerate() {
+            let Some(c) = c else { continue };
+            if c.state != ConversationState::Waiting || c.ch != ch {
+                continue;
+            }
+            if best.is_some_and(|b| b.0 <= c.key) {
+                continue;
+            }
+            let (req, _, in_wait, _) = self.requirements_at(c, self.now);
+            if c.prefers == Some(o.spec.id) || (!in_wait && satisfies(o, &req)) {
+                best = Some((c.key, slot as u32));
+            }
+        }
+        best
     }
 
     /// Walks the primary skill's level facets from the top level down
@@ -1734,10 +1848,9 @@ impl Engine {
 }
 
 /// Whether an operator meets a conversation's requirements (skills, levels,
-/// team, preferred-only). Readiness is checked separately.
+/// team). Readiness is checked separately.
 fn satisfies(o: &Operator, req: &Req) -> bool {
-    req.only.is_none_or(|p| p == o.spec.id)
-        && req.skills.iter().all(|s| o.level(s.skill) >= s.level)
+    req.skills.iter().all(|s| o.level(s.skill) >= s.level)
         && req
             .team
             .is_none_or(|t| o.spec.teams.binary_search(&t).is_ok())

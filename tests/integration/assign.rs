@@ -709,6 +709,18 @@ fn counts_by_state_and_status() {
 
 /// A deterministic pseudo-random scenario (own LCG: no dependency, same on every machine).
 fn scripted_run(seed: u64) -> Vec<Decision> {
+    scripted_run_with(
+        seed,
+        Selection::LeastLoaded,
+        switchboard::engine::Matching::Indexed,
+    )
+}
+
+fn scripted_run_with(
+    seed: u64,
+    selection: Selection,
+    matching: switchboard::engine::Matching,
+) -> Vec<Decision> {
     let mut x = seed;
     let mut rnd = move |n: u64| {
         x = x
@@ -717,16 +729,30 @@ fn scripted_run(seed: u64) -> Vec<Decision> {
         (x >> 33) % n
     };
     let mut p = policy();
-    p.selection = Selection::LeastLoaded;
-    p.overflow = vec![OverflowStep {
-        after: Millis::from_secs(40),
-        relax: Relax::AnyOperator,
-    }];
+    p.selection = selection;
+    p.wrap_up = Millis::from_secs(3);
+    p.preferred_operator.wait = Millis::from_secs(10);
+    p.overflow = vec![
+        OverflowStep {
+            after: Millis::from_secs(20),
+            relax: Relax::LowerLevels(2),
+        },
+        OverflowStep {
+            after: Millis::from_secs(40),
+            relax: Relax::AnyOperator,
+        },
+    ];
     let mut e = engine_with(p);
+    e.set_matching(matching);
     let skills = [BILLING, TECH, KOREAN];
     for o in 1..=12 {
         let mut s = op(o).capacity(CHAT, 1 + rnd(3) as u16).capacity(EMAIL, 2);
-        s = s.skill(skills[rnd(3) as usize], 1 + rnd(5) as u8);
+        let first = rnd(3) as usize;
+        s = s.skill(skills[first], 1 + rnd(5) as u8);
+        if rnd(2) == 0 {
+            s = s.skill(skills[(first + 1) % 3], 1 + rnd(5) as u8);
+        }
+        s = s.team([SUPPORT, SALES][rnd(2) as usize]);
         add(&mut e, t(0), s);
     }
     let mut out = Vec::new();
@@ -739,9 +765,24 @@ fn scripted_run(seed: u64) -> Vec<Decision> {
                 let ch = if rnd(4) == 0 { EMAIL } else { CHAT };
                 let mut c = ConversationSpec::new(ConversationId(step), ch, tier);
                 if rnd(2) == 0 {
-                    c = c.skill(skills[rnd(3) as usize], 1 + rnd(4) as u8);
+                    let first = rnd(3) as usize;
+                    c = c.skill(skills[first], 1 + rnd(4) as u8);
+                    if rnd(3) == 0 {
+                        c = c.skill(skills[(first + 2) % 3], 1 + rnd(3) as u8);
+                    }
+                }
+                if rnd(4) == 0 {
+                    c = c.team([SUPPORT, SALES][rnd(2) as usize]);
+                }
+                if rnd(5) == 0 {
+                    c = c.preferred_operator(OperatorId(1 + rnd(12)));
                 }
                 arrive(&mut e, now, c);
+            }
+            3 if rnd(3) == 0 => {
+                let o = 1 + rnd(12);
+                let s = [OperatorStatus::Available, OperatorStatus::Away][rnd(2) as usize];
+                status(&mut e, now, o, s);
             }
             2 if !open.is_empty() => {
                 let c = open.remove(rnd(open.len() as u64) as usize);
@@ -750,6 +791,13 @@ fn scripted_run(seed: u64) -> Vec<Decision> {
             _ => {}
         }
         let ds = e.assign(now).unwrap();
+        for d in &ds {
+            if d.reason.route != Route::PreferredOperator {
+                for m in &d.reason.matched {
+                    assert!(m.level >= m.required, "{d:?}");
+                }
+            }
+        }
         open.extend(ds.iter().map(|d| d.conversation.0));
         out.extend(ds);
     }
@@ -767,4 +815,40 @@ fn the_same_events_give_the_same_decisions_in_the_same_order() {
     );
     assert_eq!(a, b);
     assert_ne!(a, scripted_run(8), "a different scenario differs");
+}
+
+#[test]
+fn indexed_matching_makes_the_same_decisions_as_scanning_everything() {
+    use switchboard::engine::Matching;
+    let selections = [
+        Selection::LeastLoaded,
+        Selection::LongestIdle {
+            clock: IdleClock::LastConversationEnded,
+        },
+        Selection::LongestIdle {
+            clock: IdleClock::BecameAvailable,
+        },
+        Selection::RoundRobin,
+        Selection::MostProficient,
+        Selection::SkillDevelopment {
+            demanding_skills: vec![BILLING],
+            share_permille: 300,
+        },
+    ];
+    for sel in selections {
+        for seed in 1..=6 {
+            let fast = scripted_run_with(seed, sel.clone(), Matching::Indexed);
+            let slow = scripted_run_with(seed, sel.clone(), Matching::Scan);
+            assert!(fast.len() > 50);
+            if let Some(i) = (0..fast.len().min(slow.len())).find(|&i| fast[i] != slow[i]) {
+                panic!(
+                    "{} seed {seed}: first difference at decision {i}:\nindexed {:?}\nscan    {:?}",
+                    sel.name(),
+                    fast[i],
+                    slow[i]
+                );
+            }
+            assert_eq!(fast.len(), slow.len(), "{} seed {seed}", sel.name());
+        }
+    }
 }
