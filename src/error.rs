@@ -68,6 +68,12 @@ pub enum PolicyError {
         /// The largest allowed.
         max: u64,
     },
+    /// A value that must be positive is zero.
+    #[error("policy field `{field}` must not be zero")]
+    Zero {
+        /// The field.
+        field: &'static str,
+    },
     /// Overflow steps must have strictly increasing waits.
     #[error("overflow step {index} does not wait longer than the step before it")]
     OverflowOutOfOrder {
@@ -157,6 +163,22 @@ pub enum EngineError {
         action: &'static str,
         /// Its state.
         state: ConversationState,
+    },
+    /// No pending offer of this conversation to this operator.
+    #[error("{conversation} is not offered to {operator}")]
+    NoSuchOffer {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The operator.
+        operator: OperatorId,
+    },
+    /// The offer lapsed before the answer came.
+    #[error("the offer of {conversation} lapsed at {expired_at}")]
+    OfferExpired {
+        /// The conversation.
+        conversation: ConversationId,
+        /// When it lapsed.
+        expired_at: Timestamp,
     },
     /// Time went backwards.
     #[error("time went backwards: {got} is before {last}")]

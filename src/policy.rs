@@ -196,6 +196,67 @@ pub struct OverflowStep {
     pub relax: Relax,
 }
 
+/// Offers that the operator must accept (as phone ACDs ring and TaskRouter
+/// reserves). Without an offer policy, assignments are direct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct OfferPolicy {
+    /// How long an operator has to accept. The offer lapses at exactly
+    /// `offered_at + timeout` and the conversation goes to the next eligible
+    /// operator.
+    pub timeout: Millis,
+    /// After this many offers missed or rejected in a row the operator is set
+    /// away (0 = never). Default: 3.
+    #[cfg_attr(feature = "serde", serde(default = "default_missed"))]
+    pub away_after_missed: u32,
+    /// Whether an operator who rejected or missed a conversation may be
+    /// offered the same conversation again. Default: false.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub reoffer_declined: bool,
+}
+
+#[cfg(feature = "serde")]
+fn default_missed() -> u32 {
+    3
+}
+
+impl OfferPolicy {
+    /// Offers lapsing after `timeout`, three misses in a row set the operator
+    /// away, declined conversations are not offered again to the same operator.
+    pub fn new(timeout: Millis) -> Self {
+        OfferPolicy {
+            timeout,
+            away_after_missed: 3,
+            reoffer_declined: false,
+        }
+    }
+}
+
+/// When [`crate::engine::Engine::rebalance`] moves conversations that are
+/// already assigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct RebalancePolicy {
+    /// Conversations that already got a reply stay with an operator who went
+    /// away or offline, unless they have been unavailable longer than this.
+    /// Default: never (they stay with the person who answered).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub reassign_responded_after_away: Option<Millis>,
+    /// Move unanswered conversations from an operator whose load ratio on a
+    /// channel exceeds another eligible operator's by more than this many
+    /// thousandths. Default: off.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub skew_margin_permille: Option<u16>,
+    /// At most this many moves per rebalance call. Default: no cap.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub max_moves: Option<u32>,
+    /// When capacity is cut below the current load, move unanswered
+    /// conversations (most recently assigned first) until under it. Default:
+    /// false (the operator keeps them and simply receives nothing new).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub on_capacity_cut: bool,
+}
+
 /// The whole routing policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
@@ -224,6 +285,13 @@ pub struct Policy {
     /// instant itself. Default: 0.
     #[cfg_attr(feature = "serde", serde(default))]
     pub wrap_up: Millis,
+    /// Offers the operator must accept. Default: none (direct assignment).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub offers: Option<OfferPolicy>,
+    /// Rebalance triggers. Default: move unanswered work of operators who go
+    /// away or offline; nothing else.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub rebalance: RebalancePolicy,
 }
 
 impl Policy {
@@ -238,6 +306,8 @@ impl Policy {
             preferred_operator: PreferredOperatorPolicy::default(),
             overflow: Vec::new(),
             wrap_up: Millis::ZERO,
+            offers: None,
+            rebalance: RebalancePolicy::default(),
         }
     }
 
@@ -319,6 +389,27 @@ impl Policy {
                     });
                 }
             }
+        }
+        if let Some(o) = &self.offers {
+            if o.timeout == Millis::ZERO {
+                return Err(PolicyError::Zero {
+                    field: "offers.timeout",
+                });
+            }
+        }
+        if let Some(m) = self.rebalance.skew_margin_permille {
+            if m > 1000 {
+                return Err(PolicyError::OutOfRange {
+                    field: "rebalance.skew_margin_permille",
+                    value: u64::from(m),
+                    max: 1000,
+                });
+            }
+        }
+        if self.rebalance.max_moves == Some(0) {
+            return Err(PolicyError::Zero {
+                field: "rebalance.max_moves",
+            });
         }
         Ok(())
     }

@@ -57,6 +57,8 @@ pub enum Trigger {
     ConversationQueued,
     /// An operator gained room (freed capacity, became available, wrap-up ended).
     OperatorFreed,
+    /// A rebalance moved it.
+    Rebalance,
 }
 
 impl Trigger {
@@ -65,8 +67,75 @@ impl Trigger {
         match self {
             Trigger::ConversationQueued => "conversation_queued",
             Trigger::OperatorFreed => "operator_freed",
+            Trigger::Rebalance => "rebalance",
         }
     }
+}
+
+/// Why a conversation was taken away from an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum MoveCause {
+    /// The operator went away; it had no reply yet.
+    OperatorAway,
+    /// The operator went offline (every conversation they held moves).
+    OperatorOffline,
+    /// The operator has been away longer than the policy allows; replied ones move too.
+    AwayTooLong,
+    /// The operator's load ratio exceeded another eligible operator's by more than the margin.
+    LoadSkew,
+    /// The operator's capacity was cut below their load.
+    CapacityCut,
+    /// The host asked to rebalance this operator.
+    Requested,
+    /// The operator did not accept the offer in time.
+    OfferExpired,
+    /// The operator rejected the offer.
+    OfferRejected,
+}
+
+impl MoveCause {
+    /// A stable lowercase name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MoveCause::OperatorAway => "operator_away",
+            MoveCause::OperatorOffline => "operator_offline",
+            MoveCause::AwayTooLong => "away_too_long",
+            MoveCause::LoadSkew => "load_skew",
+            MoveCause::CapacityCut => "capacity_cut",
+            MoveCause::Requested => "requested",
+            MoveCause::OfferExpired => "offer_expired",
+            MoveCause::OfferRejected => "offer_rejected",
+        }
+    }
+}
+
+/// What a decision does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum DecisionKind {
+    /// The operator now holds the conversation.
+    Assigned,
+    /// The conversation is offered; the operator holds it (and its capacity)
+    /// until they accept, reject, or the offer lapses.
+    Offered {
+        /// When the offer lapses.
+        expires_at: Timestamp,
+    },
+    /// The conversation was taken away from the operator and is waiting
+    /// again (a later decision in the same batch may place it).
+    Unassigned {
+        /// Why.
+        cause: MoveCause,
+    },
 }
 
 /// One required skill and the level the chosen operator holds in it.
@@ -108,8 +177,10 @@ pub struct Reason {
 pub struct Decision {
     /// The conversation.
     pub conversation: ConversationId,
-    /// The operator who now holds it.
+    /// The operator it goes to (or, for [`DecisionKind::Unassigned`], leaves).
     pub operator: OperatorId,
+    /// Assigned, offered or unassigned.
+    pub kind: DecisionKind,
     /// Its channel.
     pub channel: ChannelId,
     /// Its tier.

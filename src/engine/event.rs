@@ -136,10 +136,41 @@ pub enum Event {
         /// Who claims it.
         operator: OperatorId,
     },
+    /// The operator accepts a pending offer.
+    OfferAccepted {
+        /// When.
+        at: Timestamp,
+        /// Which conversation.
+        conversation: ConversationId,
+        /// Who accepts.
+        operator: OperatorId,
+    },
+    /// The operator rejects a pending offer; it goes to the next eligible operator.
+    OfferRejected {
+        /// When.
+        at: Timestamp,
+        /// Which conversation.
+        conversation: ConversationId,
+        /// Who rejects.
+        operator: OperatorId,
+    },
     /// Match waiting conversations with operators; see [`crate::engine::Engine::assign`].
     Assign {
         /// When.
         at: Timestamp,
+    },
+    /// Move work that should move, then match; see [`crate::engine::Engine::rebalance`].
+    Rebalance {
+        /// When.
+        at: Timestamp,
+    },
+    /// Move this operator's unanswered conversations to others (they are
+    /// not routed back to this operator), then match.
+    RebalanceOperator {
+        /// When.
+        at: Timestamp,
+        /// Whose work moves.
+        operator: OperatorId,
     },
 }
 
@@ -161,7 +192,11 @@ impl Event {
             | Event::MessageLeft { at, .. }
             | Event::ConversationTransferred { at, .. }
             | Event::ConversationClaimed { at, .. }
-            | Event::Assign { at } => *at,
+            | Event::OfferAccepted { at, .. }
+            | Event::OfferRejected { at, .. }
+            | Event::Assign { at }
+            | Event::Rebalance { at }
+            | Event::RebalanceOperator { at, .. } => *at,
         }
     }
 }

@@ -89,6 +89,8 @@ pub(crate) struct Req {
     /// Sorted by skill id.
     pub(crate) skills: SmallVec<[SkillLevel; MAX_REQUIRED_SKILLS]>,
     pub(crate) team: Option<TeamId>,
+    /// Operators who must not get it (declined offers, moved away on request), sorted.
+    pub(crate) excluded: SmallVec<[OperatorId; 2]>,
 }
 
 /// Buckets are found by channel and skill set (levels and team vary inside a group).
@@ -265,6 +267,7 @@ mod tests {
             .into_iter()
             .collect(),
             team: None,
+            excluded: SmallVec::new(),
         };
         let id = b.insert(&req, (0, 5, 1), 7);
         assert_eq!(b.max_skill_count(), 2);

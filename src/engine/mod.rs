@@ -43,6 +43,8 @@
 mod decision;
 mod event;
 pub(crate) mod index;
+mod rebalance;
+pub mod snapshot;
 
 use std::collections::BTreeSet;
 
@@ -52,8 +54,9 @@ use smallvec::SmallVec;
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
-pub use decision::{Decision, Reason, Route, SkillMatch, Trigger};
+pub use decision::{Decision, DecisionKind, MoveCause, Reason, Route, SkillMatch, Trigger};
 pub use event::Event;
+pub use snapshot::{Snapshot, SnapshotError};
 
 use crate::error::{EngineError, PolicyError};
 use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
@@ -69,8 +72,11 @@ use index::{Buckets, FacetKey, Facets, OpEntry, QueueKey, Req, for_each_subset};
 /// every sum of a timestamp and a policy duration exact.
 pub const MAX_TIMESTAMP: Timestamp = Timestamp(1 << 53);
 
+// Timers due at the same instant fire in this order.
 const TIMER_WRAP_UP: u8 = 0;
-const TIMER_REQUIREMENTS: u8 = 1;
+const TIMER_OFFER: u8 = 1;
+const TIMER_AWAY: u8 = 2;
+const TIMER_REQUIREMENTS: u8 = 3;
 
 /// How the engine finds matches. Both give identical decisions; `Scan` is
 /// the plain reading of the eligibility and selection rules, kept as the
@@ -110,9 +116,15 @@ pub(crate) struct Operator {
     pub(crate) last_assigned_at: Timestamp,
     /// Sequence of the last pick (or of joining, so newcomers join at the back).
     pub(crate) last_pick: u64,
+    /// When the status last changed.
+    pub(crate) status_since: Timestamp,
+    /// Offers missed or rejected in a row.
+    pub(crate) missed_in_a_row: u32,
     /// Index bookkeeping: the key under which the operator sits in each
     /// channel's facets, for channels where it is ready.
     keys: SmallVec<[(u8, u64, u64); 3]>,
+    /// Index bookkeeping: load-ratio keys in `load_index`, per channel.
+    skew_keys: SmallVec<[(u8, u64); 3]>,
 }
 
 impl Operator {
@@ -154,6 +166,15 @@ pub(crate) struct Conversation {
     pub(crate) message_left_at: Option<Timestamp>,
     pub(crate) transfers: u32,
     pub(crate) last_team: Option<TeamId>,
+    /// While offered: when the offer lapses.
+    pub(crate) offer_expires_at: Option<Timestamp>,
+    /// Operators who rejected or missed an offer of it (not offered again).
+    pub(crate) declined: SmallVec<[OperatorId; 2]>,
+    pub(crate) missed_offers: u32,
+    /// Rebalance moves so far, and the rebalance cause that last moved it
+    /// (a conversation is never moved twice for the same cause).
+    pub(crate) moves: u32,
+    pub(crate) last_move_cause: u64,
     /// Index bookkeeping.
     bucket: Option<u32>,
     timer: Option<Timestamp>,
@@ -191,6 +212,8 @@ pub struct FinishedConversation {
     pub message_left_at: Option<Timestamp>,
     /// Transfers.
     pub transfers: u32,
+    /// Offers of it that operators missed or rejected.
+    pub missed_offers: u32,
 }
 
 /// Live conversations by state, as a real-time dashboard shows them.
@@ -300,6 +323,9 @@ pub struct Engine {
     arrivals: u64,
     picks: u64,
     trainee_credit: u32,
+    /// Rebalance cause counter: a conversation moved for load skew records
+    /// the cause and is never moved for skew again.
+    causes: u64,
 
     operators: Vec<Option<Operator>>,
     free_op_slots: Vec<u32>,
@@ -313,6 +339,12 @@ pub struct Engine {
     timers: BTreeSet<(Timestamp, u8, u64)>,
     dirty_ops: BTreeSet<(OperatorId, u32)>,
     dirty_convs: Vec<u32>,
+    /// Operators whose work a rebalance should look at (went away or
+    /// offline, away too long, capacity cut), by id.
+    rebalance_sources: BTreeSet<(OperatorId, u32)>,
+    /// Per channel: available operators by load ratio (kept only when load
+    /// skew rebalancing is on).
+    load_index: Vec<BTreeSet<(u64, OperatorId, u32)>>,
 
     finished: Vec<FinishedConversation>,
     state_counts: StateCounts,
@@ -365,6 +397,7 @@ impl Engine {
             arrivals: 0,
             picks: 0,
             trainee_credit: 0,
+            causes: 0,
             operators: Vec::new(),
             free_op_slots: Vec::new(),
             op_slots: HashMap::new(),
@@ -376,6 +409,8 @@ impl Engine {
             timers: BTreeSet::new(),
             dirty_ops: BTreeSet::new(),
             dirty_convs: Vec::new(),
+            rebalance_sources: BTreeSet::new(),
+            load_index: Vec::new(),
             finished: Vec::new(),
             state_counts: StateCounts::default(),
             status_counts: StatusCounts::default(),
@@ -431,7 +466,7 @@ impl Engine {
         // only free capacity or widen eligibility, so they cannot invalidate
         // what was checked.
         self.inputs += 1;
-        self.advance_to(at);
+        self.advance_to(at, out);
         let before = out.len();
         self.execute(event, out);
         Ok(out.len() - before)
@@ -800,7 +835,7 @@ impl Engine {
             }
             Event::ConversationAbandoned { conversation, .. } => {
                 let c = self.live_conv(*conversation)?;
-                Self::check_state(c, "abandon", &[S::Waiting])
+                Self::check_state(c, "abandon", &[S::Waiting, S::Offered])
             }
             Event::MessageLeft { conversation, .. } => {
                 let c = self.live_conv(*conversation)?;
@@ -834,7 +869,41 @@ impl Engine {
                 let o = self.known_op(*operator)?;
                 self.check_can_hold(o, c.ch, c.spec.channel)
             }
-            Event::Assign { .. } => Ok(()),
+            Event::Assign { .. } | Event::Rebalance { .. } => Ok(()),
+            Event::RebalanceOperator { operator, .. } => self.known_op(*operator).map(|_| ()),
+            Event::OfferAccepted {
+                at,
+                conversation,
+                operator,
+            }
+            | Event::OfferRejected {
+                at,
+                conversation,
+                operator,
+            } => {
+                let c = self.live_conv(*conversation)?;
+                self.known_op(*operator)?;
+                if c.state != S::Offered || c.holder != Some(*operator) {
+                    if c.holder == Some(*operator) {
+                        return Err(EngineError::InvalidTransition {
+                            conversation: *conversation,
+                            action: "answer an offer of",
+                            state: c.state,
+                        });
+                    }
+                    return Err(EngineError::NoSuchOffer {
+                        conversation: *conversation,
+                        operator: *operator,
+                    });
+                }
+                match c.offer_expires_at {
+                    Some(x) if *at >= x => Err(EngineError::OfferExpired {
+                        conversation: *conversation,
+                        expired_at: x,
+                    }),
+                    _ => Ok(()),
+                }
+            }
         }
     }
 
@@ -881,6 +950,11 @@ impl Engine {
             Event::ConversationAbandoned { at, conversation } => {
                 let s = self.conv_slots[&conversation];
                 self.unqueue(s);
+                if self.conv_at(s).state == ConversationState::Offered {
+                    self.cancel_offer(s);
+                    self.release(s);
+                    self.conv_mut(s).holder = None;
+                }
                 self.finish(s, |f| f.abandoned_at = Some(at));
             }
             Event::MessageLeft { at, conversation } => {
@@ -905,6 +979,31 @@ impl Engine {
                 self.hand_over(cs, os, at);
             }
             Event::Assign { at } => self.run_assign(at, out),
+            Event::OfferAccepted {
+                conversation,
+                operator,
+                ..
+            } => {
+                let cs = self.conv_slots[&conversation];
+                self.accept(cs, operator);
+            }
+            Event::OfferRejected {
+                at, conversation, ..
+            } => {
+                let cs = self.conv_slots[&conversation];
+                self.decline(cs, at, MoveCause::OfferRejected, out);
+            }
+            Event::Rebalance { at } => self.run_rebalance(at, None, out),
+            Event::RebalanceOperator { at, operator } => {
+                let os = self.op_slots[&operator];
+                self.run_rebalance(at, Some(os), out);
+            }
+        }
+    }
+
+    fn count_restored(&mut self, state: ConversationState) {
+        if let Some(n) = count_slot(&mut self.state_counts, state) {
+            *n += 1;
         }
     }
 
@@ -951,7 +1050,10 @@ impl Engine {
             last_ended_at: at,
             last_assigned_at: at,
             last_pick: self.picks,
+            status_since: at,
+            missed_in_a_row: 0,
             keys: SmallVec::new(),
+            skew_keys: SmallVec::new(),
         };
         let slot = match self.free_op_slots.pop() {
             Some(s) => {
@@ -973,6 +1075,9 @@ impl Engine {
         let held: SmallVec<[ConversationId; 4]> = self.op_at(slot).held.clone();
         for cid in held {
             let cs = self.conv_slots[&cid];
+            if self.conv_at(cs).state == ConversationState::Offered {
+                self.cancel_offer(cs);
+            }
             self.release(cs);
             self.requeue(cs);
         }
@@ -982,6 +1087,15 @@ impl Engine {
         }
         let status = self.op_at(slot).spec.status;
         *self.status_slot(status) -= 1;
+        if let (false, Some(after)) = (
+            status == OperatorStatus::Available,
+            self.policy.rebalance.reassign_responded_after_away,
+        ) {
+            let since = self.op_at(slot).status_since;
+            self.timers.remove(&(since + after, TIMER_AWAY, id.0));
+        }
+        self.unindex_load(slot);
+        self.rebalance_sources.remove(&(id, slot));
         self.dirty_ops.remove(&(id, slot));
         self.op_slots.remove(&id);
         self.operators[slot as usize] = None;
@@ -993,19 +1107,39 @@ impl Engine {
     fn set_status(&mut self, at: Timestamp, id: OperatorId, status: OperatorStatus) {
         let slot = self.op_slots[&id];
         let old = self.op_at(slot).spec.status;
+        let old_since = self.op_at(slot).status_since;
         if old == status {
             return;
         }
         *self.status_slot(old) -= 1;
         *self.status_slot(status) += 1;
+        let was_available = old == OperatorStatus::Available;
+        let available = status == OperatorStatus::Available;
         let o = self.op_mut(slot);
         o.spec.status = status;
-        if status == OperatorStatus::Available {
+        // Away ↔ offline keeps the clock: "away too long" counts from when
+        // the operator stopped being available.
+        if was_available != available {
+            o.status_since = at;
+        }
+        if available {
             o.available_since = at;
         }
         self.refresh_op(slot);
-        if status == OperatorStatus::Available {
+        let away_limit = self.policy.rebalance.reassign_responded_after_away;
+        if available {
             self.dirty_ops.insert((id, slot));
+            self.rebalance_sources.remove(&(id, slot));
+            if let Some(after) = away_limit {
+                self.timers.remove(&(old_since + after, TIMER_AWAY, id.0));
+            }
+        } else {
+            if !self.op_at(slot).held.is_empty() {
+                self.rebalance_sources.insert((id, slot));
+            }
+            if let (true, Some(after)) = (was_available, away_limit) {
+                self.timers.insert((at + after, TIMER_AWAY, id.0));
+            }
         }
         if status == OperatorStatus::Offline {
             self.end_preferred_waits(id);
@@ -1028,9 +1162,13 @@ impl Engine {
                 .push(crate::model::ChannelCapacity { channel, capacity }),
         }
         o.spec.capacity.retain(|c| c.capacity > 0);
+        let over = o.load[ch as usize] > capacity;
         self.refresh_op(slot);
         if grew {
             self.dirty_ops.insert((id, slot));
+        }
+        if over && self.policy.rebalance.on_capacity_cut {
+            self.rebalance_sources.insert((id, slot));
         }
     }
 
@@ -1072,6 +1210,11 @@ impl Engine {
             message_left_at: None,
             transfers: 0,
             last_team: None,
+            offer_expires_at: None,
+            declined: SmallVec::new(),
+            missed_offers: 0,
+            moves: 0,
+            last_move_cause: 0,
             bucket: None,
             timer: None,
             dirty: false,
@@ -1182,6 +1325,11 @@ impl Engine {
                 channel: c.ch,
                 skills,
                 team,
+                excluded: {
+                    let mut x = c.declined.clone();
+                    x.sort_unstable();
+                    x
+                },
             },
             step as u8,
             preferring.is_some(),
@@ -1374,6 +1522,7 @@ impl Engine {
             abandoned_at: None,
             message_left_at: c.message_left_at,
             transfers: c.transfers,
+            missed_offers: c.missed_offers,
         };
         f(&mut rec);
         self.finished.push(rec);
@@ -1381,22 +1530,39 @@ impl Engine {
 
     // ----- timers ----------------------------------------------------------
 
-    fn advance_to(&mut self, now: Timestamp) {
+    /// Fires every timer due at or before `now`, in (time, kind, id) order.
+    /// Lapsed offers are reported as [`DecisionKind::Unassigned`] decisions.
+    fn advance_to(&mut self, now: Timestamp, out: &mut Vec<Decision>) {
         while let Some(&(t, kind, id)) = self.timers.first() {
             if t > now {
                 break;
             }
             self.timers.remove(&(t, kind, id));
-            if kind == TIMER_WRAP_UP {
-                if let Some(&os) = self.op_slots.get(&OperatorId(id)) {
-                    self.op_mut(os).wrap_until = None;
-                    self.refresh_op(os);
-                    self.dirty_ops.insert((OperatorId(id), os));
+            self.now = t;
+            match kind {
+                TIMER_WRAP_UP => {
+                    if let Some(&os) = self.op_slots.get(&OperatorId(id)) {
+                        self.op_mut(os).wrap_until = None;
+                        self.refresh_op(os);
+                        self.dirty_ops.insert((OperatorId(id), os));
+                    }
                 }
-            } else if let Some(&cs) = self.conv_slots.get(&ConversationId(id)) {
-                self.now = t;
-                self.unqueue(cs);
-                self.place(cs, t);
+                TIMER_OFFER => {
+                    if let Some(&cs) = self.conv_slots.get(&ConversationId(id)) {
+                        self.decline(cs, t, MoveCause::OfferExpired, out);
+                    }
+                }
+                TIMER_AWAY => {
+                    if let Some(&os) = self.op_slots.get(&OperatorId(id)) {
+                        self.rebalance_sources.insert((OperatorId(id), os));
+                    }
+                }
+                _ => {
+                    if let Some(&cs) = self.conv_slots.get(&ConversationId(id)) {
+                        self.unqueue(cs);
+                        self.place(cs, t);
+                    }
+                }
             }
         }
         self.now = now;
@@ -1443,6 +1609,9 @@ impl Engine {
 
     /// Brings the operator's facet entries in line with its state.
     fn refresh_op(&mut self, slot: u32) {
+        if self.policy.rebalance.skew_margin_permille.is_some() {
+            self.refresh_load(slot);
+        }
         let nch = self.policy.channels.len() as u8;
         for ch in 0..nch {
             let o = self.op_at(slot);
@@ -1584,9 +1753,21 @@ impl Engine {
         let (conversation, channel, tier, step) = (c.spec.id, c.spec.channel, c.spec.tier, c.step);
         self.unqueue(cs);
         let (load_before, capacity) = self.hand_over(cs, os, at);
+        let kind = match self.policy.offers {
+            Some(offers) => {
+                let expires_at = at + offers.timeout;
+                self.set_state(cs, ConversationState::Offered);
+                self.conv_mut(cs).offer_expires_at = Some(expires_at);
+                self.timers
+                    .insert((expires_at, TIMER_OFFER, conversation.0));
+                DecisionKind::Offered { expires_at }
+            }
+            None => DecisionKind::Assigned,
+        };
         out.push(Decision {
             conversation,
             operator: self.op_at(os).spec.id,
+            kind,
             channel,
             tier,
             at,
@@ -1850,7 +2031,8 @@ impl Engine {
 /// Whether an operator meets a conversation's requirements (skills, levels,
 /// team). Readiness is checked separately.
 fn satisfies(o: &Operator, req: &Req) -> bool {
-    req.skills.iter().all(|s| o.level(s.skill) >= s.level)
+    !req.excluded.contains(&o.spec.id)
+        && req.skills.iter().all(|s| o.level(s.skill) >= s.level)
         && req
             .team
             .is_none_or(|t| o.spec.teams.binary_search(&t).is_ok())

@@ -3,3 +3,5 @@
 mod assign;
 mod common;
 mod errors;
+mod rebalance;
+mod replay;

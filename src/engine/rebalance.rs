@@ -1,0 +1,378 @@
+//! Moving work that is already assigned: offers that are not accepted,
+//! operators who go away or offline, capacity cuts, and load skew.
+//!
+//! Only conversations nobody has answered yet move, unless the operator has
+//! been away or offline longer than
+//! [`crate::policy::RebalancePolicy::reassign_responded_after_away`]; replied
+//! conversations otherwise stay with the operator who answered, so nothing is
+//! ever orphaned: every live conversation is held or queued. A moved
+//! conversation keeps its original place in the queue (ask time and arrival
+//! sequence), so it is not sent to the back of the line.
+
+use smallvec::SmallVec;
+
+use super::{Decision, DecisionKind, Engine, MoveCause, Reason, TIMER_OFFER, Trigger};
+use crate::ids::OperatorId;
+use crate::model::{ConversationState, OperatorStatus};
+use crate::time::Timestamp;
+
+impl Engine {
+    /// Moves conversations that should move (see [`crate::engine::Event::Rebalance`]),
+    /// then matches as [`Engine::assign`] does. Decisions come in this order:
+    /// every `Unassigned` move, then the assignments.
+    ///
+    /// Triggers, all from the time passed in:
+    /// * operators who went **away** or **offline** since the last rebalance:
+    ///   their unanswered conversations (assigned or offered, no reply yet)
+    ///   move; replied ones stay unless the operator has been unavailable
+    ///   longer than `reassign_responded_after_away` (a timer, visible in
+    ///   `next_deadline`, brings them back to the next rebalance);
+    /// * **capacity cuts** below the load (when `on_capacity_cut` is on):
+    ///   unanswered conversations, most recently assigned first, until under;
+    /// * **load skew** (when `skew_margin_permille` is set): see below.
+    ///
+    /// Load skew: per channel, while the most loaded available operator's
+    /// load ratio exceeds the least loaded one's by more than the margin, one
+    /// of their unanswered conversations (most urgent first) moves to the
+    /// best eligible operator by the selection strategy whose ratio is more
+    /// than the margin below, provided the move does not create a skew the
+    /// other way. Each move lowers the highest ratio, so the number of moves
+    /// is the fewest this greedy order needs; a conversation moved for skew
+    /// is never moved for skew again (no ping-pong across calls).
+    /// `max_moves` caps the moves of one call; the rest wait for the next.
+    ///
+    /// # Errors
+    /// [`crate::EngineError::TimeWentBackwards`] or
+    /// [`crate::EngineError::TimestampOutOfRange`].
+    pub fn rebalance(&mut self, now: Timestamp) -> Result<Vec<Decision>, crate::EngineError> {
+        self.apply(super::Event::Rebalance { at: now })
+    }
+
+    pub(super) fn cancel_offer(&mut self, cs: u32) {
+        let c = self.conv_mut(cs);
+        let id = c.spec.id;
+        if let Some(t) = c.offer_expires_at.take() {
+            self.timers.remove(&(t, TIMER_OFFER, id.0));
+        }
+    }
+
+    pub(super) fn accept(&mut self, cs: u32, operator: OperatorId) {
+        self.cancel_offer(cs);
+        self.set_state(cs, ConversationState::Assigned);
+        if let Some(&os) = self.op_slots.get(&operator) {
+            self.op_mut(os).missed_in_a_row = 0;
+        }
+    }
+
+    /// An offer rejected or lapsed: the conversation waits again (keeping
+    /// its place) and is not offered to this operator again unless the
+    /// policy allows; the operator may be set away after too many misses.
+    /// A missed offer never starts wrap-up.
+    pub(super) fn decline(
+        &mut self,
+        cs: u32,
+        at: Timestamp,
+        cause: MoveCause,
+        out: &mut Vec<Decision>,
+    ) {
+        let Some(holder) = self.conv_at(cs).holder else {
+            return;
+        };
+        let Some(&os) = self.op_slots.get(&holder) else {
+            return;
+        };
+        let reoffer = self.policy.offers.is_some_and(|o| o.reoffer_declined);
+        let away_after = self.policy.offers.map_or(0, |o| o.away_after_missed);
+        self.cancel_offer(cs);
+        let c = self.conv_mut(cs);
+        c.missed_offers += 1;
+        if !reoffer && !c.declined.contains(&holder) {
+            c.declined.push(holder);
+        }
+        self.take_away(cs, os, at, cause, out);
+        let o = self.op_mut(os);
+        o.missed_in_a_row += 1;
+        if away_after > 0
+            && o.missed_in_a_row >= away_after
+            && o.spec.status == OperatorStatus::Available
+        {
+            self.set_status(at, holder, OperatorStatus::Away);
+        }
+    }
+
+    /// Takes a held conversation from its operator back to the queue, with
+    /// its original priority, and reports it.
+    fn take_away(
+        &mut self,
+        cs: u32,
+        os: u32,
+        at: Timestamp,
+        cause: MoveCause,
+        out: &mut Vec<Decision>,
+    ) {
+        if self.conv_at(cs).state == ConversationState::Offered {
+            self.cancel_offer(cs);
+        }
+        let ch = self.conv_at(cs).ch as usize;
+        let (load_before, capacity) = {
+            let o = self.op_at(os);
+            (o.load[ch], o.cap[ch])
+        };
+        let operator = self.op_at(os).spec.id;
+        self.release(cs);
+        self.requeue(cs);
+        let route = self.default_route();
+        let c = self.conv_mut(cs);
+        c.moves += 1;
+        let c = self.conv_at(cs);
+        out.push(Decision {
+            conversation: c.spec.id,
+            operator,
+            kind: DecisionKind::Unassigned { cause },
+            channel: c.spec.channel,
+            tier: c.spec.tier,
+            at,
+            input_seq: self.inputs,
+            reason: Reason {
+                route,
+                trigger: Trigger::Rebalance,
+                matched: SmallVec::new(),
+                load_before,
+                capacity,
+                waited: at.since(c.asked_at.unwrap_or(at)),
+                overflow_step: c.step,
+            },
+        });
+    }
+
+    pub(super) fn run_rebalance(
+        &mut self,
+        at: Timestamp,
+        only: Option<u32>,
+        out: &mut Vec<Decision>,
+    ) {
+        self.causes += 1;
+        let mut budget = self
+            .policy
+            .rebalance
+            .max_moves
+            .map_or(usize::MAX, |m| m as usize);
+        let sources: Vec<(OperatorId, u32)> = match only {
+            Some(os) => vec![(self.op_at(os).spec.id, os)],
+            None => std::mem::take(&mut self.rebalance_sources)
+                .into_iter()
+                .collect(),
+        };
+        for (oid, os) in sources {
+            let o = self.op_at(os);
+            let away_long = self
+                .policy
+                .rebalance
+                .reassign_responded_after_away
+                .is_some_and(|x| {
+                    o.spec.status != OperatorStatus::Available && o.status_since + x <= at
+                });
+            let (cause, responded_too) = match (only, o.spec.status) {
+                (Some(_), _) => (MoveCause::Requested, false),
+                (None, OperatorStatus::Available) => (MoveCause::CapacityCut, false),
+                (None, _) if away_long => (MoveCause::AwayTooLong, true),
+                (None, OperatorStatus::Offline) => (MoveCause::OperatorOffline, false),
+                (None, OperatorStatus::Away) => (MoveCause::OperatorAway, false),
+            };
+            let movable = |s: ConversationState| {
+                matches!(s, ConversationState::Assigned | ConversationState::Offered)
+                    || (responded_too && s == ConversationState::Responded)
+            };
+            let mut picked: Vec<(super::index::QueueKey, u32)> = Vec::new();
+            if cause == MoveCause::CapacityCut {
+                // Most recently assigned first, only until under capacity.
+                let mut over = [0u16; crate::model::MAX_CHANNELS];
+                for (i, x) in over.iter_mut().enumerate() {
+                    *x = o.load[i].saturating_sub(o.cap[i]);
+                }
+                for h in o.held.iter().rev() {
+                    let cs = self.conv_slots[h];
+                    let c = self.conv_at(cs);
+                    if movable(c.state) && over[c.ch as usize] > 0 {
+                        over[c.ch as usize] -= 1;
+                        picked.push((c.key, cs));
+                    }
+                }
+            } else {
+                for h in &o.held {
+                    let cs = self.conv_slots[h];
+                    let c = self.conv_at(cs);
+                    if movable(c.state) {
+                        picked.push((c.key, cs));
+                    }
+                }
+            }
+            picked.sort_unstable();
+            let mut left_over = false;
+            for (_, cs) in picked {
+                if budget == 0 {
+                    left_over = true;
+                    break;
+                }
+                budget -= 1;
+                if cause == MoveCause::Requested {
+                    let c = self.conv_mut(cs);
+                    if !c.declined.contains(&oid) {
+                        c.declined.push(oid);
+                    }
+                }
+                self.take_away(cs, os, at, cause, out);
+            }
+            // Away operators stay a source while replied work may still move later.
+            if left_over {
+                self.rebalance_sources.insert((oid, os));
+            }
+        }
+        if let Some(margin) = self.policy.rebalance.skew_margin_permille {
+            self.skew_pass(at, margin, &mut budget, out);
+        }
+        self.run_assign(at, out);
+    }
+
+    /// Load ratio of `load / cap` with 32 fractional bits (exact ordering).
+    fn ratio(load: u16, cap: u16) -> u64 {
+        (u64::from(load) << 32) / u64::from(cap.max(1))
+    }
+
+    fn skew_pass(
+        &mut self,
+        at: Timestamp,
+        margin_permille: u16,
+        budget: &mut usize,
+        out: &mut Vec<Decision>,
+    ) {
+        let margin = (u64::from(margin_permille) << 32) / 1000;
+        let cause = self.causes;
+        for ch in 0..self.load_index.len() {
+            'again: while *budget > 0 {
+                let Some(&(low, _, _)) = self.load_index[ch].first() else {
+                    break;
+                };
+                // Most loaded first; stop at the first operator within the margin.
+                let candidates: Vec<(u64, OperatorId, u32)> = self.load_index[ch]
+                    .iter()
+                    .rev()
+                    .take_while(|(r, _, _)| r.saturating_sub(low) > margin)
+                    .copied()
+                    .collect();
+                for (ra, aid, aslot) in candidates {
+                    if self.move_one_for_skew(ch as u8, ra, aid, aslot, margin, cause, at, out) {
+                        *budget -= 1;
+                        continue 'again;
+                    }
+                }
+                break;
+            }
+        }
+    }
+
+    /// Moves one unanswered conversation of operator `a` on channel `ch`
+    /// to a much less loaded eligible operator; false if none can move.
+    #[allow(clippy::too_many_arguments)]
+    fn move_one_for_skew(
+        &mut self,
+        ch: u8,
+        ra: u64,
+        aid: OperatorId,
+        aslot: u32,
+        margin: u64,
+        cause: u64,
+        at: Timestamp,
+        out: &mut Vec<Decision>,
+    ) -> bool {
+        let mut mine: Vec<(super::index::QueueKey, u32)> = self
+            .op_at(aslot)
+            .held
+            .iter()
+            .filter_map(|h| {
+                let cs = *self.conv_slots.get(h)?;
+                let c = self.conv_at(cs);
+                (c.ch == ch && c.state == ConversationState::Assigned && c.last_move_cause == 0)
+                    .then_some((c.key, cs))
+            })
+            .collect();
+        mine.sort_unstable();
+        let (la, ca) = {
+            let a = self.op_at(aslot);
+            (a.load[ch as usize], a.cap[ch as usize])
+        };
+        for (_, cs) in mine {
+            let req = self.requirements_at(self.conv_at(cs), at).0;
+            let Some(bslot) = self.best_other(&req, aid) else {
+                continue;
+            };
+            let b = self.op_at(bslot);
+            let (lb, cb) = (b.load[ch as usize], b.cap[ch as usize]);
+            let rb = Self::ratio(lb, cb);
+            let after_b = Self::ratio(lb + 1, cb);
+            let after_a = Self::ratio(la.saturating_sub(1), ca);
+            if ra.saturating_sub(rb) <= margin || after_b.saturating_sub(after_a) > margin {
+                continue;
+            }
+            self.conv_mut(cs).last_move_cause = cause;
+            self.take_away(cs, aslot, at, MoveCause::LoadSkew, out);
+            let route = self.default_route();
+            self.decide(cs, bslot, route, false, Trigger::Rebalance, at, out);
+            return true;
+        }
+        false
+    }
+
+    /// The best ready operator for `req` other than `not`, by the selection order.
+    fn best_other(&self, req: &super::index::Req, not: OperatorId) -> Option<u32> {
+        let mut req = req.clone();
+        if !req.excluded.contains(&not) {
+            req.excluded.push(not);
+            req.excluded.sort_unstable();
+        }
+        match self.matching {
+            super::Matching::Indexed => self.by_plan(&req),
+            super::Matching::Scan => self.scan_select(&req, super::Order::Key),
+        }
+    }
+
+    /// Keeps the operator's entries in the per-channel load-ratio index.
+    pub(super) fn refresh_load(&mut self, slot: u32) {
+        let nch = self.policy.channels.len();
+        if self.load_index.len() < nch {
+            self.load_index.resize_with(nch, Default::default);
+        }
+        for ch in 0..nch as u8 {
+            let o = self.op_at(slot);
+            let c = ch as usize;
+            let new = (o.spec.status == OperatorStatus::Available && o.cap[c] > 0)
+                .then(|| Self::ratio(o.load[c], o.cap[c]));
+            let old = o.skew_keys.iter().find(|k| k.0 == ch).map(|k| k.1);
+            if new == old {
+                continue;
+            }
+            let id = o.spec.id;
+            if let Some(r) = old {
+                self.load_index[c].remove(&(r, id, slot));
+            }
+            if let Some(r) = new {
+                self.load_index[c].insert((r, id, slot));
+            }
+            let o = self.op_mut(slot);
+            o.skew_keys.retain(|k| k.0 != ch);
+            if let Some(r) = new {
+                o.skew_keys.push((ch, r));
+            }
+        }
+    }
+
+    pub(super) fn unindex_load(&mut self, slot: u32) {
+        let keys = std::mem::take(&mut self.op_mut(slot).skew_keys);
+        let id = self.op_at(slot).spec.id;
+        for (ch, r) in keys {
+            if let Some(set) = self.load_index.get_mut(ch as usize) {
+                set.remove(&(r, id, slot));
+            }
+        }
+    }
+}

@@ -1,0 +1,1220 @@
+//! Snapshots: the engine's whole state as data, so a host can stop, restore
+//! and replay the rest of its event log into exactly the state (and the
+//! decisions) it would have had without stopping.
+//!
+//! A [`Snapshot`] holds only the entities and counters; the indexes are
+//! rebuilt on [`Engine::restore`]. It serialises with serde, and has its own
+//! canonical byte encoding ([`Snapshot::to_bytes`]): little-endian, lists in
+//! id order, a format version up front and a checksum at the end, so equal
+//! states give equal bytes on every platform. [`Engine::state_hash`] hashes
+//! those bytes: replicas compare one number instead of whole snapshots.
+
+use smallvec::SmallVec;
+use thiserror::Error;
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
+use super::{Conversation, Engine, FinishedConversation, Operator};
+use crate::error::{EngineError, PolicyError};
+use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
+use crate::model::{
+    ChannelCapacity, ConversationSpec, ConversationState, MAX_CHANNELS, OperatorSpec,
+    OperatorStatus, SkillLevel,
+};
+use crate::policy::{
+    ChannelSpec, IdleClock, OfferPolicy, OverflowStep, Policy, PreferredOperatorPolicy, QueueOrder,
+    RebalancePolicy, Relax, Selection, SkillSpec, TierSpec,
+};
+use crate::time::{Millis, Timestamp};
+
+/// The snapshot format this build writes and reads.
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+
+const MAGIC: &[u8; 4] = b"SWBS";
+
+/// Why a snapshot could not be read or restored. Restoring never leaves a
+/// half-built engine: it either returns a whole engine or this error.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// The bytes end before the snapshot does.
+    #[error("snapshot is truncated: needed {needed} more bytes at offset {offset}")]
+    Truncated {
+        /// Where reading stopped.
+        offset: usize,
+        /// How many more bytes were needed.
+        needed: usize,
+    },
+    /// Not a switchboard snapshot.
+    #[error("not a switchboard snapshot (bad magic bytes)")]
+    BadMagic,
+    /// Written by a newer (or unknown) format version.
+    #[error("snapshot format version {found} is not supported (this build reads {supported})")]
+    UnsupportedVersion {
+        /// Version in the bytes.
+        found: u32,
+        /// Version this build reads.
+        supported: u32,
+    },
+    /// The checksum does not match: the bytes were altered.
+    #[error("snapshot checksum mismatch: the bytes are corrupted")]
+    Corrupted,
+    /// A field holds a value that cannot be decoded.
+    #[error("snapshot field `{field}` has an invalid value at offset {offset}")]
+    InvalidField {
+        /// The field.
+        field: &'static str,
+        /// Where.
+        offset: usize,
+    },
+    /// Bytes left over after the snapshot.
+    #[error("{0} unexpected bytes after the snapshot")]
+    TrailingBytes(usize),
+    /// The policy inside is invalid.
+    #[error("snapshot policy is invalid: {0}")]
+    Policy(#[from] PolicyError),
+    /// An operator or conversation inside is invalid.
+    #[error("snapshot entity is invalid: {0}")]
+    Entity(#[from] EngineError),
+    /// The entities contradict each other.
+    #[error("snapshot is inconsistent: {what} (id {id})")]
+    Inconsistent {
+        /// What does not add up.
+        what: &'static str,
+        /// The operator or conversation id concerned.
+        id: u64,
+    },
+}
+
+/// One operator's state in a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct OperatorSnapshot {
+    /// As described by the host (skills and teams sorted).
+    pub spec: OperatorSpec,
+    /// Conversations held, in the order received.
+    pub held: Vec<ConversationId>,
+    /// In wrap-up until then.
+    pub wrap_until: Option<Timestamp>,
+    /// Added to the roster.
+    pub added_at: Timestamp,
+    /// Last became available.
+    pub available_since: Timestamp,
+    /// Last conversation ended.
+    pub last_ended_at: Timestamp,
+    /// Last received a conversation.
+    pub last_assigned_at: Timestamp,
+    /// Pick sequence number of the last assignment (or of joining).
+    pub last_pick: u64,
+    /// Last status change.
+    pub status_since: Timestamp,
+    /// Offers missed or rejected in a row.
+    pub missed_in_a_row: u32,
+    /// Gained room since the last `assign`.
+    pub dirty: bool,
+    /// A rebalance should look at this operator's work.
+    pub rebalance_source: bool,
+}
+
+/// One live conversation's state in a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct ConversationSnapshot {
+    /// As described by the host.
+    pub spec: ConversationSpec,
+    /// Lifecycle state.
+    pub state: ConversationState,
+    /// Bot conversation start (or ask).
+    pub started_at: Timestamp,
+    /// Ask for an operator.
+    pub asked_at: Option<Timestamp>,
+    /// Overflow steps are measured from here.
+    pub routing_since: Timestamp,
+    /// Arrival sequence number.
+    pub seq: u64,
+    /// End of the preferred-operator wait.
+    pub preferred_until: Option<Timestamp>,
+    /// Preferred operator it is queued for.
+    pub prefers: Option<OperatorId>,
+    /// Holder.
+    pub holder: Option<OperatorId>,
+    /// First assignment.
+    pub first_assigned_at: Option<Timestamp>,
+    /// Current holder's assignment.
+    pub assigned_at: Option<Timestamp>,
+    /// First reply.
+    pub first_response_at: Option<Timestamp>,
+    /// Message left.
+    pub message_left_at: Option<Timestamp>,
+    /// Transfers.
+    pub transfers: u32,
+    /// Team it was last targeted at.
+    pub last_team: Option<TeamId>,
+    /// When a pending offer lapses.
+    pub offer_expires_at: Option<Timestamp>,
+    /// Operators who declined it.
+    pub declined: Vec<OperatorId>,
+    /// Offers missed.
+    pub missed_offers: u32,
+    /// Rebalance moves.
+    pub moves: u32,
+    /// The rebalance cause that last moved it.
+    pub last_move_cause: u64,
+    /// Entered or changed routing since the last `assign`.
+    pub dirty: bool,
+}
+
+/// The engine's whole state, without its indexes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct Snapshot {
+    /// [`SNAPSHOT_FORMAT_VERSION`] when written.
+    pub format_version: u32,
+    /// The policy.
+    pub policy: Policy,
+    /// Latest time seen.
+    pub now: Timestamp,
+    /// Inputs applied.
+    pub inputs: u64,
+    /// Arrival sequence counter.
+    pub arrivals: u64,
+    /// Pick sequence counter.
+    pub picks: u64,
+    /// Skill-development credit, in ‰.
+    pub trainee_credit: u32,
+    /// Rebalance cause counter.
+    pub causes: u64,
+    /// Operators, by id.
+    pub operators: Vec<OperatorSnapshot>,
+    /// Live conversations, by id.
+    pub conversations: Vec<ConversationSnapshot>,
+    /// Finished conversations not yet taken by the host, in order.
+    pub finished: Vec<FinishedConversation>,
+}
+
+impl Engine {
+    /// The engine's state as data. Equal states give equal snapshots
+    /// (entities are listed in id order).
+    pub fn snapshot(&self) -> Snapshot {
+        let mut operators: Vec<OperatorSnapshot> = self
+            .operators
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, o)| {
+                let o = o.as_ref()?;
+                Some(OperatorSnapshot {
+                    spec: o.spec.clone(),
+                    held: o.held.to_vec(),
+                    wrap_until: o.wrap_until,
+                    added_at: o.added_at,
+                    available_since: o.available_since,
+                    last_ended_at: o.last_ended_at,
+                    last_assigned_at: o.last_assigned_at,
+                    last_pick: o.last_pick,
+                    status_since: o.status_since,
+                    missed_in_a_row: o.missed_in_a_row,
+                    dirty: self.dirty_ops.contains(&(o.spec.id, slot as u32)),
+                    rebalance_source: self.rebalance_sources.contains(&(o.spec.id, slot as u32)),
+                })
+            })
+            .collect();
+        operators.sort_unstable_by_key(|o| o.spec.id);
+        let mut conversations: Vec<ConversationSnapshot> = self
+            .convs
+            .iter()
+            .flatten()
+            .map(|c| ConversationSnapshot {
+                spec: c.spec.clone(),
+                state: c.state,
+                started_at: c.started_at,
+                asked_at: c.asked_at,
+                routing_since: c.routing_since,
+                seq: c.seq,
+                preferred_until: c.preferred_until,
+                prefers: c.prefers,
+                holder: c.holder,
+                first_assigned_at: c.first_assigned_at,
+                assigned_at: c.assigned_at,
+                first_response_at: c.first_response_at,
+                message_left_at: c.message_left_at,
+                transfers: c.transfers,
+                last_team: c.last_team,
+                offer_expires_at: c.offer_expires_at,
+                declined: c.declined.to_vec(),
+                missed_offers: c.missed_offers,
+                moves: c.moves,
+                last_move_cause: c.last_move_cause,
+                dirty: c.dirty,
+            })
+            .collect();
+        conversations.sort_unstable_by_key(|c| c.spec.id);
+        Snapshot {
+            format_version: SNAPSHOT_FORMAT_VERSION,
+            policy: self.policy.clone(),
+            now: self.now,
+            inputs: self.inputs,
+            arrivals: self.arrivals,
+            picks: self.picks,
+            trainee_credit: self.trainee_credit,
+            causes: self.causes,
+            operators,
+            conversations,
+            finished: self.finished.clone(),
+        }
+    }
+
+    /// Rebuilds an engine from a snapshot. Continuing it with the rest of
+    /// the event log gives the same decisions as never having stopped.
+    ///
+    /// # Errors
+    /// [`SnapshotError`] if the snapshot is from an unsupported version, its
+    /// policy or entities are invalid, or they contradict each other (a
+    /// holder that does not hold, a load that does not add up…).
+    pub fn restore(snapshot: Snapshot) -> Result<Engine, SnapshotError> {
+        if snapshot.format_version != SNAPSHOT_FORMAT_VERSION {
+            return Err(SnapshotError::UnsupportedVersion {
+                found: snapshot.format_version,
+                supported: SNAPSHOT_FORMAT_VERSION,
+            });
+        }
+        let mut e = Engine::new(snapshot.policy)?;
+        e.check_time(snapshot.now)?;
+        check_consistency(&e, &snapshot.operators, &snapshot.conversations)?;
+        e.now = snapshot.now;
+        e.inputs = snapshot.inputs;
+        e.arrivals = snapshot.arrivals;
+        e.picks = snapshot.picks;
+        e.trainee_credit = snapshot.trainee_credit;
+        e.causes = snapshot.causes;
+        e.finished = snapshot.finished;
+        // Conversations first, so operator loads can be rebuilt from them.
+        for cs in snapshot.conversations {
+            let ch = e.channel_idx.get(&cs.spec.channel).copied().unwrap_or(0);
+            let key = e.queue_key(cs.spec.tier, cs.asked_at.unwrap_or(cs.started_at), cs.seq);
+            let conv = Conversation {
+                spec: cs.spec,
+                ch,
+                state: cs.state,
+                started_at: cs.started_at,
+                asked_at: cs.asked_at,
+                routing_since: cs.routing_since,
+                seq: cs.seq,
+                key,
+                step: 0,
+                preferred_until: cs.preferred_until,
+                prefers: cs.prefers,
+                in_wait: false,
+                holder: cs.holder,
+                first_assigned_at: cs.first_assigned_at,
+                assigned_at: cs.assigned_at,
+                first_response_at: cs.first_response_at,
+                message_left_at: cs.message_left_at,
+                transfers: cs.transfers,
+                last_team: cs.last_team,
+                offer_expires_at: cs.offer_expires_at,
+                declined: cs.declined.into_iter().collect(),
+                missed_offers: cs.missed_offers,
+                moves: cs.moves,
+                last_move_cause: cs.last_move_cause,
+                bucket: None,
+                timer: None,
+                dirty: false,
+            };
+            let id = conv.spec.id;
+            let state = conv.state;
+            let dirty = cs.dirty;
+            e.convs.push(Some(conv));
+            let slot = (e.convs.len() - 1) as u32;
+            e.conv_slots.insert(id, slot);
+            e.count_restored(state);
+            if state == ConversationState::Waiting {
+                e.place(slot, e.now);
+            }
+            if let Some(t) = e.conv_at(slot).offer_expires_at {
+                e.timers.insert((t, super::TIMER_OFFER, id.0));
+            }
+            // `place` marks conversations dirty; the snapshot says which are.
+            e.dirty_convs.clear();
+            e.conv_mut(slot).dirty = dirty;
+        }
+        let dirty_convs: Vec<u32> = e
+            .convs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.as_ref().is_some_and(|c| c.dirty))
+            .map(|(s, _)| s as u32)
+            .collect();
+        e.dirty_convs = dirty_convs;
+        for os in snapshot.operators {
+            let mut cap = [0u16; MAX_CHANNELS];
+            let mut load = [0u16; MAX_CHANNELS];
+            for c in &os.spec.capacity {
+                if let Some(&i) = e.channel_idx.get(&c.channel) {
+                    cap[i as usize] = c.capacity;
+                }
+            }
+            if let (false, Some(x)) = (
+                os.spec.status == OperatorStatus::Available,
+                e.policy.rebalance.reassign_responded_after_away,
+            ) {
+                if os.status_since + x > e.now {
+                    e.timers
+                        .insert((os.status_since + x, super::TIMER_AWAY, os.spec.id.0));
+                }
+            }
+            for h in &os.held {
+                if let Some(&cs) = e.conv_slots.get(h) {
+                    let ch = e.conv_at(cs).ch as usize;
+                    load[ch] = load[ch].saturating_add(1);
+                }
+            }
+            let id = os.spec.id;
+            *e.status_slot(os.spec.status) += 1;
+            if let Some(w) = os.wrap_until {
+                e.timers.insert((w, super::TIMER_WRAP_UP, id.0));
+            }
+            let op = Operator {
+                open: os.held.len() as u32,
+                held: os.held.into_iter().collect(),
+                spec: os.spec,
+                cap,
+                load,
+                wrap_until: os.wrap_until,
+                added_at: os.added_at,
+                available_since: os.available_since,
+                last_ended_at: os.last_ended_at,
+                last_assigned_at: os.last_assigned_at,
+                last_pick: os.last_pick,
+                status_since: os.status_since,
+                missed_in_a_row: os.missed_in_a_row,
+                keys: SmallVec::new(),
+                skew_keys: SmallVec::new(),
+            };
+            e.operators.push(Some(op));
+            let slot = (e.operators.len() - 1) as u32;
+            e.op_slots.insert(id, slot);
+            e.refresh_op(slot);
+            if os.dirty {
+                e.dirty_ops.insert((id, slot));
+            }
+            if os.rebalance_source {
+                e.rebalance_sources.insert((id, slot));
+            }
+        }
+        Ok(e)
+    }
+
+    /// A stable 64-bit hash of the state (FNV-1a over the canonical bytes):
+    /// the same state gives the same value on every platform and run.
+    pub fn state_hash(&self) -> u64 {
+        fnv1a(&self.snapshot().to_bytes())
+    }
+}
+
+/// Validate-then-build: every cross-reference is checked before the engine
+/// is assembled, so a crafted snapshot can never make it panic later.
+fn check_consistency(
+    e: &Engine,
+    ops: &[OperatorSnapshot],
+    convs: &[ConversationSnapshot],
+) -> Result<(), SnapshotError> {
+    use hashbrown::HashMap;
+    let bad = |what: &'static str, id: u64| SnapshotError::Inconsistent { what, id };
+    let mut op_index: HashMap<OperatorId, &OperatorSnapshot> = HashMap::new();
+    for o in ops {
+        e.check_operator_spec(&o.spec)?;
+        if op_index.insert(o.spec.id, o).is_some() {
+            return Err(bad("operator listed twice", o.spec.id.0));
+        }
+    }
+    let mut conv_index: HashMap<ConversationId, &ConversationSnapshot> = HashMap::new();
+    for c in convs {
+        e.check_conversation_spec(&c.spec)?;
+        if conv_index.insert(c.spec.id, c).is_some() {
+            return Err(bad("conversation listed twice", c.spec.id.0));
+        }
+        let id = c.spec.id.0;
+        if matches!(
+            c.state,
+            ConversationState::Resolved | ConversationState::Abandoned
+        ) {
+            return Err(bad("an ended conversation is listed as live", id));
+        }
+        if c.state.is_held() != c.holder.is_some() {
+            return Err(bad("holder does not match the state", id));
+        }
+        if c.state != ConversationState::WithBot && c.asked_at.is_none() {
+            return Err(bad("a routed conversation has no ask time", id));
+        }
+        if (c.state == ConversationState::Offered) != c.offer_expires_at.is_some() {
+            return Err(bad("offer expiry does not match the state", id));
+        }
+        if let Some(h) = c.holder {
+            let Some(o) = op_index.get(&h) else {
+                return Err(bad("held by an unknown operator", id));
+            };
+            if !o.held.contains(&c.spec.id) {
+                return Err(bad("holder does not list the conversation", id));
+            }
+        }
+        if let Some(p) = c.prefers {
+            if !op_index.contains_key(&p) {
+                return Err(bad("prefers an unknown operator", id));
+            }
+        }
+    }
+    for o in ops {
+        for (i, h) in o.held.iter().enumerate() {
+            if o.held[..i].contains(h) {
+                return Err(bad("a conversation is held twice", o.spec.id.0));
+            }
+            match conv_index.get(h) {
+                Some(c) if c.holder == Some(o.spec.id) => {}
+                _ => return Err(bad("holds a conversation that is not its own", o.spec.id.0)),
+            }
+        }
+        if o.held.len() > usize::from(u16::MAX) {
+            return Err(bad(
+                "holds more conversations than a load can count",
+                o.spec.id.0,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+// ----- canonical bytes ------------------------------------------------------
+
+impl Snapshot {
+    /// The canonical bytes: magic, format version, body, FNV-1a checksum.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer(Vec::with_capacity(256));
+        w.0.extend_from_slice(MAGIC);
+        w.u32(self.format_version);
+        self.encode(&mut w);
+        let sum = fnv1a(&w.0);
+        w.u64(sum);
+        w.0
+    }
+
+    /// Reads canonical bytes.
+    ///
+    /// # Errors
+    /// [`SnapshotError`]: truncated, bad magic, unsupported version,
+    /// checksum mismatch, an undecodable field, or trailing bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
+        if bytes.len() < 4 + 4 + 8 {
+            return Err(SnapshotError::Truncated {
+                offset: bytes.len(),
+                needed: 16 - bytes.len(),
+            });
+        }
+        if &bytes[..4] != MAGIC {
+            return Err(SnapshotError::BadMagic);
+        }
+        let mut r = Reader { b: bytes, at: 4 };
+        let version = r.u32()?;
+        if version != SNAPSHOT_FORMAT_VERSION {
+            return Err(SnapshotError::UnsupportedVersion {
+                found: version,
+                supported: SNAPSHOT_FORMAT_VERSION,
+            });
+        }
+        let body_end = bytes.len() - 8;
+        let mut sum = [0u8; 8];
+        sum.copy_from_slice(&bytes[body_end..]);
+        if fnv1a(&bytes[..body_end]) != u64::from_le_bytes(sum) {
+            return Err(SnapshotError::Corrupted);
+        }
+        let mut r = Reader {
+            b: &bytes[..body_end],
+            at: 8,
+        };
+        let s = Snapshot::decode(&mut r, version)?;
+        if r.at != body_end {
+            return Err(SnapshotError::TrailingBytes(body_end - r.at));
+        }
+        Ok(s)
+    }
+
+    fn encode(&self, w: &mut Writer) {
+        let p = &self.policy;
+        w.len(p.channels.len());
+        for c in &p.channels {
+            w.u32(c.id.0);
+            w.str(&c.name);
+            w.len(c.blocks.len());
+            for b in &c.blocks {
+                w.u32(b.0);
+            }
+        }
+        w.len(p.tiers.len());
+        for t in &p.tiers {
+            w.u32(t.id.0);
+            w.str(&t.name);
+            w.u32(t.priority);
+            w.u64(t.first_response_target.0);
+            w.u64(t.head_start.0);
+        }
+        w.len(p.skills.len());
+        for s in &p.skills {
+            w.u32(s.id.0);
+            w.str(&s.name);
+        }
+        w.u8(match p.queue_order {
+            QueueOrder::StrictPriority => 0,
+            QueueOrder::Aging => 1,
+            QueueOrder::EarliestDeadline => 2,
+            QueueOrder::Fifo => 3,
+        });
+        match &p.selection {
+            Selection::LeastLoaded => w.u8(0),
+            Selection::LongestIdle { clock } => {
+                w.u8(1);
+                w.u8(match clock {
+                    IdleClock::LastConversationEnded => 0,
+                    IdleClock::BecameAvailable => 1,
+                    IdleClock::LastAssigned => 2,
+                });
+            }
+            Selection::RoundRobin => w.u8(2),
+            Selection::MostProficient => w.u8(3),
+            Selection::SkillDevelopment {
+                demanding_skills,
+                share_permille,
+            } => {
+                w.u8(4);
+                w.len(demanding_skills.len());
+                for s in demanding_skills {
+                    w.u32(s.0);
+                }
+                w.u16(*share_permille);
+            }
+        }
+        w.u64(p.preferred_operator.wait.0);
+        w.len(p.overflow.len());
+        for s in &p.overflow {
+            w.u64(s.after.0);
+            match s.relax {
+                Relax::LowerLevels(n) => {
+                    w.u8(0);
+                    w.u8(n);
+                }
+                Relax::AnyTeam => w.u8(1),
+                Relax::AnyOperator => w.u8(2),
+            }
+        }
+        w.u64(p.wrap_up.0);
+        match &p.offers {
+            None => w.u8(0),
+            Some(o) => {
+                w.u8(1);
+                w.u64(o.timeout.0);
+                w.u32(o.away_after_missed);
+                w.bool(o.reoffer_declined);
+            }
+        }
+        let rb = &p.rebalance;
+        w.opt_u64(rb.reassign_responded_after_away.map(|m| m.0));
+        w.opt_u64(rb.skew_margin_permille.map(u64::from));
+        w.opt_u64(rb.max_moves.map(u64::from));
+        w.bool(rb.on_capacity_cut);
+
+        w.u64(self.now.0);
+        w.u64(self.inputs);
+        w.u64(self.arrivals);
+        w.u64(self.picks);
+        w.u32(self.trainee_credit);
+        w.u64(self.causes);
+        w.len(self.operators.len());
+        for o in &self.operators {
+            encode_operator_spec(w, &o.spec);
+            w.len(o.held.len());
+            for h in &o.held {
+                w.u64(h.0);
+            }
+            w.opt_ts(o.wrap_until);
+            w.u64(o.added_at.0);
+            w.u64(o.available_since.0);
+            w.u64(o.last_ended_at.0);
+            w.u64(o.last_assigned_at.0);
+            w.u64(o.last_pick);
+            w.u64(o.status_since.0);
+            w.u32(o.missed_in_a_row);
+            w.bool(o.dirty);
+            w.bool(o.rebalance_source);
+        }
+        w.len(self.conversations.len());
+        for c in &self.conversations {
+            encode_conversation_spec(w, &c.spec);
+            w.u8(state_code(c.state));
+            w.u64(c.started_at.0);
+            w.opt_ts(c.asked_at);
+            w.u64(c.routing_since.0);
+            w.u64(c.seq);
+            w.opt_ts(c.preferred_until);
+            w.opt_u64(c.prefers.map(|o| o.0));
+            w.opt_u64(c.holder.map(|o| o.0));
+            w.opt_ts(c.first_assigned_at);
+            w.opt_ts(c.assigned_at);
+            w.opt_ts(c.first_response_at);
+            w.opt_ts(c.message_left_at);
+            w.u32(c.transfers);
+            w.opt_u64(c.last_team.map(|t| u64::from(t.0)));
+            w.opt_ts(c.offer_expires_at);
+            w.len(c.declined.len());
+            for d in &c.declined {
+                w.u64(d.0);
+            }
+            w.u32(c.missed_offers);
+            w.u32(c.moves);
+            w.u64(c.last_move_cause);
+            w.bool(c.dirty);
+        }
+        w.len(self.finished.len());
+        for f in &self.finished {
+            w.u64(f.id.0);
+            w.u32(f.channel.0);
+            w.u32(f.tier.0);
+            w.opt_u64(f.team.map(|t| u64::from(t.0)));
+            w.opt_u64(f.operator.map(|o| o.0));
+            w.u64(f.started_at.0);
+            w.opt_ts(f.asked_at);
+            w.opt_ts(f.assigned_at);
+            w.opt_ts(f.first_response_at);
+            w.opt_ts(f.resolved_at);
+            w.opt_ts(f.abandoned_at);
+            w.opt_ts(f.message_left_at);
+            w.u32(f.transfers);
+            w.u32(f.missed_offers);
+        }
+    }
+
+    fn decode(r: &mut Reader<'_>, version: u32) -> Result<Snapshot, SnapshotError> {
+        let n = r.len()?;
+        let mut channels = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            let id = ChannelId(r.u32()?);
+            let name = r.str()?;
+            let m = r.len()?;
+            let mut blocks = Vec::with_capacity(m.min(64));
+            for _ in 0..m {
+                blocks.push(ChannelId(r.u32()?));
+            }
+            channels.push(ChannelSpec { id, name, blocks });
+        }
+        let n = r.len()?;
+        let mut tiers = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            tiers.push(TierSpec {
+                id: TierId(r.u32()?),
+                name: r.str()?,
+                priority: r.u32()?,
+                first_response_target: Millis(r.u64()?),
+                head_start: Millis(r.u64()?),
+            });
+        }
+        let n = r.len()?;
+        let mut skills = Vec::with_capacity(n.min(1024));
+        for _ in 0..n {
+            skills.push(SkillSpec {
+                id: SkillId(r.u32()?),
+                name: r.str()?,
+            });
+        }
+        let at = r.at;
+        let queue_order = match r.u8()? {
+            0 => QueueOrder::StrictPriority,
+            1 => QueueOrder::Aging,
+            2 => QueueOrder::EarliestDeadline,
+            3 => QueueOrder::Fifo,
+            _ => {
+                return Err(SnapshotError::InvalidField {
+                    field: "queue_order",
+                    offset: at,
+                });
+            }
+        };
+        let at = r.at;
+        let selection = match r.u8()? {
+            0 => Selection::LeastLoaded,
+            1 => {
+                let at = r.at;
+                Selection::LongestIdle {
+                    clock: match r.u8()? {
+                        0 => IdleClock::LastConversationEnded,
+                        1 => IdleClock::BecameAvailable,
+                        2 => IdleClock::LastAssigned,
+                        _ => {
+                            return Err(SnapshotError::InvalidField {
+                                field: "selection.clock",
+                                offset: at,
+                            });
+                        }
+                    },
+                }
+            }
+            2 => Selection::RoundRobin,
+            3 => Selection::MostProficient,
+            4 => {
+                let m = r.len()?;
+                let mut demanding_skills = Vec::with_capacity(m.min(1024));
+                for _ in 0..m {
+                    demanding_skills.push(SkillId(r.u32()?));
+                }
+                Selection::SkillDevelopment {
+                    demanding_skills,
+                    share_permille: r.u16()?,
+                }
+            }
+            _ => {
+                return Err(SnapshotError::InvalidField {
+                    field: "selection",
+                    offset: at,
+                });
+            }
+        };
+        let preferred_operator = PreferredOperatorPolicy {
+            wait: Millis(r.u64()?),
+        };
+        let n = r.len()?;
+        let mut overflow = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            let after = Millis(r.u64()?);
+            let at = r.at;
+            let relax = match r.u8()? {
+                0 => Relax::LowerLevels(r.u8()?),
+                1 => Relax::AnyTeam,
+                2 => Relax::AnyOperator,
+                _ => {
+                    return Err(SnapshotError::InvalidField {
+                        field: "overflow.relax",
+                        offset: at,
+                    });
+                }
+            };
+            overflow.push(OverflowStep { after, relax });
+        }
+        let wrap_up = Millis(r.u64()?);
+        let at = r.at;
+        let offers = match r.u8()? {
+            0 => None,
+            1 => Some(OfferPolicy {
+                timeout: Millis(r.u64()?),
+                away_after_missed: r.u32()?,
+                reoffer_declined: r.bool()?,
+            }),
+            _ => {
+                return Err(SnapshotError::InvalidField {
+                    field: "offers",
+                    offset: at,
+                });
+            }
+        };
+        let reassign_responded_after_away = r.opt_u64()?.map(Millis);
+        let at = r.at;
+        let skew_margin_permille = match r.opt_u64()? {
+            None => None,
+            Some(v) => Some(u16::try_from(v).map_err(|_| SnapshotError::InvalidField {
+                field: "rebalance.skew_margin_permille",
+                offset: at,
+            })?),
+        };
+        let at = r.at;
+        let max_moves = match r.opt_u64()? {
+            None => None,
+            Some(v) => Some(u32::try_from(v).map_err(|_| SnapshotError::InvalidField {
+                field: "rebalance.max_moves",
+                offset: at,
+            })?),
+        };
+        let rebalance = RebalancePolicy {
+            reassign_responded_after_away,
+            skew_margin_permille,
+            max_moves,
+            on_capacity_cut: r.bool()?,
+        };
+        let policy = Policy {
+            channels,
+            tiers,
+            skills,
+            queue_order,
+            selection,
+            preferred_operator,
+            overflow,
+            wrap_up,
+            offers,
+            rebalance,
+        };
+
+        let now = Timestamp(r.u64()?);
+        let inputs = r.u64()?;
+        let arrivals = r.u64()?;
+        let picks = r.u64()?;
+        let trainee_credit = r.u32()?;
+        let causes = r.u64()?;
+        let n = r.len()?;
+        let mut operators = Vec::with_capacity(n.min(1 << 16));
+        for _ in 0..n {
+            let spec = decode_operator_spec(r)?;
+            let m = r.len()?;
+            let mut held = Vec::with_capacity(m.min(1024));
+            for _ in 0..m {
+                held.push(ConversationId(r.u64()?));
+            }
+            operators.push(OperatorSnapshot {
+                spec,
+                held,
+                wrap_until: r.opt_ts()?,
+                added_at: Timestamp(r.u64()?),
+                available_since: Timestamp(r.u64()?),
+                last_ended_at: Timestamp(r.u64()?),
+                last_assigned_at: Timestamp(r.u64()?),
+                last_pick: r.u64()?,
+                status_since: Timestamp(r.u64()?),
+                missed_in_a_row: r.u32()?,
+                dirty: r.bool()?,
+                rebalance_source: r.bool()?,
+            });
+        }
+        let n = r.len()?;
+        let mut conversations = Vec::with_capacity(n.min(1 << 16));
+        for _ in 0..n {
+            let spec = decode_conversation_spec(r)?;
+            let at = r.at;
+            let state = state_from(r.u8()?).ok_or(SnapshotError::InvalidField {
+                field: "state",
+                offset: at,
+            })?;
+            let started_at = Timestamp(r.u64()?);
+            let asked_at = r.opt_ts()?;
+            let routing_since = Timestamp(r.u64()?);
+            let seq = r.u64()?;
+            let preferred_until = r.opt_ts()?;
+            let prefers = r.opt_u64()?.map(OperatorId);
+            let holder = r.opt_u64()?.map(OperatorId);
+            let first_assigned_at = r.opt_ts()?;
+            let assigned_at = r.opt_ts()?;
+            let first_response_at = r.opt_ts()?;
+            let message_left_at = r.opt_ts()?;
+            let transfers = r.u32()?;
+            let last_team = r.opt_u32()?.map(TeamId);
+            let offer_expires_at = r.opt_ts()?;
+            let m = r.len()?;
+            let mut declined = Vec::with_capacity(m.min(1024));
+            for _ in 0..m {
+                declined.push(OperatorId(r.u64()?));
+            }
+            conversations.push(ConversationSnapshot {
+                spec,
+                state,
+                started_at,
+                asked_at,
+                routing_since,
+                seq,
+                preferred_until,
+                prefers,
+                holder,
+                first_assigned_at,
+                assigned_at,
+                first_response_at,
+                message_left_at,
+                transfers,
+                last_team,
+                offer_expires_at,
+                declined,
+                missed_offers: r.u32()?,
+                moves: r.u32()?,
+                last_move_cause: r.u64()?,
+                dirty: r.bool()?,
+            });
+        }
+        let n = r.len()?;
+        let mut finished = Vec::with_capacity(n.min(1 << 16));
+        for _ in 0..n {
+            finished.push(FinishedConversation {
+                id: ConversationId(r.u64()?),
+                channel: ChannelId(r.u32()?),
+                tier: TierId(r.u32()?),
+                team: r.opt_u32()?.map(TeamId),
+                operator: r.opt_u64()?.map(OperatorId),
+                started_at: Timestamp(r.u64()?),
+                asked_at: r.opt_ts()?,
+                assigned_at: r.opt_ts()?,
+                first_response_at: r.opt_ts()?,
+                resolved_at: r.opt_ts()?,
+                abandoned_at: r.opt_ts()?,
+                message_left_at: r.opt_ts()?,
+                transfers: r.u32()?,
+                missed_offers: r.u32()?,
+            });
+        }
+        Ok(Snapshot {
+            format_version: version,
+            policy,
+            now,
+            inputs,
+            arrivals,
+            picks,
+            trainee_credit,
+            causes,
+            operators,
+            conversations,
+            finished,
+        })
+    }
+}
+
+fn encode_operator_spec(w: &mut Writer, s: &OperatorSpec) {
+    w.u64(s.id.0);
+    w.u8(match s.status {
+        OperatorStatus::Available => 0,
+        OperatorStatus::Away => 1,
+        OperatorStatus::Offline => 2,
+    });
+    w.len(s.capacity.len());
+    for c in &s.capacity {
+        w.u32(c.channel.0);
+        w.u16(c.capacity);
+    }
+    w.len(s.skills.len());
+    for k in &s.skills {
+        w.u32(k.skill.0);
+        w.u8(k.level);
+    }
+    w.len(s.teams.len());
+    for t in &s.teams {
+        w.u32(t.0);
+    }
+    w.opt_u64(s.wrap_up.map(|m| m.0));
+}
+
+fn decode_operator_spec(r: &mut Reader<'_>) -> Result<OperatorSpec, SnapshotError> {
+    let id = OperatorId(r.u64()?);
+    let at = r.at;
+    let status = match r.u8()? {
+        0 => OperatorStatus::Available,
+        1 => OperatorStatus::Away,
+        2 => OperatorStatus::Offline,
+        _ => {
+            return Err(SnapshotError::InvalidField {
+                field: "operator.status",
+                offset: at,
+            });
+        }
+    };
+    let mut spec = OperatorSpec::new(id).status(status);
+    for _ in 0..r.len()? {
+        spec.capacity.push(ChannelCapacity {
+            channel: ChannelId(r.u32()?),
+            capacity: r.u16()?,
+        });
+    }
+    for _ in 0..r.len()? {
+        spec.skills.push(SkillLevel {
+            skill: SkillId(r.u32()?),
+            level: r.u8()?,
+        });
+    }
+    for _ in 0..r.len()? {
+        spec.teams.push(TeamId(r.u32()?));
+    }
+    spec.wrap_up = r.opt_u64()?.map(Millis);
+    Ok(spec)
+}
+
+fn encode_conversation_spec(w: &mut Writer, s: &ConversationSpec) {
+    w.u64(s.id.0);
+    w.u32(s.channel.0);
+    w.u32(s.tier.0);
+    w.len(s.skills.len());
+    for k in &s.skills {
+        w.u32(k.skill.0);
+        w.u8(k.level);
+    }
+    w.opt_u64(s.team.map(|t| u64::from(t.0)));
+    w.opt_u64(s.preferred_operator.map(|o| o.0));
+}
+
+fn decode_conversation_spec(r: &mut Reader<'_>) -> Result<ConversationSpec, SnapshotError> {
+    let mut spec = ConversationSpec::new(
+        ConversationId(r.u64()?),
+        ChannelId(r.u32()?),
+        TierId(r.u32()?),
+    );
+    for _ in 0..r.len()? {
+        spec.skills.push(SkillLevel {
+            skill: SkillId(r.u32()?),
+            level: r.u8()?,
+        });
+    }
+    spec.team = r.opt_u32()?.map(TeamId);
+    spec.preferred_operator = r.opt_u64()?.map(OperatorId);
+    Ok(spec)
+}
+
+const STATES: [ConversationState; 8] = [
+    ConversationState::WithBot,
+    ConversationState::Waiting,
+    ConversationState::Offered,
+    ConversationState::Assigned,
+    ConversationState::Responded,
+    ConversationState::MessageLeft,
+    ConversationState::Resolved,
+    ConversationState::Abandoned,
+];
+
+fn state_code(s: ConversationState) -> u8 {
+    STATES.iter().position(|x| *x == s).unwrap_or(0) as u8
+}
+
+fn state_from(b: u8) -> Option<ConversationState> {
+    STATES.get(usize::from(b)).copied()
+}
+
+pub(crate) struct Writer(pub(crate) Vec<u8>);
+
+impl Writer {
+    pub(crate) fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    pub(crate) fn bool(&mut self, v: bool) {
+        self.0.push(u8::from(v));
+    }
+    pub(crate) fn u16(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    pub(crate) fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    pub(crate) fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    pub(crate) fn len(&mut self, n: usize) {
+        self.u32(n as u32);
+    }
+    pub(crate) fn str(&mut self, s: &str) {
+        self.len(s.len());
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    pub(crate) fn opt_u64(&mut self, v: Option<u64>) {
+        match v {
+            Some(v) => {
+                self.u8(1);
+                self.u64(v);
+            }
+            None => self.u8(0),
+        }
+    }
+    pub(crate) fn opt_ts(&mut self, v: Option<Timestamp>) {
+        self.opt_u64(v.map(|t| t.0));
+    }
+}
+
+pub(crate) struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], SnapshotError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|e| *e <= self.b.len())
+            .ok_or(SnapshotError::Truncated {
+                offset: self.at,
+                needed: n.saturating_sub(self.b.len().saturating_sub(self.at)),
+            })?;
+        let s = &self.b[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    pub(crate) fn u8(&mut self) -> Result<u8, SnapshotError> {
+        Ok(self.take(1)?[0])
+    }
+    pub(crate) fn bool(&mut self) -> Result<bool, SnapshotError> {
+        let at = self.at;
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(SnapshotError::InvalidField {
+                field: "bool",
+                offset: at,
+            }),
+        }
+    }
+    pub(crate) fn u16(&mut self) -> Result<u16, SnapshotError> {
+        let mut a = [0u8; 2];
+        a.copy_from_slice(self.take(2)?);
+        Ok(u16::from_le_bytes(a))
+    }
+    pub(crate) fn u32(&mut self) -> Result<u32, SnapshotError> {
+        let mut a = [0u8; 4];
+        a.copy_from_slice(self.take(4)?);
+        Ok(u32::from_le_bytes(a))
+    }
+    pub(crate) fn u64(&mut self) -> Result<u64, SnapshotError> {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(self.take(8)?);
+        Ok(u64::from_le_bytes(a))
+    }
+    /// A list length; never trusted for pre-allocation beyond what the
+    /// remaining bytes could hold.
+    pub(crate) fn len(&mut self) -> Result<usize, SnapshotError> {
+        let at = self.at;
+        let n = self.u32()? as usize;
+        if n > self.b.len().saturating_sub(self.at) {
+            return Err(SnapshotError::InvalidField {
+                field: "length",
+                offset: at,
+            });
+        }
+        Ok(n)
+    }
+    pub(crate) fn str(&mut self) -> Result<String, SnapshotError> {
+        let n = self.len()?;
+        let at = self.at;
+        let bytes = self.take(n)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| SnapshotError::InvalidField {
+            field: "string",
+            offset: at,
+        })
+    }
+    pub(crate) fn opt_u64(&mut self) -> Result<Option<u64>, SnapshotError> {
+        let at = self.at;
+        match self.u8()? {
+            0 => Ok(None),
+            1 => Ok(Some(self.u64()?)),
+            _ => Err(SnapshotError::InvalidField {
+                field: "option",
+                offset: at,
+            }),
+        }
+    }
+    pub(crate) fn opt_u32(&mut self) -> Result<Option<u32>, SnapshotError> {
+        let at = self.at;
+        match self.opt_u64()? {
+            None => Ok(None),
+            Some(v) => u32::try_from(v)
+                .map(Some)
+                .map_err(|_| SnapshotError::InvalidField {
+                    field: "id",
+                    offset: at,
+                }),
+        }
+    }
+    pub(crate) fn opt_ts(&mut self) -> Result<Option<Timestamp>, SnapshotError> {
+        Ok(self.opt_u64()?.map(Timestamp))
+    }
+}
