@@ -43,6 +43,7 @@
 mod decision;
 mod event;
 pub(crate) mod index;
+mod realtime;
 mod rebalance;
 pub mod snapshot;
 
@@ -56,6 +57,7 @@ use serde::{Deserialize, Serialize};
 
 pub use decision::{Decision, DecisionKind, MoveCause, Reason, Route, SkillMatch, Trigger};
 pub use event::Event;
+pub use realtime::{QueueStatus, RealTime};
 pub use snapshot::{Snapshot, SnapshotError};
 
 use crate::error::{EngineError, PolicyError};
@@ -326,6 +328,9 @@ pub struct Engine {
     /// Rebalance cause counter: a conversation moved for load skew records
     /// the cause and is never moved for skew again.
     causes: u64,
+    /// Per channel: mean handle time of recent resolutions (EWMA, weight
+    /// 1/8, integer ms), for the wait estimate.
+    handle_ewma: Vec<u64>,
 
     operators: Vec<Option<Operator>>,
     free_op_slots: Vec<u32>,
@@ -398,6 +403,7 @@ impl Engine {
             picks: 0,
             trainee_credit: 0,
             causes: 0,
+            handle_ewma: Vec::new(),
             operators: Vec::new(),
             free_op_slots: Vec::new(),
             op_slots: HashMap::new(),
@@ -1454,6 +1460,15 @@ impl Engine {
     fn resolved(&mut self, at: Timestamp, id: ConversationId) {
         let s = self.conv_slots[&id];
         let holder = self.conv_at(s).holder;
+        if let (Some(_), Some(assigned)) = (holder, self.conv_at(s).assigned_at) {
+            let ch = self.conv_at(s).ch as usize;
+            if self.handle_ewma.len() <= ch {
+                self.handle_ewma.resize(self.policy.channels.len(), 0);
+            }
+            let h = at.since(assigned).0;
+            let e = &mut self.handle_ewma[ch];
+            *e = if *e == 0 { h.max(1) } else { (*e * 7 + h) / 8 };
+        }
         self.release(s);
         if let Some(h) = holder {
             if let Some(&os) = self.op_slots.get(&h) {

@@ -185,6 +185,8 @@ pub struct Snapshot {
     pub trainee_credit: u32,
     /// Rebalance cause counter.
     pub causes: u64,
+    /// Per channel index: mean recent handle time in ms (wait estimates).
+    pub handle_ewma: Vec<u64>,
     /// Operators, by id.
     pub operators: Vec<OperatorSnapshot>,
     /// Live conversations, by id.
@@ -258,6 +260,7 @@ impl Engine {
             picks: self.picks,
             trainee_credit: self.trainee_credit,
             causes: self.causes,
+            handle_ewma: self.handle_ewma.clone(),
             operators,
             conversations,
             finished: self.finished.clone(),
@@ -287,6 +290,13 @@ impl Engine {
         e.picks = snapshot.picks;
         e.trainee_credit = snapshot.trainee_credit;
         e.causes = snapshot.causes;
+        if snapshot.handle_ewma.len() > e.policy.channels.len() {
+            return Err(SnapshotError::Inconsistent {
+                what: "more handle-time averages than channels",
+                id: 0,
+            });
+        }
+        e.handle_ewma = snapshot.handle_ewma;
         e.finished = snapshot.finished;
         // Conversations first, so operator loads can be rebuilt from them.
         for cs in snapshot.conversations {
@@ -636,6 +646,10 @@ impl Snapshot {
         w.u64(self.picks);
         w.u32(self.trainee_credit);
         w.u64(self.causes);
+        w.len(self.handle_ewma.len());
+        for h in &self.handle_ewma {
+            w.u64(*h);
+        }
         w.len(self.operators.len());
         for o in &self.operators {
             encode_operator_spec(w, &o.spec);
@@ -864,6 +878,11 @@ impl Snapshot {
         let trainee_credit = r.u32()?;
         let causes = r.u64()?;
         let n = r.len()?;
+        let mut handle_ewma = Vec::with_capacity(n.min(64));
+        for _ in 0..n {
+            handle_ewma.push(r.u64()?);
+        }
+        let n = r.len()?;
         let mut operators = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
             let spec = decode_operator_spec(r)?;
@@ -968,6 +987,7 @@ impl Snapshot {
             picks,
             trainee_credit,
             causes,
+            handle_ewma,
             operators,
             conversations,
             finished,

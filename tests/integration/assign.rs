@@ -852,3 +852,63 @@ fn indexed_matching_makes_the_same_decisions_as_scanning_everything() {
         }
     }
 }
+
+#[test]
+fn real_time_picture_and_wait_estimates() {
+    let mut e = engine_with(policy());
+    add(&mut e, t(0), op(1).capacity(CHAT, 1).skill(BILLING, 3));
+    add(&mut e, t(0), op(2).capacity(CHAT, 1).skill(BILLING, 1));
+    add(
+        &mut e,
+        t(0),
+        op(3).status(OperatorStatus::Away).skill(BILLING, 5),
+    );
+    // Teach the engine a 60 s handle time.
+    arrive(&mut e, t(0), chat(100, SMB));
+    e.assign(t(0)).unwrap();
+    resolve(&mut e, t(60), 100);
+    arrive(&mut e, t(100), chat(1, SMB));
+    arrive(&mut e, t(101), chat(2, SMB));
+    e.assign(t(101)).unwrap();
+    arrive(&mut e, t(110), chat(3, SMB).skill(BILLING, 1));
+    arrive(&mut e, t(120), chat(4, ENTERPRISE).skill(BILLING, 2));
+    arrive(&mut e, t(130), chat(5, SMB).skill(KOREAN, 1));
+    e.assign(t(130)).unwrap();
+    let rt = e.real_time();
+    assert_eq!(rt.conversations.waiting, 3);
+    assert_eq!(rt.conversations.with_operator, 2);
+    assert_eq!((rt.operators.available, rt.operators.away), (2, 1));
+    assert_eq!(
+        rt.longest_wait,
+        Some((ConversationId(3), Millis::from_secs(20)))
+    );
+    // Operator 1 handled conversation 100, so 1 went to operator 2 (least recently assigned).
+    assert_eq!(
+        rt.bottleneck.map(|b| (b.0, b.1)),
+        Some((OperatorId(2), ConversationId(1)))
+    );
+    assert_eq!(rt.bottleneck.unwrap().2, Millis::from_secs(30));
+    // Conversation 4 (Enterprise) is first in line; only operator 1 fits
+    // (billing ≥ 2), one slot, busy: (0 − 0 + 1) × 60 s / 1.
+    let q4 = e.queue_status(ConversationId(4)).unwrap();
+    assert_eq!(
+        (
+            q4.position,
+            q4.eligible_operators,
+            q4.eligible_slots,
+            q4.free_slots
+        ),
+        (1, 1, 1, 0)
+    );
+    assert_eq!(q4.estimated_wait, Some(Millis::from_secs(60)));
+    // Conversation 3: second in line, operators 1 and 2 fit: (1 + 1) × 60 / 2.
+    let q3 = e.queue_status(ConversationId(3)).unwrap();
+    assert_eq!((q3.position, q3.eligible_slots), (2, 2));
+    assert_eq!(q3.estimated_wait, Some(Millis::from_secs(60)));
+    // Nobody logged in speaks Korean: no estimate.
+    assert_eq!(
+        e.queue_status(ConversationId(5)).unwrap().estimated_wait,
+        None
+    );
+    assert_eq!(e.queue_status(ConversationId(1)), None, "not waiting");
+}

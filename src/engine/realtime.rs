@@ -1,0 +1,142 @@
+//! What a supervisor's wall board shows right now, and what a waiting
+//! customer asks: "how long will I wait?".
+//!
+//! These are queries, not routing decisions: each makes one pass over the
+//! live conversations (and, for the estimate, the roster), so call them for
+//! a dashboard refresh, not inside a routing loop.
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
+use super::{Engine, StateCounts, StatusCounts, satisfies};
+use crate::ids::{ConversationId, OperatorId};
+use crate::model::{ConversationState, OperatorStatus};
+use crate::time::{Millis, Timestamp};
+
+/// The real-time picture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct RealTime {
+    /// When.
+    pub at: Timestamp,
+    /// With the bot / waiting / offered / with an operator / message left.
+    pub conversations: StateCounts,
+    /// Operators by status.
+    pub operators: StatusCounts,
+    /// The longest current wait for an operator, and whose.
+    pub longest_wait: Option<(ConversationId, Millis)>,
+    /// The bottleneck now: the operator holding the oldest unanswered
+    /// conversation (assigned or offered, no reply yet), and how long that
+    /// customer has waited since asking.
+    pub bottleneck: Option<(OperatorId, ConversationId, Millis)>,
+}
+
+/// Where a waiting conversation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct QueueStatus {
+    /// 1-based position in routing order among waiting conversations on the
+    /// same channel.
+    pub position: u32,
+    /// Logged-in (available) operators whose skills, levels and team fit it.
+    pub eligible_operators: u32,
+    /// Their total capacity on the channel.
+    pub eligible_slots: u32,
+    /// Their free capacity on the channel right now.
+    pub free_slots: u32,
+    /// Estimated wait from now; `None` when no logged-in operator fits it.
+    pub estimated_wait: Option<Millis>,
+}
+
+impl Engine {
+    /// The real-time picture at the engine's current time.
+    pub fn real_time(&self) -> RealTime {
+        let now = self.now;
+        let mut longest: Option<(Timestamp, u64, ConversationId)> = None;
+        let mut bottleneck: Option<(Timestamp, u64, ConversationId, OperatorId)> = None;
+        for c in self.convs.iter().flatten() {
+            let Some(asked) = c.asked_at else { continue };
+            match c.state {
+                ConversationState::Waiting => {
+                    if longest.is_none_or(|l| (asked, c.seq) < (l.0, l.1)) {
+                        longest = Some((asked, c.seq, c.spec.id));
+                    }
+                }
+                ConversationState::Assigned | ConversationState::Offered => {
+                    if let Some(h) = c.holder {
+                        if bottleneck.is_none_or(|b| (asked, c.seq) < (b.0, b.1)) {
+                            bottleneck = Some((asked, c.seq, c.spec.id, h));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        RealTime {
+            at: now,
+            conversations: self.state_counts,
+            operators: self.status_counts,
+            longest_wait: longest.map(|(a, _, id)| (id, now.since(a))),
+            bottleneck: bottleneck.map(|(a, _, id, op)| (op, id, now.since(a))),
+        }
+    }
+
+    /// Position and estimated wait of a waiting conversation.
+    ///
+    /// The estimator (documented so hosts can show it honestly): with `S`
+    /// the total channel capacity of available operators who fit the
+    /// conversation, `F` their free capacity now, `k` the conversations
+    /// ahead of it on the channel and `H` the mean handle time of the last
+    /// conversations resolved on the channel (an exponentially weighted
+    /// average, weight 1/8, started at the first resolution), the wait is
+    /// `0` if `k < F`, else `(k − F + 1) · H / S`. It assumes every
+    /// conversation ahead competes for the same operators and that a slot
+    /// frees every `H / S` on average; the simulator measures its error.
+    /// `None` if the conversation is not waiting.
+    pub fn queue_status(&self, conversation: ConversationId) -> Option<QueueStatus> {
+        let c = self.conv_ref(conversation)?;
+        if c.state != ConversationState::Waiting {
+            return None;
+        }
+        let position = 1 + self
+            .convs
+            .iter()
+            .flatten()
+            .filter(|x| x.state == ConversationState::Waiting && x.ch == c.ch && x.key < c.key)
+            .count() as u32;
+        let (req, _, in_wait, _) = self.requirements_at(c, self.now);
+        let (mut n, mut slots, mut free) = (0u32, 0u32, 0u32);
+        for o in self.operators.iter().flatten() {
+            let fits = if in_wait {
+                c.prefers == Some(o.spec.id)
+            } else {
+                satisfies(o, &req) || c.prefers == Some(o.spec.id)
+            };
+            let ch = c.ch as usize;
+            if !fits || o.spec.status != OperatorStatus::Available || o.cap[ch] == 0 {
+                continue;
+            }
+            n += 1;
+            slots += u32::from(o.cap[ch]);
+            if self.op_can_take_now(o, c.ch) {
+                free += u32::from(o.cap[ch] - o.load[ch]);
+            }
+        }
+        let ahead = position - 1;
+        let handle = self.handle_ewma.get(c.ch as usize).copied().unwrap_or(0);
+        let estimated_wait = (slots > 0).then(|| {
+            if ahead < free {
+                Millis::ZERO
+            } else {
+                Millis(u64::from(ahead - free + 1) * handle / u64::from(slots))
+            }
+        });
+        Some(QueueStatus {
+            position,
+            eligible_operators: n,
+            eligible_slots: slots,
+            free_slots: free,
+            estimated_wait,
+        })
+    }
+}
