@@ -56,18 +56,15 @@ impl Engine {
         let mut bottleneck: Option<(Timestamp, u64, ConversationId, OperatorId)> = None;
         for c in self.convs.iter().flatten() {
             let Some(asked) = c.asked_at else { continue };
-            match c.state {
-                ConversationState::Waiting => {
-                    if longest.is_none_or(|l| (asked, c.seq) < (l.0, l.1)) {
-                        longest = Some((asked, c.seq, c.spec.id));
-                    }
+            let older = |b: Option<(Timestamp, u64)>| b.is_none_or(|b| (asked, c.seq) < b);
+            match (c.state, c.holder) {
+                (ConversationState::Waiting, _) if older(longest.map(|l| (l.0, l.1))) => {
+                    longest = Some((asked, c.seq, c.spec.id));
                 }
-                ConversationState::Assigned | ConversationState::Offered => {
-                    if let Some(h) = c.holder {
-                        if bottleneck.is_none_or(|b| (asked, c.seq) < (b.0, b.1)) {
-                            bottleneck = Some((asked, c.seq, c.spec.id, h));
-                        }
-                    }
+                (ConversationState::Assigned | ConversationState::Offered, Some(h))
+                    if older(bottleneck.map(|b| (b.0, b.1))) =>
+                {
+                    bottleneck = Some((asked, c.seq, c.spec.id, h));
                 }
                 _ => {}
             }
