@@ -55,6 +55,8 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod policy;
+pub mod sim;
+pub mod staffing;
 pub mod time;
 
 pub use engine::{Decision, Engine, Event};

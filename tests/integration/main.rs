@@ -5,3 +5,5 @@ mod common;
 mod errors;
 mod rebalance;
 mod replay;
+mod random;
+mod staffing;
