@@ -53,6 +53,7 @@
 pub mod engine;
 pub mod error;
 pub mod ids;
+pub mod kpi;
 pub mod model;
 pub mod policy;
 pub mod sim;
