@@ -218,6 +218,30 @@ pub struct FinishedConversation {
     pub missed_offers: u32,
 }
 
+impl FinishedConversation {
+    /// The row the KPI calculators read; `None` for a conversation the bot
+    /// resolved (it never asked for an operator).
+    pub fn to_record(&self) -> Option<crate::kpi::ConversationRecord> {
+        Some(crate::kpi::ConversationRecord {
+            conversation: self.id,
+            channel: self.channel,
+            tier: self.tier,
+            team: self.team,
+            operator: self.operator,
+            asked_at: self.asked_at?,
+            assigned_at: self.assigned_at,
+            first_response_at: self.first_response_at,
+            resolved_at: self.resolved_at,
+            abandoned_at: self.abandoned_at,
+            message_left: self.message_left_at.is_some(),
+            transfers: self.transfers,
+            tags: Vec::new(),
+            satisfaction: None,
+            missed_offers: self.missed_offers,
+        })
+    }
+}
+
 /// Live conversations by state, as a real-time dashboard shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
@@ -875,7 +899,7 @@ impl Engine {
                 let o = self.known_op(*operator)?;
                 self.check_can_hold(o, c.ch, c.spec.channel)
             }
-            Event::Assign { .. } | Event::Rebalance { .. } => Ok(()),
+            Event::Assign { .. } | Event::Rebalance { .. } | Event::Tick { .. } => Ok(()),
             Event::RebalanceOperator { operator, .. } => self.known_op(*operator).map(|_| ()),
             Event::OfferAccepted {
                 at,
@@ -985,6 +1009,7 @@ impl Engine {
                 self.hand_over(cs, os, at);
             }
             Event::Assign { at } => self.run_assign(at, out),
+            Event::Tick { .. } => {}
             Event::OfferAccepted {
                 conversation,
                 operator,

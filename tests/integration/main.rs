@@ -3,7 +3,8 @@
 mod assign;
 mod common;
 mod errors;
+mod random;
 mod rebalance;
 mod replay;
-mod random;
+mod sim;
 mod staffing;
