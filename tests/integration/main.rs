@@ -6,5 +6,6 @@ mod errors;
 mod random;
 mod rebalance;
 mod replay;
+mod semantics;
 mod sim;
 mod staffing;
