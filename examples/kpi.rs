@@ -84,10 +84,7 @@ fn parse_args() -> Result<Args, String> {
 
 /// Reads every record through one validating [`Ingest`] (all data, no period) and keeps the
 /// valid ones for the per-period passes.
-fn read_interchange(
-    path: &str,
-    ingest: &mut Ingest,
-) -> Result<Vec<ConversationRecord>, KpiError> {
+fn read_interchange(path: &str, ingest: &mut Ingest) -> Result<Vec<ConversationRecord>, KpiError> {
     let file = File::open(path)?;
     let mut reader = CsvReader::new(BufReader::new(file))?;
     let mut out = Vec::new();
@@ -118,7 +115,10 @@ fn hms(s: &str) -> Option<u64> {
 /// assigned + ser_time; HANG after queueing → abandoned at asked + q_time; HANG without queueing
 /// (left in the VRU, the bot stage) is not offered and not converted; PHANTOM is ignored.
 /// tier = priority, channel = call type, operator = server name (interned), no team.
-fn read_bank(path: &str, ingest: &mut Ingest) -> Result<(Vec<ConversationRecord>, u64, u64), KpiError> {
+fn read_bank(
+    path: &str,
+    ingest: &mut Ingest,
+) -> Result<(Vec<ConversationRecord>, u64, u64), KpiError> {
     const TYPES: [&str; 6] = ["PS", "PE", "IN", "NE", "NW", "TT"];
     let file = File::open(path)?;
     let mut out = Vec::new();
@@ -132,7 +132,11 @@ fn read_bank(path: &str, ingest: &mut Ingest) -> Result<(Vec<ConversationRecord>
         }
         let f: Vec<&str> = line.split_whitespace().collect();
         if f.len() != 17 {
-            ingest.row_error(KpiError::FieldCount { line: n, expected: 17, found: f.len() })?;
+            ingest.row_error(KpiError::FieldCount {
+                line: n,
+                expected: 17,
+                found: f.len(),
+            })?;
             continue;
         }
         if f[12] == "PHANTOM" {
@@ -159,8 +163,12 @@ fn read_bank(path: &str, ingest: &mut Ingest) -> Result<(Vec<ConversationRecord>
             let vru_entry = hms(f[6]).ok_or_else(|| bad("vru_entry", f[6], "h:mm:ss"))?;
             let vru_time: u64 = f[8].parse().map_err(|_| bad("vru_time", f[8], "seconds"))?;
             let q_time: u64 = f[11].parse().map_err(|_| bad("q_time", f[11], "seconds"))?;
-            let ser_time: u64 = f[15].parse().map_err(|_| bad("ser_time", f[15], "seconds"))?;
-            let priority: u32 = f[3].parse().map_err(|_| bad("priority", f[3], "0, 1 or 2"))?;
+            let ser_time: u64 = f[15]
+                .parse()
+                .map_err(|_| bad("ser_time", f[15], "seconds"))?;
+            let priority: u32 = f[3]
+                .parse()
+                .map_err(|_| bad("priority", f[3], "0, 1 or 2"))?;
             let day_ms = u64::try_from(date.days_since_epoch() * 86_400_000)
                 .map_err(|_| bad("date", d, "a date after 1970"))?;
             Ok::<_, KpiError>((day_ms, vru_entry, vru_time, q_time, ser_time, priority))
@@ -174,8 +182,16 @@ fn read_bank(path: &str, ingest: &mut Ingest) -> Result<(Vec<ConversationRecord>
         };
         let queued = !(q_time == 0 && f[9] == "0:00:00");
         let asked = Timestamp(day_ms + (vru_entry + vru_time) * 1000);
-        let channel = TYPES.iter().position(|t| *t == f[4]).map_or(99, |p| p as u32);
-        let mut rec = ConversationRecord::new(ConversationId(n), ChannelId(channel), TierId(priority), asked);
+        let channel = TYPES
+            .iter()
+            .position(|t| *t == f[4])
+            .map_or(99, |p| p as u32);
+        let mut rec = ConversationRecord::new(
+            ConversationId(n),
+            ChannelId(channel),
+            TierId(priority),
+            asked,
+        );
         match f[12] {
             "AGENT" => {
                 let assigned = Timestamp(asked.0 + q_time * 1000);
@@ -212,7 +228,8 @@ fn secs(m: Option<Millis>) -> String {
 }
 
 fn mean(s: &DurationSummary) -> String {
-    s.mean_ms.map_or("-".into(), |x| format!("{:.0}s", x / 1000.0))
+    s.mean_ms
+        .map_or("-".into(), |x| format!("{:.0}s", x / 1000.0))
 }
 
 fn pct(r: &Rate) -> String {
@@ -272,11 +289,18 @@ fn run(a: Args) -> Result<(), KpiError> {
             let (recs, phantom, vru) = read_bank(p, &mut ingest)?;
             (p.clone(), recs, Some((phantom, vru)))
         }
-        None => (a.path.clone(), read_interchange(&a.path, &mut ingest)?, None),
+        None => (
+            a.path.clone(),
+            read_interchange(&a.path, &mut ingest)?,
+            None,
+        ),
     };
     let all = ingest.accumulator().report();
     let cal = Calendar::new(a.offset, a.week_start)?;
-    let now = Timestamp(a.now.unwrap_or_else(|| recs.iter().map(|r| r.asked_at.0).max().unwrap_or(0)));
+    let now = Timestamp(
+        a.now
+            .unwrap_or_else(|| recs.iter().map(|r| r.asked_at.0).max().unwrap_or(0)),
+    );
     type Preset = fn(&Calendar, Timestamp) -> Result<Period, KpiError>;
     let presets: [(&str, Preset); 6] = [
         ("today", Calendar::today),
@@ -296,7 +320,8 @@ fn run(a: Args) -> Result<(), KpiError> {
             .iter()
             .map(|(n, r)| serde_json::json!({ "name": n, "report": r }))
             .collect();
-        let v = serde_json::json!({ "source": source, "now": now.0, "all": all, "periods": periods });
+        let v =
+            serde_json::json!({ "source": source, "now": now.0, "all": all, "periods": periods });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return Ok(());
     }
@@ -321,9 +346,9 @@ fn run(a: Args) -> Result<(), KpiError> {
     );
     println!("{:<22}{HEAD}", "PERIOD");
     for (name, r) in &periods {
-        let p = r.period.map_or(String::new(), |p| {
-            format!(" {}", fmt_date(&cal, p.start))
-        });
+        let p = r
+            .period
+            .map_or(String::new(), |p| format!(" {}", fmt_date(&cal, p.start)));
         println!("{}", row(&format!("{name}{p}"), &r.overall));
     }
     println!("{}", row("all data", &all.overall));
@@ -351,12 +376,15 @@ fn run(a: Args) -> Result<(), KpiError> {
             "{:<16}{:>8}{:>12}{:>12}{:>9}{:>10}{:>8}{:>7}",
             o.operator.to_string(),
             o.handled,
-            o.mean_handle_ms.map_or("-".into(), |x| format!("{:.0}s", x / 1000.0)),
+            o.mean_handle_ms
+                .map_or("-".into(), |x| format!("{:.0}s", x / 1000.0)),
             secs(o.max_handle),
             o.answered,
-            o.mean_first_response_ms.map_or("-".into(), |x| format!("{:.0}s", x / 1000.0)),
+            o.mean_first_response_ms
+                .map_or("-".into(), |x| format!("{:.0}s", x / 1000.0)),
             o.missed_offers,
-            o.satisfaction_mean.map_or("-".into(), |x| format!("{x:.2}")),
+            o.satisfaction_mean
+                .map_or("-".into(), |x| format!("{x:.2}")),
         );
     }
     if all.operators.len() > 25 {
@@ -370,7 +398,10 @@ fn run(a: Args) -> Result<(), KpiError> {
         pct(&ab.per_offered),
         pct(&ab.per_answered_and_abandoned),
         ab.short_excluded_per_offered
-            .map_or(String::new(), |r| format!("  short abandons out ÷offered {}", pct(&r)))
+            .map_or(String::new(), |r| format!(
+                "  short abandons out ÷offered {}",
+                pct(&r)
+            ))
     );
     let sl = &o.service_levels[0];
     println!(
@@ -402,11 +433,17 @@ fn run(a: Args) -> Result<(), KpiError> {
         o.unanswered_after_assign,
         o.transfers,
         o.missed_offers,
-        o.satisfaction.mean.map_or("-".into(), |x| format!("{x:.2}")),
+        o.satisfaction
+            .mean
+            .map_or("-".into(), |x| format!("{x:.2}")),
         pct(&o.satisfaction.top_two_box)
     );
     if !o.tags.is_empty() {
-        let tags: Vec<String> = o.tags.iter().map(|t| format!("{}={}", t.tag, t.count)).collect();
+        let tags: Vec<String> = o
+            .tags
+            .iter()
+            .map(|t| format!("{}={}", t.tag, t.count))
+            .collect();
         println!("tags: {}", tags.join(" "));
     }
     Ok(())
