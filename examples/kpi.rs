@@ -322,7 +322,13 @@ fn run(a: Args) -> Result<(), KpiError> {
             .collect();
         let v =
             serde_json::json!({ "source": source, "now": now.0, "all": all, "periods": periods });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        use std::io::Write;
+        // A closed pipe (`| head`) ends the output quietly.
+        let _ = writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        );
         return Ok(());
     }
     println!("switchboard KPI dashboard: {source}");
