@@ -1,7 +1,9 @@
 //! One integration binary (fewer links on a 2-core machine), one module per area.
 
 mod assign;
+mod c_api;
 mod common;
 mod errors;
+mod header;
 mod rebalance;
 mod replay;
