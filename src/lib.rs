@@ -55,8 +55,11 @@ pub mod error;
 #[cfg(feature = "ffi")]
 pub mod ffi;
 pub mod ids;
+pub mod kpi;
 pub mod model;
 pub mod policy;
+pub mod sim;
+pub mod staffing;
 pub mod time;
 
 pub use engine::{Decision, Engine, Event};

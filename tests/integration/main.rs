@@ -7,3 +7,5 @@ mod errors;
 mod header;
 mod rebalance;
 mod replay;
+mod random;
+mod staffing;

@@ -1,0 +1,885 @@
+//! The one-pass, mergeable KPI accumulator, plus row validation and skip-bad-rows ingestion.
+
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
+use smallvec::SmallVec;
+
+use super::bytes::{Reader, Writer};
+use super::config::{KpiConfig, PeriodAnchor};
+use super::error::SkipReason;
+use super::record::{ConversationRecord, Outcome, StatusInterval};
+use super::sketch::DurationStats;
+use super::{KpiError, OperatorStatus};
+use crate::{ChannelId, ConversationId, OperatorId, TeamId, TierId, Timestamp};
+
+const MAGIC: &[u8; 4] = b"SBKP";
+/// Version of the byte encoding written by [`KpiAccumulator::to_bytes`].
+pub const ENCODING_VERSION: u16 = 1;
+
+/// Counter slots of a [`Cell`]. The order is the encoding order: append only.
+pub(crate) mod ix {
+    pub(crate) const OFFERED: usize = 0;
+    pub(crate) const ANSWERED: usize = 1;
+    pub(crate) const ABANDONED: usize = 2;
+    pub(crate) const SHORT_ABANDONED: usize = 3;
+    pub(crate) const MESSAGE_LEFT: usize = 4;
+    pub(crate) const MESSAGES_ANSWERED: usize = 5;
+    pub(crate) const CLOSED_UNASSIGNED: usize = 6;
+    pub(crate) const PENDING: usize = 7;
+    pub(crate) const UNANSWERED_AFTER_ASSIGN: usize = 8;
+    pub(crate) const HANDLED: usize = 9;
+    pub(crate) const RESOLVED: usize = 10;
+    pub(crate) const TRANSFERS: usize = 11;
+    pub(crate) const TRANSFERRED: usize = 12;
+    pub(crate) const MISSED_OFFERS: usize = 13;
+    pub(crate) const RATED: usize = 14;
+    pub(crate) const SATISFACTION_SUM: usize = 15;
+    pub(crate) const SATISFIED: usize = 16;
+    pub(crate) const BUSY_MS: usize = 17;
+    pub(crate) const IDLE_MS: usize = 18;
+    pub(crate) const N: usize = 19;
+}
+
+/// Per-threshold "within T" counters.
+pub(crate) mod within {
+    pub(crate) const ANSWERED: usize = 0;
+    pub(crate) const ABANDONED: usize = 1;
+    pub(crate) const MESSAGE_LEFT: usize = 2;
+    pub(crate) const FIRST_RESPONSE: usize = 3;
+    pub(crate) const N: usize = 4;
+}
+
+/// Duration slots of a [`Cell`].
+pub(crate) mod dur {
+    pub(crate) const WAIT: usize = 0;
+    pub(crate) const FIRST_RESPONSE: usize = 1;
+    pub(crate) const FIRST_RESPONSE_BUSINESS: usize = 2;
+    pub(crate) const TIME_TO_ABANDON: usize = 3;
+    pub(crate) const HANDLE: usize = 4;
+    pub(crate) const N: usize = 5;
+}
+
+/// The integer state of one breakdown cell (overall, one tier, one channel, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cell {
+    pub(crate) c: [u64; ix::N],
+    pub(crate) within: Vec<[u64; within::N]>,
+    pub(crate) d: [DurationStats; dur::N],
+    /// Counts per interned tag index (may be shorter than the tag table).
+    pub(crate) tags: Vec<u64>,
+}
+
+/// What one record contributes, computed once and applied to each of its cells.
+struct Contribution {
+    demand: bool,
+    output: bool,
+    outcome: Outcome,
+    wait: Option<u64>,
+    frt: Option<u64>,
+    frt_business: Option<u64>,
+    to_abandon: Option<u64>,
+    handle: Option<u64>,
+    short: bool,
+    resolved: bool,
+    unanswered_after_assign: bool,
+    messages_answered: bool,
+    /// Bit j set = within threshold j, per `within::*` slot.
+    masks: [u16; within::N],
+    transfers: u32,
+    missed_offers: u32,
+    satisfaction: Option<u8>,
+    tags: SmallVec<[u32; 8]>,
+}
+
+impl Cell {
+    fn new(thresholds: usize) -> Self {
+        Cell {
+            c: [0; ix::N],
+            within: vec![[0; within::N]; thresholds],
+            d: Default::default(),
+            tags: Vec::new(),
+        }
+    }
+
+    fn apply(&mut self, k: &Contribution) {
+        if k.demand {
+            self.c[ix::OFFERED] += 1;
+            let slot = match k.outcome {
+                Outcome::Answered => ix::ANSWERED,
+                Outcome::Abandoned => ix::ABANDONED,
+                Outcome::MessageLeft => ix::MESSAGE_LEFT,
+                Outcome::ClosedUnassigned => ix::CLOSED_UNASSIGNED,
+                Outcome::Pending => ix::PENDING,
+            };
+            self.c[slot] += 1;
+            self.c[ix::SHORT_ABANDONED] += u64::from(k.short);
+            self.c[ix::MESSAGES_ANSWERED] += u64::from(k.messages_answered);
+            self.c[ix::UNANSWERED_AFTER_ASSIGN] += u64::from(k.unanswered_after_assign);
+            self.c[ix::TRANSFERS] += u64::from(k.transfers);
+            self.c[ix::TRANSFERRED] += u64::from(k.transfers > 0);
+            self.c[ix::MISSED_OFFERS] += u64::from(k.missed_offers);
+            for (slot, &mask) in k.masks.iter().enumerate() {
+                let mut m = mask;
+                while m != 0 {
+                    let j = m.trailing_zeros() as usize;
+                    self.within[j][slot] += 1;
+                    m &= m - 1;
+                }
+            }
+            if let Some(x) = k.wait {
+                self.d[dur::WAIT].push(x);
+            }
+            if let Some(x) = k.frt {
+                self.d[dur::FIRST_RESPONSE].push(x);
+            }
+            if let Some(x) = k.frt_business {
+                self.d[dur::FIRST_RESPONSE_BUSINESS].push(x);
+            }
+            if let Some(x) = k.to_abandon {
+                self.d[dur::TIME_TO_ABANDON].push(x);
+            }
+            for &t in &k.tags {
+                let t = t as usize;
+                if self.tags.len() <= t {
+                    self.tags.resize(t + 1, 0);
+                }
+                self.tags[t] += 1;
+            }
+        }
+        if k.output {
+            self.c[ix::RESOLVED] += u64::from(k.resolved);
+            if let Some(x) = k.handle {
+                self.c[ix::HANDLED] += 1;
+                self.d[dur::HANDLE].push(x);
+            }
+            if let Some(s) = k.satisfaction {
+                self.c[ix::RATED] += 1;
+                self.c[ix::SATISFACTION_SUM] += u64::from(s);
+                self.c[ix::SATISFIED] += u64::from(s >= 4);
+            }
+        }
+    }
+
+    fn merge(&mut self, other: &Cell, tag_map: &[u32]) {
+        // Saturating: counts never get near u64::MAX from real data, but decoded bytes may.
+        for (a, b) in self.c.iter_mut().zip(other.c.iter()) {
+            *a = a.saturating_add(*b);
+        }
+        for (a, b) in self.within.iter_mut().zip(other.within.iter()) {
+            for (x, y) in a.iter_mut().zip(b.iter()) {
+                *x = x.saturating_add(*y);
+            }
+        }
+        for (a, b) in self.d.iter_mut().zip(other.d.iter()) {
+            a.merge(b);
+        }
+        for (i, &n) in other.tags.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            let t = tag_map.get(i).copied().unwrap_or(i as u32) as usize;
+            if self.tags.len() <= t {
+                self.tags.resize(t + 1, 0);
+            }
+            self.tags[t] = self.tags[t].saturating_add(n);
+        }
+    }
+
+    fn encode(&self, w: &mut Writer, rank: &[u32]) {
+        w.len(ix::N);
+        self.c.iter().for_each(|&x| w.u64(x));
+        w.len(self.within.len());
+        for row in &self.within {
+            row.iter().for_each(|&x| w.u64(x));
+        }
+        self.d.iter().for_each(|d| d.encode(w));
+        let mut tags: SmallVec<[(u32, u64); 16]> = self
+            .tags
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, &n)| (rank[i], n))
+            .collect();
+        tags.sort_unstable();
+        w.len(tags.len());
+        for (r, n) in tags {
+            w.u32(r);
+            w.u64(n);
+        }
+    }
+
+    fn decode(r: &mut Reader<'_>, thresholds: usize, n_tags: usize) -> Result<Self, KpiError> {
+        if r.u32()? as usize != ix::N {
+            return Err(r.corrupt("wrong number of counters"));
+        }
+        let mut cell = Cell::new(thresholds);
+        for x in cell.c.iter_mut() {
+            *x = r.u64()?;
+        }
+        if r.u32()? as usize != thresholds {
+            return Err(r.corrupt("service-level rows disagree with the thresholds"));
+        }
+        for row in cell.within.iter_mut() {
+            for x in row.iter_mut() {
+                *x = r.u64()?;
+            }
+        }
+        for d in cell.d.iter_mut() {
+            *d = DurationStats::decode(r)?;
+        }
+        let n = r.len(12)?;
+        let mut last: Option<u32> = None;
+        for _ in 0..n {
+            let t = r.u32()?;
+            let count = r.u64()?;
+            if (t as usize) >= n_tags || last.is_some_and(|l| l >= t) || count == 0 {
+                return Err(r.corrupt("tag counts out of order, zero or unknown"));
+            }
+            last = Some(t);
+            if cell.tags.len() <= t as usize {
+                cell.tags.resize(t as usize + 1, 0);
+            }
+            cell.tags[t as usize] = count;
+        }
+        Ok(cell)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.c.iter().all(|&x| x == 0) && self.d.iter().all(|d| d.count() == 0)
+    }
+}
+
+/// One-pass, mergeable KPI state over [`ConversationRecord`]s and operator
+/// [`StatusInterval`]s.
+///
+/// All state is integers (counts, sums of ms, min, max, sketch buckets) held overall and per
+/// tier, channel, team and operator in `BTreeMap`s, so:
+/// - `merge` is commutative and associative and `merge(acc(A), acc(B)) == acc(A ∪ B)` exactly,
+///   whatever the split and merge order;
+/// - report order never depends on hashing.
+///
+/// Equality compares the canonical encoding ([`KpiAccumulator::to_bytes`]), so two accumulators
+/// that interned tags in a different order are still equal.
+///
+/// Records without a team (or operator) are counted overall and per tier and channel, not in the
+/// team (operator) breakdown. Memory grows with the number of distinct keys and tags, never with
+/// the number of records.
+#[derive(Debug, Clone)]
+pub struct KpiAccumulator {
+    config: KpiConfig,
+    records: u64,
+    out_of_period: u64,
+    skipped: [u64; 8],
+    tag_names: Vec<Box<str>>,
+    tag_index: HashMap<Box<str>, u32>,
+    pub(crate) overall: Cell,
+    pub(crate) by_tier: BTreeMap<TierId, Cell>,
+    pub(crate) by_channel: BTreeMap<ChannelId, Cell>,
+    pub(crate) by_team: BTreeMap<TeamId, Cell>,
+    pub(crate) by_operator: BTreeMap<OperatorId, Cell>,
+}
+
+impl PartialEq for KpiAccumulator {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_bytes() == other.to_bytes()
+    }
+}
+
+impl Eq for KpiAccumulator {}
+
+impl KpiAccumulator {
+    /// An empty accumulator (the identity of [`KpiAccumulator::merge`]).
+    ///
+    /// # Errors
+    /// Whatever [`KpiConfig::validate`] reports.
+    pub fn new(config: KpiConfig) -> Result<Self, KpiError> {
+        config.validate()?;
+        let n = config.service_level_thresholds.len();
+        Ok(KpiAccumulator {
+            config,
+            records: 0,
+            out_of_period: 0,
+            skipped: [0; 8],
+            tag_names: Vec::new(),
+            tag_index: HashMap::new(),
+            overall: Cell::new(n),
+            by_tier: BTreeMap::new(),
+            by_channel: BTreeMap::new(),
+            by_team: BTreeMap::new(),
+            by_operator: BTreeMap::new(),
+        })
+    }
+
+    /// The config this accumulator was built with.
+    pub fn config(&self) -> &KpiConfig {
+        &self.config
+    }
+
+    /// Valid records accumulated (in or out of the period).
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Valid records that fell outside the period on every anchor.
+    pub fn out_of_period(&self) -> u64 {
+        self.out_of_period
+    }
+
+    /// Rows skipped for `reason` (see [`Ingest`]).
+    pub fn skipped(&self, reason: SkipReason) -> u64 {
+        self.skipped[reason.index()]
+    }
+
+    /// Rows skipped for any reason.
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.iter().sum()
+    }
+
+    pub(crate) fn tag_name(&self, i: usize) -> &str {
+        self.tag_names.get(i).map_or("", |s| s)
+    }
+
+    /// Validates `rec` ([`ConversationRecord::validate`]) and accumulates it. Errors name
+    /// row `records() + skipped_total() + 1`, the record's 1-based position in this
+    /// accumulator's stream; use [`KpiAccumulator::push_line`] to name your own row.
+    ///
+    /// # Errors
+    /// As [`ConversationRecord::validate`]; nothing is accumulated on error.
+    pub fn push(&mut self, rec: &ConversationRecord) -> Result<(), KpiError> {
+        let line = self.records + self.skipped_total() + 1;
+        self.push_line(line, rec)
+    }
+
+    /// As [`KpiAccumulator::push`], with errors naming `line`.
+    ///
+    /// # Errors
+    /// As [`ConversationRecord::validate`].
+    pub fn push_line(&mut self, line: u64, rec: &ConversationRecord) -> Result<(), KpiError> {
+        rec.validate(line)?;
+        self.accumulate(rec);
+        Ok(())
+    }
+
+    /// Counts one skipped row under `reason`.
+    pub fn note_skipped(&mut self, reason: SkipReason) {
+        self.skipped[reason.index()] += 1;
+    }
+
+    fn intern(&mut self, tag: &str) -> u32 {
+        if let Some(&i) = self.tag_index.get(tag) {
+            return i;
+        }
+        let i = self.tag_names.len() as u32;
+        self.tag_names.push(tag.into());
+        self.tag_index.insert(tag.into(), i);
+        i
+    }
+
+    /// Accumulates a record already validated.
+    fn accumulate(&mut self, rec: &ConversationRecord) {
+        self.records += 1;
+        let cfg = &self.config;
+        let demand = cfg.period.is_none_or(|p| p.contains(rec.asked_at));
+        let output = match cfg.anchor {
+            PeriodAnchor::AskedAt => demand,
+            PeriodAnchor::PerKpi => match cfg.period {
+                None => true,
+                Some(p) => rec.resolved_at.is_some_and(|t| p.contains(t)),
+            },
+        };
+        if !demand && !output {
+            self.out_of_period += 1;
+            return;
+        }
+        let ask = rec.asked_at;
+        let outcome = rec.outcome();
+        let answered = outcome == Outcome::Answered;
+        let wait = if answered {
+            rec.assigned_at.map(|t| t.since(ask).0)
+        } else {
+            None
+        };
+        let frt = if answered {
+            rec.first_response_at.map(|t| t.since(ask).0)
+        } else {
+            None
+        };
+        let frt_business = match (&cfg.business_hours, frt.is_some(), rec.first_response_at) {
+            (Some(bh), true, Some(r)) => Some(bh.business_ms(ask, r).0),
+            _ => None,
+        };
+        let to_abandon = if outcome == Outcome::Abandoned {
+            rec.abandoned_at.map(|t| t.since(ask).0)
+        } else {
+            None
+        };
+        let left_message_after = if outcome == Outcome::MessageLeft {
+            rec.abandoned_at.map(|t| t.since(ask).0)
+        } else {
+            None
+        };
+        let short = match (cfg.short_abandon, to_abandon) {
+            (Some(s), Some(x)) => x <= s.0,
+            _ => false,
+        };
+        let mut masks = [0u16; within::N];
+        for (j, t) in cfg.service_level_thresholds.iter().enumerate() {
+            let bit = 1u16 << j;
+            let w = |v: Option<u64>| if v.is_some_and(|x| x <= t.0) { bit } else { 0 };
+            masks[within::ANSWERED] |= w(wait);
+            masks[within::ABANDONED] |= w(to_abandon);
+            masks[within::MESSAGE_LEFT] |= w(left_message_after);
+            masks[within::FIRST_RESPONSE] |= w(frt);
+        }
+        let handle = match (rec.assigned_at, rec.resolved_at) {
+            (Some(a), Some(r)) => Some(r.since(a).0),
+            _ => None,
+        };
+        let mut k = Contribution {
+            demand,
+            output,
+            outcome,
+            wait,
+            frt,
+            frt_business,
+            to_abandon,
+            handle,
+            short,
+            resolved: rec.resolved_at.is_some(),
+            unanswered_after_assign: answered
+                && rec.first_response_at.is_none()
+                && rec.abandoned_at.is_some(),
+            messages_answered: outcome == Outcome::MessageLeft && rec.first_response_at.is_some(),
+            masks,
+            transfers: rec.transfers,
+            missed_offers: rec.missed_offers,
+            satisfaction: rec.satisfaction,
+            tags: SmallVec::new(),
+        };
+        if demand {
+            for t in &rec.tags {
+                let i = self.intern(t);
+                if !k.tags.contains(&i) {
+                    k.tags.push(i);
+                }
+            }
+        }
+        let n = self.config.service_level_thresholds.len();
+        self.overall.apply(&k);
+        self.by_tier
+            .entry(rec.tier)
+            .or_insert_with(|| Cell::new(n))
+            .apply(&k);
+        self.by_channel
+            .entry(rec.channel)
+            .or_insert_with(|| Cell::new(n))
+            .apply(&k);
+        if let Some(team) = rec.team {
+            self.by_team
+                .entry(team)
+                .or_insert_with(|| Cell::new(n))
+                .apply(&k);
+        }
+        if let Some(op) = rec.operator {
+            self.by_operator
+                .entry(op)
+                .or_insert_with(|| Cell::new(n))
+                .apply(&k);
+        }
+    }
+
+    /// Adds one operator status interval for occupancy: busy and idle ms (clipped to the period
+    /// when one is set) are added to the operator's cell and overall. Away and offline add
+    /// nothing. An interval entirely outside the period creates no cell.
+    ///
+    /// # Errors
+    /// [`KpiError::InvalidStatusInterval`] if `end < start`.
+    pub fn push_status(&mut self, s: &StatusInterval) -> Result<(), KpiError> {
+        if s.end < s.start {
+            return Err(KpiError::InvalidStatusInterval {
+                operator: s.operator,
+                start: s.start.0,
+                end: s.end.0,
+            });
+        }
+        let (mut a, mut b) = (s.start, s.end);
+        if let Some(p) = self.config.period {
+            a = a.max(p.start);
+            b = b.min(p.end);
+        }
+        let ms = b.since(a).0;
+        let slot = match s.status {
+            OperatorStatus::Busy => ix::BUSY_MS,
+            OperatorStatus::Idle => ix::IDLE_MS,
+            OperatorStatus::Away | OperatorStatus::Offline => return Ok(()),
+        };
+        if ms == 0 {
+            return Ok(());
+        }
+        let n = self.config.service_level_thresholds.len();
+        self.overall.c[slot] += ms;
+        self.by_operator
+            .entry(s.operator)
+            .or_insert_with(|| Cell::new(n))
+            .c[slot] += ms;
+        Ok(())
+    }
+
+    /// Adds `other` into `self`. Afterwards `self` equals the accumulator of both inputs.
+    ///
+    /// # Errors
+    /// [`KpiError::ConfigMismatch`] if the configs differ; `self` is then unchanged.
+    pub fn merge(&mut self, other: &KpiAccumulator) -> Result<(), KpiError> {
+        if self.config != other.config {
+            return Err(KpiError::ConfigMismatch);
+        }
+        self.records = self.records.saturating_add(other.records);
+        self.out_of_period = self.out_of_period.saturating_add(other.out_of_period);
+        for (a, b) in self.skipped.iter_mut().zip(other.skipped.iter()) {
+            *a = a.saturating_add(*b);
+        }
+        let map: Vec<u32> = other.tag_names.iter().map(|t| self.intern(t)).collect();
+        let n = self.config.service_level_thresholds.len();
+        self.overall.merge(&other.overall, &map);
+        fn merge_map<K: Ord + Copy>(
+            mine: &mut BTreeMap<K, Cell>,
+            theirs: &BTreeMap<K, Cell>,
+            map: &[u32],
+            n: usize,
+        ) {
+            for (k, c) in theirs {
+                mine.entry(*k).or_insert_with(|| Cell::new(n)).merge(c, map);
+            }
+        }
+        merge_map(&mut self.by_tier, &other.by_tier, &map, n);
+        merge_map(&mut self.by_channel, &other.by_channel, &map, n);
+        merge_map(&mut self.by_team, &other.by_team, &map, n);
+        merge_map(&mut self.by_operator, &other.by_operator, &map, n);
+        Ok(())
+    }
+
+    /// The canonical, versioned byte encoding of the whole state (config included).
+    ///
+    /// Layout (all integers little-endian): magic `SBKP`, `u16` version, config, counters, the
+    /// tag names sorted, the overall cell, then the tier, channel, team and operator maps in key
+    /// order. Equal states give equal bytes, whatever their history (tag interning order, merge
+    /// order, partitioning).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.buf.extend_from_slice(MAGIC);
+        w.u16(ENCODING_VERSION);
+        self.config.encode(&mut w);
+        w.u64(self.records);
+        w.u64(self.out_of_period);
+        w.len(self.skipped.len());
+        self.skipped.iter().for_each(|&x| w.u64(x));
+        // Tag ranks in name order.
+        let mut order: Vec<u32> = (0..self.tag_names.len() as u32).collect();
+        order
+            .sort_unstable_by(|&a, &b| self.tag_names[a as usize].cmp(&self.tag_names[b as usize]));
+        let mut rank = vec![0u32; order.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        w.len(order.len());
+        for &i in &order {
+            w.str(&self.tag_names[i as usize]);
+        }
+        self.overall.encode(&mut w, &rank);
+        fn enc_map<K>(
+            w: &mut Writer,
+            m: &BTreeMap<K, Cell>,
+            rank: &[u32],
+            key: impl Fn(&mut Writer, &K),
+        ) {
+            w.len(m.len());
+            for (k, c) in m {
+                key(w, k);
+                c.encode(w, rank);
+            }
+        }
+        enc_map(&mut w, &self.by_tier, &rank, |w, k| w.u32(k.0));
+        enc_map(&mut w, &self.by_channel, &rank, |w, k| w.u32(k.0));
+        enc_map(&mut w, &self.by_team, &rank, |w, k| w.u32(k.0));
+        enc_map(&mut w, &self.by_operator, &rank, |w, k| w.u64(k.0));
+        w.buf
+    }
+
+    /// Decodes [`KpiAccumulator::to_bytes`] output.
+    ///
+    /// # Errors
+    /// [`KpiError::BadMagic`], [`KpiError::UnsupportedVersion`] (a newer encoding),
+    /// [`KpiError::Truncated`], [`KpiError::Corrupt`] (including non-canonical input such as
+    /// unsorted keys or trailing bytes).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, KpiError> {
+        let mut r = Reader::new(bytes);
+        if r.take(4).map_err(|_| KpiError::BadMagic)? != MAGIC {
+            return Err(KpiError::BadMagic);
+        }
+        let version = r.u16()?;
+        if version != ENCODING_VERSION {
+            return Err(KpiError::UnsupportedVersion {
+                found: version,
+                supported: ENCODING_VERSION,
+            });
+        }
+        let config = KpiConfig::decode(&mut r)?;
+        let mut acc = KpiAccumulator::new(config).map_err(|_| r.corrupt("invalid config"))?;
+        acc.records = r.u64()?;
+        acc.out_of_period = r.u64()?;
+        if r.u32()? as usize != acc.skipped.len() {
+            return Err(r.corrupt("wrong number of skip reasons"));
+        }
+        for x in acc.skipped.iter_mut() {
+            *x = r.u64()?;
+        }
+        let n_tags = r.len(4)?;
+        for _ in 0..n_tags {
+            let t = r.str()?;
+            if acc.tag_names.last().is_some_and(|l| &**l >= t) {
+                return Err(r.corrupt("tag names not strictly sorted"));
+            }
+            acc.intern(t);
+        }
+        let n = acc.config.service_level_thresholds.len();
+        acc.overall = Cell::decode(&mut r, n, n_tags)?;
+        fn dec_map<K: Ord + Copy>(
+            r: &mut Reader<'_>,
+            n: usize,
+            n_tags: usize,
+            key: impl Fn(&mut Reader<'_>) -> Result<K, KpiError>,
+        ) -> Result<BTreeMap<K, Cell>, KpiError> {
+            let len = r.len(8)?;
+            let mut m = BTreeMap::new();
+            let mut last: Option<K> = None;
+            for _ in 0..len {
+                let k = key(r)?;
+                if last.is_some_and(|l| l >= k) {
+                    return Err(r.corrupt("breakdown keys not strictly sorted"));
+                }
+                last = Some(k);
+                let c = Cell::decode(r, n, n_tags)?;
+                if c.is_empty() {
+                    return Err(r.corrupt("empty breakdown cell"));
+                }
+                m.insert(k, c);
+            }
+            Ok(m)
+        }
+        acc.by_tier = dec_map(&mut r, n, n_tags, |r| Ok(TierId(r.u32()?)))?;
+        acc.by_channel = dec_map(&mut r, n, n_tags, |r| Ok(ChannelId(r.u32()?)))?;
+        acc.by_team = dec_map(&mut r, n, n_tags, |r| Ok(TeamId(r.u32()?)))?;
+        acc.by_operator = dec_map(&mut r, n, n_tags, |r| Ok(OperatorId(r.u64()?)))?;
+        r.finish()?;
+        Ok(acc)
+    }
+}
+
+/// Order and duplicate checks across rows of one stream (one file, one partition).
+///
+/// - **Order** (opt-in): rows must come sorted by `asked_at`, non-decreasing (equal values are
+///   fine). A row whose `asked_at` is below the largest accepted so far is
+///   [`KpiError::OutOfOrder`].
+/// - **Duplicates** (opt-in): a conversation id seen before *in this validator* is
+///   [`KpiError::DuplicateId`]. The scope is one validator: duplicates across partitions that are
+///   merged later are not detected. Memory: one hash entry (~16 B) per distinct id, so enable it
+///   for files, not for unbounded streams.
+///
+/// A rejected row leaves the validator unchanged.
+#[derive(Debug, Clone, Default)]
+pub struct RecordValidator {
+    strict_order: bool,
+    detect_duplicates: bool,
+    last_asked: Option<Timestamp>,
+    seen: HashMap<ConversationId, u64>,
+}
+
+impl RecordValidator {
+    /// A validator with the given checks.
+    pub fn new(strict_order: bool, detect_duplicates: bool) -> Self {
+        RecordValidator {
+            strict_order,
+            detect_duplicates,
+            ..Default::default()
+        }
+    }
+
+    /// Checks `rec` (row `line`) against the rows accepted before, and accepts it.
+    ///
+    /// # Errors
+    /// [`KpiError::OutOfOrder`], [`KpiError::DuplicateId`].
+    pub fn check(&mut self, line: u64, rec: &ConversationRecord) -> Result<(), KpiError> {
+        if self.strict_order {
+            if let Some(prev) = self.last_asked {
+                if rec.asked_at < prev {
+                    return Err(KpiError::OutOfOrder {
+                        line,
+                        asked_at: rec.asked_at.0,
+                        previous: prev.0,
+                    });
+                }
+            }
+        }
+        if self.detect_duplicates {
+            if let Some(&first_line) = self.seen.get(&rec.conversation) {
+                return Err(KpiError::DuplicateId {
+                    line,
+                    conversation: rec.conversation,
+                    first_line,
+                });
+            }
+            self.seen.insert(rec.conversation, line);
+        }
+        if self.strict_order {
+            self.last_asked = Some(
+                self.last_asked
+                    .map_or(rec.asked_at, |p| p.max(rec.asked_at)),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// How rows are checked and what happens to bad ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IngestOptions {
+    /// Require rows sorted by `asked_at` (see [`RecordValidator`]). Default: `false`.
+    pub strict_order: bool,
+    /// Reject repeated conversation ids within the stream. Default: `false`.
+    pub detect_duplicates: bool,
+    /// Skip bad rows, counting them per [`SkipReason`], instead of failing. Default: `false`.
+    pub skip_bad_rows: bool,
+}
+
+/// Most skipped-row errors kept verbatim by [`Ingest`].
+pub const SKIPPED_EXAMPLES: usize = 16;
+
+/// A validated ingestion stream feeding one [`KpiAccumulator`]: per-row checks,
+/// [`RecordValidator`] checks, and the skip-bad-rows policy.
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    acc: KpiAccumulator,
+    validator: RecordValidator,
+    skip_bad_rows: bool,
+    examples: Vec<KpiError>,
+}
+
+impl Ingest {
+    /// A stream with an empty accumulator.
+    ///
+    /// # Errors
+    /// Whatever [`KpiConfig::validate`] reports.
+    pub fn new(config: KpiConfig, options: IngestOptions) -> Result<Self, KpiError> {
+        Ok(Ingest {
+            acc: KpiAccumulator::new(config)?,
+            validator: RecordValidator::new(options.strict_order, options.detect_duplicates),
+            skip_bad_rows: options.skip_bad_rows,
+            examples: Vec::new(),
+        })
+    }
+
+    /// Checks and accumulates row `line`.
+    ///
+    /// # Errors
+    /// Without `skip_bad_rows`, the row's error; with it, only errors that are not about one row.
+    pub fn push(&mut self, line: u64, rec: &ConversationRecord) -> Result<(), KpiError> {
+        let checked = rec
+            .validate(line)
+            .and_then(|()| self.validator.check(line, rec));
+        match checked {
+            Ok(()) => {
+                self.acc.accumulate(rec);
+                Ok(())
+            }
+            Err(e) => self.row_error(e),
+        }
+    }
+
+    /// Reports a row that could not even be read (parse errors from a reader). Counted and
+    /// swallowed when skipping, returned otherwise.
+    ///
+    /// # Errors
+    /// `e` itself unless it is a row error and bad rows are skipped.
+    pub fn row_error(&mut self, e: KpiError) -> Result<(), KpiError> {
+        match (self.skip_bad_rows, e.skip_reason()) {
+            (true, Some(reason)) => {
+                self.acc.note_skipped(reason);
+                if self.examples.len() < SKIPPED_EXAMPLES {
+                    self.examples.push(e);
+                }
+                Ok(())
+            }
+            _ => Err(e),
+        }
+    }
+
+    /// The first [`SKIPPED_EXAMPLES`] skipped-row errors, in input order.
+    pub fn skipped_examples(&self) -> &[KpiError] {
+        &self.examples
+    }
+
+    /// The accumulator so far.
+    pub fn accumulator(&self) -> &KpiAccumulator {
+        &self.acc
+    }
+
+    /// Mutable access, e.g. for [`KpiAccumulator::push_status`].
+    pub fn accumulator_mut(&mut self) -> &mut KpiAccumulator {
+        &mut self.acc
+    }
+
+    /// Ends the stream.
+    pub fn into_accumulator(self) -> KpiAccumulator {
+        self.acc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: u64, ask: u64, tags: &[&str]) -> ConversationRecord {
+        let mut r =
+            ConversationRecord::new(ConversationId(id), ChannelId(1), TierId(2), Timestamp(ask));
+        r.tags = tags.iter().map(|s| s.to_string()).collect();
+        r
+    }
+
+    #[test]
+    fn tag_interning_order_does_not_change_equality_or_bytes() {
+        let cfg = KpiConfig::default();
+        let (Ok(mut a), Ok(mut b)) = (KpiAccumulator::new(cfg.clone()), KpiAccumulator::new(cfg))
+        else {
+            panic!("valid config")
+        };
+        let r1 = rec(1, 10, &["x", "y"]);
+        let r2 = rec(2, 20, &["y", "z"]);
+        assert!(a.push(&r1).is_ok() && a.push(&r2).is_ok());
+        assert!(b.push(&r2).is_ok() && b.push(&r1).is_ok());
+        assert_eq!(a.to_bytes(), b.to_bytes());
+        assert_eq!(a, b);
+        let back = KpiAccumulator::from_bytes(&a.to_bytes());
+        assert_eq!(back.as_ref(), Ok(&a));
+    }
+
+    #[test]
+    fn validator_rejects_without_committing() {
+        let mut v = RecordValidator::new(true, true);
+        assert_eq!(v.check(2, &rec(1, 100, &[])), Ok(()));
+        assert!(matches!(
+            v.check(3, &rec(2, 99, &[])),
+            Err(KpiError::OutOfOrder {
+                line: 3,
+                asked_at: 99,
+                previous: 100
+            })
+        ));
+        // Id 2 was rejected, so it is not a duplicate now.
+        assert_eq!(v.check(4, &rec(2, 100, &[])), Ok(()));
+        assert!(matches!(
+            v.check(5, &rec(1, 101, &[])),
+            Err(KpiError::DuplicateId { first_line: 2, .. })
+        ));
+    }
+}

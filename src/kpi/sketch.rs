@@ -1,0 +1,526 @@
+//! Percentiles: exact for small inputs, a mergeable log-bucket sketch (DDSketch) beyond.
+//!
+//! [`DurationStats`] keeps count, sum (`u128`), min and max exactly, and the values themselves
+//! while there are at most [`EXACT_LIMIT`]; percentiles are then exact nearest-rank values
+//! (Hyndman–Fan type 1: the value at 1-based rank `max(1, ⌈q·n⌉)`). Past the limit every value
+//! moves into a [`LogSketch`] and percentiles carry the sketch's relative-error bound.
+//!
+//! [`LogSketch`] is DDSketch (Masson, Rim, Lee, PVLDB 2019) with relative accuracy
+//! α = [`RELATIVE_ACCURACY`] = 1 %: with γ = (1+α)/(1−α), bucket `i` holds the integers `x` with
+//! `⌊γ^(i−1)⌋ < x ≤ ⌊γ^i⌋`, and is estimated as `2γ^i/(γ+1)`, so `|estimate − x| ≤ α·x` for every
+//! `x` in the bucket (plus at most 0.5 ms from rounding the estimate to whole ms, and estimates
+//! are clamped to the exact `[min, max]`). Zero is counted exactly. The bucket bounds are a
+//! table computed at compile time with IEEE-754 multiplications only, so every platform puts a
+//! value in the same bucket and merged states are bit-identical. Counts are integers; merging
+//! adds them, so merge is exactly commutative and associative.
+//!
+//! **Memory is bounded regardless of input size**: `u64` milliseconds ≥ 1 need at most
+//! [`MAX_BUCKETS`] = 2 219 buckets (17.8 KB), and the store only spans the occupied index range
+//! (about 410 buckets for durations between 1 s and 1 h). No bucket collapsing is ever needed, so
+//! the bound holds for every quantile.
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
+use super::KpiError;
+use super::bytes::{Reader, Writer};
+use crate::Millis;
+
+/// The sketch's relative accuracy α: every sketched quantile `v̂` of true value `v` satisfies
+/// `|v̂ − v| ≤ α·v + 0.5 ms`.
+pub const RELATIVE_ACCURACY: f64 = 0.01;
+
+const GAMMA: f64 = (1.0 + RELATIVE_ACCURACY) / (1.0 - RELATIVE_ACCURACY);
+
+/// Number of buckets that covers every `u64` value.
+pub const MAX_BUCKETS: usize = 2219;
+
+/// Values kept exactly (per statistic) before switching to the sketch.
+pub const EXACT_LIMIT: usize = 256;
+
+struct Table {
+    upper: [u64; MAX_BUCKETS],
+    gamma_pow: [f64; MAX_BUCKETS],
+}
+
+const fn build_table() -> Table {
+    let mut upper = [0u64; MAX_BUCKETS];
+    let mut gamma_pow = [0f64; MAX_BUCKETS];
+    let mut g = 1.0f64;
+    let mut i = 0;
+    while i < MAX_BUCKETS {
+        gamma_pow[i] = g;
+        // `as` saturates at u64::MAX; floor for positive values.
+        upper[i] = g as u64;
+        g *= GAMMA;
+        i += 1;
+    }
+    Table { upper, gamma_pow }
+}
+
+static TABLE: Table = build_table();
+
+/// Bucket index of a value ≥ 1: the smallest `i` with `⌊γ^i⌋ ≥ x`.
+fn bucket_of(x: u64) -> u32 {
+    TABLE.upper.partition_point(|&u| u < x) as u32
+}
+
+/// The DDSketch estimate for bucket `i`: `2γ^i/(γ+1)`.
+fn estimate_of(i: u32) -> f64 {
+    2.0 * TABLE.gamma_pow[i as usize] / (GAMMA + 1.0)
+}
+
+/// A mergeable DDSketch over `u64` milliseconds with integer bucket counts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogSketch {
+    zeros: u64,
+    /// Index of `counts[0]`.
+    offset: u32,
+    /// Counts for buckets `offset..offset + counts.len()`; first and last are non-zero.
+    counts: Vec<u64>,
+}
+
+impl LogSketch {
+    /// An empty sketch.
+    pub fn new() -> Self {
+        LogSketch::default()
+    }
+
+    /// Number of values added.
+    pub fn count(&self) -> u64 {
+        self.counts
+            .iter()
+            .fold(self.zeros, |acc, &c| acc.saturating_add(c))
+    }
+
+    /// Number of buckets held (memory is about 8 bytes per bucket).
+    pub fn buckets(&self) -> usize {
+        self.counts.len()
+    }
+
+    fn ensure(&mut self, lo: u32, hi: u32) {
+        if self.counts.is_empty() {
+            self.offset = lo;
+            self.counts.resize((hi - lo + 1) as usize, 0);
+            return;
+        }
+        let cur_hi = self.offset + self.counts.len() as u32 - 1;
+        if lo < self.offset {
+            let extra = (self.offset - lo) as usize;
+            self.counts.splice(0..0, core::iter::repeat_n(0, extra));
+            self.offset = lo;
+        }
+        if hi > cur_hi {
+            self.counts.resize((hi - self.offset + 1) as usize, 0);
+        }
+    }
+
+    /// Adds `n` copies of `x`.
+    pub fn add_n(&mut self, x: u64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        if x == 0 {
+            self.zeros += n;
+            return;
+        }
+        let i = bucket_of(x);
+        self.ensure(i, i);
+        self.counts[(i - self.offset) as usize] += n;
+    }
+
+    /// Adds one value.
+    pub fn add(&mut self, x: u64) {
+        self.add_n(x, 1);
+    }
+
+    /// Adds every count of `other` (exact: the result equals the sketch of the union).
+    pub fn merge(&mut self, other: &LogSketch) {
+        self.zeros = self.zeros.saturating_add(other.zeros);
+        if other.counts.is_empty() {
+            return;
+        }
+        let hi = other.offset + other.counts.len() as u32 - 1;
+        self.ensure(other.offset, hi);
+        let base = (other.offset - self.offset) as usize;
+        for (k, c) in other.counts.iter().enumerate() {
+            self.counts[base + k] = self.counts[base + k].saturating_add(*c);
+        }
+    }
+
+    /// The estimate (unrounded, unclamped) of the value at 1-based rank `k`, or `None` if
+    /// `k` is 0 or beyond the count.
+    pub fn value_at_rank(&self, k: u64) -> Option<f64> {
+        if k == 0 {
+            return None;
+        }
+        if k <= self.zeros {
+            return Some(0.0);
+        }
+        let mut seen = self.zeros;
+        for (j, c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= k {
+                return Some(estimate_of(self.offset + j as u32));
+            }
+        }
+        None
+    }
+
+    fn encode(&self, w: &mut Writer) {
+        w.u64(self.zeros);
+        w.u32(self.offset);
+        w.len(self.counts.len());
+        for c in &self.counts {
+            w.u64(*c);
+        }
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Result<Self, KpiError> {
+        let zeros = r.u64()?;
+        let offset = r.u32()?;
+        let n = r.len(8)?;
+        let mut counts = Vec::with_capacity(n);
+        for _ in 0..n {
+            counts.push(r.u64()?);
+        }
+        if n > 0
+            && (counts.first() == Some(&0)
+                || counts.last() == Some(&0)
+                || offset as usize + n > MAX_BUCKETS)
+        {
+            return Err(r.corrupt("sketch buckets are not trimmed or out of range"));
+        }
+        let offset = if n == 0 { 0 } else { offset };
+        Ok(LogSketch {
+            zeros,
+            offset,
+            counts,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Store {
+    /// Sorted values (count ≤ EXACT_LIMIT).
+    Exact(Vec<u64>),
+    Sketch(LogSketch),
+}
+
+/// Mergeable statistics of a duration in ms: count, sum, min, max, percentiles.
+///
+/// All state is integers; `merge(s(A), s(B)) == s(A ∪ B)` exactly, in any order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DurationStats {
+    count: u64,
+    sum: u128,
+    min: u64,
+    max: u64,
+    store: Store,
+}
+
+impl Default for DurationStats {
+    fn default() -> Self {
+        DurationStats {
+            count: 0,
+            sum: 0,
+            min: u64::MAX,
+            max: 0,
+            store: Store::Exact(Vec::new()),
+        }
+    }
+}
+
+/// A derived summary of a [`DurationStats`], in ms. All fields but `count` are `None` when
+/// `count` is 0.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct DurationSummary {
+    /// Number of values.
+    pub count: u64,
+    /// Arithmetic mean in ms (sum ÷ count, computed once at the end).
+    pub mean_ms: Option<f64>,
+    /// Smallest value.
+    pub min: Option<Millis>,
+    /// Largest value.
+    pub max: Option<Millis>,
+    /// Median (nearest rank).
+    pub p50: Option<Millis>,
+    /// 90th percentile (nearest rank).
+    pub p90: Option<Millis>,
+    /// 95th percentile (nearest rank).
+    pub p95: Option<Millis>,
+    /// 99th percentile (nearest rank).
+    pub p99: Option<Millis>,
+    /// Whether the percentiles are exact (count ≤ [`EXACT_LIMIT`]) or sketched (±1 %).
+    pub exact: bool,
+}
+
+impl DurationStats {
+    /// Empty statistics.
+    pub fn new() -> Self {
+        DurationStats::default()
+    }
+
+    /// Number of values.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Sum of the values in ms.
+    pub fn sum(&self) -> u128 {
+        self.sum
+    }
+
+    /// Smallest value, if any.
+    pub fn min(&self) -> Option<Millis> {
+        (self.count > 0).then_some(Millis(self.min))
+    }
+
+    /// Largest value, if any.
+    pub fn max(&self) -> Option<Millis> {
+        (self.count > 0).then_some(Millis(self.max))
+    }
+
+    /// Mean in ms, if any values.
+    pub fn mean_ms(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum as f64 / self.count as f64)
+    }
+
+    /// Whether percentiles are still exact.
+    pub fn is_exact(&self) -> bool {
+        matches!(self.store, Store::Exact(_))
+    }
+
+    /// Adds one duration.
+    pub fn push(&mut self, x: u64) {
+        self.count += 1;
+        self.sum = self.sum.saturating_add(u128::from(x));
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+        match &mut self.store {
+            Store::Exact(v) => {
+                if v.len() < EXACT_LIMIT {
+                    let at = v.partition_point(|&y| y <= x);
+                    v.insert(at, x);
+                } else {
+                    let mut s = LogSketch::new();
+                    for &y in v.iter() {
+                        s.add(y);
+                    }
+                    s.add(x);
+                    self.store = Store::Sketch(s);
+                }
+            }
+            Store::Sketch(s) => s.add(x),
+        }
+    }
+
+    /// Adds every value of `other`.
+    pub fn merge(&mut self, other: &DurationStats) {
+        if other.count == 0 {
+            return;
+        }
+        self.count = self.count.saturating_add(other.count);
+        self.sum = self.sum.saturating_add(other.sum);
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        let store = core::mem::replace(&mut self.store, Store::Exact(Vec::new()));
+        self.store = match (store, &other.store) {
+            (Store::Exact(mut a), Store::Exact(b)) if a.len() + b.len() <= EXACT_LIMIT => {
+                a.extend_from_slice(b);
+                a.sort_unstable();
+                Store::Exact(a)
+            }
+            (mine, theirs) => {
+                let mut s = match mine {
+                    Store::Sketch(s) => s,
+                    Store::Exact(v) => {
+                        let mut s = LogSketch::new();
+                        v.iter().for_each(|&y| s.add(y));
+                        s
+                    }
+                };
+                match theirs {
+                    Store::Sketch(t) => s.merge(t),
+                    Store::Exact(v) => v.iter().for_each(|&y| s.add(y)),
+                }
+                Store::Sketch(s)
+            }
+        };
+    }
+
+    /// The nearest-rank quantile `q ∈ [0, 1]` (value at rank `max(1, ⌈q·n⌉)`), rounded to ms and
+    /// clamped to `[min, max]` when sketched. `q` is taken to six decimals (parts per million)
+    /// so the rank is computed in integers. `None` when empty or `q` is not in `[0, 1]`.
+    pub fn quantile(&self, q: f64) -> Option<Millis> {
+        if !(0.0..=1.0).contains(&q) {
+            return None;
+        }
+        self.quantile_ppm((q * 1e6).round() as u32)
+    }
+
+    /// As [`DurationStats::quantile`] with `q = ppm / 1 000 000`.
+    pub fn quantile_ppm(&self, ppm: u32) -> Option<Millis> {
+        if self.count == 0 || ppm > 1_000_000 {
+            return None;
+        }
+        let n = u128::from(self.count);
+        let k = (u128::from(ppm) * n).div_ceil(1_000_000).max(1) as u64;
+        match &self.store {
+            Store::Exact(v) => v.get((k - 1) as usize).copied().map(Millis),
+            Store::Sketch(s) => s.value_at_rank(k).map(|est| {
+                let r = est.round();
+                let r = if r >= u64::MAX as f64 {
+                    u64::MAX
+                } else {
+                    r as u64
+                };
+                Millis(r.clamp(self.min, self.max))
+            }),
+        }
+    }
+
+    /// The summary: count, mean, min, max, p50/p90/p95/p99.
+    pub fn summary(&self) -> DurationSummary {
+        DurationSummary {
+            count: self.count,
+            mean_ms: self.mean_ms(),
+            min: self.min(),
+            max: self.max(),
+            p50: self.quantile_ppm(500_000),
+            p90: self.quantile_ppm(900_000),
+            p95: self.quantile_ppm(950_000),
+            p99: self.quantile_ppm(990_000),
+            exact: self.is_exact(),
+        }
+    }
+
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        w.u64(self.count);
+        if self.count == 0 {
+            return;
+        }
+        w.u128(self.sum);
+        w.u64(self.min);
+        w.u64(self.max);
+        match &self.store {
+            Store::Exact(v) => {
+                w.u8(0);
+                v.iter().for_each(|&x| w.u64(x));
+            }
+            Store::Sketch(s) => {
+                w.u8(1);
+                s.encode(w);
+            }
+        }
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, KpiError> {
+        let count = r.u64()?;
+        if count == 0 {
+            return Ok(DurationStats::default());
+        }
+        let sum = r.u128()?;
+        let min = r.u64()?;
+        let max = r.u64()?;
+        if min > max {
+            return Err(r.corrupt("min above max"));
+        }
+        let store = match r.u8()? {
+            0 => {
+                if count > EXACT_LIMIT as u64 {
+                    return Err(r.corrupt("exact store above its limit"));
+                }
+                let mut v = Vec::with_capacity(count as usize);
+                for _ in 0..count {
+                    v.push(r.u64()?);
+                }
+                let s: u128 = v.iter().map(|&x| u128::from(x)).sum();
+                if !v.is_sorted() || v.first() != Some(&min) || v.last() != Some(&max) || s != sum {
+                    return Err(r.corrupt("exact values disagree with count, sum, min or max"));
+                }
+                Store::Exact(v)
+            }
+            1 => {
+                if count <= EXACT_LIMIT as u64 {
+                    return Err(r.corrupt("sketch store below the exact limit"));
+                }
+                let s = LogSketch::decode(r)?;
+                if s.count() != count {
+                    return Err(r.corrupt("sketch counts disagree with the count"));
+                }
+                Store::Sketch(s)
+            }
+            _ => return Err(r.corrupt("unknown percentile store")),
+        };
+        Ok(DurationStats {
+            count,
+            sum,
+            min,
+            max,
+            store,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_covers_u64_and_buckets_are_tight() {
+        assert_eq!(TABLE.upper[MAX_BUCKETS - 1], u64::MAX);
+        assert!(TABLE.upper[MAX_BUCKETS - 2] < u64::MAX);
+        assert_eq!(bucket_of(1), 0);
+        assert_eq!(bucket_of(u64::MAX) as usize, MAX_BUCKETS - 1);
+        for x in [1u64, 2, 3, 10, 999, 1_000, 65_537, 3_600_000, u64::MAX / 3] {
+            let i = bucket_of(x);
+            let est = estimate_of(i);
+            let xf = x as f64;
+            assert!(
+                (est - xf).abs() <= RELATIVE_ACCURACY * xf * (1.0 + 1e-12),
+                "{x}"
+            );
+        }
+    }
+
+    #[test]
+    fn exact_then_sketch_nearest_rank() {
+        let mut s = DurationStats::new();
+        for x in 1..=10 {
+            s.push(x);
+        }
+        // Guide §6 table: p90 = 9, p95 = 10 by nearest rank on 1..10.
+        assert_eq!(s.quantile(0.9), Some(Millis(9)));
+        assert_eq!(s.quantile(0.95), Some(Millis(10)));
+        assert_eq!(s.quantile(0.0), Some(Millis(1)));
+        for x in 11..=1000 {
+            s.push(x);
+        }
+        assert!(!s.is_exact());
+        let p50 = s.quantile(0.5).map_or(0, |m| m.0) as f64;
+        assert!((p50 - 500.0).abs() <= 5.0 + 0.5, "{p50}");
+    }
+
+    #[test]
+    fn sketch_merge_is_exact() {
+        let mut a = LogSketch::new();
+        let mut b = LogSketch::new();
+        let mut all = LogSketch::new();
+        for x in [0u64, 5, 7, 1_000_000, 3, 3] {
+            a.add(x);
+            all.add(x);
+        }
+        for x in [99u64, 1, 1 << 40] {
+            b.add(x);
+            all.add(x);
+        }
+        let mut ab = a.clone();
+        ab.merge(&b);
+        let mut ba = b.clone();
+        ba.merge(&a);
+        assert_eq!(ab, all);
+        assert_eq!(ba, all);
+    }
+}

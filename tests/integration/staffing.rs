@@ -1,0 +1,554 @@
+//! Staffing maths against published values, against each other and against
+//! independent computations.
+
+use proptest::prelude::*;
+use switchboard::staffing::{
+    ErlangA, ErlangC, MAX_OPERATORS, ServiceTarget, StaffingError, Workload, erlang_b, erlang_c,
+    operators_needed,
+};
+
+fn close(got: f64, want: f64, tol: f64) {
+    assert!(
+        (got - want).abs() <= tol,
+        "got {got}, want {want} within {tol}"
+    );
+}
+
+// ---------------------------------------------------------------- Erlang B
+
+/// Classic Erlang B traffic tables (the "1 % and 2 % grade of service" tables
+/// printed in telephony handbooks and on erlang calculators): the offered
+/// load N trunks carry at the given blocking, rounded to 3–4 significant
+/// digits. Rounding the load moves B by at most ~5e-5 here.
+#[test]
+fn erlang_b_matches_the_classic_tables() {
+    let one_percent = [
+        (1, 0.0101),
+        (2, 0.153),
+        (3, 0.455),
+        (4, 0.869),
+        (5, 1.361),
+        (10, 4.461),
+        (20, 12.031),
+        (50, 37.901),
+        (100, 84.064),
+    ];
+    for (n, a) in one_percent {
+        close(erlang_b(n, a).unwrap(), 0.01, 6e-5);
+    }
+    close(erlang_b(10, 5.084).unwrap(), 0.02, 6e-5);
+}
+
+#[test]
+fn erlang_b_small_cases_in_closed_form() {
+    // B(1, A) = A / (1 + A); B(2, A) = A²/2 / (1 + A + A²/2).
+    close(erlang_b(1, 1.0).unwrap(), 0.5, 1e-15);
+    close(erlang_b(2, 1.0).unwrap(), 0.2, 1e-15);
+    close(erlang_b(3, 0.0).unwrap(), 0.0, 0.0);
+}
+
+// ---------------------------------------------------------------- Erlang C
+
+/// M/M/20 at ρ = 0.9, μ = 1 (performance guide §4e/§5, and every Erlang C
+/// calculator): P(wait) = 0.5508, E[Wq] = 0.2754.
+#[test]
+fn mm20_at_rho_09() {
+    let q = ErlangC::new(Workload::new(18.0, 1.0).unwrap(), 20).unwrap();
+    close(q.probability_of_waiting(), 0.5508, 5e-5);
+    close(q.average_speed_of_answer(), 0.2754, 5e-5);
+    close(q.occupancy(), 0.9, 1e-15);
+    // Exact rational evaluation of the textbook factorial formula
+    // (independent Python `fractions` computation): 0.5507690048161176.
+    close(q.probability_of_waiting(), 0.550_769_004_816_117_6, 1e-13);
+    close(
+        q.mean_queue_length(),
+        18.0 * q.average_speed_of_answer(),
+        1e-12,
+    );
+}
+
+/// The classic textbook case (one call a minute, 3-minute service, 5 agents):
+/// C(5, 3) = 0.2362, so 76.4 % of callers never wait.
+#[test]
+fn five_agents_three_erlangs() {
+    close(erlang_c(5, 3.0).unwrap(), 0.236_151_603_498_542_3, 1e-14);
+}
+
+/// 100 contacts per 30 min, AHT 3 min (10 erlangs): P(wait) for 11–15
+/// operators against the exact rational factorial formula, and the service
+/// level within 20 s.
+#[test]
+fn ten_erlangs_table() {
+    let w = Workload::per_interval(100.0, 1800.0, 180.0).unwrap();
+    let want = [
+        (11, 0.682_118_204_689_332_4, 0.3896),
+        (12, 0.449_388_224_298_270_9, 0.6402),
+        (13, 0.285_270_453_036_493, 0.7956),
+        (14, 0.174_131_933_595_049_8, 0.8884),
+        (15, 0.102_042_367_007_988, 0.9415),
+    ];
+    for (n, pw, sl) in want {
+        let q = ErlangC::new(w, n).unwrap();
+        close(q.probability_of_waiting(), pw, 1e-13);
+        close(q.service_level(20.0).unwrap(), sl, 1e-4);
+    }
+}
+
+/// pyworkforce 0.5.1 `ErlangC(...).required_positions(service_level=0.8,
+/// max_occupancy=0.85)` (performance guide §5): 14 and 1,177 raw positions.
+#[test]
+fn pyworkforce_required_positions() {
+    let target = ServiceTarget::new(20.0, 0.8)
+        .unwrap()
+        .with_max_occupancy(0.85)
+        .unwrap();
+    let small = Workload::per_interval(100.0, 1800.0, 180.0).unwrap();
+    assert_eq!(operators_needed(small, target).unwrap().operators(), 14);
+    let large = Workload::per_interval(6000.0, 1800.0, 300.0).unwrap();
+    let team = operators_needed(large, target).unwrap();
+    assert_eq!(team.operators(), 1177);
+    assert!(team.occupancy() <= 0.85);
+    // At 1,000 erlangs the occupancy cap binds: the service level alone
+    // needs 1,015 (SL 0.8059; 1,014 gives less than 0.8).
+    let uncapped = ServiceTarget::new(20.0, 0.8).unwrap();
+    let team = operators_needed(large, uncapped).unwrap();
+    assert_eq!(team.operators(), 1015);
+    assert!(
+        ErlangC::new(large, 1014)
+            .unwrap()
+            .service_level(20.0)
+            .unwrap()
+            < 0.8
+    );
+}
+
+/// Erlang C with one operator is M/M/1: P(wait) = ρ, E[Wq] = ρ / (μ − λ),
+/// P(Wq ≤ t) = 1 − ρ·e^{−(μ−λ)t}.
+#[test]
+fn one_operator_is_mm1() {
+    for (lambda, mu) in [(0.5, 1.0), (0.9, 1.0), (3.0, 4.0), (0.01, 0.02)] {
+        let rho: f64 = lambda / mu;
+        let q = ErlangC::new(Workload::new(lambda, 1.0 / mu).unwrap(), 1).unwrap();
+        close(q.probability_of_waiting(), rho, 1e-14);
+        close(
+            q.average_speed_of_answer(),
+            rho / (mu - lambda),
+            1e-12 * rho / (mu - lambda),
+        );
+        let t = 1.7;
+        close(
+            q.service_level(t).unwrap(),
+            1.0 - rho * (-(mu - lambda) * t).exp(),
+            1e-14,
+        );
+    }
+}
+
+#[test]
+fn zero_arrivals_need_one_operator() {
+    let w = Workload::new(0.0, 180.0).unwrap();
+    let team = operators_needed(w, ServiceTarget::new(20.0, 0.95).unwrap()).unwrap();
+    assert_eq!(team.operators(), 1);
+    assert_eq!(team.probability_of_waiting(), 0.0);
+    assert_eq!(team.service_level(0.0).unwrap(), 1.0);
+}
+
+#[test]
+fn large_teams_stay_finite() {
+    let b = erlang_b(5000, 4500.0).unwrap();
+    assert!(b.is_finite() && b > 0.0 && b < 1.0);
+    let q = ErlangC::new(Workload::new(4900.0, 1.0).unwrap(), 5000).unwrap();
+    let p = q.probability_of_waiting();
+    assert!(p.is_finite() && p > 0.0 && p < 1.0, "{p}");
+    assert!(q.average_speed_of_answer().is_finite());
+    // Tiny load on a huge team: B underflows towards 0, nothing turns NaN.
+    let idle = ErlangC::new(Workload::new(1.0, 1.0).unwrap(), 5000).unwrap();
+    assert_eq!(idle.probability_of_waiting(), 0.0);
+    let team = operators_needed(
+        Workload::new(4800.0, 1.0).unwrap(),
+        ServiceTarget::new(0.05, 0.9).unwrap(),
+    )
+    .unwrap();
+    assert!(team.operators() > 4800 && team.operators() < 5000);
+    // Square-root staffing: n ≈ A + β√A with β = O(1).
+    let beta = (f64::from(team.operators()) - 4800.0) / 4800f64.sqrt();
+    assert!(beta > 0.2 && beta < 3.0, "{beta}");
+}
+
+// ---------------------------------------------------------------- Erlang A
+
+/// With θ = μ every customer in the system leaves at rate μ, so the number
+/// present is Poisson(A) as in M/M/∞: P(wait) = P(N ≥ n), E[Lq] = E[(N − n)⁺].
+/// A = 7, n = 6 (independent Python sum): 0.6992917238256389, 1.593308401871666.
+#[test]
+fn erlang_a_with_patience_equal_to_handle_time_is_poisson() {
+    let q = ErlangA::new(Workload::new(7.0, 1.0).unwrap(), 6, 1.0).unwrap();
+    close(q.probability_of_waiting(), 0.699_291_723_825_638_9, 1e-13);
+    close(q.mean_queue_length(), 1.593_308_401_871_666, 1e-12);
+    close(
+        q.probability_of_abandonment(),
+        1.593_308_401_871_666 / 7.0,
+        1e-13,
+    );
+    close(q.mean_wait(), 1.593_308_401_871_666 / 7.0, 1e-13);
+}
+
+/// Erlang A with θ → 0 approaches Erlang C.
+#[test]
+fn erlang_a_approaches_erlang_c_as_patience_grows() {
+    for (lambda, n) in [(18.0, 20), (0.9, 1), (8.0, 10), (950.0, 1000)] {
+        let w = Workload::new(lambda, 1.0).unwrap();
+        let c = ErlangC::new(w, n).unwrap();
+        let a = ErlangA::new(w, n, 1e9).unwrap();
+        close(a.probability_of_waiting(), c.probability_of_waiting(), 1e-6);
+        close(a.mean_wait(), c.average_speed_of_answer(), 1e-5);
+        assert!(a.probability_of_abandonment() < 1e-6);
+        for t in [0.0, 0.05, 0.3, 2.0] {
+            close(
+                a.service_level(t).unwrap(),
+                c.service_level(t).unwrap(),
+                1e-6,
+            );
+        }
+    }
+}
+
+/// Independent check of every Erlang A measure: the stationary law from
+/// plain products (small n, no overflow), then the fate of a tagged arrival
+/// by integrating the forward equations of "k customers still ahead of it"
+/// with RK4. From k ahead it moves to k − 1 (or into service from 0) at rate
+/// n·μ + k·θ, and abandons at rate θ.
+#[test]
+fn erlang_a_matches_forward_equations() {
+    for &(lambda, mu, theta, n) in &[
+        (2.5, 1.0, 0.5, 3u32),
+        (4.0, 1.0, 2.0, 3),
+        (9.0, 1.0, 0.2, 10),
+        (0.5, 0.25, 1.0 / 3.0, 2),
+    ] {
+        let n_mu = f64::from(n) * mu;
+        let kmax = 400usize;
+        // Stationary distribution by products from π_0.
+        let mut pi = vec![1.0f64];
+        for j in 1..=(n as usize + kmax) {
+            let death = if j <= n as usize {
+                j as f64 * mu
+            } else {
+                n_mu + (j - n as usize) as f64 * theta
+            };
+            let prev = pi[j - 1];
+            pi.push(prev * lambda / death);
+        }
+        let total: f64 = pi.iter().sum();
+        pi.iter_mut().for_each(|p| *p /= total);
+        let p_wait: f64 = pi[n as usize..].iter().sum();
+        let lq: f64 = pi[n as usize..]
+            .iter()
+            .enumerate()
+            .map(|(k, p)| k as f64 * p)
+            .sum();
+
+        let q = ErlangA::new(Workload::new(lambda, 1.0 / mu).unwrap(), n, 1.0 / theta).unwrap();
+        close(q.probability_of_waiting(), p_wait, 1e-12);
+        close(q.mean_queue_length(), lq, 1e-11);
+        close(q.probability_of_abandonment(), theta * lq / lambda, 1e-12);
+
+        // Tagged arrival: x[k] = P(waiting with k ahead); served / abandoned absorb.
+        let mut x: Vec<f64> = pi[n as usize..].to_vec();
+        let mut served = 1.0 - p_wait;
+        let mut waited_area = 0.0; // ∫ P(still waiting) ds = E[Wq]
+        let deriv = |x: &[f64]| -> (Vec<f64>, f64) {
+            let mut d = vec![0.0; x.len()];
+            let mut to_service = 0.0;
+            for k in 0..x.len() {
+                let out = n_mu + k as f64 * theta;
+                d[k] -= (out + theta) * x[k];
+                if k == 0 {
+                    to_service += out * x[k];
+                } else {
+                    d[k - 1] += out * x[k];
+                }
+            }
+            (d, to_service)
+        };
+        let dt = 1e-3 / (n_mu + theta);
+        let mut t = 0.0;
+        let checkpoints = [0.1 / mu, 0.5 / mu, 2.0 / mu];
+        let mut next = 0;
+        while next < checkpoints.len() {
+            // RK4 step.
+            let (k1, s1) = deriv(&x);
+            let x2: Vec<f64> = x.iter().zip(&k1).map(|(a, b)| a + 0.5 * dt * b).collect();
+            let (k2, s2) = deriv(&x2);
+            let x3: Vec<f64> = x.iter().zip(&k2).map(|(a, b)| a + 0.5 * dt * b).collect();
+            let (k3, s3) = deriv(&x3);
+            let x4: Vec<f64> = x.iter().zip(&k3).map(|(a, b)| a + dt * b).collect();
+            let (k4, s4) = deriv(&x4);
+            let w1: f64 = x.iter().sum();
+            let w2: f64 = x2.iter().sum();
+            let w3: f64 = x3.iter().sum();
+            let w4: f64 = x4.iter().sum();
+            waited_area += dt / 6.0 * (w1 + 2.0 * w2 + 2.0 * w3 + w4);
+            served += dt / 6.0 * (s1 + 2.0 * s2 + 2.0 * s3 + s4);
+            for i in 0..x.len() {
+                x[i] += dt / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+            }
+            t += dt;
+            if t >= checkpoints[next] - 1e-12 {
+                close(q.service_level(t).unwrap(), served, 1e-8);
+                next += 1;
+            }
+        }
+        // Run on until (almost) nobody is waiting: the area is E[Wq].
+        while x.iter().sum::<f64>() > 1e-13 {
+            let (k1, _) = deriv(&x);
+            let w: f64 = x.iter().sum();
+            for i in 0..x.len() {
+                x[i] += dt * k1[i];
+            }
+            waited_area += dt * (w + x.iter().sum::<f64>()) / 2.0;
+        }
+        close(q.mean_wait(), waited_area, 1e-5 * q.mean_wait().max(1e-3));
+    }
+}
+
+#[test]
+fn erlang_a_service_level_limits() {
+    let w = Workload::per_interval(100.0, 1800.0, 180.0).unwrap();
+    let q = ErlangA::new(w, 10, 120.0).unwrap();
+    close(
+        q.service_level(0.0).unwrap(),
+        1.0 - q.probability_of_waiting(),
+        1e-14,
+    );
+    close(
+        q.service_level(1e6).unwrap(),
+        1.0 - q.probability_of_abandonment(),
+        1e-12,
+    );
+}
+
+#[test]
+fn erlang_a_overload_and_large_teams() {
+    // Overloaded (A > n) is fine with abandonment: the excess abandons.
+    let q = ErlangA::new(Workload::new(6000.0, 1.0).unwrap(), 5000, 2.0).unwrap();
+    let p = q.probability_of_abandonment();
+    assert!(p.is_finite() && (p - 1.0 / 6.0).abs() < 0.01, "{p}");
+    assert!(q.probability_of_waiting() > 0.99);
+    assert!(q.service_level(0.01).unwrap().is_finite());
+    // Heavy overload, slow abandonment: partial products overflow without rescaling.
+    let q = ErlangA::new(Workload::new(10_000.0, 1.0).unwrap(), 5000, 100.0).unwrap();
+    assert!(q.probability_of_abandonment() > 0.49 && q.probability_of_abandonment() < 0.51);
+    // Idle huge team.
+    let q = ErlangA::new(Workload::new(10.0, 1.0).unwrap(), 5000, 1.0).unwrap();
+    assert_eq!(q.probability_of_waiting(), 0.0);
+    assert_eq!(q.service_level(1.0).unwrap(), 1.0);
+    let q = ErlangA::new(Workload::new(0.0, 1.0).unwrap(), 3, 1.0).unwrap();
+    assert_eq!(q.probability_of_abandonment(), 0.0);
+    assert_eq!(q.mean_wait(), 0.0);
+}
+
+// ---------------------------------------------------------------- errors
+
+#[test]
+fn bad_input_is_a_typed_error_naming_the_field() {
+    let e = Workload::new(-1.0, 180.0).unwrap_err();
+    assert!(matches!(
+        e,
+        StaffingError::InvalidParameter {
+            field: "arrival_rate",
+            ..
+        }
+    ));
+    assert_eq!(
+        e.to_string(),
+        "arrival_rate must be a finite number >= 0, got -1"
+    );
+    assert!(matches!(
+        Workload::new(f64::NAN, 1.0),
+        Err(StaffingError::InvalidParameter {
+            field: "arrival_rate",
+            ..
+        })
+    ));
+    assert!(matches!(
+        Workload::new(1.0, 0.0),
+        Err(StaffingError::InvalidParameter {
+            field: "mean_handle_time",
+            ..
+        })
+    ));
+    assert!(matches!(
+        Workload::per_interval(1.0, 0.0, 1.0),
+        Err(StaffingError::InvalidParameter {
+            field: "interval",
+            ..
+        })
+    ));
+    assert!(matches!(
+        Workload::new(1e300, 1e300),
+        Err(StaffingError::InvalidParameter {
+            field: "offered_load",
+            ..
+        })
+    ));
+    // Public fields can bypass `new`; every entry point re-validates.
+    let bad = Workload {
+        arrival_rate: -3.0,
+        mean_handle_time: 1.0,
+    };
+    assert!(ErlangC::new(bad, 3).is_err());
+    assert!(ErlangA::new(bad, 3, 1.0).is_err());
+    assert!(operators_needed(bad, ServiceTarget::new(1.0, 0.5).unwrap()).is_err());
+
+    assert_eq!(erlang_b(0, 1.0), Err(StaffingError::ZeroOperators));
+    assert_eq!(
+        StaffingError::ZeroOperators.to_string(),
+        "operators must be at least 1, got 0"
+    );
+    assert!(matches!(
+        erlang_b(MAX_OPERATORS + 1, 1.0),
+        Err(StaffingError::TooManyOperators { .. })
+    ));
+    assert!(matches!(
+        erlang_b(3, -0.5),
+        Err(StaffingError::InvalidParameter { field: "load", .. })
+    ));
+    let w = Workload::new(10.0, 1.0).unwrap();
+    let e = ErlangC::new(w, 10).unwrap_err();
+    assert_eq!(
+        e,
+        StaffingError::Overloaded {
+            load: 10.0,
+            operators: 10
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        "erlang c needs an offered load below the operators: 10 erlangs with 10 operators"
+    );
+    assert!(matches!(
+        erlang_c(2, 2.5),
+        Err(StaffingError::Overloaded { .. })
+    ));
+    let q = ErlangC::new(w, 12).unwrap();
+    assert!(matches!(
+        q.service_level(-1.0),
+        Err(StaffingError::InvalidParameter {
+            field: "threshold",
+            ..
+        })
+    ));
+    for sl in [0.0, 1.0, -0.2, 1.5, f64::NAN] {
+        assert!(matches!(
+            ServiceTarget::new(20.0, sl),
+            Err(StaffingError::InvalidParameter {
+                field: "service_level",
+                ..
+            })
+        ));
+    }
+    for cap in [0.0, 1.01, f64::NAN] {
+        assert!(matches!(
+            ServiceTarget::new(20.0, 0.8)
+                .unwrap()
+                .with_max_occupancy(cap),
+            Err(StaffingError::InvalidParameter {
+                field: "max_occupancy",
+                ..
+            })
+        ));
+    }
+    assert!(matches!(
+        ErlangA::new(w, 3, 0.0),
+        Err(StaffingError::InvalidParameter {
+            field: "mean_patience",
+            ..
+        })
+    ));
+    assert!(matches!(
+        ErlangA::new(w, 3, f64::INFINITY),
+        Err(StaffingError::InvalidParameter {
+            field: "mean_patience",
+            ..
+        })
+    ));
+    // Demand beyond the largest team.
+    assert!(matches!(
+        operators_needed(
+            Workload::new(2e6, 1.0).unwrap(),
+            ServiceTarget::new(1.0, 0.8).unwrap()
+        ),
+        Err(StaffingError::TooManyOperators { .. })
+    ));
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn targets_and_workloads_deserialise() {
+    let t: ServiceTarget =
+        serde_json::from_str(r#"{"threshold": 20, "service_level": 0.8}"#).unwrap();
+    assert_eq!(t, ServiceTarget::new(20.0, 0.8).unwrap());
+    let w: Workload =
+        serde_json::from_str(r#"{"arrival_rate": 0.05, "mean_handle_time": 180}"#).unwrap();
+    assert!(w.validate().is_ok());
+}
+
+// ---------------------------------------------------------------- properties
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// More operators never raise P(wait) (Erlang B, C and A) nor lower the
+    /// service level.
+    #[test]
+    fn more_operators_never_raise_waiting(load in 0.01f64..500.0, extra in 0u32..50, patience in 0.05f64..50.0) {
+        let n = load.floor() as u32 + 1 + extra;
+        let w = Workload::new(load, 1.0).unwrap();
+        let c1 = ErlangC::new(w, n).unwrap();
+        let c2 = ErlangC::new(w, n + 1).unwrap();
+        prop_assert!(c2.probability_of_waiting() <= c1.probability_of_waiting() * (1.0 + 1e-12));
+        prop_assert!(c2.service_level(0.1).unwrap() >= c1.service_level(0.1).unwrap() - 1e-12);
+        prop_assert!(erlang_b(n + 1, load).unwrap() <= erlang_b(n, load).unwrap());
+        let a1 = ErlangA::new(w, n, patience).unwrap();
+        let a2 = ErlangA::new(w, n + 1, patience).unwrap();
+        prop_assert!(a2.probability_of_waiting() <= a1.probability_of_waiting() * (1.0 + 1e-12));
+        prop_assert!(a2.probability_of_abandonment() <= a1.probability_of_abandonment() * (1.0 + 1e-12));
+    }
+
+    /// Erlang A: probabilities in range, SL non-decreasing in t and bounded
+    /// by 1 − P(wait) below and 1 − P(abandon) above.
+    #[test]
+    fn erlang_a_is_coherent(load in 0.01f64..300.0, n in 1u32..300, patience in 0.05f64..50.0, t in 0.0f64..5.0) {
+        let q = ErlangA::new(Workload::new(load, 1.0).unwrap(), n, patience).unwrap();
+        let (pw, pa) = (q.probability_of_waiting(), q.probability_of_abandonment());
+        prop_assert!((0.0..=1.0).contains(&pw) && (0.0..=pw + 1e-12).contains(&pa));
+        let sl = q.service_level(t).unwrap();
+        let later = q.service_level(t + 0.5).unwrap();
+        prop_assert!(sl >= 1.0 - pw - 1e-9 && sl <= 1.0 - pa + 1e-9);
+        prop_assert!(later >= sl - 1e-9);
+    }
+
+    /// The search returns the smallest team that meets the target.
+    #[test]
+    fn operators_needed_is_minimal(load in 0.0f64..2000.0, t in 0.0f64..2.0, goal in 0.05f64..0.99, cap in proptest::option::of(0.5f64..1.0)) {
+        let w = Workload::new(load, 1.0).unwrap();
+        let mut target = ServiceTarget::new(t, goal).unwrap();
+        if let Some(cap) = cap {
+            target = target.with_max_occupancy(cap).unwrap();
+        }
+        let team = operators_needed(w, target).unwrap();
+        let n = team.operators();
+        prop_assert!(team.service_level(t).unwrap() >= goal);
+        prop_assert!(team.occupancy() <= cap.unwrap_or(1.0));
+        prop_assert_eq!(team, ErlangC::new(w, n).unwrap());
+        if n > 1 {
+            let fails = match ErlangC::new(w, n - 1) {
+                Err(_) => true,
+                Ok(smaller) => smaller.service_level(t).unwrap() < goal
+                    || smaller.occupancy() > cap.unwrap_or(1.0),
+            };
+            prop_assert!(fails);
+        }
+    }
+}
