@@ -5,7 +5,7 @@ mod c_api;
 mod common;
 mod errors;
 mod header;
+mod random;
 mod rebalance;
 mod replay;
-mod random;
 mod staffing;
