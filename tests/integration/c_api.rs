@@ -279,7 +279,8 @@ fn expected_output() -> String {
         })
         .unwrap();
     }
-    let burst: [(u64, u32, ChannelId, Option<(SkillId, u8)>); 10] = [
+    type Arrival = (u64, u32, ChannelId, Option<(SkillId, u8)>);
+    let burst: [Arrival; 10] = [
         (0, 3, CHAT, Some((BILLING, 1))),
         (2, 1, CHAT, Some((BILLING, 4))),
         (4, 2, CHAT, Some((TECH, 3))),
