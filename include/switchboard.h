@@ -34,7 +34,8 @@
 /**
  * What a call did. `OK` (0) is success; any other value is a failure
  * whose message `switchboard_last_error` returns. Numbers are grouped: 1xx
- * arguments, 2xx engine, 3xx policy, 4xx snapshot, 999 a caught panic.
+ * arguments, 2xx engine, 3xx policy, 4xx snapshot, 5xx KPI, 999 a caught
+ * panic.
  * They never change; a retired number stays reserved as a comment.
  */
 enum switchboard_status
@@ -228,6 +229,102 @@ enum switchboard_status
    * The snapshot's entities contradict each other.
    */
   SWITCHBOARD_STATUS_SNAPSHOT_INCONSISTENT = 408,
+  /**
+   * A KPI input field could not be parsed.
+   */
+  SWITCHBOARD_STATUS_KPI_PARSE = 500,
+  /**
+   * A KPI input value is not allowed.
+   */
+  SWITCHBOARD_STATUS_KPI_OUT_OF_RANGE = 501,
+  /**
+   * A record timestamp is before its ask.
+   */
+  SWITCHBOARD_STATUS_KPI_BEFORE_ASK = 502,
+  /**
+   * A record was assigned after it was resolved.
+   */
+  SWITCHBOARD_STATUS_KPI_ASSIGNED_AFTER_RESOLVED = 503,
+  /**
+   * A record was left before it was assigned, yet assigned.
+   */
+  SWITCHBOARD_STATUS_KPI_ABANDONED_BEFORE_ASSIGNED = 504,
+  /**
+   * KPI records out of order.
+   */
+  SWITCHBOARD_STATUS_KPI_OUT_OF_ORDER = 505,
+  /**
+   * A KPI record id seen twice.
+   */
+  SWITCHBOARD_STATUS_KPI_DUPLICATE_ID = 506,
+  /**
+   * A CSV row has the wrong number of fields.
+   */
+  SWITCHBOARD_STATUS_KPI_FIELD_COUNT = 507,
+  /**
+   * Malformed CSV.
+   */
+  SWITCHBOARD_STATUS_KPI_MALFORMED = 508,
+  /**
+   * A required CSV column is missing.
+   */
+  SWITCHBOARD_STATUS_KPI_MISSING_COLUMN = 509,
+  /**
+   * An unknown CSV column.
+   */
+  SWITCHBOARD_STATUS_KPI_UNKNOWN_COLUMN = 510,
+  /**
+   * A CSV column named twice.
+   */
+  SWITCHBOARD_STATUS_KPI_DUPLICATE_COLUMN = 511,
+  /**
+   * Empty KPI input.
+   */
+  SWITCHBOARD_STATUS_KPI_EMPTY_INPUT = 512,
+  /**
+   * An I/O error while reading KPI input.
+   */
+  SWITCHBOARD_STATUS_KPI_IO = 513,
+  /**
+   * The KPI config is invalid.
+   */
+  SWITCHBOARD_STATUS_KPI_INVALID_CONFIG = 514,
+  /**
+   * The KPI period ends before it starts.
+   */
+  SWITCHBOARD_STATUS_KPI_INVALID_PERIOD = 515,
+  /**
+   * Invalid business hours.
+   */
+  SWITCHBOARD_STATUS_KPI_INVALID_BUSINESS_HOURS = 516,
+  /**
+   * An invalid operator status interval.
+   */
+  SWITCHBOARD_STATUS_KPI_INVALID_STATUS_INTERVAL = 517,
+  /**
+   * KPI accumulators with different configs cannot merge.
+   */
+  SWITCHBOARD_STATUS_KPI_CONFIG_MISMATCH = 518,
+  /**
+   * KPI accumulator bytes end too early.
+   */
+  SWITCHBOARD_STATUS_KPI_TRUNCATED = 519,
+  /**
+   * Not KPI accumulator bytes.
+   */
+  SWITCHBOARD_STATUS_KPI_BAD_MAGIC = 520,
+  /**
+   * A KPI accumulator format this build does not read.
+   */
+  SWITCHBOARD_STATUS_KPI_UNSUPPORTED_VERSION = 521,
+  /**
+   * Corrupt KPI accumulator bytes.
+   */
+  SWITCHBOARD_STATUS_KPI_CORRUPT = 522,
+  /**
+   * A value cannot be written in the KPI interchange format.
+   */
+  SWITCHBOARD_STATUS_KPI_UNWRITABLE = 523,
   /**
    * A bug inside the library panicked; the handle is poisoned.
    */
@@ -511,6 +608,16 @@ typedef uint32_t switchboard_transfer_target;
  * handle, queries included); the handle may move between threads.
  */
 typedef struct switchboard_engine switchboard_engine;
+
+/**
+ * A KPI calculator: one pass over finished conversations, then reports.
+ *
+ * Create with `switchboard_kpi_new`, free with `switchboard_kpi_free`.
+ *
+ * Thread rule: one thread at a time (no concurrent calls on the same
+ * handle, queries included); the handle may move between threads.
+ */
+typedef struct switchboard_kpi switchboard_kpi;
 
 /**
  * An operator's capacity on one channel (channels not listed: 0).
@@ -798,6 +905,206 @@ typedef struct switchboard_finished_conversation {
    */
   bool has_team;
 } switchboard_finished_conversation;
+
+/**
+ * A duration's distribution. With `count == 0` every other field is 0.
+ */
+typedef struct switchboard_duration_summary {
+  /**
+   * Values measured.
+   */
+  uint64_t count;
+  /**
+   * Shortest, in ms.
+   */
+  uint64_t min_ms;
+  /**
+   * Longest, in ms.
+   */
+  uint64_t max_ms;
+  /**
+   * Median (nearest rank), in ms.
+   */
+  uint64_t p50_ms;
+  /**
+   * 90th percentile, in ms.
+   */
+  uint64_t p90_ms;
+  /**
+   * 95th percentile, in ms.
+   */
+  uint64_t p95_ms;
+  /**
+   * 99th percentile, in ms.
+   */
+  uint64_t p99_ms;
+  /**
+   * Mean, in ms.
+   */
+  double mean_ms;
+  /**
+   * Whether the percentiles are exact (otherwise within the sketch's
+   * relative accuracy).
+   */
+  bool exact;
+} switchboard_duration_summary;
+
+/**
+ * A ratio kept as its integer terms.
+ */
+typedef struct switchboard_rate {
+  /**
+   * Numerator.
+   */
+  uint64_t numerator;
+  /**
+   * Denominator.
+   */
+  uint64_t denominator;
+  /**
+   * `numerator / denominator`; 0 when `denominator` is 0 (no data).
+   */
+  double ratio;
+} switchboard_rate;
+
+/**
+ * The headline KPIs of a set of conversations (see the README's KPI
+ * definitions).
+ */
+typedef struct switchboard_kpi_stats {
+  /**
+   * Requests for an operator.
+   */
+  uint64_t offered;
+  /**
+   * Assigned to an operator.
+   */
+  uint64_t answered;
+  /**
+   * Left before an assignment.
+   */
+  uint64_t abandoned;
+  /**
+   * Abandoned within the short-abandon threshold.
+   */
+  uint64_t short_abandoned;
+  /**
+   * Left a message instead of waiting.
+   */
+  uint64_t messages_left;
+  /**
+   * Messages left that got a reply.
+   */
+  uint64_t messages_answered;
+  /**
+   * Resolved without an assignment.
+   */
+  uint64_t closed_unassigned;
+  /**
+   * None of the above yet.
+   */
+  uint64_t pending;
+  /**
+   * Assigned and resolved.
+   */
+  uint64_t handled;
+  /**
+   * Resolved.
+   */
+  uint64_t resolved;
+  /**
+   * Transfers in total.
+   */
+  uint64_t transfers;
+  /**
+   * Conversations transferred at least once.
+   */
+  uint64_t transferred;
+  /**
+   * Offers missed or rejected.
+   */
+  uint64_t missed_offers;
+  /**
+   * Assigned, then the customer left before any response.
+   */
+  uint64_t unanswered_after_assign;
+  /**
+   * Ask to assignment.
+   */
+  struct switchboard_duration_summary wait;
+  /**
+   * Ask to first response.
+   */
+  struct switchboard_duration_summary first_response;
+  /**
+   * Ask to leaving, for abandonments.
+   */
+  struct switchboard_duration_summary time_to_abandon;
+  /**
+   * Assignment to resolution.
+   */
+  struct switchboard_duration_summary handle;
+  /**
+   * Answered / offered.
+   */
+  struct switchboard_rate response_rate;
+  /**
+   * Abandoned / offered.
+   */
+  struct switchboard_rate abandonment_per_offered;
+  /**
+   * Abandoned / (answered + abandoned).
+   */
+  struct switchboard_rate abandonment_per_answered_and_abandoned;
+  /**
+   * The first configured service-level threshold, in ms.
+   */
+  uint64_t service_level_threshold_ms;
+  /**
+   * Answered within the threshold / (answered + abandoned).
+   */
+  struct switchboard_rate service_level;
+  /**
+   * First responses within the threshold / first responses.
+   */
+  struct switchboard_rate first_response_within;
+} switchboard_kpi_stats;
+
+/**
+ * A KPI report's headline: how many records, and the KPIs over all of them.
+ */
+typedef struct switchboard_kpi_summary {
+  /**
+   * Valid records read (in or out of the period).
+   */
+  uint64_t records;
+  /**
+   * Valid records outside the configured period.
+   */
+  uint64_t out_of_period;
+  /**
+   * Rows skipped.
+   */
+  uint64_t skipped;
+  /**
+   * All records in the period.
+   */
+  struct switchboard_kpi_stats overall;
+} switchboard_kpi_summary;
+
+/**
+ * One tier's KPIs.
+ */
+typedef struct switchboard_kpi_tier_stats {
+  /**
+   * The tier.
+   */
+  uint32_t tier_id;
+  /**
+   * Its KPIs.
+   */
+  struct switchboard_kpi_stats stats;
+} switchboard_kpi_tier_stats;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1390,6 +1697,80 @@ switchboard_status switchboard_engine_take_finished(struct switchboard_engine *e
                                                     struct switchboard_finished_conversation *buf,
                                                     size_t cap,
                                                     size_t *out_len);
+
+/**
+ * Creates a KPI calculator from a config given as UTF-8 JSON (the serde
+ * form of the Rust `KpiConfig`; every field optional). `len == 0` (with
+ * `config_json` NULL or not) means the default config.
+ *
+ * # Errors
+ * `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_JSON`, `KPI_INVALID_CONFIG`,
+ * `KPI_INVALID_PERIOD`, `KPI_INVALID_BUSINESS_HOURS`.
+ *
+ * # Safety
+ * `config_json` must point to `len` readable bytes (or be NULL with
+ * `len == 0`); `out` writable. On OK the caller owns `*out` and frees it
+ * with `switchboard_kpi_free`.
+ */
+switchboard_status switchboard_kpi_new(const uint8_t *config_json,
+                                       size_t len,
+                                       struct switchboard_kpi **out);
+
+/**
+ * Frees a KPI handle. NULL is a no-op. Works on a poisoned handle.
+ *
+ * # Safety
+ * `kpi` must be NULL or a handle from `switchboard_kpi_new` not yet freed;
+ * it must not be used after.
+ */
+void switchboard_kpi_free(struct switchboard_kpi *kpi);
+
+/**
+ * Feeds finished-conversation records (as `switchboard_engine_take_finished`
+ * hands them out). All or nothing: if one record is invalid, none of the
+ * call's records count. Records without `asked_at_ms` (the bot handled
+ * them; the customer never asked for an operator) are not requests and
+ * are left out of every KPI. A message left counts as the moment the
+ * customer left.
+ *
+ * # Errors
+ * `NULL_ARGUMENT`, `KPI_BEFORE_ASK`, `KPI_ASSIGNED_AFTER_RESOLVED`,
+ * `KPI_ABANDONED_BEFORE_ASSIGNED`, `KPI_OUT_OF_RANGE`.
+ *
+ * # Safety
+ * `kpi` must be a live handle; `records` must hold `len` items (or be NULL
+ * with `len == 0`).
+ */
+switchboard_status switchboard_kpi_push_finished(struct switchboard_kpi *kpi,
+                                                 const struct switchboard_finished_conversation *records,
+                                                 size_t len);
+
+/**
+ * The headline KPIs over every record fed so far.
+ *
+ * # Errors
+ * `NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `kpi` must be a live handle; `out` writable.
+ */
+switchboard_status switchboard_kpi_report(const struct switchboard_kpi *kpi,
+                                          struct switchboard_kpi_summary *out);
+
+/**
+ * The KPIs per tier, in ascending tier id.
+ *
+ * # Errors
+ * `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` (`*out_len` = tiers).
+ *
+ * # Safety
+ * `kpi` must be a live handle; `buf` NULL (with `cap == 0`) or valid for
+ * `cap` items; `out_len` writable.
+ */
+switchboard_status switchboard_kpi_by_tier(const struct switchboard_kpi *kpi,
+                                           struct switchboard_kpi_tier_stats *buf,
+                                           size_t cap,
+                                           size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

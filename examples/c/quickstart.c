@@ -90,6 +90,15 @@ static void assign(switchboard_engine *engine, uint64_t now_ms) {
     print_decisions(engine);
 }
 
+static void print_kpis(const char *label, const switchboard_kpi_stats *k) {
+    printf("KPI %s: offered %" PRIu64 ", answered %" PRIu64 ", abandoned %" PRIu64
+           "; wait p50 %" PRIu64 " ms, p90 %" PRIu64 " ms, max %" PRIu64
+           " ms; answered within %" PRIu64 " s: %" PRIu64 "/%" PRIu64 "\n",
+           label, k->offered, k->answered, k->abandoned, k->wait.p50_ms, k->wait.p90_ms,
+           k->wait.max_ms, k->service_level_threshold_ms / 1000, k->service_level.numerator,
+           k->service_level.denominator);
+}
+
 struct arrival {
     uint64_t at_s;
     uint32_t tier, channel, skill, level; /* skill 0: none required */
@@ -112,6 +121,10 @@ int main(void) {
     const uint32_t support[] = {100};
     switchboard_engine *engine = NULL, *restored = NULL;
     switchboard_finished_conversation *finished;
+    switchboard_kpi *kpi = NULL;
+    switchboard_kpi_summary report;
+    switchboard_kpi_tier_stats *tiers;
+    size_t tiers_len = 0;
     switchboard_state_counts states;
     switchboard_status_counts statuses;
     uint8_t *snap, *snap2;
@@ -207,6 +220,24 @@ int main(void) {
            measured ? waits / measured : 0, longest);
     printf("first response: mean %" PRIu64 " ms over %" PRIu64 " answered\n",
            responded ? responses / responded : 0, responded);
+
+    /* The same records through the KPI calculators (default config: service
+     * level within 20 s). */
+    CHECK(switchboard_kpi_new(NULL, 0, &kpi));
+    CHECK(switchboard_kpi_push_finished(kpi, finished, n));
+    CHECK(switchboard_kpi_report(kpi, &report));
+    print_kpis("all", &report.overall);
+    CHECK(switchboard_kpi_by_tier(kpi, NULL, 0, &tiers_len));
+    tiers = malloc((tiers_len > 0 ? tiers_len : 1) * sizeof *tiers);
+    if (tiers == NULL) {
+        return 1;
+    }
+    CHECK(switchboard_kpi_by_tier(kpi, tiers, tiers_len, &tiers_len));
+    for (i = 0; i < tiers_len; i++) {
+        print_kpis(TIERS[tiers[i].tier_id], &tiers[i].stats);
+    }
+    free(tiers);
+    switchboard_kpi_free(kpi);
     free(finished);
 
     CHECK(switchboard_engine_status_counts(engine, &statuses));

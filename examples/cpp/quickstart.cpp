@@ -146,6 +146,27 @@ void print(const std::vector<switchboard_decision>& ds) {
     }
 }
 
+// Owns a switchboard_kpi*.
+struct KpiDeleter {
+    void operator()(switchboard_kpi* k) const noexcept { switchboard_kpi_free(k); }
+};
+using KpiPtr = std::unique_ptr<switchboard_kpi, KpiDeleter>;
+
+KpiPtr new_kpi() {
+    switchboard_kpi* raw = nullptr;
+    CHECK(switchboard_kpi_new(nullptr, 0, &raw));
+    return KpiPtr(raw);
+}
+
+void print_kpis(const char* label, const switchboard_kpi_stats& k) {
+    std::printf("KPI %s: offered %" PRIu64 ", answered %" PRIu64 ", abandoned %" PRIu64
+                "; wait p50 %" PRIu64 " ms, p90 %" PRIu64 " ms, max %" PRIu64
+                " ms; answered within %" PRIu64 " s: %" PRIu64 "/%" PRIu64 "\n",
+                label, k.offered, k.answered, k.abandoned, k.wait.p50_ms, k.wait.p90_ms,
+                k.wait.max_ms, k.service_level_threshold_ms / 1000, k.service_level.numerator,
+                k.service_level.denominator);
+}
+
 struct Arrival {
     uint64_t at_s;
     uint32_t tier, channel, skill;
@@ -244,6 +265,17 @@ int run() {
                 measured ? waits / measured : 0, longest);
     std::printf("first response: mean %" PRIu64 " ms over %" PRIu64 " answered\n",
                 responded ? responses / responded : 0, responded);
+
+    const KpiPtr kpi = new_kpi();
+    CHECK(switchboard_kpi_push_finished(kpi.get(), finished.data(), finished.size()));
+    switchboard_kpi_summary report{};
+    CHECK(switchboard_kpi_report(kpi.get(), &report));
+    print_kpis("all", report.overall);
+    std::size_t tiers_len = 0;
+    CHECK(switchboard_kpi_by_tier(kpi.get(), nullptr, 0, &tiers_len));
+    std::vector<switchboard_kpi_tier_stats> tiers(tiers_len);
+    CHECK(switchboard_kpi_by_tier(kpi.get(), tiers.data(), tiers.size(), &tiers_len));
+    for (const auto& t : tiers) print_kpis(TIERS[t.tier_id], t.stats);
 
     switchboard_status_counts statuses{};
     CHECK(switchboard_engine_status_counts(engine.get(), &statuses));

@@ -38,9 +38,11 @@
 
 mod engine;
 mod guard;
+mod kpi;
 mod status;
 
 pub use engine::*;
+pub use kpi::*;
 pub use status::switchboard_status;
 
 use core::ffi::c_char;

@@ -3,12 +3,14 @@
 
 use crate::engine::SnapshotError;
 use crate::error::{EngineError, PolicyError};
+use crate::kpi::KpiError;
 
 use super::guard::Failure;
 
 /// What a call did. `OK` (0) is success; any other value is a failure
 /// whose message `switchboard_last_error` returns. Numbers are grouped: 1xx
-/// arguments, 2xx engine, 3xx policy, 4xx snapshot, 999 a caught panic.
+/// arguments, 2xx engine, 3xx policy, 4xx snapshot, 5xx KPI, 999 a caught
+/// panic.
 /// They never change; a retired number stays reserved as a comment.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +119,56 @@ pub enum switchboard_status {
     /// The snapshot's entities contradict each other.
     SnapshotInconsistent = 408,
 
+    // ----- 5xx: KPI calculators (one per `KpiError` variant) ------------
+    /// A KPI input field could not be parsed.
+    KpiParse = 500,
+    /// A KPI input value is not allowed.
+    KpiOutOfRange = 501,
+    /// A record timestamp is before its ask.
+    KpiBeforeAsk = 502,
+    /// A record was assigned after it was resolved.
+    KpiAssignedAfterResolved = 503,
+    /// A record was left before it was assigned, yet assigned.
+    KpiAbandonedBeforeAssigned = 504,
+    /// KPI records out of order.
+    KpiOutOfOrder = 505,
+    /// A KPI record id seen twice.
+    KpiDuplicateId = 506,
+    /// A CSV row has the wrong number of fields.
+    KpiFieldCount = 507,
+    /// Malformed CSV.
+    KpiMalformed = 508,
+    /// A required CSV column is missing.
+    KpiMissingColumn = 509,
+    /// An unknown CSV column.
+    KpiUnknownColumn = 510,
+    /// A CSV column named twice.
+    KpiDuplicateColumn = 511,
+    /// Empty KPI input.
+    KpiEmptyInput = 512,
+    /// An I/O error while reading KPI input.
+    KpiIo = 513,
+    /// The KPI config is invalid.
+    KpiInvalidConfig = 514,
+    /// The KPI period ends before it starts.
+    KpiInvalidPeriod = 515,
+    /// Invalid business hours.
+    KpiInvalidBusinessHours = 516,
+    /// An invalid operator status interval.
+    KpiInvalidStatusInterval = 517,
+    /// KPI accumulators with different configs cannot merge.
+    KpiConfigMismatch = 518,
+    /// KPI accumulator bytes end too early.
+    KpiTruncated = 519,
+    /// Not KPI accumulator bytes.
+    KpiBadMagic = 520,
+    /// A KPI accumulator format this build does not read.
+    KpiUnsupportedVersion = 521,
+    /// Corrupt KPI accumulator bytes.
+    KpiCorrupt = 522,
+    /// A value cannot be written in the KPI interchange format.
+    KpiUnwritable = 523,
+
     // ----- 999: last --------------------------------------------------------
     /// A bug inside the library panicked; the handle is poisoned.
     Panic = 999,
@@ -171,6 +223,30 @@ impl switchboard_status {
         switchboard_status::SnapshotInvalidPolicy,
         switchboard_status::SnapshotInvalidEntity,
         switchboard_status::SnapshotInconsistent,
+        switchboard_status::KpiParse,
+        switchboard_status::KpiOutOfRange,
+        switchboard_status::KpiBeforeAsk,
+        switchboard_status::KpiAssignedAfterResolved,
+        switchboard_status::KpiAbandonedBeforeAssigned,
+        switchboard_status::KpiOutOfOrder,
+        switchboard_status::KpiDuplicateId,
+        switchboard_status::KpiFieldCount,
+        switchboard_status::KpiMalformed,
+        switchboard_status::KpiMissingColumn,
+        switchboard_status::KpiUnknownColumn,
+        switchboard_status::KpiDuplicateColumn,
+        switchboard_status::KpiEmptyInput,
+        switchboard_status::KpiIo,
+        switchboard_status::KpiInvalidConfig,
+        switchboard_status::KpiInvalidPeriod,
+        switchboard_status::KpiInvalidBusinessHours,
+        switchboard_status::KpiInvalidStatusInterval,
+        switchboard_status::KpiConfigMismatch,
+        switchboard_status::KpiTruncated,
+        switchboard_status::KpiBadMagic,
+        switchboard_status::KpiUnsupportedVersion,
+        switchboard_status::KpiCorrupt,
+        switchboard_status::KpiUnwritable,
         switchboard_status::Panic,
     ];
 
@@ -228,6 +304,30 @@ impl switchboard_status {
             switchboard_status::SnapshotInvalidPolicy => "snapshot_invalid_policy\0",
             switchboard_status::SnapshotInvalidEntity => "snapshot_invalid_entity\0",
             switchboard_status::SnapshotInconsistent => "snapshot_inconsistent\0",
+            switchboard_status::KpiParse => "kpi_parse\0",
+            switchboard_status::KpiOutOfRange => "kpi_out_of_range\0",
+            switchboard_status::KpiBeforeAsk => "kpi_before_ask\0",
+            switchboard_status::KpiAssignedAfterResolved => "kpi_assigned_after_resolved\0",
+            switchboard_status::KpiAbandonedBeforeAssigned => "kpi_abandoned_before_assigned\0",
+            switchboard_status::KpiOutOfOrder => "kpi_out_of_order\0",
+            switchboard_status::KpiDuplicateId => "kpi_duplicate_id\0",
+            switchboard_status::KpiFieldCount => "kpi_field_count\0",
+            switchboard_status::KpiMalformed => "kpi_malformed\0",
+            switchboard_status::KpiMissingColumn => "kpi_missing_column\0",
+            switchboard_status::KpiUnknownColumn => "kpi_unknown_column\0",
+            switchboard_status::KpiDuplicateColumn => "kpi_duplicate_column\0",
+            switchboard_status::KpiEmptyInput => "kpi_empty_input\0",
+            switchboard_status::KpiIo => "kpi_io\0",
+            switchboard_status::KpiInvalidConfig => "kpi_invalid_config\0",
+            switchboard_status::KpiInvalidPeriod => "kpi_invalid_period\0",
+            switchboard_status::KpiInvalidBusinessHours => "kpi_invalid_business_hours\0",
+            switchboard_status::KpiInvalidStatusInterval => "kpi_invalid_status_interval\0",
+            switchboard_status::KpiConfigMismatch => "kpi_config_mismatch\0",
+            switchboard_status::KpiTruncated => "kpi_truncated\0",
+            switchboard_status::KpiBadMagic => "kpi_bad_magic\0",
+            switchboard_status::KpiUnsupportedVersion => "kpi_unsupported_version\0",
+            switchboard_status::KpiCorrupt => "kpi_corrupt\0",
+            switchboard_status::KpiUnwritable => "kpi_unwritable\0",
             switchboard_status::Panic => "panic\0",
         }
     }
@@ -293,6 +393,38 @@ impl From<&SnapshotError> for switchboard_status {
             SnapshotError::Policy(_) => S::SnapshotInvalidPolicy,
             SnapshotError::Entity(_) => S::SnapshotInvalidEntity,
             SnapshotError::Inconsistent { .. } => S::SnapshotInconsistent,
+        }
+    }
+}
+
+impl From<&KpiError> for switchboard_status {
+    fn from(e: &KpiError) -> Self {
+        use switchboard_status as S;
+        match e {
+            KpiError::Parse { .. } => S::KpiParse,
+            KpiError::OutOfRange { .. } => S::KpiOutOfRange,
+            KpiError::BeforeAsk { .. } => S::KpiBeforeAsk,
+            KpiError::AssignedAfterResolved { .. } => S::KpiAssignedAfterResolved,
+            KpiError::AbandonedBeforeAssigned { .. } => S::KpiAbandonedBeforeAssigned,
+            KpiError::OutOfOrder { .. } => S::KpiOutOfOrder,
+            KpiError::DuplicateId { .. } => S::KpiDuplicateId,
+            KpiError::FieldCount { .. } => S::KpiFieldCount,
+            KpiError::Malformed { .. } => S::KpiMalformed,
+            KpiError::MissingColumn { .. } => S::KpiMissingColumn,
+            KpiError::UnknownColumn { .. } => S::KpiUnknownColumn,
+            KpiError::DuplicateColumn { .. } => S::KpiDuplicateColumn,
+            KpiError::EmptyInput => S::KpiEmptyInput,
+            KpiError::Io { .. } => S::KpiIo,
+            KpiError::InvalidConfig { .. } => S::KpiInvalidConfig,
+            KpiError::InvalidPeriod { .. } => S::KpiInvalidPeriod,
+            KpiError::InvalidBusinessHours { .. } => S::KpiInvalidBusinessHours,
+            KpiError::InvalidStatusInterval { .. } => S::KpiInvalidStatusInterval,
+            KpiError::ConfigMismatch => S::KpiConfigMismatch,
+            KpiError::Truncated { .. } => S::KpiTruncated,
+            KpiError::BadMagic => S::KpiBadMagic,
+            KpiError::UnsupportedVersion { .. } => S::KpiUnsupportedVersion,
+            KpiError::Corrupt { .. } => S::KpiCorrupt,
+            KpiError::Unwritable { .. } => S::KpiUnwritable,
         }
     }
 }

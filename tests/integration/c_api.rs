@@ -19,6 +19,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use switchboard::engine::FinishedConversation;
+use switchboard::kpi::{ConversationRecord, KpiAccumulator, KpiConfig, KpiStats};
 use switchboard::prelude::*;
 
 /// Where the libraries and the example binaries go.
@@ -207,6 +208,26 @@ fn print(out: &mut String, ds: &[Decision]) {
     }
 }
 
+fn kpi_line(out: &mut String, label: &str, k: &KpiStats) {
+    let ms = |m: Option<Millis>| m.map_or(0, |m| m.0);
+    let sl = &k.service_levels[0];
+    writeln!(
+        out,
+        "KPI {label}: offered {}, answered {}, abandoned {}; wait p50 {} ms, p90 {} ms, max {} ms; \
+         answered within {} s: {}/{}",
+        k.offered,
+        k.answered,
+        k.abandoned,
+        ms(k.wait.p50),
+        ms(k.wait.p90),
+        ms(k.wait.max),
+        sl.threshold.0 / 1000,
+        sl.default.numerator,
+        sl.default.denominator,
+    )
+    .unwrap();
+}
+
 /// What both quickstarts must print, derived here from the Rust API.
 fn expected_output() -> String {
     let mut policy = Policy::new(
@@ -378,6 +399,30 @@ fn expected_output() -> String {
         responses.len()
     )
     .unwrap();
+    let mut acc = KpiAccumulator::new(KpiConfig::default()).unwrap();
+    for f in &finished {
+        let Some(asked) = f.asked_at else { continue };
+        let mut r = ConversationRecord::new(f.id, f.channel, f.tier, asked);
+        r.team = f.team;
+        r.operator = f.operator;
+        r.assigned_at = f.assigned_at;
+        r.first_response_at = f.first_response_at;
+        r.resolved_at = f.resolved_at;
+        r.message_left = f.message_left_at.is_some();
+        r.abandoned_at = f.message_left_at.or(f.abandoned_at);
+        r.transfers = f.transfers;
+        r.missed_offers = f.missed_offers;
+        acc.push(&r).unwrap();
+    }
+    let report = acc.report();
+    kpi_line(&mut out, "all", &report.overall);
+    for (tier, stats) in &report.by_tier {
+        kpi_line(
+            &mut out,
+            ["?", "Enterprise", "Large", "SMB"][tier.0 as usize],
+            stats,
+        );
+    }
     let st = e.status_counts();
     writeln!(
         out,
