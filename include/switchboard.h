@@ -453,6 +453,18 @@ enum switchboard_route
    * A demanding conversation given to the least proficient on purpose.
    */
   SWITCHBOARD_ROUTE_SKILL_DEVELOPMENT = 5,
+  /**
+   * Fewest open conversations.
+   */
+  SWITCHBOARD_ROUTE_FEWEST_CONVERSATIONS = 6,
+  /**
+   * Next in the ring after the last one picked.
+   */
+  SWITCHBOARD_ROUTE_RING = 7,
+  /**
+   * First eligible in fixed order.
+   */
+  SWITCHBOARD_ROUTE_FIXED_ORDER = 8,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -1520,6 +1532,19 @@ switchboard_status switchboard_engine_offer_rejected(struct switchboard_engine *
 switchboard_status switchboard_engine_assign(struct switchboard_engine *engine,
                                              uint64_t now_ms,
                                              size_t *out_count);
+
+/**
+ * Time passes: timers up to `now_ms` fire (wrap-up ends, offer lapses,
+ * overflow steps) and nothing is matched (`Event::Tick`; for hosts that
+ * route by hand). The decision queue is left as it is.
+ *
+ * # Errors
+ * `NULL_ARGUMENT`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+ *
+ * # Safety
+ * `engine` must be a live handle.
+ */
+switchboard_status switchboard_engine_tick(struct switchboard_engine *engine, uint64_t now_ms);
 
 /**
  * Moves work that should move, then matches (`Event::Rebalance`).

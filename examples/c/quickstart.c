@@ -36,7 +36,8 @@ static const char POLICY[] =
     "}";
 
 static const char *const ROUTES[] = {"preferred_operator", "least_loaded", "longest_idle",
-                                     "round_robin", "most_proficient", "skill_development"};
+                                     "round_robin", "most_proficient", "skill_development",
+                                     "fewest_conversations", "ring", "fixed_order"};
 static const char *const TRIGGERS[] = {"conversation_queued", "operator_freed", "rebalance"};
 static const char *const TIERS[] = {"?", "Enterprise", "Large", "SMB"};
 

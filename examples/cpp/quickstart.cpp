@@ -38,7 +38,8 @@ const char POLICY[] = R"({
 })";
 
 const char* const ROUTES[] = {"preferred_operator", "least_loaded",    "longest_idle",
-                              "round_robin",        "most_proficient", "skill_development"};
+                              "round_robin",        "most_proficient", "skill_development",
+                              "fewest_conversations", "ring",         "fixed_order"};
 const char* const TRIGGERS[] = {"conversation_queued", "operator_freed", "rebalance"};
 const char* const TIERS[] = {"?", "Enterprise", "Large", "SMB"};
 

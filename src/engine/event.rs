@@ -154,6 +154,12 @@ pub enum Event {
         /// Who rejects.
         operator: OperatorId,
     },
+    /// Time passes: timers up to `at` fire (wrap-up ends, offer lapses,
+    /// overflow steps), nothing is matched. For hosts that route by hand.
+    Tick {
+        /// When.
+        at: Timestamp,
+    },
     /// Match waiting conversations with operators; see [`crate::engine::Engine::assign`].
     Assign {
         /// When.
@@ -194,6 +200,7 @@ impl Event {
             | Event::ConversationClaimed { at, .. }
             | Event::OfferAccepted { at, .. }
             | Event::OfferRejected { at, .. }
+            | Event::Tick { at }
             | Event::Assign { at }
             | Event::Rebalance { at }
             | Event::RebalanceOperator { at, .. } => *at,

@@ -235,6 +235,12 @@ pub enum switchboard_route {
     MostProficient = 4,
     /// A demanding conversation given to the least proficient on purpose.
     SkillDevelopment = 5,
+    /// Fewest open conversations.
+    FewestConversations = 6,
+    /// Next in the ring after the last one picked.
+    Ring = 7,
+    /// First eligible in fixed order.
+    FixedOrder = 8,
 }
 
 impl From<Route> for switchboard_route {
@@ -246,6 +252,9 @@ impl From<Route> for switchboard_route {
             Route::RoundRobin => Self::RoundRobin,
             Route::MostProficient => Self::MostProficient,
             Route::SkillDevelopment => Self::SkillDevelopment,
+            Route::FewestConversations => Self::FewestConversations,
+            Route::Ring => Self::Ring,
+            Route::FixedOrder => Self::FixedOrder,
         }
     }
 }
@@ -1301,6 +1310,27 @@ pub unsafe extern "C" fn switchboard_engine_assign(
     })
 }
 
+/// Time passes: timers up to `now_ms` fire (wrap-up ends, offer lapses,
+/// overflow steps) and nothing is matched (`Event::Tick`; for hosts that
+/// route by hand). The decision queue is left as it is.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_tick(
+    engine: *mut switchboard_engine,
+    now_ms: u64,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        h.apply(Event::Tick {
+            at: Timestamp(now_ms),
+        })
+    })
+}
+
 /// Moves work that should move, then matches (`Event::Rebalance`).
 /// Decisions replace the queue, as for `switchboard_engine_assign`.
 ///
@@ -1887,6 +1917,7 @@ mod tests {
                 switchboard_engine_offer_rejected(nh, 0, 1, 1, &mut n),
                 switchboard_engine_assign(nh, 0, &mut n),
                 switchboard_engine_rebalance(nh, 0, &mut n),
+                switchboard_engine_tick(nh, 0),
                 switchboard_engine_rebalance_operator(nh, 0, 1, &mut n),
                 switchboard_engine_decisions(nh, null_mut(), 0, &mut n),
                 switchboard_engine_next_deadline(nh, &mut t, &mut b),
@@ -2100,6 +2131,7 @@ mod tests {
             rejects(e, S::TimeWentBackwards, || {
                 switchboard_engine_assign(e, 10, &mut n)
             });
+            rejects(e, S::TimeWentBackwards, || switchboard_engine_tick(e, 10));
             rejects(e, S::TimestampOutOfRange, || {
                 switchboard_engine_assign(e, u64::MAX, &mut n)
             });

@@ -9,4 +9,7 @@
 //!   distributions, and the [`dist::DurationDist`] form scenario files use.
 
 pub mod dist;
+pub mod report;
 pub mod rng;
+pub mod run;
+pub mod scenario;

@@ -1,0 +1,269 @@
+//! Replications and their summary: every compared policy runs the same
+//! random streams (replication `i` uses stream `i` for every policy, common
+//! random numbers), and each headline metric is reported as a mean over
+//! replications with a 95 % confidence interval (Student's t).
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
+use super::run::{RunResult, SimError, run_once};
+use super::scenario::Scenario;
+use crate::ids::{OperatorId, TierId};
+use crate::kpi::KpiStats;
+
+/// A mean over replications with the half-width of its 95 % confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct Estimate {
+    /// Mean over the replications where the metric exists.
+    pub mean: f64,
+    /// Half-width of the 95 % interval (0 with one replication).
+    pub half_width: f64,
+    /// Replications contributing.
+    pub n: u32,
+}
+
+impl Estimate {
+    /// From per-replication values (missing ones skipped).
+    pub fn from_values(values: impl IntoIterator<Item = Option<f64>>) -> Estimate {
+        let v: Vec<f64> = values.into_iter().flatten().collect();
+        let n = v.len();
+        if n == 0 {
+            return Estimate::default();
+        }
+        let mean = v.iter().sum::<f64>() / n as f64;
+        let half_width = if n < 2 {
+            0.0
+        } else {
+            let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64;
+            t_975(n - 1) * (var / n as f64).sqrt()
+        };
+        Estimate {
+            mean,
+            half_width,
+            n: n as u32,
+        }
+    }
+}
+
+/// The 97.5 % quantile of Student's t with `df` degrees of freedom.
+pub fn t_975(df: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::INFINITY,
+        1..=30 => T[df - 1],
+        31..=60 => 2.000,
+        61..=120 => 1.980,
+        _ => 1.960,
+    }
+}
+
+/// Headline metrics for one population (everyone, or one tier).
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct Headline {
+    /// The tier, or `None` for everyone.
+    pub tier: Option<TierId>,
+    /// Customers asked (after warm-up), per replication.
+    pub offered: Estimate,
+    /// Mean first response time, seconds.
+    pub first_response_mean_s: Estimate,
+    /// 90th percentile of first response time, seconds.
+    pub first_response_p90_s: Estimate,
+    /// Mean wait for an operator, seconds.
+    pub wait_mean_s: Estimate,
+    /// Abandoned ÷ offered, percent.
+    pub abandonment_pct: Estimate,
+    /// Answered within 20 s ÷ (answered + abandoned), percent.
+    pub service_level_20s_pct: Estimate,
+    /// Answered ÷ offered, percent.
+    pub response_rate_pct: Estimate,
+}
+
+/// Handled counts for one operator.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct OperatorLine {
+    /// The operator.
+    pub operator: OperatorId,
+    /// Conversations handled (assigned and resolved), per replication.
+    pub handled: Estimate,
+    /// Mean handle time, seconds.
+    pub handle_mean_s: Estimate,
+}
+
+/// One compared policy.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct PolicySummary {
+    /// Its name.
+    pub name: String,
+    /// Everyone.
+    pub overall: Headline,
+    /// Per tier, in tier-id order.
+    pub by_tier: Vec<Headline>,
+    /// Per operator, most handled first (then operator id).
+    pub operators: Vec<OperatorLine>,
+    /// Mean absolute error of the wait estimate given at arrival, per tier, ms.
+    pub wait_estimate_mae_ms: Vec<(TierId, Estimate)>,
+}
+
+/// What a simulation produced.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct SimReport {
+    /// The scenario's name.
+    pub scenario: String,
+    /// Its base seed.
+    pub seed: u64,
+    /// Replications per policy.
+    pub replications: u32,
+    /// One summary per compared policy, in scenario order.
+    pub policies: Vec<PolicySummary>,
+    /// Every run (its full KPI report), policy-major.
+    pub runs: Vec<RunResult>,
+}
+
+fn secs(ms: Option<f64>) -> Option<f64> {
+    ms.map(|m| m / 1000.0)
+}
+
+fn headline(tier: Option<TierId>, stats: &[Option<&KpiStats>]) -> Headline {
+    let e = |f: &dyn Fn(&KpiStats) -> Option<f64>| {
+        Estimate::from_values(stats.iter().map(|s| s.and_then(f)))
+    };
+    Headline {
+        tier,
+        offered: e(&|s| Some(s.offered as f64)),
+        first_response_mean_s: e(&|s| secs(s.first_response.mean_ms)),
+        first_response_p90_s: e(&|s| secs(s.first_response.p90.map(|m| m.0 as f64))),
+        wait_mean_s: e(&|s| secs(s.wait.mean_ms)),
+        abandonment_pct: e(&|s| s.abandonment.per_offered.percent()),
+        service_level_20s_pct: e(&|s| s.service_levels.first().and_then(|l| l.default.percent())),
+        response_rate_pct: e(&|s| s.response_rate.percent()),
+    }
+}
+
+/// Runs every policy of the scenario `replications` times and summarises.
+/// `progress(done, total)` is called after each run (for a progress bar).
+///
+/// # Errors
+/// [`SimError`]; an invalid scenario is refused before anything runs.
+pub fn simulate(
+    scenario: &Scenario,
+    replications: u32,
+    keep_records: bool,
+    progress: &mut dyn FnMut(u32, u32),
+) -> Result<SimReport, SimError> {
+    scenario.validate()?;
+    if replications == 0 {
+        return Err(super::scenario::ScenarioError::Invalid {
+            field: "replications".into(),
+            why: "must be at least 1".into(),
+        }
+        .into());
+    }
+    let total = replications * scenario.policies.len() as u32;
+    let mut runs = Vec::new();
+    let mut policies = Vec::new();
+    for v in &scenario.policies {
+        let mut mine = Vec::new();
+        for r in 0..replications {
+            mine.push(run_once(scenario, v, r, keep_records)?);
+            progress(runs.len() as u32 + mine.len() as u32, total);
+        }
+        policies.push(summarise(&v.name, &mine));
+        runs.extend(mine);
+    }
+    Ok(SimReport {
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        replications,
+        policies,
+        runs,
+    })
+}
+
+fn summarise(name: &str, runs: &[RunResult]) -> PolicySummary {
+    let overall: Vec<Option<&KpiStats>> = runs.iter().map(|r| Some(&r.report.overall)).collect();
+    let mut tiers: Vec<TierId> = runs
+        .iter()
+        .flat_map(|r| r.report.by_tier.keys().copied())
+        .collect();
+    tiers.sort_unstable();
+    tiers.dedup();
+    let by_tier = tiers
+        .iter()
+        .map(|t| {
+            headline(
+                Some(*t),
+                &runs
+                    .iter()
+                    .map(|r| r.report.by_tier.get(t))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let mut ops: Vec<OperatorId> = runs
+        .iter()
+        .flat_map(|r| r.report.operators.iter().map(|o| o.operator))
+        .collect();
+    ops.sort_unstable();
+    ops.dedup();
+    let mut operators: Vec<OperatorLine> = ops
+        .iter()
+        .map(|op| {
+            let rows: Vec<_> = runs
+                .iter()
+                .map(|r| r.report.operators.iter().find(|o| o.operator == *op))
+                .collect();
+            OperatorLine {
+                operator: *op,
+                handled: Estimate::from_values(
+                    rows.iter()
+                        .map(|o| Some(o.map_or(0.0, |o| o.handled as f64))),
+                ),
+                handle_mean_s: Estimate::from_values(
+                    rows.iter().map(|o| secs(o.and_then(|o| o.mean_handle_ms))),
+                ),
+            }
+        })
+        .collect();
+    operators.sort_by(|a, b| {
+        b.handled
+            .mean
+            .total_cmp(&a.handled.mean)
+            .then(a.operator.cmp(&b.operator))
+    });
+    let mut est_tiers: Vec<TierId> = runs
+        .iter()
+        .flat_map(|r| r.wait_estimates.iter().map(|e| e.tier))
+        .collect();
+    est_tiers.sort_unstable();
+    est_tiers.dedup();
+    let wait_estimate_mae_ms = est_tiers
+        .iter()
+        .map(|t| {
+            (
+                *t,
+                Estimate::from_values(runs.iter().map(|r| {
+                    r.wait_estimates
+                        .iter()
+                        .find(|e| e.tier == *t)
+                        .map(|e| e.mean_abs_error_ms)
+                })),
+            )
+        })
+        .collect();
+    PolicySummary {
+        name: name.to_string(),
+        overall: headline(None, &overall),
+        by_tier,
+        operators,
+        wait_estimate_mae_ms,
+    }
+}

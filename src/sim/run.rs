@@ -1,0 +1,639 @@
+//! The discrete-event loop. It drives the real [`Engine`] through the same
+//! events a host service sends — arrivals, replies, resolutions,
+//! abandonments, status changes, `assign`/`rebalance` calls at the engine's
+//! own deadlines — and streams the finished conversations into the KPI
+//! calculators, so memory grows with the conversations in flight, not with
+//! the length of the run.
+//!
+//! Randomness: replication `i` of a scenario draws from
+//! [`Rng::stream`]`(scenario.seed, i)`; nothing else is random, so the same
+//! scenario, seed and replication give bit-identical results. Events at the
+//! same millisecond are processed in the order they were scheduled.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
+
+use hashbrown::HashMap;
+use thiserror::Error;
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
+use super::dist::{DurationSampler, Exponential, WeightedChoice};
+use super::rng::Rng;
+use super::scenario::{Pick, PolicyVariant, Routing, Scenario, ScenarioError};
+use crate::engine::{DecisionKind, Engine, Event};
+use crate::error::EngineError;
+use crate::ids::{ConversationId, OperatorId, SkillId, TierId};
+use crate::kpi::{ConversationRecord, KpiAccumulator, KpiConfig, KpiError, KpiReport};
+use crate::model::{ConversationSpec, ConversationState, OperatorSpec, OperatorStatus};
+use crate::time::{Millis, Timestamp};
+
+const HOUR_MS: f64 = 3_600_000.0;
+/// After the last arrival the run drains in-flight work for at most this long.
+const DRAIN_MS: u64 = 24 * 3_600_000;
+
+/// Why a simulation stopped.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The scenario is invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The engine refused an event the simulator sent (a simulator bug).
+    #[error("engine refused a simulated event: {0}")]
+    Engine(#[from] EngineError),
+    /// The KPI calculators refused a record (a simulator bug).
+    #[error("KPI calculators refused a record: {0}")]
+    Kpi(#[from] KpiError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Ev {
+    Arrive,
+    Tick,
+    Status(OperatorId, u8),
+    Respond(ConversationId, u32),
+    Resolve(ConversationId, u32),
+    Patience(ConversationId),
+    Browse(OperatorId),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Live {
+    asked: u64,
+    tier: TierId,
+    primary: Option<SkillId>,
+    generation: u32,
+    estimate: Option<Millis>,
+}
+
+/// The wait estimate given at arrival against the wait that happened.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct EstimateError {
+    /// The tier.
+    pub tier: TierId,
+    /// Conversations compared (assigned after an estimate was given).
+    pub count: u64,
+    /// Mean absolute error, ms.
+    pub mean_abs_error_ms: f64,
+    /// Mean estimate, ms.
+    pub mean_estimate_ms: f64,
+    /// Mean actual wait, ms.
+    pub mean_actual_ms: f64,
+}
+
+/// One replication of one policy.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct RunResult {
+    /// The policy's name.
+    pub policy: String,
+    /// Replication index (the random stream).
+    pub replication: u32,
+    /// Customers who asked for an operator (all, warm-up included).
+    pub customers: u64,
+    /// The KPI report over customers asked after the warm-up.
+    pub report: KpiReport,
+    /// Wait estimate errors per tier (when measured).
+    pub wait_estimates: Vec<EstimateError>,
+    /// Per-conversation rows (only when asked to keep them).
+    pub records: Vec<ConversationRecord>,
+}
+
+/// Runs one replication of one policy of a scenario.
+///
+/// # Errors
+/// [`SimError::Scenario`] if the scenario is invalid (checked first,
+/// before anything runs).
+pub fn run_once(
+    scenario: &Scenario,
+    variant: &PolicyVariant,
+    replication: u32,
+    keep_records: bool,
+) -> Result<RunResult, SimError> {
+    scenario.validate()?;
+    let mut r = Sim::new(scenario, variant, replication, keep_records)?.run()?;
+    r.replication = replication;
+    Ok(r)
+}
+
+struct Sim<'a> {
+    sc: &'a Scenario,
+    name: String,
+    manual: Option<(DurationSampler, Pick)>,
+    engine: Engine,
+    rng: Rng,
+    heap: BinaryHeap<Reverse<(u64, u64, Ev)>>,
+    seq: u64,
+    now: u64,
+    end: u64,
+    next_tick: Option<u64>,
+    next_id: u64,
+    live: HashMap<ConversationId, Live>,
+    tiers: WeightedChoice,
+    channels: WeightedChoice,
+    needs: Option<WeightedChoice>,
+    handle: DurationSampler,
+    respond: DurationSampler,
+    patience: Option<DurationSampler>,
+    acc: KpiAccumulator,
+    warmup: u64,
+    customers: u64,
+    keep_records: bool,
+    records: Vec<ConversationRecord>,
+    estimates: HashMap<TierId, (u64, u128, u128, u128)>,
+    idle: BTreeSet<OperatorId>,
+    browsing: BTreeSet<OperatorId>,
+    status_changed: bool,
+}
+
+impl<'a> Sim<'a> {
+    fn new(
+        sc: &'a Scenario,
+        v: &PolicyVariant,
+        replication: u32,
+        keep_records: bool,
+    ) -> Result<Self, SimError> {
+        let engine = Engine::new(sc.policy_for(v)).map_err(|error| ScenarioError::Policy {
+            name: v.name.clone(),
+            error,
+        })?;
+        let manual = match &v.routing {
+            Routing::Manual { browse, pick } => {
+                Some((browse.sampler().map_err(ScenarioError::from)?, *pick))
+            }
+            Routing::Auto { .. } => None,
+        };
+        let w = |ps: Vec<f64>| WeightedChoice::new(&ps).map_err(ScenarioError::from);
+        let acc = KpiAccumulator::new(KpiConfig {
+            service_level_thresholds: vec![Millis::from_secs(20), Millis::from_secs(60)],
+            ..KpiConfig::default()
+        })?;
+        Ok(Sim {
+            sc,
+            name: v.name.clone(),
+            manual,
+            engine,
+            rng: Rng::stream(sc.seed, u64::from(replication)),
+            heap: BinaryHeap::new(),
+            seq: 0,
+            now: 0,
+            end: (sc.hours * HOUR_MS) as u64,
+            next_tick: None,
+            next_id: 1,
+            live: HashMap::new(),
+            tiers: w(sc.tiers.iter().map(|x| x.p).collect())?,
+            channels: w(sc.channels.iter().map(|x| x.p).collect())?,
+            needs: if sc.needs.is_empty() {
+                None
+            } else {
+                Some(w(sc.needs.iter().map(|x| x.p).collect())?)
+            },
+            handle: sc.handle_time.sampler().map_err(ScenarioError::from)?,
+            respond: sc
+                .first_response_delay
+                .sampler()
+                .map_err(ScenarioError::from)?,
+            patience: match &sc.patience {
+                Some(p) => Some(p.sampler().map_err(ScenarioError::from)?),
+                None => None,
+            },
+            acc,
+            warmup: (sc.warmup_minutes * 60_000.0) as u64,
+            customers: 0,
+            keep_records,
+            records: Vec::new(),
+            estimates: HashMap::new(),
+            idle: BTreeSet::new(),
+            browsing: BTreeSet::new(),
+            status_changed: false,
+        })
+    }
+
+    fn at(&mut self, t: u64, ev: Ev) {
+        self.seq += 1;
+        self.heap.push(Reverse((t, self.seq, ev)));
+    }
+
+    fn hour_of_day(&self, t: u64) -> f64 {
+        (self.sc.start_hour + t as f64 / HOUR_MS).rem_euclid(24.0)
+    }
+
+    /// The next arrival after `t`: exponential gaps at the rate of the
+    /// current piece; crossing a piece boundary restarts the draw there
+    /// (exact for a Poisson process by memorylessness).
+    fn next_arrival(&mut self, mut t: u64) -> Option<u64> {
+        let pieces = &self.sc.arrivals;
+        loop {
+            if t >= self.end {
+                return None;
+            }
+            let h = self.hour_of_day(t);
+            let i = pieces
+                .iter()
+                .rposition(|p| p.from_hour <= h)
+                .unwrap_or(pieces.len() - 1);
+            let next_from = match pieces.get(i + 1) {
+                Some(p) => p.from_hour,
+                None => pieces[0].from_hour + 24.0,
+            };
+            let mut to_boundary = next_from - h;
+            if to_boundary <= 0.0 {
+                to_boundary += 24.0;
+            }
+            let boundary = t + (to_boundary * HOUR_MS).ceil() as u64;
+            let rate = pieces[i].per_hour;
+            if rate > 0.0 {
+                if let Ok(d) = Exponential::from_rate(rate / HOUR_MS) {
+                    let gap = d.sample(&mut self.rng).ceil() as u64;
+                    if t + gap < boundary {
+                        return Some(t + gap.max(1));
+                    }
+                }
+            }
+            t = boundary;
+        }
+    }
+
+    fn setup(&mut self) -> Result<(), SimError> {
+        let start = Timestamp(0);
+        for (g, group) in self.sc.operators.iter().enumerate() {
+            for k in 0..group.count {
+                let id = Scenario::operator_id(g, k);
+                let mut spec = OperatorSpec::new(id);
+                spec.capacity = group.capacity.iter().copied().collect();
+                spec.skills = group.skills.iter().copied().collect();
+                spec.teams = group.teams.iter().copied().collect();
+                let on_from_start = group.shift.is_none_or(|(a, _)| self.hours_until(a) == 0);
+                if on_from_start {
+                    spec.status = OperatorStatus::Available;
+                }
+                self.engine.apply(Event::OperatorAdded {
+                    at: start,
+                    operator: spec,
+                })?;
+                if let Some((a, b)) = group.shift {
+                    if !on_from_start {
+                        let t = self.hours_until(a);
+                        self.at(t, Ev::Status(id, 0));
+                    }
+                    let t = self.hours_until_after(b, a);
+                    self.at(t, Ev::Status(id, 2));
+                }
+                for br in &group.breaks {
+                    let t = self.hours_until(br.at_hour);
+                    self.at(t, Ev::Status(id, 1));
+                    self.at(t + (br.minutes * 60_000.0) as u64, Ev::Status(id, 0));
+                }
+                if self.manual.is_some() && on_from_start {
+                    self.idle.insert(id);
+                }
+            }
+        }
+        if let Some(t) = self.next_arrival(0) {
+            self.at(t, Ev::Arrive);
+        }
+        Ok(())
+    }
+
+    /// Milliseconds from the run's start to the next time the clock shows `hour`.
+    fn hours_until(&self, hour: f64) -> u64 {
+        let h = (hour - self.sc.start_hour).rem_euclid(24.0);
+        (h * HOUR_MS).round() as u64
+    }
+
+    /// As [`Sim::hours_until`], for a shift end that may pass midnight.
+    fn hours_until_after(&self, end: f64, start: f64) -> u64 {
+        let s = self.hours_until(start);
+        s + ((end - start) * HOUR_MS).round() as u64
+    }
+
+    fn run(mut self) -> Result<RunResult, SimError> {
+        self.setup()?;
+        let hard_end = self.end + DRAIN_MS;
+        let auto = self.manual.is_none();
+        while let Some(Reverse((t, _, ev))) = self.heap.pop() {
+            if t > hard_end || (t > self.end && self.live.is_empty()) {
+                break;
+            }
+            self.now = t;
+            self.handle(ev)?;
+            let batch_done = self.heap.peek().is_none_or(|n| n.0.0 != t);
+            if batch_done {
+                if auto {
+                    let ds = if std::mem::take(&mut self.status_changed) {
+                        self.engine.rebalance(Timestamp(t))?
+                    } else {
+                        self.engine.assign(Timestamp(t))?
+                    };
+                    self.take_decisions(&ds)?;
+                } else {
+                    let ds = self.engine.apply(Event::Tick { at: Timestamp(t) })?;
+                    self.take_decisions(&ds)?;
+                }
+                if let Some(d) = self.engine.next_deadline() {
+                    if d.0 > t && self.next_tick.is_none_or(|n| d.0 < n) {
+                        self.next_tick = Some(d.0);
+                        self.at(d.0, Ev::Tick);
+                    }
+                }
+                self.drain_finished()?;
+            }
+        }
+        self.drain_finished()?;
+        let mut wait_estimates: Vec<EstimateError> = self
+            .estimates
+            .iter()
+            .map(|(tier, (n, abs, est, act))| EstimateError {
+                tier: *tier,
+                count: *n,
+                mean_abs_error_ms: *abs as f64 / *n as f64,
+                mean_estimate_ms: *est as f64 / *n as f64,
+                mean_actual_ms: *act as f64 / *n as f64,
+            })
+            .collect();
+        wait_estimates.sort_by_key(|e| e.tier);
+        Ok(RunResult {
+            policy: self.name,
+            replication: 0,
+            customers: self.customers,
+            report: self.acc.report(),
+            wait_estimates,
+            records: self.records,
+        })
+    }
+
+    fn handle(&mut self, ev: Ev) -> Result<(), SimError> {
+        let at = Timestamp(self.now);
+        match ev {
+            Ev::Arrive => {
+                self.arrive(at)?;
+                if let Some(t) = self.next_arrival(self.now) {
+                    self.at(t, Ev::Arrive);
+                }
+            }
+            Ev::Tick => {
+                if self.next_tick == Some(self.now) {
+                    self.next_tick = None;
+                }
+            }
+            Ev::Status(op, s) => {
+                let status = [
+                    OperatorStatus::Available,
+                    OperatorStatus::Away,
+                    OperatorStatus::Offline,
+                ][s as usize];
+                self.engine.apply(Event::OperatorStatusChanged {
+                    at,
+                    operator: op,
+                    status,
+                })?;
+                self.status_changed = true;
+                if self.manual.is_some() {
+                    if status == OperatorStatus::Available {
+                        self.browse_soon(op);
+                    } else {
+                        self.idle.remove(&op);
+                    }
+                }
+            }
+            Ev::Respond(c, g) => {
+                let current = self.live.get(&c).is_some_and(|l| l.generation == g);
+                let view = self.engine.conversation(c).map(|v| (v.state, v.operator));
+                if let (true, Some((ConversationState::Assigned, Some(op)))) = (current, view) {
+                    self.engine.apply(Event::FirstResponseSent {
+                        at,
+                        conversation: c,
+                    })?;
+                    let level = self.live.get(&c).and_then(|l| l.primary).map_or(0, |s| {
+                        self.engine
+                            .operator(op)
+                            .and_then(|o| {
+                                o.spec.skills.iter().find(|k| k.skill == s).map(|k| k.level)
+                            })
+                            .unwrap_or(0)
+                    });
+                    let speed = self.sc.speed_by_level[usize::from(level.min(5))];
+                    let h =
+                        (self.handle.sample_secs(&mut self.rng) * speed * 1000.0).round() as u64;
+                    self.at(self.now + h, Ev::Resolve(c, g));
+                }
+            }
+            Ev::Resolve(c, g) => {
+                let current = self.live.get(&c).is_some_and(|l| l.generation == g);
+                let view = self.engine.conversation(c).map(|v| (v.state, v.operator));
+                if let (true, Some((ConversationState::Responded, Some(op)))) = (current, view) {
+                    self.engine.apply(Event::ConversationResolved {
+                        at,
+                        conversation: c,
+                    })?;
+                    self.live.remove(&c);
+                    if self.manual.is_some() {
+                        self.browse_soon(op);
+                    }
+                }
+            }
+            Ev::Patience(c) => {
+                if self
+                    .engine
+                    .conversation(c)
+                    .is_some_and(|v| v.state == ConversationState::Waiting)
+                {
+                    let leave_message = self.sc.leave_message_share > 0.0
+                        && self.rng.next_f64() < self.sc.leave_message_share;
+                    if leave_message {
+                        self.engine.apply(Event::MessageLeft {
+                            at,
+                            conversation: c,
+                        })?;
+                        self.engine.apply(Event::ConversationResolved {
+                            at,
+                            conversation: c,
+                        })?;
+                    } else {
+                        self.engine.apply(Event::ConversationAbandoned {
+                            at,
+                            conversation: c,
+                        })?;
+                    }
+                    self.live.remove(&c);
+                }
+            }
+            Ev::Browse(op) => {
+                self.browsing.remove(&op);
+                self.browse(op, at)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn arrive(&mut self, at: Timestamp) -> Result<(), SimError> {
+        let id = ConversationId(self.next_id);
+        self.next_id += 1;
+        self.customers += 1;
+        let tier = self.sc.tiers[self.tiers.sample(&mut self.rng)].value;
+        let channel = self.sc.channels[self.channels.sample(&mut self.rng)].value;
+        let mut spec = ConversationSpec::new(id, channel, tier);
+        if let Some(n) = &self.needs {
+            let need = &self.sc.needs[n.sample(&mut self.rng)].value;
+            spec.skills = need.skills.iter().copied().collect();
+            spec.team = need.team;
+        }
+        let primary = spec.skills.first().map(|s| s.skill);
+        self.engine.apply(Event::ConversationArrived {
+            at,
+            conversation: spec,
+        })?;
+        let estimate = if self.sc.measure_wait_estimates {
+            self.engine.queue_status(id).and_then(|q| q.estimated_wait)
+        } else {
+            None
+        };
+        self.live.insert(
+            id,
+            Live {
+                asked: self.now,
+                tier,
+                primary,
+                generation: 0,
+                estimate,
+            },
+        );
+        if let Some(p) = self.patience {
+            let d = p.sample_millis(&mut self.rng).0;
+            self.at(self.now + d, Ev::Patience(id));
+        }
+        if self.manual.is_some() {
+            let idle = std::mem::take(&mut self.idle);
+            for op in idle {
+                self.browse_soon(op);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reacts to the engine's decisions: an assigned (or offered, accepted at
+    /// once) conversation gets its first reply after the response delay.
+    fn take_decisions(&mut self, ds: &[crate::engine::Decision]) -> Result<(), SimError> {
+        for d in ds {
+            match d.kind {
+                DecisionKind::Unassigned { .. } => {
+                    if let Some(l) = self.live.get_mut(&d.conversation) {
+                        l.generation += 1;
+                    }
+                }
+                DecisionKind::Offered { .. } => {
+                    self.engine.apply(Event::OfferAccepted {
+                        at: d.at,
+                        conversation: d.conversation,
+                        operator: d.operator,
+                    })?;
+                    self.started(d.conversation);
+                }
+                DecisionKind::Assigned => self.started(d.conversation),
+            }
+        }
+        Ok(())
+    }
+
+    fn started(&mut self, c: ConversationId) {
+        let now = self.now;
+        let Some(l) = self.live.get_mut(&c) else {
+            return;
+        };
+        l.generation += 1;
+        let g = l.generation;
+        if let Some(est) = l.estimate.take() {
+            let actual = now - l.asked;
+            let e = self.estimates.entry(l.tier).or_default();
+            e.0 += 1;
+            e.1 += u128::from(est.0.abs_diff(actual));
+            e.2 += u128::from(est.0);
+            e.3 += u128::from(actual);
+        }
+        let d = self.respond.sample_millis(&mut self.rng).0;
+        self.at(now + d, Ev::Respond(c, g));
+    }
+
+    fn browse_soon(&mut self, op: OperatorId) {
+        let Some((browse, _)) = self.manual else {
+            return;
+        };
+        if !self.browsing.insert(op) {
+            return;
+        }
+        self.idle.remove(&op);
+        let mut t = self.now + browse.sample_millis(&mut self.rng).0;
+        if let Some(w) = self.engine.operator(op).and_then(|o| o.wrap_up_until) {
+            t = t.max(w.0);
+        }
+        self.at(t, Ev::Browse(op));
+    }
+
+    /// The manual baseline: look at the shared inbox and claim one.
+    fn browse(&mut self, op: OperatorId, at: Timestamp) -> Result<(), SimError> {
+        let Some((_, pick)) = self.manual else {
+            return Ok(());
+        };
+        let waiting = self.engine.waiting();
+        let mut best: Option<((u64, u64, u64), ConversationId)> = None;
+        for c in waiting {
+            if !self.engine.is_eligible(op, c) {
+                continue;
+            }
+            let Some(v) = self.engine.conversation(c) else {
+                continue;
+            };
+            let asked = v.asked_at.map_or(0, |t| t.0);
+            let key = match pick {
+                Pick::OldestFirst => (0, 0, asked),
+                Pick::Easiest => {
+                    let difficulty: u64 = v.spec.skills.iter().map(|s| u64::from(s.level)).sum();
+                    let priority = self
+                        .sc
+                        .policy
+                        .tiers
+                        .iter()
+                        .find(|t| t.id == v.spec.tier)
+                        .map_or(0, |t| u64::from(t.priority));
+                    // Smaller customers (higher priority number) look easier.
+                    (difficulty, u64::MAX - priority, asked)
+                }
+            };
+            if best.is_none_or(|b| key < b.0) {
+                best = Some((key, c));
+            }
+        }
+        match best {
+            Some((_, c)) => {
+                self.engine.apply(Event::ConversationClaimed {
+                    at,
+                    conversation: c,
+                    operator: op,
+                })?;
+                self.started(c);
+                self.browse_soon(op);
+            }
+            None => {
+                self.idle.insert(op);
+            }
+        }
+        Ok(())
+    }
+
+    fn drain_finished(&mut self) -> Result<(), SimError> {
+        for f in self.engine.take_finished() {
+            let Some(rec) = f.to_record() else { continue };
+            if rec.asked_at.0 < self.warmup {
+                continue;
+            }
+            self.acc.push(&rec)?;
+            if self.keep_records {
+                self.records.push(rec);
+            }
+        }
+        Ok(())
+    }
+}
