@@ -1,8 +1,10 @@
 //! One integration binary (fewer links on a 2-core machine), one module per area.
 
 mod assign;
+mod c_api;
 mod common;
 mod errors;
+mod header;
 mod kpi;
 mod random;
 mod rebalance;
