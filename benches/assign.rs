@@ -17,8 +17,17 @@ use switchboard::prelude::*;
 use crate::fixtures::{Fixture, do_arrival, do_freed, strategies};
 use crate::report;
 
-/// (operators, waiting) pairs.
+/// (operators, waiting) pairs; `SWITCHBOARD_BENCH_SCALES=10000x100000,...` overrides.
 fn scales() -> Vec<(usize, usize)> {
+    if let Some(v) = report::list("SWITCHBOARD_BENCH_SCALES") {
+        return v
+            .iter()
+            .filter_map(|s| {
+                let (n, w) = s.split_once('x')?;
+                Some((n.parse().ok()?, w.parse().ok()?))
+            })
+            .collect();
+    }
     if report::quick() {
         vec![
             (1_000, 1_000),
@@ -55,10 +64,14 @@ impl Step {
 pub fn register(c: &mut Criterion) {
     let quick = report::quick();
     let all = strategies();
-    let chosen: Vec<_> = if quick {
-        all.into_iter().take(1).collect()
-    } else {
-        all
+    // `SWITCHBOARD_BENCH_STRATEGIES=least_loaded,round_robin` overrides.
+    let chosen: Vec<_> = match report::list("SWITCHBOARD_BENCH_STRATEGIES") {
+        Some(names) => all
+            .into_iter()
+            .filter(|(n, _)| names.iter().any(|x| x == n))
+            .collect(),
+        None if quick => all.into_iter().take(1).collect(),
+        None => all,
     };
     for (n, w) in scales() {
         for (name, selection) in &chosen {
@@ -66,7 +79,9 @@ pub fn register(c: &mut Criterion) {
             let mut fx = Fixture::build(n, w, selection.clone());
             let built = t.elapsed();
             let t = Instant::now();
-            let mut scan = fx.scan_twin(if quick { 50 } else { 150 });
+            // `SWITCHBOARD_BENCH_SCAN=0` skips the reference baseline (for profiling).
+            let with_scan = std::env::var("SWITCHBOARD_BENCH_SCAN").map_or(true, |v| v != "0");
+            let mut scan = with_scan.then(|| fx.scan_twin(if quick { 50 } else { 150 }));
             eprintln!(
                 "fixture {name} {n}ops_{w}waiting: built in {:.2?}, scan twin checked in {:.2?} \
                  ({} pullers, {} conversations held or waiting)",
@@ -78,7 +93,9 @@ pub fn register(c: &mut Criterion) {
             let param = format!("{n}ops_{w}waiting");
             for step in [Step::Arrival, Step::Freed] {
                 run(c, step, name, &param, &mut fx, false);
-                run(c, step, &format!("{name}_scan"), &param, &mut scan, true);
+                if let Some(scan) = scan.as_mut() {
+                    run(c, step, &format!("{name}_scan"), &param, scan, true);
+                }
             }
         }
     }
@@ -149,6 +166,9 @@ fn run(c: &mut Criterion, step: Step, function: &str, param: &str, fx: &mut Fixt
     });
     g.finish();
     let count = samples.len();
+    if count == 0 {
+        return; // filtered out on the command line
+    }
     let (p50, p99, max, mean) = report::percentiles(&mut samples);
     eprintln!(
         "  {}/{function}/{param}: {count} decisions timed, p50 {p50} ns, p99 {p99} ns, max {max} ns",

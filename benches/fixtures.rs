@@ -375,8 +375,9 @@ impl Driver {
     }
 }
 
-/// The timed part of an arrival step.
-#[inline]
+/// The timed part of an arrival step (never inlined, so profilers can
+/// toggle on it: `valgrind --tool=callgrind --toggle-collect=*do_arrival*`).
+#[inline(never)]
 pub fn do_arrival(e: &mut Engine, a: Arrival, out: &mut Vec<Decision>) {
     e.apply_into(
         Event::ConversationArrived {
@@ -389,8 +390,8 @@ pub fn do_arrival(e: &mut Engine, a: Arrival, out: &mut Vec<Decision>) {
     e.apply_into(Event::Assign { at: a.at }, out).unwrap();
 }
 
-/// The timed part of a freed step.
-#[inline]
+/// The timed part of a freed step (never inlined, see `do_arrival`).
+#[inline(never)]
 pub fn do_freed(e: &mut Engine, f: Freed, out: &mut Vec<Decision>) {
     e.apply_into(
         Event::ConversationResolved {

@@ -21,6 +21,12 @@ pub fn enabled(module: &str) -> bool {
     }
 }
 
+/// A comma-separated list from the environment, if set and non-empty.
+pub fn list(var: &str) -> Option<Vec<String>> {
+    let v = std::env::var(var).ok().filter(|v| !v.is_empty())?;
+    Some(v.split(',').map(|x| x.trim().to_string()).collect())
+}
+
 pub fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
 }
