@@ -94,13 +94,41 @@ pub fn register(_c: &mut Criterion) {
     assert!(d.is_empty());
     assert_eq!(e.state_counts().waiting as usize, w);
     let waiting = live() - before;
+    // The same count of waiting conversations, all with identical requirements
+    // (one bucket): isolates the per-bucket cost of the mixed backlog.
+    let (mut one, _) = operators(n, OperatorStatus::Away);
+    let before_one = live();
+    for i in 0..w {
+        let c = ConversationSpec::new(ConversationId(i as u64 + 1), fixtures::CHAT, TierId(1))
+            .skill(SkillId(1), 1);
+        one.apply(Event::ConversationArrived {
+            at: fixtures::T0,
+            conversation: c,
+        })
+        .unwrap();
+    }
+    let _ = one.assign(fixtures::T0).unwrap();
+    let one_bucket = live() - before_one;
+    drop(one);
+    // Distinct (channel, skills with levels, team) among the mixed backlog.
+    let mut rng2 = Rng::new(fixtures::SEED ^ 1);
+    let mut reqs = std::collections::HashSet::new();
+    for i in 0..w {
+        let c = backlog_conversation(&mut rng2, i as u64 + 1);
+        let mut k: Vec<(u32, u8)> = c.skills.iter().map(|s| (s.skill.0, s.level)).collect();
+        k.sort_unstable();
+        reqs.insert((c.channel, k, c.team));
+    }
     let per_ready = ready as f64 / n as f64;
     let per_away = away as f64 / n as f64;
     let per_waiting = waiting as f64 / w as f64;
+    let per_one = one_bucket as f64 / w as f64;
     eprintln!(
         "memory: {per_ready:.0} B per available operator (5 skills, 3 channels), \
          {per_away:.0} B per away operator, {per_waiting:.0} B per waiting conversation \
-         ({n} operators, {w} waiting)"
+         ({per_one:.0} B with identical requirements; {} distinct requirements) \
+         ({n} operators, {w} waiting)",
+        reqs.len()
     );
     report::write(
         "memory",

@@ -96,7 +96,7 @@ def param(n, w):
 
 def sh(cmd):
     try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=20).stdout.strip()
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=20).stdout.rstrip()
     except (OSError, subprocess.SubprocessError):
         return ""
 
@@ -117,8 +117,9 @@ def machine_block():
         "$ free -g",
         sh("free -g"),
         "",
-        "$ rustc -Vv | head -2; cargo -V",
-        "\n".join(sh("rustc -Vv").splitlines()[:2]),
+        "$ rustc -V; rustc -Vv | grep LLVM; cargo -V",
+        sh("rustc -V"),
+        sh("rustc -Vv | grep LLVM"),
         sh("cargo -V"),
         "",
         "$ uname -sr; uptime   # at report time",
@@ -230,8 +231,11 @@ def memory_block(mem):
         f"| available operator (5 skills, chat/email/call capacities, indexed on 3 channels) | "
         f"{m['bytes_per_available_operator']:.0f} | ≤ {G16_BYTES} | {verdict(m['bytes_per_available_operator'] <= G16_BYTES)} |",
         f"| away operator (same, in no facet) | {m['bytes_per_away_operator']:.0f} | – | – |",
-        f"| waiting conversation (record + slot map + bucket) | {m['bytes_per_waiting_conversation']:.0f} | "
+        f"| waiting conversation, backlog mix (record + slot map + bucket) | {m['bytes_per_waiting_conversation']:.0f} | "
         f"≤ {G15_BYTES} | {verdict(m['bytes_per_waiting_conversation'] <= G15_BYTES)} |",
+        f"| waiting conversation, all with identical requirements (one bucket) | "
+        f"{m.get('bytes_per_waiting_one_bucket', float('nan')):.0f} | – | – |",
+        f"| requirement buckets created by the backlog mix | {m.get('buckets_estimate', '–')} | – | – |",
     ])
 
 
