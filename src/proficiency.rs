@@ -982,15 +982,102 @@ impl Key {
     }
 }
 
+/// An exchange of members `is` of team `a` with members `js` of team `b` (same length).
+#[derive(Clone, Copy)]
+struct Move {
+    a: usize,
+    b: usize,
+    is: [usize; 2],
+    js: [usize; 2],
+    len: usize,
+}
+
+/// The local search's teams with their band counts and totals kept up to date.
+struct SwapState {
+    teams: Vec<Vec<Member>>,
+    counts: Vec<Vec<u32>>,
+    totals: Vec<f64>,
+    band_count: usize,
+    tol: f64,
+}
+
+impl SwapState {
+    fn key(&self) -> Key {
+        Key {
+            band: band_spread(&self.counts, self.band_count),
+            spread: spread(&self.totals),
+            squares: self.totals.iter().map(|t| t * t).sum(),
+        }
+    }
+
+    /// Applies `mv`; applying it again undoes it (except the totals' rounding).
+    fn exchange(&mut self, mv: &Move) {
+        for (&i, &j) in mv.is.iter().zip(&mv.js).take(mv.len) {
+            let (x, y) = (self.teams[mv.a][i], self.teams[mv.b][j]);
+            self.teams[mv.a][i] = y;
+            self.teams[mv.b][j] = x;
+            self.totals[mv.a] = self.totals[mv.a] - x.score + y.score;
+            self.totals[mv.b] = self.totals[mv.b] - y.score + x.score;
+            self.counts[mv.a][x.band] -= 1;
+            self.counts[mv.a][y.band] += 1;
+            self.counts[mv.b][y.band] -= 1;
+            self.counts[mv.b][x.band] += 1;
+        }
+    }
+
+    /// The best exchange of `len` (1 or 2) members between two teams that improves on
+    /// `current`; the first in (team, team, positions) order among equals.
+    fn best_move(&mut self, current: &Key, len: usize) -> Option<(Key, Move)> {
+        let k = self.teams.len();
+        let mut best: Option<(Key, Move)> = None;
+        let pairs = |n: usize| -> Vec<[usize; 2]> {
+            if len == 1 {
+                (0..n).map(|i| [i, 0]).collect()
+            } else {
+                (0..n)
+                    .flat_map(|i| (i + 1..n).map(move |j| [i, j]))
+                    .collect()
+            }
+        };
+        for a in 0..k {
+            let ia = pairs(self.teams[a].len());
+            for b in a + 1..k {
+                let jb = pairs(self.teams[b].len());
+                for &is in &ia {
+                    for &js in &jb {
+                        let mv = Move { a, b, is, js, len };
+                        let (ta, tb) = (self.totals[a], self.totals[b]);
+                        self.exchange(&mv);
+                        let key = self.key();
+                        self.exchange(&mv);
+                        self.totals[a] = ta;
+                        self.totals[b] = tb;
+                        let reference = best.as_ref().map_or(current, |b| &b.0);
+                        if key.better_than(reference, self.tol) {
+                            best = Some((key, mv));
+                        }
+                    }
+                }
+            }
+        }
+        best
+    }
+}
+
 /// Splits `members` into balanced teams of at most `team_size` (see [`team_sizes`]), each
 /// with an even mix of bands and close total scores, deterministically.
 ///
-/// 1. **Snake draft**: members sorted by band (highest first), score (highest first), then
-///    operator id, dealt to teams 0, 1, …, k−1, k−1, …, 0, … skipping full teams.
+/// 1. **Draft** (a snake draft generalised to unequal team sizes): members sorted by band
+///    (highest first), score (highest first), then operator id; each goes to the team with
+///    room that has the fewest members of its band, then the most room left, then the lowest
+///    total so far, then the lowest index. With equal sizes this deals each band 0, 1, …, k−1
+///    and then back from the weakest team, as a snake draft does.
 /// 2. **Swap improvement**: repeatedly apply the best swap of two members of different teams
 ///    (steepest descent on band spread, then score spread, then Σ team total²; ties keep the
-///    first swap in team, then position order) until no swap improves, or
-///    [`MAX_SWAP_PASSES`]. Each pass costs O(n² · k · bands).
+///    first swap in team, then position order); when no single swap improves, the best
+///    exchange of two members for two between two teams; stop when neither improves, or after
+///    [`MAX_SWAP_PASSES`]. A single-swap pass looks at ≤ n² moves, a pair pass at
+///    ≤ k² · s⁴ / 8 (s = team size), each evaluated in O(k · bands).
 ///
 /// Measured against exhaustive search on random rosters of 6–12 (see
 /// `tests/integration/proficiency.rs`): the band spread is always optimal and the score
@@ -1031,90 +1118,51 @@ pub fn build_teams(
     }
     sorted.sort_by(member_order);
 
-    // 1. Snake draft.
+    // 1. Draft: each member, in order, goes to the team with room that has the fewest of
+    //    its band, then the most room left, then the lowest total, then the lowest index.
     let k = sizes.len();
     let mut teams: Vec<Vec<Member>> = sizes.iter().map(|&s| Vec::with_capacity(s)).collect();
-    let mut forward = true;
-    let mut next = sorted.into_iter().peekable();
-    while next.peek().is_some() {
-        for i in 0..k {
-            let t = if forward { i } else { k - 1 - i };
-            if teams[t].len() < sizes[t] {
-                if let Some(m) = next.next() {
-                    teams[t].push(m);
-                }
-            }
+    let mut counts: Vec<Vec<u32>> = vec![vec![0_u32; band_count]; k];
+    let mut totals: Vec<f64> = vec![0.0; k];
+    for m in sorted {
+        let pick = (0..k)
+            .filter(|&t| teams[t].len() < sizes[t])
+            .min_by(|&x, &y| {
+                counts[x][m.band]
+                    .cmp(&counts[y][m.band])
+                    .then_with(|| (sizes[y] - teams[y].len()).cmp(&(sizes[x] - teams[x].len())))
+                    .then_with(|| totals[x].total_cmp(&totals[y]))
+                    .then_with(|| x.cmp(&y))
+            });
+        // The sizes add up to the roster, so a team with room always exists.
+        if let Some(t) = pick {
+            teams[t].push(m);
+            counts[t][m.band] += 1;
+            totals[t] += m.score;
         }
-        forward = !forward;
     }
 
     // 2. Swap improvement.
-    let mut counts: Vec<Vec<u32>> = teams
-        .iter()
-        .map(|t| {
-            let mut c = vec![0_u32; band_count];
-            for m in t {
-                c[m.band] += 1;
-            }
-            c
-        })
-        .collect();
-    let mut totals: Vec<f64> = teams
-        .iter()
-        .map(|t| t.iter().map(|m| m.score).sum())
-        .collect();
     let scale = totals.iter().fold(1.0_f64, |a, t| a.max(t.abs()));
-    let tol = 1e-9 * scale;
-    let key_of = |counts: &[Vec<u32>], totals: &[f64]| Key {
-        band: band_spread(counts, band_count),
-        spread: spread(totals),
-        squares: totals.iter().map(|t| t * t).sum(),
+    let mut st = SwapState {
+        teams,
+        counts,
+        totals,
+        band_count,
+        tol: 1e-9 * scale,
     };
-    let mut current = key_of(&counts, &totals);
+    let mut current = st.key();
     for _ in 0..MAX_SWAP_PASSES {
-        let mut best: Option<(Key, usize, usize, usize, usize)> = None;
-        for a in 0..k {
-            for b in a + 1..k {
-                for i in 0..teams[a].len() {
-                    for j in 0..teams[b].len() {
-                        let (x, y) = (teams[a][i], teams[b][j]);
-                        if x.band == y.band && x.score == y.score {
-                            continue;
-                        }
-                        let (ta, tb) = (totals[a], totals[b]);
-                        totals[a] = ta - x.score + y.score;
-                        totals[b] = tb - y.score + x.score;
-                        counts[a][x.band] -= 1;
-                        counts[a][y.band] += 1;
-                        counts[b][y.band] -= 1;
-                        counts[b][x.band] += 1;
-                        let key = key_of(&counts, &totals);
-                        counts[b][x.band] -= 1;
-                        counts[b][y.band] += 1;
-                        counts[a][y.band] -= 1;
-                        counts[a][x.band] += 1;
-                        totals[a] = ta;
-                        totals[b] = tb;
-                        let reference = best.as_ref().map_or(&current, |b| &b.0);
-                        if key.better_than(reference, tol) {
-                            best = Some((key, a, i, b, j));
-                        }
-                    }
-                }
-            }
-        }
-        let Some((key, a, i, b, j)) = best else { break };
-        let (x, y) = (teams[a][i], teams[b][j]);
-        teams[a][i] = y;
-        teams[b][j] = x;
-        totals[a] = totals[a] - x.score + y.score;
-        totals[b] = totals[b] - y.score + x.score;
-        counts[a][x.band] -= 1;
-        counts[a][y.band] += 1;
-        counts[b][y.band] -= 1;
-        counts[b][x.band] += 1;
+        let found = st
+            .best_move(&current, 1)
+            .or_else(|| st.best_move(&current, 2));
+        let Some((key, mv)) = found else { break };
+        st.exchange(&mv);
         current = key;
     }
+    let SwapState {
+        mut teams, counts, ..
+    } = st;
 
     for t in &mut teams {
         t.sort_by(member_order);
