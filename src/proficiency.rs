@@ -1432,14 +1432,29 @@ pub fn gini(values: &[u64]) -> Option<f64> {
     }
     let mut sorted = values.to_vec();
     sorted.sort_unstable();
-    let weighted: u128 = sorted
+    let exact = sorted
         .iter()
         .zip(1_u128..)
-        .map(|(&v, i)| i * u128::from(v))
-        .sum();
-    // 2·Σ i·x ≥ (n + 1)·Σ x for ascending x (Chebyshev), so this does not underflow.
-    let num = (2 * weighted).saturating_sub((n + 1) * sum);
-    Some(num as f64 / (n * sum) as f64)
+        .try_fold(0_u128, |acc, (&v, i)| {
+            acc.checked_add(i.checked_mul(u128::from(v))?)
+        })
+        .and_then(|weighted| {
+            // 2·Σ i·x ≥ (n + 1)·Σ x for ascending x (Chebyshev), so the difference is ≥ 0.
+            let num = weighted
+                .checked_mul(2)?
+                .checked_sub((n + 1).checked_mul(sum)?)?;
+            Some(num as f64 / n.checked_mul(sum)? as f64)
+        });
+    // Beyond u128 (astronomical counts), the same formula in floating point.
+    Some(exact.unwrap_or_else(|| {
+        let (nf, sf) = (n as f64, sum as f64);
+        let weighted: f64 = sorted
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (i as f64 + 1.0) * v as f64)
+            .sum();
+        ((2.0 * weighted - (nf + 1.0) * sf) / (nf * sf)).max(0.0)
+    }))
 }
 
 #[cfg(test)]
@@ -1457,6 +1472,13 @@ mod tests {
             .sum();
         let g = gini(&xs).unwrap();
         assert!((g - pair / (2.0 * n * s)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn gini_of_huge_counts_does_not_overflow() {
+        let g = gini(&[u64::MAX, u64::MAX, 0]).unwrap();
+        assert!((g - 1.0 / 3.0).abs() < 1e-9);
+        assert_eq!(gini(&[u64::MAX; 4]), Some(0.0));
     }
 
     #[test]
