@@ -98,6 +98,23 @@ fn print_table(r: &SimReport, tier_names: &dyn Fn(u32) -> String) {
             "  handled per operator (most first): {}",
             handled.join(", ")
         );
+        if !p.exposure.is_empty() {
+            let groups: Vec<String> = p
+                .exposure
+                .iter()
+                .map(|g| {
+                    format!(
+                        "{} {:.1} per operator ({:.0} % of theirs), level +{:.2}",
+                        g.group, g.hard_per_operator.mean, g.hard_share_pct.mean, g.level_gain.mean
+                    )
+                })
+                .collect();
+            println!(
+                "  hard work received: {}; Gini {:.2}",
+                groups.join("; "),
+                p.hard_gini.mean
+            );
+        }
         if !p.wait_estimate_mae_ms.is_empty() {
             let maes: Vec<String> = p
                 .wait_estimate_mae_ms

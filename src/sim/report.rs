@@ -110,6 +110,25 @@ pub struct PolicySummary {
     pub operators: Vec<OperatorLine>,
     /// Mean absolute error of the wait estimate given at arrival, per tier, ms.
     pub wait_estimate_mae_ms: Vec<(TierId, Estimate)>,
+    /// Who received the hard work, per operator group.
+    pub exposure: Vec<GroupExposure>,
+    /// Gini coefficient of hard conversations across operators (0 = even).
+    pub hard_gini: Estimate,
+}
+
+/// Exposure of one operator group to hard work (the "no more
+/// cherry-picking" effect), and what they learned under the learning model.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct GroupExposure {
+    /// The group's name in the scenario.
+    pub group: String,
+    /// Hard conversations received per operator of the group.
+    pub hard_per_operator: Estimate,
+    /// Hard ÷ all conversations the group received, percent.
+    pub hard_share_pct: Estimate,
+    /// Mean skill level at the end minus at the start, per held skill.
+    pub level_gain: Estimate,
 }
 
 /// What a simulation produced.
@@ -176,7 +195,7 @@ pub fn simulate(
             mine.push(run_once(scenario, v, r, keep_records)?);
             progress(runs.len() as u32 + mine.len() as u32, total);
         }
-        policies.push(summarise(&v.name, &mine));
+        policies.push(summarise(scenario, &v.name, &mine));
         runs.extend(mine);
     }
     Ok(SimReport {
@@ -188,7 +207,50 @@ pub fn simulate(
     })
 }
 
-fn summarise(name: &str, runs: &[RunResult]) -> PolicySummary {
+fn exposure(scenario: &Scenario, runs: &[RunResult]) -> Vec<GroupExposure> {
+    scenario
+        .operators
+        .iter()
+        .enumerate()
+        .map(|(g, group)| {
+            let mine = |id: OperatorId| id.0 / 1000 == g as u64 + 1;
+            let per_run = |r: &RunResult| {
+                let ops: Vec<_> = r
+                    .exposure
+                    .operators
+                    .iter()
+                    .filter(|o| mine(o.operator))
+                    .collect();
+                let hard: u64 = ops.iter().map(|o| o.hard).sum();
+                let total: u64 = ops.iter().map(|o| o.total).sum();
+                let start: u64 = group.skills.iter().map(|s| u64::from(s.level)).sum::<u64>()
+                    * u64::from(group.count);
+                let end: u64 = r
+                    .final_skills
+                    .iter()
+                    .filter(|(id, _)| mine(*id))
+                    .flat_map(|(_, s)| s.iter().map(|k| u64::from(k.level)))
+                    .sum();
+                let held = (group.skills.len() as u64 * u64::from(group.count)).max(1);
+                (hard, total, (end as f64 - start as f64) / held as f64)
+            };
+            let n = f64::from(group.count.max(1));
+            GroupExposure {
+                group: group.name.clone(),
+                hard_per_operator: Estimate::from_values(
+                    runs.iter().map(|r| Some(per_run(r).0 as f64 / n)),
+                ),
+                hard_share_pct: Estimate::from_values(runs.iter().map(|r| {
+                    let (h, t, _) = per_run(r);
+                    (t > 0).then(|| 100.0 * h as f64 / t as f64)
+                })),
+                level_gain: Estimate::from_values(runs.iter().map(|r| Some(per_run(r).2))),
+            }
+        })
+        .collect()
+}
+
+fn summarise(scenario: &Scenario, name: &str, runs: &[RunResult]) -> PolicySummary {
     let overall: Vec<Option<&KpiStats>> = runs.iter().map(|r| Some(&r.report.overall)).collect();
     let mut tiers: Vec<TierId> = runs
         .iter()
@@ -265,5 +327,7 @@ fn summarise(name: &str, runs: &[RunResult]) -> PolicySummary {
         by_tier,
         operators,
         wait_estimate_mae_ms,
+        exposure: exposure(scenario, runs),
+        hard_gini: Estimate::from_values(runs.iter().map(|r| r.exposure.hard_gini)),
     }
 }

@@ -26,8 +26,10 @@ use crate::engine::{DecisionKind, Engine, Event};
 use crate::error::EngineError;
 use crate::ids::{ConversationId, OperatorId, SkillId, TierId};
 use crate::kpi::{ConversationRecord, KpiAccumulator, KpiConfig, KpiError, KpiReport};
-use crate::model::{ConversationSpec, ConversationState, OperatorSpec, OperatorStatus};
+use crate::model::{ConversationSpec, ConversationState, OperatorSpec, OperatorStatus, SkillLevel};
+use crate::proficiency::{Exposure, ExposureReport, HardRule};
 use crate::time::{Millis, Timestamp};
+use smallvec::SmallVec;
 
 const HOUR_MS: f64 = 3_600_000.0;
 /// After the last arrival the run drains in-flight work for at most this long.
@@ -59,10 +61,11 @@ enum Ev {
     Browse(OperatorId),
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Live {
     asked: u64,
     tier: TierId,
+    skills: SmallVec<[SkillLevel; 2]>,
     primary: Option<SkillId>,
     generation: u32,
     estimate: Option<Millis>,
@@ -100,6 +103,12 @@ pub struct RunResult {
     pub wait_estimates: Vec<EstimateError>,
     /// Per-conversation rows (only when asked to keep them).
     pub records: Vec<ConversationRecord>,
+    /// Who received which work: per operator, skill and difficulty, with the
+    /// hard share and its Gini coefficient (hard = the scenario's
+    /// `hard_skills`, or a required level of 4 or more).
+    pub exposure: ExposureReport,
+    /// Each operator's skills at the end (they change under the learning model).
+    pub final_skills: Vec<(OperatorId, Vec<SkillLevel>)>,
 }
 
 /// Runs one replication of one policy of a scenario.
@@ -147,6 +156,10 @@ struct Sim<'a> {
     idle: BTreeSet<OperatorId>,
     browsing: BTreeSet<OperatorId>,
     status_changed: bool,
+    exposure: Exposure,
+    hard: HardRule,
+    /// Hard conversations resolved per (operator, skill), for learning.
+    learned: HashMap<(OperatorId, SkillId), u32>,
 }
 
 impl<'a> Sim<'a> {
@@ -209,6 +222,16 @@ impl<'a> Sim<'a> {
             idle: BTreeSet::new(),
             browsing: BTreeSet::new(),
             status_changed: false,
+            exposure: Exposure::new(),
+            hard: if sc.hard_skills.is_empty() {
+                HardRule::default()
+            } else {
+                HardRule {
+                    min_difficulty: None,
+                    skills: sc.hard_skills.clone(),
+                }
+            },
+            learned: HashMap::new(),
         })
     }
 
@@ -355,6 +378,25 @@ impl<'a> Sim<'a> {
             })
             .collect();
         wait_estimates.sort_by_key(|e| e.tier);
+        let roster = self.engine.operator_ids();
+        let final_skills = roster
+            .iter()
+            .map(|id| {
+                let skills = self
+                    .engine
+                    .operator(*id)
+                    .map(|o| o.spec.skills.to_vec())
+                    .unwrap_or_default();
+                (*id, skills)
+            })
+            .collect();
+        let exposure =
+            self.exposure
+                .report(&self.hard, &roster)
+                .map_err(|e| ScenarioError::Invalid {
+                    field: "hard_skills".into(),
+                    why: e.to_string(),
+                })?;
         Ok(RunResult {
             policy: self.name,
             replication: 0,
@@ -362,6 +404,8 @@ impl<'a> Sim<'a> {
             report: self.acc.report(),
             wait_estimates,
             records: self.records,
+            exposure,
+            final_skills,
         })
     }
 
@@ -429,7 +473,9 @@ impl<'a> Sim<'a> {
                         at,
                         conversation: c,
                     })?;
-                    self.live.remove(&c);
+                    if let Some(l) = self.live.remove(&c) {
+                        self.learn(op, &l.skills, at)?;
+                    }
                     if self.manual.is_some() {
                         self.browse_soon(op);
                     }
@@ -482,6 +528,7 @@ impl<'a> Sim<'a> {
             spec.team = need.team;
         }
         let primary = spec.skills.first().map(|s| s.skill);
+        let skills = spec.skills.clone();
         self.engine.apply(Event::ConversationArrived {
             at,
             conversation: spec,
@@ -496,6 +543,7 @@ impl<'a> Sim<'a> {
             Live {
                 asked: self.now,
                 tier,
+                skills,
                 primary,
                 generation: 0,
                 estimate,
@@ -530,19 +578,23 @@ impl<'a> Sim<'a> {
                         conversation: d.conversation,
                         operator: d.operator,
                     })?;
-                    self.started(d.conversation);
+                    self.started(d.conversation, d.operator);
                 }
-                DecisionKind::Assigned => self.started(d.conversation),
+                DecisionKind::Assigned => self.started(d.conversation, d.operator),
             }
         }
         Ok(())
     }
 
-    fn started(&mut self, c: ConversationId) {
+    fn started(&mut self, c: ConversationId, op: OperatorId) {
         let now = self.now;
         let Some(l) = self.live.get_mut(&c) else {
             return;
         };
+        for s in &l.skills {
+            // Levels were validated with the scenario; an error cannot happen here.
+            let _ = self.exposure.observe(op, s.skill, s.level);
+        }
         l.generation += 1;
         let g = l.generation;
         if let Some(est) = l.estimate.take() {
@@ -613,12 +665,55 @@ impl<'a> Sim<'a> {
                     conversation: c,
                     operator: op,
                 })?;
-                self.started(c);
+                self.started(c, op);
                 self.browse_soon(op);
             }
             None => {
                 self.idle.insert(op);
             }
+        }
+        Ok(())
+    }
+
+    /// The learning model: every `hard_conversations_per_level` hard
+    /// conversations of a skill an operator resolves raise their level in it by one.
+    fn learn(
+        &mut self,
+        op: OperatorId,
+        skills: &[SkillLevel],
+        at: Timestamp,
+    ) -> Result<(), SimError> {
+        let Some(learning) = self.sc.learning else {
+            return Ok(());
+        };
+        let Some(mut held) = self.engine.operator(op).map(|o| o.spec.skills.clone()) else {
+            return Ok(());
+        };
+        let mut changed = false;
+        for s in skills {
+            let hard = self.hard.skills.contains(&s.skill)
+                || self.hard.min_difficulty.is_some_and(|d| s.level >= d);
+            if !hard {
+                continue;
+            }
+            let n = self.learned.entry((op, s.skill)).or_default();
+            *n += 1;
+            if *n % learning.hard_conversations_per_level == 0 {
+                if let Some(h) = held
+                    .iter_mut()
+                    .find(|h| h.skill == s.skill && h.level < crate::model::MAX_LEVEL)
+                {
+                    h.level += 1;
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            self.engine.apply(Event::OperatorSkillsChanged {
+                at,
+                operator: op,
+                skills: held,
+            })?;
         }
         Ok(())
     }

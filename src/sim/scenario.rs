@@ -251,6 +251,27 @@ pub struct Scenario {
     /// the wait that happened (costs one pass over the queue per arrival).
     #[cfg_attr(feature = "serde", serde(default))]
     pub measure_wait_estimates: bool,
+    /// Skills whose conversations count as hard (billing, marketing
+    /// features…) in exposure reports and for learning. Default: none, and
+    /// then a required level of 4 or more counts as hard.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub hard_skills: Vec<crate::ids::SkillId>,
+    /// Operators learn from hard work. Default: off.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub learning: Option<Learning>,
+}
+
+/// A simple learning model: proficiency rises with hard conversations handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(deny_unknown_fields)
+)]
+pub struct Learning {
+    /// An operator's level in a skill rises by one (up to 5) for every this
+    /// many hard conversations of that skill they resolve.
+    pub hard_conversations_per_level: u32,
 }
 
 #[cfg(feature = "serde")]
@@ -434,6 +455,23 @@ impl Scenario {
                         "needs an hour ≥ 0 and positive minutes",
                     ));
                 }
+            }
+        }
+        if self
+            .learning
+            .is_some_and(|l| l.hard_conversations_per_level == 0)
+        {
+            return Err(invalid(
+                "learning.hard_conversations_per_level",
+                "must be at least 1",
+            ));
+        }
+        for (i, s) in self.hard_skills.iter().enumerate() {
+            if !self.policy.skills.iter().any(|x| x.id == *s) {
+                return Err(ScenarioError::Unknown {
+                    field: format!("hard_skills[{i}]"),
+                    what: s.to_string(),
+                });
             }
         }
         if self.policies.is_empty() {

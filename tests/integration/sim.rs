@@ -191,6 +191,22 @@ fn auto_assignment_beats_manual_picking_on_first_response_and_handled_counts() {
     assert!(tier(cherry, 1) > tier(cherry, 4));
     // The wait estimate is measured and reported per tier.
     assert_eq!(auto.wait_estimate_mae_ms.len(), 4);
+    // Cherry-picking keeps juniors away from hard work; automatic assignment
+    // gives it to them, and under the learning model they gain levels.
+    let junior = |p: &switchboard::sim::report::PolicySummary| {
+        p.exposure
+            .iter()
+            .find(|g| g.group == "junior")
+            .unwrap()
+            .clone()
+    };
+    assert!(junior(auto).hard_share_pct.mean > junior(cherry).hard_share_pct.mean + 10.0);
+    assert!(junior(auto).level_gain.mean > junior(cherry).level_gain.mean);
+    let dev = by("auto, skill development");
+    assert!(
+        junior(dev).hard_share_pct.mean > junior(auto).hard_share_pct.mean,
+        "skill development sends juniors more hard work"
+    );
 }
 
 #[test]
