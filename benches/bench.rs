@@ -2,16 +2,17 @@
 //!
 //! `cargo bench --bench bench` runs everything (~10 min on 2 cores);
 //! `SWITCHBOARD_BENCH_QUICK=1` runs a reduced set (~2 min);
-//! `SWITCHBOARD_BENCH_ONLY=floor,memory,assign,throughput` picks modules.
+//! `SWITCHBOARD_BENCH_ONLY=floor,memory,assign,throughput,rebalance,kpi,sim` picks modules.
 
 mod assign;
 mod fixtures;
 mod floor;
+mod kpi;
 mod memory;
+mod rebalance;
 mod report;
+mod sim;
 mod throughput;
-
-// TODO (others): `rebalance::register`, `kpi::register`, `sim::register`.
 
 use criterion::Criterion;
 
@@ -31,6 +32,15 @@ fn main() {
     }
     if report::enabled("throughput") {
         throughput::register(&mut c);
+    }
+    if report::enabled("rebalance") {
+        rebalance::register(&mut c);
+    }
+    if report::enabled("kpi") {
+        kpi::register(&mut c);
+    }
+    if report::enabled("sim") {
+        sim::register(&mut c);
     }
     c.final_summary();
 }
