@@ -30,7 +30,7 @@ OPS = [100, 1000, 10000]
 WAITING = [1000, 100000]
 STEPS = ["arrival", "freed"]
 
-# Targets from /work/shared/guide/performance.md section 6.
+# Targets from ../shared/guide/performance.md section 6.
 G1_P50_NS = 2000
 G2_P99_NS = 10000
 G1_FLOOR_RATIO = 20
