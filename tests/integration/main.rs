@@ -3,6 +3,7 @@
 mod assign;
 mod common;
 mod errors;
+mod props;
 mod random;
 mod rebalance;
 mod replay;
