@@ -154,9 +154,7 @@ fn gen_policy(r: &mut Rng) -> Policy {
         });
     }
     p.rebalance = RebalancePolicy {
-        reassign_responded_after_away: r
-            .chance(300)
-            .then(|| Millis::from_secs(r.range(1, 120))),
+        reassign_responded_after_away: r.chance(300).then(|| Millis::from_secs(r.range(1, 120))),
         skew_margin_permille: r.chance(300).then(|| r.range(0, 1000) as u16),
         max_moves: r.chance(300).then(|| r.range(1, 5) as u32),
         on_capacity_cut: r.chance(500),
@@ -237,11 +235,7 @@ impl Gen {
 
     fn conv_spec(&mut self, m: &Checker, id: u64, bad: bool) -> ConversationSpec {
         let ch = m.chans[self.r.below(m.chans.len() as u64) as usize];
-        let mut s = ConversationSpec::new(
-            ConversationId(id),
-            ch,
-            TIERS[self.r.below(3) as usize],
-        );
+        let mut s = ConversationSpec::new(ConversationId(id), ch, TIERS[self.r.below(3) as usize]);
         for sk in self.skills(2, 1) {
             s = s.skill(sk.skill, sk.level);
         }
@@ -332,15 +326,18 @@ impl Gen {
             12 => Event::OperatorSkillsChanged {
                 at,
                 operator: op(self),
-                skills: self.skills(3, if bad { 0 } else { 1 }).into_iter().collect(),
+                skills: self
+                    .skills(3, if bad { 0 } else { 1 })
+                    .into_iter()
+                    .collect(),
             },
             13 => Event::OperatorTeamsChanged {
                 at,
                 operator: op(self),
                 teams: self.teams().into_iter().collect(),
             },
-            14..=16 | 17..=31 if crowded && !bad => assign,
-            14..=16 | 17..=31 => {
+            14..=31 if crowded && !bad => assign,
+            14..=31 => {
                 self.next_conv += 1;
                 let mut id = self.next_conv;
                 if bad && self.r.chance(500) {
