@@ -1,8 +1,36 @@
 //! Benchmarks. See BENCHMARKS.md for the commands and results.
+//!
+//! `cargo bench --bench bench` runs everything (~10 min on 2 cores);
+//! `SWITCHBOARD_BENCH_QUICK=1` runs a reduced set (~2 min);
+//! `SWITCHBOARD_BENCH_ONLY=floor,memory,assign,throughput` picks modules.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+mod assign;
+mod fixtures;
+mod floor;
+mod memory;
+mod report;
+mod throughput;
 
-fn placeholder(_c: &mut Criterion) {}
+// TODO (others): `rebalance::register`, `kpi::register`, `sim::register`.
 
-criterion_group!(benches, placeholder);
-criterion_main!(benches);
+use criterion::Criterion;
+
+#[global_allocator]
+static GLOBAL: memory::Counting = memory::Counting;
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    if report::enabled("floor") {
+        floor::register(&mut c);
+    }
+    if report::enabled("memory") {
+        memory::register(&mut c);
+    }
+    if report::enabled("assign") {
+        assign::register(&mut c);
+    }
+    if report::enabled("throughput") {
+        throughput::register(&mut c);
+    }
+    c.final_summary();
+}

@@ -52,6 +52,8 @@
 
 pub mod engine;
 pub mod error;
+#[cfg(feature = "ffi")]
+pub mod ffi;
 pub mod ids;
 pub mod kpi;
 pub mod model;

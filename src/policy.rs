@@ -131,6 +131,21 @@ pub enum Selection {
     /// Highest level in the conversation's primary (first) required skill,
     /// then as [`Selection::LeastLoaded`].
     MostProficient,
+    /// Fewest open conversations on all channels (a count, not a ratio:
+    /// Asterisk `fewestcalls`, Chatwoot "balanced"), then least recently
+    /// assigned, then lowest operator id.
+    FewestConversations,
+    /// A fixed ring in operator-id order that continues after the operator
+    /// picked last, wrapping around (Asterisk `rrmemory`, FreeSWITCH
+    /// `round-robin`). Differs from [`Selection::RoundRobin`] once someone
+    /// is skipped: the ring goes on from where it was, the rotation favours
+    /// whoever waited longest for a pick. The pointer moves on each decision
+    /// (an offer counts); a newly added operator takes their id's place.
+    Ring,
+    /// Always from the top: the lowest operator id that is eligible
+    /// (Asterisk `linear`, FreeSWITCH `top-down`). Give ids in the order of
+    /// your list.
+    FixedOrder,
     /// Gives `share_permille` of demanding conversations (those requiring one
     /// of `demanding_skills`) to the *least* proficient eligible operator in
     /// the primary skill; the rest go to the most proficient. The share is
@@ -152,6 +167,9 @@ impl Selection {
             Selection::LongestIdle { .. } => "longest_idle",
             Selection::RoundRobin => "round_robin",
             Selection::MostProficient => "most_proficient",
+            Selection::FewestConversations => "fewest_conversations",
+            Selection::Ring => "ring",
+            Selection::FixedOrder => "fixed_order",
             Selection::SkillDevelopment { .. } => "skill_development",
         }
     }

@@ -26,6 +26,12 @@ pub enum Route {
     RoundRobin,
     /// Highest level in the primary skill.
     MostProficient,
+    /// Fewest open conversations.
+    FewestConversations,
+    /// Next in the ring after the last one picked.
+    Ring,
+    /// First eligible in fixed order.
+    FixedOrder,
     /// Skill development: a demanding conversation deliberately given to the
     /// least proficient eligible operator.
     SkillDevelopment,
@@ -40,6 +46,9 @@ impl Route {
             Route::LongestIdle => "longest_idle",
             Route::RoundRobin => "round_robin",
             Route::MostProficient => "most_proficient",
+            Route::FewestConversations => "fewest_conversations",
+            Route::Ring => "ring",
+            Route::FixedOrder => "fixed_order",
             Route::SkillDevelopment => "skill_development",
         }
     }

@@ -352,6 +352,8 @@ pub struct Engine {
     /// Rebalance cause counter: a conversation moved for load skew records
     /// the cause and is never moved for skew again.
     causes: u64,
+    /// The ring's pointer: the operator picked last under [`Selection::Ring`].
+    ring_pointer: Option<OperatorId>,
     /// Per channel: mean handle time of recent resolutions (EWMA, weight
     /// 1/8, integer ms), for the wait estimate.
     handle_ewma: Vec<u64>,
@@ -427,6 +429,7 @@ impl Engine {
             picks: 0,
             trainee_credit: 0,
             causes: 0,
+            ring_pointer: None,
             handle_ewma: Vec::new(),
             operators: Vec::new(),
             free_op_slots: Vec::new(),
@@ -1621,6 +1624,9 @@ impl Engine {
                 (t.0, 0)
             }
             Selection::RoundRobin => (o.last_pick, 0),
+            Selection::FewestConversations => (u64::from(o.open), o.last_pick),
+            // Operator-id order; the ring's starting point is applied when walking.
+            Selection::Ring | Selection::FixedOrder => (0, 0),
             Selection::LeastLoaded
             | Selection::MostProficient
             | Selection::SkillDevelopment { .. } => {
@@ -1750,6 +1756,9 @@ impl Engine {
             Selection::LeastLoaded => Route::LeastLoaded,
             Selection::LongestIdle { .. } => Route::LongestIdle,
             Selection::RoundRobin => Route::RoundRobin,
+            Selection::FewestConversations => Route::FewestConversations,
+            Selection::Ring => Route::Ring,
+            Selection::FixedOrder => Route::FixedOrder,
             Selection::MostProficient | Selection::SkillDevelopment { .. } => Route::MostProficient,
         }
     }
@@ -1793,6 +1802,9 @@ impl Engine {
         let (conversation, channel, tier, step) = (c.spec.id, c.spec.channel, c.spec.tier, c.step);
         self.unqueue(cs);
         let (load_before, capacity) = self.hand_over(cs, os, at);
+        if self.policy.selection == Selection::Ring {
+            self.ring_pointer = Some(self.op_at(os).spec.id);
+        }
         let kind = match self.policy.offers {
             Some(offers) => {
                 let expires_at = at + offers.timeout;
@@ -1952,7 +1964,11 @@ impl Engine {
                 Order::HighestLevel(p) => MAX_LEVEL - o.level(p.skill),
                 Order::LowestLevel(p) => o.level(p.skill),
             };
-            let (a, b) = self.op_key(o, req.channel as usize);
+            let (mut a, b) = self.op_key(o, req.channel as usize);
+            if let (Selection::Ring, Some(p)) = (&self.policy.selection, self.ring_pointer) {
+                // Those after the pointer first, then wrap around.
+                a = u64::from(o.spec.id <= p);
+            }
             let rank = (level_rank, a, b, o.spec.id);
             if best.is_none_or(|(r, _)| rank < r) {
                 best = Some((rank, slot as u32));
@@ -1996,7 +2012,7 @@ impl Engine {
             else {
                 continue;
             };
-            if let Some(s) = self.first_matching(&[f], req) {
+            if let Some(s) = self.first_matching(&[f], req, None) {
                 return Some(s);
             }
         }
@@ -2038,17 +2054,28 @@ impl Engine {
                 plan.push(f);
             }
         }
-        self.first_matching(&plan, req)
+        match (&self.policy.selection, self.ring_pointer) {
+            // Continue after the pointer; wrap around if nobody after it fits.
+            (Selection::Ring, Some(p)) => self
+                .first_matching(
+                    &plan,
+                    req,
+                    Some((0, 0, OperatorId(p.0.saturating_add(1)), 0)),
+                )
+                .or_else(|| self.first_matching(&plan, req, None)),
+            _ => self.first_matching(&plan, req, None),
+        }
     }
 
     /// Merges the facets in key order and returns the first operator that
     /// meets every requirement.
-    fn first_matching(&self, facets: &[u32], req: &Req) -> Option<u32> {
+    fn first_matching(&self, facets: &[u32], req: &Req, from: Option<OpEntry>) -> Option<u32> {
+        let lower = from.unwrap_or((0, 0, OperatorId(0), 0));
         let mut iters: SmallVec<
-            [std::iter::Peekable<std::collections::btree_set::Iter<'_, OpEntry>>; 5],
+            [std::iter::Peekable<std::collections::btree_set::Range<'_, OpEntry>>; 5],
         > = facets
             .iter()
-            .map(|&f| self.facets.set(f).iter().peekable())
+            .map(|&f| self.facets.set(f).range(lower..).peekable())
             .collect();
         loop {
             let mut best: Option<(usize, OpEntry)> = None;

@@ -185,6 +185,8 @@ pub struct Snapshot {
     pub trainee_credit: u32,
     /// Rebalance cause counter.
     pub causes: u64,
+    /// The operator picked last under ring selection.
+    pub ring_pointer: Option<OperatorId>,
     /// Per channel index: mean recent handle time in ms (wait estimates).
     pub handle_ewma: Vec<u64>,
     /// Operators, by id.
@@ -260,6 +262,7 @@ impl Engine {
             picks: self.picks,
             trainee_credit: self.trainee_credit,
             causes: self.causes,
+            ring_pointer: self.ring_pointer,
             handle_ewma: self.handle_ewma.clone(),
             operators,
             conversations,
@@ -290,6 +293,7 @@ impl Engine {
         e.picks = snapshot.picks;
         e.trainee_credit = snapshot.trainee_credit;
         e.causes = snapshot.causes;
+        e.ring_pointer = snapshot.ring_pointer;
         if snapshot.handle_ewma.len() > e.policy.channels.len() {
             return Err(SnapshotError::Inconsistent {
                 what: "more handle-time averages than channels",
@@ -599,6 +603,9 @@ impl Snapshot {
             }
             Selection::RoundRobin => w.u8(2),
             Selection::MostProficient => w.u8(3),
+            Selection::FewestConversations => w.u8(5),
+            Selection::Ring => w.u8(6),
+            Selection::FixedOrder => w.u8(7),
             Selection::SkillDevelopment {
                 demanding_skills,
                 share_permille,
@@ -646,6 +653,7 @@ impl Snapshot {
         w.u64(self.picks);
         w.u32(self.trainee_credit);
         w.u64(self.causes);
+        w.opt_u64(self.ring_pointer.map(|o| o.0));
         w.len(self.handle_ewma.len());
         for h in &self.handle_ewma {
             w.u64(*h);
@@ -780,6 +788,9 @@ impl Snapshot {
             }
             2 => Selection::RoundRobin,
             3 => Selection::MostProficient,
+            5 => Selection::FewestConversations,
+            6 => Selection::Ring,
+            7 => Selection::FixedOrder,
             4 => {
                 let m = r.len()?;
                 let mut demanding_skills = Vec::with_capacity(m.min(1024));
@@ -877,6 +888,7 @@ impl Snapshot {
         let picks = r.u64()?;
         let trainee_credit = r.u32()?;
         let causes = r.u64()?;
+        let ring_pointer = r.opt_u64()?.map(OperatorId);
         let n = r.len()?;
         let mut handle_ewma = Vec::with_capacity(n.min(64));
         for _ in 0..n {
@@ -987,6 +999,7 @@ impl Snapshot {
             picks,
             trainee_credit,
             causes,
+            ring_pointer,
             handle_ewma,
             operators,
             conversations,

@@ -60,9 +60,34 @@ const fn build_table() -> Table {
 
 static TABLE: Table = build_table();
 
-/// Bucket index of a value ≥ 1: the smallest `i` with `⌊γ^i⌋ ≥ x`.
+/// `SEGMENT[p]` = the first bucket whose upper bound is ≥ 2^p (`SEGMENT[64]` = the last bucket),
+/// so a value with top bit `p` lies in buckets `SEGMENT[p]..=SEGMENT[p + 1]` (about 35).
+const fn build_segments() -> [u16; 65] {
+    let mut seg = [0u16; 65];
+    let mut p = 0;
+    while p < 64 {
+        let pow = 1u64 << p;
+        let mut i = 0;
+        while TABLE_CONST.upper[i] < pow {
+            i += 1;
+        }
+        seg[p] = i as u16;
+        p += 1;
+    }
+    seg[64] = (MAX_BUCKETS - 1) as u16;
+    seg
+}
+
+const TABLE_CONST: Table = build_table();
+static SEGMENT: [u16; 65] = build_segments();
+
+/// Bucket index of a value ≥ 1: the smallest `i` with `⌊γ^i⌋ ≥ x`. The top bit picks a
+/// segment of ~35 buckets, searched in the (deterministic) bound table.
 fn bucket_of(x: u64) -> u32 {
-    TABLE.upper.partition_point(|&u| u < x) as u32
+    let p = (63 - x.leading_zeros()) as usize;
+    let lo = usize::from(SEGMENT[p]);
+    let hi = usize::from(SEGMENT[p + 1]);
+    (lo + TABLE.upper[lo..=hi].partition_point(|&u| u < x)) as u32
 }
 
 /// The DDSketch estimate for bucket `i`: `2γ^i/(γ+1)`.
@@ -467,6 +492,34 @@ impl DurationStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segmented_lookup_equals_full_search() {
+        let full = |x: u64| TABLE.upper.partition_point(|&u| u < x) as u32;
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        for p in 0..64 {
+            for d in [0u64, 1, 2] {
+                let x = (1u64 << p).saturating_add(d).max(1);
+                assert_eq!(bucket_of(x), full(x), "{x}");
+                let y = (1u64 << p) - 1;
+                if y > 0 {
+                    assert_eq!(bucket_of(y), full(y), "{y}");
+                }
+            }
+        }
+        for &u in TABLE.upper.iter() {
+            for x in [u.saturating_sub(1).max(1), u, u.saturating_add(1)] {
+                assert_eq!(bucket_of(x), full(x), "{x}");
+            }
+        }
+        for _ in 0..100_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let x = (s >> (s % 64)).max(1);
+            assert_eq!(bucket_of(x), full(x), "{x}");
+        }
+    }
 
     #[test]
     fn table_covers_u64_and_buckets_are_tight() {

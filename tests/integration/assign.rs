@@ -830,6 +830,9 @@ fn indexed_matching_makes_the_same_decisions_as_scanning_everything() {
         },
         Selection::RoundRobin,
         Selection::MostProficient,
+        Selection::FewestConversations,
+        Selection::Ring,
+        Selection::FixedOrder,
         Selection::SkillDevelopment {
             demanding_skills: vec![BILLING],
             share_permille: 300,

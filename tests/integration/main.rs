@@ -1,11 +1,15 @@
 //! One integration binary (fewer links on a 2-core machine), one module per area.
 
 mod assign;
+mod c_api;
 mod common;
 mod errors;
+mod header;
+mod kpi;
 mod props;
 mod random;
 mod rebalance;
 mod replay;
+mod semantics;
 mod sim;
 mod staffing;

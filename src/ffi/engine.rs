@@ -1,0 +1,2522 @@
+//! The engine handle: events in (one function per `Event` variant),
+//! decisions and queries out.
+
+use core::cell::Cell;
+
+use smallvec::SmallVec;
+
+use crate::engine::{
+    Decision, DecisionKind, Engine, Event, FinishedConversation, MoveCause, Route, Snapshot,
+    StateCounts, StatusCounts, Trigger,
+};
+use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
+use crate::model::{
+    ChannelCapacity, ConversationSpec, ConversationState, MAX_REQUIRED_SKILLS, OperatorSpec,
+    OperatorStatus, SkillLevel, TransferTarget,
+};
+use crate::policy::Policy;
+use crate::time::{Millis, Timestamp};
+
+use super::SWITCHBOARD_NO_TIME;
+use super::guard::{
+    Failure, FfiResult, arg_mut, arg_ref, arg_slice, check_buffer, ffi_guard, out_items, out_ptr,
+};
+use super::status::switchboard_status;
+
+/// The most skills a conversation may require, and so the size of
+/// `switchboard_decision::matched`.
+pub const SWITCHBOARD_MAX_REQUIRED_SKILLS: usize = 4;
+
+const _: () = assert!(SWITCHBOARD_MAX_REQUIRED_SKILLS == MAX_REQUIRED_SKILLS);
+
+/// A routing engine with its policy, operators and live conversations.
+///
+/// Create with `switchboard_engine_new` or `switchboard_engine_restore`,
+/// free with `switchboard_engine_free`.
+///
+/// Thread rule: one thread at a time (no concurrent calls on the same
+/// handle, queries included); the handle may move between threads.
+#[derive(Debug)]
+pub struct switchboard_engine {
+    engine: Engine,
+    /// Decisions of the last assign / rebalance / offer rejection.
+    decisions: Vec<Decision>,
+    /// Finished records already taken from the engine but not yet copied
+    /// out (a too-small buffer), oldest first.
+    finished: Vec<FinishedConversation>,
+    /// Set while a call runs; left set if it panicked.
+    poisoned: Cell<bool>,
+}
+
+impl switchboard_engine {
+    fn new(engine: Engine) -> Self {
+        switchboard_engine {
+            engine,
+            decisions: Vec::new(),
+            finished: Vec::new(),
+            poisoned: Cell::new(false),
+        }
+    }
+
+    /// Applies an event that produces no decisions.
+    fn apply(&mut self, event: Event) -> FfiResult {
+        let mut none = Vec::new();
+        self.engine.apply_into(event, &mut none)?;
+        debug_assert!(none.is_empty());
+        Ok(())
+    }
+
+    /// Applies an event that produces decisions; they replace the queue.
+    fn apply_queued(&mut self, event: Event, out_count: *mut usize) -> FfiResult {
+        out_ptr(out_count, "out_count")?;
+        let mut decisions = Vec::new();
+        self.engine.apply_into(event, &mut decisions)?;
+        self.decisions = decisions;
+        // SAFETY: checked non-NULL; writable by the caller's contract.
+        unsafe { out_count.write(self.decisions.len()) };
+        Ok(())
+    }
+}
+
+/// Runs `f` on a live engine handle inside the panic boundary; a panic
+/// leaves the handle poisoned.
+fn with_engine_mut(
+    e: *mut switchboard_engine,
+    f: impl FnOnce(&mut switchboard_engine) -> FfiResult,
+) -> switchboard_status {
+    ffi_guard(|| {
+        // SAFETY: the caller passes NULL or a live handle it does not share.
+        let h = unsafe { arg_mut(e, "engine") }?;
+        if h.poisoned.get() {
+            return Err(Failure::poisoned());
+        }
+        h.poisoned.set(true);
+        let r = f(h);
+        h.poisoned.set(false);
+        r
+    })
+}
+
+/// [`with_engine_mut`] for queries.
+fn with_engine(
+    e: *const switchboard_engine,
+    f: impl FnOnce(&switchboard_engine) -> FfiResult,
+) -> switchboard_status {
+    ffi_guard(|| {
+        // SAFETY: as above.
+        let h = unsafe { arg_ref(e, "engine") }?;
+        if h.poisoned.get() {
+            return Err(Failure::poisoned());
+        }
+        h.poisoned.set(true);
+        let r = f(h);
+        h.poisoned.set(false);
+        r
+    })
+}
+
+// ----- plain data crossing the boundary -------------------------------------
+
+/// Whether an operator takes new work (input as `uint32_t`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum switchboard_operator_status {
+    /// Receives new conversations.
+    Available = 0,
+    /// Keeps held conversations, receives no new ones.
+    Away = 1,
+    /// Logged out.
+    Offline = 2,
+}
+
+impl TryFrom<u32> for switchboard_operator_status {
+    /// The value that is out of range.
+    type Error = u32;
+    fn try_from(v: u32) -> Result<Self, u32> {
+        match v {
+            0 => Ok(Self::Available),
+            1 => Ok(Self::Away),
+            2 => Ok(Self::Offline),
+            _ => Err(v),
+        }
+    }
+}
+
+fn status_arg(v: u32) -> Result<switchboard_operator_status, Failure> {
+    switchboard_operator_status::try_from(v)
+        .map_err(|v| Failure::invalid("status", v, "0 (available), 1 (away), 2 (offline)"))
+}
+
+impl From<switchboard_operator_status> for OperatorStatus {
+    fn from(s: switchboard_operator_status) -> Self {
+        match s {
+            switchboard_operator_status::Available => OperatorStatus::Available,
+            switchboard_operator_status::Away => OperatorStatus::Away,
+            switchboard_operator_status::Offline => OperatorStatus::Offline,
+        }
+    }
+}
+
+/// Where a transfer sends a conversation (input as `uint32_t`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum switchboard_transfer_target {
+    /// Straight to the operator `target_id`.
+    Operator = 0,
+    /// Back to routing for the team `target_id` (must fit in 32 bits).
+    Team = 1,
+    /// Back to routing with no team restriction (`target_id` ignored).
+    Queue = 2,
+}
+
+impl TryFrom<u32> for switchboard_transfer_target {
+    /// The value that is out of range.
+    type Error = u32;
+    fn try_from(v: u32) -> Result<Self, u32> {
+        match v {
+            0 => Ok(Self::Operator),
+            1 => Ok(Self::Team),
+            2 => Ok(Self::Queue),
+            _ => Err(v),
+        }
+    }
+}
+
+/// Where a conversation is in its life.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum switchboard_conversation_state {
+    /// Talking to a bot.
+    WithBot = 0,
+    /// In the routing queue.
+    Waiting = 1,
+    /// Offered to an operator who has not accepted yet.
+    Offered = 2,
+    /// Held by an operator who has not replied yet.
+    Assigned = 3,
+    /// Held by an operator who has replied.
+    Responded = 4,
+    /// The customer left a message instead of waiting.
+    MessageLeft = 5,
+    /// Done.
+    Resolved = 6,
+    /// The customer left before an operator was assigned.
+    Abandoned = 7,
+}
+
+impl From<ConversationState> for switchboard_conversation_state {
+    fn from(s: ConversationState) -> Self {
+        match s {
+            ConversationState::WithBot => Self::WithBot,
+            ConversationState::Waiting => Self::Waiting,
+            ConversationState::Offered => Self::Offered,
+            ConversationState::Assigned => Self::Assigned,
+            ConversationState::Responded => Self::Responded,
+            ConversationState::MessageLeft => Self::MessageLeft,
+            ConversationState::Resolved => Self::Resolved,
+            ConversationState::Abandoned => Self::Abandoned,
+        }
+    }
+}
+
+/// Which rule chose the operator.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum switchboard_route {
+    /// The customer's previous operator could take it.
+    PreferredOperator = 0,
+    /// Lowest load ratio.
+    LeastLoaded = 1,
+    /// Idle longest.
+    LongestIdle = 2,
+    /// Least recently picked.
+    RoundRobin = 3,
+    /// Highest level in the primary skill.
+    MostProficient = 4,
+    /// A demanding conversation given to the least proficient on purpose.
+    SkillDevelopment = 5,
+    /// Fewest open conversations.
+    FewestConversations = 6,
+    /// Next in the ring after the last one picked.
+    Ring = 7,
+    /// First eligible in fixed order.
+    FixedOrder = 8,
+}
+
+impl From<Route> for switchboard_route {
+    fn from(r: Route) -> Self {
+        match r {
+            Route::PreferredOperator => Self::PreferredOperator,
+            Route::LeastLoaded => Self::LeastLoaded,
+            Route::LongestIdle => Self::LongestIdle,
+            Route::RoundRobin => Self::RoundRobin,
+            Route::MostProficient => Self::MostProficient,
+            Route::SkillDevelopment => Self::SkillDevelopment,
+            Route::FewestConversations => Self::FewestConversations,
+            Route::Ring => Self::Ring,
+            Route::FixedOrder => Self::FixedOrder,
+        }
+    }
+}
+
+/// What made the engine look for a match.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum switchboard_trigger {
+    /// The conversation entered the queue or its requirements relaxed.
+    ConversationQueued = 0,
+    /// An operator gained room.
+    OperatorFreed = 1,
+    /// A rebalance moved it.
+    Rebalance = 2,
+}
+
+impl From<Trigger> for switchboard_trigger {
+    fn from(t: Trigger) -> Self {
+        match t {
+            Trigger::ConversationQueued => Self::ConversationQueued,
+            Trigger::OperatorFreed => Self::OperatorFreed,
+            Trigger::Rebalance => Self::Rebalance,
+        }
+    }
+}
+
+/// What a decision does.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum switchboard_decision_kind {
+    /// The operator now holds the conversation.
+    Assigned = 0,
+    /// The conversation is offered to the operator until
+    /// `offer_expires_at_ms`.
+    Offered = 1,
+    /// The conversation was taken away from the operator (see `cause`).
+    Unassigned = 2,
+}
+
+/// Why a conversation was taken away from an operator.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum switchboard_move_cause {
+    /// Not an unassignment.
+    None = 0,
+    /// The operator went away; it had no reply yet.
+    OperatorAway = 1,
+    /// The operator went offline.
+    OperatorOffline = 2,
+    /// The operator has been away longer than the policy allows.
+    AwayTooLong = 3,
+    /// Load skew beyond the policy's margin.
+    LoadSkew = 4,
+    /// The operator's capacity was cut below their load.
+    CapacityCut = 5,
+    /// The host asked to rebalance this operator.
+    Requested = 6,
+    /// The offer lapsed.
+    OfferExpired = 7,
+    /// The operator rejected the offer.
+    OfferRejected = 8,
+}
+
+impl From<MoveCause> for switchboard_move_cause {
+    fn from(c: MoveCause) -> Self {
+        match c {
+            MoveCause::OperatorAway => Self::OperatorAway,
+            MoveCause::OperatorOffline => Self::OperatorOffline,
+            MoveCause::AwayTooLong => Self::AwayTooLong,
+            MoveCause::LoadSkew => Self::LoadSkew,
+            MoveCause::CapacityCut => Self::CapacityCut,
+            MoveCause::Requested => Self::Requested,
+            MoveCause::OfferExpired => Self::OfferExpired,
+            MoveCause::OfferRejected => Self::OfferRejected,
+        }
+    }
+}
+
+/// A skill at a proficiency level (1–5): an operator's skill, or a
+/// conversation's requirement (minimum level).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct switchboard_skill_level {
+    /// The skill.
+    pub skill_id: u32,
+    /// 1 (novice) … 5 (expert).
+    pub level: u8,
+}
+
+/// An operator's capacity on one channel (channels not listed: 0).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct switchboard_channel_capacity {
+    /// The channel.
+    pub channel_id: u32,
+    /// Most conversations held at once on it (at least 1).
+    pub capacity: u16,
+}
+
+/// A required skill and the chosen operator's level in it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct switchboard_skill_match {
+    /// The skill.
+    pub skill_id: u32,
+    /// Minimum level in force at the decision (after overflow).
+    pub required: u8,
+    /// The operator's level.
+    pub level: u8,
+}
+
+/// One routing decision with its reason (a flat copy of the Rust `Decision`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct switchboard_decision {
+    /// The conversation.
+    pub conversation_id: u64,
+    /// The operator it goes to (or, for `UNASSIGNED`, leaves).
+    pub operator_id: u64,
+    /// When (ms since the epoch).
+    pub at_ms: u64,
+    /// Sequence number of the input that produced it (1 = first input).
+    pub input_seq: u64,
+    /// How long the customer had waited.
+    pub waited_ms: u64,
+    /// For `OFFERED`: when the offer lapses; otherwise `SWITCHBOARD_NO_TIME`.
+    pub offer_expires_at_ms: u64,
+    /// Its channel.
+    pub channel_id: u32,
+    /// Its tier.
+    pub tier_id: u32,
+    /// Assigned, offered or unassigned.
+    pub kind: switchboard_decision_kind,
+    /// For `UNASSIGNED`: why; otherwise `NONE`.
+    pub cause: switchboard_move_cause,
+    /// Which rule chose the operator.
+    pub route: switchboard_route,
+    /// What started the search.
+    pub trigger: switchboard_trigger,
+    /// The operator's load on the channel just before.
+    pub load_before: u16,
+    /// The operator's capacity on the channel.
+    pub capacity: u16,
+    /// Overflow steps in force (0 = original requirements).
+    pub overflow_step: u8,
+    /// How many entries of `matched` are used.
+    pub matched_len: u8,
+    /// Required skills (in force) and the operator's levels.
+    pub matched: [switchboard_skill_match; SWITCHBOARD_MAX_REQUIRED_SKILLS],
+}
+
+impl From<&Decision> for switchboard_decision {
+    fn from(d: &Decision) -> Self {
+        let mut matched = [switchboard_skill_match {
+            skill_id: 0,
+            required: 0,
+            level: 0,
+        }; SWITCHBOARD_MAX_REQUIRED_SKILLS];
+        // At most MAX_REQUIRED_SKILLS by the engine's validation of every
+        // conversation spec (checked equal to the array size above).
+        let n = d.reason.matched.len().min(SWITCHBOARD_MAX_REQUIRED_SKILLS);
+        for (slot, m) in matched.iter_mut().zip(&d.reason.matched) {
+            *slot = switchboard_skill_match {
+                skill_id: m.skill.0,
+                required: m.required,
+                level: m.level,
+            };
+        }
+        let (kind, cause, expires) = match d.kind {
+            DecisionKind::Assigned => (
+                switchboard_decision_kind::Assigned,
+                switchboard_move_cause::None,
+                SWITCHBOARD_NO_TIME,
+            ),
+            DecisionKind::Offered { expires_at } => (
+                switchboard_decision_kind::Offered,
+                switchboard_move_cause::None,
+                expires_at.0,
+            ),
+            DecisionKind::Unassigned { cause } => (
+                switchboard_decision_kind::Unassigned,
+                cause.into(),
+                SWITCHBOARD_NO_TIME,
+            ),
+        };
+        switchboard_decision {
+            conversation_id: d.conversation.0,
+            operator_id: d.operator.0,
+            at_ms: d.at.0,
+            input_seq: d.input_seq,
+            waited_ms: d.reason.waited.0,
+            offer_expires_at_ms: expires,
+            channel_id: d.channel.0,
+            tier_id: d.tier.0,
+            kind,
+            cause,
+            route: d.reason.route.into(),
+            trigger: d.reason.trigger.into(),
+            load_before: d.reason.load_before,
+            capacity: d.reason.capacity,
+            overflow_step: d.reason.overflow_step,
+            matched_len: n as u8,
+            matched,
+        }
+    }
+}
+
+/// A live conversation as the engine sees it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct switchboard_conversation_info {
+    /// The holder (valid when `has_operator`).
+    pub operator_id: u64,
+    /// When the customer asked for an operator, or `SWITCHBOARD_NO_TIME`.
+    pub asked_at_ms: u64,
+    /// When the current holder got it, or `SWITCHBOARD_NO_TIME`.
+    pub assigned_at_ms: u64,
+    /// First reply by any operator, or `SWITCHBOARD_NO_TIME`.
+    pub first_response_at_ms: u64,
+    /// Waiting for the preferred operator until then, or `SWITCHBOARD_NO_TIME`.
+    pub preferred_until_ms: u64,
+    /// Its channel.
+    pub channel_id: u32,
+    /// Its tier.
+    pub tier_id: u32,
+    /// Transfers so far.
+    pub transfers: u32,
+    /// Where it is in its life.
+    pub state: switchboard_conversation_state,
+    /// Overflow steps in force.
+    pub overflow_step: u8,
+    /// Whether an operator holds it (or has it offered).
+    pub has_operator: bool,
+}
+
+/// A conversation that left the engine (resolved or abandoned), with the
+/// timestamps KPIs are computed from. Absent timestamps are
+/// `SWITCHBOARD_NO_TIME`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct switchboard_finished_conversation {
+    /// The conversation.
+    pub conversation_id: u64,
+    /// The last operator who held it (valid when `has_operator`).
+    pub operator_id: u64,
+    /// When the bot conversation started, or the ask if there was no bot.
+    pub started_at_ms: u64,
+    /// When the customer asked for an operator (absent: resolved by the bot).
+    pub asked_at_ms: u64,
+    /// First assignment.
+    pub assigned_at_ms: u64,
+    /// First reply by an operator.
+    pub first_response_at_ms: u64,
+    /// Resolution.
+    pub resolved_at_ms: u64,
+    /// The customer left while waiting.
+    pub abandoned_at_ms: u64,
+    /// The customer left a message instead of waiting.
+    pub message_left_at_ms: u64,
+    /// Its channel.
+    pub channel_id: u32,
+    /// Its tier.
+    pub tier_id: u32,
+    /// The team it was last targeted at (valid when `has_team`).
+    pub team_id: u32,
+    /// Transfers.
+    pub transfers: u32,
+    /// Offers of it that operators missed or rejected.
+    pub missed_offers: u32,
+    /// Whether `operator_id` is set.
+    pub has_operator: bool,
+    /// Whether `team_id` is set.
+    pub has_team: bool,
+}
+
+fn time_or_none(t: Option<Timestamp>) -> u64 {
+    t.map_or(SWITCHBOARD_NO_TIME, |t| t.0)
+}
+
+impl From<&FinishedConversation> for switchboard_finished_conversation {
+    fn from(f: &FinishedConversation) -> Self {
+        switchboard_finished_conversation {
+            conversation_id: f.id.0,
+            operator_id: f.operator.map_or(0, |o| o.0),
+            started_at_ms: f.started_at.0,
+            asked_at_ms: time_or_none(f.asked_at),
+            assigned_at_ms: time_or_none(f.assigned_at),
+            first_response_at_ms: time_or_none(f.first_response_at),
+            resolved_at_ms: time_or_none(f.resolved_at),
+            abandoned_at_ms: time_or_none(f.abandoned_at),
+            message_left_at_ms: time_or_none(f.message_left_at),
+            channel_id: f.channel.0,
+            tier_id: f.tier.0,
+            team_id: f.team.map_or(0, |t| t.0),
+            transfers: f.transfers,
+            missed_offers: f.missed_offers,
+            has_operator: f.operator.is_some(),
+            has_team: f.team.is_some(),
+        }
+    }
+}
+
+/// Live conversations by state.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct switchboard_state_counts {
+    /// With the bot.
+    pub with_bot: u32,
+    /// Waiting for an operator.
+    pub waiting: u32,
+    /// Offered, not yet accepted.
+    pub offered: u32,
+    /// With an operator (assigned or responded).
+    pub with_operator: u32,
+    /// Message left, not yet resolved.
+    pub message_left: u32,
+}
+
+impl From<StateCounts> for switchboard_state_counts {
+    fn from(c: StateCounts) -> Self {
+        switchboard_state_counts {
+            with_bot: c.with_bot,
+            waiting: c.waiting,
+            offered: c.offered,
+            with_operator: c.with_operator,
+            message_left: c.message_left,
+        }
+    }
+}
+
+/// Operators by status.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct switchboard_status_counts {
+    /// Available.
+    pub available: u32,
+    /// Away.
+    pub away: u32,
+    /// Offline.
+    pub offline: u32,
+}
+
+impl From<StatusCounts> for switchboard_status_counts {
+    fn from(c: StatusCounts) -> Self {
+        switchboard_status_counts {
+            available: c.available,
+            away: c.away,
+            offline: c.offline,
+        }
+    }
+}
+
+// ----- argument conversion ----------------------------------------------------
+
+fn skill_levels<const N: usize>(skills: &[switchboard_skill_level]) -> SmallVec<[SkillLevel; N]> {
+    skills
+        .iter()
+        .map(|s| SkillLevel::new(SkillId(s.skill_id), s.level))
+        .collect()
+}
+
+/// Builds a conversation spec from C arguments.
+///
+/// # Safety
+/// `skills` must be valid for `skills_len` items (or NULL with 0).
+#[allow(clippy::too_many_arguments)]
+unsafe fn conversation_spec(
+    conversation_id: u64,
+    channel_id: u32,
+    tier_id: u32,
+    skills: *const switchboard_skill_level,
+    skills_len: usize,
+    has_team: bool,
+    team_id: u32,
+    has_preferred_operator: bool,
+    preferred_operator_id: u64,
+) -> Result<ConversationSpec, Failure> {
+    // SAFETY: forwarded contract.
+    let skills = unsafe { arg_slice(skills, skills_len, "skills") }?;
+    Ok(ConversationSpec {
+        id: ConversationId(conversation_id),
+        channel: ChannelId(channel_id),
+        tier: TierId(tier_id),
+        skills: skill_levels(skills),
+        team: has_team.then_some(TeamId(team_id)),
+        preferred_operator: has_preferred_operator.then_some(OperatorId(preferred_operator_id)),
+    })
+}
+
+// ----- lifecycle ----------------------------------------------------------------
+
+/// Creates an engine from a policy given as UTF-8 JSON (the serde form of
+/// the Rust `Policy`; see docs/c-api.md for an example).
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_JSON` (syntax, or fields that
+/// do not describe a policy), or a `POLICY_*` status naming what is
+/// inconsistent.
+///
+/// # Safety
+/// `policy_json` must point to `len` readable bytes (or be NULL with
+/// `len == 0`); `out` must point to a writable pointer. On OK `*out` holds a
+/// new handle the caller frees with `switchboard_engine_free`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_new(
+    policy_json: *const u8,
+    len: usize,
+    out: *mut *mut switchboard_engine,
+) -> switchboard_status {
+    ffi_guard(|| {
+        let out = out_ptr(out, "out")?;
+        // SAFETY: caller's contract.
+        let bytes = unsafe { arg_slice(policy_json, len, "policy_json") }?;
+        let text = core::str::from_utf8(bytes).map_err(|e| {
+            Failure::new(
+                switchboard_status::InvalidUtf8,
+                format!("policy is not UTF-8: {e}"),
+            )
+        })?;
+        let policy: Policy = serde_json::from_str(text).map_err(|e| {
+            Failure::new(switchboard_status::InvalidJson, format!("policy JSON: {e}"))
+        })?;
+        let engine = Engine::new(policy)?;
+        let handle = Box::into_raw(Box::new(switchboard_engine::new(engine)));
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { out.write(handle) };
+        Ok(())
+    })
+}
+
+/// Frees an engine handle. NULL is a no-op. Works on a poisoned handle.
+///
+/// # Safety
+/// `engine` must be NULL or a handle from `switchboard_engine_new` /
+/// `switchboard_engine_restore` not yet freed; it must not be used after.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_free(engine: *mut switchboard_engine) {
+    if engine.is_null() {
+        return;
+    }
+    // Dropping plain Rust data does not panic; guard anyway so nothing
+    // unwinds into C.
+    let _ = ffi_guard(|| {
+        // SAFETY: a live handle from Box::into_raw, by the caller's contract.
+        drop(unsafe { Box::from_raw(engine) });
+        Ok(())
+    });
+}
+
+/// Writes the engine's whole state as canonical snapshot bytes (equal
+/// states give equal bytes on every platform). Queued decisions are not
+/// part of it; finished records not yet taken are.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` (`*out_len` = bytes needed).
+///
+/// # Safety
+/// `engine` must be a live handle; `buf` NULL (with `cap == 0`) or valid
+/// for `cap` bytes; `out_len` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_snapshot(
+    engine: *const switchboard_engine,
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> switchboard_status {
+    with_engine(engine, |h| {
+        check_buffer(buf, cap, out_len)?;
+        let bytes = h.snapshot().to_bytes();
+        // SAFETY: caller's contract.
+        unsafe { out_items(bytes.len(), bytes.iter().copied(), buf, cap, out_len) }
+    })
+}
+
+impl switchboard_engine {
+    /// The engine's snapshot, with records this handle took but did not
+    /// hand out yet put back in front (they finished first).
+    fn snapshot(&self) -> Snapshot {
+        let mut s = self.engine.snapshot();
+        if !self.finished.is_empty() {
+            s.finished.splice(0..0, self.finished.iter().cloned());
+        }
+        s
+    }
+}
+
+/// Rebuilds an engine from snapshot bytes; continuing it with the rest of
+/// the event log gives the same decisions as never having stopped.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, or a `SNAPSHOT_*` status.
+///
+/// # Safety
+/// `bytes` must point to `len` readable bytes (or be NULL with `len == 0`);
+/// `out` must be writable. On OK the caller owns `*out`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_restore(
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut switchboard_engine,
+) -> switchboard_status {
+    ffi_guard(|| {
+        let out = out_ptr(out, "out")?;
+        // SAFETY: caller's contract.
+        let bytes = unsafe { arg_slice(bytes, len, "bytes") }?;
+        let engine = Engine::restore(Snapshot::from_bytes(bytes)?)?;
+        let handle = Box::into_raw(Box::new(switchboard_engine::new(engine)));
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { out.write(handle) };
+        Ok(())
+    })
+}
+
+// ----- operators --------------------------------------------------------------
+
+/// An operator joins the roster (`Event::OperatorAdded`).
+///
+/// `status` is a `switchboard_operator_status`. Capacities per channel
+/// (channels not listed: 0), skills with levels, teams; `has_wrap_up`
+/// gives the operator their own wrap-up time instead of the policy's.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `INVALID_ARGUMENT` (status), `DUPLICATE_OPERATOR`,
+/// `UNKNOWN_CHANNEL`, `UNKNOWN_SKILL`, `LEVEL_OUT_OF_RANGE`,
+/// `DUPLICATE_SKILL`, `DUPLICATE_TEAM`, `DUPLICATE_CHANNEL`,
+/// `ZERO_CAPACITY`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle; each array must hold its length in items
+/// (or be NULL with length 0).
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn switchboard_engine_operator_added(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    operator_id: u64,
+    status: u32,
+    capacities: *const switchboard_channel_capacity,
+    capacities_len: usize,
+    skills: *const switchboard_skill_level,
+    skills_len: usize,
+    teams: *const u32,
+    teams_len: usize,
+    has_wrap_up: bool,
+    wrap_up_ms: u64,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        let status = status_arg(status)?;
+        // SAFETY: caller's contract.
+        let (capacities, skills, teams) = unsafe {
+            (
+                arg_slice(capacities, capacities_len, "capacities")?,
+                arg_slice(skills, skills_len, "skills")?,
+                arg_slice(teams, teams_len, "teams")?,
+            )
+        };
+        let operator = OperatorSpec {
+            id: OperatorId(operator_id),
+            status: status.into(),
+            capacity: capacities
+                .iter()
+                .map(|c| ChannelCapacity {
+                    channel: ChannelId(c.channel_id),
+                    capacity: c.capacity,
+                })
+                .collect(),
+            skills: skill_levels(skills),
+            teams: teams.iter().map(|&t| TeamId(t)).collect(),
+            wrap_up: has_wrap_up.then_some(Millis(wrap_up_ms)),
+        };
+        h.apply(Event::OperatorAdded {
+            at: Timestamp(at_ms),
+            operator,
+        })
+    })
+}
+
+/// An operator leaves the roster; what they held goes back to routing
+/// (`Event::OperatorRemoved`).
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_OPERATOR`, `TIME_WENT_BACKWARDS`,
+/// `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_operator_removed(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    operator_id: u64,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        h.apply(Event::OperatorRemoved {
+            at: Timestamp(at_ms),
+            operator: OperatorId(operator_id),
+        })
+    })
+}
+
+/// Available, away or offline (`Event::OperatorStatusChanged`); `status` is
+/// a `switchboard_operator_status`.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `INVALID_ARGUMENT`, `UNKNOWN_OPERATOR`,
+/// `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_operator_status_changed(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    operator_id: u64,
+    status: u32,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        let status = status_arg(status)?;
+        h.apply(Event::OperatorStatusChanged {
+            at: Timestamp(at_ms),
+            operator: OperatorId(operator_id),
+            status: status.into(),
+        })
+    })
+}
+
+/// Capacity on one channel changes (`Event::OperatorCapacityChanged`; 0
+/// stops new work there).
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_OPERATOR`, `UNKNOWN_CHANNEL`,
+/// `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_operator_capacity_changed(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    operator_id: u64,
+    channel_id: u32,
+    capacity: u16,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        h.apply(Event::OperatorCapacityChanged {
+            at: Timestamp(at_ms),
+            operator: OperatorId(operator_id),
+            channel: ChannelId(channel_id),
+            capacity,
+        })
+    })
+}
+
+/// The operator's skills and levels are replaced
+/// (`Event::OperatorSkillsChanged`).
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_OPERATOR`, `UNKNOWN_SKILL`,
+/// `LEVEL_OUT_OF_RANGE`, `DUPLICATE_SKILL`, `TIME_WENT_BACKWARDS`,
+/// `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle; `skills` must hold `skills_len` items
+/// (or be NULL with 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_operator_skills_changed(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    operator_id: u64,
+    skills: *const switchboard_skill_level,
+    skills_len: usize,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        // SAFETY: caller's contract.
+        let skills = unsafe { arg_slice(skills, skills_len, "skills") }?;
+        h.apply(Event::OperatorSkillsChanged {
+            at: Timestamp(at_ms),
+            operator: OperatorId(operator_id),
+            skills: skill_levels(skills),
+        })
+    })
+}
+
+/// The operator's teams are replaced (`Event::OperatorTeamsChanged`).
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_OPERATOR`, `DUPLICATE_TEAM`,
+/// `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle; `teams` must hold `teams_len` items (or
+/// be NULL with 0).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_operator_teams_changed(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    operator_id: u64,
+    teams: *const u32,
+    teams_len: usize,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        // SAFETY: caller's contract.
+        let teams = unsafe { arg_slice(teams, teams_len, "teams") }?;
+        h.apply(Event::OperatorTeamsChanged {
+            at: Timestamp(at_ms),
+            operator: OperatorId(operator_id),
+            teams: teams.iter().map(|&t| TeamId(t)).collect(),
+        })
+    })
+}
+
+// ----- conversations ------------------------------------------------------------
+
+/// A customer starts talking to the bot (`Event::BotConversationStarted`;
+/// counted, not routed). Arguments as for
+/// `switchboard_engine_conversation_arrived`.
+///
+/// # Errors
+/// As `switchboard_engine_conversation_arrived`.
+///
+/// # Safety
+/// As `switchboard_engine_conversation_arrived`.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn switchboard_engine_bot_conversation_started(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    conversation_id: u64,
+    channel_id: u32,
+    tier_id: u32,
+    skills: *const switchboard_skill_level,
+    skills_len: usize,
+    has_team: bool,
+    team_id: u32,
+    has_preferred_operator: bool,
+    preferred_operator_id: u64,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        // SAFETY: caller's contract.
+        let conversation = unsafe {
+            conversation_spec(
+                conversation_id,
+                channel_id,
+                tier_id,
+                skills,
+                skills_len,
+                has_team,
+                team_id,
+                has_preferred_operator,
+                preferred_operator_id,
+            )
+        }?;
+        h.apply(Event::BotConversationStarted {
+            at: Timestamp(at_ms),
+            conversation,
+        })
+    })
+}
+
+/// The customer asks for an operator: the conversation enters the queue
+/// (`Event::ConversationArrived`). `skills` are requirements with minimum
+/// levels, the first one primary. `team_id` counts only when `has_team`,
+/// `preferred_operator_id` only when `has_preferred_operator`.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `DUPLICATE_CONVERSATION`, `UNKNOWN_CHANNEL`,
+/// `UNKNOWN_TIER`, `UNKNOWN_SKILL`, `LEVEL_OUT_OF_RANGE`,
+/// `DUPLICATE_SKILL`, `TOO_MANY_SKILLS`, `INVALID_TRANSITION`,
+/// `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle; `skills` must hold `skills_len` items
+/// (or be NULL with 0).
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn switchboard_engine_conversation_arrived(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    conversation_id: u64,
+    channel_id: u32,
+    tier_id: u32,
+    skills: *const switchboard_skill_level,
+    skills_len: usize,
+    has_team: bool,
+    team_id: u32,
+    has_preferred_operator: bool,
+    preferred_operator_id: u64,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        // SAFETY: caller's contract.
+        let conversation = unsafe {
+            conversation_spec(
+                conversation_id,
+                channel_id,
+                tier_id,
+                skills,
+                skills_len,
+                has_team,
+                team_id,
+                has_preferred_operator,
+                preferred_operator_id,
+            )
+        }?;
+        h.apply(Event::ConversationArrived {
+            at: Timestamp(at_ms),
+            conversation,
+        })
+    })
+}
+
+/// The holding operator sent their first reply (`Event::FirstResponseSent`).
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_CONVERSATION`, `INVALID_TRANSITION`,
+/// `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_first_response_sent(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    conversation_id: u64,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        h.apply(Event::FirstResponseSent {
+            at: Timestamp(at_ms),
+            conversation: ConversationId(conversation_id),
+        })
+    })
+}
+
+/// Done; the operator enters wrap-up (`Event::ConversationResolved`). The
+/// conversation leaves the engine; take its record with
+/// `switchboard_engine_take_finished`.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_CONVERSATION`, `INVALID_TRANSITION`,
+/// `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_conversation_resolved(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    conversation_id: u64,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        h.apply(Event::ConversationResolved {
+            at: Timestamp(at_ms),
+            conversation: ConversationId(conversation_id),
+        })
+    })
+}
+
+/// The customer left while waiting (`Event::ConversationAbandoned`).
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_CONVERSATION`, `INVALID_TRANSITION`,
+/// `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_conversation_abandoned(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    conversation_id: u64,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        h.apply(Event::ConversationAbandoned {
+            at: Timestamp(at_ms),
+            conversation: ConversationId(conversation_id),
+        })
+    })
+}
+
+/// The customer left a message instead of waiting (`Event::MessageLeft`).
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_CONVERSATION`, `INVALID_TRANSITION`,
+/// `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_message_left(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    conversation_id: u64,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        h.apply(Event::MessageLeft {
+            at: Timestamp(at_ms),
+            conversation: ConversationId(conversation_id),
+        })
+    })
+}
+
+/// A held conversation moves to another operator or back to routing
+/// (`Event::ConversationTransferred`). `target_kind` is a
+/// `switchboard_transfer_target`: `OPERATOR` (`target_id` = operator id),
+/// `TEAM` (`target_id` = team id, at most `UINT32_MAX`) or `QUEUE`
+/// (`target_id` ignored).
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `INVALID_ARGUMENT` (kind, or a team id above 32 bits),
+/// `UNKNOWN_CONVERSATION`, `UNKNOWN_OPERATOR`, `INVALID_TRANSITION`,
+/// `OPERATOR_OFFLINE`, `ZERO_CAPACITY`, `AT_CAPACITY`,
+/// `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_conversation_transferred(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    conversation_id: u64,
+    target_kind: u32,
+    target_id: u64,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        let kind = switchboard_transfer_target::try_from(target_kind)
+            .map_err(|v| Failure::invalid("target_kind", v, "0 (operator), 1 (team), 2 (queue)"))?;
+        let to = match kind {
+            switchboard_transfer_target::Operator => {
+                TransferTarget::Operator(OperatorId(target_id))
+            }
+            switchboard_transfer_target::Team => {
+                let team = u32::try_from(target_id).map_err(|_| {
+                    Failure::invalid("target_id", target_id, "a team id of at most 32 bits")
+                })?;
+                TransferTarget::Team(TeamId(team))
+            }
+            switchboard_transfer_target::Queue => TransferTarget::Queue,
+        };
+        h.apply(Event::ConversationTransferred {
+            at: Timestamp(at_ms),
+            conversation: ConversationId(conversation_id),
+            to,
+        })
+    })
+}
+
+/// An operator takes a waiting conversation by hand
+/// (`Event::ConversationClaimed`; checks status and capacity, not skills).
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_CONVERSATION`, `UNKNOWN_OPERATOR`,
+/// `INVALID_TRANSITION`, `OPERATOR_OFFLINE`, `ZERO_CAPACITY`,
+/// `AT_CAPACITY`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_conversation_claimed(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    conversation_id: u64,
+    operator_id: u64,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        h.apply(Event::ConversationClaimed {
+            at: Timestamp(at_ms),
+            conversation: ConversationId(conversation_id),
+            operator: OperatorId(operator_id),
+        })
+    })
+}
+
+/// The operator accepts a pending offer (`Event::OfferAccepted`).
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_CONVERSATION`, `UNKNOWN_OPERATOR`,
+/// `NO_SUCH_OFFER`, `OFFER_EXPIRED`, `TIME_WENT_BACKWARDS`,
+/// `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_offer_accepted(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    conversation_id: u64,
+    operator_id: u64,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        h.apply(Event::OfferAccepted {
+            at: Timestamp(at_ms),
+            conversation: ConversationId(conversation_id),
+            operator: OperatorId(operator_id),
+        })
+    })
+}
+
+/// The operator rejects a pending offer; it goes to the next eligible
+/// operator (`Event::OfferRejected`). Like `switchboard_engine_assign`, the
+/// decisions it makes replace the handle's queue and `*out_count` is their
+/// number.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_CONVERSATION`, `UNKNOWN_OPERATOR`,
+/// `NO_SUCH_OFFER`, `OFFER_EXPIRED`, `TIME_WENT_BACKWARDS`,
+/// `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle; `out_count` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_offer_rejected(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    conversation_id: u64,
+    operator_id: u64,
+    out_count: *mut usize,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        h.apply_queued(
+            Event::OfferRejected {
+                at: Timestamp(at_ms),
+                conversation: ConversationId(conversation_id),
+                operator: OperatorId(operator_id),
+            },
+            out_count,
+        )
+    })
+}
+
+// ----- commands -------------------------------------------------------------------
+
+/// Matches waiting conversations with operators at `now_ms`
+/// (`Event::Assign`). The decisions replace the handle's queue (read them
+/// with `switchboard_engine_decisions`); `*out_count` is their number.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle; `out_count` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_assign(
+    engine: *mut switchboard_engine,
+    now_ms: u64,
+    out_count: *mut usize,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        h.apply_queued(
+            Event::Assign {
+                at: Timestamp(now_ms),
+            },
+            out_count,
+        )
+    })
+}
+
+/// Time passes: timers up to `now_ms` fire (wrap-up ends, offer lapses,
+/// overflow steps) and nothing is matched (`Event::Tick`; for hosts that
+/// route by hand). The decision queue is left as it is.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_tick(
+    engine: *mut switchboard_engine,
+    now_ms: u64,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        h.apply(Event::Tick {
+            at: Timestamp(now_ms),
+        })
+    })
+}
+
+/// Moves work that should move, then matches (`Event::Rebalance`).
+/// Decisions replace the queue, as for `switchboard_engine_assign`.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle; `out_count` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_rebalance(
+    engine: *mut switchboard_engine,
+    now_ms: u64,
+    out_count: *mut usize,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        h.apply_queued(
+            Event::Rebalance {
+                at: Timestamp(now_ms),
+            },
+            out_count,
+        )
+    })
+}
+
+/// Moves this operator's unanswered conversations to others, then matches
+/// (`Event::RebalanceOperator`). Decisions replace the queue.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_OPERATOR`, `TIME_WENT_BACKWARDS`,
+/// `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle; `out_count` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_rebalance_operator(
+    engine: *mut switchboard_engine,
+    now_ms: u64,
+    operator_id: u64,
+    out_count: *mut usize,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        h.apply_queued(
+            Event::RebalanceOperator {
+                at: Timestamp(now_ms),
+                operator: OperatorId(operator_id),
+            },
+            out_count,
+        )
+    })
+}
+
+// ----- queries --------------------------------------------------------------------
+
+/// Copies the queued decisions (of the last assign, rebalance or offer
+/// rejection), in the order they were made. Copying does not consume them:
+/// call as often as needed.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` (`*out_len` = decisions queued).
+///
+/// # Safety
+/// `engine` must be a live handle; `buf` NULL (with `cap == 0`) or valid for
+/// `cap` items; `out_len` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_decisions(
+    engine: *const switchboard_engine,
+    buf: *mut switchboard_decision,
+    cap: usize,
+    out_len: *mut usize,
+) -> switchboard_status {
+    with_engine(engine, |h| {
+        let items = h.decisions.iter().map(switchboard_decision::from);
+        // SAFETY: caller's contract.
+        unsafe { out_items(h.decisions.len(), items, buf, cap, out_len) }
+    })
+}
+
+/// When the engine next needs a call (a wrap-up ends, a preferred wait runs
+/// out, an overflow step is reached, an offer lapses). `*has_deadline` is
+/// false when nothing is scheduled (then `*out_ms` is `SWITCHBOARD_NO_TIME`).
+///
+/// # Errors
+/// `NULL_ARGUMENT`.
+///
+/// # Safety
+/// `engine` must be a live handle; `out_ms` and `has_deadline` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_next_deadline(
+    engine: *const switchboard_engine,
+    out_ms: *mut u64,
+    has_deadline: *mut bool,
+) -> switchboard_status {
+    with_engine(engine, |h| {
+        let out_ms = out_ptr(out_ms, "out_ms")?;
+        let has_deadline = out_ptr(has_deadline, "has_deadline")?;
+        let d = h.engine.next_deadline();
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe {
+            out_ms.write(time_or_none(d));
+            has_deadline.write(d.is_some());
+        }
+        Ok(())
+    })
+}
+
+/// The latest time the engine has seen (0 before the first event).
+///
+/// # Errors
+/// `NULL_ARGUMENT`.
+///
+/// # Safety
+/// `engine` must be a live handle; `out_ms` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_now(
+    engine: *const switchboard_engine,
+    out_ms: *mut u64,
+) -> switchboard_status {
+    with_engine(engine, |h| {
+        let out_ms = out_ptr(out_ms, "out_ms")?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { out_ms.write(h.engine.now().0) };
+        Ok(())
+    })
+}
+
+/// A live conversation: state, holder, timestamps.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_CONVERSATION` (never arrived, or already
+/// resolved or abandoned).
+///
+/// # Safety
+/// `engine` must be a live handle; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_conversation(
+    engine: *const switchboard_engine,
+    conversation_id: u64,
+    out: *mut switchboard_conversation_info,
+) -> switchboard_status {
+    with_engine(engine, |h| {
+        let out = out_ptr(out, "out")?;
+        let id = ConversationId(conversation_id);
+        let c = h
+            .engine
+            .conversation(id)
+            .ok_or(crate::EngineError::UnknownConversation(id))?;
+        let info = switchboard_conversation_info {
+            operator_id: c.operator.map_or(0, |o| o.0),
+            asked_at_ms: time_or_none(c.asked_at),
+            assigned_at_ms: time_or_none(c.assigned_at),
+            first_response_at_ms: time_or_none(c.first_response_at),
+            preferred_until_ms: time_or_none(c.preferred_until),
+            channel_id: c.spec.channel.0,
+            tier_id: c.spec.tier.0,
+            transfers: c.transfers,
+            state: c.state.into(),
+            overflow_step: c.overflow_step,
+            has_operator: c.operator.is_some(),
+        };
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { out.write(info) };
+        Ok(())
+    })
+}
+
+/// An operator's load and capacity on a channel.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_OPERATOR`, `UNKNOWN_CHANNEL`.
+///
+/// # Safety
+/// `engine` must be a live handle; `out_load` and `out_capacity` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_operator_load(
+    engine: *const switchboard_engine,
+    operator_id: u64,
+    channel_id: u32,
+    out_load: *mut u16,
+    out_capacity: *mut u16,
+) -> switchboard_status {
+    with_engine(engine, |h| {
+        let out_load = out_ptr(out_load, "out_load")?;
+        let out_capacity = out_ptr(out_capacity, "out_capacity")?;
+        let (load, capacity) = h
+            .engine
+            .operator_load(OperatorId(operator_id), ChannelId(channel_id))?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe {
+            out_load.write(load);
+            out_capacity.write(capacity);
+        }
+        Ok(())
+    })
+}
+
+/// The conversations an operator holds (or has offered), in the order
+/// received.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_OPERATOR`, `BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `engine` must be a live handle; `buf` NULL (with `cap == 0`) or valid for
+/// `cap` items; `out_len` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_operator_held(
+    engine: *const switchboard_engine,
+    operator_id: u64,
+    buf: *mut u64,
+    cap: usize,
+    out_len: *mut usize,
+) -> switchboard_status {
+    with_engine(engine, |h| {
+        check_buffer(buf, cap, out_len)?;
+        let id = OperatorId(operator_id);
+        let o = h
+            .engine
+            .operator(id)
+            .ok_or(crate::EngineError::UnknownOperator(id))?;
+        let items = o.held.iter().map(|c| c.0);
+        // SAFETY: caller's contract.
+        unsafe { out_items(o.held.len(), items, buf, cap, out_len) }
+    })
+}
+
+/// Waiting conversation ids in routing order (the order assign serves them).
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `engine` must be a live handle; `buf` NULL (with `cap == 0`) or valid for
+/// `cap` items; `out_len` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_waiting(
+    engine: *const switchboard_engine,
+    buf: *mut u64,
+    cap: usize,
+    out_len: *mut usize,
+) -> switchboard_status {
+    with_engine(engine, |h| {
+        check_buffer(buf, cap, out_len)?;
+        let waiting = h.engine.waiting();
+        // SAFETY: caller's contract.
+        unsafe {
+            out_items(
+                waiting.len(),
+                waiting.iter().map(|c| c.0),
+                buf,
+                cap,
+                out_len,
+            )
+        }
+    })
+}
+
+/// Live conversations by state.
+///
+/// # Errors
+/// `NULL_ARGUMENT`.
+///
+/// # Safety
+/// `engine` must be a live handle; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_state_counts(
+    engine: *const switchboard_engine,
+    out: *mut switchboard_state_counts,
+) -> switchboard_status {
+    with_engine(engine, |h| {
+        let out = out_ptr(out, "out")?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { out.write(h.engine.state_counts().into()) };
+        Ok(())
+    })
+}
+
+/// Operators by status.
+///
+/// # Errors
+/// `NULL_ARGUMENT`.
+///
+/// # Safety
+/// `engine` must be a live handle; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_status_counts(
+    engine: *const switchboard_engine,
+    out: *mut switchboard_status_counts,
+) -> switchboard_status {
+    with_engine(engine, |h| {
+        let out = out_ptr(out, "out")?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { out.write(h.engine.status_counts().into()) };
+        Ok(())
+    })
+}
+
+/// Moves the records of conversations that finished (resolved or abandoned)
+/// since the last call into `buf`, in the order they ended; they are handed
+/// out once. A size query or a too-small buffer hands out nothing: the
+/// records stay for the next call.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` (`*out_len` = records waiting).
+///
+/// # Safety
+/// `engine` must be a live handle; `buf` NULL (with `cap == 0`) or valid for
+/// `cap` items; `out_len` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_take_finished(
+    engine: *mut switchboard_engine,
+    buf: *mut switchboard_finished_conversation,
+    cap: usize,
+    out_len: *mut usize,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        check_buffer(buf, cap, out_len)?;
+        // Records move from the engine to the handle (same logical state:
+        // the snapshot puts them back in front), then out once they fit.
+        let more = h.engine.take_finished();
+        h.finished.extend(more);
+        let items = h
+            .finished
+            .iter()
+            .map(switchboard_finished_conversation::from);
+        // SAFETY: caller's contract.
+        unsafe { out_items(h.finished.len(), items, buf, cap, out_len) }?;
+        if !buf.is_null() {
+            h.finished.clear();
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{switchboard_last_error, switchboard_status_str};
+    use super::*;
+    use crate::policy::{ChannelSpec, SkillSpec, TierSpec};
+    use core::ffi::{CStr, c_char};
+    use core::ptr::{null, null_mut};
+
+    use switchboard_status as S;
+
+    const CHAT: u32 = 2;
+
+    fn policy() -> Policy {
+        Policy::new(
+            vec![
+                ChannelSpec {
+                    id: ChannelId(1),
+                    name: "call".into(),
+                    blocks: vec![ChannelId(CHAT)],
+                },
+                ChannelSpec {
+                    id: ChannelId(CHAT),
+                    name: "chat".into(),
+                    blocks: vec![],
+                },
+            ],
+            vec![TierSpec {
+                id: TierId(1),
+                name: "standard".into(),
+                priority: 1,
+                first_response_target: Millis::from_mins(5),
+                head_start: Millis::ZERO,
+            }],
+            vec![SkillSpec {
+                id: SkillId(10),
+                name: "billing".into(),
+            }],
+        )
+    }
+
+    fn last_error() -> String {
+        let mut buf = [0 as c_char; 512];
+        let mut len = 0;
+        let s = unsafe { switchboard_last_error(buf.as_mut_ptr(), buf.len(), &mut len) };
+        assert_eq!(s, S::Ok);
+        unsafe { CStr::from_ptr(buf.as_ptr()) }
+            .to_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    fn new_engine() -> *mut switchboard_engine {
+        let json = serde_json::to_string(&policy()).unwrap();
+        let mut e = null_mut();
+        assert_eq!(
+            unsafe { switchboard_engine_new(json.as_ptr(), json.len(), &mut e) },
+            S::Ok
+        );
+        assert!(!e.is_null());
+        e
+    }
+
+    /// An engine with operator 1 (chat capacity 2, billing 4) holding
+    /// conversation 1, conversation 2 waiting (needs level 5), and decisions queued.
+    fn busy_engine() -> *mut switchboard_engine {
+        let e = new_engine();
+        let cap = [switchboard_channel_capacity {
+            channel_id: CHAT,
+            capacity: 2,
+        }];
+        let skills = [switchboard_skill_level {
+            skill_id: 10,
+            level: 4,
+        }];
+        let need5 = [switchboard_skill_level {
+            skill_id: 10,
+            level: 5,
+        }];
+        let mut n = 0;
+        unsafe {
+            assert_eq!(
+                switchboard_engine_operator_added(
+                    e,
+                    0,
+                    1,
+                    switchboard_operator_status::Available as u32,
+                    cap.as_ptr(),
+                    1,
+                    skills.as_ptr(),
+                    1,
+                    null(),
+                    0,
+                    false,
+                    0
+                ),
+                S::Ok
+            );
+            assert_eq!(
+                switchboard_engine_conversation_arrived(
+                    e,
+                    1_000,
+                    1,
+                    CHAT,
+                    1,
+                    null(),
+                    0,
+                    false,
+                    0,
+                    false,
+                    0
+                ),
+                S::Ok
+            );
+            assert_eq!(
+                switchboard_engine_conversation_arrived(
+                    e,
+                    2_000,
+                    2,
+                    CHAT,
+                    1,
+                    need5.as_ptr(),
+                    1,
+                    false,
+                    0,
+                    false,
+                    0
+                ),
+                S::Ok
+            );
+            assert_eq!(switchboard_engine_assign(e, 3_000, &mut n), S::Ok);
+        }
+        assert_eq!(n, 1);
+        e
+    }
+
+    type State = (Engine, Vec<Decision>, Vec<FinishedConversation>);
+
+    fn state(e: *mut switchboard_engine) -> State {
+        let h = unsafe { &*e };
+        (h.engine.clone(), h.decisions.clone(), h.finished.clone())
+    }
+
+    /// Runs `f`, expects `status`, and checks the handle did not change.
+    fn rejects(e: *mut switchboard_engine, status: S, f: impl FnOnce() -> S) {
+        let before = state(e);
+        assert_eq!(f(), status);
+        assert_eq!(state(e), before, "a failing call changed the engine");
+        assert!(!last_error().is_empty());
+    }
+
+    #[test]
+    fn new_checks_pointers_utf8_json_and_policy() {
+        let good = serde_json::to_string(&policy()).unwrap();
+        let mut e = null_mut();
+        unsafe {
+            assert_eq!(
+                switchboard_engine_new(good.as_ptr(), good.len(), null_mut()),
+                S::NullArgument
+            );
+            assert_eq!(last_error(), "argument `out` is NULL");
+            assert_eq!(switchboard_engine_new(null(), 5, &mut e), S::NullArgument);
+            assert_eq!(switchboard_engine_new(null(), 0, &mut e), S::InvalidJson);
+            let bad_utf8 = [b'{', 0xff, b'}'];
+            assert_eq!(
+                switchboard_engine_new(bad_utf8.as_ptr(), 3, &mut e),
+                S::InvalidUtf8
+            );
+            let json = b"{\"channels\": 3}";
+            assert_eq!(
+                switchboard_engine_new(json.as_ptr(), json.len(), &mut e),
+                S::InvalidJson
+            );
+            assert!(last_error().starts_with("policy JSON: "));
+            let mut p = policy();
+            p.channels.clear();
+            let empty = serde_json::to_string(&p).unwrap();
+            assert_eq!(
+                switchboard_engine_new(empty.as_ptr(), empty.len(), &mut e),
+                S::PolicyEmpty
+            );
+            assert_eq!(
+                last_error(),
+                crate::PolicyError::Empty { field: "channels" }.to_string()
+            );
+        }
+        assert!(e.is_null(), "out is written only on OK");
+        unsafe { switchboard_engine_free(null_mut()) };
+    }
+
+    #[test]
+    fn null_handle_gives_null_argument_everywhere() {
+        let mut n = 0usize;
+        let mut t = 0u64;
+        let mut b = false;
+        let mut u = 0u16;
+        let nh = null_mut::<switchboard_engine>();
+        let statuses = unsafe {
+            [
+                switchboard_engine_operator_added(
+                    nh,
+                    0,
+                    1,
+                    0,
+                    null(),
+                    0,
+                    null(),
+                    0,
+                    null(),
+                    0,
+                    false,
+                    0,
+                ),
+                switchboard_engine_operator_removed(nh, 0, 1),
+                switchboard_engine_operator_status_changed(nh, 0, 1, 0),
+                switchboard_engine_operator_capacity_changed(nh, 0, 1, CHAT, 1),
+                switchboard_engine_operator_skills_changed(nh, 0, 1, null(), 0),
+                switchboard_engine_operator_teams_changed(nh, 0, 1, null(), 0),
+                switchboard_engine_bot_conversation_started(
+                    nh,
+                    0,
+                    1,
+                    CHAT,
+                    1,
+                    null(),
+                    0,
+                    false,
+                    0,
+                    false,
+                    0,
+                ),
+                switchboard_engine_conversation_arrived(
+                    nh,
+                    0,
+                    1,
+                    CHAT,
+                    1,
+                    null(),
+                    0,
+                    false,
+                    0,
+                    false,
+                    0,
+                ),
+                switchboard_engine_first_response_sent(nh, 0, 1),
+                switchboard_engine_conversation_resolved(nh, 0, 1),
+                switchboard_engine_conversation_abandoned(nh, 0, 1),
+                switchboard_engine_message_left(nh, 0, 1),
+                switchboard_engine_conversation_transferred(nh, 0, 1, 2, 0),
+                switchboard_engine_conversation_claimed(nh, 0, 1, 1),
+                switchboard_engine_offer_accepted(nh, 0, 1, 1),
+                switchboard_engine_offer_rejected(nh, 0, 1, 1, &mut n),
+                switchboard_engine_assign(nh, 0, &mut n),
+                switchboard_engine_rebalance(nh, 0, &mut n),
+                switchboard_engine_tick(nh, 0),
+                switchboard_engine_rebalance_operator(nh, 0, 1, &mut n),
+                switchboard_engine_decisions(nh, null_mut(), 0, &mut n),
+                switchboard_engine_next_deadline(nh, &mut t, &mut b),
+                switchboard_engine_now(nh, &mut t),
+                switchboard_engine_conversation(nh, 1, &mut core::mem::zeroed()),
+                switchboard_engine_operator_load(nh, 1, CHAT, &mut u, &mut u),
+                switchboard_engine_operator_held(nh, 1, null_mut(), 0, &mut n),
+                switchboard_engine_waiting(nh, null_mut(), 0, &mut n),
+                switchboard_engine_state_counts(nh, &mut core::mem::zeroed()),
+                switchboard_engine_status_counts(nh, &mut core::mem::zeroed()),
+                switchboard_engine_take_finished(nh, null_mut(), 0, &mut n),
+                switchboard_engine_snapshot(nh, null_mut(), 0, &mut n),
+            ]
+        };
+        for (i, s) in statuses.iter().enumerate() {
+            assert_eq!(*s, S::NullArgument, "function #{i}");
+        }
+        assert_eq!(last_error(), "argument `engine` is NULL");
+    }
+
+    #[test]
+    fn null_arrays_and_out_params_are_rejected_without_change() {
+        let e = busy_engine();
+        let mut t = 0u64;
+        let mut u = 0u16;
+        unsafe {
+            rejects(e, S::NullArgument, || {
+                switchboard_engine_operator_added(
+                    e,
+                    5_000,
+                    9,
+                    0,
+                    null(),
+                    1,
+                    null(),
+                    0,
+                    null(),
+                    0,
+                    false,
+                    0,
+                )
+            });
+            rejects(e, S::NullArgument, || {
+                switchboard_engine_operator_skills_changed(e, 5_000, 1, null(), 2)
+            });
+            rejects(e, S::NullArgument, || {
+                switchboard_engine_operator_teams_changed(e, 5_000, 1, null(), 1)
+            });
+            rejects(e, S::NullArgument, || {
+                switchboard_engine_conversation_arrived(
+                    e,
+                    5_000,
+                    7,
+                    CHAT,
+                    1,
+                    null(),
+                    1,
+                    false,
+                    0,
+                    false,
+                    0,
+                )
+            });
+            rejects(e, S::NullArgument, || {
+                switchboard_engine_assign(e, 5_000, null_mut())
+            });
+            rejects(e, S::NullArgument, || {
+                switchboard_engine_next_deadline(e, &mut t, null_mut())
+            });
+            rejects(e, S::NullArgument, || {
+                switchboard_engine_operator_load(e, 1, CHAT, &mut u, null_mut())
+            });
+            rejects(e, S::NullArgument, || {
+                switchboard_engine_conversation(e, 1, null_mut())
+            });
+            rejects(e, S::NullArgument, || {
+                switchboard_engine_decisions(e, null_mut(), 3, &mut 0)
+            });
+            rejects(e, S::NullArgument, || {
+                switchboard_engine_waiting(e, null_mut(), 0, null_mut())
+            });
+            switchboard_engine_free(e);
+        }
+    }
+
+    #[test]
+    fn out_of_range_enums_are_invalid_arguments() {
+        let e = busy_engine();
+        unsafe {
+            rejects(e, S::InvalidArgument, || {
+                switchboard_engine_operator_added(
+                    e,
+                    5_000,
+                    9,
+                    3,
+                    null(),
+                    0,
+                    null(),
+                    0,
+                    null(),
+                    0,
+                    false,
+                    0,
+                )
+            });
+            assert_eq!(
+                last_error(),
+                "argument `status` is 3; allowed: 0 (available), 1 (away), 2 (offline)"
+            );
+            rejects(e, S::InvalidArgument, || {
+                switchboard_engine_operator_status_changed(e, 5_000, 1, u32::MAX)
+            });
+            rejects(e, S::InvalidArgument, || {
+                switchboard_engine_conversation_transferred(e, 5_000, 1, 3, 0)
+            });
+            rejects(e, S::InvalidArgument, || {
+                switchboard_engine_conversation_transferred(
+                    e,
+                    5_000,
+                    1,
+                    switchboard_transfer_target::Team as u32,
+                    u64::from(u32::MAX) + 1,
+                )
+            });
+            switchboard_engine_free(e);
+        }
+    }
+
+    #[test]
+    fn engine_errors_map_to_statuses_with_their_message() {
+        let e = busy_engine();
+        let mut n = 0;
+        let mut u = 0u16;
+        let mut info = unsafe { core::mem::zeroed() };
+        let dup = [
+            switchboard_skill_level {
+                skill_id: 10,
+                level: 2,
+            },
+            switchboard_skill_level {
+                skill_id: 10,
+                level: 3,
+            },
+        ];
+        let bad_level = [switchboard_skill_level {
+            skill_id: 10,
+            level: 6,
+        }];
+        unsafe {
+            rejects(e, S::UnknownOperator, || {
+                switchboard_engine_operator_removed(e, 5_000, 99)
+            });
+            assert_eq!(
+                last_error(),
+                crate::EngineError::UnknownOperator(OperatorId(99)).to_string()
+            );
+            rejects(e, S::UnknownConversation, || {
+                switchboard_engine_conversation_resolved(e, 5_000, 99)
+            });
+            rejects(e, S::UnknownConversation, || {
+                switchboard_engine_conversation(e, 99, &mut info)
+            });
+            rejects(e, S::UnknownChannel, || {
+                switchboard_engine_operator_load(e, 1, 77, &mut u, &mut u)
+            });
+            rejects(e, S::UnknownOperator, || {
+                switchboard_engine_operator_held(e, 99, null_mut(), 0, &mut n)
+            });
+            rejects(e, S::UnknownOperator, || {
+                switchboard_engine_rebalance_operator(e, 5_000, 99, &mut n)
+            });
+            rejects(e, S::DuplicateConversation, || {
+                switchboard_engine_conversation_arrived(
+                    e,
+                    5_000,
+                    2,
+                    CHAT,
+                    1,
+                    null(),
+                    0,
+                    false,
+                    0,
+                    false,
+                    0,
+                )
+            });
+            rejects(e, S::UnknownTier, || {
+                switchboard_engine_conversation_arrived(
+                    e,
+                    5_000,
+                    3,
+                    CHAT,
+                    9,
+                    null(),
+                    0,
+                    false,
+                    0,
+                    false,
+                    0,
+                )
+            });
+            rejects(e, S::DuplicateSkill, || {
+                switchboard_engine_operator_skills_changed(e, 5_000, 1, dup.as_ptr(), 2)
+            });
+            rejects(e, S::LevelOutOfRange, || {
+                switchboard_engine_operator_skills_changed(e, 5_000, 1, bad_level.as_ptr(), 1)
+            });
+            rejects(e, S::InvalidTransition, || {
+                switchboard_engine_first_response_sent(e, 5_000, 2)
+            });
+            rejects(e, S::TimeWentBackwards, || {
+                switchboard_engine_assign(e, 10, &mut n)
+            });
+            rejects(e, S::TimeWentBackwards, || switchboard_engine_tick(e, 10));
+            rejects(e, S::TimestampOutOfRange, || {
+                switchboard_engine_assign(e, u64::MAX, &mut n)
+            });
+            rejects(e, S::InvalidTransition, || {
+                switchboard_engine_offer_accepted(e, 5_000, 1, 1)
+            });
+            switchboard_engine_free(e);
+        }
+    }
+
+    #[test]
+    fn buffers_report_the_size_needed_and_stay_untouched() {
+        let e = busy_engine();
+        let blank = switchboard_decision::from(&unsafe { &*e }.decisions[0]);
+        let mut n = usize::MAX;
+        unsafe {
+            // Size query.
+            assert_eq!(
+                switchboard_engine_decisions(e, null_mut(), 0, &mut n),
+                S::Ok
+            );
+            assert_eq!(n, 1);
+            // Too small: cap 0 with a real buffer.
+            let mut buf = [blank; 2];
+            buf[0].conversation_id = 4242;
+            let before = state(e);
+            assert_eq!(
+                switchboard_engine_decisions(e, buf.as_mut_ptr(), 0, &mut n),
+                S::BufferTooSmall
+            );
+            assert_eq!((n, buf[0].conversation_id), (1, 4242));
+            assert_eq!(state(e), before);
+            // Fits; copying twice gives the same.
+            for _ in 0..2 {
+                assert_eq!(
+                    switchboard_engine_decisions(e, buf.as_mut_ptr(), 2, &mut n),
+                    S::Ok
+                );
+                assert_eq!(n, 1);
+                assert_eq!(buf[0], blank);
+            }
+            assert_eq!((buf[0].conversation_id, buf[0].operator_id), (1, 1));
+            assert_eq!(buf[0].kind, switchboard_decision_kind::Assigned);
+            assert_eq!(buf[0].cause, switchboard_move_cause::None);
+            assert_eq!(buf[0].offer_expires_at_ms, SWITCHBOARD_NO_TIME);
+
+            // Waiting ids.
+            let mut ids = [7u64; 1];
+            assert_eq!(switchboard_engine_waiting(e, null_mut(), 0, &mut n), S::Ok);
+            assert_eq!(n, 1);
+            assert_eq!(
+                switchboard_engine_waiting(e, ids.as_mut_ptr(), 1, &mut n),
+                S::Ok
+            );
+            assert_eq!(ids, [2]);
+
+            // Snapshot bytes.
+            let mut len = 0;
+            assert_eq!(
+                switchboard_engine_snapshot(e, null_mut(), 0, &mut len),
+                S::Ok
+            );
+            let mut small = vec![0xAAu8; len - 1];
+            let mut got = 0;
+            assert_eq!(
+                switchboard_engine_snapshot(e, small.as_mut_ptr(), small.len(), &mut got),
+                S::BufferTooSmall
+            );
+            assert_eq!(got, len);
+            assert!(small.iter().all(|&b| b == 0xAA));
+            switchboard_engine_free(e);
+        }
+    }
+
+    #[test]
+    fn finished_records_wait_for_a_buffer_that_fits() {
+        let e = busy_engine();
+        let mut n = 0;
+        unsafe {
+            assert_eq!(switchboard_engine_first_response_sent(e, 4_000, 1), S::Ok);
+            assert_eq!(switchboard_engine_conversation_resolved(e, 5_000, 1), S::Ok);
+            assert_eq!(
+                switchboard_engine_conversation_abandoned(e, 6_000, 2),
+                S::Ok
+            );
+            let mut one: [switchboard_finished_conversation; 1] = core::mem::zeroed();
+            assert_eq!(
+                switchboard_engine_take_finished(e, one.as_mut_ptr(), 1, &mut n),
+                S::BufferTooSmall
+            );
+            assert_eq!((n, one[0].conversation_id), (2, 0));
+            // Taken from the engine into the handle, but the snapshot still has them.
+            let mut len = 0;
+            assert_eq!(
+                switchboard_engine_snapshot(e, null_mut(), 0, &mut len),
+                S::Ok
+            );
+            let mut bytes = vec![0u8; len];
+            assert_eq!(
+                switchboard_engine_snapshot(e, bytes.as_mut_ptr(), len, &mut len),
+                S::Ok
+            );
+            let snap = Snapshot::from_bytes(&bytes).unwrap();
+            assert_eq!(snap.finished.len(), 2);
+
+            let mut two: [switchboard_finished_conversation; 2] = core::mem::zeroed();
+            assert_eq!(
+                switchboard_engine_take_finished(e, two.as_mut_ptr(), 2, &mut n),
+                S::Ok
+            );
+            assert_eq!(n, 2);
+            let (r, a) = (two[0], two[1]);
+            assert_eq!((r.conversation_id, r.resolved_at_ms), (1, 5_000));
+            assert_eq!((r.asked_at_ms, r.assigned_at_ms), (1_000, 3_000));
+            assert_eq!(r.first_response_at_ms, 4_000);
+            assert!(r.has_operator && r.operator_id == 1 && !r.has_team);
+            assert_eq!((a.conversation_id, a.abandoned_at_ms), (2, 6_000));
+            assert_eq!(a.assigned_at_ms, SWITCHBOARD_NO_TIME);
+            assert!(!a.has_operator);
+            // Handed out once.
+            assert_eq!(
+                switchboard_engine_take_finished(e, two.as_mut_ptr(), 2, &mut n),
+                S::Ok
+            );
+            assert_eq!(n, 0);
+            switchboard_engine_free(e);
+        }
+    }
+
+    #[test]
+    fn queries_read_the_engine() {
+        let e = busy_engine();
+        let (mut load, mut cap, mut t) = (0u16, 0u16, 0u64);
+        let mut has = true;
+        let mut info: switchboard_conversation_info = unsafe { core::mem::zeroed() };
+        let mut sc: switchboard_state_counts = unsafe { core::mem::zeroed() };
+        let mut oc: switchboard_status_counts = unsafe { core::mem::zeroed() };
+        let mut held = [0u64; 4];
+        let mut n = 0;
+        unsafe {
+            assert_eq!(
+                switchboard_engine_operator_load(e, 1, CHAT, &mut load, &mut cap),
+                S::Ok
+            );
+            assert_eq!((load, cap), (1, 2));
+            assert_eq!(switchboard_engine_conversation(e, 1, &mut info), S::Ok);
+            assert_eq!(info.state, switchboard_conversation_state::Assigned);
+            assert!(info.has_operator && info.operator_id == 1);
+            assert_eq!((info.asked_at_ms, info.assigned_at_ms), (1_000, 3_000));
+            assert_eq!(info.first_response_at_ms, SWITCHBOARD_NO_TIME);
+            assert_eq!(switchboard_engine_conversation(e, 2, &mut info), S::Ok);
+            assert_eq!(info.state, switchboard_conversation_state::Waiting);
+            assert!(!info.has_operator);
+            assert_eq!(switchboard_engine_state_counts(e, &mut sc), S::Ok);
+            assert_eq!((sc.waiting, sc.with_operator), (1, 1));
+            assert_eq!(switchboard_engine_status_counts(e, &mut oc), S::Ok);
+            assert_eq!((oc.available, oc.away, oc.offline), (1, 0, 0));
+            assert_eq!(
+                switchboard_engine_operator_held(e, 1, held.as_mut_ptr(), 4, &mut n),
+                S::Ok
+            );
+            assert_eq!(&held[..n], &[1]);
+            assert_eq!(switchboard_engine_next_deadline(e, &mut t, &mut has), S::Ok);
+            assert!(!has);
+            assert_eq!(t, SWITCHBOARD_NO_TIME);
+            assert_eq!(switchboard_engine_now(e, &mut t), S::Ok);
+            assert_eq!(t, 3_000);
+            switchboard_engine_free(e);
+        }
+    }
+
+    #[test]
+    fn events_build_the_same_engine_as_the_rust_api() {
+        let e = busy_engine();
+        let teams = [100u32, 101];
+        let mut n = 0;
+        unsafe {
+            assert_eq!(
+                switchboard_engine_operator_teams_changed(e, 4_000, 1, teams.as_ptr(), 2),
+                S::Ok
+            );
+            assert_eq!(
+                switchboard_engine_operator_capacity_changed(e, 4_000, 1, CHAT, 3),
+                S::Ok
+            );
+            assert_eq!(
+                switchboard_engine_bot_conversation_started(
+                    e,
+                    4_500,
+                    5,
+                    CHAT,
+                    1,
+                    null(),
+                    0,
+                    true,
+                    100,
+                    true,
+                    1
+                ),
+                S::Ok
+            );
+            assert_eq!(
+                switchboard_engine_conversation_transferred(
+                    e,
+                    5_000,
+                    1,
+                    switchboard_transfer_target::Queue as u32,
+                    12345
+                ),
+                S::Ok
+            );
+            assert_eq!(switchboard_engine_assign(e, 5_000, &mut n), S::Ok);
+        }
+        let mut r = Engine::new(policy()).unwrap();
+        let at = Timestamp;
+        let events = [
+            Event::OperatorAdded {
+                at: at(0),
+                operator: OperatorSpec::new(OperatorId(1))
+                    .status(OperatorStatus::Available)
+                    .capacity(ChannelId(CHAT), 2)
+                    .skill(SkillId(10), 4),
+            },
+            Event::ConversationArrived {
+                at: at(1_000),
+                conversation: ConversationSpec::new(ConversationId(1), ChannelId(CHAT), TierId(1)),
+            },
+            Event::ConversationArrived {
+                at: at(2_000),
+                conversation: ConversationSpec::new(ConversationId(2), ChannelId(CHAT), TierId(1))
+                    .skill(SkillId(10), 5),
+            },
+            Event::Assign { at: at(3_000) },
+            Event::OperatorTeamsChanged {
+                at: at(4_000),
+                operator: OperatorId(1),
+                teams: [TeamId(100), TeamId(101)].into_iter().collect(),
+            },
+            Event::OperatorCapacityChanged {
+                at: at(4_000),
+                operator: OperatorId(1),
+                channel: ChannelId(CHAT),
+                capacity: 3,
+            },
+            Event::BotConversationStarted {
+                at: at(4_500),
+                conversation: ConversationSpec::new(ConversationId(5), ChannelId(CHAT), TierId(1))
+                    .team(TeamId(100))
+                    .preferred_operator(OperatorId(1)),
+            },
+            Event::ConversationTransferred {
+                at: at(5_000),
+                conversation: ConversationId(1),
+                to: TransferTarget::Queue,
+            },
+        ];
+        for ev in events {
+            r.apply(ev).unwrap();
+        }
+        let decisions = r.assign(at(5_000)).unwrap();
+        let h = unsafe { &*e };
+        assert_eq!(h.engine, r);
+        assert_eq!(h.decisions, decisions);
+        assert_eq!(n, decisions.len());
+        unsafe { switchboard_engine_free(e) };
+    }
+
+    #[test]
+    fn snapshot_restores_an_equal_engine_and_bad_bytes_are_rejected() {
+        let e = busy_engine();
+        let mut len = 0;
+        let mut copy = null_mut();
+        unsafe {
+            assert_eq!(
+                switchboard_engine_snapshot(e, null_mut(), 0, &mut len),
+                S::Ok
+            );
+            let mut bytes = vec![0u8; len];
+            assert_eq!(
+                switchboard_engine_snapshot(e, bytes.as_mut_ptr(), len, &mut len),
+                S::Ok
+            );
+            assert_eq!(
+                switchboard_engine_restore(bytes.as_ptr(), len, &mut copy),
+                S::Ok
+            );
+            // Equal state (the indexes are rebuilt, so compare snapshots).
+            assert_eq!((*copy).engine.snapshot(), (*e).engine.snapshot());
+            switchboard_engine_free(copy);
+            copy = null_mut();
+            assert_eq!(
+                switchboard_engine_restore(bytes.as_ptr(), len - 1, &mut copy),
+                S::SnapshotCorrupted
+            );
+            assert_eq!(
+                switchboard_engine_restore(bytes.as_ptr(), 3, &mut copy),
+                S::SnapshotTruncated
+            );
+            bytes[0] = b'X';
+            assert_eq!(
+                switchboard_engine_restore(bytes.as_ptr(), len, &mut copy),
+                S::SnapshotBadMagic
+            );
+            assert_eq!(
+                switchboard_engine_restore(null(), 4, &mut copy),
+                S::NullArgument
+            );
+            assert_eq!(
+                switchboard_engine_restore(bytes.as_ptr(), len, null_mut()),
+                S::NullArgument
+            );
+            assert!(copy.is_null());
+            switchboard_engine_free(e);
+        }
+    }
+
+    #[test]
+    fn a_panic_poisons_the_handle_and_free_still_works() {
+        let e = busy_engine();
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let s = with_engine_mut(e, |_| panic!("boom"));
+        std::panic::set_hook(hook);
+        assert_eq!(s, S::Panic);
+        assert_eq!(last_error(), "panic inside switchboard: boom");
+        let mut n = 0;
+        unsafe {
+            assert_eq!(switchboard_engine_assign(e, 9_000, &mut n), S::Panic);
+            assert_eq!(
+                switchboard_engine_waiting(e, null_mut(), 0, &mut n),
+                S::Panic
+            );
+            switchboard_engine_free(e);
+        }
+    }
+
+    #[test]
+    fn last_error_sizes_and_never_overwrites_itself() {
+        unsafe {
+            assert_eq!(
+                switchboard_engine_operator_removed(null_mut(), 0, 1),
+                S::NullArgument
+            );
+            let msg = "argument `engine` is NULL";
+            let mut len = 0;
+            assert_eq!(switchboard_last_error(null_mut(), 0, &mut len), S::Ok);
+            assert_eq!(len, msg.len() + 1);
+            let mut small = [1 as c_char; 4];
+            assert_eq!(
+                switchboard_last_error(small.as_mut_ptr(), 4, &mut len),
+                S::BufferTooSmall
+            );
+            assert_eq!(small, [1; 4]);
+            assert_eq!(
+                switchboard_last_error(null_mut(), 1, &mut len),
+                S::NullArgument
+            );
+            assert_eq!(
+                switchboard_last_error(null_mut(), 0, null_mut()),
+                S::NullArgument
+            );
+            assert_eq!(last_error(), msg);
+            // Other threads have their own.
+            std::thread::spawn(|| assert_eq!(last_error(), ""))
+                .join()
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn status_names_and_versions() {
+        let name = |s: u32| {
+            unsafe { CStr::from_ptr(switchboard_status_str(s)) }
+                .to_str()
+                .unwrap()
+        };
+        assert_eq!(name(0), "ok");
+        assert_eq!(name(202), "unknown_conversation");
+        assert_eq!(name(999), "panic");
+        assert_eq!(name(7), "unknown_status");
+        let v = unsafe { CStr::from_ptr(super::super::switchboard_version()) };
+        assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+        assert_eq!(
+            super::super::switchboard_abi_version(),
+            super::super::SWITCHBOARD_ABI_VERSION
+        );
+    }
+}
