@@ -91,7 +91,11 @@ fn compile(compiler: &str, args: &[&str], source: &str, link: &[String], exe: &P
 }
 
 fn run(exe: &Path) -> String {
+    // cargo test puts target/debug/deps on LD_LIBRARY_PATH, which outranks the
+    // executable's RUNPATH; a libswitchboard.so left there by another build
+    // must not be the one loaded.
     let out = Command::new(exe)
+        .env("LD_LIBRARY_PATH", &libs().dir)
         .output()
         .unwrap_or_else(|e| panic!("run {}: {e}", exe.display()));
     assert!(
