@@ -109,7 +109,7 @@ fn gen_policy(r: &mut Rng) -> Policy {
         QueueOrder::EarliestDeadline,
         QueueOrder::Fifo,
     ][r.below(4) as usize];
-    p.selection = match r.below(7) {
+    p.selection = match r.below(10) {
         0 => Selection::LeastLoaded,
         1 => Selection::LongestIdle {
             clock: IdleClock::LastConversationEnded,
@@ -122,6 +122,9 @@ fn gen_policy(r: &mut Rng) -> Policy {
         },
         4 => Selection::RoundRobin,
         5 => Selection::MostProficient,
+        6 => Selection::FewestConversations,
+        7 => Selection::Ring,
+        8 => Selection::FixedOrder,
         _ => Selection::SkillDevelopment {
             demanding_skills: SKILLS.iter().copied().filter(|_| r.chance(400)).collect(),
             share_permille: r.range(0, 1000) as u16,

@@ -96,6 +96,9 @@ fn selection() -> impl Strategy<Value = Selection> {
         }),
         Just(Selection::RoundRobin),
         Just(Selection::MostProficient),
+        Just(Selection::FewestConversations),
+        Just(Selection::Ring),
+        Just(Selection::FixedOrder),
         (
             prop::sample::subsequence(SKILLS.to_vec(), 0..=2),
             0u16..=1000
