@@ -341,7 +341,7 @@ fn case() -> impl Strategy<Value = Case> {
     (
         policy(),
         prop::collection::vec(op_gen(), 1..=6),
-        prop::collection::vec(step(), 1..120),
+        prop::collection::vec(step(), 1..200),
     )
         .prop_map(|(policy, mut roster, steps)| {
             for (i, o) in roster.iter_mut().enumerate() {
