@@ -1163,7 +1163,7 @@ switchboard_status switchboard_last_error(char *buf, size_t cap, size_t *out_len
 
 /**
  * Creates an engine from a policy given as UTF-8 JSON (the serde form of
- * the Rust `Policy`; see docs/c-api.md for an example).
+ * the Rust `Policy`; see the README's "Use from C / C++" for an example).
  *
  * # Errors
  * `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_JSON` (syntax, or fields that

@@ -203,4 +203,19 @@ pub enum Error {
     /// See [`EngineError`].
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// See [`crate::engine::SnapshotError`].
+    #[error(transparent)]
+    Snapshot(#[from] crate::engine::SnapshotError),
+    /// See [`crate::kpi::KpiError`].
+    #[error(transparent)]
+    Kpi(#[from] crate::kpi::KpiError),
+    /// See [`crate::staffing::StaffingError`].
+    #[error(transparent)]
+    Staffing(#[from] crate::staffing::StaffingError),
+    /// See [`crate::sim::run::SimError`].
+    #[error(transparent)]
+    Sim(#[from] crate::sim::run::SimError),
+    /// See [`crate::proficiency::ProficiencyError`].
+    #[error(transparent)]
+    Proficiency(#[from] crate::proficiency::ProficiencyError),
 }

@@ -58,6 +58,7 @@ pub mod ids;
 pub mod kpi;
 pub mod model;
 pub mod policy;
+pub mod proficiency;
 pub mod sim;
 pub mod staffing;
 pub mod time;

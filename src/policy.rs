@@ -114,8 +114,8 @@ pub enum IdleClock {
 )]
 pub enum Selection {
     /// Lowest load ratio on the conversation's channel (load ÷ capacity,
-    /// compared exactly), then fewest open conversations on all channels,
-    /// then least recently assigned, then lowest operator id. Default.
+    /// compared exactly), then least recently assigned on that channel
+    /// (never assigned first), then lowest operator id. Default.
     #[default]
     LeastLoaded,
     /// Idle longest by the given clock, then lowest operator id.

@@ -23,7 +23,7 @@ use hashbrown::HashMap;
 use smallvec::SmallVec;
 
 use crate::ids::{OperatorId, SkillId, TeamId};
-use crate::model::{MAX_REQUIRED_SKILLS, SkillLevel};
+use crate::model::{MAX_CHANNELS, MAX_REQUIRED_SKILLS, SkillLevel};
 
 /// Position of an operator in a facet: strategy key, tie key, id, slot.
 /// The slot is last so it never decides an order (ids are unique).
@@ -133,6 +133,9 @@ pub(crate) struct Buckets {
     /// Waiting conversations by number of required skills, so a freed
     /// operator enumerates only skill subsets up to the largest size in use.
     by_skill_count: [u32; MAX_REQUIRED_SKILLS + 1],
+    /// Queue entries (buckets plus preference queues) per channel, so a
+    /// freed operator skips channels where nothing waits.
+    pub(crate) on_channel: [u32; MAX_CHANNELS],
 }
 
 impl Buckets {
@@ -154,8 +157,10 @@ impl Buckets {
     /// Puts a conversation in the bucket for `req`; returns the bucket.
     pub(crate) fn insert(&mut self, req: &Req, key: QueueKey, slot: u32) -> u32 {
         let b = self.bucket_for(req);
-        self.buckets[b as usize].queue.insert((key, slot));
-        self.by_skill_count[req.skills.len()] += 1;
+        if self.buckets[b as usize].queue.insert((key, slot)) {
+            self.by_skill_count[req.skills.len()] += 1;
+            self.on_channel[usize::from(req.channel)] += 1;
+        }
         b
     }
 
@@ -164,6 +169,8 @@ impl Buckets {
         if b.queue.remove(&(key, slot)) {
             let n = &mut self.by_skill_count[b.req.skills.len()];
             *n = n.saturating_sub(1);
+            let c = &mut self.on_channel[usize::from(b.req.channel)];
+            *c = c.saturating_sub(1);
         }
     }
 
@@ -176,15 +183,22 @@ impl Buckets {
     }
 
     pub(crate) fn prefer(&mut self, op: OperatorId, channel: u8, key: QueueKey, slot: u32) {
-        self.preferring
+        if self
+            .preferring
             .entry((op, channel))
             .or_default()
-            .insert((key, slot));
+            .insert((key, slot))
+        {
+            self.on_channel[usize::from(channel)] += 1;
+        }
     }
 
     pub(crate) fn unprefer(&mut self, op: OperatorId, channel: u8, key: QueueKey, slot: u32) {
         if let Some(q) = self.preferring.get_mut(&(op, channel)) {
-            q.remove(&(key, slot));
+            if q.remove(&(key, slot)) {
+                let c = &mut self.on_channel[usize::from(channel)];
+                *c = c.saturating_sub(1);
+            }
             if q.is_empty() {
                 self.preferring.remove(&(op, channel));
             }

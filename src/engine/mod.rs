@@ -118,6 +118,9 @@ pub(crate) struct Operator {
     pub(crate) last_assigned_at: Timestamp,
     /// Sequence of the last pick (or of joining, so newcomers join at the back).
     pub(crate) last_pick: u64,
+    /// Pick sequence of the last assignment on each channel (0 = never), so
+    /// least-loaded ties re-key only the channel that changed.
+    pub(crate) pick_on: [u64; MAX_CHANNELS],
     /// When the status last changed.
     pub(crate) status_since: Timestamp,
     /// Offers missed or rejected in a row.
@@ -1084,6 +1087,7 @@ impl Engine {
             last_ended_at: at,
             last_assigned_at: at,
             last_pick: self.picks,
+            pick_on: [0; MAX_CHANNELS],
             status_since: at,
             missed_in_a_row: 0,
             keys: SmallVec::new(),
@@ -1473,6 +1477,7 @@ impl Engine {
         o.open += 1;
         o.held.push(cid);
         o.last_pick = pick;
+        o.pick_on[ch] = pick;
         o.last_assigned_at = at;
         let oid = o.spec.id;
         self.refresh_op(os);
@@ -1632,11 +1637,10 @@ impl Engine {
             | Selection::SkillDevelopment { .. } => {
                 // Exact: distinct ratios with capacities below 2^16 differ by
                 // at least 2^-32, so 32 fractional bits never merge them.
+                // Channel-local on purpose: an assignment on one channel
+                // re-keys that channel's index entries only.
                 let ratio = (u64::from(o.load[ch]) << 32) / u64::from(o.cap[ch].max(1));
-                (
-                    (ratio.min(u64::from(u32::MAX)) << 32) | u64::from(o.open),
-                    o.last_pick,
-                )
+                (ratio, o.pick_on[ch])
             }
         }
     }
@@ -1865,6 +1869,9 @@ impl Engine {
     fn best_conv_for(&self, os: u32, ch: u8) -> Option<(QueueKey, u32)> {
         if self.matching == Matching::Scan {
             return self.scan_best_conv_for(os, ch);
+        }
+        if self.buckets.on_channel[usize::from(ch)] == 0 {
+            return None;
         }
         let o = self.op_at(os);
         let mut best: Option<(QueueKey, u32)> = None;

@@ -107,6 +107,8 @@ pub struct OperatorSnapshot {
     pub last_assigned_at: Timestamp,
     /// Pick sequence number of the last assignment (or of joining).
     pub last_pick: u64,
+    /// Pick sequence of the last assignment per channel (channels never picked on are left out).
+    pub picks_on: Vec<(ChannelId, u64)>,
     /// Last status change.
     pub status_since: Timestamp,
     /// Offers missed or rejected in a row.
@@ -216,6 +218,14 @@ impl Engine {
                     last_ended_at: o.last_ended_at,
                     last_assigned_at: o.last_assigned_at,
                     last_pick: o.last_pick,
+                    picks_on: self
+                        .policy
+                        .channels
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| o.pick_on[*i] != 0)
+                        .map(|(i, c)| (c.id, o.pick_on[i]))
+                        .collect(),
                     status_since: o.status_since,
                     missed_in_a_row: o.missed_in_a_row,
                     dirty: self.dirty_ops.contains(&(o.spec.id, slot as u32)),
@@ -383,6 +393,13 @@ impl Engine {
                     load[ch] = load[ch].saturating_add(1);
                 }
             }
+            let mut pick_on = [0u64; MAX_CHANNELS];
+            for (c, p) in &os.picks_on {
+                match e.channel_idx.get(c) {
+                    Some(&i) => pick_on[i as usize] = *p,
+                    None => return Err(SnapshotError::Entity(EngineError::UnknownChannel(*c))),
+                }
+            }
             let id = os.spec.id;
             *e.status_slot(os.spec.status) += 1;
             if let Some(w) = os.wrap_until {
@@ -400,6 +417,7 @@ impl Engine {
                 last_ended_at: os.last_ended_at,
                 last_assigned_at: os.last_assigned_at,
                 last_pick: os.last_pick,
+                pick_on,
                 status_since: os.status_since,
                 missed_in_a_row: os.missed_in_a_row,
                 keys: SmallVec::new(),
@@ -671,6 +689,11 @@ impl Snapshot {
             w.u64(o.last_ended_at.0);
             w.u64(o.last_assigned_at.0);
             w.u64(o.last_pick);
+            w.len(o.picks_on.len());
+            for (c, p) in &o.picks_on {
+                w.u32(c.0);
+                w.u64(*p);
+            }
             w.u64(o.status_since.0);
             w.u32(o.missed_in_a_row);
             w.bool(o.dirty);
@@ -912,6 +935,14 @@ impl Snapshot {
                 last_ended_at: Timestamp(r.u64()?),
                 last_assigned_at: Timestamp(r.u64()?),
                 last_pick: r.u64()?,
+                picks_on: {
+                    let n = r.len()?;
+                    let mut v = Vec::with_capacity(n.min(64));
+                    for _ in 0..n {
+                        v.push((ChannelId(r.u32()?), r.u64()?));
+                    }
+                    v
+                },
                 status_since: Timestamp(r.u64()?),
                 missed_in_a_row: r.u32()?,
                 dirty: r.bool()?,

@@ -647,7 +647,7 @@ unsafe fn conversation_spec(
 // ----- lifecycle ----------------------------------------------------------------
 
 /// Creates an engine from a policy given as UTF-8 JSON (the serde form of
-/// the Rust `Policy`; see docs/c-api.md for an example).
+/// the Rust `Policy`; see the README's "Use from C / C++" for an example).
 ///
 /// # Errors
 /// `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_JSON` (syntax, or fields that

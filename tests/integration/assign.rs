@@ -123,17 +123,45 @@ fn least_loaded_ties_go_to_the_least_recently_assigned_then_lowest_id() {
     let mut e = engine_with(policy());
     add(&mut e, t(0), op(2));
     add(&mut e, t(0), op(1));
-    // Equal load, never assigned: the one who joined first (operator 2) is
-    // "less recently picked" (newcomers join at the back).
+    // Equal load, never assigned on the channel: lowest id first.
     arrive(&mut e, t(1), chat(1, SMB));
-    assert_eq!(pairs(&e.assign(t(1)).unwrap()), vec![(1, 2)]);
+    assert_eq!(pairs(&e.assign(t(1)).unwrap()), vec![(1, 1)]);
     arrive(&mut e, t(2), chat(2, SMB));
-    assert_eq!(pairs(&e.assign(t(2)).unwrap()), vec![(2, 1)]);
+    assert_eq!(pairs(&e.assign(t(2)).unwrap()), vec![(2, 2)]);
     resolve(&mut e, t(3), 1);
     resolve(&mut e, t(3), 2);
-    // Both at 0 again: operator 2 was assigned before operator 1.
+    // Both at 0 again: operator 1 was assigned before operator 2 on chat,
+    // so it is the least recently assigned.
     arrive(&mut e, t(4), chat(3, SMB));
-    assert_eq!(pairs(&e.assign(t(4)).unwrap()), vec![(3, 2)]);
+    assert_eq!(pairs(&e.assign(t(4)).unwrap()), vec![(3, 1)]);
+    resolve(&mut e, t(5), 3);
+    arrive(&mut e, t(6), chat(4, SMB));
+    assert_eq!(
+        pairs(&e.assign(t(6)).unwrap()),
+        vec![(4, 2)],
+        "a low-volume period alternates"
+    );
+    // An email assignment does not count against chat ties.
+    e.apply(Event::OperatorCapacityChanged {
+        at: t(7),
+        operator: OperatorId(1),
+        channel: EMAIL,
+        capacity: 1,
+    })
+    .unwrap();
+    resolve(&mut e, t(7), 4);
+    arrive(
+        &mut e,
+        t(8),
+        ConversationSpec::new(ConversationId(5), EMAIL, SMB),
+    );
+    assert_eq!(pairs(&e.assign(t(8)).unwrap()), vec![(5, 1)]);
+    arrive(&mut e, t(9), chat(6, SMB));
+    assert_eq!(
+        pairs(&e.assign(t(9)).unwrap()),
+        vec![(6, 1)],
+        "1 was picked on chat before 2"
+    );
 }
 
 #[test]

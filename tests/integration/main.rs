@@ -6,6 +6,7 @@ mod common;
 mod errors;
 mod header;
 mod kpi;
+mod proficiency;
 mod props;
 mod random;
 mod rebalance;
