@@ -7,6 +7,7 @@ mod errors;
 mod header;
 mod kpi;
 mod proficiency;
+mod props;
 mod random;
 mod rebalance;
 mod replay;

@@ -1,0 +1,1037 @@
+//! Property tests over random event streams.
+//!
+//! One strategies section (`case()`: a small roster, a policy drawn over
+//! every queue order, selection strategy, overflow step, preferred-operator
+//! wait, wrap-up, offers and rebalance options, and a stream of abstract
+//! steps at non-decreasing times). Each step is turned into a concrete event
+//! against a model of the ids that exist (`check::Checker`), so most events
+//! are valid; about one in ten is deliberately invalid (unknown ids, wrong
+//! states, bad specs, time going backwards).
+//!
+//! After every step `check::Checker::step` verifies: the engine accepts
+//! exactly the events the written rules accept, and a refused event leaves
+//! it `==` its clone; loads, capacities, holders and states match the
+//! model (so no operator is over capacity unless a cut put them there, and
+//! then they receive nothing new); nobody holds a conversation twice and
+//! every held list agrees with the conversations' operator field; the state
+//! and status counts equal a recount; every conversation that ended comes
+//! out of `take_finished` exactly once and no other disappears; each
+//! decision goes to a ready operator who meets the requirements in force
+//! (`matched` levels meet `required`, the overflow step is right, the team
+//! is honoured, `waited = at − asked_at`) unless it is a preferred-operator
+//! route; and right after `Assign`/`Rebalance` no waiting conversation has
+//! an eligible operator (work conservation). Then the whole stream is
+//! replayed: the same decisions again (determinism), the same decisions
+//! under `Matching::Scan` (differential), and the same state and decisions
+//! when restored midway from a snapshot (`to_bytes`/`from_bytes`).
+//!
+//! Cases: `PROPTEST_CASES` (default 96). Failures are minimised and stored
+//! in `tests/proptest-regressions/props.txt` (committed).
+
+mod check;
+
+use check::{Checker, Outcome};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proptest::test_runner::FileFailurePersistence;
+use switchboard::engine::{DecisionKind, Matching, Snapshot, SnapshotError};
+use switchboard::policy::{OfferPolicy, RebalancePolicy};
+use switchboard::prelude::*;
+
+const T0: u64 = 1_700_000_000_000;
+const CHANNELS: [ChannelId; 3] = [ChannelId(1), ChannelId(2), ChannelId(3)];
+const TIERS: [TierId; 3] = [TierId(1), TierId(2), TierId(3)];
+const SKILLS: [SkillId; 3] = [SkillId(10), SkillId(11), SkillId(12)];
+const TEAMS: [TeamId; 2] = [TeamId(100), TeamId(101)];
+const MAX_OP: u64 = 8;
+
+// ------------------------------------------------------------- strategies
+
+fn base_policy(channels: usize, call_blocks_chat: bool) -> Policy {
+    let names = ["call", "chat", "email"];
+    Policy::new(
+        (0..channels)
+            .map(|i| ChannelSpec {
+                id: CHANNELS[i],
+                name: names[i].into(),
+                blocks: if i == 0 && call_blocks_chat {
+                    vec![CHANNELS[1]]
+                } else {
+                    vec![]
+                },
+            })
+            .collect(),
+        TIERS
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| TierSpec {
+                id,
+                name: format!("tier{i}"),
+                priority: i as u32 + 1,
+                first_response_target: Millis::from_secs(30 * (i as u64 + 1)),
+                head_start: Millis::from_secs(60 * (2 - i as u64)),
+            })
+            .collect(),
+        SKILLS
+            .iter()
+            .map(|&id| SkillSpec {
+                id,
+                name: format!("skill{}", id.0),
+            })
+            .collect(),
+    )
+}
+
+fn selection() -> impl Strategy<Value = Selection> {
+    prop_oneof![
+        Just(Selection::LeastLoaded),
+        Just(Selection::LongestIdle {
+            clock: IdleClock::LastConversationEnded
+        }),
+        Just(Selection::LongestIdle {
+            clock: IdleClock::BecameAvailable
+        }),
+        Just(Selection::LongestIdle {
+            clock: IdleClock::LastAssigned
+        }),
+        Just(Selection::RoundRobin),
+        Just(Selection::MostProficient),
+        Just(Selection::FewestConversations),
+        Just(Selection::Ring),
+        Just(Selection::FixedOrder),
+        (
+            prop::sample::subsequence(SKILLS.to_vec(), 0..=2),
+            0u16..=1000
+        )
+            .prop_map(
+                |(demanding_skills, share_permille)| Selection::SkillDevelopment {
+                    demanding_skills,
+                    share_permille,
+                }
+            ),
+    ]
+}
+
+fn relax() -> impl Strategy<Value = Relax> {
+    prop_oneof![
+        (1u8..=4).prop_map(Relax::LowerLevels),
+        Just(Relax::AnyTeam),
+        Just(Relax::AnyOperator),
+    ]
+}
+
+fn secs(max: u64) -> impl Strategy<Value = Millis> {
+    (1..=max).prop_map(Millis::from_secs)
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    let catalogue = (2usize..=3, any::<bool>());
+    let order = prop_oneof![
+        Just(QueueOrder::StrictPriority),
+        Just(QueueOrder::Aging),
+        Just(QueueOrder::EarliestDeadline),
+        Just(QueueOrder::Fifo),
+    ];
+    let overflow = prop::collection::vec((secs(40), relax()), 0..=3);
+    let waits = (
+        prop_oneof![Just(Millis::ZERO), secs(30)],
+        prop_oneof![Just(Millis::ZERO), secs(20)],
+    );
+    let offers = prop::option::weighted(
+        0.3,
+        (secs(20), 0u32..=3, any::<bool>()).prop_map(|(timeout, away, reoffer)| OfferPolicy {
+            timeout,
+            away_after_missed: away,
+            reoffer_declined: reoffer,
+        }),
+    );
+    let rebalance = (
+        prop::option::weighted(0.3, secs(60)),
+        prop::option::weighted(0.3, 0u16..=1000),
+        prop::option::weighted(0.3, 1u32..=3),
+        any::<bool>(),
+    )
+        .prop_map(|(after, skew, max, cut)| RebalancePolicy {
+            reassign_responded_after_away: after,
+            skew_margin_permille: skew,
+            max_moves: max,
+            on_capacity_cut: cut,
+        });
+    (
+        catalogue,
+        order,
+        selection(),
+        overflow,
+        waits,
+        offers,
+        rebalance,
+    )
+        .prop_map(
+            |((n, blocks), order, sel, steps, (pref, wrap), offers, rebalance)| {
+                let mut p = base_policy(n, blocks);
+                p.queue_order = order;
+                p.selection = sel;
+                let mut after = Millis::ZERO;
+                p.overflow = steps
+                    .into_iter()
+                    .map(|(d, relax)| {
+                        after = Millis(after.0 + d.0);
+                        OverflowStep { after, relax }
+                    })
+                    .collect();
+                p.preferred_operator.wait = pref;
+                p.wrap_up = wrap;
+                p.offers = offers;
+                p.rebalance = rebalance;
+                p
+            },
+        )
+}
+
+/// An operator to add: capacity per channel (0 = not listed), skills,
+/// teams, own wrap-up.
+#[derive(Debug, Clone)]
+struct OpGen {
+    id: u64,
+    status: OperatorStatus,
+    caps: [u16; 3],
+    skills: Vec<(usize, u8)>,
+    teams: Vec<usize>,
+    wrap_up: Option<Millis>,
+}
+
+fn status() -> impl Strategy<Value = OperatorStatus> {
+    prop_oneof![
+        4 => Just(OperatorStatus::Available),
+        1 => Just(OperatorStatus::Away),
+        1 => Just(OperatorStatus::Offline),
+    ]
+}
+
+fn skill_levels() -> impl Strategy<Value = Vec<(usize, u8)>> {
+    prop::collection::vec((0usize..3, 1u8..=5), 0..=3)
+}
+
+fn op_gen() -> impl Strategy<Value = OpGen> {
+    (
+        1..=MAX_OP,
+        status(),
+        [0u16..=3, 0u16..=3, 0u16..=3],
+        skill_levels(),
+        prop::collection::vec(0usize..2, 0..=2),
+        prop::option::weighted(0.3, prop_oneof![Just(Millis::ZERO), secs(10)]),
+    )
+        .prop_map(|(id, status, caps, skills, teams, wrap_up)| OpGen {
+            id,
+            status,
+            caps,
+            skills,
+            teams,
+            wrap_up,
+        })
+}
+
+/// A conversation to start: channel, tier, required skills, team,
+/// preferred operator.
+#[derive(Debug, Clone)]
+struct ConvGen {
+    channel: usize,
+    tier: usize,
+    skills: Vec<(usize, u8)>,
+    team: Option<usize>,
+    preferred: Option<u64>,
+}
+
+fn conv_gen() -> impl Strategy<Value = ConvGen> {
+    (
+        0usize..3,
+        0usize..3,
+        prop::collection::vec((0usize..3, 1u8..=5), 0..=2),
+        prop::option::weighted(0.25, 0usize..2),
+        prop::option::weighted(0.25, 1..=MAX_OP),
+    )
+        .prop_map(|(channel, tier, skills, team, preferred)| ConvGen {
+            channel,
+            tier,
+            skills,
+            team,
+            preferred,
+        })
+}
+
+/// One abstract step; indices pick among the ids that exist when the step
+/// is turned into an event.
+#[derive(Debug, Clone)]
+enum Act {
+    AddOp(OpGen),
+    RemoveOp(Index),
+    Status(Index, OperatorStatus),
+    Capacity(Index, usize, u16),
+    Skills(Index, Vec<(usize, u8)>),
+    Teams(Index, Vec<usize>),
+    Bot(ConvGen),
+    Arrive(ConvGen),
+    BotAsks(Index),
+    FirstResponse(Index),
+    Resolve(Index),
+    Abandon(Index),
+    LeaveMessage(Index),
+    Transfer(Index, Index, u8),
+    Claim(Index, Index),
+    Answer(Index, Index, bool),
+    Tick,
+    Assign,
+    Rebalance,
+    RebalanceOp(Index),
+}
+
+fn act() -> impl Strategy<Value = Act> {
+    let i = any::<Index>;
+    prop_oneof![
+        3 => op_gen().prop_map(Act::AddOp),
+        1 => i().prop_map(Act::RemoveOp),
+        4 => (i(), status()).prop_map(|(o, s)| Act::Status(o, s)),
+        3 => (i(), 0usize..3, prop_oneof![Just(0u16), 0u16..=4]).prop_map(|(o, c, n)| Act::Capacity(o, c, n)),
+        1 => (i(), skill_levels()).prop_map(|(o, s)| Act::Skills(o, s)),
+        1 => (i(), prop::collection::vec(0usize..2, 0..=2)).prop_map(|(o, t)| Act::Teams(o, t)),
+        2 => conv_gen().prop_map(Act::Bot),
+        10 => conv_gen().prop_map(Act::Arrive),
+        2 => i().prop_map(Act::BotAsks),
+        4 => i().prop_map(Act::FirstResponse),
+        6 => i().prop_map(Act::Resolve),
+        2 => i().prop_map(Act::Abandon),
+        1 => i().prop_map(Act::LeaveMessage),
+        2 => (i(), i(), 0u8..3).prop_map(|(c, o, k)| Act::Transfer(c, o, k)),
+        2 => (i(), i()).prop_map(|(c, o)| Act::Claim(c, o)),
+        3 => (i(), i(), any::<bool>()).prop_map(|(c, o, yes)| Act::Answer(c, o, yes)),
+        1 => Just(Act::Tick),
+        10 => Just(Act::Assign),
+        2 => Just(Act::Rebalance),
+        1 => i().prop_map(Act::RebalanceOp),
+    ]
+}
+
+#[derive(Debug, Clone)]
+struct Step {
+    /// Milliseconds after the previous step.
+    dt: u64,
+    act: Act,
+    /// Make this step invalid on purpose (about one in ten).
+    bad: bool,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    (
+        prop_oneof![3 => Just(0u64), 5 => 1u64..5_000, 1 => 5_000u64..90_000],
+        act(),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(|(dt, act, bad)| Step { dt, act, bad })
+}
+
+/// A whole case: policy, initial roster, steps.
+#[derive(Debug, Clone)]
+struct Case {
+    policy: Policy,
+    roster: Vec<OpGen>,
+    steps: Vec<Step>,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        policy(),
+        prop::collection::vec(op_gen(), 1..=6),
+        prop::collection::vec(step(), 1..200),
+    )
+        .prop_map(|(policy, mut roster, steps)| {
+            for (i, o) in roster.iter_mut().enumerate() {
+                o.id = i as u64 + 1;
+            }
+            Case {
+                policy,
+                roster,
+                steps,
+            }
+        })
+}
+
+// ------------------------------------------------ abstract step → event
+
+/// While `adding_an_away_operator_starts_the_away_clock` fails, operators
+/// join available under a policy with `reassign_responded_after_away` (they
+/// may go away right after), so the replay check can run past that bug.
+const AVOID_AWAY_CLOCK_BUG: bool = true;
+
+fn op_spec(g: &OpGen, policy: &Policy, bad: bool) -> OperatorSpec {
+    let channels = policy.channels.len();
+    let status = if AVOID_AWAY_CLOCK_BUG && policy.rebalance.reassign_responded_after_away.is_some()
+    {
+        OperatorStatus::Available
+    } else {
+        g.status
+    };
+    let mut s = OperatorSpec::new(OperatorId(g.id)).status(status);
+    for (i, &c) in g.caps.iter().enumerate().take(channels) {
+        if c > 0 {
+            s = s.capacity(CHANNELS[i], c);
+        }
+    }
+    for &(k, level) in &g.skills {
+        if !s.skills.iter().any(|x| x.skill == SKILLS[k]) {
+            s = s.skill(SKILLS[k], level);
+        }
+    }
+    for &t in &g.teams {
+        if !s.teams.contains(&TEAMS[t]) {
+            s = s.team(TEAMS[t]);
+        }
+    }
+    if let Some(w) = g.wrap_up {
+        s = s.wrap_up(w);
+    }
+    if bad {
+        match g.id % 4 {
+            0 => s = s.capacity(CHANNELS[0], 0),
+            1 => s = s.skill(SkillId(99), 2),
+            2 => s.skills.push(SkillLevel::new(SKILLS[0], 6)),
+            _ => s.teams.extend([TEAMS[0], TEAMS[0]]),
+        }
+    }
+    s
+}
+
+fn conv_spec(g: &ConvGen, id: u64, channels: usize, bad: bool) -> ConversationSpec {
+    let mut s = ConversationSpec::new(
+        ConversationId(id),
+        CHANNELS[g.channel % channels],
+        TIERS[g.tier],
+    );
+    for &(k, level) in &g.skills {
+        if !s.skills.iter().any(|x| x.skill == SKILLS[k]) {
+            s = s.skill(SKILLS[k], level);
+        }
+    }
+    if let Some(t) = g.team {
+        s = s.team(TEAMS[t]);
+    }
+    if let Some(p) = g.preferred {
+        s = s.preferred_operator(OperatorId(p));
+    }
+    if bad {
+        match id % 3 {
+            0 => s.tier = TierId(99),
+            1 => s.channel = ChannelId(99),
+            _ => s.skills.push(SkillLevel::new(SKILLS[0], 0)),
+        }
+    }
+    s
+}
+
+fn pick<T: Copy>(v: &[T], i: &Index) -> Option<T> {
+    (!v.is_empty()).then(|| v[i.index(v.len())])
+}
+
+/// Turns a step into an event against the ids the model knows.
+fn concrete(m: &Checker, s: &Step, at: Timestamp, next_conv: &mut u64) -> Event {
+    use ConversationState as S;
+    let n = m.chans.len();
+    let unknown_op = OperatorId(99);
+    let unknown_conv = ConversationId(99_999);
+    let op = |i: &Index| {
+        if s.bad {
+            unknown_op
+        } else {
+            pick(&m.op_ids(), i).unwrap_or(unknown_op)
+        }
+    };
+    // A conversation in one of `ok` (or, for a bad step, in any other state).
+    let conv = |i: &Index, ok: &[S]| -> Option<ConversationId> {
+        if s.bad {
+            let all = [
+                S::WithBot,
+                S::Waiting,
+                S::Offered,
+                S::Assigned,
+                S::Responded,
+                S::MessageLeft,
+            ];
+            let wrong: Vec<S> = all.into_iter().filter(|x| !ok.contains(x)).collect();
+            Some(pick(&m.convs_in(&wrong), i).unwrap_or(unknown_conv))
+        } else {
+            pick(&m.convs_in(ok), i)
+        }
+    };
+    let assign = Event::Assign { at };
+    match &s.act {
+        Act::AddOp(g) => {
+            let mut spec = op_spec(g, &m.policy, s.bad && g.id % 2 == 0);
+            if s.bad && g.id % 2 == 1 {
+                // A duplicate id when there is one.
+                spec.id = m.op_ids().first().copied().unwrap_or(spec.id);
+            }
+            Event::OperatorAdded { at, operator: spec }
+        }
+        Act::RemoveOp(i) => Event::OperatorRemoved {
+            at,
+            operator: op(i),
+        },
+        Act::Status(i, st) => Event::OperatorStatusChanged {
+            at,
+            operator: op(i),
+            status: *st,
+        },
+        Act::Capacity(i, c, cap) => Event::OperatorCapacityChanged {
+            at,
+            operator: op(i),
+            channel: CHANNELS[c % n],
+            capacity: *cap,
+        },
+        Act::Skills(i, sk) => {
+            let mut skills: Vec<SkillLevel> = Vec::new();
+            for &(k, level) in sk {
+                if !skills.iter().any(|x| x.skill == SKILLS[k]) {
+                    skills.push(SkillLevel::new(SKILLS[k], level));
+                }
+            }
+            Event::OperatorSkillsChanged {
+                at,
+                operator: op(i),
+                skills: skills.into_iter().collect(),
+            }
+        }
+        Act::Teams(i, ts) => {
+            let mut teams: Vec<TeamId> = Vec::new();
+            for &t in ts {
+                if !teams.contains(&TEAMS[t]) {
+                    teams.push(TEAMS[t]);
+                }
+            }
+            Event::OperatorTeamsChanged {
+                at,
+                operator: op(i),
+                teams: teams.into_iter().collect(),
+            }
+        }
+        Act::Bot(g) | Act::Arrive(g) => {
+            *next_conv += 1;
+            let mut id = *next_conv;
+            if s.bad && id % 2 == 0 {
+                // A duplicate of a live conversation that is not with the bot.
+                if let Some(c) = m.convs_in(&[S::Waiting, S::Assigned, S::Responded]).first() {
+                    id = c.0;
+                }
+            }
+            let conversation = conv_spec(g, id, n, s.bad && id % 2 == 1);
+            if matches!(s.act, Act::Bot(_)) {
+                Event::BotConversationStarted { at, conversation }
+            } else {
+                Event::ConversationArrived { at, conversation }
+            }
+        }
+        Act::BotAsks(i) => match conv(i, &[S::WithBot]) {
+            Some(c) => {
+                let spec = m
+                    .convs
+                    .get(&c)
+                    .map(|x| x.spec.clone())
+                    .unwrap_or_else(|| ConversationSpec::new(c, CHANNELS[0], TIERS[0]));
+                Event::ConversationArrived {
+                    at,
+                    conversation: spec,
+                }
+            }
+            None => assign,
+        },
+        Act::FirstResponse(i) => match conv(i, &[S::Assigned]) {
+            Some(c) => Event::FirstResponseSent {
+                at,
+                conversation: c,
+            },
+            None => assign,
+        },
+        Act::Resolve(i) => {
+            match conv(i, &[S::WithBot, S::Assigned, S::Responded, S::MessageLeft]) {
+                Some(c) => Event::ConversationResolved {
+                    at,
+                    conversation: c,
+                },
+                None => assign,
+            }
+        }
+        Act::Abandon(i) => match conv(i, &[S::Waiting, S::Offered]) {
+            Some(c) => Event::ConversationAbandoned {
+                at,
+                conversation: c,
+            },
+            None => assign,
+        },
+        Act::LeaveMessage(i) => match conv(i, &[S::Waiting]) {
+            Some(c) => Event::MessageLeft {
+                at,
+                conversation: c,
+            },
+            None => assign,
+        },
+        Act::Transfer(c, o, kind) => match conv(c, &[S::Assigned, S::Responded]) {
+            Some(c) => Event::ConversationTransferred {
+                at,
+                conversation: c,
+                to: match kind {
+                    0 => TransferTarget::Operator(op(o)),
+                    1 => TransferTarget::Team(TEAMS[o.index(2)]),
+                    _ => TransferTarget::Queue,
+                },
+            },
+            None => assign,
+        },
+        Act::Claim(c, o) => match conv(c, &[S::Waiting]) {
+            Some(c) => Event::ConversationClaimed {
+                at,
+                conversation: c,
+                operator: op(o),
+            },
+            None => assign,
+        },
+        Act::Answer(c, o, yes) => match conv(c, &[S::Offered]) {
+            Some(c) => {
+                let holder = m.convs.get(&c).and_then(|x| x.holder);
+                let operator = match (s.bad, holder) {
+                    (false, Some(h)) => h,
+                    _ => pick(&m.op_ids(), o).unwrap_or(unknown_op),
+                };
+                if *yes {
+                    Event::OfferAccepted {
+                        at,
+                        conversation: c,
+                        operator,
+                    }
+                } else {
+                    Event::OfferRejected {
+                        at,
+                        conversation: c,
+                        operator,
+                    }
+                }
+            }
+            None => assign,
+        },
+        Act::Tick if s.bad && at.0 > T0 => Event::Tick {
+            at: Timestamp(m.now.0.saturating_sub(1)),
+        },
+        Act::Tick => Event::Tick { at },
+        Act::Assign => assign,
+        Act::Rebalance => Event::Rebalance { at },
+        Act::RebalanceOp(i) => Event::RebalanceOperator {
+            at,
+            operator: op(i),
+        },
+    }
+}
+
+// ------------------------------------------------------------- runners
+
+/// The concrete events of a case and what the engine answered, checked
+/// step by step.
+struct Run {
+    events: Vec<Event>,
+    outcomes: Vec<Outcome>,
+    engine: Engine,
+}
+
+fn run_checked(case: &Case) -> Result<Run, String> {
+    let mut engine = Engine::new(case.policy.clone()).map_err(|e| e.to_string())?;
+    let mut m = Checker::new(&case.policy);
+    let mut events = Vec::new();
+    let mut outcomes = Vec::new();
+    let mut now = T0;
+    let mut next_conv = 0;
+    for g in &case.roster {
+        events.push(Event::OperatorAdded {
+            at: Timestamp(now),
+            operator: op_spec(g, &case.policy, false),
+        });
+    }
+    let roster = events.len();
+    for i in 0..roster + case.steps.len() {
+        let ev = if i < roster {
+            events[i].clone()
+        } else {
+            let s = &case.steps[i - roster];
+            now += s.dt;
+            let ev = concrete(&m, s, Timestamp(now), &mut next_conv);
+            events.push(ev.clone());
+            ev
+        };
+        let out = m
+            .step(&mut engine, &ev, true, true)
+            .map_err(|e| format!("step {i}: {ev:?}\n  {e}"))?;
+        if out.is_ok() {
+            now = now.max(ev.at().0);
+        }
+        outcomes.push(out);
+    }
+    Ok(Run {
+        events,
+        outcomes,
+        engine,
+    })
+}
+
+fn replay(policy: &Policy, events: &[Event], matching: Matching) -> (Vec<Outcome>, Engine) {
+    let mut e = Engine::new(policy.clone()).expect("valid policy");
+    e.set_matching(matching);
+    let out = events
+        .iter()
+        .map(|ev| {
+            let r = e.apply(ev.clone());
+            e.take_finished();
+            r
+        })
+        .collect();
+    (out, e)
+}
+
+fn first_difference(a: &[Outcome], b: &[Outcome]) -> Option<usize> {
+    (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))
+}
+
+fn check_case(case: &Case) -> Result<(), TestCaseError> {
+    let run = run_checked(case).map_err(TestCaseError::fail)?;
+    // Determinism: the same stream again gives the same answers and state.
+    let (again, e2) = replay(&case.policy, &run.events, Matching::Indexed);
+    if let Some(i) = first_difference(&run.outcomes, &again) {
+        return Err(TestCaseError::fail(format!(
+            "rerun differs at event {i} {:?}:\n  first {:?}\n  again {:?}",
+            run.events[i],
+            run.outcomes[i],
+            again.get(i)
+        )));
+    }
+    prop_assert!(e2 == run.engine, "rerun ends in a different state");
+    // Differential: scanning everything decides the same.
+    let (scan, _) = replay(&case.policy, &run.events, Matching::Scan);
+    if let Some(i) = first_difference(&run.outcomes, &scan) {
+        return Err(TestCaseError::fail(format!(
+            "Matching::Scan differs at event {i} {:?}:\n  indexed {:?}\n  scan    {:?}",
+            run.events[i],
+            run.outcomes[i],
+            scan.get(i)
+        )));
+    }
+    // Replay: a snapshot midway (through bytes) plus the rest of the stream
+    // ends in the same state with the same decisions.
+    let cut = run.events.len() / 2;
+    let (head, mut first) = replay(&case.policy, &run.events[..cut], Matching::Indexed);
+    let bytes = first.snapshot().to_bytes();
+    let snap = Snapshot::from_bytes(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(&snap, &first.snapshot());
+    let mut restored = match Engine::restore(snap) {
+        Ok(e) => e,
+        // Known engine bug, see `a_snapshot_after_the_preferred_operator_left_restores`.
+        Err(SnapshotError::Inconsistent {
+            what: "prefers an unknown operator",
+            ..
+        }) if TOLERATE_STALE_PREFERENCE => return Ok(()),
+        Err(e) => return Err(TestCaseError::fail(format!("restore at {cut}: {e}"))),
+    };
+    prop_assert_eq!(restored.state_hash(), first.state_hash());
+    prop_assert_eq!(restored.take_finished(), first.take_finished());
+    let mut tail = Vec::new();
+    for ev in &run.events[cut..] {
+        tail.push(restored.apply(ev.clone()));
+        restored.take_finished();
+    }
+    let mut all = head;
+    all.extend(tail);
+    if let Some(i) = first_difference(&run.outcomes, &all) {
+        return Err(TestCaseError::fail(format!(
+            "restored at {cut}, differs at event {i} {:?}:\n  whole    {:?}\n  restored {:?}",
+            run.events[i],
+            run.outcomes[i],
+            all.get(i)
+        )));
+    }
+    let whole = run.engine;
+    prop_assert_eq!(restored.snapshot(), whole.snapshot());
+    prop_assert_eq!(restored.state_hash(), whole.state_hash());
+    // Not `==`: the derived `PartialEq` also compares slot layout and index
+    // numbering, which a restore rebuilds differently (see the ignored
+    // tests at the end of this file).
+    Ok(())
+}
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(96);
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/proptest-regressions/props.txt",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn random_event_streams_keep_every_invariant(case in case()) {
+        check_case(&case)?;
+    }
+}
+
+// ------------------------------------------------- engine bugs found here
+
+/// Found by `random_event_streams_keep_every_invariant` (minimised by hand
+/// from its cases): `Engine`'s derived `PartialEq` compares slot layout, so
+/// an engine restored from a snapshot is not `==` the engine that never
+/// stopped once a slot has been freed, although their snapshots and state
+/// hashes are equal and every later decision is the same. Ignored until the
+/// lead decides between a semantic `PartialEq` (compare snapshots) and a
+/// restore that rebuilds the same layout.
+#[test]
+#[ignore = "engine bug: restored engine != original after a slot was freed"]
+fn restoring_after_a_conversation_ended_gives_an_equal_engine() {
+    let mut e = Engine::new(base_policy(2, false)).expect("valid policy");
+    let at = Timestamp(T0);
+    for id in [1, 2] {
+        e.apply(Event::ConversationArrived {
+            at,
+            conversation: ConversationSpec::new(ConversationId(id), CHANNELS[0], TIERS[0]),
+        })
+        .expect("arrived");
+    }
+    e.apply(Event::ConversationAbandoned {
+        at,
+        conversation: ConversationId(1),
+    })
+    .expect("abandoned");
+    e.take_finished();
+    let bytes = e.snapshot().to_bytes();
+    let restored = Engine::restore(Snapshot::from_bytes(&bytes).expect("bytes")).expect("restore");
+    assert_eq!(restored.snapshot(), e.snapshot());
+    assert_eq!(restored.state_hash(), e.state_hash());
+    assert!(restored == e, "restored engine != original");
+}
+
+/// While `a_snapshot_after_the_preferred_operator_left_restores` fails, a
+/// case whose midway snapshot cannot be restored for that reason skips the
+/// replay check.
+const TOLERATE_STALE_PREFERENCE: bool = true;
+
+/// Found by the property test (minimised by hand from its case): a
+/// conversation keeps its preferred operator in `prefers` while another
+/// operator holds it; when the preferred operator is then removed,
+/// `end_preferred_waits` only visits conversations still queued for them, so
+/// the held one keeps pointing at an operator who no longer exists. The
+/// engine's own snapshot is then refused by `Engine::restore` ("prefers an
+/// unknown operator"): a host cannot restore a state the engine produced.
+/// Fix (one of): clear `prefers` in `hand_over` (the preference has been
+/// used up once the conversation is placed), or clear it for every
+/// conversation naming the operator in `remove_operator`, or accept the
+/// dangling id in `check_consistency` as the live engine does.
+#[test]
+#[ignore = "engine bug: the engine's own snapshot is refused after the preferred operator left"]
+fn a_snapshot_after_the_preferred_operator_left_restores() {
+    let call = CHANNELS[0];
+    let mut e = Engine::new(base_policy(2, false)).expect("valid policy");
+    let at = Timestamp(T0);
+    for (id, cap) in [(1, 1), (2, 0)] {
+        let mut spec = OperatorSpec::new(OperatorId(id)).status(OperatorStatus::Available);
+        if cap > 0 {
+            spec = spec.capacity(call, cap);
+        }
+        e.apply(Event::OperatorAdded { at, operator: spec })
+            .expect("added");
+    }
+    e.apply(Event::ConversationArrived {
+        at,
+        conversation: ConversationSpec::new(ConversationId(1), call, TIERS[0])
+            .preferred_operator(OperatorId(2)),
+    })
+    .expect("arrived");
+    let ds = e.assign(at).expect("assign");
+    assert_eq!(ds[0].operator, OperatorId(1), "#2 has no room: #1 takes it");
+    e.apply(Event::OperatorRemoved {
+        at,
+        operator: OperatorId(2),
+    })
+    .expect("removed");
+    let bytes = e.snapshot().to_bytes();
+    let restored = Engine::restore(Snapshot::from_bytes(&bytes).expect("bytes"));
+    assert!(restored.is_ok(), "{:?}", restored.err());
+}
+
+/// Found by the DST runner (`examples/dst.rs`, seed 9 slows down steadily;
+/// profiled): waiting-conversation buckets are keyed by the whole
+/// requirement, declined operators included (`Req::excluded`), and are
+/// never dropped when empty. Every distinct set of operators who declined
+/// a conversation leaves a bucket behind for good, and a freed operator's
+/// pull (`best_conv_for`) walks every bucket of its skill groups, empty or
+/// not. A long-running engine with offers therefore grows without bound
+/// and each pull gets slower. Here: a drained engine (no conversations
+/// left) is many times larger than one that never saw the declines. Fix
+/// (one of): drop a bucket (and its `groups` entry) when its queue empties,
+/// or keep `excluded` out of the bucket key and filter it per candidate.
+#[test]
+#[ignore = "engine bug: empty buckets are never dropped (unbounded growth)"]
+fn a_drained_engine_does_not_keep_what_it_no_longer_needs() {
+    let chat = CHANNELS[1];
+    let mut p = base_policy(2, false);
+    p.offers = Some(OfferPolicy {
+        timeout: Millis::from_secs(60),
+        away_after_missed: 0,
+        reoffer_declined: false,
+    });
+    let mut e = Engine::new(p).expect("valid policy");
+    let at = Timestamp(T0);
+    let ops = 40u64;
+    for id in 1..=ops {
+        e.apply(Event::OperatorAdded {
+            at,
+            operator: OperatorSpec::new(OperatorId(id))
+                .status(OperatorStatus::Available)
+                .capacity(chat, 1),
+        })
+        .expect("added");
+    }
+    let fresh = format!("{e:?}").len();
+    // Conversation k is rejected by k operators in turn (k distinct
+    // declined sets), then abandoned.
+    for k in 1..=ops {
+        e.apply(Event::ConversationArrived {
+            at,
+            conversation: ConversationSpec::new(ConversationId(k), chat, TIERS[0]),
+        })
+        .expect("arrived");
+        for _ in 0..k {
+            let ds = e.assign(at).expect("assign");
+            let by = ds[0].operator;
+            e.apply(Event::OfferRejected {
+                at,
+                conversation: ConversationId(k),
+                operator: by,
+            })
+            .expect("rejected");
+        }
+        e.apply(Event::ConversationAbandoned {
+            at,
+            conversation: ConversationId(k),
+        })
+        .expect("abandoned");
+        e.take_finished();
+    }
+    assert_eq!(e.conversation_ids(), vec![]);
+    let drained = format!("{e:?}").len();
+    assert!(
+        drained < 2 * fresh,
+        "drained engine is {drained} bytes of Debug, fresh {fresh}"
+    );
+}
+
+/// Found by the property test (minimised): under a policy with
+/// `reassign_responded_after_away`, an operator who *joins* away or offline
+/// gets no "away too long" timer (`add_operator` starts it only on a status
+/// change from available), but `Engine::restore` starts one for every
+/// operator who is not available. A restored engine therefore marks the
+/// operator as a rebalance source when the timer fires and the one that
+/// never stopped does not: their snapshots differ, and a later `Rebalance`
+/// can move different conversations. Fix (one of): start the timer in
+/// `add_operator` when the operator joins unavailable, or have the
+/// snapshot say whether it is pending.
+#[test]
+#[ignore = "engine bug: restore starts an away timer that the live engine never started"]
+fn adding_an_away_operator_starts_the_away_clock() {
+    let mut p = base_policy(2, false);
+    p.rebalance.reassign_responded_after_away = Some(Millis::from_secs(1));
+    let mut whole = Engine::new(p).expect("valid policy");
+    whole
+        .apply(Event::OperatorAdded {
+            at: Timestamp(T0),
+            operator: OperatorSpec::new(OperatorId(1))
+                .status(OperatorStatus::Away)
+                .capacity(CHANNELS[1], 1),
+        })
+        .expect("added");
+    let bytes = whole.snapshot().to_bytes();
+    let mut restored =
+        Engine::restore(Snapshot::from_bytes(&bytes).expect("bytes")).expect("restore");
+    assert_eq!(restored.next_deadline(), whole.next_deadline());
+    let later = Event::Tick {
+        at: Timestamp(T0 + 5_000),
+    };
+    whole.apply(later.clone()).expect("tick");
+    restored.apply(later).expect("tick");
+    assert_eq!(restored.snapshot(), whole.snapshot());
+}
+
+/// Found by the property test (minimised): with offers on and
+/// `reoffer_declined: false`, a conversation whose preferred operator let
+/// the offer lapse (or rejected it) is offered to that operator again, by
+/// the preferred-operator route, at the very next `assign`. The route is
+/// tried before the declined list is consulted (`best_op_for` checks
+/// `prefers` first; `is_eligible`/`scan_best_conv_for`/the preferring queue
+/// likewise). Ignored until the engine is fixed; `check::TOLERATE_PREFERRED_REOFFER`
+/// lets the property test run past it meanwhile.
+#[test]
+#[ignore = "engine bug: a declined preferred operator is offered the conversation again"]
+fn a_declined_preferred_operator_is_not_offered_again() {
+    let email = CHANNELS[2];
+    let mut p = base_policy(3, false);
+    p.offers = Some(OfferPolicy {
+        timeout: Millis::from_secs(1),
+        away_after_missed: 0,
+        reoffer_declined: false,
+    });
+    let mut e = Engine::new(p).expect("valid policy");
+    let t0 = Timestamp(T0);
+    e.apply(Event::OperatorAdded {
+        at: t0,
+        operator: OperatorSpec::new(OperatorId(4))
+            .status(OperatorStatus::Available)
+            .capacity(email, 1),
+    })
+    .expect("added");
+    e.apply(Event::ConversationArrived {
+        at: t0,
+        conversation: ConversationSpec::new(ConversationId(1), email, TIERS[0])
+            .preferred_operator(OperatorId(4)),
+    })
+    .expect("arrived");
+    let first = e.assign(t0).expect("assign");
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].operator, OperatorId(4));
+    // The offer lapses at t0 + 1 s; the same assign must not offer it to #4 again.
+    let later = e.assign(Timestamp(T0 + 1_000)).expect("assign");
+    assert!(
+        matches!(later[0].kind, DecisionKind::Unassigned { .. }),
+        "{later:?}"
+    );
+    assert!(
+        later[1..].iter().all(|d| d.operator != OperatorId(4)),
+        "offered again to the operator who missed it: {later:?}"
+    );
+}
+
+/// Also found by the property test (minimised): a conversation still with
+/// the bot at the snapshot is restored with a queue key computed from its
+/// start time; the original has none until the customer asks. Harmless for
+/// decisions (the key is recomputed on arrival) but another `!=`. Fix: in
+/// `Engine::restore`, compute the key only when `asked_at` is set.
+#[test]
+#[ignore = "engine bug: restore gives a bot conversation a queue key"]
+fn restoring_a_bot_conversation_gives_an_equal_engine() {
+    let mut e = Engine::new(base_policy(2, false)).expect("valid policy");
+    e.apply(Event::BotConversationStarted {
+        at: Timestamp(T0),
+        conversation: ConversationSpec::new(ConversationId(1), CHANNELS[0], TIERS[0]),
+    })
+    .expect("bot conversation");
+    let bytes = e.snapshot().to_bytes();
+    let restored = Engine::restore(Snapshot::from_bytes(&bytes).expect("bytes")).expect("restore");
+    assert_eq!(restored.state_hash(), e.state_hash());
+    assert!(restored == e, "restored engine != original");
+}
