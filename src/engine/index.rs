@@ -133,6 +133,8 @@ pub(crate) struct Buckets {
     /// Waiting conversations by number of required skills, so a freed
     /// operator enumerates only skill subsets up to the largest size in use.
     by_skill_count: [u32; MAX_REQUIRED_SKILLS + 1],
+    /// Retired bucket slots, reused first.
+    free: Vec<u32>,
     /// Queue entries (buckets plus preference queues) per channel, so a
     /// freed operator skips channels where nothing waits.
     pub(crate) on_channel: [u32; MAX_CHANNELS],
@@ -143,11 +145,20 @@ impl Buckets {
         if let Some(&b) = self.by_req.get(req) {
             return b;
         }
-        let b = self.buckets.len() as u32;
-        self.buckets.push(Bucket {
+        let bucket = Bucket {
             req: req.clone(),
             queue: BTreeSet::new(),
-        });
+        };
+        let b = match self.free.pop() {
+            Some(b) => {
+                self.buckets[b as usize] = bucket;
+                b
+            }
+            None => {
+                self.buckets.push(bucket);
+                (self.buckets.len() - 1) as u32
+            }
+        };
         self.by_req.insert(req.clone(), b);
         let g = GroupKey::new(req.channel, req.skills.iter().map(|s| s.skill));
         self.groups.entry(g).or_default().push(b);
@@ -172,6 +183,33 @@ impl Buckets {
             let c = &mut self.on_channel[usize::from(b.req.channel)];
             *c = c.saturating_sub(1);
         }
+        if b.queue.is_empty() {
+            self.retire(bucket);
+        }
+    }
+
+    /// Forgets an empty bucket, so requirement combinations seen once (a
+    /// declined offer's exclusion list, a rare skill pair) do not stay in the
+    /// lookups forever. Its slot is reused.
+    fn retire(&mut self, bucket: u32) {
+        let req = std::mem::replace(
+            &mut self.buckets[bucket as usize].req,
+            Req {
+                channel: 0,
+                skills: SmallVec::new(),
+                team: None,
+                excluded: SmallVec::new(),
+            },
+        );
+        self.by_req.remove(&req);
+        let g = GroupKey::new(req.channel, req.skills.iter().map(|s| s.skill));
+        if let Some(list) = self.groups.get_mut(&g) {
+            list.retain(|x| *x != bucket);
+            if list.is_empty() {
+                self.groups.remove(&g);
+            }
+        }
+        self.free.push(bucket);
     }
 
     /// The largest number of required skills among waiting conversations.

@@ -620,7 +620,7 @@ impl Engine {
         if c.state != ConversationState::Waiting || !self.op_can_take_now(o, c.ch) {
             return false;
         }
-        if c.prefers == Some(operator) {
+        if c.prefers == Some(operator) && !c.declined.contains(&operator) {
             return true;
         }
         let (req, _, in_wait, _) = self.requirements_at(c, self.now);
@@ -996,7 +996,11 @@ impl Engine {
             Event::MessageLeft { at, conversation } => {
                 let s = self.conv_slots[&conversation];
                 self.unqueue(s);
-                self.conv_mut(s).message_left_at = Some(at);
+                let c = self.conv_mut(s);
+                c.message_left_at = Some(at);
+                // Out of routing: the preference no longer applies.
+                c.prefers = None;
+                c.preferred_until = None;
                 self.set_state(s, ConversationState::MessageLeft);
             }
             Event::ConversationTransferred {
@@ -1106,6 +1110,14 @@ impl Engine {
         self.op_slots.insert(id, slot);
         self.refresh_op(slot);
         self.dirty_ops.insert((id, slot));
+        // Joining away or offline starts the "unavailable too long" clock,
+        // as a status change would (and as a restore does).
+        if let (false, Some(after)) = (
+            self.op_at(slot).spec.status == OperatorStatus::Available,
+            self.policy.rebalance.reassign_responded_after_away,
+        ) {
+            self.timers.insert((at + after, TIMER_AWAY, id.0));
+        }
     }
 
     fn remove_operator(&mut self, id: OperatorId) {
@@ -1485,7 +1497,10 @@ impl Engine {
         c.holder = Some(oid);
         c.assigned_at = Some(at);
         c.first_assigned_at.get_or_insert(at);
+        // The preference is spent once someone holds it: a later requeue
+        // routes normally, and no held conversation names a departed operator.
         c.preferred_until = None;
+        c.prefers = None;
         self.set_state(cs, ConversationState::Assigned);
         before
     }
@@ -1914,7 +1929,7 @@ impl Engine {
     /// chose them, and whether this is a skill-development (trainee) pick.
     fn best_op_for(&self, cs: u32) -> Option<(u32, Route, bool)> {
         let c = self.conv_at(cs);
-        if let Some(p) = c.prefers {
+        if let Some(p) = c.prefers.filter(|p| !c.declined.contains(p)) {
             if let Some(&ps) = self.op_slots.get(&p) {
                 if self.is_ready(ps, c.ch) {
                     return Some((ps, Route::PreferredOperator, false));
@@ -1997,7 +2012,9 @@ impl Engine {
                 continue;
             }
             let (req, _, in_wait, _) = self.requirements_at(c, self.now);
-            if c.prefers == Some(o.spec.id) || (!in_wait && satisfies(o, &req)) {
+            if (c.prefers == Some(o.spec.id) && !c.declined.contains(&o.spec.id))
+                || (!in_wait && satisfies(o, &req))
+            {
                 best = Some((c.key, slot as u32));
             }
         }

@@ -315,7 +315,11 @@ impl Engine {
         // Conversations first, so operator loads can be rebuilt from them.
         for cs in snapshot.conversations {
             let ch = e.channel_idx.get(&cs.spec.channel).copied().unwrap_or(0);
-            let key = e.queue_key(cs.spec.tier, cs.asked_at.unwrap_or(cs.started_at), cs.seq);
+            // Only conversations that asked for an operator have a queue key.
+            let key = match cs.asked_at {
+                Some(asked) => e.queue_key(cs.spec.tier, asked, cs.seq),
+                None => (0, 0, 0),
+            };
             let conv = Conversation {
                 spec: cs.spec,
                 ch,

@@ -4,6 +4,7 @@ mod assign;
 mod c_api;
 mod common;
 mod errors;
+mod fuzz_regressions;
 mod header;
 mod kpi;
 mod proficiency;

@@ -20,7 +20,7 @@ use switchboard::prelude::*;
 /// same conversation again by the preferred-operator route although
 /// `reoffer_declined` is off. Tolerated so the other checks keep running;
 /// set to `false` once the engine is fixed.
-pub const TOLERATE_PREFERRED_REOFFER: bool = true;
+pub const TOLERATE_PREFERRED_REOFFER: bool = false;
 
 /// The outcome of one `apply`.
 pub type Outcome = Result<Vec<Decision>, EngineError>;
