@@ -235,7 +235,8 @@ impl FinishedConversation {
             assigned_at: self.assigned_at,
             first_response_at: self.first_response_at,
             resolved_at: self.resolved_at,
-            abandoned_at: self.abandoned_at,
+            // A left message is when the customer left (the record's convention).
+            abandoned_at: self.message_left_at.or(self.abandoned_at),
             message_left: self.message_left_at.is_some(),
             transfers: self.transfers,
             tags: Vec::new(),
@@ -310,6 +311,11 @@ pub struct OperatorView<'a> {
 }
 
 /// The routing engine. See the [module docs](self) for how it decides.
+///
+/// `==` compares the whole engine, internal layout included (it is what the
+/// "a refused event changes nothing" checks use). Two engines with the same
+/// state but built differently (one restored from a snapshot) compare equal
+/// by [`Engine::snapshot`] or [`Engine::state_hash`], not by `==`.
 ///
 /// ```
 /// use switchboard::prelude::*;

@@ -261,23 +261,7 @@ fn record(f: &switchboard_finished_conversation) -> Option<ConversationRecord> {
         transfers: f.transfers,
         missed_offers: f.missed_offers,
     };
-    let mut r = ConversationRecord::new(
-        finished.id,
-        finished.channel,
-        finished.tier,
-        finished.asked_at?,
-    );
-    r.team = finished.team;
-    r.operator = finished.operator;
-    r.assigned_at = finished.assigned_at;
-    r.first_response_at = finished.first_response_at;
-    r.resolved_at = finished.resolved_at;
-    // A message left is when the customer left (record field docs).
-    r.message_left = finished.message_left_at.is_some();
-    r.abandoned_at = finished.message_left_at.or(finished.abandoned_at);
-    r.transfers = finished.transfers;
-    r.missed_offers = finished.missed_offers;
-    Some(r)
+    finished.to_record()
 }
 
 /// Creates a KPI calculator from a config given as UTF-8 JSON (the serde
