@@ -95,9 +95,12 @@ fn replied_conversations_move_once_the_operator_has_been_away_too_long() {
     arrive(&mut e, t(0), chat(2, SMB));
     e.assign(t(0)).unwrap();
     respond(&mut e, t(1), 1);
+    // Operator 2 joined away at 0: its clock runs out at 600 s.
+    assert_eq!(e.next_deadline(), Some(t(600)));
     status(&mut e, t(100), 1, OperatorStatus::Away);
-    assert_eq!(e.next_deadline(), Some(t(700)));
     status(&mut e, t(101), 2, OperatorStatus::Available);
+    // Back at work: only operator 1's clock (away since 100 s) is left.
+    assert_eq!(e.next_deadline(), Some(t(700)));
     let ds = e.rebalance(t(101)).unwrap();
     assert_eq!(moved(&ds), vec![(2, 1, MoveCause::OperatorAway)]);
     assert_eq!(assigned(&ds), vec![(2, 2)]);
