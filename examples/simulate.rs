@@ -156,11 +156,8 @@ fn plot(r: &SimReport, tier_names: &dyn Fn(u32) -> String) -> String {
     ];
     let y = |v: f64| top + (h - top - bottom) * (1.0 - v / max);
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<text x=\"{left}\" y=\"22\" font-size=\"14\">Mean first response time by tier (s), 95 % intervals — {}</text>\n",
-        r.scenario
-            .replace('&', "and")
-            .replace('<', "(")
-            .replace('>', ")")
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<text x=\"{left}\" y=\"22\" font-size=\"14\">Mean first response time by tier and policy (s), {} replications, 95 % intervals</text>\n",
+        r.replications
     );
     s += &format!(
         "<line x1=\"{left}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n",
