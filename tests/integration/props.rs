@@ -34,7 +34,7 @@ use check::{Checker, Outcome};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::FileFailurePersistence;
-use switchboard::engine::{DecisionKind, Matching, Snapshot, SnapshotError};
+use switchboard::engine::{DecisionKind, Matching, Snapshot};
 use switchboard::policy::{OfferPolicy, RebalancePolicy};
 use switchboard::prelude::*;
 
@@ -357,20 +357,9 @@ fn case() -> impl Strategy<Value = Case> {
 
 // ------------------------------------------------ abstract step → event
 
-/// While `adding_an_away_operator_starts_the_away_clock` fails, operators
-/// join available under a policy with `reassign_responded_after_away` (they
-/// may go away right after), so the replay check can run past that bug.
-const AVOID_AWAY_CLOCK_BUG: bool = false;
-
 fn op_spec(g: &OpGen, policy: &Policy, bad: bool) -> OperatorSpec {
     let channels = policy.channels.len();
-    let status = if AVOID_AWAY_CLOCK_BUG && policy.rebalance.reassign_responded_after_away.is_some()
-    {
-        OperatorStatus::Available
-    } else {
-        g.status
-    };
-    let mut s = OperatorSpec::new(OperatorId(g.id)).status(status);
+    let mut s = OperatorSpec::new(OperatorId(g.id)).status(g.status);
     for (i, &c) in g.caps.iter().enumerate().take(channels) {
         if c > 0 {
             s = s.capacity(CHANNELS[i], c);
@@ -727,11 +716,6 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
     prop_assert_eq!(&snap, &first.snapshot());
     let mut restored = match Engine::restore(snap) {
         Ok(e) => e,
-        // Known engine bug, see `a_snapshot_after_the_preferred_operator_left_restores`.
-        Err(SnapshotError::Inconsistent {
-            what: "prefers an unknown operator",
-            ..
-        }) if TOLERATE_STALE_PREFERENCE => return Ok(()),
         Err(e) => return Err(TestCaseError::fail(format!("restore at {cut}: {e}"))),
     };
     prop_assert_eq!(restored.state_hash(), first.state_hash());
@@ -829,11 +813,6 @@ fn restoring_after_a_conversation_ended_gives_an_equal_engine() {
     }
     assert_eq!(a.state_hash(), b.state_hash());
 }
-
-/// While `a_snapshot_after_the_preferred_operator_left_restores` fails, a
-/// case whose midway snapshot cannot be restored for that reason skips the
-/// replay check.
-const TOLERATE_STALE_PREFERENCE: bool = false;
 
 /// Found by the property test (minimised by hand from its case): a
 /// conversation keeps its preferred operator in `prefers` while another
@@ -984,8 +963,7 @@ fn adding_an_away_operator_starts_the_away_clock() {
 /// the preferred-operator route, at the very next `assign`. The route is
 /// tried before the declined list is consulted (`best_op_for` checks
 /// `prefers` first; `is_eligible`/`scan_best_conv_for`/the preferring queue
-/// likewise). Ignored until the engine is fixed; `check::TOLERATE_PREFERRED_REOFFER`
-/// lets the property test run past it meanwhile.
+/// likewise). Fixed: a preference is spent at the first assignment.
 #[test]
 fn a_declined_preferred_operator_is_not_offered_again() {
     let email = CHANNELS[2];

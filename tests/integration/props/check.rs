@@ -15,13 +15,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use switchboard::engine::{DecisionKind, MAX_TIMESTAMP, MoveCause};
 use switchboard::prelude::*;
 
-/// Known engine bug (see `props::a_declined_preferred_operator_is_not_offered_again`):
-/// a preferred operator who let an offer lapse or rejected it is offered the
-/// same conversation again by the preferred-operator route although
-/// `reoffer_declined` is off. Tolerated so the other checks keep running;
-/// set to `false` once the engine is fixed.
-pub const TOLERATE_PREFERRED_REOFFER: bool = false;
-
 /// The outcome of one `apply`.
 pub type Outcome = Result<Vec<Decision>, EngineError>;
 
@@ -881,9 +874,7 @@ impl Checker {
                 );
                 ensure!(
                     self,
-                    !c.declined.contains(&d.operator)
-                        || (TOLERATE_PREFERRED_REOFFER
-                            && d.reason.route == Route::PreferredOperator),
+                    !c.declined.contains(&d.operator),
                     "{} declined {} before and re-offers are off: {d:?}",
                     d.operator,
                     d.conversation
