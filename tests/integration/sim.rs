@@ -238,3 +238,46 @@ fn bad_scenarios_are_refused_before_anything_runs() {
     assert!(matches!(s.validate(), Err(ScenarioError::Policy { .. })));
     assert!(t_975(1) > t_975(30));
 }
+
+#[test]
+fn shifts_and_breaks_decide_who_can_take_work_and_when() {
+    let json = r#"{
+        "name": "shifts", "seed": 5, "hours": 3, "start_hour": 9,
+        "policy": { "channels": [{ "id": 1, "name": "call" }],
+                    "tiers": [{ "id": 1, "name": "all", "priority": 1, "first_response_target": 20000 }] },
+        "arrivals": [{ "from_hour": 0, "per_hour": 40 }],
+        "tiers": [{ "value": 1, "p": 1.0 }], "channels": [{ "value": 1, "p": 1.0 }],
+        "handle_time": { "exponential": { "mean_secs": 120 } },
+        "first_response_delay": { "fixed": { "secs": 5 } },
+        "operators": [
+            { "name": "all day", "count": 1, "capacity": [{ "channel": 1, "capacity": 1 }],
+              "breaks": [{ "at_hour": 9.5, "minutes": 30 }] },
+            { "name": "one hour", "count": 1, "capacity": [{ "channel": 1, "capacity": 1 }], "shift": [10, 11] }
+        ],
+        "policies": [{ "name": "auto", "routing": { "auto": {} } }]
+    }"#;
+    let sc: Scenario = serde_json::from_str(json).unwrap();
+    let run = run_once(&sc, &sc.policies[0], 0, true).unwrap();
+    let hour = 3_600_000u64;
+    let (all_day, one_hour) = (Scenario::operator_id(0, 0), Scenario::operator_id(1, 0));
+    let mut counts = (0, 0);
+    for r in run.records.iter().filter(|r| r.assigned_at.is_some()) {
+        let at = r.assigned_at.unwrap().0;
+        if r.operator == Some(one_hour) {
+            // The shift runs 10:00–11:00, i.e. from 1 h to 2 h into the run.
+            assert!(
+                (hour..2 * hour).contains(&at),
+                "assigned at {at} outside the shift"
+            );
+            counts.1 += 1;
+        } else if r.operator == Some(all_day) {
+            // The break runs 9:30–10:00: nothing new is assigned then.
+            assert!(
+                !(hour / 2..hour).contains(&at),
+                "assigned at {at} during the break"
+            );
+            counts.0 += 1;
+        }
+    }
+    assert!(counts.0 > 10 && counts.1 > 5, "both worked: {counts:?}");
+}
