@@ -70,6 +70,15 @@ impl Rng {
     }
 }
 
+/// An offer cool-down: none half the time.
+fn cooldown(r: &mut Rng) -> Millis {
+    if r.chance(500) {
+        Millis::ZERO
+    } else {
+        Millis::from_secs(r.range(1, 15))
+    }
+}
+
 fn gen_policy(r: &mut Rng) -> Policy {
     let n = r.range(2, 3) as usize;
     let names = ["call", "chat", "email"];
@@ -130,9 +139,14 @@ fn gen_policy(r: &mut Rng) -> Policy {
             share_permille: r.range(0, 1000) as u16,
         },
     };
+    let from_previous = r.chance(300);
+    if from_previous {
+        p.overflow_timing = OverflowTiming::FromPreviousStep;
+    }
     let mut after = 0;
     for _ in 0..r.below(4) {
-        after += r.range(1, 60);
+        // Under from-previous-step timing each step carries its own wait.
+        after = if from_previous { 0 } else { after } + r.range(1, 60);
         let relax = match r.below(3) {
             0 => Relax::LowerLevels(r.range(1, 4) as u8),
             1 => Relax::AnyTeam,
@@ -154,8 +168,17 @@ fn gen_policy(r: &mut Rng) -> Policy {
             timeout: Millis::from_secs(r.range(1, 20)),
             away_after_missed: r.below(4) as u32,
             reoffer_declined: r.chance(500),
+            cooldown_after_reject: cooldown(r),
+            cooldown_after_miss: cooldown(r),
         });
     }
+    if r.chance(250) {
+        p.throughput_cap = Some(ThroughputCap {
+            max_assignments: r.range(1, 4) as u32,
+            window: Millis::from_secs(r.range(1, 60)),
+        });
+    }
+    p.preferred_operator.over_capacity = r.chance(250);
     p.rebalance = RebalancePolicy {
         reassign_responded_after_away: r.chance(300).then(|| Millis::from_secs(r.range(1, 120))),
         skew_margin_permille: r.chance(300).then(|| r.range(0, 1000) as u16),

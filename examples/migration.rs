@@ -6,11 +6,14 @@
 //!
 //! Asterisk style (`examples/policies/asterisk-style.json`): `strategy =
 //! rrmemory` → `ring`, `wrapuptime = 30` → `wrap_up`, ring `timeout = 15` with
-//! `autopause = yes` → offers of 15 s, one miss sets the member away; strict
-//! priorities. TaskRouter style (`examples/policies/taskrouter-style.json`):
-//! longest available worker → `longest_idle { became_available }`, reservation
-//! timeout 120 s → offers, a workflow target that widens to every worker after
-//! 30 s → an `any_operator` overflow step, priority as a head start (aging).
+//! `autopause = all` → offers of 15 s, one miss sets the member away (a
+//! FreeSWITCH-style `reject-delay-time` of 10 s as `cooldown_after_reject`);
+//! strict priorities. TaskRouter style
+//! (`examples/policies/taskrouter-style.json`): longest available worker →
+//! `longest_idle { became_available }`, reservation timeout 120 s → offers, a
+//! workflow step that widens to every worker after its 30 s timeout → an
+//! `any_operator` overflow step measured `from_previous_step`, priority as a
+//! head start (aging).
 
 use switchboard::engine::DecisionKind;
 use switchboard::prelude::*;

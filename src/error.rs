@@ -74,8 +74,11 @@ pub enum PolicyError {
         /// The field.
         field: &'static str,
     },
-    /// Overflow steps must have strictly increasing waits.
-    #[error("overflow step {index} does not wait longer than the step before it")]
+    /// Overflow steps must take effect strictly one after the other.
+    #[error(
+        "overflow[{index}].after: the step does not take effect after the step before it \
+         (from_routing timing needs increasing `after`, from_previous_step needs `after` above 0)"
+    )]
     OverflowOutOfOrder {
         /// Index of the offending step.
         index: usize,

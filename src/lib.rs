@@ -78,8 +78,8 @@ pub mod prelude {
         TransferTarget,
     };
     pub use crate::policy::{
-        ChannelSpec, IdleClock, OverflowStep, Policy, QueueOrder, Relax, Selection, SkillSpec,
-        TierSpec,
+        ChannelSpec, IdleClock, OverflowStep, OverflowTiming, Policy, QueueOrder, Relax, Selection,
+        SkillSpec, ThroughputCap, TierSpec,
     };
     pub use crate::time::{Millis, Timestamp};
 }

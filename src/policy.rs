@@ -185,6 +185,14 @@ pub struct PreferredOperatorPolicy {
     /// (take them if they can take it now, otherwise route normally).
     #[cfg_attr(feature = "serde", serde(default))]
     pub wait: Millis,
+    /// Direct routing above capacity: the preferred operator gets the
+    /// conversation even when their capacity on its channel is full, as long
+    /// as they are available (not away, not in wrap-up or held back), have
+    /// some capacity on the channel and nothing blocks it. (As always for the
+    /// preferred operator, skills and team are not checked.) Default: false:
+    /// the preferred operator must have room, like everyone.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub over_capacity: bool,
 }
 
 /// What an overflow step relaxes.
@@ -203,8 +211,9 @@ pub enum Relax {
     AnyOperator,
 }
 
-/// One overflow step: after `after` of waiting (measured from when the
-/// conversation entered routing), relax its requirements. Steps accumulate.
+/// One overflow step: after `after` of waiting, relax its requirements.
+/// Steps accumulate. Where `after` is measured from is the policy's
+/// [`OverflowTiming`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct OverflowStep {
@@ -213,6 +222,46 @@ pub struct OverflowStep {
     /// What it relaxes.
     pub relax: Relax,
 }
+
+/// Where each overflow step's `after` is measured from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum OverflowTiming {
+    /// From when the conversation entered routing (arrival, or a transfer
+    /// back to the queue), as Asterisk `penaltychange` rules count. Steps
+    /// must then have increasing `after`. Default.
+    #[default]
+    FromRouting,
+    /// From when the previous step took effect (the first step: from entering
+    /// routing), as TaskRouter workflow step timeouts, Amazon Connect step
+    /// expiry and FreeSWITCH tier waits count. Every step after the first needs `after > 0`.
+    FromPreviousStep,
+}
+
+/// At most `max_assignments` picks per operator in any `window` (Chatwoot's
+/// fair distribution), on top of concurrency capacity: an operator who has
+/// had `max_assignments` picks within the last `window` is held back until
+/// the oldest of them is `window` old (eligible at that instant).
+///
+/// What counts: the engine's own picks (assignments and offers, including
+/// rebalance moves), not claims or transfers to a named operator. Free
+/// capacity alone never lifts the cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct ThroughputCap {
+    /// Picks allowed per window (1–10,000).
+    pub max_assignments: u32,
+    /// The sliding window.
+    pub window: Millis,
+}
+
+/// The largest [`ThroughputCap::max_assignments`]: the engine keeps that
+/// many pick times per operator.
+pub const MAX_THROUGHPUT_CAP: u32 = 10_000;
 
 /// Offers that the operator must accept (as phone ACDs ring and TaskRouter
 /// reserves). Without an offer policy, assignments are direct.
@@ -231,6 +280,14 @@ pub struct OfferPolicy {
     /// offered the same conversation again. Default: false.
     #[cfg_attr(feature = "serde", serde(default))]
     pub reoffer_declined: bool,
+    /// After rejecting an offer, the operator gets no new work for this long
+    /// (FreeSWITCH `reject-delay-time`). Default: 0.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub cooldown_after_reject: Millis,
+    /// After letting an offer lapse, the operator gets no new work for this
+    /// long (FreeSWITCH `no-answer-delay-time`). Default: 0.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub cooldown_after_miss: Millis,
 }
 
 #[cfg(feature = "serde")]
@@ -246,6 +303,8 @@ impl OfferPolicy {
             timeout,
             away_after_missed: 3,
             reoffer_declined: false,
+            cooldown_after_reject: Millis::ZERO,
+            cooldown_after_miss: Millis::ZERO,
         }
     }
 }
@@ -295,9 +354,13 @@ pub struct Policy {
     /// Returning customers. Default: no waiting.
     #[cfg_attr(feature = "serde", serde(default))]
     pub preferred_operator: PreferredOperatorPolicy,
-    /// Overflow steps, in increasing `after`. Default: none.
+    /// Overflow steps, in the order they take effect. Default: none.
     #[cfg_attr(feature = "serde", serde(default))]
     pub overflow: Vec<OverflowStep>,
+    /// Where overflow timers are measured from. Default:
+    /// [`OverflowTiming::FromRouting`].
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub overflow_timing: OverflowTiming,
     /// Wrap-up after each resolved conversation before new work, unless the
     /// operator has their own. The operator is eligible again at the end
     /// instant itself. Default: 0.
@@ -306,6 +369,9 @@ pub struct Policy {
     /// Offers the operator must accept. Default: none (direct assignment).
     #[cfg_attr(feature = "serde", serde(default))]
     pub offers: Option<OfferPolicy>,
+    /// Picks per operator per time window. Default: none (capacity only).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub throughput_cap: Option<ThroughputCap>,
     /// Rebalance triggers. Default: move unanswered work of operators who go
     /// away or offline; nothing else.
     #[cfg_attr(feature = "serde", serde(default))]
@@ -323,8 +389,10 @@ impl Policy {
             selection: Selection::default(),
             preferred_operator: PreferredOperatorPolicy::default(),
             overflow: Vec::new(),
+            overflow_timing: OverflowTiming::default(),
             wrap_up: Millis::ZERO,
             offers: None,
+            throughput_cap: None,
             rebalance: RebalancePolicy::default(),
         }
     }
@@ -335,7 +403,9 @@ impl Policy {
     /// [`PolicyError`] naming the field: no channels or tiers, too many
     /// channels, duplicate ids, a channel blocking an unknown channel, a
     /// demanding skill that is not declared, a share above 1000 ‰, overflow
-    /// steps out of order, a level relaxation of 0.
+    /// steps that do not take effect strictly one after the other, a level
+    /// relaxation of 0, a zero offer timeout, a throughput cap of zero
+    /// assignments, above [`MAX_THROUGHPUT_CAP`] or over a zero window.
     pub fn validate(&self) -> Result<(), PolicyError> {
         if self.channels.is_empty() {
             return Err(PolicyError::Empty { field: "channels" });
@@ -393,11 +463,16 @@ impl Policy {
             }
         }
         let mut prev: Option<Millis> = None;
-        for (i, step) in self.overflow.iter().enumerate() {
-            if prev.is_some_and(|p| step.after <= p) {
+        for (i, (step, at)) in self
+            .overflow
+            .iter()
+            .zip(self.overflow_offsets())
+            .enumerate()
+        {
+            if prev.is_some_and(|p| at <= p) {
                 return Err(PolicyError::OverflowOutOfOrder { index: i });
             }
-            prev = Some(step.after);
+            prev = Some(at);
             if let Relax::LowerLevels(n) = step.relax {
                 if n == 0 || n >= MAX_LEVEL {
                     return Err(PolicyError::OutOfRange {
@@ -412,6 +487,25 @@ impl Policy {
             if o.timeout == Millis::ZERO {
                 return Err(PolicyError::Zero {
                     field: "offers.timeout",
+                });
+            }
+        }
+        if let Some(cap) = &self.throughput_cap {
+            if cap.max_assignments == 0 {
+                return Err(PolicyError::Zero {
+                    field: "throughput_cap.max_assignments",
+                });
+            }
+            if cap.max_assignments > MAX_THROUGHPUT_CAP {
+                return Err(PolicyError::OutOfRange {
+                    field: "throughput_cap.max_assignments",
+                    value: u64::from(cap.max_assignments),
+                    max: u64::from(MAX_THROUGHPUT_CAP),
+                });
+            }
+            if cap.window == Millis::ZERO {
+                return Err(PolicyError::Zero {
+                    field: "throughput_cap.window",
                 });
             }
         }
@@ -430,6 +524,24 @@ impl Policy {
             });
         }
         Ok(())
+    }
+}
+
+impl Policy {
+    /// When each overflow step takes effect, measured from entering routing
+    /// (the [`OverflowTiming`] applied).
+    pub fn overflow_offsets(&self) -> SmallVec<[Millis; 4]> {
+        let mut at = Millis::ZERO;
+        self.overflow
+            .iter()
+            .map(|s| {
+                at = match self.overflow_timing {
+                    OverflowTiming::FromRouting => s.after,
+                    OverflowTiming::FromPreviousStep => at + s.after,
+                };
+                at
+            })
+            .collect()
     }
 }
 

@@ -47,7 +47,7 @@ mod realtime;
 mod rebalance;
 pub mod snapshot;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 
 use hashbrown::HashMap;
 use smallvec::SmallVec;
@@ -79,6 +79,7 @@ const TIMER_WRAP_UP: u8 = 0;
 const TIMER_OFFER: u8 = 1;
 const TIMER_AWAY: u8 = 2;
 const TIMER_REQUIREMENTS: u8 = 3;
+const TIMER_HOLD_BACK: u8 = 4;
 
 /// How the engine finds matches. Both give identical decisions; `Scan` is
 /// the plain reading of the eligibility and selection rules, kept as the
@@ -125,6 +126,12 @@ pub(crate) struct Operator {
     pub(crate) status_since: Timestamp,
     /// Offers missed or rejected in a row.
     pub(crate) missed_in_a_row: u32,
+    /// Held back from new work until then (an offer cool-down, or the
+    /// throughput cap reached).
+    pub(crate) held_back_until: Option<Timestamp>,
+    /// Times of the most recent picks, oldest first, at most the throughput
+    /// cap's `max_assignments` (empty without a cap).
+    pub(crate) recent_picks: VecDeque<Timestamp>,
     /// Index bookkeeping: the key under which the operator sits in each
     /// channel's facets, for channels where it is ready.
     keys: SmallVec<[(u8, u64, u64); 3]>,
@@ -306,6 +313,9 @@ pub struct OperatorView<'a> {
     pub held: &'a [ConversationId],
     /// In wrap-up until then.
     pub wrap_up_until: Option<Timestamp>,
+    /// Held back from new work until then: an offer cool-down, or the
+    /// throughput cap reached.
+    pub held_back_until: Option<Timestamp>,
     /// Conversations held on all channels.
     pub open: u32,
 }
@@ -352,6 +362,8 @@ pub struct Engine {
     tiers: HashMap<TierId, (u32, Millis, Millis)>,
     skills: HashMap<SkillId, ()>,
     max_head_start: u64,
+    /// When each overflow step takes effect, from entering routing.
+    overflow_at: SmallVec<[Millis; 4]>,
 
     now: Timestamp,
     inputs: u64,
@@ -424,8 +436,10 @@ impl Engine {
             .map(|t| t.head_start.0.min(MAX_TIMESTAMP.0))
             .max()
             .unwrap_or(0);
+        let overflow_at = policy.overflow_offsets();
         Ok(Engine {
             policy,
+            overflow_at,
             matching: Matching::Indexed,
             channel_idx,
             block_masks,
@@ -560,6 +574,7 @@ impl Engine {
             spec: &o.spec,
             held: &o.held,
             wrap_up_until: o.wrap_until,
+            held_back_until: o.held_back_until,
             open: o.open,
         })
     }
@@ -684,8 +699,19 @@ impl Engine {
         let c = ch as usize;
         o.spec.status == OperatorStatus::Available
             && o.wrap_until.is_none()
+            && o.held_back_until.is_none()
             && o.cap[c] > 0
             && o.load[c] < o.cap[c]
+            && self.blocked_mask(o) & (1 << ch) == 0
+    }
+
+    /// As [`Self::op_can_take_now`] but ignoring free capacity (direct
+    /// routing above capacity to a preferred operator).
+    fn op_can_take_over_capacity(&self, o: &Operator, ch: u8) -> bool {
+        o.spec.status == OperatorStatus::Available
+            && o.wrap_until.is_none()
+            && o.held_back_until.is_none()
+            && o.cap[usize::from(ch)] > 0
             && self.blocked_mask(o) & (1 << ch) == 0
     }
 
@@ -1100,6 +1126,8 @@ impl Engine {
             pick_on: [0; MAX_CHANNELS],
             status_since: at,
             missed_in_a_row: 0,
+            held_back_until: None,
+            recent_picks: VecDeque::new(),
             keys: SmallVec::new(),
             skew_keys: SmallVec::new(),
         };
@@ -1140,6 +1168,9 @@ impl Engine {
         self.unindex_op(slot);
         if let Some(w) = self.op_at(slot).wrap_until {
             self.timers.remove(&(w, TIMER_WRAP_UP, id.0));
+        }
+        if let Some(h) = self.op_at(slot).held_back_until {
+            self.timers.remove(&(h, TIMER_HOLD_BACK, id.0));
         }
         let status = self.op_at(slot).spec.status;
         *self.status_slot(status) -= 1;
@@ -1348,9 +1379,10 @@ impl Engine {
         t: Timestamp,
     ) -> (Req, u8, bool, Option<Timestamp>) {
         let steps = &self.policy.overflow;
-        let step = steps
+        let step = self
+            .overflow_at
             .iter()
-            .take_while(|s| c.routing_since + s.after <= t)
+            .take_while(|&&after| c.routing_since + after <= t)
             .count();
         let mut skills: SmallVec<[SkillLevel; MAX_REQUIRED_SKILLS]> =
             c.spec.skills.iter().copied().collect();
@@ -1371,7 +1403,7 @@ impl Engine {
             }
         }
         let preferring = c.preferred_until.filter(|u| t < *u);
-        let next_step = steps.get(step).map(|s| c.routing_since + s.after);
+        let next_step = self.overflow_at.get(step).map(|&a| c.routing_since + a);
         let next = match (preferring, next_step) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -1453,6 +1485,25 @@ impl Engine {
         }
     }
 
+    /// Conversations preferring `op` are looked at again in this `assign`
+    /// (direct routing above capacity: a full preferred operator who just
+    /// became available takes them).
+    fn wake_preferring(&mut self, op: OperatorId) {
+        for ch in 0..self.policy.channels.len() as u8 {
+            let Some(q) = self.buckets.preferring.get(&(op, ch)) else {
+                continue;
+            };
+            let slots: SmallVec<[u32; 8]> = q.iter().map(|e| e.1).collect();
+            for s in slots {
+                let c = self.conv_mut(s);
+                if !c.dirty {
+                    c.dirty = true;
+                    self.dirty_convs.push(s);
+                }
+            }
+        }
+    }
+
     /// Back to routing with the original priority and waiting time.
     fn requeue(&mut self, slot: u32) {
         let c = self.conv_mut(slot);
@@ -1509,6 +1560,23 @@ impl Engine {
         c.prefers = None;
         self.set_state(cs, ConversationState::Assigned);
         before
+    }
+
+    /// Keeps an operator from new work until `until` (the later of two
+    /// hold-backs wins).
+    pub(crate) fn hold_back(&mut self, os: u32, until: Timestamp) {
+        let o = self.op_mut(os);
+        let id = o.spec.id;
+        match o.held_back_until {
+            Some(old) if old >= until => return,
+            Some(old) => {
+                o.held_back_until = Some(until);
+                self.timers.remove(&(old, TIMER_HOLD_BACK, id.0));
+            }
+            None => o.held_back_until = Some(until),
+        }
+        self.timers.insert((until, TIMER_HOLD_BACK, id.0));
+        self.refresh_op(os);
     }
 
     fn resolved(&mut self, at: Timestamp, id: ConversationId) {
@@ -1624,6 +1692,13 @@ impl Engine {
                 TIMER_AWAY => {
                     if let Some(&os) = self.op_slots.get(&OperatorId(id)) {
                         self.rebalance_sources.insert((OperatorId(id), os));
+                    }
+                }
+                TIMER_HOLD_BACK => {
+                    if let Some(&os) = self.op_slots.get(&OperatorId(id)) {
+                        self.op_mut(os).held_back_until = None;
+                        self.refresh_op(os);
+                        self.dirty_ops.insert((OperatorId(id), os));
                     }
                 }
                 _ => {
@@ -1747,6 +1822,9 @@ impl Engine {
             match best {
                 None => {
                     self.dirty_ops.remove(&(oid, os));
+                    if self.policy.preferred_operator.over_capacity {
+                        self.wake_preferring(oid);
+                    }
                 }
                 Some((_, cs)) => {
                     let (target, route, trainee) =
@@ -1827,6 +1905,19 @@ impl Engine {
         let (conversation, channel, tier, step) = (c.spec.id, c.spec.channel, c.spec.tier, c.step);
         self.unqueue(cs);
         let (load_before, capacity) = self.hand_over(cs, os, at);
+        if let Some(cap) = self.policy.throughput_cap {
+            let o = self.op_mut(os);
+            o.recent_picks.push_back(at);
+            if o.recent_picks.len() > cap.max_assignments as usize {
+                o.recent_picks.pop_front();
+            }
+            if o.recent_picks.len() == cap.max_assignments as usize {
+                let until = o.recent_picks[0] + cap.window;
+                if until > at {
+                    self.hold_back(os, until);
+                }
+            }
+        }
         if self.policy.selection == Selection::Ring {
             self.ring_pointer = Some(self.op_at(os).spec.id);
         }
@@ -1937,7 +2028,9 @@ impl Engine {
         let c = self.conv_at(cs);
         if let Some(p) = c.prefers.filter(|p| !c.declined.contains(p)) {
             if let Some(&ps) = self.op_slots.get(&p) {
-                if self.is_ready(ps, c.ch) {
+                let over = self.policy.preferred_operator.over_capacity
+                    && self.op_can_take_over_capacity(self.op_at(ps), c.ch);
+                if self.is_ready(ps, c.ch) || over {
                     return Some((ps, Route::PreferredOperator, false));
                 }
             }

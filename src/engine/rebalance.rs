@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 use super::{Decision, DecisionKind, Engine, MoveCause, Reason, TIMER_OFFER, Trigger};
 use crate::ids::OperatorId;
 use crate::model::{ConversationState, OperatorStatus};
-use crate::time::Timestamp;
+use crate::time::{Millis, Timestamp};
 
 impl Engine {
     /// Moves conversations that should move (see [`crate::engine::Event::Rebalance`]),
@@ -67,7 +67,8 @@ impl Engine {
     /// An offer rejected or lapsed: the conversation waits again (keeping
     /// its place) and is not offered to this operator again unless the
     /// policy allows; the operator may be set away after too many misses.
-    /// A missed offer never starts wrap-up.
+    /// A missed offer never starts wrap-up; the policy's cool-down after a
+    /// reject or a miss holds the operator back from new work.
     pub(super) fn decline(
         &mut self,
         cs: u32,
@@ -83,6 +84,10 @@ impl Engine {
         };
         let reoffer = self.policy.offers.is_some_and(|o| o.reoffer_declined);
         let away_after = self.policy.offers.map_or(0, |o| o.away_after_missed);
+        let cooldown = self.policy.offers.map_or(Millis::ZERO, |o| match cause {
+            MoveCause::OfferRejected => o.cooldown_after_reject,
+            _ => o.cooldown_after_miss,
+        });
         self.cancel_offer(cs);
         let c = self.conv_mut(cs);
         c.missed_offers += 1;
@@ -97,6 +102,9 @@ impl Engine {
             && o.spec.status == OperatorStatus::Available
         {
             self.set_status(at, holder, OperatorStatus::Away);
+        }
+        if cooldown > Millis::ZERO {
+            self.hold_back(os, at + cooldown);
         }
     }
 

@@ -23,13 +23,14 @@ use crate::model::{
     OperatorStatus, SkillLevel,
 };
 use crate::policy::{
-    ChannelSpec, IdleClock, OfferPolicy, OverflowStep, Policy, PreferredOperatorPolicy, QueueOrder,
-    RebalancePolicy, Relax, Selection, SkillSpec, TierSpec,
+    ChannelSpec, IdleClock, OfferPolicy, OverflowStep, OverflowTiming, Policy,
+    PreferredOperatorPolicy, QueueOrder, RebalancePolicy, Relax, Selection, SkillSpec,
+    ThroughputCap, TierSpec,
 };
 use crate::time::{Millis, Timestamp};
 
 /// The snapshot format this build writes and reads.
-pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 4] = b"SWBS";
 
@@ -113,6 +114,10 @@ pub struct OperatorSnapshot {
     pub status_since: Timestamp,
     /// Offers missed or rejected in a row.
     pub missed_in_a_row: u32,
+    /// Held back from new work until then (offer cool-down, throughput cap).
+    pub held_back_until: Option<Timestamp>,
+    /// Times of the most recent picks counted by the throughput cap, oldest first.
+    pub recent_picks: Vec<Timestamp>,
     /// Gained room since the last `assign`.
     pub dirty: bool,
     /// A rebalance should look at this operator's work.
@@ -228,6 +233,8 @@ impl Engine {
                         .collect(),
                     status_since: o.status_since,
                     missed_in_a_row: o.missed_in_a_row,
+                    held_back_until: o.held_back_until,
+                    recent_picks: o.recent_picks.iter().copied().collect(),
                     dirty: self.dirty_ops.contains(&(o.spec.id, slot as u32)),
                     rebalance_source: self.rebalance_sources.contains(&(o.spec.id, slot as u32)),
                 })
@@ -409,6 +416,9 @@ impl Engine {
             if let Some(w) = os.wrap_until {
                 e.timers.insert((w, super::TIMER_WRAP_UP, id.0));
             }
+            if let Some(h) = os.held_back_until {
+                e.timers.insert((h, super::TIMER_HOLD_BACK, id.0));
+            }
             let op = Operator {
                 open: os.held.len() as u32,
                 held: os.held.into_iter().collect(),
@@ -424,6 +434,8 @@ impl Engine {
                 pick_on,
                 status_since: os.status_since,
                 missed_in_a_row: os.missed_in_a_row,
+                held_back_until: os.held_back_until,
+                recent_picks: os.recent_picks.into_iter().collect(),
                 keys: SmallVec::new(),
                 skew_keys: SmallVec::new(),
             };
@@ -462,6 +474,19 @@ fn check_consistency(
         e.check_operator_spec(&o.spec)?;
         if op_index.insert(o.spec.id, o).is_some() {
             return Err(bad("operator listed twice", o.spec.id.0));
+        }
+        let cap = e
+            .policy
+            .throughput_cap
+            .map_or(0, |c| c.max_assignments as usize);
+        if o.recent_picks.len() > cap {
+            return Err(bad(
+                "more recent picks than the throughput cap keeps",
+                o.spec.id.0,
+            ));
+        }
+        if o.recent_picks.windows(2).any(|w| w[0] > w[1]) {
+            return Err(bad("recent picks out of order", o.spec.id.0));
         }
     }
     let mut conv_index: HashMap<ConversationId, &ConversationSnapshot> = HashMap::new();
@@ -641,6 +666,11 @@ impl Snapshot {
             }
         }
         w.u64(p.preferred_operator.wait.0);
+        w.bool(p.preferred_operator.over_capacity);
+        w.u8(match p.overflow_timing {
+            OverflowTiming::FromRouting => 0,
+            OverflowTiming::FromPreviousStep => 1,
+        });
         w.len(p.overflow.len());
         for s in &p.overflow {
             w.u64(s.after.0);
@@ -661,6 +691,16 @@ impl Snapshot {
                 w.u64(o.timeout.0);
                 w.u32(o.away_after_missed);
                 w.bool(o.reoffer_declined);
+                w.u64(o.cooldown_after_reject.0);
+                w.u64(o.cooldown_after_miss.0);
+            }
+        }
+        match &p.throughput_cap {
+            None => w.u8(0),
+            Some(c) => {
+                w.u8(1);
+                w.u32(c.max_assignments);
+                w.u64(c.window.0);
             }
         }
         let rb = &p.rebalance;
@@ -700,6 +740,11 @@ impl Snapshot {
             }
             w.u64(o.status_since.0);
             w.u32(o.missed_in_a_row);
+            w.opt_ts(o.held_back_until);
+            w.len(o.recent_picks.len());
+            for t in &o.recent_picks {
+                w.u64(t.0);
+            }
             w.bool(o.dirty);
             w.bool(o.rebalance_source);
         }
@@ -838,6 +883,18 @@ impl Snapshot {
         };
         let preferred_operator = PreferredOperatorPolicy {
             wait: Millis(r.u64()?),
+            over_capacity: r.bool()?,
+        };
+        let at = r.at;
+        let overflow_timing = match r.u8()? {
+            0 => OverflowTiming::FromRouting,
+            1 => OverflowTiming::FromPreviousStep,
+            _ => {
+                return Err(SnapshotError::InvalidField {
+                    field: "overflow_timing",
+                    offset: at,
+                });
+            }
         };
         let n = r.len()?;
         let mut overflow = Vec::with_capacity(n.min(64));
@@ -865,10 +922,26 @@ impl Snapshot {
                 timeout: Millis(r.u64()?),
                 away_after_missed: r.u32()?,
                 reoffer_declined: r.bool()?,
+                cooldown_after_reject: Millis(r.u64()?),
+                cooldown_after_miss: Millis(r.u64()?),
             }),
             _ => {
                 return Err(SnapshotError::InvalidField {
                     field: "offers",
+                    offset: at,
+                });
+            }
+        };
+        let at = r.at;
+        let throughput_cap = match r.u8()? {
+            0 => None,
+            1 => Some(ThroughputCap {
+                max_assignments: r.u32()?,
+                window: Millis(r.u64()?),
+            }),
+            _ => {
+                return Err(SnapshotError::InvalidField {
+                    field: "throughput_cap",
                     offset: at,
                 });
             }
@@ -904,8 +977,10 @@ impl Snapshot {
             selection,
             preferred_operator,
             overflow,
+            overflow_timing,
             wrap_up,
             offers,
+            throughput_cap,
             rebalance,
         };
 
@@ -949,6 +1024,15 @@ impl Snapshot {
                 },
                 status_since: Timestamp(r.u64()?),
                 missed_in_a_row: r.u32()?,
+                held_back_until: r.opt_ts()?,
+                recent_picks: {
+                    let n = r.len()?;
+                    let mut v = Vec::with_capacity(n.min(1024));
+                    for _ in 0..n {
+                        v.push(Timestamp(r.u64()?));
+                    }
+                    v
+                },
                 dirty: r.bool()?,
                 rebalance_source: r.bool()?,
             });

@@ -421,3 +421,61 @@ fn policies_that_contradict_themselves_are_refused() {
         PolicyError::Empty { field: "tiers" }
     );
 }
+
+#[test]
+fn router_variants_that_contradict_themselves_are_refused() {
+    let cap = |max_assignments, window| {
+        let mut p = policy();
+        p.throughput_cap = Some(ThroughputCap {
+            max_assignments,
+            window,
+        });
+        Engine::new(p).unwrap_err()
+    };
+    assert_eq!(
+        cap(0, Millis::from_secs(60)),
+        PolicyError::Zero {
+            field: "throughput_cap.max_assignments"
+        }
+    );
+    assert_eq!(
+        cap(5, Millis::ZERO),
+        PolicyError::Zero {
+            field: "throughput_cap.window"
+        }
+    );
+    assert_eq!(
+        cap(10_001, Millis::from_secs(60)),
+        PolicyError::OutOfRange {
+            field: "throughput_cap.max_assignments",
+            value: 10_001,
+            max: 10_000
+        }
+    );
+    // Measured from the previous step, a second step with no wait of its
+    // own would take effect together with the first.
+    let mut p = policy();
+    p.overflow_timing = OverflowTiming::FromPreviousStep;
+    p.overflow = vec![
+        OverflowStep {
+            after: Millis::from_secs(30),
+            relax: Relax::AnyTeam,
+        },
+        OverflowStep {
+            after: Millis::ZERO,
+            relax: Relax::AnyOperator,
+        },
+    ];
+    let err = Engine::new(p.clone()).unwrap_err();
+    assert_eq!(err, PolicyError::OverflowOutOfOrder { index: 1 });
+    assert!(err.to_string().contains("overflow[1].after"), "{err}");
+    // The same waits are fine measured from the previous step when each is
+    // positive, even if they do not increase.
+    p.overflow[1].after = Millis::from_secs(10);
+    assert!(Engine::new(p.clone()).is_ok());
+    p.overflow_timing = OverflowTiming::FromRouting;
+    assert_eq!(
+        Engine::new(p).unwrap_err(),
+        PolicyError::OverflowOutOfOrder { index: 1 }
+    );
+}

@@ -137,13 +137,31 @@ fn policy() -> impl Strategy<Value = Policy> {
         prop_oneof![Just(Millis::ZERO), secs(30)],
         prop_oneof![Just(Millis::ZERO), secs(20)],
     );
+    let cooldown = || prop_oneof![2 => Just(Millis::ZERO), 1 => secs(15)];
     let offers = prop::option::weighted(
         0.3,
-        (secs(20), 0u32..=3, any::<bool>()).prop_map(|(timeout, away, reoffer)| OfferPolicy {
-            timeout,
-            away_after_missed: away,
-            reoffer_declined: reoffer,
-        }),
+        (secs(20), 0u32..=3, any::<bool>(), cooldown(), cooldown()).prop_map(
+            |(timeout, away, reoffer, after_reject, after_miss)| OfferPolicy {
+                timeout,
+                away_after_missed: away,
+                reoffer_declined: reoffer,
+                cooldown_after_reject: after_reject,
+                cooldown_after_miss: after_miss,
+            },
+        ),
+    );
+    // Routers' variants: overflow timing, a throughput cap, direct routing
+    // above capacity.
+    let variants = (
+        any::<bool>(),
+        prop::option::weighted(
+            0.25,
+            (1u32..=3, secs(60)).prop_map(|(max_assignments, window)| ThroughputCap {
+                max_assignments,
+                window,
+            }),
+        ),
+        prop::bool::weighted(0.25),
     );
     let rebalance = (
         prop::option::weighted(0.3, secs(60)),
@@ -165,9 +183,19 @@ fn policy() -> impl Strategy<Value = Policy> {
         waits,
         offers,
         rebalance,
+        variants,
     )
         .prop_map(
-            |((n, blocks), order, sel, steps, (pref, wrap), offers, rebalance)| {
+            |(
+                (n, blocks),
+                order,
+                sel,
+                steps,
+                (pref, wrap),
+                offers,
+                rebalance,
+                (from_previous, cap, over_capacity),
+            )| {
                 let mut p = base_policy(n, blocks);
                 p.queue_order = order;
                 p.selection = sel;
@@ -175,10 +203,16 @@ fn policy() -> impl Strategy<Value = Policy> {
                 p.overflow = steps
                     .into_iter()
                     .map(|(d, relax)| {
-                        after = Millis(after.0 + d.0);
+                        // Each step's own wait, or the running total.
+                        after = if from_previous { d } else { after + d };
                         OverflowStep { after, relax }
                     })
                     .collect();
+                if from_previous {
+                    p.overflow_timing = OverflowTiming::FromPreviousStep;
+                }
+                p.throughput_cap = cap;
+                p.preferred_operator.over_capacity = over_capacity;
                 p.preferred_operator.wait = pref;
                 p.wrap_up = wrap;
                 p.offers = offers;
@@ -872,9 +906,8 @@ fn a_drained_engine_does_not_keep_what_it_no_longer_needs() {
     let chat = CHANNELS[1];
     let mut p = base_policy(2, false);
     p.offers = Some(OfferPolicy {
-        timeout: Millis::from_secs(60),
         away_after_missed: 0,
-        reoffer_declined: false,
+        ..OfferPolicy::new(Millis::from_secs(60))
     });
     let mut e = Engine::new(p).expect("valid policy");
     let at = Timestamp(T0);
@@ -969,9 +1002,8 @@ fn a_declined_preferred_operator_is_not_offered_again() {
     let email = CHANNELS[2];
     let mut p = base_policy(3, false);
     p.offers = Some(OfferPolicy {
-        timeout: Millis::from_secs(1),
         away_after_missed: 0,
-        reoffer_declined: false,
+        ..OfferPolicy::new(Millis::from_secs(1))
     });
     let mut e = Engine::new(p).expect("valid policy");
     let t0 = Timestamp(T0);

@@ -339,9 +339,8 @@ fn offers_time_out_through_three_operators_in_order() {
 fn too_many_missed_offers_set_the_operator_away() {
     let mut p = offers_policy();
     p.offers = Some(OfferPolicy {
-        timeout: Millis::from_secs(10),
         away_after_missed: 2,
-        reoffer_declined: false,
+        ..OfferPolicy::new(Millis::from_secs(10))
     });
     let mut e = engine_with(p);
     add(&mut e, t(0), op(1).capacity(CHAT, 1));

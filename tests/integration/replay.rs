@@ -2,6 +2,7 @@
 //! stopping; bad bytes give typed errors, never a panic or half an engine.
 
 use crate::common::*;
+use switchboard::engine::snapshot::SNAPSHOT_FORMAT_VERSION;
 use switchboard::engine::{Snapshot, SnapshotError};
 use switchboard::policy::OfferPolicy;
 use switchboard::prelude::*;
@@ -164,7 +165,7 @@ fn truncated_corrupted_and_future_snapshots_are_refused() {
         Snapshot::from_bytes(&future).unwrap_err(),
         SnapshotError::UnsupportedVersion {
             found: 99,
-            supported: 1
+            supported: SNAPSHOT_FORMAT_VERSION
         }
     );
     assert_eq!(
@@ -172,7 +173,7 @@ fn truncated_corrupted_and_future_snapshots_are_refused() {
         SnapshotError::BadMagic
     );
     let mut s = e.snapshot();
-    s.format_version = 2;
+    s.format_version = SNAPSHOT_FORMAT_VERSION + 1;
     assert!(matches!(
         Engine::restore(s).unwrap_err(),
         SnapshotError::UnsupportedVersion { .. }

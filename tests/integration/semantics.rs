@@ -2,7 +2,8 @@
 //! variant, asserting the outcomes that tell them apart.
 
 use crate::common::*;
-use switchboard::engine::Snapshot;
+use switchboard::engine::{Snapshot, SnapshotError};
+use switchboard::policy::OfferPolicy;
 use switchboard::prelude::*;
 
 fn with(selection: Selection) -> Engine {
@@ -95,4 +96,270 @@ fn priority_numbers_lower_first_and_head_start_aging() {
     arrive(&mut e, t(1), chat(2, ENTERPRISE)); // priority 1
     status(&mut e, t(2), 1, OperatorStatus::Available);
     assert_eq!(pairs(&e.assign(t(2)).unwrap()), vec![(2, 1)]);
+}
+
+/// Two operators in fixed order (1 before 2), chat capacity 10 each.
+fn fixed_pair(p: Policy) -> Engine {
+    let mut p = p;
+    p.selection = Selection::FixedOrder;
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).capacity(CHAT, 10));
+    add(&mut e, t(0), op(2).capacity(CHAT, 10));
+    e
+}
+
+#[test]
+fn a_throughput_cap_limits_picks_per_window_not_concurrency() {
+    let run = |cap: Option<ThroughputCap>| {
+        let mut p = policy();
+        p.throughput_cap = cap;
+        let mut e = fixed_pair(p);
+        let mut got = Vec::new();
+        for (c, at) in [(1, 0), (2, 10), (3, 20), (4, 59), (5, 60)] {
+            got.push(next(&mut e, at, chat(c, SMB)));
+        }
+        (got, e)
+    };
+    // Capacity alone: the top of the list takes everything.
+    assert_eq!(run(None).0, vec![1, 1, 1, 1, 1]);
+    // Two picks per minute: operator 1 is held back from its second pick
+    // (t = 10 s) until its first is a minute old (t = 60 s, inclusive).
+    let cap = ThroughputCap {
+        max_assignments: 2,
+        window: Millis::from_secs(60),
+    };
+    let (got, e) = run(Some(cap));
+    assert_eq!(got, vec![1, 1, 2, 2, 1]);
+    // It still has free capacity; the cap is what holds it back, until its
+    // second pick (t = 10 s) is a minute old.
+    let o = e.operator(OperatorId(1)).unwrap();
+    assert_eq!(o.open, 3);
+    assert_eq!(o.held_back_until, Some(t(70)));
+    assert_eq!(e.next_deadline(), Some(t(70)));
+}
+
+#[test]
+fn the_throughput_window_survives_snapshot_and_restore() {
+    let mut p = policy();
+    p.throughput_cap = Some(ThroughputCap {
+        max_assignments: 2,
+        window: Millis::from_secs(60),
+    });
+    let mut e = fixed_pair(p);
+    next(&mut e, 0, chat(1, SMB));
+    next(&mut e, 10, chat(2, SMB));
+    let snap = e.snapshot();
+    // The cap keeps two pick times per operator; a third is refused.
+    let mut bad = snap.clone();
+    bad.operators[0].recent_picks.push(t(10));
+    assert!(matches!(
+        Engine::restore(bad).unwrap_err(),
+        SnapshotError::Inconsistent { .. }
+    ));
+    let bytes = snap.to_bytes();
+    let mut r = Engine::restore(Snapshot::from_bytes(&bytes).unwrap()).unwrap();
+    for (c, at) in [(3, 20), (4, 60), (5, 61)] {
+        assert_eq!(
+            next(&mut r, at, chat(c, SMB)),
+            next(&mut e, at, chat(c, SMB))
+        );
+    }
+    assert_eq!(r.state_hash(), e.state_hash());
+}
+
+fn offered_pair(offers: OfferPolicy) -> Engine {
+    let mut p = policy();
+    p.offers = Some(offers);
+    fixed_pair(p)
+}
+
+#[test]
+fn a_reject_cool_down_keeps_the_operator_from_the_next_offer() {
+    let run = |cooldown: Millis| {
+        let mut e = offered_pair(OfferPolicy {
+            cooldown_after_reject: cooldown,
+            ..OfferPolicy::new(Millis::from_secs(20))
+        });
+        assert_eq!(next(&mut e, 0, chat(1, SMB)), 1);
+        let ds = e
+            .apply(Event::OfferRejected {
+                at: t(1),
+                conversation: ConversationId(1),
+                operator: OperatorId(1),
+            })
+            .unwrap();
+        assert_eq!(
+            pairs(&ds),
+            vec![(1, 1)],
+            "the reject moves it off operator 1"
+        );
+        // Declined conversations never return to the same operator: the
+        // assign call hands conversation 1 to operator 2.
+        assert_eq!(pairs(&e.assign(t(1)).unwrap()), vec![(1, 2)]);
+        let a = next(&mut e, 5, chat(2, SMB));
+        let b = next(&mut e, 31, chat(3, SMB));
+        (a, b)
+    };
+    // No cool-down: operator 1 is offered the next conversation at once.
+    assert_eq!(run(Millis::ZERO), (1, 1));
+    // FreeSWITCH reject-delay-time 30 s: operator 2 takes the next one;
+    // operator 1 is back at t = 31 s (the cool-down ended at 31 s).
+    assert_eq!(run(Millis::from_secs(30)), (2, 1));
+}
+
+#[test]
+fn a_miss_cool_down_starts_when_the_offer_lapses() {
+    let mut e = offered_pair(OfferPolicy {
+        cooldown_after_miss: Millis::from_secs(60),
+        cooldown_after_reject: Millis::ZERO,
+        ..OfferPolicy::new(Millis::from_secs(20))
+    });
+    assert_eq!(next(&mut e, 0, chat(1, SMB)), 1);
+    // The offer lapses at 20 s; the cool-down runs to 80 s.
+    let ds = e.assign(t(25)).unwrap();
+    assert_eq!(pairs(&ds), vec![(1, 1), (1, 2)], "lapse, then re-offer");
+    e.apply(Event::OfferAccepted {
+        at: t(26),
+        conversation: ConversationId(1),
+        operator: OperatorId(2),
+    })
+    .unwrap();
+    assert_eq!(
+        e.operator(OperatorId(1)).unwrap().held_back_until,
+        Some(t(80))
+    );
+    assert_eq!(next(&mut e, 79, chat(2, SMB)), 2);
+    assert_eq!(next(&mut e, 80, chat(3, SMB)), 1);
+}
+
+#[test]
+fn overflow_timers_from_routing_or_from_the_previous_step() {
+    // Korean at level 3 is wanted; nobody has it. Step 1 lowers the level
+    // (still nobody), step 2 opens it to anyone.
+    let run = |timing: OverflowTiming| {
+        let mut p = policy();
+        p.overflow_timing = timing;
+        p.overflow = vec![
+            OverflowStep {
+                after: Millis::from_secs(30),
+                relax: Relax::LowerLevels(1),
+            },
+            OverflowStep {
+                after: Millis::from_secs(40),
+                relax: Relax::AnyOperator,
+            },
+        ];
+        let mut e = engine_with(p);
+        add(&mut e, t(0), op(1));
+        arrive(&mut e, t(0), chat(1, SMB).skill(KOREAN, 3));
+        assert!(e.assign(t(0)).unwrap().is_empty());
+        let deadlines = (e.next_deadline(), {
+            e.assign(t(30)).unwrap();
+            e.next_deadline()
+        });
+        let ds = e.assign(t(70)).unwrap();
+        (deadlines, ds.first().map(|d| d.at))
+    };
+    // Asterisk / Amazon Connect: 40 s after the conversation entered routing.
+    let (deadlines, at) = run(OverflowTiming::FromRouting);
+    assert_eq!(deadlines, (Some(t(30)), Some(t(40))));
+    assert_eq!(at, Some(t(70)), "assigned at the first assign after 40 s");
+    // TaskRouter / FreeSWITCH: 40 s after step 1 took effect (30 + 40 = 70 s).
+    let (deadlines, at) = run(OverflowTiming::FromPreviousStep);
+    assert_eq!(deadlines, (Some(t(30)), Some(t(70))));
+    assert_eq!(at, Some(t(70)));
+}
+
+#[test]
+fn operator_levels_open_with_waiting_time_like_penalties() {
+    // Asterisk penalties / FreeSWITCH tier levels as skill levels: level 5
+    // is penalty 0, level 4 is penalty 1. The conversation wants level 5
+    // first; each overflow step opens the next level down. Most proficient
+    // keeps lower-penalty operators first once a level is open.
+    let mut p = policy();
+    p.selection = Selection::MostProficient;
+    p.overflow_timing = OverflowTiming::FromPreviousStep;
+    p.overflow = vec![OverflowStep {
+        after: Millis::from_secs(20),
+        relax: Relax::LowerLevels(1),
+    }];
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).capacity(CHAT, 1).skill(BILLING, 5));
+    add(&mut e, t(0), op(2).capacity(CHAT, 1).skill(BILLING, 4));
+    add(&mut e, t(0), op(3).capacity(CHAT, 1).skill(BILLING, 4));
+    // Penalty 0 is free: it takes the first conversation.
+    assert_eq!(next(&mut e, 0, chat(1, SMB).skill(BILLING, 5)), 1);
+    // The second waits while only penalty-1 operators are free...
+    arrive(&mut e, t(1), chat(2, SMB).skill(BILLING, 5));
+    assert!(e.assign(t(20)).unwrap().is_empty());
+    // ...and the level opens 20 s after it entered routing.
+    let ds = e.assign(t(21)).unwrap();
+    assert_eq!(pairs(&ds), vec![(2, 2)]);
+    assert_eq!(ds[0].reason.overflow_step, 1);
+    // Once open, penalty 0 still wins when free.
+    resolve(&mut e, t(22), 1);
+    arrive(&mut e, t(22), chat(3, SMB).skill(BILLING, 5));
+    arrive(&mut e, t(22), chat(4, SMB).skill(BILLING, 5));
+    assert!(
+        e.assign(t(22))
+            .unwrap()
+            .iter()
+            .any(|d| d.operator == OperatorId(1))
+    );
+}
+
+#[test]
+fn direct_routing_above_capacity_is_an_option() {
+    let run = |over_capacity: bool| {
+        let mut p = policy();
+        p.preferred_operator.over_capacity = over_capacity;
+        let mut e = engine_with(p);
+        add(&mut e, t(0), op(1).capacity(CHAT, 1));
+        add(&mut e, t(0), op(2).capacity(CHAT, 1));
+        arrive(&mut e, t(0), chat(1, SMB));
+        e.apply(Event::ConversationClaimed {
+            at: t(0),
+            conversation: ConversationId(1),
+            operator: OperatorId(1),
+        })
+        .unwrap();
+        arrive(&mut e, t(1), chat(2, SMB).preferred_operator(OperatorId(1)));
+        let d = e.assign(t(1)).unwrap().remove(0);
+        (
+            d.operator.0,
+            d.reason.route,
+            d.reason.load_before,
+            d.reason.capacity,
+        )
+    };
+    // Default: the preferred operator must have room; someone else takes it.
+    assert_eq!(run(false), (2, Route::LeastLoaded, 0, 1));
+    // Over capacity: the returning customer reaches their operator anyway.
+    assert_eq!(run(true), (1, Route::PreferredOperator, 1, 1));
+}
+
+#[test]
+fn direct_routing_above_capacity_waits_for_an_away_operator_to_return() {
+    let mut p = policy();
+    p.preferred_operator.over_capacity = true;
+    p.preferred_operator.wait = Millis::from_secs(60);
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).capacity(CHAT, 1));
+    add(&mut e, t(0), op(2).capacity(CHAT, 1));
+    arrive(&mut e, t(0), chat(1, SMB));
+    e.apply(Event::ConversationClaimed {
+        at: t(0),
+        conversation: ConversationId(1),
+        operator: OperatorId(1),
+    })
+    .unwrap();
+    status(&mut e, t(1), 1, OperatorStatus::Away);
+    arrive(&mut e, t(2), chat(2, SMB).preferred_operator(OperatorId(1)));
+    // Away but logged in: the conversation waits for them.
+    assert!(e.assign(t(2)).unwrap().is_empty());
+    status(&mut e, t(10), 1, OperatorStatus::Available);
+    let ds = e.assign(t(10)).unwrap();
+    assert_eq!(pairs(&ds), vec![(2, 1)]);
+    assert_eq!(ds[0].reason.route, Route::PreferredOperator);
+    assert_eq!(e.operator_load(OperatorId(1), CHAT).unwrap(), (2, 1));
 }

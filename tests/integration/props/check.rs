@@ -10,7 +10,7 @@
 //!
 //! Only the public API is used.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use switchboard::engine::{DecisionKind, MAX_TIMESTAMP, MoveCause};
 use switchboard::prelude::*;
@@ -40,6 +40,10 @@ pub struct MOp {
     pub wrap_until: Option<Timestamp>,
     /// Offers missed or rejected in a row.
     pub missed: u32,
+    /// Held back from new work until then (offer cool-down, throughput cap).
+    pub held_until: Option<Timestamp>,
+    /// Times of the engine's picks of this operator, newest last.
+    pub picks: VecDeque<Timestamp>,
     /// Conversations held.
     pub held: BTreeSet<ConversationId>,
 }
@@ -542,6 +546,8 @@ impl Checker {
                         wrap_up: s.wrap_up,
                         wrap_until: None,
                         missed: 0,
+                        held_until: None,
+                        picks: VecDeque::new(),
                         held: BTreeSet::new(),
                     },
                 );
@@ -720,9 +726,17 @@ impl Checker {
     /// step, skills (sorted by id), team.
     fn req_at(&self, c: &MConv, t: Timestamp) -> (u8, Vec<SkillLevel>, Option<TeamId>) {
         let steps = &self.policy.overflow;
+        // Each step's `after` counts from routing, or from the step before.
+        let mut from = c.routing_since;
         let step = steps
             .iter()
-            .take_while(|s| c.routing_since + s.after <= t)
+            .take_while(|s| {
+                let due = from + s.after;
+                if self.policy.overflow_timing == OverflowTiming::FromPreviousStep {
+                    from = due;
+                }
+                due <= t
+            })
             .count();
         let mut skills = c.spec.skills.to_vec();
         skills.sort_unstable();
@@ -757,6 +771,7 @@ impl Checker {
     fn ready(&self, o: &MOp, ch: usize, t: Timestamp) -> bool {
         o.status == OperatorStatus::Available
             && o.wrap_until.is_none_or(|w| w <= t)
+            && o.held_until.is_none_or(|h| h <= t)
             && o.cap[ch] > 0
             && o.load[ch] < o.cap[ch]
             && !self.blocked(o, ch)
@@ -826,6 +841,13 @@ impl Checker {
                 }
                 let reoffer = self.policy.offers.is_some_and(|o| o.reoffer_declined);
                 let away_after = self.policy.offers.map_or(0, |o| o.away_after_missed);
+                let cooldown = self.policy.offers.map_or(Millis::ZERO, |o| {
+                    if cause == MoveCause::OfferRejected {
+                        o.cooldown_after_reject
+                    } else {
+                        o.cooldown_after_miss
+                    }
+                });
                 self.release(d.conversation);
                 let c = self.convs.get_mut(&d.conversation).expect("live");
                 c.state = S::Waiting;
@@ -842,6 +864,10 @@ impl Checker {
                         && o.status == OperatorStatus::Available
                     {
                         self.set_status(d.operator, OperatorStatus::Away);
+                    }
+                    if cooldown > Millis::ZERO {
+                        let o = self.ops.get_mut(&d.operator).expect("known");
+                        o.held_until = o.held_until.max(Some(d.at + cooldown));
                     }
                 }
             }
@@ -862,9 +888,19 @@ impl Checker {
                     o.load[ch],
                     o.cap[ch]
                 );
+                // Direct routing above capacity: the preferred operator only
+                // needs to be available, free of wrap-up and hold-back, with
+                // some capacity on the channel, and not blocked.
+                let over_ok = self.policy.preferred_operator.over_capacity
+                    && d.reason.route == Route::PreferredOperator
+                    && o.status == OperatorStatus::Available
+                    && o.wrap_until.is_none_or(|w| w <= at)
+                    && o.held_until.is_none_or(|h| h <= at)
+                    && o.cap[ch] > 0
+                    && !self.blocked(o, ch);
                 ensure!(
                     self,
-                    self.ready(o, ch, at),
+                    self.ready(o, ch, at) || over_ok,
                     "operator not ready (status {:?}, wrap {:?}, load {:?}/{:?}, blocked {}): {d:?}",
                     o.status,
                     o.wrap_until,
@@ -969,6 +1005,19 @@ impl Checker {
                         self.hold(d.conversation, d.operator, S::Assigned);
                     }
                 }
+                if let Some(cap) = self.policy.throughput_cap {
+                    let o = self.ops.get_mut(&d.operator).expect("known");
+                    o.picks.push_back(at);
+                    while o.picks.len() > cap.max_assignments as usize {
+                        o.picks.pop_front();
+                    }
+                    if o.picks.len() == cap.max_assignments as usize {
+                        let until = o.picks[0] + cap.window;
+                        if until > at {
+                            o.held_until = o.held_until.max(Some(until));
+                        }
+                    }
+                }
             }
         }
         Ok(())
@@ -1013,12 +1062,21 @@ impl Checker {
             // received nothing since.
             ensure!(
                 self,
-                m.load[i] <= m.cap[i] || m.over[i].is_some_and(|mark| m.load[i] <= mark),
+                m.load[i] <= m.cap[i]
+                    || m.over[i].is_some_and(|mark| m.load[i] <= mark)
+                    || self.policy.preferred_operator.over_capacity,
                 "{id} over capacity on {ch}: {}/{}",
                 m.load[i],
                 m.cap[i]
             );
         }
+        let held_back = m.held_until.filter(|&h| h > e.now());
+        ensure!(
+            self,
+            v.held_back_until == held_back,
+            "{id} held back until {:?}, model {held_back:?}",
+            v.held_back_until
+        );
         if let Some(w) = v.wrap_up_until {
             ensure!(
                 self,
