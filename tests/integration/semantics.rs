@@ -363,3 +363,36 @@ fn direct_routing_above_capacity_waits_for_an_away_operator_to_return() {
     assert_eq!(ds[0].reason.route, Route::PreferredOperator);
     assert_eq!(e.operator_load(OperatorId(1), CHAT).unwrap(), (2, 1));
 }
+
+#[test]
+fn after_the_last_step_and_with_nobody_logged_in_the_conversation_keeps_waiting() {
+    let mut p = policy();
+    p.overflow = vec![OverflowStep {
+        after: Millis::from_secs(30),
+        relax: Relax::AnyTeam,
+    }];
+    let mut e = engine_with(p);
+    // Nobody on the support team is logged in: the step still waits its
+    // 30 s (no FreeSWITCH-style "no agent, no wait" skip).
+    add(
+        &mut e,
+        t(0),
+        op(1).team(SUPPORT).status(OperatorStatus::Offline),
+    );
+    add(&mut e, t(0), op(2).status(OperatorStatus::Away));
+    arrive(&mut e, t(0), chat(1, SMB).team(SUPPORT));
+    assert!(e.assign(t(0)).unwrap().is_empty());
+    assert_eq!(e.next_deadline(), Some(t(30)));
+    assert!(e.assign(t(30)).unwrap().is_empty());
+    // After the last step nothing ends it: hours later it is still waiting,
+    // with its place and its wait, until the host ends it or someone frees up.
+    assert_eq!(e.next_deadline(), None);
+    assert!(e.assign(t(4 * 3600)).unwrap().is_empty());
+    let v = e.conversation(ConversationId(1)).unwrap();
+    assert_eq!(v.state, ConversationState::Waiting);
+    assert_eq!(v.overflow_step, 1);
+    status(&mut e, t(4 * 3600 + 1), 2, OperatorStatus::Available);
+    let ds = e.assign(t(4 * 3600 + 1)).unwrap();
+    assert_eq!(pairs(&ds), vec![(1, 2)]);
+    assert_eq!(ds[0].reason.waited, Millis::from_secs(4 * 3600 + 1));
+}
