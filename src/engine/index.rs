@@ -9,9 +9,12 @@
 //!   and takes the first that meets all its requirements.
 //! * **Waiting buckets.** Waiting conversations with identical effective
 //!   requirements (channel, skills with minimum levels, team) share a bucket
-//!   ordered by queue key. A freed operator looks up the buckets whose skill
-//!   sets are subsets of its own skills and compares their heads, plus the
-//!   queue of conversations whose customers prefer this operator.
+//!   ordered by queue key. Buckets with the same channel and skill set form a
+//!   group, which keeps its non-empty buckets ordered by their head. A freed
+//!   operator looks up the groups whose skill sets are subsets of its own
+//!   skills and, in each, walks the buckets from the most urgent head down to
+//!   the first it can serve; plus the queue of conversations whose customers
+//!   prefer this operator.
 //!
 //! Indexes are derived data: they are rebuilt from the engine's entities on
 //! restore, and their order depends only on keys that include the host's ids
@@ -126,7 +129,8 @@ pub(crate) struct Bucket {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Buckets {
     by_req: HashMap<Req, u32>,
-    pub(crate) groups: HashMap<GroupKey, SmallVec<[u32; 4]>>,
+    /// Per channel and skill set: the non-empty buckets by their head.
+    pub(crate) groups: HashMap<GroupKey, BTreeSet<(QueueKey, u32)>>,
     /// Waiting conversations whose customer prefers this operator, per channel.
     pub(crate) preferring: HashMap<(OperatorId, u8), BTreeSet<(QueueKey, u32)>>,
     pub(crate) buckets: Vec<Bucket>,
@@ -160,22 +164,47 @@ impl Buckets {
             }
         };
         self.by_req.insert(req.clone(), b);
-        let g = GroupKey::new(req.channel, req.skills.iter().map(|s| s.skill));
-        self.groups.entry(g).or_default().push(b);
         b
+    }
+
+    fn group_of(req: &Req) -> GroupKey {
+        GroupKey::new(req.channel, req.skills.iter().map(|s| s.skill))
+    }
+
+    /// Keeps the bucket's place in its group when its head changes.
+    fn rehead(&mut self, bucket: u32, old: Option<(QueueKey, u32)>) {
+        let b = &self.buckets[bucket as usize];
+        let new = b.queue.first().copied();
+        if new == old {
+            return;
+        }
+        let g = Self::group_of(&b.req);
+        let group = self.groups.entry(g).or_default();
+        if let Some((k, _)) = old {
+            group.remove(&(k, bucket));
+        }
+        if let Some((k, _)) = new {
+            group.insert((k, bucket));
+        }
+        if group.is_empty() {
+            self.groups.remove(&g);
+        }
     }
 
     /// Puts a conversation in the bucket for `req`; returns the bucket.
     pub(crate) fn insert(&mut self, req: &Req, key: QueueKey, slot: u32) -> u32 {
         let b = self.bucket_for(req);
+        let old = self.head(b);
         if self.buckets[b as usize].queue.insert((key, slot)) {
             self.by_skill_count[req.skills.len()] += 1;
             self.on_channel[usize::from(req.channel)] += 1;
         }
+        self.rehead(b, old);
         b
     }
 
     pub(crate) fn remove(&mut self, bucket: u32, key: QueueKey, slot: u32) {
+        let old = self.head(bucket);
         let b = &mut self.buckets[bucket as usize];
         if b.queue.remove(&(key, slot)) {
             let n = &mut self.by_skill_count[b.req.skills.len()];
@@ -183,7 +212,8 @@ impl Buckets {
             let c = &mut self.on_channel[usize::from(b.req.channel)];
             *c = c.saturating_sub(1);
         }
-        if b.queue.is_empty() {
+        self.rehead(bucket, old);
+        if self.buckets[bucket as usize].queue.is_empty() {
             self.retire(bucket);
         }
     }
@@ -201,14 +231,8 @@ impl Buckets {
                 excluded: SmallVec::new(),
             },
         );
+        // Empty, so already out of its group (see `rehead`).
         self.by_req.remove(&req);
-        let g = GroupKey::new(req.channel, req.skills.iter().map(|s| s.skill));
-        if let Some(list) = self.groups.get_mut(&g) {
-            list.retain(|x| *x != bucket);
-            if list.is_empty() {
-                self.groups.remove(&g);
-            }
-        }
         self.free.push(bucket);
     }
 

@@ -1996,13 +1996,15 @@ impl Engine {
             let Some(group) = self.buckets.groups.get(&g) else {
                 return;
             };
-            for &b in group {
-                if let Some(h) = self.buckets.head(b) {
-                    if best.is_none_or(|x| h.0 < x.0)
-                        && satisfies(o, &self.buckets.buckets[b as usize].req)
-                    {
-                        best = Some(h);
-                    }
+            // Most urgent head first: the first bucket this operator can
+            // serve is the group's best for them.
+            for &(head, b) in group {
+                if best.is_some_and(|x| x.0 <= head) {
+                    break;
+                }
+                if satisfies(o, &self.buckets.buckets[b as usize].req) {
+                    best = self.buckets.head(b);
+                    break;
                 }
             }
         });

@@ -261,18 +261,22 @@ impl Engine {
                 let Some(&(low, _, _)) = self.load_index[ch].first() else {
                     break;
                 };
-                // Most loaded first; stop at the first operator within the margin.
-                let candidates: Vec<(u64, OperatorId, u32)> = self.load_index[ch]
-                    .iter()
-                    .rev()
-                    .take_while(|(r, _, _)| r.saturating_sub(low) > margin)
-                    .copied()
-                    .collect();
-                for (ra, aid, aslot) in candidates {
+                // Most loaded first; stop at the first operator within the
+                // margin. Walked one entry at a time (usually the top one
+                // moves), never collected: a full pass stays O(moves · log n).
+                let mut next = self.load_index[ch].last().copied();
+                while let Some((ra, aid, aslot)) = next {
+                    if ra.saturating_sub(low) <= margin {
+                        break;
+                    }
                     if self.move_one_for_skew(ch as u8, ra, aid, aslot, margin, cause, at, out) {
                         *budget -= 1;
                         continue 'again;
                     }
+                    next = self.load_index[ch]
+                        .range(..(ra, aid, aslot))
+                        .next_back()
+                        .copied();
                 }
                 break;
             }
