@@ -1769,17 +1769,16 @@ impl Engine {
                 continue;
             }
             let id = o.spec.id;
-            let fkeys = Self::facet_keys_of(o, ch);
-            if let Some((a, b)) = old {
-                for fk in &fkeys {
-                    if let Some(f) = self.facets.get(*fk) {
-                        self.facets.remove(f, &(a, b, id, slot));
-                    }
+            // One lookup per facet serves both the removal and the insertion.
+            let fids: SmallVec<[u32; 12]> = Self::facet_keys_of(o, ch)
+                .into_iter()
+                .map(|fk| self.facets.id(fk))
+                .collect();
+            for &f in &fids {
+                if let Some((a, b)) = old {
+                    self.facets.remove(f, &(a, b, id, slot));
                 }
-            }
-            if let Some((a, b)) = new {
-                for fk in &fkeys {
-                    let f = self.facets.id(*fk);
+                if let Some((a, b)) = new {
                     self.facets.insert(f, (a, b, id, slot));
                 }
             }
