@@ -122,7 +122,74 @@ impl GroupKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Bucket {
     pub(crate) req: Req,
-    pub(crate) queue: BTreeSet<(QueueKey, u32)>,
+    pub(crate) queue: BucketQueue,
+}
+
+/// Entries a bucket keeps inline before it needs an ordered set.
+const INLINE_QUEUE: usize = 4;
+
+/// A bucket's conversations in queue order. Most requirement combinations
+/// are rare (a backlog of 100,000 mixed conversations makes about 48,000
+/// buckets), so a few entries live in a sorted inline array and only a
+/// bucket that grows past them pays for a B-tree and its node allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BucketQueue {
+    Inline(SmallVec<[(QueueKey, u32); INLINE_QUEUE]>),
+    Tree(BTreeSet<(QueueKey, u32)>),
+}
+
+impl BucketQueue {
+    fn new() -> Self {
+        BucketQueue::Inline(SmallVec::new())
+    }
+
+    fn first(&self) -> Option<&(QueueKey, u32)> {
+        match self {
+            BucketQueue::Inline(v) => v.first(),
+            BucketQueue::Tree(t) => t.first(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            BucketQueue::Inline(v) => v.is_empty(),
+            BucketQueue::Tree(t) => t.is_empty(),
+        }
+    }
+
+    /// Adds an entry; false if it was already there.
+    fn insert(&mut self, e: (QueueKey, u32)) -> bool {
+        match self {
+            BucketQueue::Inline(v) => match v.binary_search(&e) {
+                Ok(_) => false,
+                Err(i) if v.len() < INLINE_QUEUE => {
+                    v.insert(i, e);
+                    true
+                }
+                Err(_) => {
+                    let mut t: BTreeSet<_> = v.drain(..).collect();
+                    t.insert(e);
+                    *self = BucketQueue::Tree(t);
+                    true
+                }
+            },
+            BucketQueue::Tree(t) => t.insert(e),
+        }
+    }
+
+    /// Removes an entry; false if it was not there.
+    fn remove(&mut self, e: &(QueueKey, u32)) -> bool {
+        match self {
+            BucketQueue::Inline(v) => match v.binary_search(e) {
+                Ok(i) => {
+                    v.remove(i);
+                    true
+                }
+                Err(_) => false,
+            },
+            BucketQueue::Tree(t) => t.remove(e),
+        }
+    }
 }
 
 /// Waiting conversations, bucketed by requirements.
@@ -151,7 +218,7 @@ impl Buckets {
         }
         let bucket = Bucket {
             req: req.clone(),
-            queue: BTreeSet::new(),
+            queue: BucketQueue::new(),
         };
         let b = match self.free.pop() {
             Some(b) => {
