@@ -12,6 +12,7 @@ use smallvec::SmallVec;
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
+use crate::engine::MAX_TIMESTAMP;
 use crate::error::PolicyError;
 use crate::ids::{ChannelId, SkillId, TierId};
 use crate::model::{MAX_CHANNELS, MAX_LEVEL};
@@ -469,6 +470,15 @@ impl Policy {
             .zip(self.overflow_offsets())
             .enumerate()
         {
+            // Measured from routing, a step later than any timestamp can
+            // never take effect (and sums of waits must stay exact).
+            if at > Millis(MAX_TIMESTAMP.0) {
+                return Err(PolicyError::OutOfRange {
+                    field: "overflow[].after",
+                    value: at.0,
+                    max: MAX_TIMESTAMP.0,
+                });
+            }
             if prev.is_some_and(|p| at <= p) {
                 return Err(PolicyError::OverflowOutOfOrder { index: i });
             }
@@ -530,7 +540,7 @@ impl Policy {
 impl Policy {
     /// When each overflow step takes effect, measured from entering routing
     /// (the [`OverflowTiming`] applied).
-    pub fn overflow_offsets(&self) -> SmallVec<[Millis; 4]> {
+    pub fn overflow_offsets(&self) -> Vec<Millis> {
         let mut at = Millis::ZERO;
         self.overflow
             .iter()

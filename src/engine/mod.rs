@@ -8,8 +8,9 @@
 //! # How `assign(now)` decides
 //!
 //! 1. **Timers up to `now` fire** in order of (time, kind, id): wrap-up ends,
-//!    then conversations whose requirements change (preferred-operator wait
-//!    over, overflow step reached).
+//!    offer lapses, "away too long", conversations whose requirements change
+//!    (preferred-operator wait over, overflow step reached), then hold-backs
+//!    ending (offer cool-downs, throughput caps).
 //! 2. **Freed operators pull.** Every operator who gained room since the last
 //!    call (became available, finished wrap-up, resolved or lost a
 //!    conversation, gained capacity or skills), in operator-id order, takes the
@@ -34,7 +35,8 @@
 //! # Eligibility
 //!
 //! An operator is eligible for a waiting conversation when they are
-//! available, not in wrap-up, have free capacity on its channel, hold no
+//! available, not in wrap-up, not held back (an offer cool-down or the
+//! throughput cap), have free capacity on its channel, hold no
 //! conversation on a channel that blocks it, hold every required skill at or
 //! above the minimum level in force, and belong to its team if one is targeted.
 //! While a conversation waits for its preferred operator, only that operator
@@ -436,7 +438,7 @@ impl Engine {
             .map(|t| t.head_start.0.min(MAX_TIMESTAMP.0))
             .max()
             .unwrap_or(0);
-        let overflow_at = policy.overflow_offsets();
+        let overflow_at = policy.overflow_offsets().into_iter().collect();
         Ok(Engine {
             policy,
             overflow_at,
@@ -539,7 +541,8 @@ impl Engine {
     }
 
     /// When the engine next needs to be called (a wrap-up ends, a preferred
-    /// wait runs out, an overflow step is reached), so a host can sleep until
+    /// wait runs out, an overflow step is reached, an offer lapses, a
+    /// hold-back ends), so a host can sleep until
     /// then instead of polling. `None`: nothing is scheduled.
     pub fn next_deadline(&self) -> Option<Timestamp> {
         self.timers.first().map(|t| t.0)
@@ -633,16 +636,22 @@ impl Engine {
 
     /// Whether `operator` could take `conversation` right now under the
     /// eligibility rule (the definition the indexes accelerate; used by tests
-    /// and reference routers).
+    /// and reference routers), direct routing above capacity to a preferred
+    /// operator included.
     pub fn is_eligible(&self, operator: OperatorId, conversation: ConversationId) -> bool {
         let (Some(o), Some(c)) = (self.op_ref(operator), self.conv_ref(conversation)) else {
             return false;
         };
-        if c.state != ConversationState::Waiting || !self.op_can_take_now(o, c.ch) {
+        if c.state != ConversationState::Waiting {
             return false;
         }
         if c.prefers == Some(operator) && !c.declined.contains(&operator) {
-            return true;
+            return self.op_can_take_now(o, c.ch)
+                || (self.policy.preferred_operator.over_capacity
+                    && self.op_can_take_over_capacity(o, c.ch));
+        }
+        if !self.op_can_take_now(o, c.ch) {
+            return false;
         }
         let (req, _, in_wait, _) = self.requirements_at(c, self.now);
         !in_wait && satisfies(o, &req)
@@ -706,12 +715,14 @@ impl Engine {
     }
 
     /// As [`Self::op_can_take_now`] but ignoring free capacity (direct
-    /// routing above capacity to a preferred operator).
+    /// routing above capacity to a preferred operator), up to what a load
+    /// can count.
     fn op_can_take_over_capacity(&self, o: &Operator, ch: u8) -> bool {
         o.spec.status == OperatorStatus::Available
             && o.wrap_until.is_none()
             && o.held_back_until.is_none()
             && o.cap[usize::from(ch)] > 0
+            && o.load[usize::from(ch)] < u16::MAX
             && self.blocked_mask(o) & (1 << ch) == 0
     }
 
@@ -1240,6 +1251,7 @@ impl Engine {
         };
         let o = self.op_mut(slot);
         let grew = capacity > o.cap[ch as usize];
+        let shrank = capacity < o.cap[ch as usize];
         o.cap[ch as usize] = capacity;
         match o.spec.capacity.iter_mut().find(|c| c.channel == channel) {
             Some(c) => c.capacity = capacity,
@@ -1249,7 +1261,9 @@ impl Engine {
                 .push(crate::model::ChannelCapacity { channel, capacity }),
         }
         o.spec.capacity.retain(|c| c.capacity > 0);
-        let over = o.load[ch as usize] > capacity;
+        // A cut below the load; a load above capacity from direct routing to
+        // a preferred operator is not a cut when capacity is raised or kept.
+        let over = shrank && o.load[ch as usize] > capacity;
         self.refresh_op(slot);
         if grew {
             self.dirty_ops.insert((id, slot));

@@ -304,8 +304,14 @@ impl Engine {
             .filter_map(|h| {
                 let cs = *self.conv_slots.get(h)?;
                 let c = self.conv_at(cs);
-                (c.ch == ch && c.state == ConversationState::Assigned && c.last_move_cause == 0)
-                    .then_some((c.key, cs))
+                // A returning customer stays with the operator they asked
+                // for, even when direct routing put that operator above
+                // capacity and so at the top of the skew order.
+                (c.ch == ch
+                    && c.state == ConversationState::Assigned
+                    && c.last_move_cause == 0
+                    && c.spec.preferred_operator != Some(aid))
+                .then_some((c.key, cs))
             })
             .collect();
         mine.sort_unstable();

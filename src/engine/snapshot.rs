@@ -303,7 +303,12 @@ impl Engine {
         }
         let mut e = Engine::new(snapshot.policy)?;
         e.check_time(snapshot.now)?;
-        check_consistency(&e, &snapshot.operators, &snapshot.conversations)?;
+        check_consistency(
+            &e,
+            snapshot.now,
+            &snapshot.operators,
+            &snapshot.conversations,
+        )?;
         e.now = snapshot.now;
         e.inputs = snapshot.inputs;
         e.arrivals = snapshot.arrivals;
@@ -464,6 +469,7 @@ impl Engine {
 /// is assembled, so a crafted snapshot can never make it panic later.
 fn check_consistency(
     e: &Engine,
+    now: Timestamp,
     ops: &[OperatorSnapshot],
     convs: &[ConversationSnapshot],
 ) -> Result<(), SnapshotError> {
@@ -487,6 +493,25 @@ fn check_consistency(
         }
         if o.recent_picks.windows(2).any(|w| w[0] > w[1]) {
             return Err(bad("recent picks out of order", o.spec.id.0));
+        }
+        if o.recent_picks.last().is_some_and(|&p| p > now) {
+            return Err(bad("a recent pick later than the snapshot", o.spec.id.0));
+        }
+        if o.held_back_until.is_some_and(|h| h <= now) {
+            return Err(bad("a hold-back that has already ended", o.spec.id.0));
+        }
+        // A full window still open must hold the operator back until it ends.
+        if let (Some(c), Some(&first)) = (e.policy.throughput_cap, o.recent_picks.first()) {
+            let ends = first + c.window;
+            if o.recent_picks.len() == c.max_assignments as usize
+                && ends > now
+                && o.held_back_until.is_none_or(|h| h < ends)
+            {
+                return Err(bad(
+                    "the throughput cap is reached but the operator is not held back",
+                    o.spec.id.0,
+                ));
+            }
         }
     }
     let mut conv_index: HashMap<ConversationId, &ConversationSnapshot> = HashMap::new();

@@ -2,8 +2,9 @@
 //! variant, asserting the outcomes that tell them apart.
 
 use crate::common::*;
-use switchboard::engine::{Snapshot, SnapshotError};
-use switchboard::policy::OfferPolicy;
+use switchboard::engine::snapshot::OperatorSnapshot;
+use switchboard::engine::{DecisionKind, MoveCause, Snapshot, SnapshotError};
+use switchboard::policy::{OfferPolicy, RebalancePolicy};
 use switchboard::prelude::*;
 
 fn with(selection: Selection) -> Engine {
@@ -178,7 +179,7 @@ fn a_reject_cool_down_keeps_the_operator_from_the_next_offer() {
     let run = |cooldown: Millis| {
         let mut e = offered_pair(OfferPolicy {
             cooldown_after_reject: cooldown,
-            ..OfferPolicy::new(Millis::from_secs(20))
+            ..OfferPolicy::new(Millis::from_secs(60))
         });
         assert_eq!(next(&mut e, 0, chat(1, SMB)), 1);
         let ds = e
@@ -196,15 +197,17 @@ fn a_reject_cool_down_keeps_the_operator_from_the_next_offer() {
         // Declined conversations never return to the same operator: the
         // assign call hands conversation 1 to operator 2.
         assert_eq!(pairs(&e.assign(t(1)).unwrap()), vec![(1, 2)]);
-        let a = next(&mut e, 5, chat(2, SMB));
-        let b = next(&mut e, 31, chat(3, SMB));
+        arrive(&mut e, t(5), chat(2, SMB));
+        let a = pairs(&e.assign(t(5)).unwrap());
+        arrive(&mut e, t(31), chat(3, SMB));
+        let b = pairs(&e.assign(t(31)).unwrap());
         (a, b)
     };
     // No cool-down: operator 1 is offered the next conversation at once.
-    assert_eq!(run(Millis::ZERO), (1, 1));
+    assert_eq!(run(Millis::ZERO), (vec![(2, 1)], vec![(3, 1)]));
     // FreeSWITCH reject-delay-time 30 s: operator 2 takes the next one;
     // operator 1 is back at t = 31 s (the cool-down ended at 31 s).
-    assert_eq!(run(Millis::from_secs(30)), (2, 1));
+    assert_eq!(run(Millis::from_secs(30)), (vec![(2, 2)], vec![(3, 1)]));
 }
 
 #[test]
@@ -257,17 +260,19 @@ fn overflow_timers_from_routing_or_from_the_previous_step() {
             e.assign(t(30)).unwrap();
             e.next_deadline()
         });
-        let ds = e.assign(t(70)).unwrap();
-        (deadlines, ds.first().map(|d| d.at))
+        // Assign every second from 31 s: when does operator 1 get it?
+        let at = (31..=80).find(|&s| !e.assign(t(s)).unwrap().is_empty());
+        (deadlines, at)
     };
-    // Asterisk / Amazon Connect: 40 s after the conversation entered routing.
+    // Asterisk penaltychange: 40 s after the conversation entered routing.
     let (deadlines, at) = run(OverflowTiming::FromRouting);
     assert_eq!(deadlines, (Some(t(30)), Some(t(40))));
-    assert_eq!(at, Some(t(70)), "assigned at the first assign after 40 s");
-    // TaskRouter / FreeSWITCH: 40 s after step 1 took effect (30 + 40 = 70 s).
+    assert_eq!(at, Some(40));
+    // TaskRouter / Amazon Connect / FreeSWITCH: 40 s after step 1 took
+    // effect (30 + 40 = 70 s).
     let (deadlines, at) = run(OverflowTiming::FromPreviousStep);
     assert_eq!(deadlines, (Some(t(30)), Some(t(70))));
-    assert_eq!(at, Some(t(70)));
+    assert_eq!(at, Some(70));
 }
 
 #[test]
@@ -296,16 +301,6 @@ fn operator_levels_open_with_waiting_time_like_penalties() {
     let ds = e.assign(t(21)).unwrap();
     assert_eq!(pairs(&ds), vec![(2, 2)]);
     assert_eq!(ds[0].reason.overflow_step, 1);
-    // Once open, penalty 0 still wins when free.
-    resolve(&mut e, t(22), 1);
-    arrive(&mut e, t(22), chat(3, SMB).skill(BILLING, 5));
-    arrive(&mut e, t(22), chat(4, SMB).skill(BILLING, 5));
-    assert!(
-        e.assign(t(22))
-            .unwrap()
-            .iter()
-            .any(|d| d.operator == OperatorId(1))
-    );
 }
 
 #[test]
@@ -395,4 +390,175 @@ fn after_the_last_step_and_with_nobody_logged_in_the_conversation_keeps_waiting(
     let ds = e.assign(t(4 * 3600 + 1)).unwrap();
     assert_eq!(pairs(&ds), vec![(1, 2)]);
     assert_eq!(ds[0].reason.waited, Millis::from_secs(4 * 3600 + 1));
+}
+
+#[test]
+fn once_a_level_is_open_penalty_zero_still_wins() {
+    // Level 4 is open for the conversation (step 1), and both a level-4
+    // operator with the lower id and the level-5 operator are free: the
+    // penalty-0 (level 5) operator takes it, as an Asterisk member with the
+    // lower penalty would.
+    let mut p = policy();
+    p.selection = Selection::MostProficient;
+    p.overflow = vec![OverflowStep {
+        after: Millis::from_secs(20),
+        relax: Relax::LowerLevels(1),
+    }];
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).capacity(CHAT, 1).skill(BILLING, 4));
+    add(
+        &mut e,
+        t(0),
+        op(2)
+            .capacity(CHAT, 1)
+            .skill(BILLING, 5)
+            .status(OperatorStatus::Away),
+    );
+    arrive(&mut e, t(0), chat(1, SMB).skill(BILLING, 5));
+    assert!(e.assign(t(0)).unwrap().is_empty());
+    // At 20 s both become possible at once: the level opens and operator 2
+    // comes back.
+    status(&mut e, t(20), 2, OperatorStatus::Available);
+    let ds = e.assign(t(20)).unwrap();
+    assert_eq!(pairs(&ds), vec![(1, 2)]);
+    assert_eq!(ds[0].reason.overflow_step, 1);
+}
+
+fn claim(e: &mut Engine, at: u64, conv: u64, operator: u64) {
+    e.apply(Event::ConversationClaimed {
+        at: t(at),
+        conversation: ConversationId(conv),
+        operator: OperatorId(operator),
+    })
+    .unwrap();
+}
+
+/// Operator 1 (chat capacity 1) holds conversation 1 and then, by direct
+/// routing above capacity, two returning customers: load 3 of 1.
+fn above_capacity(rebalance: RebalancePolicy) -> Engine {
+    let mut p = policy();
+    p.preferred_operator.over_capacity = true;
+    p.rebalance = rebalance;
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).capacity(CHAT, 1));
+    add(&mut e, t(0), op(2).capacity(CHAT, 5));
+    arrive(&mut e, t(0), chat(1, SMB));
+    claim(&mut e, 0, 1, 1);
+    arrive(&mut e, t(1), chat(2, SMB).preferred_operator(OperatorId(1)));
+    arrive(&mut e, t(1), chat(3, SMB).preferred_operator(OperatorId(1)));
+    assert_eq!(pairs(&e.assign(t(1)).unwrap()), vec![(2, 1), (3, 1)]);
+    assert_eq!(e.operator_load(OperatorId(1), CHAT).unwrap(), (3, 1));
+    e
+}
+
+#[test]
+fn raising_capacity_after_direct_routing_is_not_a_capacity_cut() {
+    let mut e = above_capacity(RebalancePolicy {
+        on_capacity_cut: true,
+        ..Default::default()
+    });
+    e.apply(Event::OperatorCapacityChanged {
+        at: t(2),
+        operator: OperatorId(1),
+        channel: CHAT,
+        capacity: 2,
+    })
+    .unwrap();
+    assert_eq!(e.rebalance(t(3)).unwrap(), vec![]);
+    // A real cut still moves unanswered work, most recent first.
+    e.apply(Event::OperatorCapacityChanged {
+        at: t(4),
+        operator: OperatorId(1),
+        channel: CHAT,
+        capacity: 1,
+    })
+    .unwrap();
+    let ds = e.rebalance(t(5)).unwrap();
+    assert_eq!(ds[0].operator, OperatorId(1));
+    assert_eq!(
+        ds[0].kind,
+        DecisionKind::Unassigned {
+            cause: MoveCause::CapacityCut
+        }
+    );
+}
+
+#[test]
+fn a_skew_rebalance_leaves_returning_customers_with_their_operator() {
+    let mut e = above_capacity(RebalancePolicy {
+        skew_margin_permille: Some(100),
+        ..Default::default()
+    });
+    // Operator 1 is at 3/1 against 0/5, but both preferred conversations
+    // stay; only conversation 1 (claimed, no preference) may move.
+    let ds = e.rebalance(t(2)).unwrap();
+    assert_eq!(pairs(&ds), vec![(1, 1), (1, 2)]);
+    assert_eq!(holder(&e, 2), Some(1));
+    assert_eq!(holder(&e, 3), Some(1));
+}
+
+#[test]
+fn is_eligible_agrees_with_direct_routing_above_capacity() {
+    let mut p = policy();
+    p.preferred_operator.over_capacity = true;
+    p.preferred_operator.wait = Millis::from_secs(60);
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).capacity(CHAT, 1));
+    arrive(&mut e, t(0), chat(1, SMB));
+    claim(&mut e, 0, 1, 1);
+    status(&mut e, t(0), 1, OperatorStatus::Away);
+    arrive(&mut e, t(1), chat(2, SMB).preferred_operator(OperatorId(1)));
+    assert!(e.assign(t(1)).unwrap().is_empty());
+    assert!(!e.is_eligible(OperatorId(1), ConversationId(2)), "away");
+    status(&mut e, t(2), 1, OperatorStatus::Available);
+    assert!(
+        e.is_eligible(OperatorId(1), ConversationId(2)),
+        "full but preferred"
+    );
+    assert_eq!(pairs(&e.assign(t(2)).unwrap()), vec![(2, 1)]);
+}
+
+#[test]
+fn direct_routing_above_capacity_stops_at_what_a_load_can_count() {
+    let mut p = policy();
+    p.preferred_operator.over_capacity = true;
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).capacity(CHAT, 1));
+    add(&mut e, t(0), op(2).capacity(CHAT, 1));
+    let n = u64::from(u16::MAX) + 2;
+    for c in 1..=n {
+        arrive(&mut e, t(0), chat(c, SMB).preferred_operator(OperatorId(1)));
+    }
+    let ds = e.assign(t(0)).unwrap();
+    assert_eq!(e.operator_load(OperatorId(1), CHAT).unwrap(), (u16::MAX, 1));
+    // The rest go by the normal rule: one to operator 2, one waits.
+    assert_eq!(ds.len(), usize::from(u16::MAX) + 1);
+    assert_eq!(e.state_counts().waiting, 1);
+    assert!(Engine::restore(e.snapshot()).is_ok());
+}
+
+#[test]
+fn restore_refuses_a_full_window_without_a_hold_back() {
+    let mut p = policy();
+    p.throughput_cap = Some(ThroughputCap {
+        max_assignments: 2,
+        window: Millis::from_secs(60),
+    });
+    let mut e = fixed_pair(p);
+    next(&mut e, 0, chat(1, SMB));
+    next(&mut e, 10, chat(2, SMB));
+    let good = e.snapshot();
+    assert_eq!(good.operators[0].held_back_until, Some(t(60)));
+    for spoil in [
+        |o: &mut OperatorSnapshot| o.held_back_until = None,
+        |o: &mut OperatorSnapshot| o.recent_picks[1] = t(11),
+        |o: &mut OperatorSnapshot| o.held_back_until = Some(t(10)),
+    ] {
+        let mut bad = good.clone();
+        spoil(&mut bad.operators[0]);
+        assert!(matches!(
+            Engine::restore(bad).unwrap_err(),
+            SnapshotError::Inconsistent { .. }
+        ));
+    }
 }

@@ -76,6 +76,9 @@ pub struct MConv {
     pub offer_expires: Option<Timestamp>,
     /// Only the preferred operator may take it before then.
     pub preferred_until: Option<Timestamp>,
+    /// The preference is live (named at arrival while that operator was
+    /// logged in; spent once anyone holds it, ended by their logging off).
+    pub prefers: Option<OperatorId>,
     /// Operators who declined or missed an offer of it (when not re-offered).
     pub declined: Vec<OperatorId>,
     /// Taken away from an operator at least once (rebalance may then exclude
@@ -488,6 +491,7 @@ impl Checker {
         c.holder = Some(op);
         c.state = state;
         c.preferred_until = None;
+        c.prefers = None;
         let ch = c.ch;
         let o = self.ops.get_mut(&op).expect("known");
         o.load[ch] += 1;
@@ -516,6 +520,7 @@ impl Checker {
         for c in self.convs.values_mut() {
             if c.state == ConversationState::Waiting && c.spec.preferred_operator == Some(id) {
                 c.preferred_until = None;
+                c.prefers = None;
             }
         }
     }
@@ -615,6 +620,7 @@ impl Checker {
                         routing_since: self.now,
                         offer_expires: None,
                         preferred_until: None,
+                        prefers: None,
                         declined: Vec::new(),
                         moved: false,
                     },
@@ -623,14 +629,12 @@ impl Checker {
             Event::ConversationArrived { at, conversation } => {
                 let ch = self.ch(conversation.channel).expect("checked");
                 let wait = self.policy.preferred_operator.wait;
-                let preferred_until = conversation
-                    .preferred_operator
-                    .filter(|p| {
-                        self.ops
-                            .get(p)
-                            .is_some_and(|o| o.status != OperatorStatus::Offline)
-                    })
-                    .and((wait > Millis::ZERO).then(|| at + wait));
+                let prefers = conversation.preferred_operator.filter(|p| {
+                    self.ops
+                        .get(p)
+                        .is_some_and(|o| o.status != OperatorStatus::Offline)
+                });
+                let preferred_until = prefers.and((wait > Millis::ZERO).then(|| at + wait));
                 self.touched_convs.insert(conversation.id);
                 self.convs.insert(
                     conversation.id,
@@ -643,6 +647,7 @@ impl Checker {
                         routing_since: at,
                         offer_expires: None,
                         preferred_until,
+                        prefers,
                         declined: Vec::new(),
                         moved: false,
                     },
@@ -664,7 +669,10 @@ impl Checker {
             }
             Event::ConversationAbandoned { conversation, .. } => self.finish(conversation),
             Event::MessageLeft { conversation, .. } => {
-                self.convs.get_mut(&conversation).expect("checked").state = S::MessageLeft;
+                let c = self.convs.get_mut(&conversation).expect("checked");
+                c.state = S::MessageLeft;
+                c.prefers = None;
+                c.preferred_until = None;
                 self.touched_convs.insert(conversation);
             }
             Event::ConversationTransferred {
@@ -1060,11 +1068,26 @@ impl Checker {
             );
             // Capacity: never over, unless a cut put it there and it has
             // received nothing since.
+            // Direct routing above capacity: at most one over per held
+            // conversation whose customer prefers this operator.
+            let preferred_here = if self.policy.preferred_operator.over_capacity {
+                m.held
+                    .iter()
+                    .filter(|c| {
+                        self.convs
+                            .get(c)
+                            .is_some_and(|c| c.ch == i && c.spec.preferred_operator == Some(id))
+                    })
+                    .count() as u16
+            } else {
+                0
+            };
             ensure!(
                 self,
-                m.load[i] <= m.cap[i]
-                    || m.over[i].is_some_and(|mark| m.load[i] <= mark)
-                    || self.policy.preferred_operator.over_capacity,
+                m.load[i]
+                    <= m.cap[i]
+                        .max(m.over[i].unwrap_or(0))
+                        .saturating_add(preferred_here),
                 "{id} over capacity on {ch}: {}/{}",
                 m.load[i],
                 m.cap[i]
@@ -1230,6 +1253,32 @@ impl Checker {
     /// Work conservation: no waiting conversation has an eligible operator.
     pub fn work_conserved(&mut self, e: &Engine) -> Result<(), String> {
         self.stats.conservation_sweeps += 1;
+        // Direct routing above capacity: a live preference for an operator
+        // who is available, free of wrap-up and hold-back, has the channel
+        // and is not blocked must have been served, full or not.
+        if self.policy.preferred_operator.over_capacity {
+            let now = e.now();
+            for (cid, c) in &self.convs {
+                let Some(p) = c.prefers.filter(|p| !c.declined.contains(p)) else {
+                    continue;
+                };
+                if c.state != ConversationState::Waiting {
+                    continue;
+                }
+                let Some(o) = self.ops.get(&p) else { continue };
+                let could = o.status == OperatorStatus::Available
+                    && o.wrap_until.is_none_or(|w| w <= now)
+                    && o.held_until.is_none_or(|h| h <= now)
+                    && o.cap[c.ch] > 0
+                    && o.load[c.ch] < u16::MAX
+                    && !self.blocked(o, c.ch);
+                ensure!(
+                    self,
+                    !could,
+                    "{cid} waits although its preferred operator {p} could take it above capacity"
+                );
+            }
+        }
         let ops = e.operator_ids();
         for c in e.waiting() {
             for &o in &ops {
