@@ -122,45 +122,55 @@ impl GroupKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Bucket {
     pub(crate) req: Req,
-    pub(crate) queue: BucketQueue,
+    pub(crate) queue: SmallOrdered,
 }
 
 /// Entries a bucket keeps inline before it needs an ordered set.
 const INLINE_QUEUE: usize = 4;
 
-/// A bucket's conversations in queue order. Most requirement combinations
-/// are rare (a backlog of 100,000 mixed conversations makes about 48,000
-/// buckets), so a few entries live in a sorted inline array and only a
-/// bucket that grows past them pays for a B-tree and its node allocation.
+/// (queue key, slot) entries in order: a bucket's conversations, or a
+/// group's buckets by head. Most requirement combinations are rare (a
+/// backlog of 100,000 mixed conversations makes about 48,000 buckets), so a
+/// few entries live in a sorted inline array and only one that grows past
+/// them pays for a B-tree and its node allocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum BucketQueue {
+pub(crate) enum SmallOrdered {
     Inline(SmallVec<[(QueueKey, u32); INLINE_QUEUE]>),
     Tree(BTreeSet<(QueueKey, u32)>),
 }
 
-impl BucketQueue {
+impl SmallOrdered {
     fn new() -> Self {
-        BucketQueue::Inline(SmallVec::new())
+        SmallOrdered::Inline(SmallVec::new())
+    }
+
+    /// In order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &(QueueKey, u32)> {
+        let (a, b) = match self {
+            SmallOrdered::Inline(v) => (Some(v.iter()), None),
+            SmallOrdered::Tree(t) => (None, Some(t.iter())),
+        };
+        a.into_iter().flatten().chain(b.into_iter().flatten())
     }
 
     fn first(&self) -> Option<&(QueueKey, u32)> {
         match self {
-            BucketQueue::Inline(v) => v.first(),
-            BucketQueue::Tree(t) => t.first(),
+            SmallOrdered::Inline(v) => v.first(),
+            SmallOrdered::Tree(t) => t.first(),
         }
     }
 
     fn is_empty(&self) -> bool {
         match self {
-            BucketQueue::Inline(v) => v.is_empty(),
-            BucketQueue::Tree(t) => t.is_empty(),
+            SmallOrdered::Inline(v) => v.is_empty(),
+            SmallOrdered::Tree(t) => t.is_empty(),
         }
     }
 
     /// Adds an entry; false if it was already there.
     fn insert(&mut self, e: (QueueKey, u32)) -> bool {
         match self {
-            BucketQueue::Inline(v) => match v.binary_search(&e) {
+            SmallOrdered::Inline(v) => match v.binary_search(&e) {
                 Ok(_) => false,
                 Err(i) if v.len() < INLINE_QUEUE => {
                     v.insert(i, e);
@@ -169,25 +179,25 @@ impl BucketQueue {
                 Err(_) => {
                     let mut t: BTreeSet<_> = v.drain(..).collect();
                     t.insert(e);
-                    *self = BucketQueue::Tree(t);
+                    *self = SmallOrdered::Tree(t);
                     true
                 }
             },
-            BucketQueue::Tree(t) => t.insert(e),
+            SmallOrdered::Tree(t) => t.insert(e),
         }
     }
 
     /// Removes an entry; false if it was not there.
     fn remove(&mut self, e: &(QueueKey, u32)) -> bool {
         match self {
-            BucketQueue::Inline(v) => match v.binary_search(e) {
+            SmallOrdered::Inline(v) => match v.binary_search(e) {
                 Ok(i) => {
                     v.remove(i);
                     true
                 }
                 Err(_) => false,
             },
-            BucketQueue::Tree(t) => t.remove(e),
+            SmallOrdered::Tree(t) => t.remove(e),
         }
     }
 }
@@ -197,7 +207,7 @@ impl BucketQueue {
 pub(crate) struct Buckets {
     by_req: HashMap<Req, u32>,
     /// Per channel and skill set: the non-empty buckets by their head.
-    pub(crate) groups: HashMap<GroupKey, BTreeSet<(QueueKey, u32)>>,
+    pub(crate) groups: HashMap<GroupKey, SmallOrdered>,
     /// Waiting conversations whose customer prefers this operator, per channel.
     pub(crate) preferring: HashMap<(OperatorId, u8), BTreeSet<(QueueKey, u32)>>,
     pub(crate) buckets: Vec<Bucket>,
@@ -218,7 +228,7 @@ impl Buckets {
         }
         let bucket = Bucket {
             req: req.clone(),
-            queue: BucketQueue::new(),
+            queue: SmallOrdered::new(),
         };
         let b = match self.free.pop() {
             Some(b) => {
@@ -246,7 +256,7 @@ impl Buckets {
             return;
         }
         let g = Self::group_of(&b.req);
-        let group = self.groups.entry(g).or_default();
+        let group = self.groups.entry(g).or_insert_with(SmallOrdered::new);
         if let Some((k, _)) = old {
             group.remove(&(k, bucket));
         }

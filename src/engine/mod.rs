@@ -2011,7 +2011,7 @@ impl Engine {
             };
             // Most urgent head first: the first bucket this operator can
             // serve is the group's best for them.
-            for &(head, b) in group {
+            for &(head, b) in group.iter() {
                 if best.is_some_and(|x| x.0 <= head) {
                     break;
                 }
