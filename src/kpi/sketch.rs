@@ -14,10 +14,17 @@
 //! value in the same bucket and merged states are bit-identical. Counts are integers; merging
 //! adds them, so merge is exactly commutative and associative.
 //!
+//! Finding a value's bucket takes no logarithm and no search: the leading one and the next 7
+//! bits of `x` pick one of 128 slices of its power of two, each narrower (≤ 1/128 relative)
+//! than a bucket (≈ 2 % relative), so a compile-time table gives the slice's first bucket and
+//! one comparison with the bound table decides between it and the next. The bucket function is
+//! exactly the one above (tests compare it with a full search of the bound table), so the
+//! guarantee is unchanged.
+//!
 //! **Memory is bounded regardless of input size**: `u64` milliseconds ≥ 1 need at most
 //! [`MAX_BUCKETS`] = 2 219 buckets (17.8 KB), and the store only spans the occupied index range
-//! (about 410 buckets for durations between 1 s and 1 h). No bucket collapsing is ever needed, so
-//! the bound holds for every quantile.
+//! plus some slack for growth (about 410 buckets for durations between 1 s and 1 h). No bucket
+//! collapsing is ever needed, so the bound holds for every quantile.
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
@@ -59,35 +66,70 @@ const fn build_table() -> Table {
 }
 
 static TABLE: Table = build_table();
+const TABLE_CONST: Table = build_table();
 
-/// `SEGMENT[p]` = the first bucket whose upper bound is ≥ 2^p (`SEGMENT[64]` = the last bucket),
-/// so a value with top bit `p` lies in buckets `SEGMENT[p]..=SEGMENT[p + 1]` (about 35).
-const fn build_segments() -> [u16; 65] {
-    let mut seg = [0u16; 65];
-    let mut p = 0;
-    while p < 64 {
-        let pow = 1u64 << p;
-        let mut i = 0;
-        while TABLE_CONST.upper[i] < pow {
-            i += 1;
+/// The bucket of `x ≥ 1` by binary search of the whole bound table: the definition, used to
+/// build the lookup tables at compile time (and by the tests).
+const fn bucket_by_search(x: u64) -> u16 {
+    let (mut lo, mut hi) = (0usize, MAX_BUCKETS - 1);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if TABLE_CONST.upper[mid] < x {
+            lo = mid + 1;
+        } else {
+            hi = mid;
         }
-        seg[p] = i as u16;
-        p += 1;
     }
-    seg[64] = (MAX_BUCKETS - 1) as u16;
-    seg
+    lo as u16
 }
 
-const TABLE_CONST: Table = build_table();
-static SEGMENT: [u16; 65] = build_segments();
+/// Values below `2^SMALL_BITS` are looked up directly.
+const SMALL_BITS: u32 = 8;
+/// Bits after the leading one that pick a slice of a power of two.
+const SLICE_BITS: u32 = 7;
+const SLICES: usize = 1 << SLICE_BITS;
 
-/// Bucket index of a value ≥ 1: the smallest `i` with `⌊γ^i⌋ ≥ x`. The top bit picks a
-/// segment of ~35 buckets, searched in the (deterministic) bound table.
+/// `SMALL[x]` = the bucket of `x` for `1 ≤ x < 2^SMALL_BITS` (`SMALL[0]` unused).
+static SMALL: [u16; 1 << SMALL_BITS] = {
+    let mut t = [0u16; 1 << SMALL_BITS];
+    let mut x = 1;
+    while x < t.len() {
+        t[x] = bucket_by_search(x as u64);
+        x += 1;
+    }
+    t
+};
+
+/// `SLICE[(p − SMALL_BITS)·128 + m]` = the bucket of the first value of slice `m` of
+/// `[2^p, 2^(p+1))`, that is of `2^p + m·2^(p−7)`.
+static SLICE: [u16; (64 - SMALL_BITS as usize) * SLICES] = {
+    let mut t = [0u16; (64 - SMALL_BITS as usize) * SLICES];
+    let mut p = SMALL_BITS;
+    while p < 64 {
+        let mut m = 0;
+        while m < SLICES {
+            let first = (1u64 << p) + ((m as u64) << (p - SLICE_BITS));
+            t[(p - SMALL_BITS) as usize * SLICES + m] = bucket_by_search(first);
+            m += 1;
+        }
+        p += 1;
+    }
+    t
+};
+
+/// Bucket index of a value ≥ 1: the smallest `i` with `⌊γ^i⌋ ≥ x`, in O(1): a table lookup
+/// for small values, else the slice's first bucket and one comparison (a slice never spans two
+/// bucket bounds; `slices_never_span_two_bounds` checks every slice).
+#[inline]
 fn bucket_of(x: u64) -> u32 {
-    let p = (63 - x.leading_zeros()) as usize;
-    let lo = usize::from(SEGMENT[p]);
-    let hi = usize::from(SEGMENT[p + 1]);
-    (lo + TABLE.upper[lo..=hi].partition_point(|&u| u < x)) as u32
+    if x < (1 << SMALL_BITS) {
+        return u32::from(SMALL[x as usize]);
+    }
+    let p = 63 - x.leading_zeros();
+    let m = ((x >> (p - SLICE_BITS)) as usize) & (SLICES - 1);
+    let i = u32::from(SLICE[(p - SMALL_BITS) as usize * SLICES + m]);
+    // `upper[MAX_BUCKETS - 1]` is u64::MAX, so the last bucket never steps beyond the table.
+    i + u32::from(x > TABLE.upper[i as usize])
 }
 
 /// The DDSketch estimate for bucket `i`: `2γ^i/(γ+1)`.
@@ -96,13 +138,44 @@ fn estimate_of(i: u32) -> f64 {
 }
 
 /// A mergeable DDSketch over `u64` milliseconds with integer bucket counts.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// The counts live in a dense array over a range of bucket indices that covers the occupied
+/// buckets with some slack, so inserts rarely reallocate; the lowest and highest occupied
+/// buckets are tracked so merges, ranks and the encoding touch only those. Equality compares
+/// the counts, not the slack.
+#[derive(Debug, Clone)]
 pub struct LogSketch {
     zeros: u64,
-    /// Index of `counts[0]`.
-    offset: u32,
-    /// Counts for buckets `offset..offset + counts.len()`; first and last are non-zero.
+    /// Bucket index of `counts[0]`.
+    base: u32,
+    /// Counts of buckets `base..base + counts.len()`.
     counts: Vec<u64>,
+    /// Lowest occupied bucket (`u32::MAX` when none).
+    lo: u32,
+    /// Highest occupied bucket (0 when none).
+    hi: u32,
+}
+
+impl PartialEq for LogSketch {
+    fn eq(&self, other: &Self) -> bool {
+        self.zeros == other.zeros
+            && self.lo_hi() == other.lo_hi()
+            && self.occupied() == other.occupied()
+    }
+}
+
+impl Eq for LogSketch {}
+
+impl Default for LogSketch {
+    fn default() -> Self {
+        LogSketch {
+            zeros: 0,
+            base: 0,
+            counts: Vec::new(),
+            lo: u32::MAX,
+            hi: 0,
+        }
+    }
 }
 
 impl LogSketch {
@@ -113,31 +186,58 @@ impl LogSketch {
 
     /// Number of values added.
     pub fn count(&self) -> u64 {
-        self.counts
+        self.occupied()
             .iter()
             .fold(self.zeros, |acc, &c| acc.saturating_add(c))
     }
 
-    /// Number of buckets held (memory is about 8 bytes per bucket).
+    /// Number of buckets from the lowest to the highest occupied one (memory is about 8 bytes
+    /// per bucket, plus the slack kept for growth).
     pub fn buckets(&self) -> usize {
-        self.counts.len()
+        self.lo_hi().map_or(0, |(lo, hi)| (hi - lo + 1) as usize)
     }
 
-    fn ensure(&mut self, lo: u32, hi: u32) {
-        if self.counts.is_empty() {
-            self.offset = lo;
-            self.counts.resize((hi - lo + 1) as usize, 0);
-            return;
+    /// Lowest and highest occupied bucket.
+    fn lo_hi(&self) -> Option<(u32, u32)> {
+        (self.lo <= self.hi).then_some((self.lo, self.hi))
+    }
+
+    /// Counts of the buckets `lo..=hi` (empty when nothing is occupied).
+    fn occupied(&self) -> &[u64] {
+        match self.lo_hi() {
+            Some((lo, hi)) => &self.counts[(lo - self.base) as usize..=(hi - self.base) as usize],
+            None => &[],
         }
-        let cur_hi = self.offset + self.counts.len() as u32 - 1;
-        if lo < self.offset {
-            let extra = (self.offset - lo) as usize;
-            self.counts.splice(0..0, core::iter::repeat_n(0, extra));
-            self.offset = lo;
+    }
+
+    /// Makes the array cover buckets `lo..=hi`, growing by at least a quarter of its length
+    /// (within `0..MAX_BUCKETS`) so a sketch reallocates O(log) times, not once per new bucket.
+    #[cold]
+    fn cover(&mut self, lo: u32, hi: u32) {
+        let len = self.counts.len() as u32;
+        let (base, end) = if len == 0 {
+            (lo, hi + 1)
+        } else {
+            (self.base.min(lo), (self.base + len).max(hi + 1))
+        };
+        let slack = (end - base).max(32) / 4;
+        let new_base = if base < self.base || len == 0 {
+            base.saturating_sub(slack)
+        } else {
+            base
+        };
+        let new_end = if end > self.base + len || len == 0 {
+            (end + slack).min(MAX_BUCKETS as u32)
+        } else {
+            end
+        };
+        let mut counts = vec![0u64; (new_end - new_base) as usize];
+        if len > 0 {
+            let at = (self.base - new_base) as usize;
+            counts[at..at + len as usize].copy_from_slice(&self.counts);
         }
-        if hi > cur_hi {
-            self.counts.resize((hi - self.offset + 1) as usize, 0);
-        }
+        self.counts = counts;
+        self.base = new_base;
     }
 
     /// Adds `n` copies of `x`.
@@ -146,31 +246,44 @@ impl LogSketch {
             return;
         }
         if x == 0 {
-            self.zeros += n;
+            self.zeros = self.zeros.saturating_add(n);
             return;
         }
         let i = bucket_of(x);
-        self.ensure(i, i);
-        self.counts[(i - self.offset) as usize] += n;
+        let mut j = i.wrapping_sub(self.base) as usize;
+        if j >= self.counts.len() {
+            self.cover(i, i);
+            j = (i - self.base) as usize;
+        }
+        self.counts[j] = self.counts[j].saturating_add(n);
+        self.lo = self.lo.min(i);
+        self.hi = self.hi.max(i);
     }
 
     /// Adds one value.
+    #[inline]
     pub fn add(&mut self, x: u64) {
         self.add_n(x, 1);
     }
 
-    /// Adds every count of `other` (exact: the result equals the sketch of the union).
+    /// Adds every count of `other` (exact: the result equals the sketch of the union). Touches
+    /// only `other`'s occupied buckets.
     pub fn merge(&mut self, other: &LogSketch) {
         self.zeros = self.zeros.saturating_add(other.zeros);
-        if other.counts.is_empty() {
+        let Some((lo, hi)) = other.lo_hi() else {
             return;
+        };
+        let (base, len) = (self.base, self.counts.len() as u32);
+        if len == 0 || lo < base || hi >= base + len {
+            self.cover(lo, hi);
         }
-        let hi = other.offset + other.counts.len() as u32 - 1;
-        self.ensure(other.offset, hi);
-        let base = (other.offset - self.offset) as usize;
-        for (k, c) in other.counts.iter().enumerate() {
-            self.counts[base + k] = self.counts[base + k].saturating_add(*c);
+        let at = (lo - self.base) as usize;
+        let theirs = other.occupied();
+        for (a, b) in self.counts[at..at + theirs.len()].iter_mut().zip(theirs) {
+            *a = a.saturating_add(*b);
         }
+        self.lo = self.lo.min(lo);
+        self.hi = self.hi.max(hi);
     }
 
     /// The estimate (unrounded, unclamped) of the value at 1-based rank `k`, or `None` if
@@ -183,10 +296,10 @@ impl LogSketch {
             return Some(0.0);
         }
         let mut seen = self.zeros;
-        for (j, c) in self.counts.iter().enumerate() {
+        for (j, c) in self.occupied().iter().enumerate() {
             seen += c;
             if seen >= k {
-                return Some(estimate_of(self.offset + j as u32));
+                return Some(estimate_of(self.lo + j as u32));
             }
         }
         None
@@ -194,9 +307,10 @@ impl LogSketch {
 
     fn encode(&self, w: &mut Writer) {
         w.u64(self.zeros);
-        w.u32(self.offset);
-        w.len(self.counts.len());
-        for c in &self.counts {
+        let counts = self.occupied();
+        w.u32(if counts.is_empty() { 0 } else { self.lo });
+        w.len(counts.len());
+        for c in counts {
             w.u64(*c);
         }
     }
@@ -216,20 +330,48 @@ impl LogSketch {
         {
             return Err(r.corrupt("sketch buckets are not trimmed or out of range"));
         }
-        let offset = if n == 0 { 0 } else { offset };
+        if n == 0 {
+            return Ok(LogSketch {
+                zeros,
+                ..LogSketch::new()
+            });
+        }
         Ok(LogSketch {
             zeros,
-            offset,
+            base: offset,
             counts,
+            lo: offset,
+            hi: offset + n as u32 - 1,
         })
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum Store {
-    /// Sorted values (count ≤ EXACT_LIMIT).
+    /// The values in arrival order (count ≤ EXACT_LIMIT): appending is one store, where a sorted
+    /// insert cost a search and a shift per value. Sorted only when read (percentiles,
+    /// encoding, equality).
     Exact(Vec<u64>),
     Sketch(LogSketch),
+}
+
+impl PartialEq for Store {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Store::Exact(a), Store::Exact(b)) => a.len() == b.len() && sorted(a) == sorted(b),
+            (Store::Sketch(a), Store::Sketch(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Store {}
+
+/// A sorted copy of exact values.
+fn sorted(v: &[u64]) -> Vec<u64> {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    v
 }
 
 /// Mergeable statistics of a duration in ms: count, sum, min, max, percentiles.
@@ -326,8 +468,7 @@ impl DurationStats {
         match &mut self.store {
             Store::Exact(v) => {
                 if v.len() < EXACT_LIMIT {
-                    let at = v.partition_point(|&y| y <= x);
-                    v.insert(at, x);
+                    v.push(x);
                 } else {
                     let mut s = LogSketch::new();
                     for &y in v.iter() {
@@ -354,7 +495,6 @@ impl DurationStats {
         self.store = match (store, &other.store) {
             (Store::Exact(mut a), Store::Exact(b)) if a.len() + b.len() <= EXACT_LIMIT => {
                 a.extend_from_slice(b);
-                a.sort_unstable();
                 Store::Exact(a)
             }
             (mine, theirs) => {
@@ -387,13 +527,21 @@ impl DurationStats {
 
     /// As [`DurationStats::quantile`] with `q = ppm / 1 000 000`.
     pub fn quantile_ppm(&self, ppm: u32) -> Option<Millis> {
+        match &self.store {
+            Store::Exact(v) => self.quantile_in(ppm, &sorted(v)),
+            Store::Sketch(_) => self.quantile_in(ppm, &[]),
+        }
+    }
+
+    /// The quantile, given the exact values already sorted (ignored when sketched).
+    fn quantile_in(&self, ppm: u32, sorted_exact: &[u64]) -> Option<Millis> {
         if self.count == 0 || ppm > 1_000_000 {
             return None;
         }
         let n = u128::from(self.count);
         let k = (u128::from(ppm) * n).div_ceil(1_000_000).max(1) as u64;
         match &self.store {
-            Store::Exact(v) => v.get((k - 1) as usize).copied().map(Millis),
+            Store::Exact(_) => sorted_exact.get((k - 1) as usize).copied().map(Millis),
             Store::Sketch(s) => s.value_at_rank(k).map(|est| {
                 let r = est.round();
                 let r = if r >= u64::MAX as f64 {
@@ -408,15 +556,20 @@ impl DurationStats {
 
     /// The summary: count, mean, min, max, p50/p90/p95/p99.
     pub fn summary(&self) -> DurationSummary {
+        // Exact values are sorted once for the four percentiles.
+        let exact = match &self.store {
+            Store::Exact(v) => sorted(v),
+            Store::Sketch(_) => Vec::new(),
+        };
         DurationSummary {
             count: self.count,
             mean_ms: self.mean_ms(),
             min: self.min(),
             max: self.max(),
-            p50: self.quantile_ppm(500_000),
-            p90: self.quantile_ppm(900_000),
-            p95: self.quantile_ppm(950_000),
-            p99: self.quantile_ppm(990_000),
+            p50: self.quantile_in(500_000, &exact),
+            p90: self.quantile_in(900_000, &exact),
+            p95: self.quantile_in(950_000, &exact),
+            p99: self.quantile_in(990_000, &exact),
             exact: self.is_exact(),
         }
     }
@@ -432,7 +585,7 @@ impl DurationStats {
         match &self.store {
             Store::Exact(v) => {
                 w.u8(0);
-                v.iter().for_each(|&x| w.u64(x));
+                sorted(v).iter().for_each(|&x| w.u64(x));
             }
             Store::Sketch(s) => {
                 w.u8(1);
@@ -519,6 +672,61 @@ mod tests {
             let x = (s >> (s % 64)).max(1);
             assert_eq!(bucket_of(x), full(x), "{x}");
         }
+    }
+
+    /// The O(1) lookup is only right if no slice of a power of two holds values of more than
+    /// two buckets: check the first and last value of every slice against the full search.
+    #[test]
+    fn slices_never_span_two_bounds() {
+        for x in 1..(1u64 << SMALL_BITS) {
+            assert_eq!(
+                u32::from(SMALL[x as usize]),
+                u32::from(bucket_by_search(x)),
+                "{x}"
+            );
+        }
+        for p in SMALL_BITS..64 {
+            for m in 0..SLICES as u64 {
+                let first = (1u64 << p) + (m << (p - SLICE_BITS));
+                let last = first + ((1u64 << (p - SLICE_BITS)) - 1);
+                let (bf, bl) = (bucket_by_search(first), bucket_by_search(last));
+                assert!(bl <= bf + 1, "slice {p}/{m} spans buckets {bf}..={bl}");
+                assert_eq!(bucket_of(first), u32::from(bf), "{first}");
+                assert_eq!(bucket_of(last), u32::from(bl), "{last}");
+                let mid = first + (last - first) / 2;
+                assert_eq!(bucket_of(mid), u32::from(bucket_by_search(mid)), "{mid}");
+            }
+        }
+    }
+
+    /// Sketches that grew differently (other insertion order, merges) hold different slack
+    /// but are equal and encode to the same bytes.
+    #[test]
+    fn slack_is_not_state() {
+        let values: Vec<u64> = (0..2_000u64).map(|i| (i * 7_919) % 1_000_003).collect();
+        let mut up = LogSketch::new();
+        values.iter().for_each(|&x| up.add(x));
+        let mut down = LogSketch::new();
+        values.iter().rev().for_each(|&x| down.add(x));
+        let mut merged = LogSketch::new();
+        for chunk in values.chunks(300) {
+            let mut part = LogSketch::new();
+            chunk.iter().for_each(|&x| part.add(x));
+            merged.merge(&part);
+        }
+        let bytes = |s: &LogSketch| {
+            let mut w = Writer::default();
+            s.encode(&mut w);
+            w.buf
+        };
+        assert_eq!(up, down);
+        assert_eq!(up, merged);
+        assert_eq!(bytes(&up), bytes(&down));
+        assert_eq!(bytes(&up), bytes(&merged));
+        assert_eq!(up.count(), 2_000);
+        let back = LogSketch::decode(&mut Reader::new(&bytes(&up)));
+        assert_eq!(back.as_ref(), Ok(&up));
+        assert_ne!(up, LogSketch::new());
     }
 
     #[test]
