@@ -1,15 +1,16 @@
 //! The one-pass, mergeable KPI accumulator, plus row validation and skip-bad-rows ingestion.
 
-use std::collections::BTreeMap;
+use core::hash::Hash;
 
 use hashbrown::HashMap;
+use hashbrown::hash_map::Entry;
 use smallvec::SmallVec;
 
 use super::bytes::{Reader, Writer};
 use super::config::{KpiConfig, PeriodAnchor};
 use super::error::SkipReason;
 use super::record::{ConversationRecord, Outcome, StatusInterval};
-use super::sketch::DurationStats;
+use super::sketch::{DurationStats, Sample};
 use super::{KpiError, OperatorStatus};
 use crate::{ChannelId, ConversationId, OperatorId, TeamId, TierId, Timestamp};
 
@@ -70,25 +71,18 @@ pub(crate) struct Cell {
     pub(crate) tags: Vec<u64>,
 }
 
-/// What one record contributes, computed once and applied to each of its cells.
+/// What one record contributes, computed once and applied to each of its cells (overall,
+/// tier, channel, team, operator), so a cell update is adds only: no branches on the record's
+/// fields and no bucket search.
 struct Contribution {
-    demand: bool,
-    output: bool,
-    outcome: Outcome,
-    wait: Option<u64>,
-    frt: Option<u64>,
-    frt_business: Option<u64>,
-    to_abandon: Option<u64>,
-    handle: Option<u64>,
-    short: bool,
-    resolved: bool,
-    unanswered_after_assign: bool,
-    messages_answered: bool,
-    /// Bit j set = within threshold j, per `within::*` slot.
+    /// Increments per `ix::*` counter.
+    counts: [u64; ix::N],
+    /// Bit j set = within threshold j, per `within::*` slot (all 0 outside the demand period).
     masks: [u16; within::N],
-    transfers: u32,
-    missed_offers: u32,
-    satisfaction: Option<u8>,
+    /// Durations per `dur::*` slot; only those with their bit in `present` count.
+    samples: [Sample; dur::N],
+    present: u8,
+    /// Interned tags, deduplicated (demand only).
     tags: SmallVec<[u32; 8]>,
 }
 
@@ -102,23 +96,12 @@ impl Cell {
         }
     }
 
+    #[inline]
     fn apply(&mut self, k: &Contribution) {
-        if k.demand {
-            self.c[ix::OFFERED] += 1;
-            let slot = match k.outcome {
-                Outcome::Answered => ix::ANSWERED,
-                Outcome::Abandoned => ix::ABANDONED,
-                Outcome::MessageLeft => ix::MESSAGE_LEFT,
-                Outcome::ClosedUnassigned => ix::CLOSED_UNASSIGNED,
-                Outcome::Pending => ix::PENDING,
-            };
-            self.c[slot] += 1;
-            self.c[ix::SHORT_ABANDONED] += u64::from(k.short);
-            self.c[ix::MESSAGES_ANSWERED] += u64::from(k.messages_answered);
-            self.c[ix::UNANSWERED_AFTER_ASSIGN] += u64::from(k.unanswered_after_assign);
-            self.c[ix::TRANSFERS] += u64::from(k.transfers);
-            self.c[ix::TRANSFERRED] += u64::from(k.transfers > 0);
-            self.c[ix::MISSED_OFFERS] += u64::from(k.missed_offers);
+        for (a, d) in self.c.iter_mut().zip(&k.counts) {
+            *a += d;
+        }
+        if k.masks != [0; within::N] {
             for (slot, &mask) in k.masks.iter().enumerate() {
                 let mut m = mask;
                 while m != 0 {
@@ -127,37 +110,19 @@ impl Cell {
                     m &= m - 1;
                 }
             }
-            if let Some(x) = k.wait {
-                self.d[dur::WAIT].push(x);
-            }
-            if let Some(x) = k.frt {
-                self.d[dur::FIRST_RESPONSE].push(x);
-            }
-            if let Some(x) = k.frt_business {
-                self.d[dur::FIRST_RESPONSE_BUSINESS].push(x);
-            }
-            if let Some(x) = k.to_abandon {
-                self.d[dur::TIME_TO_ABANDON].push(x);
-            }
-            for &t in &k.tags {
-                let t = t as usize;
-                if self.tags.len() <= t {
-                    self.tags.resize(t + 1, 0);
-                }
-                self.tags[t] += 1;
-            }
         }
-        if k.output {
-            self.c[ix::RESOLVED] += u64::from(k.resolved);
-            if let Some(x) = k.handle {
-                self.c[ix::HANDLED] += 1;
-                self.d[dur::HANDLE].push(x);
+        let mut p = k.present;
+        while p != 0 {
+            let slot = p.trailing_zeros() as usize;
+            self.d[slot].push_sample(k.samples[slot]);
+            p &= p - 1;
+        }
+        for &t in &k.tags {
+            let t = t as usize;
+            if self.tags.len() <= t {
+                self.tags.resize(t + 1, 0);
             }
-            if let Some(s) = k.satisfaction {
-                self.c[ix::RATED] += 1;
-                self.c[ix::SATISFACTION_SUM] += u64::from(s);
-                self.c[ix::SATISFIED] += u64::from(s >= 4);
-            }
+            self.tags[t] += 1;
         }
     }
 
@@ -250,14 +215,70 @@ impl Cell {
     }
 }
 
+/// One breakdown (per tier, channel, team or operator): cells in dense slots in first-seen
+/// order, found through a hash index, so a record's cell costs one hash probe rather than an
+/// ordered-map search over cells hundreds of bytes wide. Key order is imposed only where it
+/// shows: the encoding and the report sort the keys.
+#[derive(Debug, Clone)]
+pub(crate) struct Breakdown<K> {
+    slots: HashMap<K, u32>,
+    keys: Vec<K>,
+    cells: Vec<Cell>,
+}
+
+impl<K> Default for Breakdown<K> {
+    fn default() -> Self {
+        Breakdown {
+            slots: HashMap::default(),
+            keys: Vec::new(),
+            cells: Vec::new(),
+        }
+    }
+}
+
+impl<K: Copy + Eq + Hash + Ord> Breakdown<K> {
+    /// The cell of `key`, created empty if new.
+    #[inline]
+    fn cell(&mut self, key: K, thresholds: usize) -> &mut Cell {
+        let i = match self.slots.entry(key) {
+            Entry::Occupied(e) => *e.get() as usize,
+            Entry::Vacant(e) => {
+                e.insert(self.cells.len() as u32);
+                self.keys.push(key);
+                self.cells.push(Cell::new(thresholds));
+                self.cells.len() - 1
+            }
+        };
+        &mut self.cells[i]
+    }
+
+    /// Number of keys.
+    pub(crate) fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// The cells in first-seen order (for merging, where order does not matter).
+    fn iter(&self) -> impl Iterator<Item = (K, &Cell)> {
+        self.keys.iter().copied().zip(&self.cells)
+    }
+
+    /// The cells in key order (for the encoding and the report).
+    pub(crate) fn sorted(&self) -> Vec<(K, &Cell)> {
+        let mut v: Vec<(K, &Cell)> = self.iter().collect();
+        v.sort_unstable_by_key(|(k, _)| *k);
+        v
+    }
+}
+
 /// One-pass, mergeable KPI state over [`ConversationRecord`]s and operator
 /// [`StatusInterval`]s.
 ///
 /// All state is integers (counts, sums of ms, min, max, sketch buckets) held overall and per
-/// tier, channel, team and operator in `BTreeMap`s, so:
+/// tier, channel, team and operator in dense slots behind hash indexes, so:
 /// - `merge` is commutative and associative and `merge(acc(A), acc(B)) == acc(A ∪ B)` exactly,
 ///   whatever the split and merge order;
-/// - report order never depends on hashing.
+/// - report order and the encoding never depend on hashing or arrival order: keys are sorted
+///   when they are written out.
 ///
 /// Equality compares the canonical encoding ([`KpiAccumulator::to_bytes`]), so two accumulators
 /// that interned tags in a different order are still equal.
@@ -274,10 +295,10 @@ pub struct KpiAccumulator {
     tag_names: Vec<Box<str>>,
     tag_index: HashMap<Box<str>, u32>,
     pub(crate) overall: Cell,
-    pub(crate) by_tier: BTreeMap<TierId, Cell>,
-    pub(crate) by_channel: BTreeMap<ChannelId, Cell>,
-    pub(crate) by_team: BTreeMap<TeamId, Cell>,
-    pub(crate) by_operator: BTreeMap<OperatorId, Cell>,
+    pub(crate) by_tier: Breakdown<TierId>,
+    pub(crate) by_channel: Breakdown<ChannelId>,
+    pub(crate) by_team: Breakdown<TeamId>,
+    pub(crate) by_operator: Breakdown<OperatorId>,
 }
 
 impl PartialEq for KpiAccumulator {
@@ -304,10 +325,10 @@ impl KpiAccumulator {
             tag_names: Vec::new(),
             tag_index: HashMap::new(),
             overall: Cell::new(n),
-            by_tier: BTreeMap::new(),
-            by_channel: BTreeMap::new(),
-            by_team: BTreeMap::new(),
-            by_operator: BTreeMap::new(),
+            by_tier: Breakdown::default(),
+            by_channel: Breakdown::default(),
+            by_team: Breakdown::default(),
+            by_operator: Breakdown::default(),
         })
     }
 
@@ -424,37 +445,69 @@ impl KpiAccumulator {
             _ => false,
         };
         let mut masks = [0u16; within::N];
-        for (j, t) in cfg.service_level_thresholds.iter().enumerate() {
-            let bit = 1u16 << j;
-            let w = |v: Option<u64>| if v.is_some_and(|x| x <= t.0) { bit } else { 0 };
-            masks[within::ANSWERED] |= w(wait);
-            masks[within::ABANDONED] |= w(to_abandon);
-            masks[within::MESSAGE_LEFT] |= w(left_message_after);
-            masks[within::FIRST_RESPONSE] |= w(frt);
+        if demand {
+            for (j, t) in cfg.service_level_thresholds.iter().enumerate() {
+                let bit = 1u16 << j;
+                let w = |v: Option<u64>| if v.is_some_and(|x| x <= t.0) { bit } else { 0 };
+                masks[within::ANSWERED] |= w(wait);
+                masks[within::ABANDONED] |= w(to_abandon);
+                masks[within::MESSAGE_LEFT] |= w(left_message_after);
+                masks[within::FIRST_RESPONSE] |= w(frt);
+            }
         }
         let handle = match (rec.assigned_at, rec.resolved_at) {
             (Some(a), Some(r)) => Some(r.since(a).0),
             _ => None,
         };
+        let mut counts = [0u64; ix::N];
+        let mut samples = [Sample::default(); dur::N];
+        let mut present = 0u8;
+        let mut sample = |slot: usize, v: Option<u64>| {
+            if let Some(x) = v {
+                samples[slot] = Sample::new(x);
+                present |= 1 << slot;
+            }
+        };
+        if demand {
+            counts[ix::OFFERED] = 1;
+            counts[match outcome {
+                Outcome::Answered => ix::ANSWERED,
+                Outcome::Abandoned => ix::ABANDONED,
+                Outcome::MessageLeft => ix::MESSAGE_LEFT,
+                Outcome::ClosedUnassigned => ix::CLOSED_UNASSIGNED,
+                Outcome::Pending => ix::PENDING,
+            }] = 1;
+            counts[ix::SHORT_ABANDONED] = u64::from(short);
+            counts[ix::MESSAGES_ANSWERED] =
+                u64::from(outcome == Outcome::MessageLeft && rec.first_response_at.is_some());
+            counts[ix::UNANSWERED_AFTER_ASSIGN] = u64::from(
+                answered && rec.first_response_at.is_none() && rec.abandoned_at.is_some(),
+            );
+            counts[ix::TRANSFERS] = u64::from(rec.transfers);
+            counts[ix::TRANSFERRED] = u64::from(rec.transfers > 0);
+            counts[ix::MISSED_OFFERS] = u64::from(rec.missed_offers);
+            sample(dur::WAIT, wait);
+            sample(dur::FIRST_RESPONSE, frt);
+            sample(dur::FIRST_RESPONSE_BUSINESS, frt_business);
+            sample(dur::TIME_TO_ABANDON, to_abandon);
+        }
+        if output {
+            counts[ix::RESOLVED] = u64::from(rec.resolved_at.is_some());
+            if handle.is_some() {
+                counts[ix::HANDLED] = 1;
+                sample(dur::HANDLE, handle);
+            }
+            if let Some(sat) = rec.satisfaction {
+                counts[ix::RATED] = 1;
+                counts[ix::SATISFACTION_SUM] = u64::from(sat);
+                counts[ix::SATISFIED] = u64::from(sat >= 4);
+            }
+        }
         let mut k = Contribution {
-            demand,
-            output,
-            outcome,
-            wait,
-            frt,
-            frt_business,
-            to_abandon,
-            handle,
-            short,
-            resolved: rec.resolved_at.is_some(),
-            unanswered_after_assign: answered
-                && rec.first_response_at.is_none()
-                && rec.abandoned_at.is_some(),
-            messages_answered: outcome == Outcome::MessageLeft && rec.first_response_at.is_some(),
+            counts,
             masks,
-            transfers: rec.transfers,
-            missed_offers: rec.missed_offers,
-            satisfaction: rec.satisfaction,
+            samples,
+            present,
             tags: SmallVec::new(),
         };
         if demand {
@@ -467,25 +520,13 @@ impl KpiAccumulator {
         }
         let n = self.config.service_level_thresholds.len();
         self.overall.apply(&k);
-        self.by_tier
-            .entry(rec.tier)
-            .or_insert_with(|| Cell::new(n))
-            .apply(&k);
-        self.by_channel
-            .entry(rec.channel)
-            .or_insert_with(|| Cell::new(n))
-            .apply(&k);
+        self.by_tier.cell(rec.tier, n).apply(&k);
+        self.by_channel.cell(rec.channel, n).apply(&k);
         if let Some(team) = rec.team {
-            self.by_team
-                .entry(team)
-                .or_insert_with(|| Cell::new(n))
-                .apply(&k);
+            self.by_team.cell(team, n).apply(&k);
         }
         if let Some(op) = rec.operator {
-            self.by_operator
-                .entry(op)
-                .or_insert_with(|| Cell::new(n))
-                .apply(&k);
+            self.by_operator.cell(op, n).apply(&k);
         }
     }
 
@@ -519,10 +560,7 @@ impl KpiAccumulator {
         }
         let n = self.config.service_level_thresholds.len();
         self.overall.c[slot] += ms;
-        self.by_operator
-            .entry(s.operator)
-            .or_insert_with(|| Cell::new(n))
-            .c[slot] += ms;
+        self.by_operator.cell(s.operator, n).c[slot] += ms;
         Ok(())
     }
 
@@ -542,14 +580,14 @@ impl KpiAccumulator {
         let map: Vec<u32> = other.tag_names.iter().map(|t| self.intern(t)).collect();
         let n = self.config.service_level_thresholds.len();
         self.overall.merge(&other.overall, &map);
-        fn merge_map<K: Ord + Copy>(
-            mine: &mut BTreeMap<K, Cell>,
-            theirs: &BTreeMap<K, Cell>,
+        fn merge_map<K: Copy + Eq + Hash + Ord>(
+            mine: &mut Breakdown<K>,
+            theirs: &Breakdown<K>,
             map: &[u32],
             n: usize,
         ) {
-            for (k, c) in theirs {
-                mine.entry(*k).or_insert_with(|| Cell::new(n)).merge(c, map);
+            for (k, c) in theirs.iter() {
+                mine.cell(k, n).merge(c, map);
             }
         }
         merge_map(&mut self.by_tier, &other.by_tier, &map, n);
@@ -587,15 +625,15 @@ impl KpiAccumulator {
             w.str(&self.tag_names[i as usize]);
         }
         self.overall.encode(&mut w, &rank);
-        fn enc_map<K>(
+        fn enc_map<K: Copy + Eq + Hash + Ord>(
             w: &mut Writer,
-            m: &BTreeMap<K, Cell>,
+            m: &Breakdown<K>,
             rank: &[u32],
             key: impl Fn(&mut Writer, &K),
         ) {
             w.len(m.len());
-            for (k, c) in m {
-                key(w, k);
+            for (k, c) in m.sorted() {
+                key(w, &k);
                 c.encode(w, rank);
             }
         }
@@ -644,14 +682,14 @@ impl KpiAccumulator {
         }
         let n = acc.config.service_level_thresholds.len();
         acc.overall = Cell::decode(&mut r, n, n_tags)?;
-        fn dec_map<K: Ord + Copy>(
+        fn dec_map<K: Copy + Eq + Hash + Ord>(
             r: &mut Reader<'_>,
             n: usize,
             n_tags: usize,
             key: impl Fn(&mut Reader<'_>) -> Result<K, KpiError>,
-        ) -> Result<BTreeMap<K, Cell>, KpiError> {
+        ) -> Result<Breakdown<K>, KpiError> {
             let len = r.len(8)?;
-            let mut m = BTreeMap::new();
+            let mut m = Breakdown::default();
             let mut last: Option<K> = None;
             for _ in 0..len {
                 let k = key(r)?;
@@ -663,7 +701,7 @@ impl KpiAccumulator {
                 if c.is_empty() {
                     return Err(r.corrupt("empty breakdown cell"));
                 }
-                m.insert(k, c);
+                *m.cell(k, n) = c;
             }
             Ok(m)
         }

@@ -132,6 +132,31 @@ fn bucket_of(x: u64) -> u32 {
     i + u32::from(x > TABLE.upper[i as usize])
 }
 
+/// A duration with its sketch bucket: a record's durations go into several cells (overall,
+/// tier, channel, team, operator), so the bucket is found once per record, not once per cell.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Sample {
+    value: u64,
+    /// `bucket_of(value)`, or [`ZERO_BUCKET`] for 0.
+    bucket: u32,
+}
+
+/// The bucket of a [`Sample`] of 0, which the sketch counts apart.
+const ZERO_BUCKET: u32 = u32::MAX;
+
+impl Sample {
+    /// `value` and its bucket.
+    #[inline]
+    pub(crate) fn new(value: u64) -> Self {
+        let bucket = if value == 0 {
+            ZERO_BUCKET
+        } else {
+            bucket_of(value)
+        };
+        Sample { value, bucket }
+    }
+}
+
 /// The DDSketch estimate for bucket `i`: `2γ^i/(γ+1)`.
 fn estimate_of(i: u32) -> f64 {
     2.0 * TABLE.gamma_pow[i as usize] / (GAMMA + 1.0)
@@ -249,15 +274,34 @@ impl LogSketch {
             self.zeros = self.zeros.saturating_add(n);
             return;
         }
-        let i = bucket_of(x);
+        self.add_to_bucket(bucket_of(x), n);
+    }
+
+    /// Adds `n ≥ 1` to bucket `i` (not the zero count).
+    #[inline]
+    fn add_to_bucket(&mut self, i: u32, n: u64) {
         let mut j = i.wrapping_sub(self.base) as usize;
         if j >= self.counts.len() {
             self.cover(i, i);
             j = (i - self.base) as usize;
         }
-        self.counts[j] = self.counts[j].saturating_add(n);
-        self.lo = self.lo.min(i);
-        self.hi = self.hi.max(i);
+        let c = &mut self.counts[j];
+        if *c == 0 {
+            // A newly occupied bucket: the only time the occupied range can widen.
+            self.lo = self.lo.min(i);
+            self.hi = self.hi.max(i);
+        }
+        *c = c.saturating_add(n);
+    }
+
+    /// Adds one sample.
+    #[inline]
+    fn add_sample(&mut self, s: Sample) {
+        if s.bucket == ZERO_BUCKET {
+            self.zeros = self.zeros.saturating_add(1);
+        } else {
+            self.add_to_bucket(s.bucket, 1);
+        }
     }
 
     /// Adds one value.
@@ -461,24 +505,28 @@ impl DurationStats {
 
     /// Adds one duration.
     pub fn push(&mut self, x: u64) {
+        self.push_sample(Sample::new(x));
+    }
+
+    /// Adds one duration whose bucket is already known.
+    #[inline]
+    pub(crate) fn push_sample(&mut self, s: Sample) {
+        let x = s.value;
         self.count += 1;
         self.sum = self.sum.saturating_add(u128::from(x));
         self.min = self.min.min(x);
         self.max = self.max.max(x);
         match &mut self.store {
+            Store::Sketch(sk) => sk.add_sample(s),
+            Store::Exact(v) if v.len() < EXACT_LIMIT => v.push(x),
             Store::Exact(v) => {
-                if v.len() < EXACT_LIMIT {
-                    v.push(x);
-                } else {
-                    let mut s = LogSketch::new();
-                    for &y in v.iter() {
-                        s.add(y);
-                    }
-                    s.add(x);
-                    self.store = Store::Sketch(s);
+                let mut sk = LogSketch::new();
+                for &y in v.iter() {
+                    sk.add(y);
                 }
+                sk.add_sample(s);
+                self.store = Store::Sketch(sk);
             }
-            Store::Sketch(s) => s.add(x),
         }
     }
 
