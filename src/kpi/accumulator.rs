@@ -368,6 +368,11 @@ impl KpiAccumulator {
     /// # Errors
     /// As [`ConversationRecord::validate`]; nothing is accumulated on error.
     pub fn push(&mut self, rec: &ConversationRecord) -> Result<(), KpiError> {
+        if rec.is_valid() {
+            // The row number only matters for an error.
+            self.accumulate(rec);
+            return Ok(());
+        }
         let line = self.records + self.skipped_total() + 1;
         self.push_line(line, rec)
     }
