@@ -166,15 +166,22 @@ fn estimate_of(i: u32) -> f64 {
 ///
 /// The counts live in a dense array over a range of bucket indices that covers the occupied
 /// buckets with some slack, so inserts rarely reallocate; the lowest and highest occupied
-/// buckets are tracked so merges, ranks and the encoding touch only those. Equality compares
-/// the counts, not the slack.
+/// buckets are tracked so merges, ranks and the encoding touch only those. Each count is split
+/// into its low 16 bits, kept for every bucket, and the rest, kept in a second array that is
+/// only allocated once some bucket passes 65,535: most sketches (one per statistic per
+/// operator, team, …) never get there, and 2 bytes per bucket instead of 8 keeps a pass's
+/// working set in cache and a merge's memory traffic small. A count reads as
+/// `min(high·2¹⁶ + low, u64::MAX)`, the same value the saturating `u64` sum would give.
+/// Equality compares the counts, not the slack or the split.
 #[derive(Debug, Clone)]
 pub struct LogSketch {
     zeros: u64,
-    /// Bucket index of `counts[0]`.
+    /// Bucket index of `low[0]`.
     base: u32,
-    /// Counts of buckets `base..base + counts.len()`.
-    counts: Vec<u64>,
+    /// Low 16 bits of the counts of buckets `base..base + low.len()`.
+    low: Vec<u16>,
+    /// `count >> 16` for the same buckets; empty while every count fits 16 bits.
+    high: Vec<u64>,
     /// Lowest occupied bucket (`u32::MAX` when none).
     lo: u32,
     /// Highest occupied bucket (0 when none).
@@ -185,7 +192,7 @@ impl PartialEq for LogSketch {
     fn eq(&self, other: &Self) -> bool {
         self.zeros == other.zeros
             && self.lo_hi() == other.lo_hi()
-            && self.occupied() == other.occupied()
+            && self.occupied().eq(other.occupied())
     }
 }
 
@@ -196,11 +203,17 @@ impl Default for LogSketch {
         LogSketch {
             zeros: 0,
             base: 0,
-            counts: Vec::new(),
+            low: Vec::new(),
+            high: Vec::new(),
             lo: u32::MAX,
             hi: 0,
         }
     }
+}
+
+/// `high·2¹⁶ + low`, saturated to `u64`.
+fn join(high: u64, low: u16) -> u64 {
+    u64::try_from((u128::from(high) << 16) | u128::from(low)).unwrap_or(u64::MAX)
 }
 
 impl LogSketch {
@@ -212,12 +225,12 @@ impl LogSketch {
     /// Number of values added.
     pub fn count(&self) -> u64 {
         self.occupied()
-            .iter()
-            .fold(self.zeros, |acc, &c| acc.saturating_add(c))
+            .fold(self.zeros, |acc, c| acc.saturating_add(c))
     }
 
-    /// Number of buckets from the lowest to the highest occupied one (memory is about 8 bytes
-    /// per bucket, plus the slack kept for growth).
+    /// Number of buckets from the lowest to the highest occupied one (memory is about 2 bytes
+    /// per bucket, 10 once a bucket holds more than 65,535 values, plus the slack kept for
+    /// growth).
     pub fn buckets(&self) -> usize {
         self.lo_hi().map_or(0, |(lo, hi)| (hi - lo + 1) as usize)
     }
@@ -227,19 +240,25 @@ impl LogSketch {
         (self.lo <= self.hi).then_some((self.lo, self.hi))
     }
 
-    /// Counts of the buckets `lo..=hi` (empty when nothing is occupied).
-    fn occupied(&self) -> &[u64] {
-        match self.lo_hi() {
-            Some((lo, hi)) => &self.counts[(lo - self.base) as usize..=(hi - self.base) as usize],
-            None => &[],
-        }
+    /// The count of the bucket at array position `j`.
+    fn get(&self, j: usize) -> u64 {
+        join(self.high.get(j).copied().unwrap_or(0), self.low[j])
     }
 
-    /// Makes the array cover buckets `lo..=hi`, growing by at least a quarter of its length
+    /// Counts of the buckets `lo..=hi` (nothing when none is occupied).
+    fn occupied(&self) -> impl Iterator<Item = u64> + '_ {
+        let range = match self.lo_hi() {
+            Some((lo, hi)) => (lo - self.base) as usize..(hi - self.base) as usize + 1,
+            None => 0..0,
+        };
+        range.map(|j| self.get(j))
+    }
+
+    /// Makes the arrays cover buckets `lo..=hi`, growing by at least a quarter of their length
     /// (within `0..MAX_BUCKETS`) so a sketch reallocates O(log) times, not once per new bucket.
     #[cold]
     fn cover(&mut self, lo: u32, hi: u32) {
-        let len = self.counts.len() as u32;
+        let len = self.low.len() as u32;
         let (base, end) = if len == 0 {
             (lo, hi + 1)
         } else {
@@ -256,13 +275,26 @@ impl LogSketch {
         } else {
             end
         };
-        let mut counts = vec![0u64; (new_end - new_base) as usize];
-        if len > 0 {
-            let at = (self.base - new_base) as usize;
-            counts[at..at + len as usize].copy_from_slice(&self.counts);
+        let n = (new_end - new_base) as usize;
+        let at = (self.base.max(new_base) - new_base) as usize;
+        let mut low = vec![0u16; n];
+        low[at..at + len as usize].copy_from_slice(&self.low);
+        self.low = low;
+        if !self.high.is_empty() {
+            let mut high = vec![0u64; n];
+            high[at..at + len as usize].copy_from_slice(&self.high);
+            self.high = high;
         }
-        self.counts = counts;
         self.base = new_base;
+    }
+
+    /// Adds `h · 2¹⁶` to the count at array position `j`.
+    #[cold]
+    fn carry(&mut self, j: usize, h: u64) {
+        if self.high.is_empty() {
+            self.high = vec![0; self.low.len()];
+        }
+        self.high[j] = self.high[j].saturating_add(h);
     }
 
     /// Adds `n` copies of `x`.
@@ -281,17 +313,20 @@ impl LogSketch {
     #[inline]
     fn add_to_bucket(&mut self, i: u32, n: u64) {
         let mut j = i.wrapping_sub(self.base) as usize;
-        if j >= self.counts.len() {
+        if j >= self.low.len() {
             self.cover(i, i);
             j = (i - self.base) as usize;
         }
-        let c = &mut self.counts[j];
-        if *c == 0 {
-            // A newly occupied bucket: the only time the occupied range can widen.
+        if i < self.lo || i > self.hi {
             self.lo = self.lo.min(i);
             self.hi = self.hi.max(i);
         }
-        *c = c.saturating_add(n);
+        let sum = u64::from(self.low[j]) + (n & 0xFFFF);
+        self.low[j] = sum as u16;
+        let h = (n >> 16) + (sum >> 16);
+        if h != 0 {
+            self.carry(j, h);
+        }
     }
 
     /// Adds one sample.
@@ -311,23 +346,49 @@ impl LogSketch {
     }
 
     /// Adds every count of `other` (exact: the result equals the sketch of the union). Touches
-    /// only `other`'s occupied buckets.
+    /// only `other`'s occupied buckets, 16 bits at a time unless a count needs more.
     pub fn merge(&mut self, other: &LogSketch) {
         self.zeros = self.zeros.saturating_add(other.zeros);
         let Some((lo, hi)) = other.lo_hi() else {
             return;
         };
-        let (base, len) = (self.base, self.counts.len() as u32);
+        let (base, len) = (self.base, self.low.len() as u32);
         if len == 0 || lo < base || hi >= base + len {
             self.cover(lo, hi);
         }
-        let at = (lo - self.base) as usize;
-        let theirs = other.occupied();
-        for (a, b) in self.counts[at..at + theirs.len()].iter_mut().zip(theirs) {
-            *a = a.saturating_add(*b);
-        }
         self.lo = self.lo.min(lo);
         self.hi = self.hi.max(hi);
+        let at = (lo - self.base) as usize;
+        let from = (lo - other.base) as usize;
+        let n = (hi - lo) as usize + 1;
+        let mine = &mut self.low[at..at + n];
+        let theirs = &other.low[from..from + n];
+        // The common case, vectorised: no count leaves 16 bits.
+        let carries = mine.iter().zip(theirs).fold(0u32, |acc, (a, b)| {
+            acc | ((u32::from(*a) + u32::from(*b)) >> 16)
+        });
+        if carries == 0 && other.high.is_empty() {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += *b;
+            }
+            return;
+        }
+        for k in 0..n {
+            let (j, c) = (at + k, other.get(from + k));
+            if c != 0 {
+                self.add_at(j, c);
+            }
+        }
+    }
+
+    /// Adds `n` to the count at array position `j` (which is inside the occupied range).
+    fn add_at(&mut self, j: usize, n: u64) {
+        let sum = u64::from(self.low[j]) + (n & 0xFFFF);
+        self.low[j] = sum as u16;
+        let h = (n >> 16) + (sum >> 16);
+        if h != 0 {
+            self.carry(j, h);
+        }
     }
 
     /// The estimate (unrounded, unclamped) of the value at 1-based rank `k`, or `None` if
@@ -340,8 +401,8 @@ impl LogSketch {
             return Some(0.0);
         }
         let mut seen = self.zeros;
-        for (j, c) in self.occupied().iter().enumerate() {
-            seen += c;
+        for (j, c) in self.occupied().enumerate() {
+            seen = seen.saturating_add(c);
             if seen >= k {
                 return Some(estimate_of(self.lo + j as u32));
             }
@@ -351,11 +412,10 @@ impl LogSketch {
 
     fn encode(&self, w: &mut Writer) {
         w.u64(self.zeros);
-        let counts = self.occupied();
-        w.u32(if counts.is_empty() { 0 } else { self.lo });
-        w.len(counts.len());
-        for c in counts {
-            w.u64(*c);
+        w.u32(self.lo_hi().map_or(0, |(lo, _)| lo));
+        w.len(self.buckets());
+        for c in self.occupied() {
+            w.u64(c);
         }
     }
 
@@ -374,19 +434,20 @@ impl LogSketch {
         {
             return Err(r.corrupt("sketch buckets are not trimmed or out of range"));
         }
-        if n == 0 {
-            return Ok(LogSketch {
-                zeros,
-                ..LogSketch::new()
-            });
-        }
-        Ok(LogSketch {
+        let mut s = LogSketch {
             zeros,
-            base: offset,
-            counts,
-            lo: offset,
-            hi: offset + n as u32 - 1,
-        })
+            ..LogSketch::new()
+        };
+        if n > 0 {
+            s.cover(offset, offset + n as u32 - 1);
+            s.lo = offset;
+            s.hi = offset + n as u32 - 1;
+            let at = (offset - s.base) as usize;
+            for (k, c) in counts.into_iter().enumerate() {
+                s.add_at(at + k, c);
+            }
+        }
+        Ok(s)
     }
 }
 
@@ -747,6 +808,64 @@ mod tests {
         }
     }
 
+    fn bytes(s: &LogSketch) -> Vec<u8> {
+        let mut w = Writer::default();
+        s.encode(&mut w);
+        w.buf
+    }
+
+    /// Counts past 16 bits (kept as a low and a high part) add, merge, read and encode as plain
+    /// `u64` sums saturating at `u64::MAX`, whichever way they got there.
+    #[test]
+    fn counts_past_16_bits() {
+        let mut one_by_one = LogSketch::new();
+        for _ in 0..70_000 {
+            one_by_one.add(1_000);
+        }
+        let mut at_once = LogSketch::new();
+        at_once.add_n(1_000, 70_000);
+        assert_eq!(one_by_one, at_once);
+        assert_eq!(bytes(&one_by_one), bytes(&at_once));
+        assert_eq!(at_once.count(), 70_000);
+
+        // A merge of two 16-bit arrays whose sum carries, beside buckets that do not.
+        let mut c = LogSketch::new();
+        c.add_n(1_000, 40_000);
+        c.add_n(5, 3);
+        let mut d = LogSketch::new();
+        d.add_n(1_000, 30_000);
+        d.add(7);
+        c.merge(&d);
+        let mut want = LogSketch::new();
+        want.add_n(7, 1);
+        want.add_n(1_000, 70_000);
+        want.add_n(5, 3);
+        assert_eq!(c, want);
+        assert_eq!(bytes(&c), bytes(&want));
+        assert_eq!(c.value_at_rank(4), Some(estimate_of(bucket_of(7))));
+        assert_eq!(c.value_at_rank(5), Some(estimate_of(bucket_of(1_000))));
+        let back = LogSketch::decode(&mut Reader::new(&bytes(&c)));
+        assert_eq!(back.as_ref(), Ok(&c));
+        // Merging a sketch with a high part into one without.
+        let mut e = LogSketch::new();
+        e.add(1_000);
+        e.merge(&want);
+        assert_eq!(e.count(), 70_005);
+
+        // Saturation, as a u64 sum would.
+        let mut s = LogSketch::new();
+        s.add_n(9, u64::MAX);
+        s.add_n(9, 5);
+        assert_eq!(s.count(), u64::MAX);
+        let mut t = s.clone();
+        t.merge(&s);
+        let mut max = LogSketch::new();
+        max.add_n(9, u64::MAX);
+        assert_eq!(t, max);
+        assert_eq!(bytes(&t), bytes(&max));
+        assert_eq!(t.value_at_rank(u64::MAX), Some(estimate_of(bucket_of(9))));
+    }
+
     /// Sketches that grew differently (other insertion order, merges) hold different slack
     /// but are equal and encode to the same bytes.
     #[test]
@@ -762,11 +881,6 @@ mod tests {
             chunk.iter().for_each(|&x| part.add(x));
             merged.merge(&part);
         }
-        let bytes = |s: &LogSketch| {
-            let mut w = Writer::default();
-            s.encode(&mut w);
-            w.buf
-        };
         assert_eq!(up, down);
         assert_eq!(up, merged);
         assert_eq!(bytes(&up), bytes(&down));
