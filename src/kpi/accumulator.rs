@@ -1,6 +1,8 @@
 //! The one-pass, mergeable KPI accumulator, plus row validation and skip-bad-rows ingestion.
 
-use core::hash::Hash;
+use std::borrow::Cow;
+
+use core::hash::{Hash, Hasher};
 
 use hashbrown::HashMap;
 use hashbrown::hash_map::Entry;
@@ -236,7 +238,7 @@ impl<K> Default for Breakdown<K> {
     }
 }
 
-impl<K: Copy + Eq + Hash + Ord> Breakdown<K> {
+impl<K: Copy + Eq + Hash> Breakdown<K> {
     /// The cell of `key`, created empty if new.
     #[inline]
     fn cell(&mut self, key: K, thresholds: usize) -> &mut Cell {
@@ -262,6 +264,21 @@ impl<K: Copy + Eq + Hash + Ord> Breakdown<K> {
         self.keys.iter().copied().zip(&self.cells)
     }
 
+    /// Adds every cell of `other` (tag indices translated by `tag_map`).
+    fn merge(&mut self, other: &Breakdown<K>, tag_map: &[u32], thresholds: usize) {
+        for (k, c) in other.iter() {
+            self.cell(k, thresholds).merge(c, tag_map);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.keys.clear();
+        self.cells.clear();
+    }
+}
+
+impl<K: Copy + Eq + Hash + Ord> Breakdown<K> {
     /// The cells in key order (for the encoding and the report).
     pub(crate) fn sorted(&self) -> Vec<(K, &Cell)> {
         let mut v: Vec<(K, &Cell)> = self.iter().collect();
@@ -269,6 +286,70 @@ impl<K: Copy + Eq + Hash + Ord> Breakdown<K> {
         v
     }
 }
+
+/// The breakdowns whose keys come from the record itself: overall, per tier, per channel and
+/// per team.
+#[derive(Debug, Clone)]
+pub(crate) struct Groups {
+    pub(crate) overall: Cell,
+    pub(crate) by_tier: Breakdown<TierId>,
+    pub(crate) by_channel: Breakdown<ChannelId>,
+    pub(crate) by_team: Breakdown<TeamId>,
+}
+
+impl Groups {
+    fn new(thresholds: usize) -> Self {
+        Groups {
+            overall: Cell::new(thresholds),
+            by_tier: Breakdown::default(),
+            by_channel: Breakdown::default(),
+            by_team: Breakdown::default(),
+        }
+    }
+
+    /// Adds the cell of the records with key combination `key` to each of its four cells.
+    fn add(&mut self, key: Combo, cell: &Cell, tag_map: &[u32], thresholds: usize) {
+        self.overall.merge(cell, tag_map);
+        self.by_tier.cell(key.tier, thresholds).merge(cell, tag_map);
+        self.by_channel
+            .cell(key.channel, thresholds)
+            .merge(cell, tag_map);
+        if let Some(team) = key.team {
+            self.by_team.cell(team, thresholds).merge(cell, tag_map);
+        }
+    }
+
+    fn merge(&mut self, other: &Groups, tag_map: &[u32], thresholds: usize) {
+        self.overall.merge(&other.overall, tag_map);
+        self.by_tier.merge(&other.by_tier, tag_map, thresholds);
+        self.by_channel
+            .merge(&other.by_channel, tag_map, thresholds);
+        self.by_team.merge(&other.by_team, tag_map, thresholds);
+    }
+}
+
+/// The key combination of a record's [`Groups`] cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Combo {
+    tier: TierId,
+    channel: ChannelId,
+    team: Option<TeamId>,
+}
+
+impl Hash for Combo {
+    /// One 128-bit word: a record pays one hash step for its combination, not four.
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        let team = self.team.map_or(0, |t| (1u128 << 32) | u128::from(t.0));
+        h.write_u128((u128::from(self.tier.0) << 96) | (u128::from(self.channel.0) << 64) | team);
+    }
+}
+
+/// Most key combinations held apart before they are folded into the [`Groups`].
+const PENDING_LIMIT: usize = 1024;
+
+/// Below this many records per combination on average when the pending cells fill up, cells
+/// per combination save nothing and records go straight to the [`Groups`].
+const PENDING_MIN_RECORDS: u64 = 8;
 
 /// One-pass, mergeable KPI state over [`ConversationRecord`]s and operator
 /// [`StatusInterval`]s.
@@ -286,6 +367,13 @@ impl<K: Copy + Eq + Hash + Ord> Breakdown<K> {
 /// Records without a team (or operator) are counted overall and per tier and channel, not in the
 /// team (operator) breakdown. Memory grows with the number of distinct keys and tags, never with
 /// the number of records.
+///
+/// A record updates one cell per (tier, channel, team) combination rather than the overall,
+/// tier, channel and team cells: with few combinations (the usual case) that is one cell update
+/// instead of four. The combinations are folded into those four breakdowns when the state is
+/// read (report, encoding) or when more than [`PENDING_LIMIT`] pile up; the result is the same
+/// integers, since cells merge exactly. Inputs with few records per combination switch to
+/// updating the four breakdowns directly.
 #[derive(Debug, Clone)]
 pub struct KpiAccumulator {
     config: KpiConfig,
@@ -294,10 +382,14 @@ pub struct KpiAccumulator {
     skipped: [u64; 8],
     tag_names: Vec<Box<str>>,
     tag_index: HashMap<Box<str>, u32>,
-    pub(crate) overall: Cell,
-    pub(crate) by_tier: Breakdown<TierId>,
-    pub(crate) by_channel: Breakdown<ChannelId>,
-    pub(crate) by_team: Breakdown<TeamId>,
+    /// Overall, tier, channel and team cells, without the `pending` ones.
+    groups: Groups,
+    /// Cells per key combination not yet added to `groups`.
+    pending: Breakdown<Combo>,
+    /// Records in `pending`.
+    pending_records: u64,
+    /// Whether records skip `pending` (too many combinations with too few records).
+    direct: bool,
     pub(crate) by_operator: Breakdown<OperatorId>,
 }
 
@@ -324,10 +416,10 @@ impl KpiAccumulator {
             skipped: [0; 8],
             tag_names: Vec::new(),
             tag_index: HashMap::new(),
-            overall: Cell::new(n),
-            by_tier: Breakdown::default(),
-            by_channel: Breakdown::default(),
-            by_team: Breakdown::default(),
+            groups: Groups::new(n),
+            pending: Breakdown::default(),
+            pending_records: 0,
+            direct: false,
             by_operator: Breakdown::default(),
         })
     }
@@ -524,15 +616,53 @@ impl KpiAccumulator {
             }
         }
         let n = self.config.service_level_thresholds.len();
-        self.overall.apply(&k);
-        self.by_tier.cell(rec.tier, n).apply(&k);
-        self.by_channel.cell(rec.channel, n).apply(&k);
-        if let Some(team) = rec.team {
-            self.by_team.cell(team, n).apply(&k);
-        }
         if let Some(op) = rec.operator {
             self.by_operator.cell(op, n).apply(&k);
         }
+        if self.direct {
+            let g = &mut self.groups;
+            g.overall.apply(&k);
+            g.by_tier.cell(rec.tier, n).apply(&k);
+            g.by_channel.cell(rec.channel, n).apply(&k);
+            if let Some(team) = rec.team {
+                g.by_team.cell(team, n).apply(&k);
+            }
+            return;
+        }
+        let key = Combo {
+            tier: rec.tier,
+            channel: rec.channel,
+            team: rec.team,
+        };
+        self.pending.cell(key, n).apply(&k);
+        self.pending_records += 1;
+        if self.pending.len() > PENDING_LIMIT {
+            self.direct = self.pending_records < PENDING_MIN_RECORDS * PENDING_LIMIT as u64;
+            self.flush();
+        }
+    }
+
+    /// Adds the pending combination cells to the groups.
+    fn flush(&mut self) {
+        let n = self.config.service_level_thresholds.len();
+        for (key, cell) in self.pending.iter() {
+            self.groups.add(key, cell, &[], n);
+        }
+        self.pending.clear();
+        self.pending_records = 0;
+    }
+
+    /// The overall, tier, channel and team cells, pending combinations included.
+    pub(crate) fn groups(&self) -> Cow<'_, Groups> {
+        if self.pending.len() == 0 {
+            return Cow::Borrowed(&self.groups);
+        }
+        let n = self.config.service_level_thresholds.len();
+        let mut g = self.groups.clone();
+        for (key, cell) in self.pending.iter() {
+            g.add(key, cell, &[], n);
+        }
+        Cow::Owned(g)
     }
 
     /// Adds one operator status interval for occupancy: busy and idle ms (clipped to the period
@@ -564,7 +694,7 @@ impl KpiAccumulator {
             return Ok(());
         }
         let n = self.config.service_level_thresholds.len();
-        self.overall.c[slot] += ms;
+        self.groups.overall.c[slot] += ms;
         self.by_operator.cell(s.operator, n).c[slot] += ms;
         Ok(())
     }
@@ -584,21 +714,19 @@ impl KpiAccumulator {
         }
         let map: Vec<u32> = other.tag_names.iter().map(|t| self.intern(t)).collect();
         let n = self.config.service_level_thresholds.len();
-        self.overall.merge(&other.overall, &map);
-        fn merge_map<K: Copy + Eq + Hash + Ord>(
-            mine: &mut Breakdown<K>,
-            theirs: &Breakdown<K>,
-            map: &[u32],
-            n: usize,
-        ) {
-            for (k, c) in theirs.iter() {
-                mine.cell(k, n).merge(c, map);
+        self.groups.merge(&other.groups, &map, n);
+        if self.direct {
+            for (key, cell) in other.pending.iter() {
+                self.groups.add(key, cell, &map, n);
+            }
+        } else {
+            self.pending.merge(&other.pending, &map, n);
+            self.pending_records = self.pending_records.saturating_add(other.pending_records);
+            if self.pending.len() > PENDING_LIMIT {
+                self.flush();
             }
         }
-        merge_map(&mut self.by_tier, &other.by_tier, &map, n);
-        merge_map(&mut self.by_channel, &other.by_channel, &map, n);
-        merge_map(&mut self.by_team, &other.by_team, &map, n);
-        merge_map(&mut self.by_operator, &other.by_operator, &map, n);
+        self.by_operator.merge(&other.by_operator, &map, n);
         Ok(())
     }
 
@@ -629,7 +757,8 @@ impl KpiAccumulator {
         for &i in &order {
             w.str(&self.tag_names[i as usize]);
         }
-        self.overall.encode(&mut w, &rank);
+        let g = self.groups();
+        g.overall.encode(&mut w, &rank);
         fn enc_map<K: Copy + Eq + Hash + Ord>(
             w: &mut Writer,
             m: &Breakdown<K>,
@@ -642,9 +771,9 @@ impl KpiAccumulator {
                 c.encode(w, rank);
             }
         }
-        enc_map(&mut w, &self.by_tier, &rank, |w, k| w.u32(k.0));
-        enc_map(&mut w, &self.by_channel, &rank, |w, k| w.u32(k.0));
-        enc_map(&mut w, &self.by_team, &rank, |w, k| w.u32(k.0));
+        enc_map(&mut w, &g.by_tier, &rank, |w, k| w.u32(k.0));
+        enc_map(&mut w, &g.by_channel, &rank, |w, k| w.u32(k.0));
+        enc_map(&mut w, &g.by_team, &rank, |w, k| w.u32(k.0));
         enc_map(&mut w, &self.by_operator, &rank, |w, k| w.u64(k.0));
         w.buf
     }
@@ -686,7 +815,7 @@ impl KpiAccumulator {
             acc.intern(t);
         }
         let n = acc.config.service_level_thresholds.len();
-        acc.overall = Cell::decode(&mut r, n, n_tags)?;
+        acc.groups.overall = Cell::decode(&mut r, n, n_tags)?;
         fn dec_map<K: Copy + Eq + Hash + Ord>(
             r: &mut Reader<'_>,
             n: usize,
@@ -710,9 +839,9 @@ impl KpiAccumulator {
             }
             Ok(m)
         }
-        acc.by_tier = dec_map(&mut r, n, n_tags, |r| Ok(TierId(r.u32()?)))?;
-        acc.by_channel = dec_map(&mut r, n, n_tags, |r| Ok(ChannelId(r.u32()?)))?;
-        acc.by_team = dec_map(&mut r, n, n_tags, |r| Ok(TeamId(r.u32()?)))?;
+        acc.groups.by_tier = dec_map(&mut r, n, n_tags, |r| Ok(TierId(r.u32()?)))?;
+        acc.groups.by_channel = dec_map(&mut r, n, n_tags, |r| Ok(ChannelId(r.u32()?)))?;
+        acc.groups.by_team = dec_map(&mut r, n, n_tags, |r| Ok(TeamId(r.u32()?)))?;
         acc.by_operator = dec_map(&mut r, n, n_tags, |r| Ok(OperatorId(r.u64()?)))?;
         r.finish()?;
         Ok(acc)
@@ -904,6 +1033,74 @@ mod tests {
         assert_eq!(a, b);
         let back = KpiAccumulator::from_bytes(&a.to_bytes());
         assert_eq!(back.as_ref(), Ok(&a));
+    }
+
+    /// More key combinations than [`PENDING_LIMIT`]: in combination-major order they are folded
+    /// in batches, in round-robin order the accumulator switches to direct updates; both, and a
+    /// merge of parts, give the same state.
+    #[test]
+    fn combination_folding_and_direct_updates_agree() {
+        let combos = 2 * PENDING_LIMIT as u64;
+        let per = PENDING_MIN_RECORDS + 2;
+        let record = |c: u64, k: u64| {
+            let id = c * per + k;
+            let mut r = ConversationRecord::new(
+                ConversationId(id),
+                ChannelId((c % 3) as u32),
+                TierId((c / 3 % 4) as u32),
+                Timestamp(id * 1_000),
+            );
+            r.team = (c % 5 != 0).then_some(TeamId((c / 12) as u32));
+            r.operator = Some(OperatorId(id % 7));
+            r.assigned_at = Some(Timestamp(id * 1_000 + k * 3_000 + c));
+            if k % 2 == 0 {
+                r.tags = vec![format!("t{}", c % 3)];
+            }
+            r
+        };
+        let major: Vec<ConversationRecord> = (0..combos)
+            .flat_map(|c| (0..per).map(move |k| (c, k)))
+            .map(|(c, k)| record(c, k))
+            .collect();
+        let round_robin: Vec<ConversationRecord> = (0..per)
+            .flat_map(|k| (0..combos).map(move |c| (c, k)))
+            .map(|(c, k)| record(c, k))
+            .collect();
+        let acc_of = |recs: &[ConversationRecord]| {
+            let mut a = KpiAccumulator::new(KpiConfig::default()).expect("config");
+            recs.iter().for_each(|r| assert!(a.push(r).is_ok()));
+            a
+        };
+        let folded = acc_of(&major);
+        assert!(!folded.direct);
+        let direct = acc_of(&round_robin);
+        assert!(direct.direct);
+        assert_eq!(folded.to_bytes(), direct.to_bytes());
+        assert_eq!(folded.report(), direct.report());
+        // Two halves of pending combinations, folded by the merge.
+        let mut halves = acc_of(&major[..major.len() / 2]);
+        assert!(!halves.direct && halves.pending.len() > 0);
+        halves
+            .merge(&acc_of(&major[major.len() / 2..]))
+            .expect("same config");
+        assert_eq!(halves.to_bytes(), folded.to_bytes());
+        // A direct accumulator taking in pending combinations.
+        let third = round_robin.len() / 3;
+        let mut mixed = acc_of(&round_robin[..third]);
+        assert!(mixed.direct);
+        let (low, high): (Vec<_>, Vec<_>) = round_robin[third..]
+            .iter()
+            .cloned()
+            .partition(|r| r.conversation.0 / per < PENDING_LIMIT as u64);
+        for part in [low, high] {
+            let part = acc_of(&part);
+            assert!(!part.direct && part.pending.len() > 0);
+            mixed.merge(&part).expect("same config");
+        }
+        assert_eq!(mixed.to_bytes(), folded.to_bytes());
+        assert_eq!(mixed.report(), folded.report());
+        assert_eq!(folded.report().overall.offered, combos * per);
+        assert_eq!(folded.report().by_team.len(), (combos / 12 + 1) as usize);
     }
 
     #[test]

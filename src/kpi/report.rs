@@ -365,6 +365,7 @@ impl KpiAccumulator {
     /// Derives the report. Means and ratios are computed here, once, from the integer state.
     pub fn report(&self) -> KpiReport {
         // Breakdowns are held in arrival order; the report is where key order is imposed.
+        let groups = self.groups();
         let operators = self.by_operator.sorted();
         let by_operator: BTreeMap<OperatorId, KpiStats> =
             operators.iter().map(|(k, c)| (*k, self.stats(c))).collect();
@@ -419,20 +420,20 @@ impl KpiAccumulator {
                 })
                 .filter(|s| s.count > 0)
                 .collect(),
-            overall: self.stats(&self.overall),
-            by_tier: self
+            overall: self.stats(&groups.overall),
+            by_tier: groups
                 .by_tier
                 .sorted()
                 .into_iter()
                 .map(|(k, c)| (k, self.stats(c)))
                 .collect(),
-            by_channel: self
+            by_channel: groups
                 .by_channel
                 .sorted()
                 .into_iter()
                 .map(|(k, c)| (k, self.stats(c)))
                 .collect(),
-            by_team: self
+            by_team: groups
                 .by_team
                 .sorted()
                 .into_iter()
