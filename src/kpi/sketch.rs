@@ -29,6 +29,8 @@
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
+use smallvec::SmallVec;
+
 use super::KpiError;
 use super::bytes::{Reader, Writer};
 use crate::Millis;
@@ -100,16 +102,16 @@ static SMALL: [u16; 1 << SMALL_BITS] = {
     t
 };
 
-/// `SLICE[(p − SMALL_BITS)·128 + m]` = the bucket of the first value of slice `m` of
+/// `SLICE[p − SMALL_BITS][m]` = the bucket of the first value of slice `m` of
 /// `[2^p, 2^(p+1))`, that is of `2^p + m·2^(p−7)`.
-static SLICE: [u16; (64 - SMALL_BITS as usize) * SLICES] = {
-    let mut t = [0u16; (64 - SMALL_BITS as usize) * SLICES];
+static SLICE: [[u16; SLICES]; 64 - SMALL_BITS as usize] = {
+    let mut t = [[0u16; SLICES]; 64 - SMALL_BITS as usize];
     let mut p = SMALL_BITS;
     while p < 64 {
         let mut m = 0;
         while m < SLICES {
             let first = (1u64 << p) + ((m as u64) << (p - SLICE_BITS));
-            t[(p - SMALL_BITS) as usize * SLICES + m] = bucket_by_search(first);
+            t[(p - SMALL_BITS) as usize][m] = bucket_by_search(first);
             m += 1;
         }
         p += 1;
@@ -125,11 +127,12 @@ fn bucket_of(x: u64) -> u32 {
     if x < (1 << SMALL_BITS) {
         return u32::from(SMALL[x as usize]);
     }
+    // x ≥ 2^SMALL_BITS, so `p − SMALL_BITS` is below 64 − SMALL_BITS and indexes are in range.
     let p = 63 - x.leading_zeros();
     let m = ((x >> (p - SLICE_BITS)) as usize) & (SLICES - 1);
-    let i = u32::from(SLICE[(p - SMALL_BITS) as usize * SLICES + m]);
+    let i = usize::from(SLICE[(p - SMALL_BITS) as usize][m]);
     // `upper[MAX_BUCKETS - 1]` is u64::MAX, so the last bucket never steps beyond the table.
-    i + u32::from(x > TABLE.upper[i as usize])
+    (i + usize::from(x > TABLE.upper[i.min(MAX_BUCKETS - 1)])) as u32
 }
 
 /// A duration with its sketch bucket: a record's durations go into several cells (overall,
@@ -321,12 +324,7 @@ impl LogSketch {
             self.lo = self.lo.min(i);
             self.hi = self.hi.max(i);
         }
-        let sum = u64::from(self.low[j]) + (n & 0xFFFF);
-        self.low[j] = sum as u16;
-        let h = (n >> 16) + (sum >> 16);
-        if h != 0 {
-            self.carry(j, h);
-        }
+        self.add_at(j, n);
     }
 
     /// Adds one sample.
@@ -343,6 +341,35 @@ impl LogSketch {
     #[inline]
     pub fn add(&mut self, x: u64) {
         self.add_n(x, 1);
+    }
+
+    /// Adds each of `values` (the exact values of a statistic moving to the sketch): the array
+    /// is sized once for their bucket range, then each value is one increment.
+    fn add_values(&mut self, values: &[u64]) {
+        let buckets: SmallVec<[u32; EXACT_LIMIT]> = values
+            .iter()
+            .map(|&x| if x == 0 { ZERO_BUCKET } else { bucket_of(x) })
+            .collect();
+        let (mut lo, mut hi) = (u32::MAX, 0);
+        for &i in buckets.iter().filter(|&&i| i != ZERO_BUCKET) {
+            lo = lo.min(i);
+            hi = hi.max(i);
+        }
+        if lo <= hi {
+            let (base, len) = (self.base, self.low.len() as u32);
+            if len == 0 || lo < base || hi >= base + len {
+                self.cover(lo, hi);
+            }
+            self.lo = self.lo.min(lo);
+            self.hi = self.hi.max(hi);
+        }
+        for &i in &buckets {
+            if i == ZERO_BUCKET {
+                self.zeros = self.zeros.saturating_add(1);
+            } else {
+                self.add_at((i - self.base) as usize, 1);
+            }
+        }
     }
 
     /// Adds every count of `other` (exact: the result equals the sketch of the union). Touches
@@ -363,25 +390,34 @@ impl LogSketch {
         let n = (hi - lo) as usize + 1;
         let mine = &mut self.low[at..at + n];
         let theirs = &other.low[from..from + n];
-        // The common case, vectorised: no count leaves 16 bits.
-        let carries = mine.iter().zip(theirs).fold(0u32, |acc, (a, b)| {
-            acc | ((u32::from(*a) + u32::from(*b)) >> 16)
-        });
-        if carries == 0 && other.high.is_empty() {
-            for (a, b) in mine.iter_mut().zip(theirs) {
-                *a += *b;
-            }
-            return;
+        // One vectorised pass adds the low parts, noting whether any lane wrapped (the
+        // saturating and the wrapping sum differ only then).
+        let mut wrapped = 0u16;
+        for (a, b) in mine.iter_mut().zip(theirs) {
+            let sum = a.wrapping_add(*b);
+            wrapped |= a.saturating_add(*b) ^ sum;
+            *a = sum;
         }
-        for k in 0..n {
-            let (j, c) = (at + k, other.get(from + k));
-            if c != 0 {
-                self.add_at(j, c);
+        // Rare: carry the wrapped lanes (a wrapped sum is below the addend) and the high parts.
+        if wrapped != 0 {
+            for (k, &b) in theirs.iter().enumerate() {
+                if self.low[at + k] < b {
+                    self.carry(at + k, 1);
+                }
+            }
+        }
+        if !other.high.is_empty() {
+            for k in 0..n {
+                let h = other.high[from + k];
+                if h != 0 {
+                    self.carry(at + k, h);
+                }
             }
         }
     }
 
-    /// Adds `n` to the count at array position `j` (which is inside the occupied range).
+    /// Adds `n` to the count at array position `j`.
+    #[inline]
     fn add_at(&mut self, j: usize, n: u64) {
         let sum = u64::from(self.low[j]) + (n & 0xFFFF);
         self.low[j] = sum as u16;
@@ -582,9 +618,7 @@ impl DurationStats {
             Store::Exact(v) if v.len() < EXACT_LIMIT => v.push(x),
             Store::Exact(v) => {
                 let mut sk = LogSketch::new();
-                for &y in v.iter() {
-                    sk.add(y);
-                }
+                sk.add_values(v);
                 sk.add_sample(s);
                 self.store = Store::Sketch(sk);
             }
@@ -611,13 +645,13 @@ impl DurationStats {
                     Store::Sketch(s) => s,
                     Store::Exact(v) => {
                         let mut s = LogSketch::new();
-                        v.iter().for_each(|&y| s.add(y));
+                        s.add_values(&v);
                         s
                     }
                 };
                 match theirs {
                     Store::Sketch(t) => s.merge(t),
-                    Store::Exact(v) => v.iter().for_each(|&y| s.add(y)),
+                    Store::Exact(v) => s.add_values(v),
                 }
                 Store::Sketch(s)
             }
