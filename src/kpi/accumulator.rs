@@ -5,7 +5,6 @@ use std::borrow::Cow;
 use core::hash::{Hash, Hasher};
 
 use hashbrown::HashMap;
-use hashbrown::hash_map::Entry;
 use smallvec::SmallVec;
 
 use super::bytes::{Reader, Writer};
@@ -242,16 +241,14 @@ impl<K: Copy + Eq + Hash> Breakdown<K> {
     /// The cell of `key`, created empty if new.
     #[inline]
     fn cell(&mut self, key: K, thresholds: usize) -> &mut Cell {
-        let i = match self.slots.entry(key) {
-            Entry::Occupied(e) => *e.get() as usize,
-            Entry::Vacant(e) => {
-                e.insert(self.cells.len() as u32);
-                self.keys.push(key);
-                self.cells.push(Cell::new(thresholds));
-                self.cells.len() - 1
-            }
-        };
-        &mut self.cells[i]
+        if let Some(&i) = self.slots.get(&key) {
+            return &mut self.cells[i as usize];
+        }
+        self.slots.insert(key, self.cells.len() as u32);
+        self.keys.push(key);
+        self.cells.push(Cell::new(thresholds));
+        let last = self.cells.len() - 1;
+        &mut self.cells[last]
     }
 
     /// Number of keys.
@@ -556,13 +553,20 @@ impl KpiAccumulator {
             (Some(a), Some(r)) => Some(r.since(a).0),
             _ => None,
         };
-        let mut counts = [0u64; ix::N];
-        let mut samples = [Sample::default(); dur::N];
-        let mut present = 0u8;
+        // Built in place: the struct is a few hundred bytes.
+        let mut k = Contribution {
+            counts: [0; ix::N],
+            masks,
+            samples: [Sample::default(); dur::N],
+            present: 0,
+            tags: SmallVec::new(),
+        };
+        let counts = &mut k.counts;
+        let (samples, present) = (&mut k.samples, &mut k.present);
         let mut sample = |slot: usize, v: Option<u64>| {
             if let Some(x) = v {
                 samples[slot] = Sample::new(x);
-                present |= 1 << slot;
+                *present |= 1 << slot;
             }
         };
         if demand {
@@ -600,13 +604,6 @@ impl KpiAccumulator {
                 counts[ix::SATISFIED] = u64::from(sat >= 4);
             }
         }
-        let mut k = Contribution {
-            counts,
-            masks,
-            samples,
-            present,
-            tags: SmallVec::new(),
-        };
         if demand {
             for t in &rec.tags {
                 let i = self.intern(t);
