@@ -72,9 +72,9 @@ pub(crate) struct Cell {
     pub(crate) tags: Vec<u64>,
 }
 
-/// What one record contributes, computed once and applied to each of its cells (overall,
-/// tier, channel, team, operator), so a cell update is adds only: no branches on the record's
-/// fields and no bucket search.
+/// What one record contributes, computed once and applied to each of its cells (its key
+/// combination's, or its overall, tier, channel and team ones, and its operator's), so a cell
+/// update is adds only: no branches on the record's fields and no bucket search.
 struct Contribution {
     /// Increments per `ix::*` counter.
     counts: [u64; ix::N],
@@ -368,7 +368,7 @@ const PENDING_MIN_RECORDS: u64 = 8;
 /// A record updates one cell per (tier, channel, team) combination rather than the overall,
 /// tier, channel and team cells: with few combinations (the usual case) that is one cell update
 /// instead of four. The combinations are folded into those four breakdowns when the state is
-/// read (report, encoding) or when more than [`PENDING_LIMIT`] pile up; the result is the same
+/// read (report, encoding) or when more than 1,024 pile up; the result is the same
 /// integers, since cells merge exactly. Inputs with few records per combination switch to
 /// updating the four breakdowns directly.
 #[derive(Debug, Clone)]
