@@ -280,7 +280,12 @@ impl LogSketch {
             end
         };
         let n = (new_end - new_base) as usize;
-        let at = (self.base.max(new_base) - new_base) as usize;
+        // Where the old counts go (`new_base ≤ base` whenever there are any).
+        let at = if len == 0 {
+            0
+        } else {
+            (self.base - new_base) as usize
+        };
         let mut low = vec![0u16; n];
         low[at..at + len as usize].copy_from_slice(&self.low);
         self.low = low;
