@@ -1,6 +1,8 @@
 //! The one-pass, mergeable KPI accumulator, plus row validation and skip-bad-rows ingestion.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+
+use core::hash::{Hash, Hasher};
 
 use hashbrown::HashMap;
 use smallvec::SmallVec;
@@ -9,7 +11,7 @@ use super::bytes::{Reader, Writer};
 use super::config::{KpiConfig, PeriodAnchor};
 use super::error::SkipReason;
 use super::record::{ConversationRecord, Outcome, StatusInterval};
-use super::sketch::DurationStats;
+use super::sketch::{DurationStats, Sample};
 use super::{KpiError, OperatorStatus};
 use crate::{ChannelId, ConversationId, OperatorId, TeamId, TierId, Timestamp};
 
@@ -70,25 +72,18 @@ pub(crate) struct Cell {
     pub(crate) tags: Vec<u64>,
 }
 
-/// What one record contributes, computed once and applied to each of its cells.
+/// What one record contributes, computed once and applied to each of its cells (its key
+/// combination's, or its overall, tier, channel and team ones, and its operator's), so a cell
+/// update is adds only: no branches on the record's fields and no bucket search.
 struct Contribution {
-    demand: bool,
-    output: bool,
-    outcome: Outcome,
-    wait: Option<u64>,
-    frt: Option<u64>,
-    frt_business: Option<u64>,
-    to_abandon: Option<u64>,
-    handle: Option<u64>,
-    short: bool,
-    resolved: bool,
-    unanswered_after_assign: bool,
-    messages_answered: bool,
-    /// Bit j set = within threshold j, per `within::*` slot.
+    /// Increments per `ix::*` counter.
+    counts: [u64; ix::N],
+    /// Bit j set = within threshold j, per `within::*` slot (all 0 outside the demand period).
     masks: [u16; within::N],
-    transfers: u32,
-    missed_offers: u32,
-    satisfaction: Option<u8>,
+    /// Durations per `dur::*` slot; only those with their bit in `present` count.
+    samples: [Sample; dur::N],
+    present: u8,
+    /// Interned tags, deduplicated (demand only).
     tags: SmallVec<[u32; 8]>,
 }
 
@@ -102,23 +97,12 @@ impl Cell {
         }
     }
 
+    #[inline]
     fn apply(&mut self, k: &Contribution) {
-        if k.demand {
-            self.c[ix::OFFERED] += 1;
-            let slot = match k.outcome {
-                Outcome::Answered => ix::ANSWERED,
-                Outcome::Abandoned => ix::ABANDONED,
-                Outcome::MessageLeft => ix::MESSAGE_LEFT,
-                Outcome::ClosedUnassigned => ix::CLOSED_UNASSIGNED,
-                Outcome::Pending => ix::PENDING,
-            };
-            self.c[slot] += 1;
-            self.c[ix::SHORT_ABANDONED] += u64::from(k.short);
-            self.c[ix::MESSAGES_ANSWERED] += u64::from(k.messages_answered);
-            self.c[ix::UNANSWERED_AFTER_ASSIGN] += u64::from(k.unanswered_after_assign);
-            self.c[ix::TRANSFERS] += u64::from(k.transfers);
-            self.c[ix::TRANSFERRED] += u64::from(k.transfers > 0);
-            self.c[ix::MISSED_OFFERS] += u64::from(k.missed_offers);
+        for (a, d) in self.c.iter_mut().zip(&k.counts) {
+            *a += d;
+        }
+        if k.masks != [0; within::N] {
             for (slot, &mask) in k.masks.iter().enumerate() {
                 let mut m = mask;
                 while m != 0 {
@@ -127,37 +111,19 @@ impl Cell {
                     m &= m - 1;
                 }
             }
-            if let Some(x) = k.wait {
-                self.d[dur::WAIT].push(x);
-            }
-            if let Some(x) = k.frt {
-                self.d[dur::FIRST_RESPONSE].push(x);
-            }
-            if let Some(x) = k.frt_business {
-                self.d[dur::FIRST_RESPONSE_BUSINESS].push(x);
-            }
-            if let Some(x) = k.to_abandon {
-                self.d[dur::TIME_TO_ABANDON].push(x);
-            }
-            for &t in &k.tags {
-                let t = t as usize;
-                if self.tags.len() <= t {
-                    self.tags.resize(t + 1, 0);
-                }
-                self.tags[t] += 1;
-            }
         }
-        if k.output {
-            self.c[ix::RESOLVED] += u64::from(k.resolved);
-            if let Some(x) = k.handle {
-                self.c[ix::HANDLED] += 1;
-                self.d[dur::HANDLE].push(x);
+        let mut p = k.present;
+        while p != 0 {
+            let slot = p.trailing_zeros() as usize;
+            self.d[slot].push_sample(k.samples[slot]);
+            p &= p - 1;
+        }
+        for &t in &k.tags {
+            let t = t as usize;
+            if self.tags.len() <= t {
+                self.tags.resize(t + 1, 0);
             }
-            if let Some(s) = k.satisfaction {
-                self.c[ix::RATED] += 1;
-                self.c[ix::SATISFACTION_SUM] += u64::from(s);
-                self.c[ix::SATISFIED] += u64::from(s >= 4);
-            }
+            self.tags[t] += 1;
         }
     }
 
@@ -250,14 +216,147 @@ impl Cell {
     }
 }
 
+/// One breakdown (per tier, channel, team or operator): cells in dense slots in first-seen
+/// order, found through a hash index, so a record's cell costs one hash probe rather than an
+/// ordered-map search over cells hundreds of bytes wide. Key order is imposed only where it
+/// shows: the encoding and the report sort the keys.
+#[derive(Debug, Clone)]
+pub(crate) struct Breakdown<K> {
+    slots: HashMap<K, u32>,
+    keys: Vec<K>,
+    cells: Vec<Cell>,
+}
+
+impl<K> Default for Breakdown<K> {
+    fn default() -> Self {
+        Breakdown {
+            slots: HashMap::default(),
+            keys: Vec::new(),
+            cells: Vec::new(),
+        }
+    }
+}
+
+impl<K: Copy + Eq + Hash> Breakdown<K> {
+    /// The cell of `key`, created empty if new.
+    #[inline]
+    fn cell(&mut self, key: K, thresholds: usize) -> &mut Cell {
+        if let Some(&i) = self.slots.get(&key) {
+            return &mut self.cells[i as usize];
+        }
+        self.slots.insert(key, self.cells.len() as u32);
+        self.keys.push(key);
+        self.cells.push(Cell::new(thresholds));
+        let last = self.cells.len() - 1;
+        &mut self.cells[last]
+    }
+
+    /// Number of keys.
+    pub(crate) fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// The cells in first-seen order (for merging, where order does not matter).
+    fn iter(&self) -> impl Iterator<Item = (K, &Cell)> {
+        self.keys.iter().copied().zip(&self.cells)
+    }
+
+    /// Adds every cell of `other` (tag indices translated by `tag_map`).
+    fn merge(&mut self, other: &Breakdown<K>, tag_map: &[u32], thresholds: usize) {
+        for (k, c) in other.iter() {
+            self.cell(k, thresholds).merge(c, tag_map);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.keys.clear();
+        self.cells.clear();
+    }
+}
+
+impl<K: Copy + Eq + Hash + Ord> Breakdown<K> {
+    /// The cells in key order (for the encoding and the report).
+    pub(crate) fn sorted(&self) -> Vec<(K, &Cell)> {
+        let mut v: Vec<(K, &Cell)> = self.iter().collect();
+        v.sort_unstable_by_key(|(k, _)| *k);
+        v
+    }
+}
+
+/// The breakdowns whose keys come from the record itself: overall, per tier, per channel and
+/// per team.
+#[derive(Debug, Clone)]
+pub(crate) struct Groups {
+    pub(crate) overall: Cell,
+    pub(crate) by_tier: Breakdown<TierId>,
+    pub(crate) by_channel: Breakdown<ChannelId>,
+    pub(crate) by_team: Breakdown<TeamId>,
+}
+
+impl Groups {
+    fn new(thresholds: usize) -> Self {
+        Groups {
+            overall: Cell::new(thresholds),
+            by_tier: Breakdown::default(),
+            by_channel: Breakdown::default(),
+            by_team: Breakdown::default(),
+        }
+    }
+
+    /// Adds the cell of the records with key combination `key` to each of its four cells.
+    fn add(&mut self, key: Combo, cell: &Cell, tag_map: &[u32], thresholds: usize) {
+        self.overall.merge(cell, tag_map);
+        self.by_tier.cell(key.tier, thresholds).merge(cell, tag_map);
+        self.by_channel
+            .cell(key.channel, thresholds)
+            .merge(cell, tag_map);
+        if let Some(team) = key.team {
+            self.by_team.cell(team, thresholds).merge(cell, tag_map);
+        }
+    }
+
+    fn merge(&mut self, other: &Groups, tag_map: &[u32], thresholds: usize) {
+        self.overall.merge(&other.overall, tag_map);
+        self.by_tier.merge(&other.by_tier, tag_map, thresholds);
+        self.by_channel
+            .merge(&other.by_channel, tag_map, thresholds);
+        self.by_team.merge(&other.by_team, tag_map, thresholds);
+    }
+}
+
+/// The key combination of a record's [`Groups`] cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Combo {
+    tier: TierId,
+    channel: ChannelId,
+    team: Option<TeamId>,
+}
+
+impl Hash for Combo {
+    /// One 128-bit word: a record pays one hash step for its combination, not four.
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        let team = self.team.map_or(0, |t| (1u128 << 32) | u128::from(t.0));
+        h.write_u128((u128::from(self.tier.0) << 96) | (u128::from(self.channel.0) << 64) | team);
+    }
+}
+
+/// Most key combinations held apart before they are folded into the [`Groups`].
+const PENDING_LIMIT: usize = 1024;
+
+/// Below this many records per combination on average when the pending cells fill up, cells
+/// per combination save nothing and records go straight to the [`Groups`].
+const PENDING_MIN_RECORDS: u64 = 8;
+
 /// One-pass, mergeable KPI state over [`ConversationRecord`]s and operator
 /// [`StatusInterval`]s.
 ///
 /// All state is integers (counts, sums of ms, min, max, sketch buckets) held overall and per
-/// tier, channel, team and operator in `BTreeMap`s, so:
+/// tier, channel, team and operator in dense slots behind hash indexes, so:
 /// - `merge` is commutative and associative and `merge(acc(A), acc(B)) == acc(A ∪ B)` exactly,
 ///   whatever the split and merge order;
-/// - report order never depends on hashing.
+/// - report order and the encoding never depend on hashing or arrival order: keys are sorted
+///   when they are written out.
 ///
 /// Equality compares the canonical encoding ([`KpiAccumulator::to_bytes`]), so two accumulators
 /// that interned tags in a different order are still equal.
@@ -265,6 +364,13 @@ impl Cell {
 /// Records without a team (or operator) are counted overall and per tier and channel, not in the
 /// team (operator) breakdown. Memory grows with the number of distinct keys and tags, never with
 /// the number of records.
+///
+/// A record updates one cell per (tier, channel, team) combination rather than the overall,
+/// tier, channel and team cells: with few combinations (the usual case) that is one cell update
+/// instead of four. The combinations are folded into those four breakdowns when the state is
+/// read (report, encoding) or when more than 1,024 pile up; the result is the same
+/// integers, since cells merge exactly. Inputs with few records per combination switch to
+/// updating the four breakdowns directly.
 #[derive(Debug, Clone)]
 pub struct KpiAccumulator {
     config: KpiConfig,
@@ -273,11 +379,15 @@ pub struct KpiAccumulator {
     skipped: [u64; 8],
     tag_names: Vec<Box<str>>,
     tag_index: HashMap<Box<str>, u32>,
-    pub(crate) overall: Cell,
-    pub(crate) by_tier: BTreeMap<TierId, Cell>,
-    pub(crate) by_channel: BTreeMap<ChannelId, Cell>,
-    pub(crate) by_team: BTreeMap<TeamId, Cell>,
-    pub(crate) by_operator: BTreeMap<OperatorId, Cell>,
+    /// Overall, tier, channel and team cells, without the `pending` ones.
+    groups: Groups,
+    /// Cells per key combination not yet added to `groups`.
+    pending: Breakdown<Combo>,
+    /// Records in `pending`.
+    pending_records: u64,
+    /// Whether records skip `pending` (too many combinations with too few records).
+    direct: bool,
+    pub(crate) by_operator: Breakdown<OperatorId>,
 }
 
 impl PartialEq for KpiAccumulator {
@@ -303,11 +413,11 @@ impl KpiAccumulator {
             skipped: [0; 8],
             tag_names: Vec::new(),
             tag_index: HashMap::new(),
-            overall: Cell::new(n),
-            by_tier: BTreeMap::new(),
-            by_channel: BTreeMap::new(),
-            by_team: BTreeMap::new(),
-            by_operator: BTreeMap::new(),
+            groups: Groups::new(n),
+            pending: Breakdown::default(),
+            pending_records: 0,
+            direct: false,
+            by_operator: Breakdown::default(),
         })
     }
 
@@ -347,6 +457,11 @@ impl KpiAccumulator {
     /// # Errors
     /// As [`ConversationRecord::validate`]; nothing is accumulated on error.
     pub fn push(&mut self, rec: &ConversationRecord) -> Result<(), KpiError> {
+        if rec.is_valid() {
+            // The row number only matters for an error.
+            self.accumulate(rec);
+            return Ok(());
+        }
         let line = self.records + self.skipped_total() + 1;
         self.push_line(line, rec)
     }
@@ -424,39 +539,71 @@ impl KpiAccumulator {
             _ => false,
         };
         let mut masks = [0u16; within::N];
-        for (j, t) in cfg.service_level_thresholds.iter().enumerate() {
-            let bit = 1u16 << j;
-            let w = |v: Option<u64>| if v.is_some_and(|x| x <= t.0) { bit } else { 0 };
-            masks[within::ANSWERED] |= w(wait);
-            masks[within::ABANDONED] |= w(to_abandon);
-            masks[within::MESSAGE_LEFT] |= w(left_message_after);
-            masks[within::FIRST_RESPONSE] |= w(frt);
+        if demand {
+            for (j, t) in cfg.service_level_thresholds.iter().enumerate() {
+                let bit = 1u16 << j;
+                let w = |v: Option<u64>| if v.is_some_and(|x| x <= t.0) { bit } else { 0 };
+                masks[within::ANSWERED] |= w(wait);
+                masks[within::ABANDONED] |= w(to_abandon);
+                masks[within::MESSAGE_LEFT] |= w(left_message_after);
+                masks[within::FIRST_RESPONSE] |= w(frt);
+            }
         }
         let handle = match (rec.assigned_at, rec.resolved_at) {
             (Some(a), Some(r)) => Some(r.since(a).0),
             _ => None,
         };
+        // Built in place: the struct is a few hundred bytes.
         let mut k = Contribution {
-            demand,
-            output,
-            outcome,
-            wait,
-            frt,
-            frt_business,
-            to_abandon,
-            handle,
-            short,
-            resolved: rec.resolved_at.is_some(),
-            unanswered_after_assign: answered
-                && rec.first_response_at.is_none()
-                && rec.abandoned_at.is_some(),
-            messages_answered: outcome == Outcome::MessageLeft && rec.first_response_at.is_some(),
+            counts: [0; ix::N],
             masks,
-            transfers: rec.transfers,
-            missed_offers: rec.missed_offers,
-            satisfaction: rec.satisfaction,
+            samples: [Sample::default(); dur::N],
+            present: 0,
             tags: SmallVec::new(),
         };
+        let counts = &mut k.counts;
+        let (samples, present) = (&mut k.samples, &mut k.present);
+        let mut sample = |slot: usize, v: Option<u64>| {
+            if let Some(x) = v {
+                samples[slot] = Sample::new(x);
+                *present |= 1 << slot;
+            }
+        };
+        if demand {
+            counts[ix::OFFERED] = 1;
+            counts[match outcome {
+                Outcome::Answered => ix::ANSWERED,
+                Outcome::Abandoned => ix::ABANDONED,
+                Outcome::MessageLeft => ix::MESSAGE_LEFT,
+                Outcome::ClosedUnassigned => ix::CLOSED_UNASSIGNED,
+                Outcome::Pending => ix::PENDING,
+            }] = 1;
+            counts[ix::SHORT_ABANDONED] = u64::from(short);
+            counts[ix::MESSAGES_ANSWERED] =
+                u64::from(outcome == Outcome::MessageLeft && rec.first_response_at.is_some());
+            counts[ix::UNANSWERED_AFTER_ASSIGN] = u64::from(
+                answered && rec.first_response_at.is_none() && rec.abandoned_at.is_some(),
+            );
+            counts[ix::TRANSFERS] = u64::from(rec.transfers);
+            counts[ix::TRANSFERRED] = u64::from(rec.transfers > 0);
+            counts[ix::MISSED_OFFERS] = u64::from(rec.missed_offers);
+            sample(dur::WAIT, wait);
+            sample(dur::FIRST_RESPONSE, frt);
+            sample(dur::FIRST_RESPONSE_BUSINESS, frt_business);
+            sample(dur::TIME_TO_ABANDON, to_abandon);
+        }
+        if output {
+            counts[ix::RESOLVED] = u64::from(rec.resolved_at.is_some());
+            if handle.is_some() {
+                counts[ix::HANDLED] = 1;
+                sample(dur::HANDLE, handle);
+            }
+            if let Some(sat) = rec.satisfaction {
+                counts[ix::RATED] = 1;
+                counts[ix::SATISFACTION_SUM] = u64::from(sat);
+                counts[ix::SATISFIED] = u64::from(sat >= 4);
+            }
+        }
         if demand {
             for t in &rec.tags {
                 let i = self.intern(t);
@@ -466,27 +613,53 @@ impl KpiAccumulator {
             }
         }
         let n = self.config.service_level_thresholds.len();
-        self.overall.apply(&k);
-        self.by_tier
-            .entry(rec.tier)
-            .or_insert_with(|| Cell::new(n))
-            .apply(&k);
-        self.by_channel
-            .entry(rec.channel)
-            .or_insert_with(|| Cell::new(n))
-            .apply(&k);
-        if let Some(team) = rec.team {
-            self.by_team
-                .entry(team)
-                .or_insert_with(|| Cell::new(n))
-                .apply(&k);
-        }
         if let Some(op) = rec.operator {
-            self.by_operator
-                .entry(op)
-                .or_insert_with(|| Cell::new(n))
-                .apply(&k);
+            self.by_operator.cell(op, n).apply(&k);
         }
+        if self.direct {
+            let g = &mut self.groups;
+            g.overall.apply(&k);
+            g.by_tier.cell(rec.tier, n).apply(&k);
+            g.by_channel.cell(rec.channel, n).apply(&k);
+            if let Some(team) = rec.team {
+                g.by_team.cell(team, n).apply(&k);
+            }
+            return;
+        }
+        let key = Combo {
+            tier: rec.tier,
+            channel: rec.channel,
+            team: rec.team,
+        };
+        self.pending.cell(key, n).apply(&k);
+        self.pending_records += 1;
+        if self.pending.len() > PENDING_LIMIT {
+            self.direct = self.pending_records < PENDING_MIN_RECORDS * PENDING_LIMIT as u64;
+            self.flush();
+        }
+    }
+
+    /// Adds the pending combination cells to the groups.
+    fn flush(&mut self) {
+        let n = self.config.service_level_thresholds.len();
+        for (key, cell) in self.pending.iter() {
+            self.groups.add(key, cell, &[], n);
+        }
+        self.pending.clear();
+        self.pending_records = 0;
+    }
+
+    /// The overall, tier, channel and team cells, pending combinations included.
+    pub(crate) fn groups(&self) -> Cow<'_, Groups> {
+        if self.pending.len() == 0 {
+            return Cow::Borrowed(&self.groups);
+        }
+        let n = self.config.service_level_thresholds.len();
+        let mut g = self.groups.clone();
+        for (key, cell) in self.pending.iter() {
+            g.add(key, cell, &[], n);
+        }
+        Cow::Owned(g)
     }
 
     /// Adds one operator status interval for occupancy: busy and idle ms (clipped to the period
@@ -518,11 +691,8 @@ impl KpiAccumulator {
             return Ok(());
         }
         let n = self.config.service_level_thresholds.len();
-        self.overall.c[slot] += ms;
-        self.by_operator
-            .entry(s.operator)
-            .or_insert_with(|| Cell::new(n))
-            .c[slot] += ms;
+        self.groups.overall.c[slot] += ms;
+        self.by_operator.cell(s.operator, n).c[slot] += ms;
         Ok(())
     }
 
@@ -541,21 +711,19 @@ impl KpiAccumulator {
         }
         let map: Vec<u32> = other.tag_names.iter().map(|t| self.intern(t)).collect();
         let n = self.config.service_level_thresholds.len();
-        self.overall.merge(&other.overall, &map);
-        fn merge_map<K: Ord + Copy>(
-            mine: &mut BTreeMap<K, Cell>,
-            theirs: &BTreeMap<K, Cell>,
-            map: &[u32],
-            n: usize,
-        ) {
-            for (k, c) in theirs {
-                mine.entry(*k).or_insert_with(|| Cell::new(n)).merge(c, map);
+        self.groups.merge(&other.groups, &map, n);
+        if self.direct {
+            for (key, cell) in other.pending.iter() {
+                self.groups.add(key, cell, &map, n);
+            }
+        } else {
+            self.pending.merge(&other.pending, &map, n);
+            self.pending_records = self.pending_records.saturating_add(other.pending_records);
+            if self.pending.len() > PENDING_LIMIT {
+                self.flush();
             }
         }
-        merge_map(&mut self.by_tier, &other.by_tier, &map, n);
-        merge_map(&mut self.by_channel, &other.by_channel, &map, n);
-        merge_map(&mut self.by_team, &other.by_team, &map, n);
-        merge_map(&mut self.by_operator, &other.by_operator, &map, n);
+        self.by_operator.merge(&other.by_operator, &map, n);
         Ok(())
     }
 
@@ -586,22 +754,23 @@ impl KpiAccumulator {
         for &i in &order {
             w.str(&self.tag_names[i as usize]);
         }
-        self.overall.encode(&mut w, &rank);
-        fn enc_map<K>(
+        let g = self.groups();
+        g.overall.encode(&mut w, &rank);
+        fn enc_map<K: Copy + Eq + Hash + Ord>(
             w: &mut Writer,
-            m: &BTreeMap<K, Cell>,
+            m: &Breakdown<K>,
             rank: &[u32],
             key: impl Fn(&mut Writer, &K),
         ) {
             w.len(m.len());
-            for (k, c) in m {
-                key(w, k);
+            for (k, c) in m.sorted() {
+                key(w, &k);
                 c.encode(w, rank);
             }
         }
-        enc_map(&mut w, &self.by_tier, &rank, |w, k| w.u32(k.0));
-        enc_map(&mut w, &self.by_channel, &rank, |w, k| w.u32(k.0));
-        enc_map(&mut w, &self.by_team, &rank, |w, k| w.u32(k.0));
+        enc_map(&mut w, &g.by_tier, &rank, |w, k| w.u32(k.0));
+        enc_map(&mut w, &g.by_channel, &rank, |w, k| w.u32(k.0));
+        enc_map(&mut w, &g.by_team, &rank, |w, k| w.u32(k.0));
         enc_map(&mut w, &self.by_operator, &rank, |w, k| w.u64(k.0));
         w.buf
     }
@@ -643,15 +812,15 @@ impl KpiAccumulator {
             acc.intern(t);
         }
         let n = acc.config.service_level_thresholds.len();
-        acc.overall = Cell::decode(&mut r, n, n_tags)?;
-        fn dec_map<K: Ord + Copy>(
+        acc.groups.overall = Cell::decode(&mut r, n, n_tags)?;
+        fn dec_map<K: Copy + Eq + Hash + Ord>(
             r: &mut Reader<'_>,
             n: usize,
             n_tags: usize,
             key: impl Fn(&mut Reader<'_>) -> Result<K, KpiError>,
-        ) -> Result<BTreeMap<K, Cell>, KpiError> {
+        ) -> Result<Breakdown<K>, KpiError> {
             let len = r.len(8)?;
-            let mut m = BTreeMap::new();
+            let mut m = Breakdown::default();
             let mut last: Option<K> = None;
             for _ in 0..len {
                 let k = key(r)?;
@@ -663,13 +832,13 @@ impl KpiAccumulator {
                 if c.is_empty() {
                     return Err(r.corrupt("empty breakdown cell"));
                 }
-                m.insert(k, c);
+                *m.cell(k, n) = c;
             }
             Ok(m)
         }
-        acc.by_tier = dec_map(&mut r, n, n_tags, |r| Ok(TierId(r.u32()?)))?;
-        acc.by_channel = dec_map(&mut r, n, n_tags, |r| Ok(ChannelId(r.u32()?)))?;
-        acc.by_team = dec_map(&mut r, n, n_tags, |r| Ok(TeamId(r.u32()?)))?;
+        acc.groups.by_tier = dec_map(&mut r, n, n_tags, |r| Ok(TierId(r.u32()?)))?;
+        acc.groups.by_channel = dec_map(&mut r, n, n_tags, |r| Ok(ChannelId(r.u32()?)))?;
+        acc.groups.by_team = dec_map(&mut r, n, n_tags, |r| Ok(TeamId(r.u32()?)))?;
         acc.by_operator = dec_map(&mut r, n, n_tags, |r| Ok(OperatorId(r.u64()?)))?;
         r.finish()?;
         Ok(acc)
@@ -861,6 +1030,74 @@ mod tests {
         assert_eq!(a, b);
         let back = KpiAccumulator::from_bytes(&a.to_bytes());
         assert_eq!(back.as_ref(), Ok(&a));
+    }
+
+    /// More key combinations than [`PENDING_LIMIT`]: in combination-major order they are folded
+    /// in batches, in round-robin order the accumulator switches to direct updates; both, and a
+    /// merge of parts, give the same state.
+    #[test]
+    fn combination_folding_and_direct_updates_agree() {
+        let combos = 2 * PENDING_LIMIT as u64;
+        let per = PENDING_MIN_RECORDS + 2;
+        let record = |c: u64, k: u64| {
+            let id = c * per + k;
+            let mut r = ConversationRecord::new(
+                ConversationId(id),
+                ChannelId((c % 3) as u32),
+                TierId((c / 3 % 4) as u32),
+                Timestamp(id * 1_000),
+            );
+            r.team = (c % 5 != 0).then_some(TeamId((c / 12) as u32));
+            r.operator = Some(OperatorId(id % 7));
+            r.assigned_at = Some(Timestamp(id * 1_000 + k * 3_000 + c));
+            if k % 2 == 0 {
+                r.tags = vec![format!("t{}", c % 3)];
+            }
+            r
+        };
+        let major: Vec<ConversationRecord> = (0..combos)
+            .flat_map(|c| (0..per).map(move |k| (c, k)))
+            .map(|(c, k)| record(c, k))
+            .collect();
+        let round_robin: Vec<ConversationRecord> = (0..per)
+            .flat_map(|k| (0..combos).map(move |c| (c, k)))
+            .map(|(c, k)| record(c, k))
+            .collect();
+        let acc_of = |recs: &[ConversationRecord]| {
+            let mut a = KpiAccumulator::new(KpiConfig::default()).expect("config");
+            recs.iter().for_each(|r| assert!(a.push(r).is_ok()));
+            a
+        };
+        let folded = acc_of(&major);
+        assert!(!folded.direct);
+        let direct = acc_of(&round_robin);
+        assert!(direct.direct);
+        assert_eq!(folded.to_bytes(), direct.to_bytes());
+        assert_eq!(folded.report(), direct.report());
+        // Two halves of pending combinations, folded by the merge.
+        let mut halves = acc_of(&major[..major.len() / 2]);
+        assert!(!halves.direct && halves.pending.len() > 0);
+        halves
+            .merge(&acc_of(&major[major.len() / 2..]))
+            .expect("same config");
+        assert_eq!(halves.to_bytes(), folded.to_bytes());
+        // A direct accumulator taking in pending combinations.
+        let third = round_robin.len() / 3;
+        let mut mixed = acc_of(&round_robin[..third]);
+        assert!(mixed.direct);
+        let (low, high): (Vec<_>, Vec<_>) = round_robin[third..]
+            .iter()
+            .cloned()
+            .partition(|r| r.conversation.0 / per < PENDING_LIMIT as u64);
+        for part in [low, high] {
+            let part = acc_of(&part);
+            assert!(!part.direct && part.pending.len() > 0);
+            mixed.merge(&part).expect("same config");
+        }
+        assert_eq!(mixed.to_bytes(), folded.to_bytes());
+        assert_eq!(mixed.report(), folded.report());
+        assert_eq!(folded.report().overall.offered, combos * per);
+        assert_eq!(folded.report().by_team.len(), (combos / 12 + 1) as usize);
     }
 
     #[test]

@@ -123,6 +123,37 @@ impl ConversationRecord {
     /// `abandoned_at`, in that order), [`KpiError::AssignedAfterResolved`],
     /// [`KpiError::AbandonedBeforeAssigned`], [`KpiError::OutOfRange`] (field `satisfaction`).
     pub fn validate(&self, line: u64) -> Result<(), KpiError> {
+        if self.is_valid() {
+            return Ok(());
+        }
+        self.find_error(line)
+    }
+
+    /// Whether [`ConversationRecord::validate`] passes: the same checks as booleans, with no
+    /// error to build, since nearly every row is valid and this runs once per row.
+    #[inline]
+    pub(crate) fn is_valid(&self) -> bool {
+        let ask = self.asked_at;
+        let after_ask = |t: Option<Timestamp>| t.is_none_or(|t| t >= ask);
+        after_ask(self.assigned_at)
+            & after_ask(self.first_response_at)
+            & after_ask(self.resolved_at)
+            & after_ask(self.abandoned_at)
+            & match (self.assigned_at, self.resolved_at) {
+                (Some(a), Some(r)) => a <= r,
+                _ => true,
+            }
+            & match (self.assigned_at, self.abandoned_at) {
+                (Some(a), Some(l)) => l >= a || self.message_left,
+                _ => true,
+            }
+            & self
+                .satisfaction
+                .is_none_or(|s| (1..=SATISFACTION_MAX).contains(&s))
+    }
+
+    /// The first failing check, in the documented order (`Ok` if none fails).
+    fn find_error(&self, line: u64) -> Result<(), KpiError> {
         let ask = self.asked_at.0;
         for (field, t) in [
             ("assigned_at", self.assigned_at),
@@ -225,6 +256,40 @@ mod tests {
         assert_eq!(r.outcome(), Outcome::Answered);
         r.message_left = true;
         assert_eq!(r.outcome(), Outcome::MessageLeft);
+    }
+
+    /// The boolean fast path agrees with the checks that build errors, on every combination of
+    /// timestamps around the ask, message-left flag and satisfaction value.
+    #[test]
+    fn fast_check_agrees_with_errors() {
+        let times = [
+            None,
+            Some(0),
+            Some(999),
+            Some(1_000),
+            Some(1_001),
+            Some(2_000),
+        ];
+        for &a in &times {
+            for &f in &times {
+                for &r in &times {
+                    for &l in &times {
+                        for ml in [false, true] {
+                            for sat in [None, Some(0), Some(1), Some(5), Some(6)] {
+                                let mut x = rec();
+                                x.assigned_at = a.map(Timestamp);
+                                x.first_response_at = f.map(Timestamp);
+                                x.resolved_at = r.map(Timestamp);
+                                x.abandoned_at = l.map(Timestamp);
+                                x.message_left = ml;
+                                x.satisfaction = sat;
+                                assert_eq!(x.is_valid(), x.find_error(1).is_ok(), "{x:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -364,13 +364,12 @@ impl KpiAccumulator {
 
     /// Derives the report. Means and ratios are computed here, once, from the integer state.
     pub fn report(&self) -> KpiReport {
-        let by_operator: BTreeMap<OperatorId, KpiStats> = self
-            .by_operator
-            .iter()
-            .map(|(k, c)| (*k, self.stats(c)))
-            .collect();
-        let mut keyed: Vec<(u64, u128, OperatorRow)> = self
-            .by_operator
+        // Breakdowns are held in arrival order; the report is where key order is imposed.
+        let groups = self.groups();
+        let operators = self.by_operator.sorted();
+        let by_operator: BTreeMap<OperatorId, KpiStats> =
+            operators.iter().map(|(k, c)| (*k, self.stats(c))).collect();
+        let mut keyed: Vec<(u64, u128, OperatorRow)> = operators
             .iter()
             .map(|(op, c)| {
                 let s = &by_operator[op];
@@ -421,21 +420,24 @@ impl KpiAccumulator {
                 })
                 .filter(|s| s.count > 0)
                 .collect(),
-            overall: self.stats(&self.overall),
-            by_tier: self
+            overall: self.stats(&groups.overall),
+            by_tier: groups
                 .by_tier
-                .iter()
-                .map(|(k, c)| (*k, self.stats(c)))
+                .sorted()
+                .into_iter()
+                .map(|(k, c)| (k, self.stats(c)))
                 .collect(),
-            by_channel: self
+            by_channel: groups
                 .by_channel
-                .iter()
-                .map(|(k, c)| (*k, self.stats(c)))
+                .sorted()
+                .into_iter()
+                .map(|(k, c)| (k, self.stats(c)))
                 .collect(),
-            by_team: self
+            by_team: groups
                 .by_team
-                .iter()
-                .map(|(k, c)| (*k, self.stats(c)))
+                .sorted()
+                .into_iter()
+                .map(|(k, c)| (k, self.stats(c)))
                 .collect(),
             by_operator,
             operators: keyed.into_iter().map(|(_, _, r)| r).collect(),

@@ -14,13 +14,23 @@
 //! value in the same bucket and merged states are bit-identical. Counts are integers; merging
 //! adds them, so merge is exactly commutative and associative.
 //!
+//! Finding a value's bucket takes no logarithm and no search: the leading one and the next 7
+//! bits of `x` pick one of 128 slices of its power of two, each narrower (≤ 1/128 relative)
+//! than a bucket (≈ 2 % relative), so a compile-time table gives the slice's first bucket and
+//! one comparison with the bound table decides between it and the next. The bucket function is
+//! exactly the one above (tests compare it with a full search of the bound table), so the
+//! guarantee is unchanged.
+//!
 //! **Memory is bounded regardless of input size**: `u64` milliseconds ≥ 1 need at most
-//! [`MAX_BUCKETS`] = 2 219 buckets (17.8 KB), and the store only spans the occupied index range
-//! (about 410 buckets for durations between 1 s and 1 h). No bucket collapsing is ever needed, so
-//! the bound holds for every quantile.
+//! [`MAX_BUCKETS`] = 2 219 buckets (4.4 KB at 2 bytes a count, 22 KB once some count passes
+//! 65 535), and the store only spans the occupied index range plus some slack for growth (about
+//! 410 buckets for durations between 1 s and 1 h). No bucket collapsing is ever needed, so the
+//! bound holds for every quantile.
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
+
+use smallvec::SmallVec;
 
 use super::KpiError;
 use super::bytes::{Reader, Writer};
@@ -59,35 +69,96 @@ const fn build_table() -> Table {
 }
 
 static TABLE: Table = build_table();
+const TABLE_CONST: Table = build_table();
 
-/// `SEGMENT[p]` = the first bucket whose upper bound is ≥ 2^p (`SEGMENT[64]` = the last bucket),
-/// so a value with top bit `p` lies in buckets `SEGMENT[p]..=SEGMENT[p + 1]` (about 35).
-const fn build_segments() -> [u16; 65] {
-    let mut seg = [0u16; 65];
-    let mut p = 0;
-    while p < 64 {
-        let pow = 1u64 << p;
-        let mut i = 0;
-        while TABLE_CONST.upper[i] < pow {
-            i += 1;
+/// The bucket of `x ≥ 1` by binary search of the whole bound table: the definition, used to
+/// build the lookup tables at compile time (and by the tests).
+const fn bucket_by_search(x: u64) -> u16 {
+    let (mut lo, mut hi) = (0usize, MAX_BUCKETS - 1);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if TABLE_CONST.upper[mid] < x {
+            lo = mid + 1;
+        } else {
+            hi = mid;
         }
-        seg[p] = i as u16;
-        p += 1;
     }
-    seg[64] = (MAX_BUCKETS - 1) as u16;
-    seg
+    lo as u16
 }
 
-const TABLE_CONST: Table = build_table();
-static SEGMENT: [u16; 65] = build_segments();
+/// Values below `2^SMALL_BITS` are looked up directly.
+const SMALL_BITS: u32 = 8;
+/// Bits after the leading one that pick a slice of a power of two.
+const SLICE_BITS: u32 = 7;
+const SLICES: usize = 1 << SLICE_BITS;
 
-/// Bucket index of a value ≥ 1: the smallest `i` with `⌊γ^i⌋ ≥ x`. The top bit picks a
-/// segment of ~35 buckets, searched in the (deterministic) bound table.
+/// `SMALL[x]` = the bucket of `x` for `1 ≤ x < 2^SMALL_BITS` (`SMALL[0]` unused).
+static SMALL: [u16; 1 << SMALL_BITS] = {
+    let mut t = [0u16; 1 << SMALL_BITS];
+    let mut x = 1;
+    while x < t.len() {
+        t[x] = bucket_by_search(x as u64);
+        x += 1;
+    }
+    t
+};
+
+/// `SLICE[p − SMALL_BITS][m]` = the bucket of the first value of slice `m` of
+/// `[2^p, 2^(p+1))`, that is of `2^p + m·2^(p−7)`.
+static SLICE: [[u16; SLICES]; 64 - SMALL_BITS as usize] = {
+    let mut t = [[0u16; SLICES]; 64 - SMALL_BITS as usize];
+    let mut p = SMALL_BITS;
+    while p < 64 {
+        let mut m = 0;
+        while m < SLICES {
+            let first = (1u64 << p) + ((m as u64) << (p - SLICE_BITS));
+            t[(p - SMALL_BITS) as usize][m] = bucket_by_search(first);
+            m += 1;
+        }
+        p += 1;
+    }
+    t
+};
+
+/// Bucket index of a value ≥ 1: the smallest `i` with `⌊γ^i⌋ ≥ x`, in O(1): a table lookup
+/// for small values, else the slice's first bucket and one comparison (a slice never spans two
+/// bucket bounds; `slices_never_span_two_bounds` checks every slice).
+#[inline]
 fn bucket_of(x: u64) -> u32 {
-    let p = (63 - x.leading_zeros()) as usize;
-    let lo = usize::from(SEGMENT[p]);
-    let hi = usize::from(SEGMENT[p + 1]);
-    (lo + TABLE.upper[lo..=hi].partition_point(|&u| u < x)) as u32
+    if x < (1 << SMALL_BITS) {
+        return u32::from(SMALL[x as usize]);
+    }
+    // x ≥ 2^SMALL_BITS, so `p − SMALL_BITS` is below 64 − SMALL_BITS and indexes are in range.
+    let p = 63 - x.leading_zeros();
+    let m = ((x >> (p - SLICE_BITS)) as usize) & (SLICES - 1);
+    let i = usize::from(SLICE[(p - SMALL_BITS) as usize][m]);
+    // `upper[MAX_BUCKETS - 1]` is u64::MAX, so the last bucket never steps beyond the table.
+    (i + usize::from(x > TABLE.upper[i.min(MAX_BUCKETS - 1)])) as u32
+}
+
+/// A duration with its sketch bucket: a record's durations go into several cells (overall,
+/// tier, channel, team, operator), so the bucket is found once per record, not once per cell.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Sample {
+    value: u64,
+    /// `bucket_of(value)`, or [`ZERO_BUCKET`] for 0.
+    bucket: u32,
+}
+
+/// The bucket of a [`Sample`] of 0, which the sketch counts apart.
+const ZERO_BUCKET: u32 = u32::MAX;
+
+impl Sample {
+    /// `value` and its bucket.
+    #[inline]
+    pub(crate) fn new(value: u64) -> Self {
+        let bucket = if value == 0 {
+            ZERO_BUCKET
+        } else {
+            bucket_of(value)
+        };
+        Sample { value, bucket }
+    }
 }
 
 /// The DDSketch estimate for bucket `i`: `2γ^i/(γ+1)`.
@@ -96,13 +167,57 @@ fn estimate_of(i: u32) -> f64 {
 }
 
 /// A mergeable DDSketch over `u64` milliseconds with integer bucket counts.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// The counts live in a dense array over a range of bucket indices that covers the occupied
+/// buckets with some slack, so inserts rarely reallocate; the lowest and highest occupied
+/// buckets are tracked so merges, ranks and the encoding touch only those. Each count is split
+/// into its low 16 bits, kept for every bucket, and the rest, kept in a second array that is
+/// only allocated once some bucket passes 65,535: most sketches (one per statistic per
+/// operator, team, …) never get there, and 2 bytes per bucket instead of 8 keeps a pass's
+/// working set in cache and a merge's memory traffic small. A count reads as
+/// `min(high·2¹⁶ + low, u64::MAX)`, the same value the saturating `u64` sum would give.
+/// Equality compares the counts, not the slack or the split.
+#[derive(Debug, Clone)]
 pub struct LogSketch {
     zeros: u64,
-    /// Index of `counts[0]`.
-    offset: u32,
-    /// Counts for buckets `offset..offset + counts.len()`; first and last are non-zero.
-    counts: Vec<u64>,
+    /// Bucket index of `low[0]`.
+    base: u32,
+    /// Low 16 bits of the counts of buckets `base..base + low.len()`.
+    low: Vec<u16>,
+    /// `count >> 16` for the same buckets; empty while every count fits 16 bits.
+    high: Vec<u64>,
+    /// Lowest occupied bucket (`u32::MAX` when none).
+    lo: u32,
+    /// Highest occupied bucket (0 when none).
+    hi: u32,
+}
+
+impl PartialEq for LogSketch {
+    fn eq(&self, other: &Self) -> bool {
+        self.zeros == other.zeros
+            && self.lo_hi() == other.lo_hi()
+            && self.occupied().eq(other.occupied())
+    }
+}
+
+impl Eq for LogSketch {}
+
+impl Default for LogSketch {
+    fn default() -> Self {
+        LogSketch {
+            zeros: 0,
+            base: 0,
+            low: Vec::new(),
+            high: Vec::new(),
+            lo: u32::MAX,
+            hi: 0,
+        }
+    }
+}
+
+/// `high·2¹⁶ + low`, saturated to `u64`.
+fn join(high: u64, low: u16) -> u64 {
+    u64::try_from((u128::from(high) << 16) | u128::from(low)).unwrap_or(u64::MAX)
 }
 
 impl LogSketch {
@@ -113,31 +228,82 @@ impl LogSketch {
 
     /// Number of values added.
     pub fn count(&self) -> u64 {
-        self.counts
-            .iter()
-            .fold(self.zeros, |acc, &c| acc.saturating_add(c))
+        self.occupied()
+            .fold(self.zeros, |acc, c| acc.saturating_add(c))
     }
 
-    /// Number of buckets held (memory is about 8 bytes per bucket).
+    /// Number of buckets from the lowest to the highest occupied one (memory is about 2 bytes
+    /// per bucket, 10 once a bucket holds more than 65,535 values, plus the slack kept for
+    /// growth).
     pub fn buckets(&self) -> usize {
-        self.counts.len()
+        self.lo_hi().map_or(0, |(lo, hi)| (hi - lo + 1) as usize)
     }
 
-    fn ensure(&mut self, lo: u32, hi: u32) {
-        if self.counts.is_empty() {
-            self.offset = lo;
-            self.counts.resize((hi - lo + 1) as usize, 0);
-            return;
+    /// Lowest and highest occupied bucket.
+    fn lo_hi(&self) -> Option<(u32, u32)> {
+        (self.lo <= self.hi).then_some((self.lo, self.hi))
+    }
+
+    /// The count of the bucket at array position `j`.
+    fn get(&self, j: usize) -> u64 {
+        join(self.high.get(j).copied().unwrap_or(0), self.low[j])
+    }
+
+    /// Counts of the buckets `lo..=hi` (nothing when none is occupied).
+    fn occupied(&self) -> impl Iterator<Item = u64> + '_ {
+        let range = match self.lo_hi() {
+            Some((lo, hi)) => (lo - self.base) as usize..(hi - self.base) as usize + 1,
+            None => 0..0,
+        };
+        range.map(|j| self.get(j))
+    }
+
+    /// Makes the arrays cover buckets `lo..=hi`, growing by at least a quarter of their length
+    /// (within `0..MAX_BUCKETS`) so a sketch reallocates O(log) times, not once per new bucket.
+    #[cold]
+    fn cover(&mut self, lo: u32, hi: u32) {
+        let len = self.low.len() as u32;
+        let (base, end) = if len == 0 {
+            (lo, hi + 1)
+        } else {
+            (self.base.min(lo), (self.base + len).max(hi + 1))
+        };
+        let slack = (end - base).max(32) / 4;
+        let new_base = if base < self.base || len == 0 {
+            base.saturating_sub(slack)
+        } else {
+            base
+        };
+        let new_end = if end > self.base + len || len == 0 {
+            (end + slack).min(MAX_BUCKETS as u32)
+        } else {
+            end
+        };
+        let n = (new_end - new_base) as usize;
+        // Where the old counts go (`new_base ≤ base` whenever there are any).
+        let at = if len == 0 {
+            0
+        } else {
+            (self.base - new_base) as usize
+        };
+        let mut low = vec![0u16; n];
+        low[at..at + len as usize].copy_from_slice(&self.low);
+        self.low = low;
+        if !self.high.is_empty() {
+            let mut high = vec![0u64; n];
+            high[at..at + len as usize].copy_from_slice(&self.high);
+            self.high = high;
         }
-        let cur_hi = self.offset + self.counts.len() as u32 - 1;
-        if lo < self.offset {
-            let extra = (self.offset - lo) as usize;
-            self.counts.splice(0..0, core::iter::repeat_n(0, extra));
-            self.offset = lo;
+        self.base = new_base;
+    }
+
+    /// Adds `h · 2¹⁶` to the count at array position `j`.
+    #[cold]
+    fn carry(&mut self, j: usize, h: u64) {
+        if self.high.is_empty() {
+            self.high = vec![0; self.low.len()];
         }
-        if hi > cur_hi {
-            self.counts.resize((hi - self.offset + 1) as usize, 0);
-        }
+        self.high[j] = self.high[j].saturating_add(h);
     }
 
     /// Adds `n` copies of `x`.
@@ -146,30 +312,124 @@ impl LogSketch {
             return;
         }
         if x == 0 {
-            self.zeros += n;
+            self.zeros = self.zeros.saturating_add(n);
             return;
         }
-        let i = bucket_of(x);
-        self.ensure(i, i);
-        self.counts[(i - self.offset) as usize] += n;
+        self.add_to_bucket(bucket_of(x), n);
+    }
+
+    /// Adds `n ≥ 1` to bucket `i` (not the zero count).
+    #[inline]
+    fn add_to_bucket(&mut self, i: u32, n: u64) {
+        let mut j = i.wrapping_sub(self.base) as usize;
+        if j >= self.low.len() {
+            self.cover(i, i);
+            j = (i - self.base) as usize;
+        }
+        if i < self.lo || i > self.hi {
+            self.lo = self.lo.min(i);
+            self.hi = self.hi.max(i);
+        }
+        self.add_at(j, n);
+    }
+
+    /// Adds one sample.
+    #[inline]
+    fn add_sample(&mut self, s: Sample) {
+        if s.bucket == ZERO_BUCKET {
+            self.zeros = self.zeros.saturating_add(1);
+        } else {
+            self.add_to_bucket(s.bucket, 1);
+        }
     }
 
     /// Adds one value.
+    #[inline]
     pub fn add(&mut self, x: u64) {
         self.add_n(x, 1);
     }
 
-    /// Adds every count of `other` (exact: the result equals the sketch of the union).
+    /// Adds each of `values` (the exact values of a statistic moving to the sketch): the array
+    /// is sized once for their bucket range, then each value is one increment.
+    fn add_values(&mut self, values: &[u64]) {
+        let buckets: SmallVec<[u32; EXACT_LIMIT]> = values
+            .iter()
+            .map(|&x| if x == 0 { ZERO_BUCKET } else { bucket_of(x) })
+            .collect();
+        let (mut lo, mut hi) = (u32::MAX, 0);
+        for &i in buckets.iter().filter(|&&i| i != ZERO_BUCKET) {
+            lo = lo.min(i);
+            hi = hi.max(i);
+        }
+        if lo <= hi {
+            let (base, len) = (self.base, self.low.len() as u32);
+            if len == 0 || lo < base || hi >= base + len {
+                self.cover(lo, hi);
+            }
+            self.lo = self.lo.min(lo);
+            self.hi = self.hi.max(hi);
+        }
+        for &i in &buckets {
+            if i == ZERO_BUCKET {
+                self.zeros = self.zeros.saturating_add(1);
+            } else {
+                self.add_at((i - self.base) as usize, 1);
+            }
+        }
+    }
+
+    /// Adds every count of `other` (exact: the result equals the sketch of the union). Touches
+    /// only `other`'s occupied buckets, 16 bits at a time unless a count needs more.
     pub fn merge(&mut self, other: &LogSketch) {
         self.zeros = self.zeros.saturating_add(other.zeros);
-        if other.counts.is_empty() {
+        let Some((lo, hi)) = other.lo_hi() else {
             return;
+        };
+        let (base, len) = (self.base, self.low.len() as u32);
+        if len == 0 || lo < base || hi >= base + len {
+            self.cover(lo, hi);
         }
-        let hi = other.offset + other.counts.len() as u32 - 1;
-        self.ensure(other.offset, hi);
-        let base = (other.offset - self.offset) as usize;
-        for (k, c) in other.counts.iter().enumerate() {
-            self.counts[base + k] = self.counts[base + k].saturating_add(*c);
+        self.lo = self.lo.min(lo);
+        self.hi = self.hi.max(hi);
+        let at = (lo - self.base) as usize;
+        let from = (lo - other.base) as usize;
+        let n = (hi - lo) as usize + 1;
+        let mine = &mut self.low[at..at + n];
+        let theirs = &other.low[from..from + n];
+        // One vectorised pass adds the low parts, noting whether any lane wrapped (the
+        // saturating and the wrapping sum differ only then).
+        let mut wrapped = 0u16;
+        for (a, b) in mine.iter_mut().zip(theirs) {
+            let sum = a.wrapping_add(*b);
+            wrapped |= a.saturating_add(*b) ^ sum;
+            *a = sum;
+        }
+        // Rare: carry the wrapped lanes (a wrapped sum is below the addend) and the high parts.
+        if wrapped != 0 {
+            for (k, &b) in theirs.iter().enumerate() {
+                if self.low[at + k] < b {
+                    self.carry(at + k, 1);
+                }
+            }
+        }
+        if !other.high.is_empty() {
+            for k in 0..n {
+                let h = other.high[from + k];
+                if h != 0 {
+                    self.carry(at + k, h);
+                }
+            }
+        }
+    }
+
+    /// Adds `n` to the count at array position `j`.
+    #[inline]
+    fn add_at(&mut self, j: usize, n: u64) {
+        let sum = u64::from(self.low[j]) + (n & 0xFFFF);
+        self.low[j] = sum as u16;
+        let h = (n >> 16) + (sum >> 16);
+        if h != 0 {
+            self.carry(j, h);
         }
     }
 
@@ -183,10 +443,10 @@ impl LogSketch {
             return Some(0.0);
         }
         let mut seen = self.zeros;
-        for (j, c) in self.counts.iter().enumerate() {
-            seen += c;
+        for (j, c) in self.occupied().enumerate() {
+            seen = seen.saturating_add(c);
             if seen >= k {
-                return Some(estimate_of(self.offset + j as u32));
+                return Some(estimate_of(self.lo + j as u32));
             }
         }
         None
@@ -194,10 +454,10 @@ impl LogSketch {
 
     fn encode(&self, w: &mut Writer) {
         w.u64(self.zeros);
-        w.u32(self.offset);
-        w.len(self.counts.len());
-        for c in &self.counts {
-            w.u64(*c);
+        w.u32(self.lo_hi().map_or(0, |(lo, _)| lo));
+        w.len(self.buckets());
+        for c in self.occupied() {
+            w.u64(c);
         }
     }
 
@@ -216,20 +476,49 @@ impl LogSketch {
         {
             return Err(r.corrupt("sketch buckets are not trimmed or out of range"));
         }
-        let offset = if n == 0 { 0 } else { offset };
-        Ok(LogSketch {
+        let mut s = LogSketch {
             zeros,
-            offset,
-            counts,
-        })
+            ..LogSketch::new()
+        };
+        if n > 0 {
+            s.cover(offset, offset + n as u32 - 1);
+            s.lo = offset;
+            s.hi = offset + n as u32 - 1;
+            let at = (offset - s.base) as usize;
+            for (k, c) in counts.into_iter().enumerate() {
+                s.add_at(at + k, c);
+            }
+        }
+        Ok(s)
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum Store {
-    /// Sorted values (count ≤ EXACT_LIMIT).
+    /// The values in arrival order (count ≤ EXACT_LIMIT): appending is one store, where a sorted
+    /// insert cost a search and a shift per value. Sorted only when read (percentiles,
+    /// encoding, equality).
     Exact(Vec<u64>),
     Sketch(LogSketch),
+}
+
+impl PartialEq for Store {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Store::Exact(a), Store::Exact(b)) => a.len() == b.len() && sorted(a) == sorted(b),
+            (Store::Sketch(a), Store::Sketch(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Store {}
+
+/// A sorted copy of exact values.
+fn sorted(v: &[u64]) -> Vec<u64> {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    v
 }
 
 /// Mergeable statistics of a duration in ms: count, sum, min, max, percentiles.
@@ -319,25 +608,26 @@ impl DurationStats {
 
     /// Adds one duration.
     pub fn push(&mut self, x: u64) {
+        self.push_sample(Sample::new(x));
+    }
+
+    /// Adds one duration whose bucket is already known.
+    #[inline]
+    pub(crate) fn push_sample(&mut self, s: Sample) {
+        let x = s.value;
         self.count += 1;
         self.sum = self.sum.saturating_add(u128::from(x));
         self.min = self.min.min(x);
         self.max = self.max.max(x);
         match &mut self.store {
+            Store::Sketch(sk) => sk.add_sample(s),
+            Store::Exact(v) if v.len() < EXACT_LIMIT => v.push(x),
             Store::Exact(v) => {
-                if v.len() < EXACT_LIMIT {
-                    let at = v.partition_point(|&y| y <= x);
-                    v.insert(at, x);
-                } else {
-                    let mut s = LogSketch::new();
-                    for &y in v.iter() {
-                        s.add(y);
-                    }
-                    s.add(x);
-                    self.store = Store::Sketch(s);
-                }
+                let mut sk = LogSketch::new();
+                sk.add_values(v);
+                sk.add_sample(s);
+                self.store = Store::Sketch(sk);
             }
-            Store::Sketch(s) => s.add(x),
         }
     }
 
@@ -354,7 +644,6 @@ impl DurationStats {
         self.store = match (store, &other.store) {
             (Store::Exact(mut a), Store::Exact(b)) if a.len() + b.len() <= EXACT_LIMIT => {
                 a.extend_from_slice(b);
-                a.sort_unstable();
                 Store::Exact(a)
             }
             (mine, theirs) => {
@@ -362,13 +651,13 @@ impl DurationStats {
                     Store::Sketch(s) => s,
                     Store::Exact(v) => {
                         let mut s = LogSketch::new();
-                        v.iter().for_each(|&y| s.add(y));
+                        s.add_values(&v);
                         s
                     }
                 };
                 match theirs {
                     Store::Sketch(t) => s.merge(t),
-                    Store::Exact(v) => v.iter().for_each(|&y| s.add(y)),
+                    Store::Exact(v) => s.add_values(v),
                 }
                 Store::Sketch(s)
             }
@@ -387,13 +676,21 @@ impl DurationStats {
 
     /// As [`DurationStats::quantile`] with `q = ppm / 1 000 000`.
     pub fn quantile_ppm(&self, ppm: u32) -> Option<Millis> {
+        match &self.store {
+            Store::Exact(v) => self.quantile_in(ppm, &sorted(v)),
+            Store::Sketch(_) => self.quantile_in(ppm, &[]),
+        }
+    }
+
+    /// The quantile, given the exact values already sorted (ignored when sketched).
+    fn quantile_in(&self, ppm: u32, sorted_exact: &[u64]) -> Option<Millis> {
         if self.count == 0 || ppm > 1_000_000 {
             return None;
         }
         let n = u128::from(self.count);
         let k = (u128::from(ppm) * n).div_ceil(1_000_000).max(1) as u64;
         match &self.store {
-            Store::Exact(v) => v.get((k - 1) as usize).copied().map(Millis),
+            Store::Exact(_) => sorted_exact.get((k - 1) as usize).copied().map(Millis),
             Store::Sketch(s) => s.value_at_rank(k).map(|est| {
                 let r = est.round();
                 let r = if r >= u64::MAX as f64 {
@@ -408,15 +705,20 @@ impl DurationStats {
 
     /// The summary: count, mean, min, max, p50/p90/p95/p99.
     pub fn summary(&self) -> DurationSummary {
+        // Exact values are sorted once for the four percentiles.
+        let exact = match &self.store {
+            Store::Exact(v) => sorted(v),
+            Store::Sketch(_) => Vec::new(),
+        };
         DurationSummary {
             count: self.count,
             mean_ms: self.mean_ms(),
             min: self.min(),
             max: self.max(),
-            p50: self.quantile_ppm(500_000),
-            p90: self.quantile_ppm(900_000),
-            p95: self.quantile_ppm(950_000),
-            p99: self.quantile_ppm(990_000),
+            p50: self.quantile_in(500_000, &exact),
+            p90: self.quantile_in(900_000, &exact),
+            p95: self.quantile_in(950_000, &exact),
+            p99: self.quantile_in(990_000, &exact),
             exact: self.is_exact(),
         }
     }
@@ -432,7 +734,7 @@ impl DurationStats {
         match &self.store {
             Store::Exact(v) => {
                 w.u8(0);
-                v.iter().for_each(|&x| w.u64(x));
+                sorted(v).iter().for_each(|&x| w.u64(x));
             }
             Store::Sketch(s) => {
                 w.u8(1);
@@ -519,6 +821,114 @@ mod tests {
             let x = (s >> (s % 64)).max(1);
             assert_eq!(bucket_of(x), full(x), "{x}");
         }
+    }
+
+    /// The O(1) lookup is only right if no slice of a power of two holds values of more than
+    /// two buckets: check the first and last value of every slice against the full search.
+    #[test]
+    fn slices_never_span_two_bounds() {
+        for x in 1..(1u64 << SMALL_BITS) {
+            assert_eq!(
+                u32::from(SMALL[x as usize]),
+                u32::from(bucket_by_search(x)),
+                "{x}"
+            );
+        }
+        for p in SMALL_BITS..64 {
+            for m in 0..SLICES as u64 {
+                let first = (1u64 << p) + (m << (p - SLICE_BITS));
+                let last = first + ((1u64 << (p - SLICE_BITS)) - 1);
+                let (bf, bl) = (bucket_by_search(first), bucket_by_search(last));
+                assert!(bl <= bf + 1, "slice {p}/{m} spans buckets {bf}..={bl}");
+                assert_eq!(bucket_of(first), u32::from(bf), "{first}");
+                assert_eq!(bucket_of(last), u32::from(bl), "{last}");
+                let mid = first + (last - first) / 2;
+                assert_eq!(bucket_of(mid), u32::from(bucket_by_search(mid)), "{mid}");
+            }
+        }
+    }
+
+    fn bytes(s: &LogSketch) -> Vec<u8> {
+        let mut w = Writer::default();
+        s.encode(&mut w);
+        w.buf
+    }
+
+    /// Counts past 16 bits (kept as a low and a high part) add, merge, read and encode as plain
+    /// `u64` sums saturating at `u64::MAX`, whichever way they got there.
+    #[test]
+    fn counts_past_16_bits() {
+        let mut one_by_one = LogSketch::new();
+        for _ in 0..70_000 {
+            one_by_one.add(1_000);
+        }
+        let mut at_once = LogSketch::new();
+        at_once.add_n(1_000, 70_000);
+        assert_eq!(one_by_one, at_once);
+        assert_eq!(bytes(&one_by_one), bytes(&at_once));
+        assert_eq!(at_once.count(), 70_000);
+
+        // A merge of two 16-bit arrays whose sum carries, beside buckets that do not.
+        let mut c = LogSketch::new();
+        c.add_n(1_000, 40_000);
+        c.add_n(5, 3);
+        let mut d = LogSketch::new();
+        d.add_n(1_000, 30_000);
+        d.add(7);
+        c.merge(&d);
+        let mut want = LogSketch::new();
+        want.add_n(7, 1);
+        want.add_n(1_000, 70_000);
+        want.add_n(5, 3);
+        assert_eq!(c, want);
+        assert_eq!(bytes(&c), bytes(&want));
+        assert_eq!(c.value_at_rank(4), Some(estimate_of(bucket_of(7))));
+        assert_eq!(c.value_at_rank(5), Some(estimate_of(bucket_of(1_000))));
+        let back = LogSketch::decode(&mut Reader::new(&bytes(&c)));
+        assert_eq!(back.as_ref(), Ok(&c));
+        // Merging a sketch with a high part into one without.
+        let mut e = LogSketch::new();
+        e.add(1_000);
+        e.merge(&want);
+        assert_eq!(e.count(), 70_005);
+
+        // Saturation, as a u64 sum would.
+        let mut s = LogSketch::new();
+        s.add_n(9, u64::MAX);
+        s.add_n(9, 5);
+        assert_eq!(s.count(), u64::MAX);
+        let mut t = s.clone();
+        t.merge(&s);
+        let mut max = LogSketch::new();
+        max.add_n(9, u64::MAX);
+        assert_eq!(t, max);
+        assert_eq!(bytes(&t), bytes(&max));
+        assert_eq!(t.value_at_rank(u64::MAX), Some(estimate_of(bucket_of(9))));
+    }
+
+    /// Sketches that grew differently (other insertion order, merges) hold different slack
+    /// but are equal and encode to the same bytes.
+    #[test]
+    fn slack_is_not_state() {
+        let values: Vec<u64> = (0..2_000u64).map(|i| (i * 7_919) % 1_000_003).collect();
+        let mut up = LogSketch::new();
+        values.iter().for_each(|&x| up.add(x));
+        let mut down = LogSketch::new();
+        values.iter().rev().for_each(|&x| down.add(x));
+        let mut merged = LogSketch::new();
+        for chunk in values.chunks(300) {
+            let mut part = LogSketch::new();
+            chunk.iter().for_each(|&x| part.add(x));
+            merged.merge(&part);
+        }
+        assert_eq!(up, down);
+        assert_eq!(up, merged);
+        assert_eq!(bytes(&up), bytes(&down));
+        assert_eq!(bytes(&up), bytes(&merged));
+        assert_eq!(up.count(), 2_000);
+        let back = LogSketch::decode(&mut Reader::new(&bytes(&up)));
+        assert_eq!(back.as_ref(), Ok(&up));
+        assert_ne!(up, LogSketch::new());
     }
 
     #[test]
