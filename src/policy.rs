@@ -6,6 +6,31 @@
 //!
 //! Priority numbers: **a lower number is served first** (1 before 2), as in
 //! Amazon Connect and Salesforce Omni-Channel.
+//!
+//! # Choices where other routers disagree
+//!
+//! Each is an option here, with its default (the README's "Coming from
+//! another router" maps every peer's setting): round robin as least recently
+//! picked [`Selection::RoundRobin`] or a ring [`Selection::Ring`]; the idle
+//! clock [`IdleClock`]; load as a ratio or a count; fixed order from the top
+//! [`Selection::FixedOrder`]; strict priority or a head start
+//! [`QueueOrder`]; overflow timers from routing or from the previous step
+//! [`OverflowTiming`] (default: from routing); per-operator wrap-up,
+//! eligible at the end instant; the preferred operator within capacity or
+//! above it [`PreferredOperatorPolicy::over_capacity`] (default: within);
+//! offer cool-downs [`OfferPolicy`] (default: none); a throughput cap
+//! [`ThroughputCap`] (default: none). Operator levels that open with
+//! waiting time are skill levels with [`Relax::LowerLevels`] steps.
+//!
+//! Decided against, and why: after the last step a conversation keeps
+//! waiting (a queue timeout is not a routing decision, and what the customer
+//! is told is the host's); steps are never skipped for lack of logged-in
+//! operators (they wait their time); one preferred operator per conversation,
+//! not an ordered list; missed offers set the operator away everywhere, not
+//! per team; no ring-all (offers go to one operator at a time) and no random
+//! or weighted-random selection (a uniform pick among the eligible needs a
+//! scan or an order-statistics index, and the engine draws no randomness, so
+//! there is no seed to carry through snapshots).
 
 use smallvec::SmallVec;
 
