@@ -113,6 +113,9 @@ pub fn strategies() -> Vec<(&'static str, Selection)> {
                 share_permille: 300,
             },
         ),
+        ("fewest_conversations", Selection::FewestConversations),
+        ("ring", Selection::Ring),
+        ("fixed_order", Selection::FixedOrder),
     ]
 }
 

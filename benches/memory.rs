@@ -142,6 +142,8 @@ pub fn register(_c: &mut Criterion) {
                 "bytes_per_waiting_conversation",
                 format!("{per_waiting:.1}"),
             ),
+            ("bytes_per_waiting_one_bucket", format!("{per_one:.1}")),
+            ("distinct_requirements", reqs.len().to_string()),
         ],
     );
 }

@@ -25,7 +25,8 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STRATEGIES = ["least_loaded", "longest_idle", "round_robin", "most_proficient", "skill_development"]
+STRATEGIES = ["least_loaded", "longest_idle", "round_robin", "most_proficient", "skill_development",
+              "fewest_conversations", "ring", "fixed_order"]
 OPS = [100, 1000, 10000]
 WAITING = [1000, 100000]
 STEPS = ["arrival", "freed"]
@@ -235,7 +236,7 @@ def memory_block(mem):
         f"≤ {G15_BYTES} | {verdict(m['bytes_per_waiting_conversation'] <= G15_BYTES)} |",
         f"| waiting conversation, all with identical requirements (one bucket) | "
         f"{m.get('bytes_per_waiting_one_bucket', float('nan')):.0f} | – | – |",
-        f"| requirement buckets created by the backlog mix | {m.get('buckets_estimate', '–')} | – | – |",
+        f"| requirement buckets created by the backlog mix | {m.get('distinct_requirements', '–')} | – | – |",
     ])
 
 
