@@ -32,7 +32,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use criterion::{BatchSize, Criterion, SamplingMode};
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode};
 use switchboard::engine::{DecisionKind, MoveCause};
 use switchboard::prelude::*;
 
@@ -235,6 +236,28 @@ struct Check {
     left_waiting: u32,
 }
 
+/// Times one `rebalance` call on clones of `base` (cloning untimed; the
+/// engine and decisions are returned so dropping them is not timed either).
+fn time_rebalance(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: String,
+    base: &Engine,
+    at: Timestamp,
+    decisions: usize,
+) {
+    g.bench_function(name, |b| {
+        b.iter_batched(
+            || base.clone(),
+            |mut e| {
+                let ds = e.rebalance(at).unwrap();
+                assert_eq!(ds.len(), decisions);
+                (e, ds)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+}
+
 fn check_run(name: &str, base: &Engine, at: Timestamp, cause: MoveCause) -> (Engine, Check) {
     let mut e = base.clone();
     let t = Instant::now();
@@ -408,17 +431,7 @@ pub fn register(c: &mut Criterion) {
             );
         }
         drop(after);
-        g.bench_function(name, |b| {
-            b.iter_batched(
-                || base.clone(),
-                |mut e| {
-                    let ds = e.rebalance(at).unwrap();
-                    assert_eq!(ds.len(), check.decisions);
-                    (e, ds)
-                },
-                BatchSize::LargeInput,
-            )
-        });
+        time_rebalance(&mut g, name, &base, at, check.decisions);
         drop(base);
 
         let base = shift_change(n, m);
@@ -430,17 +443,7 @@ pub fn register(c: &mut Criterion) {
         assert_eq!(check.placed + check.left_waiting as usize, m);
         assert!(check.placed > 0);
         drop(after);
-        g.bench_function(name, |b| {
-            b.iter_batched(
-                || base.clone(),
-                |mut e| {
-                    let ds = e.rebalance(at).unwrap();
-                    assert_eq!(ds.len(), check.decisions);
-                    (e, ds)
-                },
-                BatchSize::LargeInput,
-            )
-        });
+        time_rebalance(&mut g, name, &base, at, check.decisions);
     }
     g.finish();
 }

@@ -139,8 +139,8 @@ fn a_throughput_cap_limits_picks_per_window_not_concurrency() {
     assert_eq!(e.next_deadline(), Some(t(70)));
 }
 
-#[test]
-fn the_throughput_window_survives_snapshot_and_restore() {
+/// A cap of two picks per minute; operator 1 picked at 0 s and 10 s.
+fn two_picks_of_two_per_minute() -> Engine {
     let mut p = policy();
     p.throughput_cap = Some(ThroughputCap {
         max_assignments: 2,
@@ -149,6 +149,12 @@ fn the_throughput_window_survives_snapshot_and_restore() {
     let mut e = fixed_pair(p);
     next(&mut e, 0, chat(1, SMB));
     next(&mut e, 10, chat(2, SMB));
+    e
+}
+
+#[test]
+fn the_throughput_window_survives_snapshot_and_restore() {
+    let mut e = two_picks_of_two_per_minute();
     let snap = e.snapshot();
     // The cap keeps two pick times per operator; a third is refused.
     let mut bad = snap.clone();
@@ -539,14 +545,7 @@ fn direct_routing_above_capacity_stops_at_what_a_load_can_count() {
 
 #[test]
 fn restore_refuses_a_full_window_without_a_hold_back() {
-    let mut p = policy();
-    p.throughput_cap = Some(ThroughputCap {
-        max_assignments: 2,
-        window: Millis::from_secs(60),
-    });
-    let mut e = fixed_pair(p);
-    next(&mut e, 0, chat(1, SMB));
-    next(&mut e, 10, chat(2, SMB));
+    let e = two_picks_of_two_per_minute();
     let good = e.snapshot();
     assert_eq!(good.operators[0].held_back_until, Some(t(60)));
     for spoil in [
