@@ -314,16 +314,7 @@ fn direct_routing_above_capacity_is_an_option() {
     let run = |over_capacity: bool| {
         let mut p = policy();
         p.preferred_operator.over_capacity = over_capacity;
-        let mut e = engine_with(p);
-        add(&mut e, t(0), op(1).capacity(CHAT, 1));
-        add(&mut e, t(0), op(2).capacity(CHAT, 1));
-        arrive(&mut e, t(0), chat(1, SMB));
-        e.apply(Event::ConversationClaimed {
-            at: t(0),
-            conversation: ConversationId(1),
-            operator: OperatorId(1),
-        })
-        .unwrap();
+        let mut e = operator_one_full(p, 1);
         arrive(&mut e, t(1), chat(2, SMB).preferred_operator(OperatorId(1)));
         let d = e.assign(t(1)).unwrap().remove(0);
         (
@@ -344,16 +335,7 @@ fn direct_routing_above_capacity_waits_for_an_away_operator_to_return() {
     let mut p = policy();
     p.preferred_operator.over_capacity = true;
     p.preferred_operator.wait = Millis::from_secs(60);
-    let mut e = engine_with(p);
-    add(&mut e, t(0), op(1).capacity(CHAT, 1));
-    add(&mut e, t(0), op(2).capacity(CHAT, 1));
-    arrive(&mut e, t(0), chat(1, SMB));
-    e.apply(Event::ConversationClaimed {
-        at: t(0),
-        conversation: ConversationId(1),
-        operator: OperatorId(1),
-    })
-    .unwrap();
+    let mut e = operator_one_full(p, 1);
     status(&mut e, t(1), 1, OperatorStatus::Away);
     arrive(&mut e, t(2), chat(2, SMB).preferred_operator(OperatorId(1)));
     // Away but logged in: the conversation waits for them.
@@ -430,6 +412,17 @@ fn once_a_level_is_open_penalty_zero_still_wins() {
     assert_eq!(ds[0].reason.overflow_step, 1);
 }
 
+/// Operator 1 (chat capacity 1) holding conversation 1 by a claim, and an
+/// idle operator 2 with chat capacity `second`.
+fn operator_one_full(p: Policy, second: u16) -> Engine {
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).capacity(CHAT, 1));
+    add(&mut e, t(0), op(2).capacity(CHAT, second));
+    arrive(&mut e, t(0), chat(1, SMB));
+    claim(&mut e, 0, 1, 1);
+    e
+}
+
 fn claim(e: &mut Engine, at: u64, conv: u64, operator: u64) {
     e.apply(Event::ConversationClaimed {
         at: t(at),
@@ -445,11 +438,7 @@ fn above_capacity(rebalance: RebalancePolicy) -> Engine {
     let mut p = policy();
     p.preferred_operator.over_capacity = true;
     p.rebalance = rebalance;
-    let mut e = engine_with(p);
-    add(&mut e, t(0), op(1).capacity(CHAT, 1));
-    add(&mut e, t(0), op(2).capacity(CHAT, 5));
-    arrive(&mut e, t(0), chat(1, SMB));
-    claim(&mut e, 0, 1, 1);
+    let mut e = operator_one_full(p, 5);
     arrive(&mut e, t(1), chat(2, SMB).preferred_operator(OperatorId(1)));
     arrive(&mut e, t(1), chat(3, SMB).preferred_operator(OperatorId(1)));
     assert_eq!(pairs(&e.assign(t(1)).unwrap()), vec![(2, 1), (3, 1)]);
@@ -508,10 +497,7 @@ fn is_eligible_agrees_with_direct_routing_above_capacity() {
     let mut p = policy();
     p.preferred_operator.over_capacity = true;
     p.preferred_operator.wait = Millis::from_secs(60);
-    let mut e = engine_with(p);
-    add(&mut e, t(0), op(1).capacity(CHAT, 1));
-    arrive(&mut e, t(0), chat(1, SMB));
-    claim(&mut e, 0, 1, 1);
+    let mut e = operator_one_full(p, 1);
     status(&mut e, t(0), 1, OperatorStatus::Away);
     arrive(&mut e, t(1), chat(2, SMB).preferred_operator(OperatorId(1)));
     assert!(e.assign(t(1)).unwrap().is_empty());
@@ -560,4 +546,64 @@ fn restore_refuses_a_full_window_without_a_hold_back() {
             SnapshotError::Inconsistent { .. }
         ));
     }
+}
+
+#[test]
+fn a_declined_conversation_returns_to_the_same_operator_only_when_reoffers_are_on() {
+    let run = |reoffer_declined: bool| {
+        let mut p = policy();
+        p.offers = Some(OfferPolicy {
+            reoffer_declined,
+            away_after_missed: 0,
+            ..OfferPolicy::new(Millis::from_secs(20))
+        });
+        let mut e = engine_with(p);
+        add(&mut e, t(0), op(1));
+        arrive(&mut e, t(0), chat(1, SMB));
+        assert_eq!(pairs(&e.assign(t(0)).unwrap()), vec![(1, 1)]);
+        e.apply(Event::OfferRejected {
+            at: t(1),
+            conversation: ConversationId(1),
+            operator: OperatorId(1),
+        })
+        .unwrap();
+        pairs(&e.assign(t(1)).unwrap())
+    };
+    // Default (TaskRouter-like): never offered to the same operator again.
+    assert_eq!(run(false), vec![]);
+    // Asterisk-like: the only member rings again.
+    assert_eq!(run(true), vec![(1, 1)]);
+}
+
+#[test]
+fn the_ring_pointer_moves_on_an_offer_not_on_its_acceptance() {
+    let mut p = policy();
+    p.selection = Selection::Ring;
+    p.offers = Some(OfferPolicy {
+        away_after_missed: 0,
+        ..OfferPolicy::new(Millis::from_secs(20))
+    });
+    let mut e = engine_with(p);
+    for o in 1..=3 {
+        add(&mut e, t(0), op(o).capacity(CHAT, 10));
+    }
+    // Conversation 1 is offered to operator 1 and not yet answered. If the
+    // pointer waited for the acceptance, conversation 2 would start from the
+    // top again and go to operator 1; it moved with the offer, so 2 goes on.
+    assert_eq!(next(&mut e, 0, chat(1, SMB)), 1);
+    assert_eq!(
+        pairs(&{
+            arrive(&mut e, t(1), chat(2, SMB));
+            e.assign(t(1)).unwrap()
+        }),
+        vec![(2, 2)]
+    );
+    e.apply(Event::OfferAccepted {
+        at: t(2),
+        conversation: ConversationId(1),
+        operator: OperatorId(1),
+    })
+    .unwrap();
+    arrive(&mut e, t(3), chat(3, SMB));
+    assert_eq!(pairs(&e.assign(t(3)).unwrap()), vec![(3, 3)]);
 }
