@@ -705,18 +705,11 @@ impl Engine {
     }
 
     fn op_can_take_now(&self, o: &Operator, ch: u8) -> bool {
-        let c = ch as usize;
-        o.spec.status == OperatorStatus::Available
-            && o.wrap_until.is_none()
-            && o.held_back_until.is_none()
-            && o.cap[c] > 0
-            && o.load[c] < o.cap[c]
-            && self.blocked_mask(o) & (1 << ch) == 0
+        o.load[usize::from(ch)] < o.cap[usize::from(ch)] && self.op_can_take_over_capacity(o, ch)
     }
 
-    /// As [`Self::op_can_take_now`] but ignoring free capacity (direct
-    /// routing above capacity to a preferred operator), up to what a load
-    /// can count.
+    /// Ready for new work on `ch` except for free capacity (direct routing
+    /// above capacity to a preferred operator), up to what a load can count.
     fn op_can_take_over_capacity(&self, o: &Operator, ch: u8) -> bool {
         o.spec.status == OperatorStatus::Available
             && o.wrap_until.is_none()

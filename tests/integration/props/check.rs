@@ -775,13 +775,21 @@ impl Checker {
             .any(|(j, spec)| o.load[j] > 0 && spec.blocks.contains(&target))
     }
 
-    /// Ready for new work on `ch` at `t` (status, wrap-up, room, blocking).
+    /// Ready for new work on `ch` at `t` (status, wrap-up, hold-back, room,
+    /// blocking).
     fn ready(&self, o: &MOp, ch: usize, t: Timestamp) -> bool {
+        o.load[ch] < o.cap[ch] && self.ready_above_capacity(o, ch, t)
+    }
+
+    /// Everything but room: what direct routing above capacity to a
+    /// preferred operator needs (some capacity on the channel, and a load
+    /// that can still count).
+    fn ready_above_capacity(&self, o: &MOp, ch: usize, t: Timestamp) -> bool {
         o.status == OperatorStatus::Available
             && o.wrap_until.is_none_or(|w| w <= t)
             && o.held_until.is_none_or(|h| h <= t)
             && o.cap[ch] > 0
-            && o.load[ch] < o.cap[ch]
+            && o.load[ch] < u16::MAX
             && !self.blocked(o, ch)
     }
 
@@ -901,11 +909,7 @@ impl Checker {
                 // some capacity on the channel, and not blocked.
                 let over_ok = self.policy.preferred_operator.over_capacity
                     && d.reason.route == Route::PreferredOperator
-                    && o.status == OperatorStatus::Available
-                    && o.wrap_until.is_none_or(|w| w <= at)
-                    && o.held_until.is_none_or(|h| h <= at)
-                    && o.cap[ch] > 0
-                    && !self.blocked(o, ch);
+                    && self.ready_above_capacity(o, ch, at);
                 ensure!(
                     self,
                     self.ready(o, ch, at) || over_ok,
@@ -1266,15 +1270,9 @@ impl Checker {
                     continue;
                 }
                 let Some(o) = self.ops.get(&p) else { continue };
-                let could = o.status == OperatorStatus::Available
-                    && o.wrap_until.is_none_or(|w| w <= now)
-                    && o.held_until.is_none_or(|h| h <= now)
-                    && o.cap[c.ch] > 0
-                    && o.load[c.ch] < u16::MAX
-                    && !self.blocked(o, c.ch);
                 ensure!(
                     self,
-                    !could,
+                    !self.ready_above_capacity(o, c.ch, now),
                     "{cid} waits although its preferred operator {p} could take it above capacity"
                 );
             }
