@@ -2,7 +2,7 @@
 //!
 //! `cargo bench --bench bench` runs everything (~10 min on 2 cores);
 //! `SWITCHBOARD_BENCH_QUICK=1` runs a reduced set (~2 min);
-//! `SWITCHBOARD_BENCH_ONLY=floor,memory,assign,throughput,rebalance,kpi,sim` picks modules.
+//! `SWITCHBOARD_BENCH_ONLY=floor,memory,assign,throughput,rebalance,kpi,sim,staffing` picks modules.
 
 mod assign;
 mod fixtures;
@@ -12,6 +12,7 @@ mod memory;
 mod rebalance;
 mod report;
 mod sim;
+mod staffing;
 mod throughput;
 
 use criterion::Criterion;
@@ -41,6 +42,9 @@ fn main() {
     }
     if report::enabled("sim") {
         sim::register(&mut c);
+    }
+    if report::enabled("staffing") {
+        staffing::register(&mut c);
     }
     c.final_summary();
 }

@@ -1,8 +1,8 @@
 //! Rebalance (goals G6, G7, G8). Each iteration starts from a fresh clone of
 //! the same state (the clone is untimed).
 //!
-//! * `away_with_10_unanswered/<n>ops` (G6): an operator with 10 unanswered
-//!   conversations goes away and their work is re-placed.
+//! * `offline_with_10_unanswered/<n>ops` (G6): an operator with 10
+//!   unanswered conversations goes offline and their work is re-placed.
 //! * `skew_10_to_idle/<n>ops` (G8, few moves): one operator holds 10, the
 //!   others are idle.
 //! * `skew_full/<n>ops` (G8, many moves): two channels (chat 10, email 20),
@@ -378,14 +378,14 @@ pub fn register(c: &mut Criterion) {
     g.sample_size(20);
     for ops in [100u64, 1000] {
         let base = engine(ops, false);
-        g.bench_function(format!("away_with_10_unanswered/{ops}ops"), |b| {
+        g.bench_function(format!("offline_with_10_unanswered/{ops}ops"), |b| {
             b.iter_batched(
                 || base.clone(),
                 |mut e| {
                     e.apply(Event::OperatorStatusChanged {
                         at: Timestamp(3_000),
                         operator: OperatorId(0),
-                        status: OperatorStatus::Away,
+                        status: OperatorStatus::Offline,
                     })
                     .unwrap();
                     let ds = e.rebalance(Timestamp(3_000)).unwrap();
