@@ -607,3 +607,19 @@ fn the_ring_pointer_moves_on_an_offer_not_on_its_acceptance() {
     arrive(&mut e, t(3), chat(3, SMB));
     assert_eq!(pairs(&e.assign(t(3)).unwrap()), vec![(3, 3)]);
 }
+
+#[test]
+fn a_newcomer_takes_their_id_place_in_the_ring() {
+    let mut p = policy();
+    p.selection = Selection::Ring;
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).capacity(CHAT, 10));
+    add(&mut e, t(0), op(3).capacity(CHAT, 10));
+    assert_eq!(next(&mut e, 1, chat(1, SMB)), 1);
+    // Operator 2 logs in after 1 was picked: the ring continues at 2, not
+    // at 3 (round robin would put the newcomer at the back instead).
+    add(&mut e, t(2), op(2).capacity(CHAT, 10));
+    e.assign(t(2)).unwrap();
+    assert_eq!(next(&mut e, 3, chat(2, SMB)), 2);
+    assert_eq!(next(&mut e, 4, chat(3, SMB)), 3);
+}
