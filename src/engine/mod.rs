@@ -2256,3 +2256,19 @@ fn unreachable_slot() -> ! {
         panic!("switchboard: internal slot map out of sync")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The record sizes BENCHMARKS.md quotes when it explains the memory per
+    /// operator and per waiting conversation; a growth shows up here first.
+    /// `cargo test --lib record_sizes -- --nocapture` prints them.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn record_sizes_stay_within_what_benchmarks_md_states() {
+        let op = std::mem::size_of::<super::Operator>();
+        let conv = std::mem::size_of::<super::Conversation>();
+        eprintln!("Operator {op} B, Conversation {conv} B");
+        assert!(op <= 656, "Operator grew to {op} B");
+        assert!(conv <= 344, "Conversation grew to {conv} B");
+    }
+}
