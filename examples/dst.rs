@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use check::{Checker, Outcome};
 use switchboard::engine::{Matching, Snapshot};
-use switchboard::policy::{OfferPolicy, RebalancePolicy};
+use switchboard::policy::{BlockedWork, OfferPolicy, RebalancePolicy};
 use switchboard::prelude::*;
 
 const T0: u64 = 1_700_000_000_000;
@@ -170,6 +170,7 @@ fn gen_policy(r: &mut Rng) -> Policy {
             reoffer_declined: r.chance(500),
             cooldown_after_reject: cooldown(r),
             cooldown_after_miss: cooldown(r),
+            forget_decline_after: r.chance(500).then(|| Millis::from_secs(r.range(1, 60))),
         });
     }
     if r.chance(250) {
@@ -184,7 +185,11 @@ fn gen_policy(r: &mut Rng) -> Policy {
         skew_margin_permille: r.chance(300).then(|| r.range(0, 1000) as u16),
         max_moves: r.chance(300).then(|| r.range(1, 5) as u32),
         on_capacity_cut: r.chance(500),
+        defer_to_rebalance: r.chance(300),
     };
+    if r.chance(250) {
+        p.blocked_work = BlockedWork::FirstFree;
+    }
     p
 }
 

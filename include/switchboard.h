@@ -17,7 +17,7 @@
  * `SWITCHBOARD_ABI_VERSION` it was compiled against with
  * `switchboard_abi_version` at run time.
  */
-#define SWITCHBOARD_ABI_VERSION 1
+#define SWITCHBOARD_ABI_VERSION 2
 
 /**
  * An absent timestamp (`UINT64_MAX`). Real timestamps never reach it: the
@@ -149,6 +149,11 @@ enum switchboard_status
    * A timestamp beyond 2^53 ms.
    */
   SWITCHBOARD_STATUS_TIMESTAMP_OUT_OF_RANGE = 219,
+  /**
+   * The offer was withdrawn before the answer came (the customer left,
+   * the conversation was resolved, transferred or moved).
+   */
+  SWITCHBOARD_STATUS_OFFER_WITHDRAWN = 220,
   /**
    * A policy list that needs an entry is empty.
    */
@@ -412,6 +417,15 @@ enum switchboard_move_cause
    * The operator rejected the offer.
    */
   SWITCHBOARD_MOVE_CAUSE_OFFER_REJECTED = 8,
+  /**
+   * The offer was still ringing when the conversation ended or was
+   * transferred: stop ringing the operator.
+   */
+  SWITCHBOARD_MOVE_CAUSE_WITHDRAWN = 9,
+  /**
+   * The operator was removed from the roster.
+   */
+  SWITCHBOARD_MOVE_CAUSE_OPERATOR_REMOVED = 10,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -765,9 +779,14 @@ typedef struct switchboard_conversation_info {
    */
   uint64_t asked_at_ms;
   /**
-   * When the current holder got it, or `SWITCHBOARD_NO_TIME`.
+   * When the current holder got it (for an offer: accepted it), or
+   * `SWITCHBOARD_NO_TIME`.
    */
   uint64_t assigned_at_ms;
+  /**
+   * When it was first offered, or `SWITCHBOARD_NO_TIME`.
+   */
+  uint64_t offered_at_ms;
   /**
    * First reply by any operator, or `SWITCHBOARD_NO_TIME`.
    */
@@ -869,7 +888,11 @@ typedef struct switchboard_finished_conversation {
    */
   uint64_t asked_at_ms;
   /**
-   * First assignment.
+   * First offer to an operator (offer policies only).
+   */
+  uint64_t offered_at_ms;
+  /**
+   * First accepted assignment (for an offer: its acceptance); ends the wait.
    */
   uint64_t assigned_at_ms;
   /**
@@ -1500,9 +1523,8 @@ switchboard_status switchboard_engine_offer_accepted(struct switchboard_engine *
 
 /**
  * The operator rejects a pending offer; it goes to the next eligible
- * operator (`Event::OfferRejected`). Like `switchboard_engine_assign`, the
- * decisions it makes replace the handle's queue and `*out_count` is their
- * number.
+ * operator (`Event::OfferRejected`). Like every call, its decisions join
+ * the handle's queue; `*out_count` is how many are queued.
  *
  * # Errors
  * `NULL_ARGUMENT`, `UNKNOWN_CONVERSATION`, `UNKNOWN_OPERATOR`,
@@ -1520,8 +1542,9 @@ switchboard_status switchboard_engine_offer_rejected(struct switchboard_engine *
 
 /**
  * Matches waiting conversations with operators at `now_ms`
- * (`Event::Assign`). The decisions replace the handle's queue (read them
- * with `switchboard_engine_decisions`); `*out_count` is their number.
+ * (`Event::Assign`). The decisions join the handle's queue (take them with
+ * `switchboard_engine_take_decisions`); `*out_count` is how many are
+ * queued now (this call's, when the caller drains after every call).
  *
  * # Errors
  * `NULL_ARGUMENT`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
@@ -1536,7 +1559,8 @@ switchboard_status switchboard_engine_assign(struct switchboard_engine *engine,
 /**
  * Time passes: timers up to `now_ms` fire (wrap-up ends, offer lapses,
  * overflow steps) and nothing is matched (`Event::Tick`; for hosts that
- * route by hand). The decision queue is left as it is.
+ * route by hand). Lapsed offers and work moved by timers join the
+ * decision queue, as for every call.
  *
  * # Errors
  * `NULL_ARGUMENT`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
@@ -1548,7 +1572,7 @@ switchboard_status switchboard_engine_tick(struct switchboard_engine *engine, ui
 
 /**
  * Moves work that should move, then matches (`Event::Rebalance`).
- * Decisions replace the queue, as for `switchboard_engine_assign`.
+ * Decisions join the queue, as for `switchboard_engine_assign`.
  *
  * # Errors
  * `NULL_ARGUMENT`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
@@ -1562,7 +1586,7 @@ switchboard_status switchboard_engine_rebalance(struct switchboard_engine *engin
 
 /**
  * Moves this operator's unanswered conversations to others, then matches
- * (`Event::RebalanceOperator`). Decisions replace the queue.
+ * (`Event::RebalanceOperator`). Decisions join the queue.
  *
  * # Errors
  * `NULL_ARGUMENT`, `UNKNOWN_OPERATOR`, `TIME_WENT_BACKWARDS`,
@@ -1577,9 +1601,8 @@ switchboard_status switchboard_engine_rebalance_operator(struct switchboard_engi
                                                          size_t *out_count);
 
 /**
- * Copies the queued decisions (of the last assign, rebalance or offer
- * rejection), in the order they were made. Copying does not consume them:
- * call as often as needed.
+ * Copies the queued decisions (those not yet taken), in the order they
+ * were made, without taking them.
  *
  * # Errors
  * `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` (`*out_len` = decisions queued).
@@ -1704,6 +1727,26 @@ switchboard_status switchboard_engine_state_counts(const struct switchboard_engi
  */
 switchboard_status switchboard_engine_status_counts(const struct switchboard_engine *engine,
                                                     struct switchboard_status_counts *out);
+
+/**
+ * Moves the queued decisions into `buf`, oldest first; they are handed out
+ * once. Every call that applies an event (an arrival, a resolution, a tick,
+ * a status change… not only `assign`) may queue decisions (an offer that
+ * lapsed, an offer withdrawn, work moved back to the queue), so a host
+ * drains after every call. A size query or a too-small buffer hands out
+ * nothing: the decisions stay queued for the next call.
+ *
+ * # Errors
+ * `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` (`*out_len` = decisions queued).
+ *
+ * # Safety
+ * `engine` must be a live handle; `buf` NULL (with `cap == 0`) or valid for
+ * `cap` items; `out_len` writable.
+ */
+switchboard_status switchboard_engine_take_decisions(struct switchboard_engine *engine,
+                                                     struct switchboard_decision *buf,
+                                                     size_t cap,
+                                                     size_t *out_len);
 
 /**
  * Moves the records of conversations that finished (resolved or abandoned)

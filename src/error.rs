@@ -183,6 +183,19 @@ pub enum EngineError {
         /// When it lapsed.
         expired_at: Timestamp,
     },
+    /// The offer ended before the answer came, other than by lapsing: the
+    /// customer left, the host resolved or transferred the conversation, or
+    /// the operator's work was moved (a `Unassigned` decision said so).
+    #[error("the offer of {conversation} to {operator} was withdrawn ({cause})")]
+    OfferWithdrawn {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The operator who was offered it.
+        operator: OperatorId,
+        /// Why, as the `Unassigned` decision's cause named it
+        /// (`withdrawn`, `operator_away`, …).
+        cause: &'static str,
+    },
     /// Time went backwards.
     #[error("time went backwards: {got} is before {last}")]
     TimeWentBackwards {

@@ -314,6 +314,24 @@ pub struct OfferPolicy {
     /// long (FreeSWITCH `no-answer-delay-time`). Default: 0.
     #[cfg_attr(feature = "serde", serde(default))]
     pub cooldown_after_miss: Millis,
+    /// How long a decline (a rejected or lapsed offer) keeps that operator
+    /// from being offered the same conversation again, when
+    /// `reoffer_declined` is false. `None`: for the rest of its wait.
+    /// Default: 60 s, so a conversation every eligible operator declined is
+    /// offered again (to the first of them the selection order picks) once
+    /// the decline is a minute old, instead of waiting silently for ever
+    /// (Asterisk and Genesys ring agents again on the next pass; TaskRouter
+    /// re-reserves a worker on the next evaluation).
+    #[cfg_attr(feature = "serde", serde(default = "default_forget_decline"))]
+    pub forget_decline_after: Option<Millis>,
+}
+
+/// The default of [`OfferPolicy::forget_decline_after`].
+pub const DEFAULT_FORGET_DECLINE_AFTER: Millis = Millis(60_000);
+
+#[cfg(feature = "serde")]
+fn default_forget_decline() -> Option<Millis> {
+    Some(DEFAULT_FORGET_DECLINE_AFTER)
 }
 
 #[cfg(feature = "serde")]
@@ -331,6 +349,7 @@ impl OfferPolicy {
             reoffer_declined: false,
             cooldown_after_reject: Millis::ZERO,
             cooldown_after_miss: Millis::ZERO,
+            forget_decline_after: Some(DEFAULT_FORGET_DECLINE_AFTER),
         }
     }
 }
@@ -358,6 +377,40 @@ pub struct RebalancePolicy {
     /// false (the operator keeps them and simply receives nothing new).
     #[cfg_attr(feature = "serde", serde(default))]
     pub on_capacity_cut: bool,
+    /// Leave the unanswered work of an operator who goes away or offline
+    /// (and the replied work of one away too long) where it is until the
+    /// host calls `rebalance`, as before version 0.2. Default: false: that
+    /// work goes back to the queue as soon as the status change (or the
+    /// "away too long" timer) is applied, each move reported as an
+    /// `Unassigned` decision of that input, and the next `assign` places it.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub defer_to_rebalance: bool,
+}
+
+/// What happens when a waiting conversation could be served by an operator
+/// except that the operator holds work on a channel that blocks it (a call
+/// waiting for an operator busy with chats, when chats block calls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum BlockedWork {
+    /// Default. When the engine would give such an operator new work on a
+    /// blocking channel that is less urgent (queue order) than the most
+    /// urgent conversation they are blocked from, and nobody is reserved for
+    /// that conversation yet, it *reserves* the operator for it instead: the
+    /// operator gets no new work on the channels that block it until the
+    /// conversation is taken (by them once their blocking work ends, or by
+    /// anyone sooner) or leaves the queue. The blocked conversation's wait is
+    /// then bounded by the blocking work the operator already holds.
+    #[default]
+    Reserve,
+    /// No reservation: blocking work keeps flowing to the operator, and a
+    /// blocked conversation waits until an operator is free of it by chance
+    /// (can be for ever under a steady stream of blocking work).
+    FirstFree,
 }
 
 /// The whole routing policy.
@@ -402,6 +455,10 @@ pub struct Policy {
     /// away or offline; nothing else.
     #[cfg_attr(feature = "serde", serde(default))]
     pub rebalance: RebalancePolicy,
+    /// Conversations an operator could take but for a blocking channel.
+    /// Default: [`BlockedWork::Reserve`].
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub blocked_work: BlockedWork,
 }
 
 impl Policy {
@@ -420,6 +477,7 @@ impl Policy {
             offers: None,
             throughput_cap: None,
             rebalance: RebalancePolicy::default(),
+            blocked_work: BlockedWork::default(),
         }
     }
 
@@ -523,6 +581,21 @@ impl Policy {
                 return Err(PolicyError::Zero {
                     field: "offers.timeout",
                 });
+            }
+            match o.forget_decline_after {
+                Some(Millis::ZERO) => {
+                    return Err(PolicyError::Zero {
+                        field: "offers.forget_decline_after",
+                    });
+                }
+                Some(x) if x > Millis(MAX_TIMESTAMP.0) => {
+                    return Err(PolicyError::OutOfRange {
+                        field: "offers.forget_decline_after",
+                        value: x.0,
+                        max: MAX_TIMESTAMP.0,
+                    });
+                }
+                _ => {}
             }
         }
         if let Some(cap) = &self.throughput_cap {

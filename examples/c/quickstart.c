@@ -56,10 +56,13 @@ static void check(switchboard_status status, const char *call, int line) {
 }
 #define CHECK(call) check((call), #call, __LINE__)
 
-static void print_decisions(const switchboard_engine *engine) {
+/* Takes and prints every queued decision. Any call that applies an event
+ * may queue some (an offer lapsing, an offer withdrawn, work moved back to
+ * the queue), so the program drains after every call, not only after assign. */
+static void drain(switchboard_engine *engine) {
     size_t n = 0, i, k;
     switchboard_decision *ds;
-    CHECK(switchboard_engine_decisions(engine, NULL, 0, &n)); /* size query */
+    CHECK(switchboard_engine_take_decisions(engine, NULL, 0, &n)); /* size query */
     if (n == 0) {
         return;
     }
@@ -67,7 +70,7 @@ static void print_decisions(const switchboard_engine *engine) {
     if (ds == NULL) {
         exit(1);
     }
-    CHECK(switchboard_engine_decisions(engine, ds, n, &n));
+    CHECK(switchboard_engine_take_decisions(engine, ds, n, &n));
     for (i = 0; i < n; i++) {
         const switchboard_decision *d = &ds[i];
         printf("t=%" PRIu64 "s conv %" PRIu64 " (%s, %s) -> operator %" PRIu64
@@ -85,10 +88,17 @@ static void print_decisions(const switchboard_engine *engine) {
     free(ds);
 }
 
+/* Applies an event through the C API, then drains what it decided. */
+#define EVENT(call)                                                                             \
+    do {                                                                                        \
+        CHECK(call);                                                                            \
+        drain(engine);                                                                          \
+    } while (0)
+
 static void assign(switchboard_engine *engine, uint64_t now_ms) {
     size_t count = 0;
     CHECK(switchboard_engine_assign(engine, now_ms, &count));
-    print_decisions(engine);
+    drain(engine);
 }
 
 static void print_kpis(const char *label, const switchboard_kpi_stats *k) {
@@ -143,18 +153,18 @@ int main(void) {
     printf("switchboard %s, ABI %" PRIu32 "\n", switchboard_version(), switchboard_abi_version());
 
     CHECK(switchboard_engine_new((const uint8_t *)POLICY, strlen(POLICY), &engine));
-    CHECK(switchboard_engine_operator_added(engine, 0, 1, SWITCHBOARD_OPERATOR_STATUS_AVAILABLE,
+    EVENT(switchboard_engine_operator_added(engine, 0, 1, SWITCHBOARD_OPERATOR_STATUS_AVAILABLE,
                                             mina_cap, 2, mina_skills, 2, support, 1, false, 0));
-    CHECK(switchboard_engine_operator_added(engine, 0, 2, SWITCHBOARD_OPERATOR_STATUS_AVAILABLE,
+    EVENT(switchboard_engine_operator_added(engine, 0, 2, SWITCHBOARD_OPERATOR_STATUS_AVAILABLE,
                                             joon_cap, 1, joon_skills, 2, support, 1, false, 0));
-    CHECK(switchboard_engine_operator_added(engine, 0, 3, SWITCHBOARD_OPERATOR_STATUS_AVAILABLE,
+    EVENT(switchboard_engine_operator_added(engine, 0, 3, SWITCHBOARD_OPERATOR_STATUS_AVAILABLE,
                                             sora_cap, 1, sora_skills, 2, NULL, 0, true, 10000));
 
     /* A burst: ten conversations in twenty seconds. */
     for (i = 0; i < sizeof burst / sizeof burst[0]; i++) {
         const switchboard_skill_level need = {burst[i].skill, (uint8_t)burst[i].level};
         uint64_t at = burst[i].at_s * 1000;
-        CHECK(switchboard_engine_conversation_arrived(engine, at, i + 1, burst[i].channel,
+        EVENT(switchboard_engine_conversation_arrived(engine, at, i + 1, burst[i].channel,
                                                       burst[i].tier, &need,
                                                       burst[i].skill != 0 ? 1 : 0, false, 0,
                                                       false, 0));
@@ -187,9 +197,9 @@ int main(void) {
             }
             CHECK(switchboard_engine_conversation(engine, held[0], &info));
             if (info.state == SWITCHBOARD_CONVERSATION_STATE_ASSIGNED) {
-                CHECK(switchboard_engine_first_response_sent(engine, now, held[0]));
+                EVENT(switchboard_engine_first_response_sent(engine, now, held[0]));
             }
-            CHECK(switchboard_engine_conversation_resolved(engine, now, held[0]));
+            EVENT(switchboard_engine_conversation_resolved(engine, now, held[0]));
         }
         assign(engine, now);
     }

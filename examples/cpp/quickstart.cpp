@@ -89,8 +89,16 @@ public:
     std::vector<switchboard_decision> assign(uint64_t now_ms) {
         std::size_t count = 0;
         CHECK(switchboard_engine_assign(get(), now_ms, &count));
-        std::vector<switchboard_decision> out(count);
-        CHECK(switchboard_engine_decisions(get(), out.data(), out.size(), &count));
+        return take_decisions();
+    }
+
+    // Every call that applies an event may queue decisions (an offer lapsing
+    // or withdrawn, work moved back to the queue): take them after each call.
+    std::vector<switchboard_decision> take_decisions() {
+        std::size_t n = 0;
+        CHECK(switchboard_engine_take_decisions(get(), nullptr, 0, &n));
+        std::vector<switchboard_decision> out(n);
+        CHECK(switchboard_engine_take_decisions(get(), out.data(), out.size(), &n));
         return out;
     }
 
@@ -212,6 +220,7 @@ int run() {
         CHECK(switchboard_engine_conversation_arrived(engine.get(), at, ++id, a.channel, a.tier,
                                                       &need, a.skill != 0 ? 1 : 0, false, 0,
                                                       false, 0));
+        print(engine.take_decisions());
         print(engine.assign(at));
     }
     std::printf("waiting after the burst: %lu\n",
@@ -237,8 +246,10 @@ int run() {
             CHECK(switchboard_engine_conversation(engine.get(), held[0], &info));
             if (info.state == SWITCHBOARD_CONVERSATION_STATE_ASSIGNED) {
                 CHECK(switchboard_engine_first_response_sent(engine.get(), now, held[0]));
+                print(engine.take_decisions());
             }
             CHECK(switchboard_engine_conversation_resolved(engine.get(), now, held[0]));
+            print(engine.take_decisions());
         }
         print(engine.assign(now));
     }

@@ -78,6 +78,7 @@ pub fn policy(b: u8) -> Policy {
             on_capacity_cut: true,
             reassign_responded_after_away: Some(Millis(20_000)),
             max_moves: Some(3),
+            defer_to_rebalance: false,
         };
         p.preferred_operator.wait = Millis(4_000);
         p.wrap_up = Millis(2_000);

@@ -105,6 +105,13 @@ pub enum MoveCause {
     OfferExpired,
     /// The operator rejected the offer.
     OfferRejected,
+    /// The offer was still ringing when the conversation ended or was
+    /// redirected (the customer left, the host resolved or transferred it):
+    /// stop ringing that operator. The conversation does not wait again
+    /// unless the transfer sent it back to the queue.
+    Withdrawn,
+    /// The operator was removed from the roster; what they held waits again.
+    OperatorRemoved,
 }
 
 impl MoveCause {
@@ -119,6 +126,8 @@ impl MoveCause {
             MoveCause::Requested => "requested",
             MoveCause::OfferExpired => "offer_expired",
             MoveCause::OfferRejected => "offer_rejected",
+            MoveCause::Withdrawn => "withdrawn",
+            MoveCause::OperatorRemoved => "operator_removed",
         }
     }
 }
@@ -139,8 +148,10 @@ pub enum DecisionKind {
         /// When the offer lapses.
         expires_at: Timestamp,
     },
-    /// The conversation was taken away from the operator and is waiting
-    /// again (a later decision in the same batch may place it).
+    /// The conversation was taken away from the operator (for an offer: stop
+    /// ringing them) and is waiting again (a later decision in the same batch
+    /// may place it), except after [`MoveCause::Withdrawn`], where it ended
+    /// or went where the host's transfer sent it.
     Unassigned {
         /// Why.
         cause: MoveCause,

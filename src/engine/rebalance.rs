@@ -9,9 +9,7 @@
 //! conversation keeps its original place in the queue (ask time and arrival
 //! sequence), so it is not sent to the back of the line.
 
-use smallvec::SmallVec;
-
-use super::{Decision, DecisionKind, Engine, MoveCause, Reason, TIMER_OFFER, Trigger};
+use super::{Decision, Engine, MoveCause, TIMER_OFFER, Trigger};
 use crate::ids::OperatorId;
 use crate::model::{ConversationState, OperatorStatus};
 use crate::time::{Millis, Timestamp};
@@ -56,9 +54,14 @@ impl Engine {
         }
     }
 
-    pub(super) fn accept(&mut self, cs: u32, operator: OperatorId) {
+    /// The operator accepts: from now on the conversation is answered
+    /// (`assigned_at` is the acceptance time, which ends the customer's wait).
+    pub(super) fn accept(&mut self, cs: u32, operator: OperatorId, at: Timestamp) {
         self.cancel_offer(cs);
         self.set_state(cs, ConversationState::Assigned);
+        let c = self.conv_mut(cs);
+        c.assigned_at = Some(at);
+        c.first_assigned_at.get_or_insert(at);
         if let Some(&os) = self.op_slots.get(&operator) {
             self.op_mut(os).missed_in_a_row = 0;
         }
@@ -88,11 +91,25 @@ impl Engine {
             MoveCause::OfferRejected => o.cooldown_after_reject,
             _ => o.cooldown_after_miss,
         });
+        let forget = self
+            .policy
+            .offers
+            .and_then(|o| o.forget_decline_after)
+            .map(|d| at + d);
         self.cancel_offer(cs);
         let c = self.conv_mut(cs);
         c.missed_offers += 1;
-        if !reoffer && !c.declined.contains(&holder) {
-            c.declined.push(holder);
+        if !reoffer {
+            match c.declined.iter_mut().find(|d| d.0 == holder) {
+                // A decline for the whole wait stays one.
+                Some(d) => {
+                    d.1 = match (d.1, forget) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        _ => None,
+                    }
+                }
+                None => c.declined.push((holder, forget)),
+            }
         }
         self.take_away(cs, os, at, cause, out);
         let o = self.op_mut(os);
@@ -110,7 +127,7 @@ impl Engine {
 
     /// Takes a held conversation from its operator back to the queue, with
     /// its original priority, and reports it.
-    fn take_away(
+    pub(super) fn take_away(
         &mut self,
         cs: u32,
         os: u32,
@@ -119,38 +136,17 @@ impl Engine {
         out: &mut Vec<Decision>,
     ) {
         if self.conv_at(cs).state == ConversationState::Offered {
+            if !matches!(cause, MoveCause::OfferExpired | MoveCause::OfferRejected) {
+                self.remember_ended_offer(cs, self.op_at(os).spec.id, cause);
+            }
             self.cancel_offer(cs);
         }
-        let ch = self.conv_at(cs).ch as usize;
-        let (load_before, capacity) = {
-            let o = self.op_at(os);
-            (o.load[ch], o.cap[ch])
-        };
-        let operator = self.op_at(os).spec.id;
+        // Load and capacity as they were before the move.
+        let d = self.unassigned(cs, os, at, cause);
         self.release(cs);
         self.requeue(cs);
-        let route = self.default_route();
-        let c = self.conv_mut(cs);
-        c.moves += 1;
-        let c = self.conv_at(cs);
-        out.push(Decision {
-            conversation: c.spec.id,
-            operator,
-            kind: DecisionKind::Unassigned { cause },
-            channel: c.spec.channel,
-            tier: c.spec.tier,
-            at,
-            input_seq: self.inputs,
-            reason: Reason {
-                route,
-                trigger: Trigger::Rebalance,
-                matched: SmallVec::new(),
-                load_before,
-                capacity,
-                waited: at.since(c.asked_at.unwrap_or(at)),
-                overflow_step: c.step,
-            },
-        });
+        self.conv_mut(cs).moves += 1;
+        out.push(d);
     }
 
     pub(super) fn run_rebalance(
@@ -187,52 +183,8 @@ impl Engine {
                 (None, OperatorStatus::Offline) => (MoveCause::OperatorOffline, false),
                 (None, OperatorStatus::Away) => (MoveCause::OperatorAway, false),
             };
-            let movable = |s: ConversationState| {
-                matches!(s, ConversationState::Assigned | ConversationState::Offered)
-                    || (responded_too && s == ConversationState::Responded)
-            };
-            let mut picked: Vec<(super::index::QueueKey, u32)> = Vec::new();
-            if cause == MoveCause::CapacityCut {
-                // Most recently assigned first, only until under capacity.
-                let mut over = [0u16; crate::model::MAX_CHANNELS];
-                for (i, x) in over.iter_mut().enumerate() {
-                    *x = o.load[i].saturating_sub(o.cap[i]);
-                }
-                for h in o.held.iter().rev() {
-                    let cs = self.conv_slots[h];
-                    let c = self.conv_at(cs);
-                    if movable(c.state) && over[c.ch as usize] > 0 {
-                        over[c.ch as usize] -= 1;
-                        picked.push((c.key, cs));
-                    }
-                }
-            } else {
-                for h in &o.held {
-                    let cs = self.conv_slots[h];
-                    let c = self.conv_at(cs);
-                    if movable(c.state) {
-                        picked.push((c.key, cs));
-                    }
-                }
-            }
-            picked.sort_unstable();
-            let mut left_over = false;
-            for (_, cs) in picked {
-                if budget == 0 {
-                    left_over = true;
-                    break;
-                }
-                budget -= 1;
-                if cause == MoveCause::Requested {
-                    let c = self.conv_mut(cs);
-                    if !c.declined.contains(&oid) {
-                        c.declined.push(oid);
-                    }
-                }
-                self.take_away(cs, os, at, cause, out);
-            }
             // Away operators stay a source while replied work may still move later.
-            if left_over {
+            if self.move_unanswered(os, cause, responded_too, at, &mut budget, out) {
                 self.rebalance_sources.insert((oid, os));
             }
         }
@@ -240,6 +192,98 @@ impl Engine {
             self.skew_pass(at, margin, &mut budget, out);
         }
         self.run_assign(at, out);
+    }
+
+    /// Moves operator `os`'s unanswered conversations (and replied ones when
+    /// `responded_too`) back to the queue, most urgent first, for `cause`;
+    /// a capacity cut moves only the most recent ones until under capacity.
+    /// Returns whether the budget ran out before all had moved.
+    pub(super) fn move_unanswered(
+        &mut self,
+        os: u32,
+        cause: MoveCause,
+        responded_too: bool,
+        at: Timestamp,
+        budget: &mut usize,
+        out: &mut Vec<Decision>,
+    ) -> bool {
+        let o = self.op_at(os);
+        let oid = o.spec.id;
+        let movable = |s: ConversationState| {
+            matches!(s, ConversationState::Assigned | ConversationState::Offered)
+                || (responded_too && s == ConversationState::Responded)
+        };
+        let mut picked: Vec<(super::index::QueueKey, u32)> = Vec::new();
+        if cause == MoveCause::CapacityCut {
+            // Most recently assigned first, only until under capacity.
+            let mut over = [0u16; crate::model::MAX_CHANNELS];
+            for (i, x) in over.iter_mut().enumerate() {
+                *x = o.load[i].saturating_sub(o.cap[i]);
+            }
+            for h in o.held.iter().rev() {
+                let cs = self.conv_slots[h];
+                let c = self.conv_at(cs);
+                if movable(c.state) && over[c.ch as usize] > 0 {
+                    over[c.ch as usize] -= 1;
+                    picked.push((c.key, cs));
+                }
+            }
+        } else {
+            for h in &o.held {
+                let cs = self.conv_slots[h];
+                let c = self.conv_at(cs);
+                if movable(c.state) {
+                    picked.push((c.key, cs));
+                }
+            }
+        }
+        picked.sort_unstable();
+        for (_, cs) in picked {
+            if *budget == 0 {
+                return true;
+            }
+            *budget -= 1;
+            if cause == MoveCause::Requested {
+                // Never routed back to the operator the host took it from.
+                let c = self.conv_mut(cs);
+                match c.declined.iter_mut().find(|d| d.0 == oid) {
+                    Some(d) => d.1 = None,
+                    None => c.declined.push((oid, None)),
+                }
+            }
+            self.take_away(cs, os, at, cause, out);
+        }
+        false
+    }
+
+    /// Puts the unanswered work of operators who became unavailable during
+    /// this input back in the queue (their replied work too once away longer
+    /// than `reassign_responded_after_away`), each move reported. Runs after
+    /// the input's own effect, so an event validated against the state
+    /// before its timers fired still finds its conversation where it was.
+    pub(super) fn requeue_unavailable(&mut self, out: &mut Vec<Decision>) {
+        while let Some((oid, os)) = self.requeue_pending.pop_first() {
+            let at = self.now;
+            let Some(o) = self.operators.get(os as usize).and_then(|o| o.as_ref()) else {
+                continue;
+            };
+            if o.spec.id != oid || o.spec.status == OperatorStatus::Available {
+                continue;
+            }
+            let away_long = self
+                .policy
+                .rebalance
+                .reassign_responded_after_away
+                .is_some_and(|x| o.status_since + x <= at);
+            let cause = match o.spec.status {
+                _ if away_long => MoveCause::AwayTooLong,
+                OperatorStatus::Offline => MoveCause::OperatorOffline,
+                _ => MoveCause::OperatorAway,
+            };
+            self.rebalance_sources.remove(&(oid, os));
+            let mut budget = usize::MAX;
+            self.move_unanswered(os, cause, away_long, at, &mut budget, out);
+        }
     }
 
     /// Load ratio of `load / cap` with 32 fractional bits (exact ordering).

@@ -15,7 +15,7 @@ use thiserror::Error;
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
-use super::{Conversation, Engine, FinishedConversation, Operator};
+use super::{Conversation, Engine, FinishedConversation, MoveCause, Operator};
 use crate::error::{EngineError, PolicyError};
 use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
 use crate::model::{
@@ -23,14 +23,14 @@ use crate::model::{
     OperatorStatus, SkillLevel,
 };
 use crate::policy::{
-    ChannelSpec, IdleClock, OfferPolicy, OverflowStep, OverflowTiming, Policy,
+    BlockedWork, ChannelSpec, IdleClock, OfferPolicy, OverflowStep, OverflowTiming, Policy,
     PreferredOperatorPolicy, QueueOrder, RebalancePolicy, Relax, Selection, SkillSpec,
     ThroughputCap, TierSpec,
 };
 use crate::time::{Millis, Timestamp};
 
 /// The snapshot format this build writes and reads.
-pub const SNAPSHOT_FORMAT_VERSION: u32 = 2;
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 3;
 
 const MAGIC: &[u8; 4] = b"SWBS";
 
@@ -122,6 +122,8 @@ pub struct OperatorSnapshot {
     pub dirty: bool,
     /// A rebalance should look at this operator's work.
     pub rebalance_source: bool,
+    /// Reserved for this waiting conversation (blocked work).
+    pub reserved_for: Option<ConversationId>,
 }
 
 /// One live conversation's state in a snapshot.
@@ -146,9 +148,11 @@ pub struct ConversationSnapshot {
     pub prefers: Option<OperatorId>,
     /// Holder.
     pub holder: Option<OperatorId>,
-    /// First assignment.
+    /// First offer.
+    pub first_offered_at: Option<Timestamp>,
+    /// First accepted assignment.
     pub first_assigned_at: Option<Timestamp>,
-    /// Current holder's assignment.
+    /// Current holder's assignment (accepted).
     pub assigned_at: Option<Timestamp>,
     /// First reply.
     pub first_response_at: Option<Timestamp>,
@@ -160,8 +164,9 @@ pub struct ConversationSnapshot {
     pub last_team: Option<TeamId>,
     /// When a pending offer lapses.
     pub offer_expires_at: Option<Timestamp>,
-    /// Operators who declined it.
-    pub declined: Vec<OperatorId>,
+    /// Operators who declined it, and until when that keeps them from being
+    /// offered it again (`None`: the whole wait).
+    pub declined: Vec<(OperatorId, Option<Timestamp>)>,
     /// Offers missed.
     pub missed_offers: u32,
     /// Rebalance moves.
@@ -202,6 +207,23 @@ pub struct Snapshot {
     pub conversations: Vec<ConversationSnapshot>,
     /// Finished conversations not yet taken by the host, in order.
     pub finished: Vec<FinishedConversation>,
+    /// Offers withdrawn or moved before their lapse, remembered until then
+    /// so a late answer is refused with the reason, by (conversation, operator).
+    pub ended_offers: Vec<EndedOffer>,
+}
+
+/// An offer that ended before it lapsed, other than by an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct EndedOffer {
+    /// The conversation offered.
+    pub conversation: ConversationId,
+    /// The operator it was offered to.
+    pub operator: OperatorId,
+    /// When the offer would have lapsed.
+    pub lapse: Timestamp,
+    /// Why it ended.
+    pub cause: MoveCause,
 }
 
 impl Engine {
@@ -237,6 +259,7 @@ impl Engine {
                     recent_picks: o.recent_picks.iter().copied().collect(),
                     dirty: self.dirty_ops.contains(&(o.spec.id, slot as u32)),
                     rebalance_source: self.rebalance_sources.contains(&(o.spec.id, slot as u32)),
+                    reserved_for: o.reserved_for,
                 })
             })
             .collect();
@@ -255,6 +278,7 @@ impl Engine {
                 preferred_until: c.preferred_until,
                 prefers: c.prefers,
                 holder: c.holder,
+                first_offered_at: c.first_offered_at,
                 first_assigned_at: c.first_assigned_at,
                 assigned_at: c.assigned_at,
                 first_response_at: c.first_response_at,
@@ -284,6 +308,16 @@ impl Engine {
             operators,
             conversations,
             finished: self.finished.clone(),
+            ended_offers: self
+                .ended_offers
+                .iter()
+                .map(|(&(conversation, operator), &(lapse, cause))| EndedOffer {
+                    conversation,
+                    operator,
+                    lapse,
+                    cause,
+                })
+                .collect(),
         }
     }
 
@@ -324,6 +358,25 @@ impl Engine {
         }
         e.handle_ewma = snapshot.handle_ewma;
         e.finished = snapshot.finished;
+        for x in snapshot.ended_offers {
+            if x.lapse <= e.now {
+                return Err(SnapshotError::Inconsistent {
+                    what: "an ended offer past its lapse is still remembered",
+                    id: x.conversation.0,
+                });
+            }
+            if e.ended_offers
+                .insert((x.conversation, x.operator), (x.lapse, x.cause))
+                .is_some()
+            {
+                return Err(SnapshotError::Inconsistent {
+                    what: "an ended offer listed twice",
+                    id: x.conversation.0,
+                });
+            }
+            e.ended_offer_times
+                .insert((x.lapse, x.conversation, x.operator));
+        }
         // Conversations first, so operator loads can be rebuilt from them.
         for cs in snapshot.conversations {
             let ch = e.channel_idx.get(&cs.spec.channel).copied().unwrap_or(0);
@@ -346,6 +399,7 @@ impl Engine {
                 prefers: cs.prefers,
                 in_wait: false,
                 holder: cs.holder,
+                first_offered_at: cs.first_offered_at,
                 first_assigned_at: cs.first_assigned_at,
                 assigned_at: cs.assigned_at,
                 first_response_at: cs.first_response_at,
@@ -354,6 +408,7 @@ impl Engine {
                 last_team: cs.last_team,
                 offer_expires_at: cs.offer_expires_at,
                 declined: cs.declined.into_iter().collect(),
+                reserved_by: None,
                 missed_offers: cs.missed_offers,
                 moves: cs.moves,
                 last_move_cause: cs.last_move_cause,
@@ -441,12 +496,20 @@ impl Engine {
                 missed_in_a_row: os.missed_in_a_row,
                 held_back_until: os.held_back_until,
                 recent_picks: os.recent_picks.into_iter().collect(),
+                reserved_for: None,
+                reserve_mask: 0,
                 keys: SmallVec::new(),
                 skew_keys: SmallVec::new(),
             };
             e.operators.push(Some(op));
             let slot = (e.operators.len() - 1) as u32;
             e.op_slots.insert(id, slot);
+            if let Some(cid) = os.reserved_for {
+                // Checked by `check_consistency`: a waiting conversation
+                // nobody else reserved.
+                let cs = e.conv_slots[&cid];
+                e.reserve(slot, cs);
+            }
             e.refresh_op(slot);
             if os.dirty {
                 e.dirty_ops.insert((id, slot));
@@ -558,6 +621,28 @@ fn check_consistency(
             match conv_index.get(h) {
                 Some(c) if c.holder == Some(o.spec.id) => {}
                 _ => return Err(bad("holds a conversation that is not its own", o.spec.id.0)),
+            }
+        }
+        if let Some(r) = o.reserved_for {
+            match conv_index.get(&r) {
+                Some(c) if c.state == ConversationState::Waiting => {}
+                _ => {
+                    return Err(bad(
+                        "reserved for a conversation that is not waiting",
+                        o.spec.id.0,
+                    ));
+                }
+            }
+            if o.spec.status != OperatorStatus::Available {
+                return Err(bad("an unavailable operator is reserved", o.spec.id.0));
+            }
+            if ops
+                .iter()
+                .filter(|x| x.reserved_for == Some(r))
+                .nth(1)
+                .is_some()
+            {
+                return Err(bad("a conversation reserved twice", r.0));
             }
         }
         if o.held.len() > usize::from(u16::MAX) {
@@ -718,6 +803,7 @@ impl Snapshot {
                 w.bool(o.reoffer_declined);
                 w.u64(o.cooldown_after_reject.0);
                 w.u64(o.cooldown_after_miss.0);
+                w.opt_u64(o.forget_decline_after.map(|m| m.0));
             }
         }
         match &p.throughput_cap {
@@ -733,6 +819,11 @@ impl Snapshot {
         w.opt_u64(rb.skew_margin_permille.map(u64::from));
         w.opt_u64(rb.max_moves.map(u64::from));
         w.bool(rb.on_capacity_cut);
+        w.bool(rb.defer_to_rebalance);
+        w.u8(match p.blocked_work {
+            BlockedWork::Reserve => 0,
+            BlockedWork::FirstFree => 1,
+        });
 
         w.u64(self.now.0);
         w.u64(self.inputs);
@@ -772,6 +863,7 @@ impl Snapshot {
             }
             w.bool(o.dirty);
             w.bool(o.rebalance_source);
+            w.opt_u64(o.reserved_for.map(|c| c.0));
         }
         w.len(self.conversations.len());
         for c in &self.conversations {
@@ -784,6 +876,7 @@ impl Snapshot {
             w.opt_ts(c.preferred_until);
             w.opt_u64(c.prefers.map(|o| o.0));
             w.opt_u64(c.holder.map(|o| o.0));
+            w.opt_ts(c.first_offered_at);
             w.opt_ts(c.first_assigned_at);
             w.opt_ts(c.assigned_at);
             w.opt_ts(c.first_response_at);
@@ -792,8 +885,9 @@ impl Snapshot {
             w.opt_u64(c.last_team.map(|t| u64::from(t.0)));
             w.opt_ts(c.offer_expires_at);
             w.len(c.declined.len());
-            for d in &c.declined {
-                w.u64(d.0);
+            for (o, until) in &c.declined {
+                w.u64(o.0);
+                w.opt_ts(*until);
             }
             w.u32(c.missed_offers);
             w.u32(c.moves);
@@ -809,6 +903,7 @@ impl Snapshot {
             w.opt_u64(f.operator.map(|o| o.0));
             w.u64(f.started_at.0);
             w.opt_ts(f.asked_at);
+            w.opt_ts(f.offered_at);
             w.opt_ts(f.assigned_at);
             w.opt_ts(f.first_response_at);
             w.opt_ts(f.resolved_at);
@@ -816,6 +911,13 @@ impl Snapshot {
             w.opt_ts(f.message_left_at);
             w.u32(f.transfers);
             w.u32(f.missed_offers);
+        }
+        w.len(self.ended_offers.len());
+        for x in &self.ended_offers {
+            w.u64(x.conversation.0);
+            w.u64(x.operator.0);
+            w.u64(x.lapse.0);
+            w.u8(cause_code(x.cause));
         }
     }
 
@@ -949,6 +1051,7 @@ impl Snapshot {
                 reoffer_declined: r.bool()?,
                 cooldown_after_reject: Millis(r.u64()?),
                 cooldown_after_miss: Millis(r.u64()?),
+                forget_decline_after: r.opt_u64()?.map(Millis),
             }),
             _ => {
                 return Err(SnapshotError::InvalidField {
@@ -993,6 +1096,18 @@ impl Snapshot {
             skew_margin_permille,
             max_moves,
             on_capacity_cut: r.bool()?,
+            defer_to_rebalance: r.bool()?,
+        };
+        let at = r.at;
+        let blocked_work = match r.u8()? {
+            0 => BlockedWork::Reserve,
+            1 => BlockedWork::FirstFree,
+            _ => {
+                return Err(SnapshotError::InvalidField {
+                    field: "blocked_work",
+                    offset: at,
+                });
+            }
         };
         let policy = Policy {
             channels,
@@ -1007,6 +1122,7 @@ impl Snapshot {
             offers,
             throughput_cap,
             rebalance,
+            blocked_work,
         };
 
         let now = Timestamp(r.u64()?);
@@ -1060,6 +1176,7 @@ impl Snapshot {
                 },
                 dirty: r.bool()?,
                 rebalance_source: r.bool()?,
+                reserved_for: r.opt_u64()?.map(ConversationId),
             });
         }
         let n = r.len()?;
@@ -1078,6 +1195,7 @@ impl Snapshot {
             let preferred_until = r.opt_ts()?;
             let prefers = r.opt_u64()?.map(OperatorId);
             let holder = r.opt_u64()?.map(OperatorId);
+            let first_offered_at = r.opt_ts()?;
             let first_assigned_at = r.opt_ts()?;
             let assigned_at = r.opt_ts()?;
             let first_response_at = r.opt_ts()?;
@@ -1088,7 +1206,7 @@ impl Snapshot {
             let m = r.len()?;
             let mut declined = Vec::with_capacity(m.min(1024));
             for _ in 0..m {
-                declined.push(OperatorId(r.u64()?));
+                declined.push((OperatorId(r.u64()?), r.opt_ts()?));
             }
             conversations.push(ConversationSnapshot {
                 spec,
@@ -1100,6 +1218,7 @@ impl Snapshot {
                 preferred_until,
                 prefers,
                 holder,
+                first_offered_at,
                 first_assigned_at,
                 assigned_at,
                 first_response_at,
@@ -1125,6 +1244,7 @@ impl Snapshot {
                 operator: r.opt_u64()?.map(OperatorId),
                 started_at: Timestamp(r.u64()?),
                 asked_at: r.opt_ts()?,
+                offered_at: r.opt_ts()?,
                 assigned_at: r.opt_ts()?,
                 first_response_at: r.opt_ts()?,
                 resolved_at: r.opt_ts()?,
@@ -1132,6 +1252,24 @@ impl Snapshot {
                 message_left_at: r.opt_ts()?,
                 transfers: r.u32()?,
                 missed_offers: r.u32()?,
+            });
+        }
+        let n = r.len()?;
+        let mut ended_offers = Vec::with_capacity(n.min(1 << 16));
+        for _ in 0..n {
+            let conversation = ConversationId(r.u64()?);
+            let operator = OperatorId(r.u64()?);
+            let lapse = Timestamp(r.u64()?);
+            let at = r.at;
+            let cause = cause_from(r.u8()?).ok_or(SnapshotError::InvalidField {
+                field: "ended_offers[].cause",
+                offset: at,
+            })?;
+            ended_offers.push(EndedOffer {
+                conversation,
+                operator,
+                lapse,
+                cause,
             });
         }
         Ok(Snapshot {
@@ -1148,8 +1286,42 @@ impl Snapshot {
             operators,
             conversations,
             finished,
+            ended_offers,
         })
     }
+}
+
+/// Snapshot codes of the move causes (a `match`, so a new cause cannot be
+/// forgotten here).
+fn cause_code(c: MoveCause) -> u8 {
+    match c {
+        MoveCause::OperatorAway => 0,
+        MoveCause::OperatorOffline => 1,
+        MoveCause::AwayTooLong => 2,
+        MoveCause::LoadSkew => 3,
+        MoveCause::CapacityCut => 4,
+        MoveCause::Requested => 5,
+        MoveCause::OfferExpired => 6,
+        MoveCause::OfferRejected => 7,
+        MoveCause::Withdrawn => 8,
+        MoveCause::OperatorRemoved => 9,
+    }
+}
+
+fn cause_from(b: u8) -> Option<MoveCause> {
+    Some(match b {
+        0 => MoveCause::OperatorAway,
+        1 => MoveCause::OperatorOffline,
+        2 => MoveCause::AwayTooLong,
+        3 => MoveCause::LoadSkew,
+        4 => MoveCause::CapacityCut,
+        5 => MoveCause::Requested,
+        6 => MoveCause::OfferExpired,
+        7 => MoveCause::OfferRejected,
+        8 => MoveCause::Withdrawn,
+        9 => MoveCause::OperatorRemoved,
+        _ => return None,
+    })
 }
 
 fn encode_operator_spec(w: &mut Writer, s: &OperatorSpec) {

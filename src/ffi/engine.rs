@@ -39,7 +39,9 @@ const _: () = assert!(SWITCHBOARD_MAX_REQUIRED_SKILLS == MAX_REQUIRED_SKILLS);
 #[derive(Debug)]
 pub struct switchboard_engine {
     engine: Engine,
-    /// Decisions of the last assign / rebalance / offer rejection.
+    /// Decisions not yet taken by the caller, oldest first: every call
+    /// that applies an event appends what it produced (see
+    /// `Engine::apply`), so none is lost between two drains.
     decisions: Vec<Decision>,
     /// Finished records already taken from the engine but not yet copied
     /// out (a too-small buffer), oldest first.
@@ -58,20 +60,17 @@ impl switchboard_engine {
         }
     }
 
-    /// Applies an event that produces no decisions.
+    /// Applies an event; whatever it decided joins the queue (the one
+    /// output channel of every call).
     fn apply(&mut self, event: Event) -> FfiResult {
-        let mut none = Vec::new();
-        self.engine.apply_into(event, &mut none)?;
-        debug_assert!(none.is_empty());
+        self.engine.apply_into(event, &mut self.decisions)?;
         Ok(())
     }
 
-    /// Applies an event that produces decisions; they replace the queue.
+    /// [`Self::apply`], then reports how many decisions are queued.
     fn apply_queued(&mut self, event: Event, out_count: *mut usize) -> FfiResult {
         out_ptr(out_count, "out_count")?;
-        let mut decisions = Vec::new();
-        self.engine.apply_into(event, &mut decisions)?;
-        self.decisions = decisions;
+        self.apply(event)?;
         // SAFETY: checked non-NULL; writable by the caller's contract.
         unsafe { out_count.write(self.decisions.len()) };
         Ok(())
@@ -316,6 +315,11 @@ pub enum switchboard_move_cause {
     OfferExpired = 7,
     /// The operator rejected the offer.
     OfferRejected = 8,
+    /// The offer was still ringing when the conversation ended or was
+    /// transferred: stop ringing the operator.
+    Withdrawn = 9,
+    /// The operator was removed from the roster.
+    OperatorRemoved = 10,
 }
 
 impl From<MoveCause> for switchboard_move_cause {
@@ -329,6 +333,8 @@ impl From<MoveCause> for switchboard_move_cause {
             MoveCause::Requested => Self::Requested,
             MoveCause::OfferExpired => Self::OfferExpired,
             MoveCause::OfferRejected => Self::OfferRejected,
+            MoveCause::Withdrawn => Self::Withdrawn,
+            MoveCause::OperatorRemoved => Self::OperatorRemoved,
         }
     }
 }
@@ -470,8 +476,11 @@ pub struct switchboard_conversation_info {
     pub operator_id: u64,
     /// When the customer asked for an operator, or `SWITCHBOARD_NO_TIME`.
     pub asked_at_ms: u64,
-    /// When the current holder got it, or `SWITCHBOARD_NO_TIME`.
+    /// When the current holder got it (for an offer: accepted it), or
+    /// `SWITCHBOARD_NO_TIME`.
     pub assigned_at_ms: u64,
+    /// When it was first offered, or `SWITCHBOARD_NO_TIME`.
+    pub offered_at_ms: u64,
     /// First reply by any operator, or `SWITCHBOARD_NO_TIME`.
     pub first_response_at_ms: u64,
     /// Waiting for the preferred operator until then, or `SWITCHBOARD_NO_TIME`.
@@ -504,7 +513,9 @@ pub struct switchboard_finished_conversation {
     pub started_at_ms: u64,
     /// When the customer asked for an operator (absent: resolved by the bot).
     pub asked_at_ms: u64,
-    /// First assignment.
+    /// First offer to an operator (offer policies only).
+    pub offered_at_ms: u64,
+    /// First accepted assignment (for an offer: its acceptance); ends the wait.
     pub assigned_at_ms: u64,
     /// First reply by an operator.
     pub first_response_at_ms: u64,
@@ -541,6 +552,7 @@ impl From<&FinishedConversation> for switchboard_finished_conversation {
             operator_id: f.operator.map_or(0, |o| o.0),
             started_at_ms: f.started_at.0,
             asked_at_ms: time_or_none(f.asked_at),
+            offered_at_ms: time_or_none(f.offered_at),
             assigned_at_ms: time_or_none(f.assigned_at),
             first_response_at_ms: time_or_none(f.first_response_at),
             resolved_at_ms: time_or_none(f.resolved_at),
@@ -1252,9 +1264,8 @@ pub unsafe extern "C" fn switchboard_engine_offer_accepted(
 }
 
 /// The operator rejects a pending offer; it goes to the next eligible
-/// operator (`Event::OfferRejected`). Like `switchboard_engine_assign`, the
-/// decisions it makes replace the handle's queue and `*out_count` is their
-/// number.
+/// operator (`Event::OfferRejected`). Like every call, its decisions join
+/// the handle's queue; `*out_count` is how many are queued.
 ///
 /// # Errors
 /// `NULL_ARGUMENT`, `UNKNOWN_CONVERSATION`, `UNKNOWN_OPERATOR`,
@@ -1286,8 +1297,9 @@ pub unsafe extern "C" fn switchboard_engine_offer_rejected(
 // ----- commands -------------------------------------------------------------------
 
 /// Matches waiting conversations with operators at `now_ms`
-/// (`Event::Assign`). The decisions replace the handle's queue (read them
-/// with `switchboard_engine_decisions`); `*out_count` is their number.
+/// (`Event::Assign`). The decisions join the handle's queue (take them with
+/// `switchboard_engine_take_decisions`); `*out_count` is how many are
+/// queued now (this call's, when the caller drains after every call).
 ///
 /// # Errors
 /// `NULL_ARGUMENT`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
@@ -1312,7 +1324,8 @@ pub unsafe extern "C" fn switchboard_engine_assign(
 
 /// Time passes: timers up to `now_ms` fire (wrap-up ends, offer lapses,
 /// overflow steps) and nothing is matched (`Event::Tick`; for hosts that
-/// route by hand). The decision queue is left as it is.
+/// route by hand). Lapsed offers and work moved by timers join the
+/// decision queue, as for every call.
 ///
 /// # Errors
 /// `NULL_ARGUMENT`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
@@ -1332,7 +1345,7 @@ pub unsafe extern "C" fn switchboard_engine_tick(
 }
 
 /// Moves work that should move, then matches (`Event::Rebalance`).
-/// Decisions replace the queue, as for `switchboard_engine_assign`.
+/// Decisions join the queue, as for `switchboard_engine_assign`.
 ///
 /// # Errors
 /// `NULL_ARGUMENT`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
@@ -1356,7 +1369,7 @@ pub unsafe extern "C" fn switchboard_engine_rebalance(
 }
 
 /// Moves this operator's unanswered conversations to others, then matches
-/// (`Event::RebalanceOperator`). Decisions replace the queue.
+/// (`Event::RebalanceOperator`). Decisions join the queue.
 ///
 /// # Errors
 /// `NULL_ARGUMENT`, `UNKNOWN_OPERATOR`, `TIME_WENT_BACKWARDS`,
@@ -1384,9 +1397,8 @@ pub unsafe extern "C" fn switchboard_engine_rebalance_operator(
 
 // ----- queries --------------------------------------------------------------------
 
-/// Copies the queued decisions (of the last assign, rebalance or offer
-/// rejection), in the order they were made. Copying does not consume them:
-/// call as often as needed.
+/// Copies the queued decisions (those not yet taken), in the order they
+/// were made, without taking them.
 ///
 /// # Errors
 /// `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` (`*out_len` = decisions queued).
@@ -1481,6 +1493,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation(
             operator_id: c.operator.map_or(0, |o| o.0),
             asked_at_ms: time_or_none(c.asked_at),
             assigned_at_ms: time_or_none(c.assigned_at),
+            offered_at_ms: time_or_none(c.offered_at),
             first_response_at_ms: time_or_none(c.first_response_at),
             preferred_until_ms: time_or_none(c.preferred_until),
             channel_id: c.spec.channel.0,
@@ -1623,6 +1636,38 @@ pub unsafe extern "C" fn switchboard_engine_status_counts(
         let out = out_ptr(out, "out")?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { out.write(h.engine.status_counts().into()) };
+        Ok(())
+    })
+}
+
+/// Moves the queued decisions into `buf`, oldest first; they are handed out
+/// once. Every call that applies an event (an arrival, a resolution, a tick,
+/// a status change… not only `assign`) may queue decisions (an offer that
+/// lapsed, an offer withdrawn, work moved back to the queue), so a host
+/// drains after every call. A size query or a too-small buffer hands out
+/// nothing: the decisions stay queued for the next call.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` (`*out_len` = decisions queued).
+///
+/// # Safety
+/// `engine` must be a live handle; `buf` NULL (with `cap == 0`) or valid for
+/// `cap` items; `out_len` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_take_decisions(
+    engine: *mut switchboard_engine,
+    buf: *mut switchboard_decision,
+    cap: usize,
+    out_len: *mut usize,
+) -> switchboard_status {
+    with_engine_mut(engine, |h| {
+        check_buffer(buf, cap, out_len)?;
+        let items = h.decisions.iter().map(switchboard_decision::from);
+        // SAFETY: caller's contract.
+        unsafe { out_items(h.decisions.len(), items, buf, cap, out_len) }?;
+        if !buf.is_null() {
+            h.decisions.clear();
+        }
         Ok(())
     })
 }
@@ -2388,10 +2433,12 @@ mod tests {
                 to: TransferTarget::Queue,
             },
         ];
+        // Every call's decisions join the handle's queue, none replaced.
+        let mut decisions = Vec::new();
         for ev in events {
-            r.apply(ev).unwrap();
+            decisions.extend(r.apply(ev).unwrap());
         }
-        let decisions = r.assign(at(5_000)).unwrap();
+        decisions.extend(r.assign(at(5_000)).unwrap());
         let h = unsafe { &*e };
         assert_eq!(h.engine, r);
         assert_eq!(h.decisions, decisions);
@@ -2498,6 +2545,115 @@ mod tests {
             std::thread::spawn(|| assert_eq!(last_error(), ""))
                 .join()
                 .unwrap();
+        }
+    }
+
+    /// Every call queues what it decided, plain events included: a tick, an
+    /// arrival and a resolution that pass an offer's expiry each queue the
+    /// lapse (no debug-build panic, nothing dropped), and the queue keeps
+    /// it until the caller takes it.
+    #[test]
+    fn plain_event_calls_queue_the_decisions_they_make() {
+        let mut p = policy();
+        p.offers = Some(crate::policy::OfferPolicy::new(Millis(15_000)));
+        let json = serde_json::to_string(&p).unwrap();
+        let cap = [switchboard_channel_capacity {
+            channel_id: CHAT,
+            capacity: 2,
+        }];
+        for call in 0..3 {
+            let mut e = null_mut();
+            let mut n = 0;
+            unsafe {
+                assert_eq!(
+                    switchboard_engine_new(json.as_ptr(), json.len(), &mut e),
+                    S::Ok
+                );
+                let status = switchboard_operator_status::Available as u32;
+                assert_eq!(
+                    switchboard_engine_operator_added(
+                        e,
+                        0,
+                        1,
+                        status,
+                        cap.as_ptr(),
+                        1,
+                        null(),
+                        0,
+                        null(),
+                        0,
+                        false,
+                        0
+                    ),
+                    S::Ok
+                );
+                for c in [1, 2] {
+                    if c == 2 {
+                        assert_eq!(switchboard_engine_assign(e, 0, &mut n), S::Ok);
+                    }
+                    let arrived = switchboard_engine_conversation_arrived(
+                        e,
+                        0,
+                        c,
+                        CHAT,
+                        1,
+                        null(),
+                        0,
+                        false,
+                        0,
+                        false,
+                        0,
+                    );
+                    assert_eq!(arrived, S::Ok);
+                }
+                // Conversation 1 is offered, conversation 2 claimed by hand.
+                assert_eq!(switchboard_engine_conversation_claimed(e, 0, 2, 1), S::Ok);
+                let mut first = [switchboard_decision::from(&(&(*e).decisions)[0]); 4];
+                assert_eq!(
+                    switchboard_engine_take_decisions(e, first.as_mut_ptr(), 4, &mut n),
+                    S::Ok
+                );
+                assert_eq!((n, first[0].kind), (1, switchboard_decision_kind::Offered));
+                let r = match call {
+                    0 => switchboard_engine_tick(e, 20_000),
+                    1 => switchboard_engine_conversation_arrived(
+                        e,
+                        20_000,
+                        3,
+                        CHAT,
+                        1,
+                        null(),
+                        0,
+                        false,
+                        0,
+                        false,
+                        0,
+                    ),
+                    _ => switchboard_engine_conversation_resolved(e, 20_000, 2),
+                };
+                assert_eq!(r, S::Ok, "call {call}");
+                // Peeking leaves it queued; taking hands it out once.
+                assert_eq!(
+                    switchboard_engine_decisions(e, null_mut(), 0, &mut n),
+                    S::Ok
+                );
+                assert_eq!(n, 1, "call {call}");
+                let mut got = first;
+                assert_eq!(
+                    switchboard_engine_take_decisions(e, got.as_mut_ptr(), 4, &mut n),
+                    S::Ok
+                );
+                assert_eq!(n, 1);
+                assert_eq!(got[0].kind, switchboard_decision_kind::Unassigned);
+                assert_eq!(got[0].cause, switchboard_move_cause::OfferExpired);
+                assert_eq!(got[0].conversation_id, 1);
+                assert_eq!(
+                    switchboard_engine_take_decisions(e, null_mut(), 0, &mut n),
+                    S::Ok
+                );
+                assert_eq!(n, 0, "taken once");
+                switchboard_engine_free(e);
+            }
         }
     }
 

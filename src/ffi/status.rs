@@ -74,6 +74,9 @@ pub enum switchboard_status {
     TimeWentBackwards = 218,
     /// A timestamp beyond 2^53 ms.
     TimestampOutOfRange = 219,
+    /// The offer was withdrawn before the answer came (the customer left,
+    /// the conversation was resolved, transferred or moved).
+    OfferWithdrawn = 220,
 
     // ----- 3xx: policy (one per `PolicyError` variant) --------------------
     /// A policy list that needs an entry is empty.
@@ -203,6 +206,7 @@ impl switchboard_status {
         switchboard_status::OfferExpired,
         switchboard_status::TimeWentBackwards,
         switchboard_status::TimestampOutOfRange,
+        switchboard_status::OfferWithdrawn,
         switchboard_status::PolicyEmpty,
         switchboard_status::PolicyTooManyChannels,
         switchboard_status::PolicyDuplicateChannel,
@@ -284,6 +288,7 @@ impl switchboard_status {
             switchboard_status::OfferExpired => "offer_expired\0",
             switchboard_status::TimeWentBackwards => "time_went_backwards\0",
             switchboard_status::TimestampOutOfRange => "timestamp_out_of_range\0",
+            switchboard_status::OfferWithdrawn => "offer_withdrawn\0",
             switchboard_status::PolicyEmpty => "policy_empty\0",
             switchboard_status::PolicyTooManyChannels => "policy_too_many_channels\0",
             switchboard_status::PolicyDuplicateChannel => "policy_duplicate_channel\0",
@@ -357,6 +362,7 @@ impl From<&EngineError> for switchboard_status {
             EngineError::OfferExpired { .. } => S::OfferExpired,
             EngineError::TimeWentBackwards { .. } => S::TimeWentBackwards,
             EngineError::TimestampOutOfRange(_) => S::TimestampOutOfRange,
+            EngineError::OfferWithdrawn { .. } => S::OfferWithdrawn,
         }
     }
 }

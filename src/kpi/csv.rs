@@ -8,7 +8,7 @@
 //! or CRLF; blank lines are ignored. The header names the columns in any order:
 //!
 //! ```text
-//! conversation_id,channel,tier,team,operator,asked_at,assigned_at,first_response_at,resolved_at,abandoned_at,message_left,transfers,tags,satisfaction,missed_offers
+//! conversation_id,channel,tier,team,operator,asked_at,assigned_at,first_response_at,resolved_at,abandoned_at,message_left,transfers,tags,satisfaction,missed_offers,offered_at
 //! ```
 //!
 //! | column | type | empty means | required |
@@ -19,6 +19,7 @@
 //! | `operator` | u64 | no operator | no |
 //! | `asked_at` | u64 ms since the Unix epoch | — | yes |
 //! | `assigned_at`, `first_response_at`, `resolved_at`, `abandoned_at` | u64 ms | not happened | no |
+//! | `offered_at` (first offer, when offers must be accepted; files written before it existed lack it) | u64 ms | no offer | no |
 //! | `message_left` | `true`/`false`/`1`/`0` | false | no |
 //! | `transfers`, `missed_offers` | u32 | 0 | no |
 //! | `tags` | tags separated by `;` (each trimmed; empty tags dropped) | no tags | no |
@@ -36,7 +37,7 @@ use super::report::KpiReport;
 use crate::{ChannelId, ConversationId, OperatorId, TeamId, TierId, Timestamp};
 
 /// The columns, in the order [`RecordCsvWriter`] writes them.
-pub const COLUMNS: [&str; 15] = [
+pub const COLUMNS: [&str; 16] = [
     "conversation_id",
     "channel",
     "tier",
@@ -52,6 +53,7 @@ pub const COLUMNS: [&str; 15] = [
     "tags",
     "satisfaction",
     "missed_offers",
+    "offered_at",
 ];
 
 const REQUIRED: [usize; 4] = [0, 1, 2, 5];
@@ -301,7 +303,8 @@ impl<R: BufRead> CsvReader<R> {
                         })?),
                     };
                 }
-                _ => rec.missed_offers = small(int(U32)?, U32)?.unwrap_or(0),
+                14 => rec.missed_offers = small(int(U32)?, U32)?.unwrap_or(0),
+                _ => rec.offered_at = int(MS)?.map(Timestamp),
             }
         }
         Ok(Some((line, rec)))
@@ -388,6 +391,7 @@ impl<W: Write> RecordCsvWriter<W> {
             r.tags.join(";"),
             opt(r.satisfaction),
             r.missed_offers.to_string(),
+            ts(r.offered_at),
         ];
         for (i, f) in fields.iter().enumerate() {
             if i > 0 {

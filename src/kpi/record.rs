@@ -13,6 +13,8 @@ use crate::{ChannelId, ConversationId, OperatorId, TeamId, TierId, Timestamp};
 ///
 /// Field meanings (from `guide/kpi-definitions.md` §0):
 /// - `asked_at`: the customer asked for an operator (`t_ask`); every demand KPI runs from it.
+/// - `offered_at`: first offer made to an operator, when offers must be accepted (`t_offer`);
+///   informational: the wait does not end here.
 /// - `assigned_at`: first assignment accepted (`t_accept`); ends the wait.
 /// - `first_response_at`: first public human operator message after the ask (`t_reply`).
 /// - `resolved_at`: resolved (`t_resolve`).
@@ -38,6 +40,9 @@ pub struct ConversationRecord {
     pub operator: Option<OperatorId>,
     /// When the customer asked for an operator.
     pub asked_at: Timestamp,
+    /// When it was first offered to an operator (offers that must be accepted); `None` when
+    /// assignments were direct or the source does not record offers.
+    pub offered_at: Option<Timestamp>,
     /// When the first assignment was accepted.
     pub assigned_at: Option<Timestamp>,
     /// When the first operator response was sent.
@@ -119,7 +124,7 @@ impl ConversationRecord {
     /// [`RecordValidator`](super::RecordValidator)). `line` is echoed in the error.
     ///
     /// # Errors
-    /// [`KpiError::BeforeAsk`] (field `assigned_at`, `first_response_at`, `resolved_at` or
+    /// [`KpiError::BeforeAsk`] (field `offered_at`, `assigned_at`, `first_response_at`, `resolved_at` or
     /// `abandoned_at`, in that order), [`KpiError::AssignedAfterResolved`],
     /// [`KpiError::AbandonedBeforeAssigned`], [`KpiError::OutOfRange`] (field `satisfaction`).
     pub fn validate(&self, line: u64) -> Result<(), KpiError> {
@@ -135,7 +140,8 @@ impl ConversationRecord {
     pub(crate) fn is_valid(&self) -> bool {
         let ask = self.asked_at;
         let after_ask = |t: Option<Timestamp>| t.is_none_or(|t| t >= ask);
-        after_ask(self.assigned_at)
+        after_ask(self.offered_at)
+            & after_ask(self.assigned_at)
             & after_ask(self.first_response_at)
             & after_ask(self.resolved_at)
             & after_ask(self.abandoned_at)
@@ -156,6 +162,7 @@ impl ConversationRecord {
     fn find_error(&self, line: u64) -> Result<(), KpiError> {
         let ask = self.asked_at.0;
         for (field, t) in [
+            ("offered_at", self.offered_at),
             ("assigned_at", self.assigned_at),
             ("first_response_at", self.first_response_at),
             ("resolved_at", self.resolved_at),

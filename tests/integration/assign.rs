@@ -810,7 +810,16 @@ fn scripted_run_with(
             3 if rnd(3) == 0 => {
                 let o = 1 + rnd(12);
                 let s = [OperatorStatus::Available, OperatorStatus::Away][rnd(2) as usize];
-                status(&mut e, now, o, s);
+                // Going away puts unanswered work back in the queue at once.
+                let moved = e
+                    .apply(Event::OperatorStatusChanged {
+                        at: now,
+                        operator: OperatorId(o),
+                        status: s,
+                    })
+                    .unwrap();
+                open.retain(|c| !moved.iter().any(|d| d.conversation.0 == *c));
+                out.extend(moved);
             }
             2 if !open.is_empty() => {
                 let c = open.remove(rnd(open.len() as u64) as usize);

@@ -320,6 +320,12 @@ fn claims_and_transfers_need_a_logged_in_operator_with_room() {
         operator: OperatorId(2),
     })
     .unwrap();
+    // Replied, so it stays with operator 1 when they log off.
+    e.apply(Event::FirstResponseSent {
+        at: t(3),
+        conversation: ConversationId(1),
+    })
+    .unwrap();
     status(&mut e, t(3), 1, OperatorStatus::Offline);
     let before = e.clone();
     assert_eq!(

@@ -12,6 +12,7 @@ mod props;
 mod random;
 mod rebalance;
 mod replay;
+mod reported;
 mod semantics;
 mod sim;
 mod staffing;

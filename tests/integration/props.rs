@@ -35,7 +35,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::FileFailurePersistence;
 use switchboard::engine::{DecisionKind, Matching, Snapshot};
-use switchboard::policy::{OfferPolicy, RebalancePolicy};
+use switchboard::policy::{BlockedWork, OfferPolicy, RebalancePolicy};
 use switchboard::prelude::*;
 
 const T0: u64 = 1_700_000_000_000;
@@ -140,15 +140,24 @@ fn policy() -> impl Strategy<Value = Policy> {
     let cooldown = || prop_oneof![2 => Just(Millis::ZERO), 1 => secs(15)];
     let offers = prop::option::weighted(
         0.3,
-        (secs(20), 0u32..=3, any::<bool>(), cooldown(), cooldown()).prop_map(
-            |(timeout, away, reoffer, after_reject, after_miss)| OfferPolicy {
-                timeout,
-                away_after_missed: away,
-                reoffer_declined: reoffer,
-                cooldown_after_reject: after_reject,
-                cooldown_after_miss: after_miss,
-            },
-        ),
+        (
+            secs(20),
+            0u32..=3,
+            any::<bool>(),
+            cooldown(),
+            cooldown(),
+            prop::option::weighted(0.5, secs(60)),
+        )
+            .prop_map(
+                |(timeout, away, reoffer, after_reject, after_miss, forget)| OfferPolicy {
+                    timeout,
+                    away_after_missed: away,
+                    reoffer_declined: reoffer,
+                    cooldown_after_reject: after_reject,
+                    cooldown_after_miss: after_miss,
+                    forget_decline_after: forget,
+                },
+            ),
     );
     // Routers' variants: overflow timing, a throughput cap, direct routing
     // above capacity.
@@ -162,18 +171,21 @@ fn policy() -> impl Strategy<Value = Policy> {
             }),
         ),
         prop::bool::weighted(0.25),
+        prop::bool::weighted(0.25),
     );
     let rebalance = (
         prop::option::weighted(0.3, secs(60)),
         prop::option::weighted(0.3, 0u16..=1000),
         prop::option::weighted(0.3, 1u32..=3),
         any::<bool>(),
+        prop::bool::weighted(0.3),
     )
-        .prop_map(|(after, skew, max, cut)| RebalancePolicy {
+        .prop_map(|(after, skew, max, cut, defer)| RebalancePolicy {
             reassign_responded_after_away: after,
             skew_margin_permille: skew,
             max_moves: max,
             on_capacity_cut: cut,
+            defer_to_rebalance: defer,
         });
     (
         catalogue,
@@ -194,7 +206,7 @@ fn policy() -> impl Strategy<Value = Policy> {
                 (pref, wrap),
                 offers,
                 rebalance,
-                (from_previous, cap, over_capacity),
+                (from_previous, cap, over_capacity, first_free),
             )| {
                 let mut p = base_policy(n, blocks);
                 p.queue_order = order;
@@ -217,6 +229,9 @@ fn policy() -> impl Strategy<Value = Policy> {
                 p.wrap_up = wrap;
                 p.offers = offers;
                 p.rebalance = rebalance;
+                if first_free {
+                    p.blocked_work = BlockedWork::FirstFree;
+                }
                 p
             },
         )

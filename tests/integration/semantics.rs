@@ -333,6 +333,8 @@ fn direct_routing_above_capacity_is_an_option() {
 #[test]
 fn direct_routing_above_capacity_waits_for_an_away_operator_to_return() {
     let mut p = policy();
+    // Operator 1 keeps the conversation that fills them while away.
+    p.rebalance.defer_to_rebalance = true;
     p.preferred_operator.over_capacity = true;
     p.preferred_operator.wait = Millis::from_secs(60);
     let mut e = operator_one_full(p, 1);
@@ -495,6 +497,8 @@ fn a_skew_rebalance_leaves_returning_customers_with_their_operator() {
 #[test]
 fn is_eligible_agrees_with_direct_routing_above_capacity() {
     let mut p = policy();
+    // Operator 1 keeps the conversation that fills them while away.
+    p.rebalance.defer_to_rebalance = true;
     p.preferred_operator.over_capacity = true;
     p.preferred_operator.wait = Millis::from_secs(60);
     let mut e = operator_one_full(p, 1);

@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use switchboard::engine::{DecisionKind, MAX_TIMESTAMP, MoveCause};
+use switchboard::policy::BlockedWork;
 use switchboard::prelude::*;
 
 /// The outcome of one `apply`.
@@ -79,8 +80,16 @@ pub struct MConv {
     /// The preference is live (named at arrival while that operator was
     /// logged in; spent once anyone holds it, ended by their logging off).
     pub prefers: Option<OperatorId>,
-    /// Operators who declined or missed an offer of it (when not re-offered).
-    pub declined: Vec<OperatorId>,
+    /// Operators who declined or missed an offer of it (when not re-offered),
+    /// and until when (`None`: the whole wait).
+    pub declined: Vec<(OperatorId, Option<Timestamp>)>,
+    /// Arrival sequence (queue order's last tie-break).
+    pub seq: u64,
+    /// First offer made.
+    pub offered_at: Option<Timestamp>,
+    /// First accepted assignment (direct, accepted offer, claim, transfer to
+    /// an operator): what the finished record must report as `assigned_at`.
+    pub accepted_at: Option<Timestamp>,
     /// Taken away from an operator at least once (rebalance may then exclude
     /// operators the model does not track).
     pub moved: bool,
@@ -116,7 +125,15 @@ pub struct Checker {
     pub now: Timestamp,
     /// Counters.
     pub stats: Stats,
-    finished: Vec<ConversationId>,
+    /// Ended this step: id, first offer, first acceptance.
+    finished: Vec<(ConversationId, Option<Timestamp>, Option<Timestamp>)>,
+    arrivals: u64,
+    /// Given by the host (claim, transfer) to an operator who was not
+    /// available, with no status change since: stays with them.
+    claimed_while_away: BTreeSet<ConversationId>,
+    /// Blocked conversations a decision of this step passed over for less
+    /// urgent blocking work: (conversation, operator who got that work).
+    passed_over: Vec<(ConversationId, OperatorId)>,
     touched_ops: BTreeSet<OperatorId>,
     touched_convs: BTreeSet<ConversationId>,
 }
@@ -138,6 +155,9 @@ impl Checker {
             policy: policy.clone(),
             ops: BTreeMap::new(),
             convs: BTreeMap::new(),
+            arrivals: 0,
+            claimed_while_away: BTreeSet::new(),
+            passed_over: Vec::new(),
             now: Timestamp(0),
             stats: Stats::default(),
             finished: Vec::new(),
@@ -232,8 +252,14 @@ impl Checker {
         if at < self.now {
             return Err("time went backwards");
         }
+        // An offer due to lapse by `at` lapses before the event (timers
+        // fire first), so the conversation is waiting again by then.
         let state_in = |c: &MConv, ok: &[S]| {
-            if ok.contains(&c.state) {
+            let state = match (c.state, c.offer_expires) {
+                (S::Offered, Some(x)) if x <= at => S::Waiting,
+                (s, _) => s,
+            };
+            if ok.contains(&state) {
                 Ok(())
             } else {
                 Err("wrong state")
@@ -298,7 +324,13 @@ impl Checker {
             }
             Event::ConversationResolved { conversation, .. } => state_in(
                 self.conv(*conversation)?,
-                &[S::WithBot, S::Assigned, S::Responded, S::MessageLeft],
+                &[
+                    S::WithBot,
+                    S::Offered,
+                    S::Assigned,
+                    S::Responded,
+                    S::MessageLeft,
+                ],
             ),
             // The customer may hang up while the offer rings.
             Event::ConversationAbandoned { conversation, .. } => {
@@ -311,7 +343,7 @@ impl Checker {
                 conversation, to, ..
             } => {
                 let c = self.conv(*conversation)?;
-                state_in(c, &[S::Assigned, S::Responded])?;
+                state_in(c, &[S::Offered, S::Assigned, S::Responded])?;
                 if let TransferTarget::Operator(p) = to {
                     let o = self.op(*p)?;
                     if c.holder == Some(*p) {
@@ -415,11 +447,65 @@ impl Checker {
             self.decision(d, at)?;
         }
         self.now = at;
+        // The event's own withdrawals and removals come before its effect.
+        let own = ds[lapsed..]
+            .iter()
+            .take_while(|d| {
+                matches!(
+                    d.kind,
+                    DecisionKind::Unassigned {
+                        cause: MoveCause::Withdrawn | MoveCause::OperatorRemoved
+                    }
+                )
+            })
+            .count();
+        for d in &ds[lapsed..lapsed + own] {
+            self.decision(d, at)?;
+        }
         self.event(event)?;
         let mut matched_any = false;
-        for d in &ds[lapsed..] {
+        for d in &ds[lapsed + own..] {
             matched_any |= !matches!(d.kind, DecisionKind::Unassigned { .. });
             self.decision(d, at)?;
+        }
+        // No silent offer end and no work left behind: an unavailable
+        // operator keeps no unanswered work unless the host defers moves.
+        if !self.policy.rebalance.defer_to_rebalance {
+            for (id, o) in &self.ops {
+                if o.status == OperatorStatus::Available {
+                    continue;
+                }
+                for c in &o.held {
+                    let st = self.convs[c].state;
+                    self.stats.checks += 1;
+                    if matches!(st, ConversationState::Assigned | ConversationState::Offered)
+                        && !self.claimed_while_away.contains(c)
+                    {
+                        return Err(format!(
+                            "{c} ({st:?}) stays with {id}, who is {:?}",
+                            o.status
+                        ));
+                    }
+                }
+            }
+        }
+        // A blocked conversation passed over for less urgent blocking work
+        // must have been taken or have an operator reserved for it.
+        for (c, t) in std::mem::take(&mut self.passed_over) {
+            let Some(v) = engine.conversation(c) else {
+                continue;
+            };
+            if v.state != ConversationState::Waiting {
+                continue;
+            }
+            ensure!(
+                self,
+                v.reserved_by.is_some_and(|r| r != t)
+                    || engine.operator(t).is_some_and(|o| o.reserved_for.is_some()),
+                "{t} got less urgent blocking work while {c}, which they could take but for \
+                 the block, waits unreserved ({:?})",
+                v.reserved_by
+            );
         }
         let matching = matches!(
             event,
@@ -440,8 +526,14 @@ impl Checker {
                 engine.inputs_applied()
             );
         }
-        // Nothing disappears: exactly the conversations that ended come out.
-        let fin: Vec<ConversationId> = engine.take_finished().iter().map(|f| f.id).collect();
+        // Nothing disappears: exactly the conversations that ended come out,
+        // with the first offer and the first acceptance (not the offer) as
+        // the end of the wait.
+        let fin: Vec<(ConversationId, Option<Timestamp>, Option<Timestamp>)> = engine
+            .take_finished()
+            .iter()
+            .map(|f| (f.id, f.offered_at, f.assigned_at))
+            .collect();
         ensure!(
             self,
             fin == self.finished,
@@ -502,13 +594,27 @@ impl Checker {
 
     fn finish(&mut self, cid: ConversationId) {
         self.release(cid);
-        self.convs.remove(&cid);
-        self.finished.push(cid);
+        self.claimed_while_away.remove(&cid);
+        if let Some(c) = self.convs.remove(&cid) {
+            self.finished.push((cid, c.offered_at, c.accepted_at));
+        }
         self.touched_convs.insert(cid);
+    }
+
+    /// Whether `op`'s decline of `c` still keeps them from it at `t`.
+    fn declined(c: &MConv, op: OperatorId, t: Timestamp) -> bool {
+        c.declined
+            .iter()
+            .any(|&(o, until)| o == op && until.is_none_or(|u| t < u))
     }
 
     fn set_status(&mut self, id: OperatorId, status: OperatorStatus) {
         let o = self.ops.get_mut(&id).expect("known");
+        if o.status != status {
+            for c in &o.held {
+                self.claimed_while_away.remove(c);
+            }
+        }
         o.status = status;
         self.touched_ops.insert(id);
         if status == OperatorStatus::Offline {
@@ -523,6 +629,87 @@ impl Checker {
                 c.prefers = None;
             }
         }
+    }
+
+    /// An offer that ends with the conversation must have been reported
+    /// (`Unassigned { withdrawn }` before the event's own effect).
+    fn not_ringing(&mut self, cid: ConversationId, how: &str) -> Result<(), String> {
+        self.stats.checks += 1;
+        match self.convs.get(&cid) {
+            Some(c) if c.state == ConversationState::Offered => Err(format!(
+                "{cid} was {how} while offered to {:?} and no decision withdrew the offer",
+                c.holder
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// A claim or a transfer to a named operator: answered from now on.
+    fn host_gave(&mut self, cid: ConversationId, op: OperatorId, at: Timestamp) {
+        let c = self.convs.get_mut(&cid).expect("live");
+        c.accepted_at.get_or_insert(at);
+        if self.ops[&op].status != OperatorStatus::Available {
+            self.claimed_while_away.insert(cid);
+        }
+    }
+
+    /// Whether the engine has `op` reserved for a blocked conversation whose
+    /// channel work on `ch` would keep blocked (then `op` takes none).
+    fn reserved_against(&self, e: &Engine, op: OperatorId, ch: usize) -> bool {
+        e.operator(op)
+            .and_then(|v| v.reserved_for)
+            .and_then(|r| self.convs.get(&r))
+            .is_some_and(|r| self.policy.channels[ch].blocks.contains(&r.spec.channel))
+    }
+
+    /// Queue order (the documented keys), ending with the arrival sequence.
+    fn queue_key(&self, c: &MConv) -> (u64, u64, u64) {
+        let asked = c.asked_at.map_or(0, |t| t.0);
+        let tier = self.policy.tiers.iter().find(|t| t.id == c.spec.tier);
+        let max_head = self
+            .policy
+            .tiers
+            .iter()
+            .map(|t| t.head_start.0.min(MAX_TIMESTAMP.0))
+            .max()
+            .unwrap_or(0);
+        match self.policy.queue_order {
+            QueueOrder::StrictPriority => (u64::from(tier.map_or(0, |t| t.priority)), asked, c.seq),
+            QueueOrder::Aging => {
+                let head = tier.map_or(0, |t| t.head_start.0.min(max_head));
+                (0, asked + max_head - head, c.seq)
+            }
+            QueueOrder::EarliestDeadline => (
+                0,
+                asked.saturating_add(tier.map_or(0, |t| t.first_response_target.0)),
+                c.seq,
+            ),
+            QueueOrder::Fifo => (0, asked, c.seq),
+        }
+    }
+
+    /// Whether operator `o` could take waiting conversation `c` at `t` but
+    /// for a channel that blocks it (everything else in order).
+    fn blocked_but_eligible(&self, oid: OperatorId, o: &MOp, c: &MConv, t: Timestamp) -> bool {
+        let ch = c.ch;
+        if c.state != ConversationState::Waiting
+            || !self.blocked(o, ch)
+            || o.status != OperatorStatus::Available
+            || o.wrap_until.is_some_and(|w| w > t)
+            || o.held_until.is_some_and(|h| h > t)
+            || o.load[ch] >= o.cap[ch]
+        {
+            return false;
+        }
+        if c.prefers == Some(oid) && !Self::declined(c, oid, t) {
+            return true;
+        }
+        if c.preferred_until.is_some_and(|u| t < u) || Self::declined(c, oid, t) {
+            return false;
+        }
+        let (_, skills, team) = self.req_at(c, t);
+        skills.iter().all(|s| o.level(s.skill) >= s.level)
+            && team.is_none_or(|tm| o.teams.contains(&tm))
     }
 
     /// The event's own effect (validated already).
@@ -560,6 +747,11 @@ impl Checker {
             }
             Event::OperatorRemoved { operator, .. } => {
                 let held: Vec<ConversationId> = self.ops[&operator].held.iter().copied().collect();
+                if !held.is_empty() {
+                    return Err(format!(
+                        "{operator} was removed holding {held:?} without a decision for them"
+                    ));
+                }
                 for cid in held {
                     self.release(cid);
                     let c = self.convs.get_mut(&cid).expect("held is live");
@@ -622,6 +814,9 @@ impl Checker {
                         preferred_until: None,
                         prefers: None,
                         declined: Vec::new(),
+                        seq: 0,
+                        offered_at: None,
+                        accepted_at: None,
                         moved: false,
                     },
                 );
@@ -636,6 +831,8 @@ impl Checker {
                 });
                 let preferred_until = prefers.and((wait > Millis::ZERO).then(|| at + wait));
                 self.touched_convs.insert(conversation.id);
+                self.arrivals += 1;
+                let seq = self.arrivals;
                 self.convs.insert(
                     conversation.id,
                     MConv {
@@ -649,6 +846,9 @@ impl Checker {
                         preferred_until,
                         prefers,
                         declined: Vec::new(),
+                        seq,
+                        offered_at: None,
+                        accepted_at: None,
                         moved: false,
                     },
                 );
@@ -658,6 +858,7 @@ impl Checker {
                 self.touched_convs.insert(conversation);
             }
             Event::ConversationResolved { at, conversation } => {
+                self.not_ringing(conversation, "resolved")?;
                 if let Some(h) = self.convs[&conversation].holder {
                     let o = self.ops.get_mut(&h).expect("holder is known");
                     let wrap = o.wrap_up.unwrap_or(self.policy.wrap_up);
@@ -667,7 +868,10 @@ impl Checker {
                 }
                 self.finish(conversation);
             }
-            Event::ConversationAbandoned { conversation, .. } => self.finish(conversation),
+            Event::ConversationAbandoned { conversation, .. } => {
+                self.not_ringing(conversation, "abandoned")?;
+                self.finish(conversation);
+            }
             Event::MessageLeft { conversation, .. } => {
                 let c = self.convs.get_mut(&conversation).expect("checked");
                 c.state = S::MessageLeft;
@@ -680,10 +884,14 @@ impl Checker {
                 conversation,
                 to,
             } => {
+                self.not_ringing(conversation, "transferred")?;
                 self.release(conversation);
                 self.touched_convs.insert(conversation);
                 match to {
-                    TransferTarget::Operator(p) => self.hold(conversation, p, S::Assigned),
+                    TransferTarget::Operator(p) => {
+                        self.hold(conversation, p, S::Assigned);
+                        self.host_gave(conversation, p, at);
+                    }
                     TransferTarget::Team(_) | TransferTarget::Queue => {
                         let c = self.convs.get_mut(&conversation).expect("checked");
                         c.state = S::Waiting;
@@ -707,15 +915,18 @@ impl Checker {
                     return Err("claim beyond capacity accepted".into());
                 }
                 self.hold(conversation, operator, S::Assigned);
+                self.host_gave(conversation, operator, self.now);
             }
             Event::OfferAccepted {
+                at,
                 conversation,
                 operator,
-                ..
             } => {
                 let c = self.convs.get_mut(&conversation).expect("checked");
                 c.state = S::Assigned;
                 c.offer_expires = None;
+                // The wait ends here, not at the offer.
+                c.accepted_at.get_or_insert(at);
                 self.ops.get_mut(&operator).expect("checked").missed = 0;
                 self.touched_convs.insert(conversation);
                 self.touched_ops.insert(operator);
@@ -824,7 +1035,7 @@ impl Checker {
                     o.cap[ch]
                 );
                 let offer = matches!(cause, MoveCause::OfferExpired | MoveCause::OfferRejected);
-                if offer {
+                if offer || cause == MoveCause::Withdrawn {
                     ensure!(
                         self,
                         c.state == S::Offered,
@@ -851,7 +1062,12 @@ impl Checker {
                 if c.state == S::Responded {
                     ensure!(
                         self,
-                        matches!(cause, MoveCause::AwayTooLong | MoveCause::OperatorOffline),
+                        matches!(
+                            cause,
+                            MoveCause::AwayTooLong
+                                | MoveCause::OperatorOffline
+                                | MoveCause::OperatorRemoved
+                        ),
                         "a replied conversation moved for {cause:?}"
                     );
                 }
@@ -864,12 +1080,30 @@ impl Checker {
                         o.cooldown_after_miss
                     }
                 });
+                let forget = self
+                    .policy
+                    .offers
+                    .and_then(|o| o.forget_decline_after)
+                    .map(|x| d.at + x);
                 self.release(d.conversation);
+                self.claimed_while_away.remove(&d.conversation);
                 let c = self.convs.get_mut(&d.conversation).expect("live");
                 c.state = S::Waiting;
                 c.moved = true;
-                if offer && !reoffer && !c.declined.contains(&d.operator) {
-                    c.declined.push(d.operator);
+                if cause == MoveCause::Requested {
+                    // Never routed back to the operator the host took it from.
+                    c.declined.retain(|x| x.0 != d.operator);
+                    c.declined.push((d.operator, None));
+                } else if offer && !reoffer {
+                    match c.declined.iter_mut().find(|x| x.0 == d.operator) {
+                        Some(x) => {
+                            x.1 = match (x.1, forget) {
+                                (Some(a), Some(b)) => Some(a.max(b)),
+                                _ => None,
+                            }
+                        }
+                        None => c.declined.push((d.operator, forget)),
+                    }
                 }
                 self.touched_convs.insert(d.conversation);
                 if offer {
@@ -922,7 +1156,7 @@ impl Checker {
                 );
                 ensure!(
                     self,
-                    !c.declined.contains(&d.operator),
+                    !Self::declined(c, d.operator, at),
                     "{} declined {} before and re-offers are off: {d:?}",
                     d.operator,
                     d.conversation
@@ -992,6 +1226,27 @@ impl Checker {
                         );
                     }
                 }
+                // Blocking work for `d.operator` while a more urgent
+                // conversation they are blocked from waits (skew moves,
+                // which pick among a few candidates, excepted).
+                if self.policy.blocked_work == BlockedWork::Reserve
+                    && d.reason.trigger != Trigger::Rebalance
+                {
+                    let key = self.queue_key(c);
+                    let blocks = &self.policy.channels[ch].blocks;
+                    let most_urgent = self
+                        .convs
+                        .iter()
+                        .filter(|(_, x)| blocks.contains(&x.spec.channel))
+                        .filter(|(_, x)| self.blocked_but_eligible(d.operator, o, x, at))
+                        .map(|(id, x)| (self.queue_key(x), *id))
+                        .min();
+                    if let Some((k, blocked)) = most_urgent {
+                        if k < key {
+                            self.passed_over.push((blocked, d.operator));
+                        }
+                    }
+                }
                 match d.kind {
                     DecisionKind::Offered { expires_at } => {
                         let Some(p) = self.policy.offers else {
@@ -1003,10 +1258,9 @@ impl Checker {
                             "offer expires {expires_at:?}"
                         );
                         self.hold(d.conversation, d.operator, S::Offered);
-                        self.convs
-                            .get_mut(&d.conversation)
-                            .expect("live")
-                            .offer_expires = Some(expires_at);
+                        let c = self.convs.get_mut(&d.conversation).expect("live");
+                        c.offer_expires = Some(expires_at);
+                        c.offered_at.get_or_insert(at);
                     }
                     _ => {
                         ensure!(
@@ -1015,6 +1269,8 @@ impl Checker {
                             "direct assignment under an offer policy: {d:?}"
                         );
                         self.hold(d.conversation, d.operator, S::Assigned);
+                        let c = self.convs.get_mut(&d.conversation).expect("live");
+                        c.accepted_at.get_or_insert(at);
                     }
                 }
                 if let Some(cap) = self.policy.throughput_cap {
@@ -1229,6 +1485,20 @@ impl Checker {
             waiting == self.convs_in(&[S::Waiting]),
             "waiting() {waiting:?}"
         );
+        // Reservations point both ways, at a waiting conversation, from an
+        // available operator.
+        for &id in &ops {
+            let v = e.operator(id).expect("listed");
+            if let Some(r) = v.reserved_for {
+                let c = e.conversation(r);
+                ensure!(
+                    self,
+                    v.spec.status == OperatorStatus::Available
+                        && c.is_some_and(|c| c.state == S::Waiting && c.reserved_by == Some(id)),
+                    "{id} is reserved for {r}, which does not point back or is not waiting"
+                );
+            }
+        }
         // Eligibility by the written rule, where the model knows everything
         // that matters (no preferred operator, never moved).
         let now = e.now();
@@ -1238,7 +1508,11 @@ impl Checker {
             }
             let (_, skills, team) = self.req_at(c, now);
             for (oid, o) in &self.ops {
+                // An operator reserved for a blocked conversation takes no
+                // new work on the channels that block it.
+                let reserved = self.reserved_against(e, *oid, c.ch);
                 let want = self.ready(o, c.ch, now)
+                    && !reserved
                     && skills.iter().all(|s| o.level(s.skill) >= s.level)
                     && team.is_none_or(|t| o.teams.contains(&t));
                 let got = e.is_eligible(*oid, *cid);
@@ -1263,13 +1537,16 @@ impl Checker {
         if self.policy.preferred_operator.over_capacity {
             let now = e.now();
             for (cid, c) in &self.convs {
-                let Some(p) = c.prefers.filter(|p| !c.declined.contains(p)) else {
+                let Some(p) = c.prefers.filter(|p| !Self::declined(c, *p, now)) else {
                     continue;
                 };
                 if c.state != ConversationState::Waiting {
                     continue;
                 }
                 let Some(o) = self.ops.get(&p) else { continue };
+                if self.reserved_against(e, p, c.ch) {
+                    continue;
+                }
                 ensure!(
                     self,
                     !self.ready_above_capacity(o, c.ch, now),
