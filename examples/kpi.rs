@@ -4,25 +4,26 @@
 //! cargo run --example kpi -- [PATH] [--json] [--skip-bad-rows] [--now MS]
 //!                            [--utc-offset-minutes N] [--week-start monday|sunday]
 //!                            [--sl-seconds T] [--short-abandon-seconds S]
-//!                            [--anonymous-bank PATH]
+//!                            [--anonymous-bank PATH [--zero-wait-hang-ups abandoned|not-offered]]
 //! ```
 //!
 //! `PATH` defaults to `examples/data/sample.csv`. Periods (today … last month) are computed for
 //! `--now` (default: the latest `asked_at` in the data). `--anonymous-bank` reads the 1999 bank
-//! call-center format instead (whitespace-separated; PHANTOM calls ignored; see
-//! `shared/data/anonymous-bank-1999/README.md`), converting each line to a record on the fly.
+//! call-center format instead, through `switchboard::kpi::bank` (which documents the mapping,
+//! what counts as abandoned and how clock skew is handled); `--zero-wait-hang-ups` says what a
+//! hang-up from the queue with zero queue time is (default: abandoned at 0 s).
 
-use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::process::ExitCode;
 
+use switchboard::kpi::bank::{self, BankOptions, BankSummary, ZeroWaitHangUp};
 use switchboard::kpi::csv::CsvReader;
 use switchboard::kpi::{
-    Calendar, CivilDate, ConversationRecord, DurationSummary, Ingest, IngestOptions,
-    KpiAccumulator, KpiConfig, KpiError, KpiReport, KpiStats, Period, Rate, Weekday,
+    Calendar, ConversationRecord, DurationSummary, Ingest, IngestOptions, KpiAccumulator,
+    KpiConfig, KpiError, KpiReport, KpiStats, Period, Rate, Weekday,
 };
-use switchboard::{ChannelId, ConversationId, Millis, OperatorId, TierId, Timestamp};
+use switchboard::{Millis, Timestamp};
 
 struct Args {
     path: String,
@@ -34,6 +35,7 @@ struct Args {
     sl: Millis,
     short: Option<Millis>,
     bank: Option<String>,
+    bank_options: BankOptions,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -47,6 +49,7 @@ fn parse_args() -> Result<Args, String> {
         sl: Millis::from_secs(20),
         short: None,
         bank: None,
+        bank_options: BankOptions::default(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -74,10 +77,20 @@ fn parse_args() -> Result<Args, String> {
                 ))
             }
             "--anonymous-bank" => a.bank = Some(val(&arg)?),
-            "-h" | "--help" => return Err("usage: kpi [PATH] [--json] [--skip-bad-rows] [--now MS] [--utc-offset-minutes N] [--week-start monday|sunday] [--sl-seconds T] [--short-abandon-seconds S] [--anonymous-bank PATH]".into()),
+            "--zero-wait-hang-ups" => {
+                a.bank_options.zero_wait_hang_ups = match val(&arg)?.as_str() {
+                    "abandoned" => ZeroWaitHangUp::Abandoned,
+                    "not-offered" => ZeroWaitHangUp::NotOffered,
+                    z => return Err(format!("{arg}: abandoned or not-offered, not {z}")),
+                }
+            }
+            "-h" | "--help" => return Err("usage: kpi [PATH] [--json] [--skip-bad-rows] [--now MS] [--utc-offset-minutes N] [--week-start monday|sunday] [--sl-seconds T] [--short-abandon-seconds S] [--anonymous-bank PATH [--zero-wait-hang-ups abandoned|not-offered]]".into()),
             p if !p.starts_with("--") => a.path = p.to_string(),
             other => return Err(format!("unknown flag {other}")),
         }
+    }
+    if a.bank.is_none() && a.bank_options != BankOptions::default() {
+        return Err("--zero-wait-hang-ups needs --anonymous-bank".into());
     }
     Ok(a)
 }
@@ -101,126 +114,6 @@ fn read_interchange(path: &str, ingest: &mut Ingest) -> Result<Vec<ConversationR
             Err(e) => ingest.row_error(e)?,
         }
     }
-}
-
-fn hms(s: &str) -> Option<u64> {
-    let mut p = s.split(':').map(|x| x.parse::<u64>().ok());
-    let (h, m, sec) = (p.next()??, p.next()??, p.next()??);
-    Some(h * 3600 + m * 60 + sec)
-}
-
-/// Converts the Anonymous Bank 1999 format. Mapping (documented in the example's report):
-/// asked = date + vru_entry + vru_time (so midnight crossings are handled by adding durations);
-/// queued calls wait q_time; AGENT → assigned = first response = asked + q_time, resolved =
-/// assigned + ser_time; HANG after queueing → abandoned at asked + q_time; HANG without queueing
-/// (left in the VRU, the bot stage) is not offered and not converted; PHANTOM is ignored.
-/// tier = priority, channel = call type, operator = server name (interned), no team.
-fn read_bank(
-    path: &str,
-    ingest: &mut Ingest,
-) -> Result<(Vec<ConversationRecord>, u64, u64), KpiError> {
-    const TYPES: [&str; 6] = ["PS", "PE", "IN", "NE", "NW", "TT"];
-    let file = File::open(path)?;
-    let mut out = Vec::new();
-    let mut servers: BTreeMap<String, u64> = BTreeMap::new();
-    let (mut phantom, mut vru_only) = (0u64, 0u64);
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line?;
-        let n = i as u64 + 1;
-        if n == 1 || line.trim().is_empty() {
-            continue;
-        }
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() != 17 {
-            ingest.row_error(KpiError::FieldCount {
-                line: n,
-                expected: 17,
-                found: f.len(),
-            })?;
-            continue;
-        }
-        if f[12] == "PHANTOM" {
-            phantom += 1;
-            continue;
-        }
-        let bad = |field: &'static str, v: &str, expected: &'static str| KpiError::Parse {
-            line: n,
-            field,
-            value: v.to_string(),
-            expected,
-        };
-        let parsed = (|| {
-            let d = f[5];
-            let date = (d.len() == 6)
-                .then(|| {
-                    let y: i32 = d[0..2].parse().ok()?;
-                    let m: u8 = d[2..4].parse().ok()?;
-                    let dd: u8 = d[4..6].parse().ok()?;
-                    CivilDate::new(1900 + y, m, dd).ok()
-                })
-                .flatten()
-                .ok_or_else(|| bad("date", d, "yymmdd"))?;
-            let vru_entry = hms(f[6]).ok_or_else(|| bad("vru_entry", f[6], "h:mm:ss"))?;
-            let vru_time: u64 = f[8].parse().map_err(|_| bad("vru_time", f[8], "seconds"))?;
-            let q_time: u64 = f[11].parse().map_err(|_| bad("q_time", f[11], "seconds"))?;
-            let ser_time: u64 = f[15]
-                .parse()
-                .map_err(|_| bad("ser_time", f[15], "seconds"))?;
-            let priority: u32 = f[3]
-                .parse()
-                .map_err(|_| bad("priority", f[3], "0, 1 or 2"))?;
-            let day_ms = u64::try_from(date.days_since_epoch() * 86_400_000)
-                .map_err(|_| bad("date", d, "a date after 1970"))?;
-            Ok::<_, KpiError>((day_ms, vru_entry, vru_time, q_time, ser_time, priority))
-        })();
-        let (day_ms, vru_entry, vru_time, q_time, ser_time, priority) = match parsed {
-            Ok(p) => p,
-            Err(e) => {
-                ingest.row_error(e)?;
-                continue;
-            }
-        };
-        let queued = !(q_time == 0 && f[9] == "0:00:00");
-        let asked = Timestamp(day_ms + (vru_entry + vru_time) * 1000);
-        let channel = TYPES
-            .iter()
-            .position(|t| *t == f[4])
-            .map_or(99, |p| p as u32);
-        let mut rec = ConversationRecord::new(
-            ConversationId(n),
-            ChannelId(channel),
-            TierId(priority),
-            asked,
-        );
-        match f[12] {
-            "AGENT" => {
-                let assigned = Timestamp(asked.0 + q_time * 1000);
-                rec.assigned_at = Some(assigned);
-                rec.first_response_at = Some(assigned);
-                rec.resolved_at = Some(Timestamp(assigned.0 + ser_time * 1000));
-                if f[16] != "NO_SERVER" {
-                    let next = servers.len() as u64 + 1;
-                    let id = *servers.entry(f[16].to_string()).or_insert(next);
-                    rec.operator = Some(OperatorId(id));
-                }
-            }
-            "HANG" if queued => rec.abandoned_at = Some(Timestamp(asked.0 + q_time * 1000)),
-            "HANG" => {
-                vru_only += 1;
-                continue;
-            }
-            other => {
-                ingest.row_error(bad("outcome", other, "AGENT, HANG or PHANTOM"))?;
-                continue;
-            }
-        }
-        let before = ingest.accumulator().records();
-        ingest.push(n, &rec)?;
-        if ingest.accumulator().records() > before {
-            out.push(rec);
-        }
-    }
-    Ok((out, phantom, vru_only))
 }
 
 fn secs(m: Option<Millis>) -> String {
@@ -272,7 +165,7 @@ fn fmt_date(cal: &Calendar, t: Timestamp) -> String {
     format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
 }
 
-fn run(a: Args) -> Result<(), KpiError> {
+fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut base = KpiConfig {
         service_level_thresholds: vec![a.sl],
         short_abandon: a.short,
@@ -284,10 +177,14 @@ fn run(a: Args) -> Result<(), KpiError> {
         strict_order: false,
     };
     let mut ingest = Ingest::new(base.clone(), options)?;
-    let (source, recs, extra) = match &a.bank {
+    let (source, recs, bank) = match &a.bank {
         Some(p) => {
-            let (recs, phantom, vru) = read_bank(p, &mut ingest)?;
-            (p.clone(), recs, Some((phantom, vru)))
+            let read = bank::read_file(p, a.bank_options, &mut ingest)?;
+            (
+                p.clone(),
+                read.records,
+                Some((read.summary, read.operators)),
+            )
         }
         None => (
             a.path.clone(),
@@ -320,8 +217,15 @@ fn run(a: Args) -> Result<(), KpiError> {
             .iter()
             .map(|(n, r)| serde_json::json!({ "name": n, "report": r }))
             .collect();
-        let v =
+        let mut v =
             serde_json::json!({ "source": source, "now": now.0, "all": all, "periods": periods });
+        if let Some((summary, operators)) = &bank {
+            v["bank"] = serde_json::json!({
+                "options": a.bank_options,
+                "summary": summary,
+                "operators": operators,
+            });
+        }
         use std::io::Write;
         // A closed pipe (`| head`) ends the output quietly.
         let _ = writeln!(
@@ -336,10 +240,10 @@ fn run(a: Args) -> Result<(), KpiError> {
     for s in &all.skipped_by_reason {
         print!("  {}={}", s.reason.name(), s.count);
     }
-    if let Some((phantom, vru)) = extra {
-        print!("  (phantom ignored {phantom}, hung up in VRU before queueing {vru})");
-    }
     println!();
+    if let Some((summary, _)) = &bank {
+        println!("{}", bank_line(summary, a.bank_options));
+    }
     for e in ingest.skipped_examples().iter().take(3) {
         println!("  skipped: {e}");
     }
@@ -378,9 +282,13 @@ fn run(a: Args) -> Result<(), KpiError> {
         "OPERATOR", "handled", "avg handle", "max handle", "answered", "avg FRT", "missed", "CSAT"
     );
     for o in all.operators.iter().take(25) {
+        let name = bank
+            .as_ref()
+            .and_then(|(_, names)| names.get(usize::try_from(o.operator.0).ok()?.checked_sub(1)?))
+            .map_or_else(|| o.operator.to_string(), String::clone);
         println!(
             "{:<16}{:>8}{:>12}{:>12}{:>9}{:>10}{:>8}{:>7}",
-            o.operator.to_string(),
+            name,
             o.handled,
             o.mean_handle_ms
                 .map_or("-".into(), |x| format!("{:.0}s", x / 1000.0)),
@@ -453,6 +361,18 @@ fn run(a: Args) -> Result<(), KpiError> {
         println!("tags: {}", tags.join(" "));
     }
     Ok(())
+}
+
+/// What became of the bank file's lines: every one is in exactly one of the counts.
+fn bank_line(s: &BankSummary, options: BankOptions) -> String {
+    let zero_wait = match options.zero_wait_hang_ups {
+        ZeroWaitHangUp::Abandoned => format!("{} abandoned at 0 s", s.zero_wait_abandoned),
+        _ => format!("{} not offered", s.zero_wait_not_offered),
+    };
+    format!(
+        "bank lines {}: converted {}, PHANTOM ignored {}, hung up in the VRU before queueing {} (not offered), bad {}; queue hang-ups with zero queue time: {zero_wait}; negative vru_time (clock skew, kept, asked at the VRU exit): {}",
+        s.data_rows, s.converted, s.phantom, s.hung_up_in_vru, s.bad_rows, s.negative_vru_time
+    )
 }
 
 fn main() -> ExitCode {

@@ -5,8 +5,8 @@
 //! # Overview
 //!
 //! - Input rows are [`ConversationRecord`]s: built by the engine, or read from the CSV
-//!   interchange format ([`csv`]). Operator status history for occupancy arrives as
-//!   [`StatusInterval`]s.
+//!   interchange format ([`csv`]) or from the Anonymous Bank call-center records ([`bank`]).
+//!   Operator status history for occupancy arrives as [`StatusInterval`]s.
 //! - A [`KpiAccumulator`] takes one pass over the rows. Its state is integers only (counts, sums
 //!   of ms, min, max, [`LogSketch`] bucket counts), so accumulators of any partitioning merge
 //!   into exactly the accumulator of the whole ([`KpiAccumulator::merge`]), and travel as a
@@ -78,6 +78,7 @@
 //! ```
 
 mod accumulator;
+pub mod bank;
 mod bytes;
 mod config;
 pub mod csv;

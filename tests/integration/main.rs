@@ -1,6 +1,7 @@
 //! One integration binary (fewer links on a 2-core machine), one module per area.
 
 mod assign;
+mod bank;
 mod c_api;
 mod common;
 mod errors;
