@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dist::{DurationSampler, Exponential, WeightedChoice};
 use super::rng::Rng;
-use super::scenario::{Pick, PolicyVariant, Routing, Scenario, ScenarioError};
+use super::scenario::{Pick, PolicyVariant, RatePiece, Routing, Scenario, ScenarioError};
 use crate::engine::{DecisionKind, Engine, Event};
 use crate::error::EngineError;
 use crate::ids::{ConversationId, OperatorId, SkillId, TierId};
@@ -128,12 +128,71 @@ pub fn run_once(
     Ok(r)
 }
 
+/// The arrival process: Poisson arrivals at the scenario's
+/// piecewise-constant hourly rate, up to the end of the arrival span.
+struct Arrivals<'a> {
+    pieces: &'a [RatePiece],
+    start_hour: f64,
+    end: u64,
+}
+
+impl<'a> Arrivals<'a> {
+    fn new(pieces: &'a [RatePiece], start_hour: f64, end: u64) -> Self {
+        Arrivals {
+            pieces,
+            start_hour,
+            end,
+        }
+    }
+
+    fn hour_of_day(&self, t: u64) -> f64 {
+        (self.start_hour + t as f64 / HOUR_MS).rem_euclid(24.0)
+    }
+
+    /// The next arrival after `t`: exponential gaps at the rate of the
+    /// current piece; crossing a piece boundary restarts the draw there
+    /// (exact for a Poisson process by memorylessness).
+    fn next_after(&mut self, mut t: u64, rng: &mut Rng) -> Option<u64> {
+        let pieces = self.pieces;
+        loop {
+            if t >= self.end {
+                return None;
+            }
+            let h = self.hour_of_day(t);
+            let i = pieces
+                .iter()
+                .rposition(|p| p.from_hour <= h)
+                .unwrap_or(pieces.len() - 1);
+            let next_from = match pieces.get(i + 1) {
+                Some(p) => p.from_hour,
+                None => pieces[0].from_hour + 24.0,
+            };
+            let mut to_boundary = next_from - h;
+            if to_boundary <= 0.0 {
+                to_boundary += 24.0;
+            }
+            let boundary = t + (to_boundary * HOUR_MS).ceil() as u64;
+            let rate = pieces[i].per_hour;
+            if rate > 0.0 {
+                if let Ok(d) = Exponential::from_rate(rate / HOUR_MS) {
+                    let gap = d.sample(rng).ceil() as u64;
+                    if t + gap < boundary {
+                        return Some(t + gap.max(1));
+                    }
+                }
+            }
+            t = boundary;
+        }
+    }
+}
+
 struct Sim<'a> {
     sc: &'a Scenario,
     name: String,
     manual: Option<(DurationSampler, Pick)>,
     engine: Engine,
     rng: Rng,
+    arrivals: Arrivals<'a>,
     heap: BinaryHeap<Reverse<(u64, u64, Ev)>>,
     seq: u64,
     now: u64,
@@ -179,6 +238,7 @@ impl<'a> Sim<'a> {
             }
             Routing::Auto { .. } => None,
         };
+        let end = (sc.hours * HOUR_MS) as u64;
         let w = |ps: Vec<f64>| WeightedChoice::new(&ps).map_err(ScenarioError::from);
         let acc = KpiAccumulator::new(KpiConfig {
             service_level_thresholds: vec![Millis::from_secs(20), Millis::from_secs(60)],
@@ -190,10 +250,11 @@ impl<'a> Sim<'a> {
             manual,
             engine,
             rng: Rng::stream(sc.seed, u64::from(replication)),
+            arrivals: Arrivals::new(&sc.arrivals, sc.start_hour, end),
             heap: BinaryHeap::new(),
             seq: 0,
             now: 0,
-            end: (sc.hours * HOUR_MS) as u64,
+            end,
             next_tick: None,
             next_id: 1,
             live: HashMap::new(),
@@ -240,46 +301,6 @@ impl<'a> Sim<'a> {
         self.heap.push(Reverse((t, self.seq, ev)));
     }
 
-    fn hour_of_day(&self, t: u64) -> f64 {
-        (self.sc.start_hour + t as f64 / HOUR_MS).rem_euclid(24.0)
-    }
-
-    /// The next arrival after `t`: exponential gaps at the rate of the
-    /// current piece; crossing a piece boundary restarts the draw there
-    /// (exact for a Poisson process by memorylessness).
-    fn next_arrival(&mut self, mut t: u64) -> Option<u64> {
-        let pieces = &self.sc.arrivals;
-        loop {
-            if t >= self.end {
-                return None;
-            }
-            let h = self.hour_of_day(t);
-            let i = pieces
-                .iter()
-                .rposition(|p| p.from_hour <= h)
-                .unwrap_or(pieces.len() - 1);
-            let next_from = match pieces.get(i + 1) {
-                Some(p) => p.from_hour,
-                None => pieces[0].from_hour + 24.0,
-            };
-            let mut to_boundary = next_from - h;
-            if to_boundary <= 0.0 {
-                to_boundary += 24.0;
-            }
-            let boundary = t + (to_boundary * HOUR_MS).ceil() as u64;
-            let rate = pieces[i].per_hour;
-            if rate > 0.0 {
-                if let Ok(d) = Exponential::from_rate(rate / HOUR_MS) {
-                    let gap = d.sample(&mut self.rng).ceil() as u64;
-                    if t + gap < boundary {
-                        return Some(t + gap.max(1));
-                    }
-                }
-            }
-            t = boundary;
-        }
-    }
-
     fn setup(&mut self) -> Result<(), SimError> {
         let start = Timestamp(0);
         for (g, group) in self.sc.operators.iter().enumerate() {
@@ -315,7 +336,7 @@ impl<'a> Sim<'a> {
                 }
             }
         }
-        if let Some(t) = self.next_arrival(0) {
+        if let Some(t) = self.arrivals.next_after(0, &mut self.rng) {
             self.at(t, Ev::Arrive);
         }
         Ok(())
@@ -414,7 +435,7 @@ impl<'a> Sim<'a> {
         match ev {
             Ev::Arrive => {
                 self.arrive(at)?;
-                if let Some(t) = self.next_arrival(self.now) {
+                if let Some(t) = self.arrivals.next_after(self.now, &mut self.rng) {
                     self.at(t, Ev::Arrive);
                 }
             }
