@@ -10,7 +10,18 @@ use switchboard::staffing::{ErlangA, ErlangC, Workload};
 /// M/M/n (+M when `patience_secs` is set): one channel, one tier, FIFO,
 /// capacity 1, exponential handle times of mean 60 s, no reply delay.
 fn mmn(n: u32, load: f64, patience_secs: Option<f64>, hours: f64) -> Scenario {
-    let per_hour = load * 60.0; // erlangs × (60 per hour per operator at 60 s mean)
+    mmn_with_handle(n, load, patience_secs, hours, 60.0)
+}
+
+/// As [`mmn`], with exponential handle times of mean `handle_secs`.
+fn mmn_with_handle(
+    n: u32,
+    load: f64,
+    patience_secs: Option<f64>,
+    hours: f64,
+    handle_secs: f64,
+) -> Scenario {
+    let per_hour = load * 3600.0 / handle_secs; // erlangs × handles per hour per operator
     let patience = patience_secs.map_or(String::new(), |p| {
         format!(r#""patience": {{ "exponential": {{ "mean_secs": {p} }} }},"#)
     });
@@ -22,7 +33,7 @@ fn mmn(n: u32, load: f64, patience_secs: Option<f64>, hours: f64) -> Scenario {
                     "queue_order": "fifo" }},
         "arrivals": [{{ "from_hour": 0, "per_hour": {per_hour} }}],
         "tiers": [{{ "value": 1, "p": 1.0 }}], "channels": [{{ "value": 1, "p": 1.0 }}],
-        "handle_time": {{ "exponential": {{ "mean_secs": 60 }} }},
+        "handle_time": {{ "exponential": {{ "mean_secs": {handle_secs} }} }},
         "first_response_delay": {{ "fixed": {{ "secs": 0 }} }},
         {patience}
         "operators": [{{ "name": "agent", "count": {n}, "capacity": [{{ "channel": 1, "capacity": 1 }}] }}],
@@ -59,8 +70,9 @@ fn measures(records: &[ConversationRecord]) -> (f64, f64, f64, f64) {
 }
 
 /// Runs replications and checks each theoretical value lies within the 99 %
-/// interval of the replication means (the 95 % half-width × 2.58/1.96).
-fn check(sc: &Scenario, reps: u32, theory: [(&str, f64, usize); 4]) {
+/// interval of the replication means (the 95 % half-width × 2.58/1.96);
+/// a failure names every value outside.
+fn check(sc: &Scenario, reps: u32, theory: &[(&str, f64, usize)]) {
     let mut per: Vec<Vec<Option<f64>>> = vec![Vec::new(); 4];
     for r in 0..reps {
         let run = run_once(sc, &sc.policies[0], r, true).unwrap();
@@ -69,18 +81,20 @@ fn check(sc: &Scenario, reps: u32, theory: [(&str, f64, usize); 4]) {
             per[i].push(Some(v));
         }
     }
-    for (name, expected, i) in theory {
+    let mut outside = Vec::new();
+    for &(name, expected, i) in theory {
         let e = Estimate::from_values(per[i].clone());
         let tolerance = e.half_width * 2.58 / 1.96 + 1e-9;
-        assert!(
-            (e.mean - expected).abs() <= tolerance,
+        let line = format!(
             "{}: {name} simulated {:.4} ± {:.4} (99 %), theory {:.4}",
-            sc.name,
-            e.mean,
-            tolerance,
-            expected
+            sc.name, e.mean, tolerance, expected
         );
+        eprintln!("{line}");
+        if (e.mean - expected).abs() > tolerance {
+            outside.push(line);
+        }
     }
+    assert!(outside.is_empty(), "{}", outside.join("; "));
 }
 
 #[test]
@@ -98,7 +112,7 @@ fn mmn_matches_erlang_c_at_light_medium_and_heavy_load_for_small_and_large_teams
         check(
             &sc,
             8,
-            [
+            &[
                 ("P(wait)", c.probability_of_waiting(), 0),
                 ("E[Wq] s", c.average_speed_of_answer(), 1),
                 ("P(abandon)", 0.0, 2),
@@ -106,6 +120,33 @@ fn mmn_matches_erlang_c_at_light_medium_and_heavy_load_for_small_and_large_teams
             ],
         );
     }
+}
+
+/// Many operators near full load, where waits are most sensitive to the
+/// arrival rate: M/M/520 at 0.96 erlangs per operator (499.2 erlangs) with
+/// 30 s handle times, so arrivals come every 60 ms on average. The old
+/// simulator rounded every inter-arrival gap up to a whole millisecond,
+/// which lowered the rate by 0.8 % here (load 0.952): Erlang C then gives a
+/// mean wait of 0.224 s instead of 0.373 s and P(wait) 0.186 instead of
+/// 0.258, about 6 and 9 standard errors away with 16 replications of 3 h
+/// (2.9 million customers, about 10 s at the test profile's opt-level 1).
+/// The old code measured 0.205 s and 0.179 here, far outside the 99 %
+/// intervals this checks.
+#[test]
+fn mmn_matches_erlang_c_near_full_load_for_a_large_team() {
+    let (n, load, handle) = (520, 499.2, 30.0);
+    let mut sc = mmn_with_handle(n, load, None, 3.0, handle);
+    sc.warmup_minutes = 15.0;
+    let c = ErlangC::new(Workload::new(load / handle, handle).unwrap(), n).unwrap();
+    check(
+        &sc,
+        16,
+        &[
+            ("P(wait)", c.probability_of_waiting(), 0),
+            ("E[Wq] s", c.average_speed_of_answer(), 1),
+            ("P(abandon)", 0.0, 2),
+        ],
+    );
 }
 
 #[test]
