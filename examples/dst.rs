@@ -11,7 +11,10 @@
 //! work-conservation sweep after every K-th matching call; default 16),
 //! `--full-every F` (whole-state comparison every F events; default 256),
 //! `--seconds T` (stop starting new seeds after T seconds),
-//! `--no-differential` (skip the lockstep `Matching::Scan` engine).
+//! `--no-differential` (skip the lockstep `Matching::Scan` engine),
+//! `--record DIR` (write each seed's stream and a fresh engine's state
+//! hashes and decision digests after every event into DIR: the recorded
+//! streams `tests/integration/recorded.rs` replays).
 //!
 //! Each seed draws a policy, a roster and a stream with its own SplitMix64
 //! generator (no crates), so a failure is reproduced from the seed alone:
@@ -29,6 +32,8 @@
 
 #[path = "../tests/integration/props/check.rs"]
 mod check;
+#[path = "../tests/integration/recorded/replay.rs"]
+mod replay;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -494,6 +499,7 @@ struct Options {
     full_every: u64,
     seconds: Option<u64>,
     differential: bool,
+    record: Option<std::path::PathBuf>,
 }
 
 fn parse() -> Result<Options, String> {
@@ -504,6 +510,7 @@ fn parse() -> Result<Options, String> {
         full_every: 256,
         seconds: None,
         differential: true,
+        record: None,
     };
     let mut args = std::env::args().skip(1);
     let num = |v: Option<String>, name: &str| -> Result<u64, String> {
@@ -529,6 +536,7 @@ fn parse() -> Result<Options, String> {
             "--full-every" => o.full_every = num(args.next(), "--full-every")?.max(1),
             "--seconds" => o.seconds = Some(num(args.next(), "--seconds")?),
             "--no-differential" => o.differential = false,
+            "--record" => o.record = Some(args.next().ok_or("--record needs DIR")?.into()),
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -565,6 +573,7 @@ fn run_seed(seed: u64, o: &Options, t: &mut Totals) -> Result<(), (u64, String)>
     });
     let mut m = Checker::new(&policy);
     let mut restored: Option<Engine> = None;
+    let mut recorded: Vec<Event> = Vec::new();
     let mut matchings = 0u64;
     let roster = g.r.range(2, max_op);
     for i in 0..o.events {
@@ -576,6 +585,9 @@ fn run_seed(seed: u64, o: &Options, t: &mut Totals) -> Result<(), (u64, String)>
         } else {
             g.event(&m)
         };
+        if o.record.is_some() {
+            recorded.push(ev.clone());
+        }
         let is_matching = matches!(ev, Event::Assign { .. } | Event::Rebalance { .. });
         if is_matching {
             matchings += 1;
@@ -623,6 +635,9 @@ fn run_seed(seed: u64, o: &Options, t: &mut Totals) -> Result<(), (u64, String)>
             return Err((o.events, "restored engine ends in a different state".into()));
         }
     }
+    if let Some(dir) = &o.record {
+        record(dir, seed, policy, &recorded).map_err(|msg| (o.events, msg))?;
+    }
     t.seeds += 1;
     t.events += m.stats.events;
     t.refused += m.stats.refused;
@@ -632,6 +647,34 @@ fn run_seed(seed: u64, o: &Options, t: &mut Totals) -> Result<(), (u64, String)>
     Ok(())
 }
 
+/// Writes the seed's stream (`seed-S.jsonl`: policy, then one event a line)
+/// and what a fresh engine does with it (`seed-S.expected`), for
+/// `tests/integration/recorded.rs`.
+fn record(
+    dir: &std::path::Path,
+    seed: u64,
+    policy: Policy,
+    events: &[Event],
+) -> Result<(), String> {
+    use std::fmt::Write as _;
+    let mut stream = serde_json::to_string(&policy).map_err(|e| e.to_string())?;
+    for ev in events {
+        stream.push('\n');
+        stream.push_str(&serde_json::to_string(ev).map_err(|e| e.to_string())?);
+    }
+    stream.push('\n');
+    let mut expected = String::new();
+    for (hash, digest) in replay::fingerprints(policy, events)? {
+        let _ = writeln!(expected, "{hash:016x} {digest:016x}");
+    }
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let write = |name: String, text: &str| {
+        std::fs::write(dir.join(&name), text).map_err(|e| format!("{name}: {e}"))
+    };
+    write(format!("seed-{seed}.jsonl"), &stream)?;
+    write(format!("seed-{seed}.expected"), &expected)
+}
+
 fn main() -> ExitCode {
     let o = match parse() {
         Ok(o) => o,
@@ -639,7 +682,7 @@ fn main() -> ExitCode {
             eprintln!("dst: {e}");
             eprintln!(
                 "usage: dst [--seed S | --seeds A..B] [--events N] [--scan-every K] \
-                 [--full-every F] [--seconds T] [--no-differential]"
+                 [--full-every F] [--seconds T] [--no-differential] [--record DIR]"
             );
             return ExitCode::from(2);
         }

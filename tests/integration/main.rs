@@ -12,6 +12,7 @@ mod proficiency;
 mod props;
 mod random;
 mod rebalance;
+mod recorded;
 mod replay;
 mod reported;
 mod semantics;
