@@ -31,30 +31,3 @@ pub fn fingerprints(policy: Policy, events: &[Event]) -> Result<Vec<(u64, u64)>,
     }
     Ok(out)
 }
-
-/// Reads a stream file: the policy as JSON on the first line, then one event per line.
-pub fn parse_stream(text: &str) -> Result<(Policy, Vec<Event>), String> {
-    let mut lines = text.lines();
-    let policy = serde_json::from_str(lines.next().ok_or("empty stream file")?)
-        .map_err(|e| format!("policy: {e}"))?;
-    let events = lines
-        .enumerate()
-        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("event line {}: {e}", i + 2)))
-        .collect::<Result<_, _>>()?;
-    Ok((policy, events))
-}
-
-/// Reads an expectation file: `state_hash decision_digest` in hex, one line per event.
-pub fn parse_expected(text: &str) -> Result<Vec<(u64, u64)>, String> {
-    text.lines()
-        .enumerate()
-        .map(|(i, l)| {
-            let (a, b) = l
-                .split_once(' ')
-                .ok_or(format!("line {}: two fields", i + 1))?;
-            let p =
-                |s: &str| u64::from_str_radix(s, 16).map_err(|e| format!("line {}: {e}", i + 1));
-            Ok((p(a)?, p(b)?))
-        })
-        .collect()
-}
