@@ -33,15 +33,14 @@
 //! there is no seed to carry through snapshots).
 
 use smallvec::SmallVec;
+use thiserror::Error;
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
-use crate::engine::MAX_TIMESTAMP;
-use crate::error::PolicyError;
 use crate::ids::{ChannelId, SkillId, TierId};
 use crate::model::{MAX_CHANNELS, MAX_LEVEL};
-use crate::time::Millis;
+use crate::time::{Millis, Timestamp};
 
 /// A contact channel and which channels it blocks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -555,11 +554,11 @@ impl Policy {
         {
             // Measured from routing, a step later than any timestamp can
             // never take effect (and sums of waits must stay exact).
-            if at > Millis(MAX_TIMESTAMP.0) {
+            if at > Millis(Timestamp::MAX.0) {
                 return Err(PolicyError::OutOfRange {
                     field: "overflow[].after",
                     value: at.0,
-                    max: MAX_TIMESTAMP.0,
+                    max: Timestamp::MAX.0,
                 });
             }
             if prev.is_some_and(|p| at <= p) {
@@ -588,11 +587,11 @@ impl Policy {
                         field: "offers.forget_decline_after",
                     });
                 }
-                Some(x) if x > Millis(MAX_TIMESTAMP.0) => {
+                Some(x) if x > Millis(Timestamp::MAX.0) => {
                     return Err(PolicyError::OutOfRange {
                         field: "offers.forget_decline_after",
                         value: x.0,
-                        max: MAX_TIMESTAMP.0,
+                        max: Timestamp::MAX.0,
                     });
                 }
                 _ => {}
@@ -657,4 +656,82 @@ fn first_duplicate<T: Ord + Copy>(ids: impl Iterator<Item = T>) -> Option<T> {
     let mut v: SmallVec<[T; 32]> = ids.collect();
     v.sort_unstable();
     v.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+}
+
+/// A policy that cannot be used to build an engine.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// A list that needs at least one entry is empty.
+    #[error("policy field `{field}` must not be empty")]
+    Empty {
+        /// The field.
+        field: &'static str,
+    },
+    /// More channels than the engine supports.
+    #[error("policy declares {count} channels; at most {max} are supported")]
+    TooManyChannels {
+        /// Declared.
+        count: usize,
+        /// Supported.
+        max: usize,
+    },
+    /// A channel id declared twice.
+    #[error("channel {0} is declared twice")]
+    DuplicateChannel(ChannelId),
+    /// A tier id declared twice.
+    #[error("tier {0} is declared twice")]
+    DuplicateTier(TierId),
+    /// A skill id declared twice.
+    #[error("skill {0} is declared twice")]
+    DuplicateSkill(SkillId),
+    /// A field references a channel that is not declared.
+    #[error("policy field `{field}` references undeclared {channel}")]
+    UnknownChannel {
+        /// The field.
+        field: &'static str,
+        /// The channel.
+        channel: ChannelId,
+    },
+    /// A field references a skill that is not declared.
+    #[error("policy field `{field}` references undeclared {skill}")]
+    UnknownSkill {
+        /// The field.
+        field: &'static str,
+        /// The skill.
+        skill: SkillId,
+    },
+    /// A field references a tier that is not declared.
+    #[error("policy field `{field}` references undeclared {tier}")]
+    UnknownTier {
+        /// The field.
+        field: &'static str,
+        /// The tier.
+        tier: TierId,
+    },
+    /// A number outside its allowed range.
+    #[error("policy field `{field}` is {value}; allowed at most {max}")]
+    OutOfRange {
+        /// The field.
+        field: &'static str,
+        /// The value given.
+        value: u64,
+        /// The largest allowed.
+        max: u64,
+    },
+    /// A value that must be positive is zero.
+    #[error("policy field `{field}` must not be zero")]
+    Zero {
+        /// The field.
+        field: &'static str,
+    },
+    /// Overflow steps must take effect strictly one after the other.
+    #[error(
+        "overflow[{index}].after: the step does not take effect after the step before it \
+         (from_routing timing needs increasing `after`, from_previous_step needs `after` above 0)"
+    )]
+    OverflowOutOfOrder {
+        /// Index of the offending step.
+        index: usize,
+    },
 }

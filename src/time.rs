@@ -20,6 +20,10 @@ pub struct Timestamp(pub u64);
 pub struct Millis(pub u64);
 
 impl Timestamp {
+    /// The largest timestamp the engine accepts (2^53 ms, about the year
+    /// 287,000): keeps every sum of a timestamp and a policy duration exact.
+    pub const MAX: Timestamp = Timestamp(1 << 53);
+
     /// The instant `ms` milliseconds after the epoch.
     pub const fn from_millis(ms: u64) -> Self {
         Timestamp(ms)

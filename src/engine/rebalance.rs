@@ -9,7 +9,7 @@
 //! conversation keeps its original place in the queue (ask time and arrival
 //! sequence), so it is not sent to the back of the line.
 
-use super::{Decision, Engine, MoveCause, TIMER_OFFER, Trigger};
+use super::{Decision, Engine, MoveCause, Timer, Trigger};
 use crate::ids::OperatorId;
 use crate::model::{ConversationState, OperatorStatus};
 use crate::time::{Millis, Timestamp};
@@ -50,7 +50,7 @@ impl Engine {
         let c = self.conv_mut(cs);
         let id = c.spec.id;
         if let Some(t) = c.offer_expires_at.take() {
-            self.timers.remove(&(t, TIMER_OFFER, id.0));
+            self.timers.remove(&(t, Timer::OfferLapses(id)));
         }
     }
 

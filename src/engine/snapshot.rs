@@ -15,13 +15,14 @@ use thiserror::Error;
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
+use super::EngineError;
 use super::{Conversation, Engine, FinishedConversation, MoveCause, Operator};
-use crate::error::{EngineError, PolicyError};
 use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
 use crate::model::{
     ChannelCapacity, ConversationSpec, ConversationState, MAX_CHANNELS, OperatorSpec,
     OperatorStatus, SkillLevel,
 };
+use crate::policy::PolicyError;
 use crate::policy::{
     BlockedWork, ChannelSpec, IdleClock, OfferPolicy, OverflowStep, OverflowTiming, Policy,
     PreferredOperatorPolicy, QueueOrder, RebalancePolicy, Relax, Selection, SkillSpec,
@@ -427,7 +428,7 @@ impl Engine {
                 e.place(slot, e.now);
             }
             if let Some(t) = e.conv_at(slot).offer_expires_at {
-                e.timers.insert((t, super::TIMER_OFFER, id.0));
+                e.timers.insert((t, super::Timer::OfferLapses(id)));
             }
             // `place` marks conversations dirty; the snapshot says which are.
             e.dirty_convs.clear();
@@ -455,7 +456,7 @@ impl Engine {
             ) {
                 if os.status_since + x > e.now {
                     e.timers
-                        .insert((os.status_since + x, super::TIMER_AWAY, os.spec.id.0));
+                        .insert((os.status_since + x, super::Timer::AwayTooLong(os.spec.id)));
                 }
             }
             for h in &os.held {
@@ -474,10 +475,10 @@ impl Engine {
             let id = os.spec.id;
             *e.status_slot(os.spec.status) += 1;
             if let Some(w) = os.wrap_until {
-                e.timers.insert((w, super::TIMER_WRAP_UP, id.0));
+                e.timers.insert((w, super::Timer::WrapUpEnds(id)));
             }
             if let Some(h) = os.held_back_until {
-                e.timers.insert((h, super::TIMER_HOLD_BACK, id.0));
+                e.timers.insert((h, super::Timer::HoldBackEnds(id)));
             }
             let op = Operator {
                 open: os.held.len() as u32,

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::dist::{DistError, DurationDist, check_probability_mix};
-use crate::error::PolicyError;
 use crate::ids::{ChannelId, OperatorId, TeamId, TierId};
 use crate::model::{ChannelCapacity, MAX_LEVEL, SkillLevel};
+use crate::policy::PolicyError;
 use crate::policy::{OverflowStep, Policy, QueueOrder, Selection};
 
 /// A scenario that cannot run, naming the field.

@@ -1,0 +1,132 @@
+//! What the engine refuses: every refused input names what was wrong and
+//! leaves the engine exactly as it was before the call.
+
+use thiserror::Error;
+
+use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
+use crate::model::ConversationState;
+use crate::time::Timestamp;
+
+/// An event or command the engine cannot apply.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// No operator with this id.
+    #[error("unknown {0}")]
+    UnknownOperator(OperatorId),
+    /// An operator with this id already exists.
+    #[error("{0} already exists")]
+    DuplicateOperator(OperatorId),
+    /// No live conversation with this id (it may already have ended).
+    #[error("unknown {0} (never arrived, or already resolved or abandoned)")]
+    UnknownConversation(ConversationId),
+    /// A live conversation with this id already exists.
+    #[error("{0} already exists")]
+    DuplicateConversation(ConversationId),
+    /// The channel is not declared in the policy.
+    #[error("unknown {0}")]
+    UnknownChannel(ChannelId),
+    /// The tier is not declared in the policy.
+    #[error("unknown {0}")]
+    UnknownTier(TierId),
+    /// The skill is not declared in the policy.
+    #[error("unknown {0}")]
+    UnknownSkill(SkillId),
+    /// A proficiency level outside 1–5.
+    #[error("{skill} has level {level}; levels run from 1 to 5")]
+    LevelOutOfRange {
+        /// The skill.
+        skill: SkillId,
+        /// The level given.
+        level: u8,
+    },
+    /// A skill listed twice for one operator or conversation.
+    #[error("{0} is listed twice")]
+    DuplicateSkill(SkillId),
+    /// A team listed twice for one operator.
+    #[error("{0} is listed twice")]
+    DuplicateTeam(TeamId),
+    /// A channel listed twice in one capacity list.
+    #[error("{0} is listed twice in the capacity list")]
+    DuplicateChannel(ChannelId),
+    /// A conversation requires more skills than supported.
+    #[error("{conversation} requires {count} skills; at most {max} are supported")]
+    TooManySkills {
+        /// The conversation.
+        conversation: ConversationId,
+        /// Skills required.
+        count: usize,
+        /// Supported.
+        max: usize,
+    },
+    /// A capacity of 0 listed for a channel (omit the channel instead), or a
+    /// claim or transfer on a channel where the operator has no capacity.
+    #[error("{operator} has capacity 0 on {channel}")]
+    ZeroCapacity {
+        /// The operator.
+        operator: OperatorId,
+        /// The channel.
+        channel: ChannelId,
+    },
+    /// The operator has no free capacity for a claim or transfer.
+    #[error("{operator} is at capacity on {channel}")]
+    AtCapacity {
+        /// The operator.
+        operator: OperatorId,
+        /// The channel.
+        channel: ChannelId,
+    },
+    /// The operator is offline and cannot take a conversation.
+    #[error("{0} is offline")]
+    OperatorOffline(OperatorId),
+    /// The event does not fit the conversation's current state.
+    #[error("cannot {action} {conversation}: it is {state:?}")]
+    InvalidTransition {
+        /// The conversation.
+        conversation: ConversationId,
+        /// What was attempted ("resolve", "send a first response on").
+        action: &'static str,
+        /// Its state.
+        state: ConversationState,
+    },
+    /// No pending offer of this conversation to this operator.
+    #[error("{conversation} is not offered to {operator}")]
+    NoSuchOffer {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The operator.
+        operator: OperatorId,
+    },
+    /// The offer lapsed before the answer came.
+    #[error("the offer of {conversation} lapsed at {expired_at}")]
+    OfferExpired {
+        /// The conversation.
+        conversation: ConversationId,
+        /// When it lapsed.
+        expired_at: Timestamp,
+    },
+    /// The offer ended before the answer came, other than by lapsing: the
+    /// customer left, the host resolved or transferred the conversation, or
+    /// the operator's work was moved (a `Unassigned` decision said so).
+    #[error("the offer of {conversation} to {operator} was withdrawn ({cause})")]
+    OfferWithdrawn {
+        /// The conversation.
+        conversation: ConversationId,
+        /// The operator who was offered it.
+        operator: OperatorId,
+        /// Why, as the `Unassigned` decision's cause named it
+        /// (`withdrawn`, `operator_away`, …).
+        cause: &'static str,
+    },
+    /// Time went backwards.
+    #[error("time went backwards: {got} is before {last}")]
+    TimeWentBackwards {
+        /// Time given.
+        got: Timestamp,
+        /// Latest time seen.
+        last: Timestamp,
+    },
+    /// A timestamp too far in the future to be real (beyond 2^53 ms).
+    #[error("timestamp {0} is out of range")]
+    TimestampOutOfRange(Timestamp),
+}

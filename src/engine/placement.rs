@@ -1,0 +1,309 @@
+//! Placement: the matching loop of `assign` (freed operators pull, new
+//! conversations are placed), blocked-work reservations, and the decision
+//! records it emits.
+
+use super::*;
+
+impl Engine {
+    pub(super) fn op_can_take_now(&self, o: &Operator, ch: u8) -> bool {
+        o.load[usize::from(ch)] < o.cap[usize::from(ch)] && self.op_can_take_over_capacity(o, ch)
+    }
+
+    /// Ready for new work on `ch` except for free capacity (direct routing
+    /// above capacity to a preferred operator), up to what a load can count.
+    pub(super) fn op_can_take_over_capacity(&self, o: &Operator, ch: u8) -> bool {
+        o.spec.status == OperatorStatus::Available
+            && o.wrap_until.is_none()
+            && o.held_back_until.is_none()
+            && o.cap[usize::from(ch)] > 0
+            && o.load[usize::from(ch)] < u16::MAX
+            && (self.blocked_mask(o) | o.reserve_mask) & (1 << ch) == 0
+    }
+
+    pub(super) fn blocked_mask(&self, o: &Operator) -> u16 {
+        let mut m = 0;
+        for i in 0..self.policy.channels.len() {
+            if o.load[i] > 0 {
+                m |= self.block_masks[i];
+            }
+        }
+        m
+    }
+
+    pub(super) fn run_assign(&mut self, at: Timestamp, out: &mut Vec<Decision>) {
+        // Work of operators who just became unavailable is placed now too.
+        self.requeue_unavailable(out);
+        // A placement can end a reservation and so free an operator again:
+        // go round until nobody and nothing is left to look at.
+        while !self.dirty_ops.is_empty() || !self.dirty_convs.is_empty() {
+            self.pull_and_place(at, out);
+        }
+    }
+
+    /// One round of `assign`: freed operators pull, then new or relaxed
+    /// conversations are placed.
+    pub(super) fn pull_and_place(&mut self, at: Timestamp, out: &mut Vec<Decision>) {
+        // Freed operators pull the most urgent conversation they can serve.
+        while let Some(&(oid, os)) = self.dirty_ops.first() {
+            let mut best: Option<(QueueKey, u32)> = None;
+            for ch in self.ready_channels(os) {
+                if let Some(h) = self.best_conv_for(os, ch) {
+                    if best.is_none_or(|b| h.0 < b.0) {
+                        best = Some(h);
+                    }
+                }
+            }
+            match best {
+                None => {
+                    self.dirty_ops.remove(&(oid, os));
+                    if self.policy.preferred_operator.over_capacity {
+                        self.wake_preferring(oid);
+                    }
+                }
+                Some((_, cs)) => {
+                    let reserved_before = self.op_at(os).reserved_for;
+                    match self.choose(cs) {
+                        Some((target, route, trainee)) => {
+                            self.decide(
+                                cs,
+                                target,
+                                route,
+                                trainee,
+                                Trigger::OperatorFreed,
+                                at,
+                                out,
+                            );
+                        }
+                        // The puller was just reserved for a blocked
+                        // conversation instead: look again.
+                        None if self.op_at(os).reserved_for != reserved_before => {}
+                        None => {
+                            let route = self.default_route();
+                            self.decide(cs, os, route, false, Trigger::OperatorFreed, at, out);
+                        }
+                    }
+                }
+            }
+        }
+        // New or relaxed conversations, most urgent first.
+        let mut list = std::mem::take(&mut self.dirty_convs);
+        list.retain(|&s| match &mut self.convs[s as usize] {
+            Some(c) if c.dirty => {
+                c.dirty = false;
+                c.state == ConversationState::Waiting
+            }
+            _ => false,
+        });
+        list.sort_unstable_by_key(|&s| self.conv_at(s).key);
+        for cs in list {
+            if self.conv_at(cs).state != ConversationState::Waiting {
+                continue;
+            }
+            if let Some((os, route, trainee)) = self.choose(cs) {
+                self.decide(cs, os, route, trainee, Trigger::ConversationQueued, at, out);
+            }
+        }
+    }
+
+    /// The operator to give a waiting conversation to. Before giving an
+    /// operator work that would keep them blocked from a more urgent
+    /// conversation, reserves them for that one instead and looks again
+    /// (see [`BlockedWork::Reserve`]); each round reserves one more
+    /// operator, so this ends.
+    pub(super) fn choose(&mut self, cs: u32) -> Option<(u32, Route, bool)> {
+        loop {
+            let pick = self.best_op_for(cs)?;
+            if !self.reserve_instead(pick.0, cs) {
+                return Some(pick);
+            }
+        }
+    }
+
+    /// Whether giving `cs` to operator `os` would keep them from a more
+    /// urgent waiting conversation they could take but for a channel that
+    /// `cs`'s channel blocks, with nobody reserved for it yet; if so, reserves
+    /// `os` for the most urgent such conversation.
+    pub(super) fn reserve_instead(&mut self, os: u32, cs: u32) -> bool {
+        if self.policy.blocked_work != BlockedWork::Reserve {
+            return false;
+        }
+        let c = self.conv_at(cs);
+        let (blocks, key) = (self.block_masks[usize::from(c.ch)], c.key);
+        let o = self.op_at(os);
+        let blocked_now = self.blocked_mask(o);
+        if blocks & blocked_now == 0
+            || o.reserved_for.is_some()
+            || o.spec.status != OperatorStatus::Available
+            || o.wrap_until.is_some()
+            || o.held_back_until.is_some()
+        {
+            return false;
+        }
+        let mut most_urgent: Option<(QueueKey, u32)> = None;
+        for x in 0..self.policy.channels.len() as u8 {
+            let xi = usize::from(x);
+            if blocks & blocked_now & (1 << x) == 0 || o.load[xi] >= o.cap[xi] {
+                continue;
+            }
+            if let Some(h) = self.best_conv_for(os, x) {
+                if most_urgent.is_none_or(|m| h.0 < m.0) {
+                    most_urgent = Some(h);
+                }
+            }
+        }
+        match most_urgent {
+            Some((k, blocked)) if k < key && self.conv_at(blocked).reserved_by.is_none() => {
+                self.reserve(os, blocked);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Reserves operator `os` for waiting conversation `cs`: no new work on
+    /// the channels that block it until it is taken or leaves the queue.
+    pub(super) fn reserve(&mut self, os: u32, cs: u32) {
+        let x = self.conv_at(cs).ch;
+        let mask = (0..self.policy.channels.len())
+            .filter(|&j| self.block_masks[j] & (1 << x) != 0)
+            .fold(0u16, |m, j| m | 1 << j);
+        let cid = self.conv_at(cs).spec.id;
+        let o = self.op_mut(os);
+        o.reserved_for = Some(cid);
+        o.reserve_mask = mask;
+        let oid = o.spec.id;
+        self.conv_mut(cs).reserved_by = Some(oid);
+        self.refresh_op(os);
+    }
+
+    /// Ends operator `os`'s reservation, if any; they may take blocking work
+    /// again (and are looked at in the next `assign`).
+    pub(super) fn unreserve(&mut self, os: u32) {
+        let o = self.op_mut(os);
+        let Some(cid) = o.reserved_for.take() else {
+            return;
+        };
+        o.reserve_mask = 0;
+        let oid = o.spec.id;
+        if let Some(&cs) = self.conv_slots.get(&cid) {
+            self.conv_mut(cs).reserved_by = None;
+        }
+        self.refresh_op(os);
+        self.dirty_ops.insert((oid, os));
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn decide(
+        &mut self,
+        cs: u32,
+        os: u32,
+        route: Route,
+        trainee: bool,
+        trigger: Trigger,
+        at: Timestamp,
+        out: &mut Vec<Decision>,
+    ) {
+        let req = self.requirements_at(self.conv_at(cs), at).0;
+        if let Selection::SkillDevelopment {
+            demanding_skills,
+            share_permille,
+        } = &self.policy.selection
+        {
+            if route != Route::PreferredOperator && self.is_demanding(cs, demanding_skills) {
+                self.trainee_credit += u32::from(*share_permille);
+                if trainee {
+                    self.trainee_credit = self.trainee_credit.saturating_sub(1000);
+                }
+            }
+        }
+        let o = self.op_at(os);
+        let matched = req
+            .skills
+            .iter()
+            .map(|s| SkillMatch {
+                skill: s.skill,
+                required: s.level,
+                level: o.level(s.skill),
+            })
+            .collect();
+        let c = self.conv_at(cs);
+        let waited = at.since(c.asked_at.unwrap_or(at));
+        let (conversation, channel, tier, step) = (c.spec.id, c.spec.channel, c.spec.tier, c.step);
+        self.unqueue(cs);
+        let how = match self.policy.offers {
+            Some(_) => Handover::Offer,
+            None => Handover::Assign,
+        };
+        let (load_before, capacity) = self.hand_over(cs, os, at, how);
+        if let Some(cap) = self.policy.throughput_cap {
+            let o = self.op_mut(os);
+            o.recent_picks.push_back(at);
+            if o.recent_picks.len() > cap.max_assignments as usize {
+                o.recent_picks.pop_front();
+            }
+            if o.recent_picks.len() == cap.max_assignments as usize {
+                let until = o.recent_picks[0] + cap.window;
+                if until > at {
+                    self.hold_back(os, until);
+                }
+            }
+        }
+        if self.policy.selection == Selection::Ring {
+            self.ring_pointer = Some(self.op_at(os).spec.id);
+        }
+        let kind = match self.policy.offers {
+            Some(offers) => {
+                let expires_at = at + offers.timeout;
+                self.set_state(cs, ConversationState::Offered);
+                self.conv_mut(cs).offer_expires_at = Some(expires_at);
+                self.timers
+                    .insert((expires_at, Timer::OfferLapses(conversation)));
+                DecisionKind::Offered { expires_at }
+            }
+            None => DecisionKind::Assigned,
+        };
+        out.push(Decision {
+            conversation,
+            operator: self.op_at(os).spec.id,
+            kind,
+            channel,
+            tier,
+            at,
+            input_seq: self.inputs,
+            reason: Reason {
+                route,
+                trigger,
+                matched,
+                load_before,
+                capacity,
+                waited,
+                overflow_step: step,
+            },
+        });
+    }
+
+    pub(super) fn is_demanding(&self, cs: u32, demanding: &[SkillId]) -> bool {
+        self.conv_at(cs)
+            .spec
+            .skills
+            .iter()
+            .any(|s| demanding.contains(&s.skill))
+    }
+
+    pub(super) fn ready_channels(&self, os: u32) -> SmallVec<[u8; 4]> {
+        let o = self.op_at(os);
+        match self.matching {
+            Matching::Indexed => o.keys.iter().map(|k| k.0).collect(),
+            Matching::Scan => (0..self.policy.channels.len() as u8)
+                .filter(|&ch| self.op_can_take_now(o, ch))
+                .collect(),
+        }
+    }
+
+    pub(super) fn is_ready(&self, os: u32, ch: u8) -> bool {
+        match self.matching {
+            Matching::Indexed => self.op_at(os).ready_on(ch),
+            Matching::Scan => self.op_can_take_now(self.op_at(os), ch),
+        }
+    }
+}
