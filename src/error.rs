@@ -1,6 +1,6 @@
 //! The crate's error umbrella. Each error type lives beside the module that
 //! raises it ([`PolicyError`] in [`crate::policy`], [`EngineError`] in
-//! [`crate::engine`], …) and is re-exported here; [`Error`] gathers them for
+//! [`crate::engine`], …) and is re-exported here; [`enum@Error`] gathers them for
 //! callers who want one type. Every failing call names what was wrong and
 //! leaves the state exactly as it was before the call.
 
