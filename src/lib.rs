@@ -59,6 +59,7 @@ pub mod kpi;
 pub mod model;
 pub mod policy;
 pub mod proficiency;
+pub mod record;
 pub mod sim;
 pub mod staffing;
 pub mod time;

@@ -193,8 +193,15 @@ impl Engine {
             recent_picks: VecDeque::new(),
             reserved_for: None,
             reserve_mask: 0,
+            activity: Activity::Offline,
+            activity_since: at,
+            touched: false,
             keys: SmallVec::new(),
             skew_keys: SmallVec::new(),
+        };
+        let op = Operator {
+            activity: op.current_activity(),
+            ..op
         };
         let slot = match self.free_op_slots.pop() {
             Some(s) => {
@@ -240,7 +247,9 @@ impl Engine {
         if let Some(h) = self.op_at(slot).held_back_until {
             self.timers.remove(&(h, Timer::HoldBackEnds(id)));
         }
-        let status = self.op_at(slot).spec.status;
+        let o = self.op_at(slot);
+        let (activity, since, status) = (o.activity, o.activity_since, o.spec.status);
+        self.log_activity(id, activity, since, at);
         *self.status_slot(status) -= 1;
         if let (false, Some(after)) = (
             status == OperatorStatus::Available,

@@ -66,6 +66,7 @@ mod lifecycle;
 mod placement;
 mod realtime;
 mod rebalance;
+mod records;
 mod selection;
 pub mod snapshot;
 mod timers;
@@ -85,6 +86,7 @@ pub use decision::{Decision, DecisionKind, MoveCause, Reason, Route, SkillMatch,
 pub use error::EngineError;
 pub use event::Event;
 pub use realtime::{QueueStatus, RealTime};
+pub use records::Records;
 pub use snapshot::{Snapshot, SnapshotError};
 pub use view::{ConversationView, OperatorView, StateCounts, StatusCounts};
 
@@ -95,6 +97,7 @@ use crate::model::{
 };
 use crate::policy::PolicyError;
 use crate::policy::{BlockedWork, IdleClock, Policy, QueueOrder, Relax, Selection};
+use crate::record::{Activity, StatusInterval};
 use crate::time::{Millis, Timestamp};
 use index::{Buckets, FacetKey, Facets, OpEntry, QueueKey, Req, for_each_subset};
 use lifecycle::Handover;
@@ -152,6 +155,13 @@ pub(crate) struct Operator {
     pub(crate) reserved_for: Option<ConversationId>,
     /// While reserved: the channels whose new work would keep the block.
     pub(crate) reserve_mask: u16,
+    /// What they are doing (for occupancy) and since when; a change closes
+    /// a [`StatusInterval`] into the records.
+    pub(crate) activity: Activity,
+    pub(crate) activity_since: Timestamp,
+    /// Marked by `refresh_op` during an input; the activity is looked at
+    /// again when the input (or the timer) is done.
+    touched: bool,
     /// Index bookkeeping: the key under which the operator sits in each
     /// channel's facets, for channels where it is ready.
     keys: SmallVec<[(u8, u64, u64); 3]>,
@@ -160,6 +170,18 @@ pub(crate) struct Operator {
 }
 
 impl Operator {
+    /// What the operator is doing now, for occupancy.
+    fn current_activity(&self) -> Activity {
+        match self.spec.status {
+            OperatorStatus::Offline => Activity::Offline,
+            OperatorStatus::Away => Activity::Away,
+            OperatorStatus::Available if !self.held.is_empty() || self.wrap_until.is_some() => {
+                Activity::Busy
+            }
+            OperatorStatus::Available => Activity::Idle,
+        }
+    }
+
     fn level(&self, skill: SkillId) -> u8 {
         match self.spec.skills.binary_search_by_key(&skill, |s| s.skill) {
             Ok(i) => self.spec.skills[i].level,
@@ -379,6 +401,11 @@ pub struct Engine {
     load_index: Vec<BTreeSet<(u64, OperatorId, u32)>>,
 
     finished: Vec<FinishedConversation>,
+    /// Closed activity intervals not yet taken by the host.
+    status_log: Vec<StatusInterval>,
+    /// Operators whose activity may have changed during this input; always
+    /// empty between inputs.
+    touched_ops: Vec<u32>,
     /// Offers that ended before their lapse other than by an answer
     /// (withdrawn, moved), kept until they would have lapsed so that a late
     /// answer gets an error naming why: (conversation, operator) → (lapse
@@ -456,6 +483,8 @@ impl Engine {
             requeue_pending: BTreeSet::new(),
             load_index: Vec::new(),
             finished: Vec::new(),
+            status_log: Vec::new(),
+            touched_ops: Vec::new(),
             ended_offers: BTreeMap::new(),
             ended_offer_times: BTreeSet::new(),
             state_counts: StateCounts::default(),
@@ -540,6 +569,7 @@ impl Engine {
         let before = out.len();
         self.execute(event, out);
         self.requeue_unavailable(out);
+        self.close_activities(at);
         Ok(out.len() - before)
     }
 
@@ -634,7 +664,7 @@ mod tests {
         let op = std::mem::size_of::<super::Operator>();
         let conv = std::mem::size_of::<super::Conversation>();
         eprintln!("Operator {op} B, Conversation {conv} B");
-        assert!(op <= 680, "Operator grew to {op} B");
+        assert!(op <= 688, "Operator grew to {op} B");
         assert!(conv <= 408, "Conversation grew to {conv} B");
     }
 }

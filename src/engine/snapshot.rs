@@ -28,6 +28,7 @@ use crate::policy::{
     PreferredOperatorPolicy, QueueOrder, RebalancePolicy, Relax, Selection, SkillSpec,
     ThroughputCap, TierSpec,
 };
+use crate::record::Activity;
 use crate::time::{Millis, Timestamp};
 
 /// The snapshot format this build writes and reads.
@@ -499,8 +500,15 @@ impl Engine {
                 recent_picks: os.recent_picks.into_iter().collect(),
                 reserved_for: None,
                 reserve_mask: 0,
+                activity: Activity::Offline,
+                activity_since: os.status_since,
+                touched: false,
                 keys: SmallVec::new(),
                 skew_keys: SmallVec::new(),
+            };
+            let op = Operator {
+                activity: op.current_activity(),
+                ..op
             };
             e.operators.push(Some(op));
             let slot = (e.operators.len() - 1) as u32;

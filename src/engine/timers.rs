@@ -68,6 +68,7 @@ impl Engine {
                     }
                 }
             }
+            self.close_activities(t);
         }
         self.now = now;
     }

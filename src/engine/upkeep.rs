@@ -173,6 +173,11 @@ impl Engine {
 
     /// Brings the operator's facet entries in line with its state.
     pub(super) fn refresh_op(&mut self, slot: u32) {
+        let o = self.op_mut(slot);
+        if !o.touched {
+            o.touched = true;
+            self.touched_ops.push(slot);
+        }
         if self.policy.rebalance.skew_margin_permille.is_some() {
             self.refresh_load(slot);
         }

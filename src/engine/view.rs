@@ -78,6 +78,9 @@ pub struct OperatorView<'a> {
     /// Reserved for this waiting conversation: no new work on the channels
     /// that block it until it is taken (see [`crate::policy::BlockedWork`]).
     pub reserved_for: Option<ConversationId>,
+    /// What they are doing now (for occupancy), and since when: the open
+    /// activity interval, which [`Engine::take_records`] does not yet hold.
+    pub activity: (Activity, Timestamp),
 }
 
 impl Engine {
@@ -114,6 +117,7 @@ impl Engine {
             held_back_until: o.held_back_until,
             open: o.open,
             reserved_for: o.reserved_for,
+            activity: (o.activity, o.activity_since),
         })
     }
 

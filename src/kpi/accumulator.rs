@@ -7,12 +7,13 @@ use core::hash::{Hash, Hasher};
 use hashbrown::HashMap;
 use smallvec::SmallVec;
 
+use super::KpiError;
 use super::bytes::{Reader, Writer};
 use super::config::{KpiConfig, PeriodAnchor};
 use super::error::SkipReason;
-use super::record::{ConversationRecord, Outcome, StatusInterval};
+use super::record::{ConversationRecord, Outcome};
 use super::sketch::{DurationStats, Sample};
-use super::{KpiError, OperatorStatus};
+use crate::record::{Activity, StatusInterval};
 use crate::{ChannelId, ConversationId, OperatorId, TeamId, TierId, Timestamp};
 
 const MAGIC: &[u8; 4] = b"SBKP";
@@ -683,9 +684,9 @@ impl KpiAccumulator {
         }
         let ms = b.since(a).0;
         let slot = match s.status {
-            OperatorStatus::Busy => ix::BUSY_MS,
-            OperatorStatus::Idle => ix::IDLE_MS,
-            OperatorStatus::Away | OperatorStatus::Offline => return Ok(()),
+            Activity::Busy => ix::BUSY_MS,
+            Activity::Idle => ix::IDLE_MS,
+            Activity::Away | Activity::Offline => return Ok(()),
         };
         if ms == 0 {
             return Ok(());

@@ -211,38 +211,6 @@ impl ConversationRecord {
     }
 }
 
-/// An operator status, for occupancy (`guide/kpi-definitions.md` §5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(
-    feature = "serde",
-    derive(Serialize, Deserialize),
-    serde(rename_all = "snake_case")
-)]
-pub enum OperatorStatus {
-    /// Available and holding at least one conversation.
-    Busy,
-    /// Available and holding none.
-    Idle,
-    /// Logged in but not taking work; counts as neither busy nor idle.
-    Away,
-    /// Logged out; counts as neither.
-    Offline,
-}
-
-/// One interval `[start, end)` of an operator's status history, passed in by the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
-pub struct StatusInterval {
-    /// The operator.
-    pub operator: OperatorId,
-    /// The status held.
-    pub status: OperatorStatus,
-    /// Start, inclusive.
-    pub start: Timestamp,
-    /// End, exclusive.
-    pub end: Timestamp,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

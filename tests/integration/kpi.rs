@@ -3,8 +3,8 @@
 use proptest::prelude::*;
 use switchboard::kpi::csv::{CsvReader, RecordCsvWriter, read_csv, write_operator_table_csv};
 use switchboard::kpi::{
-    BusinessHours, Calendar, CivilDate, ConversationRecord, DurationStats, Ingest, IngestOptions,
-    KpiAccumulator, KpiConfig, KpiError, KpiReport, OpenInterval, OperatorStatus, Period,
+    Activity, BusinessHours, Calendar, CivilDate, ConversationRecord, DurationStats, Ingest,
+    IngestOptions, KpiAccumulator, KpiConfig, KpiError, KpiReport, OpenInterval, Period,
     PeriodAnchor, RELATIVE_ACCURACY, SkipReason, StatusInterval, Weekday,
 };
 use switchboard::{ChannelId, ConversationId, Millis, OperatorId, TeamId, TierId, Timestamp};
@@ -473,10 +473,10 @@ fn operator_table_order_and_occupancy() {
         acc.push(r).expect("valid");
     }
     for (op, status, a, b) in [
-        (5, OperatorStatus::Busy, 0, 30 * S),
-        (5, OperatorStatus::Idle, 30 * S, 40 * S),
-        (5, OperatorStatus::Away, 40 * S, 90 * S),
-        (3, OperatorStatus::Idle, 0, 10 * S),
+        (5, Activity::Busy, 0, 30 * S),
+        (5, Activity::Idle, 30 * S, 40 * S),
+        (5, Activity::Away, 40 * S, 90 * S),
+        (3, Activity::Idle, 0, 10 * S),
     ] {
         acc.push_status(&StatusInterval {
             operator: OperatorId(op),
@@ -489,7 +489,7 @@ fn operator_table_order_and_occupancy() {
     assert!(
         acc.push_status(&StatusInterval {
             operator: OperatorId(1),
-            status: OperatorStatus::Busy,
+            status: Activity::Busy,
             start: Timestamp(5),
             end: Timestamp(4),
         })
