@@ -92,10 +92,19 @@ fn print_table(r: &SimReport, tier_names: &dyn Fn(u32) -> String) {
         let handled: Vec<String> = p
             .operators
             .iter()
-            .map(|o| format!("#{} {:.0}", o.operator.0, o.handled.mean))
+            .map(|o| {
+                format!(
+                    "#{} {:.0} ({:.0} % busy)",
+                    o.operator.0, o.handled.mean, o.occupancy_pct.mean
+                )
+            })
             .collect();
         println!(
-            "  handled per operator (most first): {}",
+            "  occupancy (busy ÷ busy + idle, from the engine's activity records): {}",
+            fmt(&p.overall.occupancy_pct, " %")
+        );
+        println!(
+            "  handled per operator, and their utilisation (most handled first): {}",
             handled.join(", ")
         );
         if !p.exposure.is_empty() {

@@ -82,6 +82,9 @@ pub struct Headline {
     pub service_level_20s_pct: Estimate,
     /// Answered ÷ offered, percent.
     pub response_rate_pct: Estimate,
+    /// Busy ÷ (busy + idle) over all operators after the warm-up, percent,
+    /// from the engine's activity intervals (everyone only; not per tier).
+    pub occupancy_pct: Estimate,
 }
 
 /// Handled counts for one operator.
@@ -94,6 +97,8 @@ pub struct OperatorLine {
     pub handled: Estimate,
     /// Mean handle time, seconds.
     pub handle_mean_s: Estimate,
+    /// Utilisation: busy ÷ (busy + idle) for this operator, percent.
+    pub occupancy_pct: Estimate,
 }
 
 /// One compared policy.
@@ -164,6 +169,7 @@ fn headline(tier: Option<TierId>, stats: &[Option<&KpiStats>]) -> Headline {
         abandonment_pct: e(&|s| s.abandonment.per_offered.percent()),
         service_level_20s_pct: e(&|s| s.service_levels.first().and_then(|l| l.default.percent())),
         response_rate_pct: e(&|s| s.response_rate.percent()),
+        occupancy_pct: e(&|s| s.occupancy.occupancy.percent()),
     }
 }
 
@@ -291,6 +297,9 @@ fn summarise(scenario: &Scenario, name: &str, runs: &[RunResult]) -> PolicySumma
                 ),
                 handle_mean_s: Estimate::from_values(
                     rows.iter().map(|o| secs(o.and_then(|o| o.mean_handle_ms))),
+                ),
+                occupancy_pct: Estimate::from_values(
+                    rows.iter().map(|o| o.and_then(|o| o.occupancy.percent())),
                 ),
             }
         })

@@ -28,6 +28,7 @@ use crate::ids::{ConversationId, OperatorId, SkillId, TierId};
 use crate::kpi::{ConversationRecord, KpiAccumulator, KpiConfig, KpiError, KpiReport};
 use crate::model::{ConversationSpec, ConversationState, OperatorSpec, OperatorStatus, SkillLevel};
 use crate::proficiency::{Exposure, ExposureReport, HardRule};
+use crate::record::{Activity, StatusInterval};
 use crate::time::{Millis, Timestamp};
 use smallvec::SmallVec;
 
@@ -239,6 +240,9 @@ struct Sim<'a> {
     patience: Option<DurationSampler>,
     acc: KpiAccumulator,
     warmup: u64,
+    /// End of the arrival span, ms: occupancy is measured over
+    /// [warm-up, span end), the steady state, not the drain after it.
+    span_end: u64,
     customers: u64,
     keep_records: bool,
     records: Vec<ConversationRecord>,
@@ -307,6 +311,7 @@ impl<'a> Sim<'a> {
             },
             acc,
             warmup: (sc.warmup_minutes * 60_000.0) as u64,
+            span_end: end,
             customers: 0,
             keep_records,
             records: Vec::new(),
@@ -418,6 +423,14 @@ impl<'a> Sim<'a> {
             }
         }
         self.drain_finished()?;
+        // The intervals still open at the end count up to the last event
+        // (clipped to the span's end).
+        let end = self.engine.now();
+        for id in self.engine.operator_ids() {
+            if let Some((activity, since)) = self.engine.operator(id).map(|o| o.activity) {
+                self.push_activity(id, activity, since, end)?;
+            }
+        }
         let mut wait_estimates: Vec<EstimateError> = self
             .estimates
             .iter()
@@ -770,8 +783,15 @@ impl<'a> Sim<'a> {
         Ok(())
     }
 
+    /// Feeds what the engine recorded to the KPI accumulator: conversations
+    /// asked after the warm-up, and activity intervals clipped to
+    /// [warm-up, span end).
     fn drain_finished(&mut self) -> Result<(), SimError> {
-        for f in self.engine.take_finished() {
+        let records = self.engine.take_records();
+        for s in &records.status_intervals {
+            self.push_activity(s.operator, s.status, s.start, s.end)?;
+        }
+        for f in records.conversations {
             let Some(rec) = f.to_record() else { continue };
             if rec.asked_at.0 < self.warmup {
                 continue;
@@ -780,6 +800,26 @@ impl<'a> Sim<'a> {
             if self.keep_records {
                 self.records.push(rec);
             }
+        }
+        Ok(())
+    }
+
+    fn push_activity(
+        &mut self,
+        operator: OperatorId,
+        status: Activity,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<(), SimError> {
+        let start = start.max(Timestamp(self.warmup));
+        let end = end.min(Timestamp(self.span_end));
+        if start < end {
+            self.acc.push_status(&StatusInterval {
+                operator,
+                status,
+                start,
+                end,
+            })?;
         }
         Ok(())
     }

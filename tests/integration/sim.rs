@@ -73,13 +73,15 @@ fn measures(records: &[ConversationRecord]) -> (f64, f64, f64, f64) {
 /// interval of the replication means (the 95 % half-width × 2.58/1.96);
 /// a failure names every value outside.
 fn check(sc: &Scenario, reps: u32, theory: &[(&str, f64, usize)]) {
-    let mut per: Vec<Vec<Option<f64>>> = vec![Vec::new(); 4];
+    let mut per: Vec<Vec<Option<f64>>> = vec![Vec::new(); 5];
     for r in 0..reps {
         let run = run_once(sc, &sc.policies[0], r, true).unwrap();
         let m = measures(&run.records);
         for (i, v) in [m.0, m.1, m.2, m.3].into_iter().enumerate() {
             per[i].push(Some(v));
         }
+        // Occupancy from the engine's own activity intervals.
+        per[4].push(run.report.overall.occupancy.occupancy.ratio);
     }
     let mut outside = Vec::new();
     for &(name, expected, i) in theory {
@@ -117,6 +119,7 @@ fn mmn_matches_erlang_c_at_light_medium_and_heavy_load_for_small_and_large_teams
                 ("E[Wq] s", c.average_speed_of_answer(), 1),
                 ("P(abandon)", 0.0, 2),
                 ("SL 20 s", sl, 3),
+                ("occupancy", load / f64::from(n), 4),
             ],
         );
     }
@@ -145,6 +148,7 @@ fn mmn_matches_erlang_c_near_full_load_for_a_large_team() {
             ("P(wait)", c.probability_of_waiting(), 0),
             ("E[Wq] s", c.average_speed_of_answer(), 1),
             ("P(abandon)", 0.0, 2),
+            ("occupancy", load / f64::from(n), 4),
         ],
     );
 }
