@@ -8,6 +8,7 @@ mod errors;
 mod fuzz_regressions;
 mod header;
 mod kpi;
+mod mirrors;
 mod occupancy;
 mod proficiency;
 mod props;
