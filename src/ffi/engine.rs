@@ -1,8 +1,6 @@
 //! The engine handle: events in (one function per `Event` variant),
 //! decisions and queries out.
 
-use core::cell::Cell;
-
 use smallvec::SmallVec;
 
 use crate::engine::{
@@ -19,7 +17,8 @@ use crate::time::{Millis, Timestamp};
 
 use super::SWITCHBOARD_NO_TIME;
 use super::guard::{
-    Failure, FfiResult, arg_mut, arg_ref, arg_slice, check_buffer, ffi_guard, out_items, out_ptr,
+    Failure, FfiResult, Handle, Poison, arg_slice, check_buffer, ffi_guard, free_handle, out_items,
+    out_ptr, with_handle, with_handle_mut,
 };
 use super::status::switchboard_status;
 
@@ -47,7 +46,7 @@ pub struct switchboard_engine {
     /// out (a too-small buffer), oldest first.
     finished: Vec<FinishedConversation>,
     /// Set while a call runs; left set if it panicked.
-    poisoned: Cell<bool>,
+    poison: Poison,
 }
 
 impl switchboard_engine {
@@ -56,7 +55,7 @@ impl switchboard_engine {
             engine,
             decisions: Vec::new(),
             finished: Vec::new(),
-            poisoned: Cell::new(false),
+            poison: Poison::default(),
         }
     }
 
@@ -77,41 +76,12 @@ impl switchboard_engine {
     }
 }
 
-/// Runs `f` on a live engine handle inside the panic boundary; a panic
-/// leaves the handle poisoned.
-fn with_engine_mut(
-    e: *mut switchboard_engine,
-    f: impl FnOnce(&mut switchboard_engine) -> FfiResult,
-) -> switchboard_status {
-    ffi_guard(|| {
-        // SAFETY: the caller passes NULL or a live handle it does not share.
-        let h = unsafe { arg_mut(e, "engine") }?;
-        if h.poisoned.get() {
-            return Err(Failure::poisoned());
-        }
-        h.poisoned.set(true);
-        let r = f(h);
-        h.poisoned.set(false);
-        r
-    })
-}
+impl Handle for switchboard_engine {
+    const ARG: &'static str = "engine";
 
-/// [`with_engine_mut`] for queries.
-fn with_engine(
-    e: *const switchboard_engine,
-    f: impl FnOnce(&switchboard_engine) -> FfiResult,
-) -> switchboard_status {
-    ffi_guard(|| {
-        // SAFETY: as above.
-        let h = unsafe { arg_ref(e, "engine") }?;
-        if h.poisoned.get() {
-            return Err(Failure::poisoned());
-        }
-        h.poisoned.set(true);
-        let r = f(h);
-        h.poisoned.set(false);
-        r
-    })
+    fn poison(&self) -> &Poison {
+        &self.poison
+    }
 }
 
 // ----- plain data crossing the boundary -------------------------------------
@@ -704,16 +674,8 @@ pub unsafe extern "C" fn switchboard_engine_new(
 /// `switchboard_engine_restore` not yet freed; it must not be used after.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn switchboard_engine_free(engine: *mut switchboard_engine) {
-    if engine.is_null() {
-        return;
-    }
-    // Dropping plain Rust data does not panic; guard anyway so nothing
-    // unwinds into C.
-    let _ = ffi_guard(|| {
-        // SAFETY: a live handle from Box::into_raw, by the caller's contract.
-        drop(unsafe { Box::from_raw(engine) });
-        Ok(())
-    });
+    // SAFETY: the caller's contract is `free_handle`'s.
+    unsafe { free_handle(engine) }
 }
 
 /// Writes the engine's whole state as canonical snapshot bytes (equal
@@ -733,7 +695,7 @@ pub unsafe extern "C" fn switchboard_engine_snapshot(
     cap: usize,
     out_len: *mut usize,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         check_buffer(buf, cap, out_len)?;
         let bytes = h.snapshot().to_bytes();
         // SAFETY: caller's contract.
@@ -813,7 +775,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_added(
     has_wrap_up: bool,
     wrap_up_ms: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         let status = status_arg(status)?;
         // SAFETY: caller's contract.
         let (capacities, skills, teams) = unsafe {
@@ -859,7 +821,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_removed(
     at_ms: u64,
     operator_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::OperatorRemoved {
             at: Timestamp(at_ms),
             operator: OperatorId(operator_id),
@@ -883,7 +845,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_status_changed(
     operator_id: u64,
     status: u32,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         let status = status_arg(status)?;
         h.apply(Event::OperatorStatusChanged {
             at: Timestamp(at_ms),
@@ -910,7 +872,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_capacity_changed(
     channel_id: u32,
     capacity: u16,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::OperatorCapacityChanged {
             at: Timestamp(at_ms),
             operator: OperatorId(operator_id),
@@ -939,7 +901,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_skills_changed(
     skills: *const switchboard_skill_level,
     skills_len: usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         // SAFETY: caller's contract.
         let skills = unsafe { arg_slice(skills, skills_len, "skills") }?;
         h.apply(Event::OperatorSkillsChanged {
@@ -967,7 +929,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_teams_changed(
     teams: *const u32,
     teams_len: usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         // SAFETY: caller's contract.
         let teams = unsafe { arg_slice(teams, teams_len, "teams") }?;
         h.apply(Event::OperatorTeamsChanged {
@@ -1004,7 +966,7 @@ pub unsafe extern "C" fn switchboard_engine_bot_conversation_started(
     has_preferred_operator: bool,
     preferred_operator_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         // SAFETY: caller's contract.
         let conversation = unsafe {
             conversation_spec(
@@ -1055,7 +1017,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation_arrived(
     has_preferred_operator: bool,
     preferred_operator_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         // SAFETY: caller's contract.
         let conversation = unsafe {
             conversation_spec(
@@ -1091,7 +1053,7 @@ pub unsafe extern "C" fn switchboard_engine_first_response_sent(
     at_ms: u64,
     conversation_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::FirstResponseSent {
             at: Timestamp(at_ms),
             conversation: ConversationId(conversation_id),
@@ -1115,7 +1077,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation_resolved(
     at_ms: u64,
     conversation_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::ConversationResolved {
             at: Timestamp(at_ms),
             conversation: ConversationId(conversation_id),
@@ -1137,7 +1099,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation_abandoned(
     at_ms: u64,
     conversation_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::ConversationAbandoned {
             at: Timestamp(at_ms),
             conversation: ConversationId(conversation_id),
@@ -1159,7 +1121,7 @@ pub unsafe extern "C" fn switchboard_engine_message_left(
     at_ms: u64,
     conversation_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::MessageLeft {
             at: Timestamp(at_ms),
             conversation: ConversationId(conversation_id),
@@ -1189,7 +1151,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation_transferred(
     target_kind: u32,
     target_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         let kind = switchboard_transfer_target::try_from(target_kind)
             .map_err(|v| Failure::invalid("target_kind", v, "0 (operator), 1 (team), 2 (queue)"))?;
         let to = match kind {
@@ -1229,7 +1191,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation_claimed(
     conversation_id: u64,
     operator_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::ConversationClaimed {
             at: Timestamp(at_ms),
             conversation: ConversationId(conversation_id),
@@ -1254,7 +1216,7 @@ pub unsafe extern "C" fn switchboard_engine_offer_accepted(
     conversation_id: u64,
     operator_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::OfferAccepted {
             at: Timestamp(at_ms),
             conversation: ConversationId(conversation_id),
@@ -1282,7 +1244,7 @@ pub unsafe extern "C" fn switchboard_engine_offer_rejected(
     operator_id: u64,
     out_count: *mut usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply_queued(
             Event::OfferRejected {
                 at: Timestamp(at_ms),
@@ -1312,7 +1274,7 @@ pub unsafe extern "C" fn switchboard_engine_assign(
     now_ms: u64,
     out_count: *mut usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply_queued(
             Event::Assign {
                 at: Timestamp(now_ms),
@@ -1337,7 +1299,7 @@ pub unsafe extern "C" fn switchboard_engine_tick(
     engine: *mut switchboard_engine,
     now_ms: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::Tick {
             at: Timestamp(now_ms),
         })
@@ -1358,7 +1320,7 @@ pub unsafe extern "C" fn switchboard_engine_rebalance(
     now_ms: u64,
     out_count: *mut usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply_queued(
             Event::Rebalance {
                 at: Timestamp(now_ms),
@@ -1384,7 +1346,7 @@ pub unsafe extern "C" fn switchboard_engine_rebalance_operator(
     operator_id: u64,
     out_count: *mut usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply_queued(
             Event::RebalanceOperator {
                 at: Timestamp(now_ms),
@@ -1413,7 +1375,7 @@ pub unsafe extern "C" fn switchboard_engine_decisions(
     cap: usize,
     out_len: *mut usize,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         let items = h.decisions.iter().map(switchboard_decision::from);
         // SAFETY: caller's contract.
         unsafe { out_items(h.decisions.len(), items, buf, cap, out_len) }
@@ -1435,7 +1397,7 @@ pub unsafe extern "C" fn switchboard_engine_next_deadline(
     out_ms: *mut u64,
     has_deadline: *mut bool,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         let out_ms = out_ptr(out_ms, "out_ms")?;
         let has_deadline = out_ptr(has_deadline, "has_deadline")?;
         let d = h.engine.next_deadline();
@@ -1460,7 +1422,7 @@ pub unsafe extern "C" fn switchboard_engine_now(
     engine: *const switchboard_engine,
     out_ms: *mut u64,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         let out_ms = out_ptr(out_ms, "out_ms")?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { out_ms.write(h.engine.now().0) };
@@ -1482,7 +1444,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation(
     conversation_id: u64,
     out: *mut switchboard_conversation_info,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         let out = out_ptr(out, "out")?;
         let id = ConversationId(conversation_id);
         let c = h
@@ -1524,7 +1486,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_load(
     out_load: *mut u16,
     out_capacity: *mut u16,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         let out_load = out_ptr(out_load, "out_load")?;
         let out_capacity = out_ptr(out_capacity, "out_capacity")?;
         let (load, capacity) = h
@@ -1556,7 +1518,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_held(
     cap: usize,
     out_len: *mut usize,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         check_buffer(buf, cap, out_len)?;
         let id = OperatorId(operator_id);
         let o = h
@@ -1584,7 +1546,7 @@ pub unsafe extern "C" fn switchboard_engine_waiting(
     cap: usize,
     out_len: *mut usize,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         check_buffer(buf, cap, out_len)?;
         let waiting = h.engine.waiting();
         // SAFETY: caller's contract.
@@ -1612,7 +1574,7 @@ pub unsafe extern "C" fn switchboard_engine_state_counts(
     engine: *const switchboard_engine,
     out: *mut switchboard_state_counts,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         let out = out_ptr(out, "out")?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { out.write(h.engine.state_counts().into()) };
@@ -1632,7 +1594,7 @@ pub unsafe extern "C" fn switchboard_engine_status_counts(
     engine: *const switchboard_engine,
     out: *mut switchboard_status_counts,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         let out = out_ptr(out, "out")?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { out.write(h.engine.status_counts().into()) };
@@ -1660,7 +1622,7 @@ pub unsafe extern "C" fn switchboard_engine_take_decisions(
     cap: usize,
     out_len: *mut usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         check_buffer(buf, cap, out_len)?;
         let items = h.decisions.iter().map(switchboard_decision::from);
         // SAFETY: caller's contract.
@@ -1690,7 +1652,7 @@ pub unsafe extern "C" fn switchboard_engine_take_finished(
     cap: usize,
     out_len: *mut usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         check_buffer(buf, cap, out_len)?;
         // Records move from the engine to the handle (same logical state:
         // the snapshot puts them back in front), then out once they fit.

@@ -1,8 +1,6 @@
 //! The KPI handle: finished-conversation records in, headline numbers and a
 //! per-tier breakdown out (a thin skin over [`crate::kpi::KpiAccumulator`]).
 
-use core::cell::Cell;
-
 use crate::engine::FinishedConversation;
 use crate::ids::{ChannelId, ConversationId, OperatorId, TeamId, TierId};
 use crate::kpi::{
@@ -13,7 +11,8 @@ use crate::time::Timestamp;
 use super::SWITCHBOARD_NO_TIME;
 use super::engine::switchboard_finished_conversation;
 use super::guard::{
-    Failure, FfiResult, arg_mut, arg_ref, arg_slice, check_buffer, ffi_guard, out_items, out_ptr,
+    Failure, Handle, Poison, arg_slice, check_buffer, ffi_guard, free_handle, out_items, out_ptr,
+    with_handle, with_handle_mut,
 };
 use super::status::switchboard_status;
 
@@ -27,41 +26,15 @@ use super::status::switchboard_status;
 pub struct switchboard_kpi {
     acc: KpiAccumulator,
     /// Set while a call runs; left set if it panicked.
-    poisoned: Cell<bool>,
+    poison: Poison,
 }
 
-fn with_kpi_mut(
-    k: *mut switchboard_kpi,
-    f: impl FnOnce(&mut switchboard_kpi) -> FfiResult,
-) -> switchboard_status {
-    ffi_guard(|| {
-        // SAFETY: the caller passes NULL or a live handle it does not share.
-        let h = unsafe { arg_mut(k, "kpi") }?;
-        if h.poisoned.get() {
-            return Err(Failure::poisoned());
-        }
-        h.poisoned.set(true);
-        let r = f(h);
-        h.poisoned.set(false);
-        r
-    })
-}
+impl Handle for switchboard_kpi {
+    const ARG: &'static str = "kpi";
 
-fn with_kpi(
-    k: *const switchboard_kpi,
-    f: impl FnOnce(&switchboard_kpi) -> FfiResult,
-) -> switchboard_status {
-    ffi_guard(|| {
-        // SAFETY: as above.
-        let h = unsafe { arg_ref(k, "kpi") }?;
-        if h.poisoned.get() {
-            return Err(Failure::poisoned());
-        }
-        h.poisoned.set(true);
-        let r = f(h);
-        h.poisoned.set(false);
-        r
-    })
+    fn poison(&self) -> &Poison {
+        &self.poison
+    }
 }
 
 /// A ratio kept as its integer terms.
@@ -306,7 +279,7 @@ pub unsafe extern "C" fn switchboard_kpi_new(
         let acc = KpiAccumulator::new(config)?;
         let handle = Box::into_raw(Box::new(switchboard_kpi {
             acc,
-            poisoned: Cell::new(false),
+            poison: Poison::default(),
         }));
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { out.write(handle) };
@@ -321,14 +294,8 @@ pub unsafe extern "C" fn switchboard_kpi_new(
 /// it must not be used after.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn switchboard_kpi_free(kpi: *mut switchboard_kpi) {
-    if kpi.is_null() {
-        return;
-    }
-    let _ = ffi_guard(|| {
-        // SAFETY: a live handle from Box::into_raw, by the caller's contract.
-        drop(unsafe { Box::from_raw(kpi) });
-        Ok(())
-    });
+    // SAFETY: the caller's contract is `free_handle`'s.
+    unsafe { free_handle(kpi) }
 }
 
 /// Feeds finished-conversation records (as `switchboard_engine_take_finished`
@@ -351,7 +318,7 @@ pub unsafe extern "C" fn switchboard_kpi_push_finished(
     records: *const switchboard_finished_conversation,
     len: usize,
 ) -> switchboard_status {
-    with_kpi_mut(kpi, |h| {
+    with_handle_mut(kpi, |h| {
         // SAFETY: caller's contract.
         let records = unsafe { arg_slice(records, len, "records") }?;
         // Validate-then-commit: push into a copy, keep it only if all fit.
@@ -376,7 +343,7 @@ pub unsafe extern "C" fn switchboard_kpi_report(
     kpi: *const switchboard_kpi,
     out: *mut switchboard_kpi_summary,
 ) -> switchboard_status {
-    with_kpi(kpi, |h| {
+    with_handle(kpi, |h| {
         let out = out_ptr(out, "out")?;
         let r = h.acc.report();
         let report = switchboard_kpi_summary {
@@ -406,7 +373,7 @@ pub unsafe extern "C" fn switchboard_kpi_by_tier(
     cap: usize,
     out_len: *mut usize,
 ) -> switchboard_status {
-    with_kpi(kpi, |h| {
+    with_handle(kpi, |h| {
         check_buffer(buf, cap, out_len)?;
         let r = h.acc.report();
         let items = r.by_tier.iter().map(|(t, s)| switchboard_kpi_tier_stats {

@@ -790,7 +790,7 @@ fn a_panic_poisons_the_handle_and_free_still_works() {
     let e = busy_engine();
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let s = with_engine_mut(e, |_| panic!("boom"));
+    let s = with_handle_mut(e, |_| panic!("boom"));
     std::panic::set_hook(hook);
     assert_eq!(s, S::Panic);
     assert_eq!(last_error(), "panic inside switchboard: boom");

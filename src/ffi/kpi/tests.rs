@@ -129,3 +129,30 @@ fn bad_input_is_rejected_whole() {
         switchboard_kpi_free(null_mut());
     }
 }
+
+/// The KPI handle goes through the same guard as the engine handle; this
+/// pins that it poisons, refuses and frees the same way.
+#[test]
+fn a_panic_poisons_the_kpi_handle_and_free_still_works() {
+    let last_error = || super::super::guard::with_last_error(str::to_owned);
+    let mut k = null_mut();
+    let mut n = 0;
+    unsafe {
+        assert_eq!(switchboard_kpi_new(null(), 0, &mut k), S::Ok);
+        assert_eq!(switchboard_kpi_report(null(), null_mut()), S::NullArgument);
+        assert_eq!(last_error(), "argument `kpi` is NULL");
+    }
+    // The panic message goes to the test's captured output.
+    let s = with_handle_mut(k, |_| panic!("boom"));
+    assert_eq!(s, S::Panic);
+    assert_eq!(last_error(), "panic inside switchboard: boom");
+    unsafe {
+        assert_eq!(switchboard_kpi_push_finished(k, null(), 0), S::Panic);
+        assert_eq!(switchboard_kpi_by_tier(k, null_mut(), 0, &mut n), S::Panic);
+        assert_eq!(
+            last_error(),
+            "the handle is unusable: an earlier call on it panicked (free it)"
+        );
+        switchboard_kpi_free(k);
+    }
+}
