@@ -7,6 +7,10 @@ use core::ops::Deref;
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::engine::SnapshotError;
+use crate::error::{EngineError, PolicyError};
+use crate::kpi::KpiError;
+
 use super::status::switchboard_status;
 
 thread_local! {
@@ -68,6 +72,21 @@ impl Failure {
         )
     }
 }
+
+/// Lets `?` turn a library error into its status (status.rs maps each
+/// variant) and its `Display` text. Kept here rather than in status.rs so
+/// that status.rs needs nothing from this file.
+macro_rules! failure_from {
+    ($($error:ty),* $(,)?) => {$(
+        impl From<$error> for Failure {
+            fn from(e: $error) -> Self {
+                Failure::new((&e).into(), e.to_string())
+            }
+        }
+    )*};
+}
+
+failure_from!(EngineError, PolicyError, SnapshotError, KpiError);
 
 /// Every exported function's result before it becomes a status.
 pub(crate) type FfiResult = Result<(), Failure>;

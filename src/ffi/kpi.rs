@@ -3,9 +3,7 @@
 
 use crate::engine::FinishedConversation;
 use crate::ids::{ChannelId, ConversationId, OperatorId, TeamId, TierId};
-use crate::kpi::{
-    ConversationRecord, DurationSummary, KpiAccumulator, KpiConfig, KpiError, KpiStats, Rate,
-};
+use crate::kpi::{ConversationRecord, DurationSummary, KpiAccumulator, KpiConfig, KpiStats, Rate};
 use crate::time::Timestamp;
 
 use super::SWITCHBOARD_NO_TIME;
@@ -383,12 +381,6 @@ pub unsafe extern "C" fn switchboard_kpi_by_tier(
         // SAFETY: caller's contract.
         unsafe { out_items(r.by_tier.len(), items, buf, cap, out_len) }
     })
-}
-
-impl From<KpiError> for Failure {
-    fn from(e: KpiError) -> Self {
-        Failure::new((&e).into(), e.to_string())
-    }
 }
 
 #[cfg(test)]
