@@ -1,8 +1,6 @@
 //! The engine handle: events in (one function per `Event` variant),
 //! decisions and queries out.
 
-use core::cell::Cell;
-
 use smallvec::SmallVec;
 
 use crate::engine::{
@@ -19,7 +17,8 @@ use crate::time::{Millis, Timestamp};
 
 use super::SWITCHBOARD_NO_TIME;
 use super::guard::{
-    Failure, FfiResult, arg_mut, arg_ref, arg_slice, check_buffer, ffi_guard, out_items, out_ptr,
+    Failure, FfiResult, Handle, Poison, arg_slice, check_buffer, ffi_guard, free_handle, out_items,
+    out_ptr, with_handle, with_handle_mut,
 };
 use super::status::switchboard_status;
 
@@ -47,7 +46,7 @@ pub struct switchboard_engine {
     /// out (a too-small buffer), oldest first.
     finished: Vec<FinishedConversation>,
     /// Set while a call runs; left set if it panicked.
-    poisoned: Cell<bool>,
+    poison: Poison,
 }
 
 impl switchboard_engine {
@@ -56,7 +55,7 @@ impl switchboard_engine {
             engine,
             decisions: Vec::new(),
             finished: Vec::new(),
-            poisoned: Cell::new(false),
+            poison: Poison::default(),
         }
     }
 
@@ -77,41 +76,12 @@ impl switchboard_engine {
     }
 }
 
-/// Runs `f` on a live engine handle inside the panic boundary; a panic
-/// leaves the handle poisoned.
-fn with_engine_mut(
-    e: *mut switchboard_engine,
-    f: impl FnOnce(&mut switchboard_engine) -> FfiResult,
-) -> switchboard_status {
-    ffi_guard(|| {
-        // SAFETY: the caller passes NULL or a live handle it does not share.
-        let h = unsafe { arg_mut(e, "engine") }?;
-        if h.poisoned.get() {
-            return Err(Failure::poisoned());
-        }
-        h.poisoned.set(true);
-        let r = f(h);
-        h.poisoned.set(false);
-        r
-    })
-}
+impl Handle for switchboard_engine {
+    const ARG: &'static str = "engine";
 
-/// [`with_engine_mut`] for queries.
-fn with_engine(
-    e: *const switchboard_engine,
-    f: impl FnOnce(&switchboard_engine) -> FfiResult,
-) -> switchboard_status {
-    ffi_guard(|| {
-        // SAFETY: as above.
-        let h = unsafe { arg_ref(e, "engine") }?;
-        if h.poisoned.get() {
-            return Err(Failure::poisoned());
-        }
-        h.poisoned.set(true);
-        let r = f(h);
-        h.poisoned.set(false);
-        r
-    })
+    fn poison(&self) -> &Poison {
+        &self.poison
+    }
 }
 
 // ----- plain data crossing the boundary -------------------------------------
@@ -704,16 +674,8 @@ pub unsafe extern "C" fn switchboard_engine_new(
 /// `switchboard_engine_restore` not yet freed; it must not be used after.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn switchboard_engine_free(engine: *mut switchboard_engine) {
-    if engine.is_null() {
-        return;
-    }
-    // Dropping plain Rust data does not panic; guard anyway so nothing
-    // unwinds into C.
-    let _ = ffi_guard(|| {
-        // SAFETY: a live handle from Box::into_raw, by the caller's contract.
-        drop(unsafe { Box::from_raw(engine) });
-        Ok(())
-    });
+    // SAFETY: the caller's contract is `free_handle`'s.
+    unsafe { free_handle(engine) }
 }
 
 /// Writes the engine's whole state as canonical snapshot bytes (equal
@@ -733,7 +695,7 @@ pub unsafe extern "C" fn switchboard_engine_snapshot(
     cap: usize,
     out_len: *mut usize,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         check_buffer(buf, cap, out_len)?;
         let bytes = h.snapshot().to_bytes();
         // SAFETY: caller's contract.
@@ -813,7 +775,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_added(
     has_wrap_up: bool,
     wrap_up_ms: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         let status = status_arg(status)?;
         // SAFETY: caller's contract.
         let (capacities, skills, teams) = unsafe {
@@ -859,7 +821,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_removed(
     at_ms: u64,
     operator_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::OperatorRemoved {
             at: Timestamp(at_ms),
             operator: OperatorId(operator_id),
@@ -883,7 +845,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_status_changed(
     operator_id: u64,
     status: u32,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         let status = status_arg(status)?;
         h.apply(Event::OperatorStatusChanged {
             at: Timestamp(at_ms),
@@ -910,7 +872,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_capacity_changed(
     channel_id: u32,
     capacity: u16,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::OperatorCapacityChanged {
             at: Timestamp(at_ms),
             operator: OperatorId(operator_id),
@@ -939,7 +901,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_skills_changed(
     skills: *const switchboard_skill_level,
     skills_len: usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         // SAFETY: caller's contract.
         let skills = unsafe { arg_slice(skills, skills_len, "skills") }?;
         h.apply(Event::OperatorSkillsChanged {
@@ -967,7 +929,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_teams_changed(
     teams: *const u32,
     teams_len: usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         // SAFETY: caller's contract.
         let teams = unsafe { arg_slice(teams, teams_len, "teams") }?;
         h.apply(Event::OperatorTeamsChanged {
@@ -1004,7 +966,7 @@ pub unsafe extern "C" fn switchboard_engine_bot_conversation_started(
     has_preferred_operator: bool,
     preferred_operator_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         // SAFETY: caller's contract.
         let conversation = unsafe {
             conversation_spec(
@@ -1055,7 +1017,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation_arrived(
     has_preferred_operator: bool,
     preferred_operator_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         // SAFETY: caller's contract.
         let conversation = unsafe {
             conversation_spec(
@@ -1091,7 +1053,7 @@ pub unsafe extern "C" fn switchboard_engine_first_response_sent(
     at_ms: u64,
     conversation_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::FirstResponseSent {
             at: Timestamp(at_ms),
             conversation: ConversationId(conversation_id),
@@ -1115,7 +1077,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation_resolved(
     at_ms: u64,
     conversation_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::ConversationResolved {
             at: Timestamp(at_ms),
             conversation: ConversationId(conversation_id),
@@ -1137,7 +1099,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation_abandoned(
     at_ms: u64,
     conversation_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::ConversationAbandoned {
             at: Timestamp(at_ms),
             conversation: ConversationId(conversation_id),
@@ -1159,7 +1121,7 @@ pub unsafe extern "C" fn switchboard_engine_message_left(
     at_ms: u64,
     conversation_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::MessageLeft {
             at: Timestamp(at_ms),
             conversation: ConversationId(conversation_id),
@@ -1189,7 +1151,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation_transferred(
     target_kind: u32,
     target_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         let kind = switchboard_transfer_target::try_from(target_kind)
             .map_err(|v| Failure::invalid("target_kind", v, "0 (operator), 1 (team), 2 (queue)"))?;
         let to = match kind {
@@ -1229,7 +1191,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation_claimed(
     conversation_id: u64,
     operator_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::ConversationClaimed {
             at: Timestamp(at_ms),
             conversation: ConversationId(conversation_id),
@@ -1254,7 +1216,7 @@ pub unsafe extern "C" fn switchboard_engine_offer_accepted(
     conversation_id: u64,
     operator_id: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::OfferAccepted {
             at: Timestamp(at_ms),
             conversation: ConversationId(conversation_id),
@@ -1282,7 +1244,7 @@ pub unsafe extern "C" fn switchboard_engine_offer_rejected(
     operator_id: u64,
     out_count: *mut usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply_queued(
             Event::OfferRejected {
                 at: Timestamp(at_ms),
@@ -1312,7 +1274,7 @@ pub unsafe extern "C" fn switchboard_engine_assign(
     now_ms: u64,
     out_count: *mut usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply_queued(
             Event::Assign {
                 at: Timestamp(now_ms),
@@ -1337,7 +1299,7 @@ pub unsafe extern "C" fn switchboard_engine_tick(
     engine: *mut switchboard_engine,
     now_ms: u64,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply(Event::Tick {
             at: Timestamp(now_ms),
         })
@@ -1358,7 +1320,7 @@ pub unsafe extern "C" fn switchboard_engine_rebalance(
     now_ms: u64,
     out_count: *mut usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply_queued(
             Event::Rebalance {
                 at: Timestamp(now_ms),
@@ -1384,7 +1346,7 @@ pub unsafe extern "C" fn switchboard_engine_rebalance_operator(
     operator_id: u64,
     out_count: *mut usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         h.apply_queued(
             Event::RebalanceOperator {
                 at: Timestamp(now_ms),
@@ -1413,7 +1375,7 @@ pub unsafe extern "C" fn switchboard_engine_decisions(
     cap: usize,
     out_len: *mut usize,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         let items = h.decisions.iter().map(switchboard_decision::from);
         // SAFETY: caller's contract.
         unsafe { out_items(h.decisions.len(), items, buf, cap, out_len) }
@@ -1435,7 +1397,7 @@ pub unsafe extern "C" fn switchboard_engine_next_deadline(
     out_ms: *mut u64,
     has_deadline: *mut bool,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         let out_ms = out_ptr(out_ms, "out_ms")?;
         let has_deadline = out_ptr(has_deadline, "has_deadline")?;
         let d = h.engine.next_deadline();
@@ -1460,7 +1422,7 @@ pub unsafe extern "C" fn switchboard_engine_now(
     engine: *const switchboard_engine,
     out_ms: *mut u64,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         let out_ms = out_ptr(out_ms, "out_ms")?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { out_ms.write(h.engine.now().0) };
@@ -1482,7 +1444,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation(
     conversation_id: u64,
     out: *mut switchboard_conversation_info,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         let out = out_ptr(out, "out")?;
         let id = ConversationId(conversation_id);
         let c = h
@@ -1524,7 +1486,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_load(
     out_load: *mut u16,
     out_capacity: *mut u16,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         let out_load = out_ptr(out_load, "out_load")?;
         let out_capacity = out_ptr(out_capacity, "out_capacity")?;
         let (load, capacity) = h
@@ -1556,7 +1518,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_held(
     cap: usize,
     out_len: *mut usize,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         check_buffer(buf, cap, out_len)?;
         let id = OperatorId(operator_id);
         let o = h
@@ -1584,7 +1546,7 @@ pub unsafe extern "C" fn switchboard_engine_waiting(
     cap: usize,
     out_len: *mut usize,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         check_buffer(buf, cap, out_len)?;
         let waiting = h.engine.waiting();
         // SAFETY: caller's contract.
@@ -1612,7 +1574,7 @@ pub unsafe extern "C" fn switchboard_engine_state_counts(
     engine: *const switchboard_engine,
     out: *mut switchboard_state_counts,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         let out = out_ptr(out, "out")?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { out.write(h.engine.state_counts().into()) };
@@ -1632,7 +1594,7 @@ pub unsafe extern "C" fn switchboard_engine_status_counts(
     engine: *const switchboard_engine,
     out: *mut switchboard_status_counts,
 ) -> switchboard_status {
-    with_engine(engine, |h| {
+    with_handle(engine, |h| {
         let out = out_ptr(out, "out")?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { out.write(h.engine.status_counts().into()) };
@@ -1660,7 +1622,7 @@ pub unsafe extern "C" fn switchboard_engine_take_decisions(
     cap: usize,
     out_len: *mut usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         check_buffer(buf, cap, out_len)?;
         let items = h.decisions.iter().map(switchboard_decision::from);
         // SAFETY: caller's contract.
@@ -1690,7 +1652,7 @@ pub unsafe extern "C" fn switchboard_engine_take_finished(
     cap: usize,
     out_len: *mut usize,
 ) -> switchboard_status {
-    with_engine_mut(engine, |h| {
+    with_handle_mut(engine, |h| {
         check_buffer(buf, cap, out_len)?;
         // Records move from the engine to the handle (same logical state:
         // the snapshot puts them back in front), then out once they fit.
@@ -1710,969 +1672,4 @@ pub unsafe extern "C" fn switchboard_engine_take_finished(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::{switchboard_last_error, switchboard_status_str};
-    use super::*;
-    use crate::policy::{ChannelSpec, SkillSpec, TierSpec};
-    use core::ffi::{CStr, c_char};
-    use core::ptr::{null, null_mut};
-
-    use switchboard_status as S;
-
-    const CHAT: u32 = 2;
-
-    fn policy() -> Policy {
-        Policy::new(
-            vec![
-                ChannelSpec {
-                    id: ChannelId(1),
-                    name: "call".into(),
-                    blocks: vec![ChannelId(CHAT)],
-                },
-                ChannelSpec {
-                    id: ChannelId(CHAT),
-                    name: "chat".into(),
-                    blocks: vec![],
-                },
-            ],
-            vec![TierSpec {
-                id: TierId(1),
-                name: "standard".into(),
-                priority: 1,
-                first_response_target: Millis::from_mins(5),
-                head_start: Millis::ZERO,
-            }],
-            vec![SkillSpec {
-                id: SkillId(10),
-                name: "billing".into(),
-            }],
-        )
-    }
-
-    fn last_error() -> String {
-        let mut buf = [0 as c_char; 512];
-        let mut len = 0;
-        let s = unsafe { switchboard_last_error(buf.as_mut_ptr(), buf.len(), &mut len) };
-        assert_eq!(s, S::Ok);
-        unsafe { CStr::from_ptr(buf.as_ptr()) }
-            .to_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    fn new_engine() -> *mut switchboard_engine {
-        let json = serde_json::to_string(&policy()).unwrap();
-        let mut e = null_mut();
-        assert_eq!(
-            unsafe { switchboard_engine_new(json.as_ptr(), json.len(), &mut e) },
-            S::Ok
-        );
-        assert!(!e.is_null());
-        e
-    }
-
-    /// An engine with operator 1 (chat capacity 2, billing 4) holding
-    /// conversation 1, conversation 2 waiting (needs level 5), and decisions queued.
-    fn busy_engine() -> *mut switchboard_engine {
-        let e = new_engine();
-        let cap = [switchboard_channel_capacity {
-            channel_id: CHAT,
-            capacity: 2,
-        }];
-        let skills = [switchboard_skill_level {
-            skill_id: 10,
-            level: 4,
-        }];
-        let need5 = [switchboard_skill_level {
-            skill_id: 10,
-            level: 5,
-        }];
-        let mut n = 0;
-        unsafe {
-            assert_eq!(
-                switchboard_engine_operator_added(
-                    e,
-                    0,
-                    1,
-                    switchboard_operator_status::Available as u32,
-                    cap.as_ptr(),
-                    1,
-                    skills.as_ptr(),
-                    1,
-                    null(),
-                    0,
-                    false,
-                    0
-                ),
-                S::Ok
-            );
-            assert_eq!(
-                switchboard_engine_conversation_arrived(
-                    e,
-                    1_000,
-                    1,
-                    CHAT,
-                    1,
-                    null(),
-                    0,
-                    false,
-                    0,
-                    false,
-                    0
-                ),
-                S::Ok
-            );
-            assert_eq!(
-                switchboard_engine_conversation_arrived(
-                    e,
-                    2_000,
-                    2,
-                    CHAT,
-                    1,
-                    need5.as_ptr(),
-                    1,
-                    false,
-                    0,
-                    false,
-                    0
-                ),
-                S::Ok
-            );
-            assert_eq!(switchboard_engine_assign(e, 3_000, &mut n), S::Ok);
-        }
-        assert_eq!(n, 1);
-        e
-    }
-
-    type State = (Engine, Vec<Decision>, Vec<FinishedConversation>);
-
-    fn state(e: *mut switchboard_engine) -> State {
-        let h = unsafe { &*e };
-        (h.engine.clone(), h.decisions.clone(), h.finished.clone())
-    }
-
-    /// Runs `f`, expects `status`, and checks the handle did not change.
-    fn rejects(e: *mut switchboard_engine, status: S, f: impl FnOnce() -> S) {
-        let before = state(e);
-        assert_eq!(f(), status);
-        assert_eq!(state(e), before, "a failing call changed the engine");
-        assert!(!last_error().is_empty());
-    }
-
-    #[test]
-    fn new_checks_pointers_utf8_json_and_policy() {
-        let good = serde_json::to_string(&policy()).unwrap();
-        let mut e = null_mut();
-        unsafe {
-            assert_eq!(
-                switchboard_engine_new(good.as_ptr(), good.len(), null_mut()),
-                S::NullArgument
-            );
-            assert_eq!(last_error(), "argument `out` is NULL");
-            assert_eq!(switchboard_engine_new(null(), 5, &mut e), S::NullArgument);
-            assert_eq!(switchboard_engine_new(null(), 0, &mut e), S::InvalidJson);
-            let bad_utf8 = [b'{', 0xff, b'}'];
-            assert_eq!(
-                switchboard_engine_new(bad_utf8.as_ptr(), 3, &mut e),
-                S::InvalidUtf8
-            );
-            let json = b"{\"channels\": 3}";
-            assert_eq!(
-                switchboard_engine_new(json.as_ptr(), json.len(), &mut e),
-                S::InvalidJson
-            );
-            assert!(last_error().starts_with("policy JSON: "));
-            let mut p = policy();
-            p.channels.clear();
-            let empty = serde_json::to_string(&p).unwrap();
-            assert_eq!(
-                switchboard_engine_new(empty.as_ptr(), empty.len(), &mut e),
-                S::PolicyEmpty
-            );
-            assert_eq!(
-                last_error(),
-                crate::PolicyError::Empty { field: "channels" }.to_string()
-            );
-        }
-        assert!(e.is_null(), "out is written only on OK");
-        unsafe { switchboard_engine_free(null_mut()) };
-    }
-
-    #[test]
-    fn null_handle_gives_null_argument_everywhere() {
-        let mut n = 0usize;
-        let mut t = 0u64;
-        let mut b = false;
-        let mut u = 0u16;
-        let nh = null_mut::<switchboard_engine>();
-        let statuses = unsafe {
-            [
-                switchboard_engine_operator_added(
-                    nh,
-                    0,
-                    1,
-                    0,
-                    null(),
-                    0,
-                    null(),
-                    0,
-                    null(),
-                    0,
-                    false,
-                    0,
-                ),
-                switchboard_engine_operator_removed(nh, 0, 1),
-                switchboard_engine_operator_status_changed(nh, 0, 1, 0),
-                switchboard_engine_operator_capacity_changed(nh, 0, 1, CHAT, 1),
-                switchboard_engine_operator_skills_changed(nh, 0, 1, null(), 0),
-                switchboard_engine_operator_teams_changed(nh, 0, 1, null(), 0),
-                switchboard_engine_bot_conversation_started(
-                    nh,
-                    0,
-                    1,
-                    CHAT,
-                    1,
-                    null(),
-                    0,
-                    false,
-                    0,
-                    false,
-                    0,
-                ),
-                switchboard_engine_conversation_arrived(
-                    nh,
-                    0,
-                    1,
-                    CHAT,
-                    1,
-                    null(),
-                    0,
-                    false,
-                    0,
-                    false,
-                    0,
-                ),
-                switchboard_engine_first_response_sent(nh, 0, 1),
-                switchboard_engine_conversation_resolved(nh, 0, 1),
-                switchboard_engine_conversation_abandoned(nh, 0, 1),
-                switchboard_engine_message_left(nh, 0, 1),
-                switchboard_engine_conversation_transferred(nh, 0, 1, 2, 0),
-                switchboard_engine_conversation_claimed(nh, 0, 1, 1),
-                switchboard_engine_offer_accepted(nh, 0, 1, 1),
-                switchboard_engine_offer_rejected(nh, 0, 1, 1, &mut n),
-                switchboard_engine_assign(nh, 0, &mut n),
-                switchboard_engine_rebalance(nh, 0, &mut n),
-                switchboard_engine_tick(nh, 0),
-                switchboard_engine_rebalance_operator(nh, 0, 1, &mut n),
-                switchboard_engine_decisions(nh, null_mut(), 0, &mut n),
-                switchboard_engine_next_deadline(nh, &mut t, &mut b),
-                switchboard_engine_now(nh, &mut t),
-                switchboard_engine_conversation(nh, 1, &mut core::mem::zeroed()),
-                switchboard_engine_operator_load(nh, 1, CHAT, &mut u, &mut u),
-                switchboard_engine_operator_held(nh, 1, null_mut(), 0, &mut n),
-                switchboard_engine_waiting(nh, null_mut(), 0, &mut n),
-                switchboard_engine_state_counts(nh, &mut core::mem::zeroed()),
-                switchboard_engine_status_counts(nh, &mut core::mem::zeroed()),
-                switchboard_engine_take_finished(nh, null_mut(), 0, &mut n),
-                switchboard_engine_snapshot(nh, null_mut(), 0, &mut n),
-            ]
-        };
-        for (i, s) in statuses.iter().enumerate() {
-            assert_eq!(*s, S::NullArgument, "function #{i}");
-        }
-        assert_eq!(last_error(), "argument `engine` is NULL");
-    }
-
-    #[test]
-    fn null_arrays_and_out_params_are_rejected_without_change() {
-        let e = busy_engine();
-        let mut t = 0u64;
-        let mut u = 0u16;
-        unsafe {
-            rejects(e, S::NullArgument, || {
-                switchboard_engine_operator_added(
-                    e,
-                    5_000,
-                    9,
-                    0,
-                    null(),
-                    1,
-                    null(),
-                    0,
-                    null(),
-                    0,
-                    false,
-                    0,
-                )
-            });
-            rejects(e, S::NullArgument, || {
-                switchboard_engine_operator_skills_changed(e, 5_000, 1, null(), 2)
-            });
-            rejects(e, S::NullArgument, || {
-                switchboard_engine_operator_teams_changed(e, 5_000, 1, null(), 1)
-            });
-            rejects(e, S::NullArgument, || {
-                switchboard_engine_conversation_arrived(
-                    e,
-                    5_000,
-                    7,
-                    CHAT,
-                    1,
-                    null(),
-                    1,
-                    false,
-                    0,
-                    false,
-                    0,
-                )
-            });
-            rejects(e, S::NullArgument, || {
-                switchboard_engine_assign(e, 5_000, null_mut())
-            });
-            rejects(e, S::NullArgument, || {
-                switchboard_engine_next_deadline(e, &mut t, null_mut())
-            });
-            rejects(e, S::NullArgument, || {
-                switchboard_engine_operator_load(e, 1, CHAT, &mut u, null_mut())
-            });
-            rejects(e, S::NullArgument, || {
-                switchboard_engine_conversation(e, 1, null_mut())
-            });
-            rejects(e, S::NullArgument, || {
-                switchboard_engine_decisions(e, null_mut(), 3, &mut 0)
-            });
-            rejects(e, S::NullArgument, || {
-                switchboard_engine_waiting(e, null_mut(), 0, null_mut())
-            });
-            switchboard_engine_free(e);
-        }
-    }
-
-    #[test]
-    fn out_of_range_enums_are_invalid_arguments() {
-        let e = busy_engine();
-        unsafe {
-            rejects(e, S::InvalidArgument, || {
-                switchboard_engine_operator_added(
-                    e,
-                    5_000,
-                    9,
-                    3,
-                    null(),
-                    0,
-                    null(),
-                    0,
-                    null(),
-                    0,
-                    false,
-                    0,
-                )
-            });
-            assert_eq!(
-                last_error(),
-                "argument `status` is 3; allowed: 0 (available), 1 (away), 2 (offline)"
-            );
-            rejects(e, S::InvalidArgument, || {
-                switchboard_engine_operator_status_changed(e, 5_000, 1, u32::MAX)
-            });
-            rejects(e, S::InvalidArgument, || {
-                switchboard_engine_conversation_transferred(e, 5_000, 1, 3, 0)
-            });
-            rejects(e, S::InvalidArgument, || {
-                switchboard_engine_conversation_transferred(
-                    e,
-                    5_000,
-                    1,
-                    switchboard_transfer_target::Team as u32,
-                    u64::from(u32::MAX) + 1,
-                )
-            });
-            switchboard_engine_free(e);
-        }
-    }
-
-    #[test]
-    fn engine_errors_map_to_statuses_with_their_message() {
-        let e = busy_engine();
-        let mut n = 0;
-        let mut u = 0u16;
-        let mut info = unsafe { core::mem::zeroed() };
-        let dup = [
-            switchboard_skill_level {
-                skill_id: 10,
-                level: 2,
-            },
-            switchboard_skill_level {
-                skill_id: 10,
-                level: 3,
-            },
-        ];
-        let bad_level = [switchboard_skill_level {
-            skill_id: 10,
-            level: 6,
-        }];
-        unsafe {
-            rejects(e, S::UnknownOperator, || {
-                switchboard_engine_operator_removed(e, 5_000, 99)
-            });
-            assert_eq!(
-                last_error(),
-                crate::EngineError::UnknownOperator(OperatorId(99)).to_string()
-            );
-            rejects(e, S::UnknownConversation, || {
-                switchboard_engine_conversation_resolved(e, 5_000, 99)
-            });
-            rejects(e, S::UnknownConversation, || {
-                switchboard_engine_conversation(e, 99, &mut info)
-            });
-            rejects(e, S::UnknownChannel, || {
-                switchboard_engine_operator_load(e, 1, 77, &mut u, &mut u)
-            });
-            rejects(e, S::UnknownOperator, || {
-                switchboard_engine_operator_held(e, 99, null_mut(), 0, &mut n)
-            });
-            rejects(e, S::UnknownOperator, || {
-                switchboard_engine_rebalance_operator(e, 5_000, 99, &mut n)
-            });
-            rejects(e, S::DuplicateConversation, || {
-                switchboard_engine_conversation_arrived(
-                    e,
-                    5_000,
-                    2,
-                    CHAT,
-                    1,
-                    null(),
-                    0,
-                    false,
-                    0,
-                    false,
-                    0,
-                )
-            });
-            rejects(e, S::UnknownTier, || {
-                switchboard_engine_conversation_arrived(
-                    e,
-                    5_000,
-                    3,
-                    CHAT,
-                    9,
-                    null(),
-                    0,
-                    false,
-                    0,
-                    false,
-                    0,
-                )
-            });
-            rejects(e, S::DuplicateSkill, || {
-                switchboard_engine_operator_skills_changed(e, 5_000, 1, dup.as_ptr(), 2)
-            });
-            rejects(e, S::LevelOutOfRange, || {
-                switchboard_engine_operator_skills_changed(e, 5_000, 1, bad_level.as_ptr(), 1)
-            });
-            rejects(e, S::InvalidTransition, || {
-                switchboard_engine_first_response_sent(e, 5_000, 2)
-            });
-            rejects(e, S::TimeWentBackwards, || {
-                switchboard_engine_assign(e, 10, &mut n)
-            });
-            rejects(e, S::TimeWentBackwards, || switchboard_engine_tick(e, 10));
-            rejects(e, S::TimestampOutOfRange, || {
-                switchboard_engine_assign(e, u64::MAX, &mut n)
-            });
-            rejects(e, S::InvalidTransition, || {
-                switchboard_engine_offer_accepted(e, 5_000, 1, 1)
-            });
-            switchboard_engine_free(e);
-        }
-    }
-
-    #[test]
-    fn buffers_report_the_size_needed_and_stay_untouched() {
-        let e = busy_engine();
-        let blank = switchboard_decision::from(&unsafe { &*e }.decisions[0]);
-        let mut n = usize::MAX;
-        unsafe {
-            // Size query.
-            assert_eq!(
-                switchboard_engine_decisions(e, null_mut(), 0, &mut n),
-                S::Ok
-            );
-            assert_eq!(n, 1);
-            // Too small: cap 0 with a real buffer.
-            let mut buf = [blank; 2];
-            buf[0].conversation_id = 4242;
-            let before = state(e);
-            assert_eq!(
-                switchboard_engine_decisions(e, buf.as_mut_ptr(), 0, &mut n),
-                S::BufferTooSmall
-            );
-            assert_eq!((n, buf[0].conversation_id), (1, 4242));
-            assert_eq!(state(e), before);
-            // Fits; copying twice gives the same.
-            for _ in 0..2 {
-                assert_eq!(
-                    switchboard_engine_decisions(e, buf.as_mut_ptr(), 2, &mut n),
-                    S::Ok
-                );
-                assert_eq!(n, 1);
-                assert_eq!(buf[0], blank);
-            }
-            assert_eq!((buf[0].conversation_id, buf[0].operator_id), (1, 1));
-            assert_eq!(buf[0].kind, switchboard_decision_kind::Assigned);
-            assert_eq!(buf[0].cause, switchboard_move_cause::None);
-            assert_eq!(buf[0].offer_expires_at_ms, SWITCHBOARD_NO_TIME);
-
-            // Waiting ids.
-            let mut ids = [7u64; 1];
-            assert_eq!(switchboard_engine_waiting(e, null_mut(), 0, &mut n), S::Ok);
-            assert_eq!(n, 1);
-            assert_eq!(
-                switchboard_engine_waiting(e, ids.as_mut_ptr(), 1, &mut n),
-                S::Ok
-            );
-            assert_eq!(ids, [2]);
-
-            // Snapshot bytes.
-            let mut len = 0;
-            assert_eq!(
-                switchboard_engine_snapshot(e, null_mut(), 0, &mut len),
-                S::Ok
-            );
-            let mut small = vec![0xAAu8; len - 1];
-            let mut got = 0;
-            assert_eq!(
-                switchboard_engine_snapshot(e, small.as_mut_ptr(), small.len(), &mut got),
-                S::BufferTooSmall
-            );
-            assert_eq!(got, len);
-            assert!(small.iter().all(|&b| b == 0xAA));
-            switchboard_engine_free(e);
-        }
-    }
-
-    #[test]
-    fn finished_records_wait_for_a_buffer_that_fits() {
-        let e = busy_engine();
-        let mut n = 0;
-        unsafe {
-            assert_eq!(switchboard_engine_first_response_sent(e, 4_000, 1), S::Ok);
-            assert_eq!(switchboard_engine_conversation_resolved(e, 5_000, 1), S::Ok);
-            assert_eq!(
-                switchboard_engine_conversation_abandoned(e, 6_000, 2),
-                S::Ok
-            );
-            let mut one: [switchboard_finished_conversation; 1] = core::mem::zeroed();
-            assert_eq!(
-                switchboard_engine_take_finished(e, one.as_mut_ptr(), 1, &mut n),
-                S::BufferTooSmall
-            );
-            assert_eq!((n, one[0].conversation_id), (2, 0));
-            // Taken from the engine into the handle, but the snapshot still has them.
-            let mut len = 0;
-            assert_eq!(
-                switchboard_engine_snapshot(e, null_mut(), 0, &mut len),
-                S::Ok
-            );
-            let mut bytes = vec![0u8; len];
-            assert_eq!(
-                switchboard_engine_snapshot(e, bytes.as_mut_ptr(), len, &mut len),
-                S::Ok
-            );
-            let snap = Snapshot::from_bytes(&bytes).unwrap();
-            assert_eq!(snap.finished.len(), 2);
-
-            let mut two: [switchboard_finished_conversation; 2] = core::mem::zeroed();
-            assert_eq!(
-                switchboard_engine_take_finished(e, two.as_mut_ptr(), 2, &mut n),
-                S::Ok
-            );
-            assert_eq!(n, 2);
-            let (r, a) = (two[0], two[1]);
-            assert_eq!((r.conversation_id, r.resolved_at_ms), (1, 5_000));
-            assert_eq!((r.asked_at_ms, r.assigned_at_ms), (1_000, 3_000));
-            assert_eq!(r.first_response_at_ms, 4_000);
-            assert!(r.has_operator && r.operator_id == 1 && !r.has_team);
-            assert_eq!((a.conversation_id, a.abandoned_at_ms), (2, 6_000));
-            assert_eq!(a.assigned_at_ms, SWITCHBOARD_NO_TIME);
-            assert!(!a.has_operator);
-            // Handed out once.
-            assert_eq!(
-                switchboard_engine_take_finished(e, two.as_mut_ptr(), 2, &mut n),
-                S::Ok
-            );
-            assert_eq!(n, 0);
-            switchboard_engine_free(e);
-        }
-    }
-
-    #[test]
-    fn queries_read_the_engine() {
-        let e = busy_engine();
-        let (mut load, mut cap, mut t) = (0u16, 0u16, 0u64);
-        let mut has = true;
-        let mut info: switchboard_conversation_info = unsafe { core::mem::zeroed() };
-        let mut sc: switchboard_state_counts = unsafe { core::mem::zeroed() };
-        let mut oc: switchboard_status_counts = unsafe { core::mem::zeroed() };
-        let mut held = [0u64; 4];
-        let mut n = 0;
-        unsafe {
-            assert_eq!(
-                switchboard_engine_operator_load(e, 1, CHAT, &mut load, &mut cap),
-                S::Ok
-            );
-            assert_eq!((load, cap), (1, 2));
-            assert_eq!(switchboard_engine_conversation(e, 1, &mut info), S::Ok);
-            assert_eq!(info.state, switchboard_conversation_state::Assigned);
-            assert!(info.has_operator && info.operator_id == 1);
-            assert_eq!((info.asked_at_ms, info.assigned_at_ms), (1_000, 3_000));
-            assert_eq!(info.first_response_at_ms, SWITCHBOARD_NO_TIME);
-            assert_eq!(switchboard_engine_conversation(e, 2, &mut info), S::Ok);
-            assert_eq!(info.state, switchboard_conversation_state::Waiting);
-            assert!(!info.has_operator);
-            assert_eq!(switchboard_engine_state_counts(e, &mut sc), S::Ok);
-            assert_eq!((sc.waiting, sc.with_operator), (1, 1));
-            assert_eq!(switchboard_engine_status_counts(e, &mut oc), S::Ok);
-            assert_eq!((oc.available, oc.away, oc.offline), (1, 0, 0));
-            assert_eq!(
-                switchboard_engine_operator_held(e, 1, held.as_mut_ptr(), 4, &mut n),
-                S::Ok
-            );
-            assert_eq!(&held[..n], &[1]);
-            assert_eq!(switchboard_engine_next_deadline(e, &mut t, &mut has), S::Ok);
-            assert!(!has);
-            assert_eq!(t, SWITCHBOARD_NO_TIME);
-            assert_eq!(switchboard_engine_now(e, &mut t), S::Ok);
-            assert_eq!(t, 3_000);
-            switchboard_engine_free(e);
-        }
-    }
-
-    #[test]
-    fn events_build_the_same_engine_as_the_rust_api() {
-        let e = busy_engine();
-        let teams = [100u32, 101];
-        let mut n = 0;
-        unsafe {
-            assert_eq!(
-                switchboard_engine_operator_teams_changed(e, 4_000, 1, teams.as_ptr(), 2),
-                S::Ok
-            );
-            assert_eq!(
-                switchboard_engine_operator_capacity_changed(e, 4_000, 1, CHAT, 3),
-                S::Ok
-            );
-            assert_eq!(
-                switchboard_engine_bot_conversation_started(
-                    e,
-                    4_500,
-                    5,
-                    CHAT,
-                    1,
-                    null(),
-                    0,
-                    true,
-                    100,
-                    true,
-                    1
-                ),
-                S::Ok
-            );
-            assert_eq!(
-                switchboard_engine_conversation_transferred(
-                    e,
-                    5_000,
-                    1,
-                    switchboard_transfer_target::Queue as u32,
-                    12345
-                ),
-                S::Ok
-            );
-            assert_eq!(switchboard_engine_assign(e, 5_000, &mut n), S::Ok);
-        }
-        let mut r = Engine::new(policy()).unwrap();
-        let at = Timestamp;
-        let events = [
-            Event::OperatorAdded {
-                at: at(0),
-                operator: OperatorSpec::new(OperatorId(1))
-                    .status(OperatorStatus::Available)
-                    .capacity(ChannelId(CHAT), 2)
-                    .skill(SkillId(10), 4),
-            },
-            Event::ConversationArrived {
-                at: at(1_000),
-                conversation: ConversationSpec::new(ConversationId(1), ChannelId(CHAT), TierId(1)),
-            },
-            Event::ConversationArrived {
-                at: at(2_000),
-                conversation: ConversationSpec::new(ConversationId(2), ChannelId(CHAT), TierId(1))
-                    .skill(SkillId(10), 5),
-            },
-            Event::Assign { at: at(3_000) },
-            Event::OperatorTeamsChanged {
-                at: at(4_000),
-                operator: OperatorId(1),
-                teams: [TeamId(100), TeamId(101)].into_iter().collect(),
-            },
-            Event::OperatorCapacityChanged {
-                at: at(4_000),
-                operator: OperatorId(1),
-                channel: ChannelId(CHAT),
-                capacity: 3,
-            },
-            Event::BotConversationStarted {
-                at: at(4_500),
-                conversation: ConversationSpec::new(ConversationId(5), ChannelId(CHAT), TierId(1))
-                    .team(TeamId(100))
-                    .preferred_operator(OperatorId(1)),
-            },
-            Event::ConversationTransferred {
-                at: at(5_000),
-                conversation: ConversationId(1),
-                to: TransferTarget::Queue,
-            },
-        ];
-        // Every call's decisions join the handle's queue, none replaced.
-        let mut decisions = Vec::new();
-        for ev in events {
-            decisions.extend(r.apply(ev).unwrap());
-        }
-        decisions.extend(r.assign(at(5_000)).unwrap());
-        let h = unsafe { &*e };
-        assert_eq!(h.engine, r);
-        assert_eq!(h.decisions, decisions);
-        assert_eq!(n, decisions.len());
-        unsafe { switchboard_engine_free(e) };
-    }
-
-    #[test]
-    fn snapshot_restores_an_equal_engine_and_bad_bytes_are_rejected() {
-        let e = busy_engine();
-        let mut len = 0;
-        let mut copy = null_mut();
-        unsafe {
-            assert_eq!(
-                switchboard_engine_snapshot(e, null_mut(), 0, &mut len),
-                S::Ok
-            );
-            let mut bytes = vec![0u8; len];
-            assert_eq!(
-                switchboard_engine_snapshot(e, bytes.as_mut_ptr(), len, &mut len),
-                S::Ok
-            );
-            assert_eq!(
-                switchboard_engine_restore(bytes.as_ptr(), len, &mut copy),
-                S::Ok
-            );
-            // Equal state (the indexes are rebuilt, so compare snapshots).
-            assert_eq!((*copy).engine.snapshot(), (*e).engine.snapshot());
-            switchboard_engine_free(copy);
-            copy = null_mut();
-            assert_eq!(
-                switchboard_engine_restore(bytes.as_ptr(), len - 1, &mut copy),
-                S::SnapshotCorrupted
-            );
-            assert_eq!(
-                switchboard_engine_restore(bytes.as_ptr(), 3, &mut copy),
-                S::SnapshotTruncated
-            );
-            bytes[0] = b'X';
-            assert_eq!(
-                switchboard_engine_restore(bytes.as_ptr(), len, &mut copy),
-                S::SnapshotBadMagic
-            );
-            assert_eq!(
-                switchboard_engine_restore(null(), 4, &mut copy),
-                S::NullArgument
-            );
-            assert_eq!(
-                switchboard_engine_restore(bytes.as_ptr(), len, null_mut()),
-                S::NullArgument
-            );
-            assert!(copy.is_null());
-            switchboard_engine_free(e);
-        }
-    }
-
-    #[test]
-    fn a_panic_poisons_the_handle_and_free_still_works() {
-        let e = busy_engine();
-        let hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
-        let s = with_engine_mut(e, |_| panic!("boom"));
-        std::panic::set_hook(hook);
-        assert_eq!(s, S::Panic);
-        assert_eq!(last_error(), "panic inside switchboard: boom");
-        let mut n = 0;
-        unsafe {
-            assert_eq!(switchboard_engine_assign(e, 9_000, &mut n), S::Panic);
-            assert_eq!(
-                switchboard_engine_waiting(e, null_mut(), 0, &mut n),
-                S::Panic
-            );
-            switchboard_engine_free(e);
-        }
-    }
-
-    #[test]
-    fn last_error_sizes_and_never_overwrites_itself() {
-        unsafe {
-            assert_eq!(
-                switchboard_engine_operator_removed(null_mut(), 0, 1),
-                S::NullArgument
-            );
-            let msg = "argument `engine` is NULL";
-            let mut len = 0;
-            assert_eq!(switchboard_last_error(null_mut(), 0, &mut len), S::Ok);
-            assert_eq!(len, msg.len() + 1);
-            let mut small = [1 as c_char; 4];
-            assert_eq!(
-                switchboard_last_error(small.as_mut_ptr(), 4, &mut len),
-                S::BufferTooSmall
-            );
-            assert_eq!(small, [1; 4]);
-            assert_eq!(
-                switchboard_last_error(null_mut(), 1, &mut len),
-                S::NullArgument
-            );
-            assert_eq!(
-                switchboard_last_error(null_mut(), 0, null_mut()),
-                S::NullArgument
-            );
-            assert_eq!(last_error(), msg);
-            // Other threads have their own.
-            std::thread::spawn(|| assert_eq!(last_error(), ""))
-                .join()
-                .unwrap();
-        }
-    }
-
-    /// Every call queues what it decided, plain events included: a tick, an
-    /// arrival and a resolution that pass an offer's expiry each queue the
-    /// lapse (no debug-build panic, nothing dropped), and the queue keeps
-    /// it until the caller takes it.
-    #[test]
-    fn plain_event_calls_queue_the_decisions_they_make() {
-        let mut p = policy();
-        p.offers = Some(crate::policy::OfferPolicy::new(Millis(15_000)));
-        let json = serde_json::to_string(&p).unwrap();
-        let cap = [switchboard_channel_capacity {
-            channel_id: CHAT,
-            capacity: 2,
-        }];
-        for call in 0..3 {
-            let mut e = null_mut();
-            let mut n = 0;
-            unsafe {
-                assert_eq!(
-                    switchboard_engine_new(json.as_ptr(), json.len(), &mut e),
-                    S::Ok
-                );
-                let status = switchboard_operator_status::Available as u32;
-                assert_eq!(
-                    switchboard_engine_operator_added(
-                        e,
-                        0,
-                        1,
-                        status,
-                        cap.as_ptr(),
-                        1,
-                        null(),
-                        0,
-                        null(),
-                        0,
-                        false,
-                        0
-                    ),
-                    S::Ok
-                );
-                for c in [1, 2] {
-                    if c == 2 {
-                        assert_eq!(switchboard_engine_assign(e, 0, &mut n), S::Ok);
-                    }
-                    let arrived = switchboard_engine_conversation_arrived(
-                        e,
-                        0,
-                        c,
-                        CHAT,
-                        1,
-                        null(),
-                        0,
-                        false,
-                        0,
-                        false,
-                        0,
-                    );
-                    assert_eq!(arrived, S::Ok);
-                }
-                // Conversation 1 is offered, conversation 2 claimed by hand.
-                assert_eq!(switchboard_engine_conversation_claimed(e, 0, 2, 1), S::Ok);
-                let mut first = [switchboard_decision::from(&(&(*e).decisions)[0]); 4];
-                assert_eq!(
-                    switchboard_engine_take_decisions(e, first.as_mut_ptr(), 4, &mut n),
-                    S::Ok
-                );
-                assert_eq!((n, first[0].kind), (1, switchboard_decision_kind::Offered));
-                let r = match call {
-                    0 => switchboard_engine_tick(e, 20_000),
-                    1 => switchboard_engine_conversation_arrived(
-                        e,
-                        20_000,
-                        3,
-                        CHAT,
-                        1,
-                        null(),
-                        0,
-                        false,
-                        0,
-                        false,
-                        0,
-                    ),
-                    _ => switchboard_engine_conversation_resolved(e, 20_000, 2),
-                };
-                assert_eq!(r, S::Ok, "call {call}");
-                // Peeking leaves it queued; taking hands it out once.
-                assert_eq!(
-                    switchboard_engine_decisions(e, null_mut(), 0, &mut n),
-                    S::Ok
-                );
-                assert_eq!(n, 1, "call {call}");
-                let mut got = first;
-                assert_eq!(
-                    switchboard_engine_take_decisions(e, got.as_mut_ptr(), 4, &mut n),
-                    S::Ok
-                );
-                assert_eq!(n, 1);
-                assert_eq!(got[0].kind, switchboard_decision_kind::Unassigned);
-                assert_eq!(got[0].cause, switchboard_move_cause::OfferExpired);
-                assert_eq!(got[0].conversation_id, 1);
-                assert_eq!(
-                    switchboard_engine_take_decisions(e, null_mut(), 0, &mut n),
-                    S::Ok
-                );
-                assert_eq!(n, 0, "taken once");
-                switchboard_engine_free(e);
-            }
-        }
-    }
-
-    #[test]
-    fn status_names_and_versions() {
-        let name = |s: u32| {
-            unsafe { CStr::from_ptr(switchboard_status_str(s)) }
-                .to_str()
-                .unwrap()
-        };
-        assert_eq!(name(0), "ok");
-        assert_eq!(name(202), "unknown_conversation");
-        assert_eq!(name(999), "panic");
-        assert_eq!(name(7), "unknown_status");
-        let v = unsafe { CStr::from_ptr(super::super::switchboard_version()) };
-        assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
-        assert_eq!(
-            super::super::switchboard_abi_version(),
-            super::super::SWITCHBOARD_ABI_VERSION
-        );
-    }
-}
+mod tests;

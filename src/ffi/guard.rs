@@ -1,9 +1,15 @@
-//! The panic boundary, the thread-local last error, and the pointer checks
-//! every exported function goes through.
+//! The panic boundary, the thread-local last error, the handle guard, and
+//! the pointer checks every exported function goes through.
 
+use core::cell::Cell;
 use core::fmt::Display;
+use core::ops::Deref;
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::engine::SnapshotError;
+use crate::error::{EngineError, PolicyError};
+use crate::kpi::KpiError;
 
 use super::status::switchboard_status;
 
@@ -67,6 +73,21 @@ impl Failure {
     }
 }
 
+/// Lets `?` turn a library error into its status (status.rs maps each
+/// variant) and its `Display` text. Kept here rather than in status.rs so
+/// that status.rs needs nothing from this file.
+macro_rules! failure_from {
+    ($($error:ty),* $(,)?) => {$(
+        impl From<$error> for Failure {
+            fn from(e: $error) -> Self {
+                Failure::new((&e).into(), e.to_string())
+            }
+        }
+    )*};
+}
+
+failure_from!(EngineError, PolicyError, SnapshotError, KpiError);
+
 /// Every exported function's result before it becomes a status.
 pub(crate) type FfiResult = Result<(), Failure>;
 
@@ -89,6 +110,95 @@ pub(crate) fn ffi_guard(f: impl FnOnce() -> FfiResult) -> switchboard_status {
             switchboard_status::Panic
         }
     }
+}
+
+/// A handle's poison flag: set while a call on the handle runs, so a panic
+/// that escapes the call leaves it set and every later call is refused (the
+/// handle's state may be half-updated).
+#[derive(Debug, Default)]
+pub(crate) struct Poison(Cell<bool>);
+
+impl Poison {
+    /// Refuses a poisoned handle; otherwise marks the call as running.
+    fn enter(&self) -> FfiResult {
+        if self.0.get() {
+            return Err(Failure::poisoned());
+        }
+        self.0.set(true);
+        Ok(())
+    }
+
+    /// Marks the call as finished; never reached when the call panicked.
+    fn leave(&self) {
+        self.0.set(false);
+    }
+}
+
+/// An opaque object C holds by pointer (`switchboard_engine`,
+/// `switchboard_kpi`), so that every handle gets the same NULL check,
+/// poisoning and freeing from [`with_handle_mut`], [`with_handle`] and
+/// [`free_handle`].
+pub(crate) trait Handle {
+    /// The parameter name a NULL handle is reported under.
+    const ARG: &'static str;
+
+    /// The handle's poison flag.
+    fn poison(&self) -> &Poison;
+}
+
+/// Runs `f` on a live handle inside the panic boundary; a panic leaves the
+/// handle poisoned.
+pub(crate) fn with_handle_mut<H: Handle>(
+    handle: *mut H,
+    f: impl FnOnce(&mut H) -> FfiResult,
+) -> switchboard_status {
+    ffi_guard(|| {
+        // SAFETY: the caller passes NULL or a live handle it does not share.
+        let h = unsafe { arg_mut(handle, H::ARG) }?;
+        poisoning(h, |h| f(h))
+    })
+}
+
+/// [`with_handle_mut`] for queries.
+pub(crate) fn with_handle<H: Handle>(
+    handle: *const H,
+    f: impl FnOnce(&H) -> FfiResult,
+) -> switchboard_status {
+    ffi_guard(|| {
+        // SAFETY: as above.
+        let h = unsafe { arg_ref(handle, H::ARG) }?;
+        poisoning(h, |h| f(h))
+    })
+}
+
+/// The poisoning steps, written once for both borrows (`&H` and `&mut H`).
+fn poisoning<H: Handle, R: Deref<Target = H>>(
+    mut h: R,
+    f: impl FnOnce(&mut R) -> FfiResult,
+) -> FfiResult {
+    h.poison().enter()?;
+    let r = f(&mut h);
+    h.poison().leave();
+    r
+}
+
+/// Frees a handle made with `Box::into_raw`. NULL is a no-op. The poison
+/// flag is not checked: freeing is the one thing a poisoned handle is for.
+///
+/// # Safety
+/// `handle` must be NULL or a live handle from `Box::into_raw`; it must not
+/// be used after.
+pub(crate) unsafe fn free_handle<H: Handle>(handle: *mut H) {
+    if handle.is_null() {
+        return;
+    }
+    // Dropping plain Rust data does not panic; guard anyway so nothing
+    // unwinds into C.
+    let _ = ffi_guard(|| {
+        // SAFETY: a live handle from Box::into_raw, by the caller's contract.
+        drop(unsafe { Box::from_raw(handle) });
+        Ok(())
+    });
 }
 
 /// [`ffi_guard`] that never touches the last-error message (for

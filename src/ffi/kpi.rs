@@ -1,19 +1,16 @@
 //! The KPI handle: finished-conversation records in, headline numbers and a
 //! per-tier breakdown out (a thin skin over [`crate::kpi::KpiAccumulator`]).
 
-use core::cell::Cell;
-
 use crate::engine::FinishedConversation;
 use crate::ids::{ChannelId, ConversationId, OperatorId, TeamId, TierId};
-use crate::kpi::{
-    ConversationRecord, DurationSummary, KpiAccumulator, KpiConfig, KpiError, KpiStats, Rate,
-};
+use crate::kpi::{ConversationRecord, DurationSummary, KpiAccumulator, KpiConfig, KpiStats, Rate};
 use crate::time::Timestamp;
 
 use super::SWITCHBOARD_NO_TIME;
 use super::engine::switchboard_finished_conversation;
 use super::guard::{
-    Failure, FfiResult, arg_mut, arg_ref, arg_slice, check_buffer, ffi_guard, out_items, out_ptr,
+    Failure, Handle, Poison, arg_slice, check_buffer, ffi_guard, free_handle, out_items, out_ptr,
+    with_handle, with_handle_mut,
 };
 use super::status::switchboard_status;
 
@@ -27,41 +24,15 @@ use super::status::switchboard_status;
 pub struct switchboard_kpi {
     acc: KpiAccumulator,
     /// Set while a call runs; left set if it panicked.
-    poisoned: Cell<bool>,
+    poison: Poison,
 }
 
-fn with_kpi_mut(
-    k: *mut switchboard_kpi,
-    f: impl FnOnce(&mut switchboard_kpi) -> FfiResult,
-) -> switchboard_status {
-    ffi_guard(|| {
-        // SAFETY: the caller passes NULL or a live handle it does not share.
-        let h = unsafe { arg_mut(k, "kpi") }?;
-        if h.poisoned.get() {
-            return Err(Failure::poisoned());
-        }
-        h.poisoned.set(true);
-        let r = f(h);
-        h.poisoned.set(false);
-        r
-    })
-}
+impl Handle for switchboard_kpi {
+    const ARG: &'static str = "kpi";
 
-fn with_kpi(
-    k: *const switchboard_kpi,
-    f: impl FnOnce(&switchboard_kpi) -> FfiResult,
-) -> switchboard_status {
-    ffi_guard(|| {
-        // SAFETY: as above.
-        let h = unsafe { arg_ref(k, "kpi") }?;
-        if h.poisoned.get() {
-            return Err(Failure::poisoned());
-        }
-        h.poisoned.set(true);
-        let r = f(h);
-        h.poisoned.set(false);
-        r
-    })
+    fn poison(&self) -> &Poison {
+        &self.poison
+    }
 }
 
 /// A ratio kept as its integer terms.
@@ -306,7 +277,7 @@ pub unsafe extern "C" fn switchboard_kpi_new(
         let acc = KpiAccumulator::new(config)?;
         let handle = Box::into_raw(Box::new(switchboard_kpi {
             acc,
-            poisoned: Cell::new(false),
+            poison: Poison::default(),
         }));
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { out.write(handle) };
@@ -321,14 +292,8 @@ pub unsafe extern "C" fn switchboard_kpi_new(
 /// it must not be used after.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn switchboard_kpi_free(kpi: *mut switchboard_kpi) {
-    if kpi.is_null() {
-        return;
-    }
-    let _ = ffi_guard(|| {
-        // SAFETY: a live handle from Box::into_raw, by the caller's contract.
-        drop(unsafe { Box::from_raw(kpi) });
-        Ok(())
-    });
+    // SAFETY: the caller's contract is `free_handle`'s.
+    unsafe { free_handle(kpi) }
 }
 
 /// Feeds finished-conversation records (as `switchboard_engine_take_finished`
@@ -351,7 +316,7 @@ pub unsafe extern "C" fn switchboard_kpi_push_finished(
     records: *const switchboard_finished_conversation,
     len: usize,
 ) -> switchboard_status {
-    with_kpi_mut(kpi, |h| {
+    with_handle_mut(kpi, |h| {
         // SAFETY: caller's contract.
         let records = unsafe { arg_slice(records, len, "records") }?;
         // Validate-then-commit: push into a copy, keep it only if all fit.
@@ -376,7 +341,7 @@ pub unsafe extern "C" fn switchboard_kpi_report(
     kpi: *const switchboard_kpi,
     out: *mut switchboard_kpi_summary,
 ) -> switchboard_status {
-    with_kpi(kpi, |h| {
+    with_handle(kpi, |h| {
         let out = out_ptr(out, "out")?;
         let r = h.acc.report();
         let report = switchboard_kpi_summary {
@@ -406,7 +371,7 @@ pub unsafe extern "C" fn switchboard_kpi_by_tier(
     cap: usize,
     out_len: *mut usize,
 ) -> switchboard_status {
-    with_kpi(kpi, |h| {
+    with_handle(kpi, |h| {
         check_buffer(buf, cap, out_len)?;
         let r = h.acc.report();
         let items = r.by_tier.iter().map(|(t, s)| switchboard_kpi_tier_stats {
@@ -418,141 +383,5 @@ pub unsafe extern "C" fn switchboard_kpi_by_tier(
     })
 }
 
-impl From<KpiError> for Failure {
-    fn from(e: KpiError) -> Self {
-        Failure::new((&e).into(), e.to_string())
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use core::ptr::{null, null_mut};
-
-    use switchboard_status as S;
-
-    fn finished(id: u64, tier: u32, asked: u64) -> switchboard_finished_conversation {
-        switchboard_finished_conversation {
-            conversation_id: id,
-            operator_id: 1,
-            started_at_ms: asked,
-            asked_at_ms: asked,
-            offered_at_ms: SWITCHBOARD_NO_TIME,
-            assigned_at_ms: asked + 10_000,
-            first_response_at_ms: asked + 30_000,
-            resolved_at_ms: asked + 60_000,
-            abandoned_at_ms: SWITCHBOARD_NO_TIME,
-            message_left_at_ms: SWITCHBOARD_NO_TIME,
-            channel_id: 2,
-            tier_id: tier,
-            team_id: 0,
-            transfers: 0,
-            missed_offers: 0,
-            has_operator: true,
-            has_team: false,
-        }
-    }
-
-    fn report(k: *mut switchboard_kpi) -> switchboard_kpi_summary {
-        let mut r = core::mem::MaybeUninit::uninit();
-        assert_eq!(unsafe { switchboard_kpi_report(k, r.as_mut_ptr()) }, S::Ok);
-        unsafe { r.assume_init() }
-    }
-
-    #[test]
-    fn feeds_records_and_reports_like_the_rust_accumulator() {
-        let mut k = null_mut();
-        let mut abandoned = finished(2, 3, 5_000);
-        abandoned.assigned_at_ms = SWITCHBOARD_NO_TIME;
-        abandoned.first_response_at_ms = SWITCHBOARD_NO_TIME;
-        abandoned.resolved_at_ms = SWITCHBOARD_NO_TIME;
-        abandoned.abandoned_at_ms = 45_000;
-        abandoned.has_operator = false;
-        let mut bot_only = finished(3, 1, 0);
-        bot_only.asked_at_ms = SWITCHBOARD_NO_TIME;
-        let recs = [finished(1, 1, 0), abandoned, bot_only];
-        unsafe {
-            assert_eq!(switchboard_kpi_new(null(), 0, &mut k), S::Ok);
-            assert_eq!(switchboard_kpi_push_finished(k, recs.as_ptr(), 3), S::Ok);
-        }
-        let mut acc = KpiAccumulator::new(KpiConfig::default()).unwrap();
-        for r in recs.iter().filter_map(record) {
-            acc.push(&r).unwrap();
-        }
-        let want = acc.report();
-        let got = report(k);
-        assert_eq!(got.records, 2);
-        assert_eq!(got.overall, switchboard_kpi_stats::from(&want.overall));
-        assert_eq!((got.overall.offered, got.overall.abandoned), (2, 1));
-        assert_eq!(got.overall.wait.p50_ms, 10_000);
-        assert_eq!(got.overall.service_level_threshold_ms, 20_000);
-        assert_eq!(got.overall.service_level.ratio, 0.5);
-
-        let mut n = 0;
-        let mut tiers = [switchboard_kpi_tier_stats {
-            tier_id: 99,
-            stats: got.overall,
-        }; 2];
-        unsafe {
-            assert_eq!(switchboard_kpi_by_tier(k, null_mut(), 0, &mut n), S::Ok);
-            assert_eq!(n, 2);
-            assert_eq!(
-                switchboard_kpi_by_tier(k, tiers.as_mut_ptr(), 1, &mut n),
-                S::BufferTooSmall
-            );
-            assert_eq!(tiers[0].tier_id, 99);
-            assert_eq!(
-                switchboard_kpi_by_tier(k, tiers.as_mut_ptr(), 2, &mut n),
-                S::Ok
-            );
-            switchboard_kpi_free(k);
-        }
-        assert_eq!((tiers[0].tier_id, tiers[1].tier_id), (1, 3));
-        assert_eq!(tiers[1].stats.abandoned, 1);
-    }
-
-    #[test]
-    fn bad_input_is_rejected_whole() {
-        let mut k = null_mut();
-        let json = br#"{"service_level_thresholds": []}"#;
-        unsafe {
-            assert_eq!(
-                switchboard_kpi_new(json.as_ptr(), json.len(), &mut k),
-                S::KpiInvalidConfig
-            );
-            assert!(k.is_null());
-            let json = br#"{"service_level_thresholds": "x"}"#;
-            assert_eq!(
-                switchboard_kpi_new(json.as_ptr(), json.len(), &mut k),
-                S::InvalidJson
-            );
-            let json = br#"{"service_level_thresholds": [10000, 30000]}"#;
-            assert_eq!(
-                switchboard_kpi_new(json.as_ptr(), json.len(), &mut k),
-                S::Ok
-            );
-            let mut bad = finished(2, 1, 50_000);
-            bad.assigned_at_ms = 1_000; // before the ask
-            let recs = [finished(1, 1, 0), bad];
-            let before = (*k).acc.clone();
-            assert_eq!(
-                switchboard_kpi_push_finished(k, recs.as_ptr(), 2),
-                S::KpiBeforeAsk
-            );
-            assert_eq!((*k).acc, before, "nothing of a failing call counts");
-            assert_eq!(switchboard_kpi_push_finished(k, null(), 1), S::NullArgument);
-            assert_eq!(
-                switchboard_kpi_push_finished(null_mut(), recs.as_ptr(), 1),
-                S::NullArgument
-            );
-            assert_eq!(switchboard_kpi_report(null(), null_mut()), S::NullArgument);
-            assert_eq!(switchboard_kpi_report(k, null_mut()), S::NullArgument);
-            assert_eq!(
-                switchboard_kpi_by_tier(k, null_mut(), 0, null_mut()),
-                S::NullArgument
-            );
-            switchboard_kpi_free(k);
-            switchboard_kpi_free(null_mut());
-        }
-    }
-}
+mod tests;

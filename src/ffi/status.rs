@@ -5,8 +5,6 @@ use crate::engine::SnapshotError;
 use crate::error::{EngineError, PolicyError};
 use crate::kpi::KpiError;
 
-use super::guard::Failure;
-
 /// What a call did. `OK` (0) is success; any other value is a failure
 /// whose message `switchboard_last_error` returns. Numbers are grouped: 1xx
 /// arguments, 2xx engine, 3xx policy, 4xx snapshot, 5xx KPI, 999 a caught
@@ -432,24 +430,6 @@ impl From<&KpiError> for switchboard_status {
             KpiError::Corrupt { .. } => S::KpiCorrupt,
             KpiError::Unwritable { .. } => S::KpiUnwritable,
         }
-    }
-}
-
-impl From<EngineError> for Failure {
-    fn from(e: EngineError) -> Self {
-        Failure::new((&e).into(), e.to_string())
-    }
-}
-
-impl From<PolicyError> for Failure {
-    fn from(e: PolicyError) -> Self {
-        Failure::new((&e).into(), e.to_string())
-    }
-}
-
-impl From<SnapshotError> for Failure {
-    fn from(e: SnapshotError) -> Self {
-        Failure::new((&e).into(), e.to_string())
     }
 }
 
