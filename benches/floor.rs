@@ -1,5 +1,5 @@
-//! Physical anchors measured in the same run as the engine (the floors of
-//! `../shared/guide/performance.md` §4): a `BinaryHeap` push+pop and a
+//! Physical anchors measured in the same run as the engine (the floors
+//! BENCHMARKS.md compares against): a `BinaryHeap` push+pop and a
 //! `BTreeSet` remove+insert at 100k entries, a scan of 10k 32-byte operator
 //! records, and the cost of the per-decision timer itself.
 

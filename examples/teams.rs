@@ -1,4 +1,5 @@
-//! Proficiency index and balanced teams (Cloudgate's method, DOMAIN.md §2).
+//! Proficiency index and balanced teams (Cloudgate's method, described in the
+//! `switchboard::proficiency` module docs).
 //!
 //! Fifteen operators handle a week of chats; the KPI report gives each operator's handled
 //! count, handle time, first response time and satisfaction, and the caller adds a

@@ -31,7 +31,7 @@ OPS = [100, 1000, 10000]
 WAITING = [1000, 100000]
 STEPS = ["arrival", "freed"]
 
-# Targets from ../shared/guide/performance.md section 6.
+# The project's performance targets (written beside each table in BENCHMARKS.md).
 G1_P50_NS = 2000
 G2_P99_NS = 10000
 G1_FLOOR_RATIO = 20
@@ -138,7 +138,7 @@ def floors(target):
         "timer": criterion(target, "floor", "instant_pair"),
     }
     rows = [
-        "| floor (same run) | criterion mean | criterion median | guide §4 anchor |",
+        "| floor (same run) | criterion mean | criterion median | reference anchor |",
         "|---|---:|---:|---:|",
     ]
     names = {

@@ -2,7 +2,7 @@
  * C API: every decision printed with its reason, then what happened to the
  * customers (computed from the finished records), then a snapshot round trip.
  *
- * Build (see docs/c-api.md):
+ * Build (README "Use from C / C++" has the details):
  *   cargo rustc --release --lib --crate-type staticlib
  *   cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude examples/c/quickstart.c \
  *      target/release/libswitchboard.a -lpthread -ldl -lm -o quickstart_c

@@ -2,7 +2,7 @@
 // and output, with small RAII wrappers of its own around the C handles so
 // nothing leaks on an early return or an exception.
 //
-// Build (see docs/c-api.md):
+// Build (README "Use from C / C++" has the details):
 //   cargo rustc --release --lib --crate-type staticlib
 //   c++ -std=c++17 -Wall -Wextra -Werror -Iinclude examples/cpp/quickstart.cpp
 //       target/release/libswitchboard.a -lpthread -ldl -lm -o quickstart_cpp

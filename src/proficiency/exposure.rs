@@ -48,7 +48,8 @@ impl HardRule {
 }
 
 /// Counts per operator × skill × difficulty of the work operators received: did juniors meet
-/// the hard topics (DOMAIN.md §1)? Integer state only, so partial accumulators
+/// the hard topics, as they did once auto-assignment ended cherry-picking (see the module
+/// docs)? Integer state only, so partial accumulators
 /// [`merge`](Exposure::merge) into exactly the accumulator of the whole.
 ///
 /// One *observation* is one required skill of one conversation given to one operator: a

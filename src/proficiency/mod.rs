@@ -3,11 +3,14 @@
 //!
 //! # Overview
 //!
-//! Cloudgate's *proficiency index* (DOMAIN.md §2): pick a few performance indicators, give each
-//! a target, and take the weighted average of each operator's **attainment** as their
-//! proficiency; split operators into bands (Low / Middle / High) and build teams of about five
-//! with the bands evenly mixed. Channel Talk (§1) adds why routing should follow measured skill
-//! and why hard work should reach juniors too. This module holds those pieces:
+//! A *proficiency index*, as the contact center Cloudgate practises it: pick a few performance
+//! indicators (handled, handle time, satisfaction, conversion), give each a target, and take the
+//! weighted average of each operator's **attainment** as their proficiency; split operators into
+//! bands (Low / Middle / High) and build teams of about five with the bands evenly mixed.
+//! Channel Talk's experience with auto-assignment adds why routing should follow measured skill,
+//! and why hard work should reach juniors too: once nobody could cherry-pick, juniors received
+//! the hard topics (billing, marketing features), asked seniors and learned them in days. This
+//! module holds those pieces:
 //!
 //! - [`MetricTable`]: per-operator values of the [`Metric`]s, filled from a
 //!   [`KpiReport`] ([`MetricTable::from_report`]) plus caller-supplied [`Metric::Custom`]
