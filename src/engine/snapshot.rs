@@ -16,6 +16,7 @@ use thiserror::Error;
 use serde::{Deserialize, Serialize};
 
 use super::{Conversation, Engine, FinishedConversation, MoveCause, Operator};
+use crate::codec::{CodecError, Reader, Writer, byte_codes, fnv1a};
 use crate::error::{EngineError, PolicyError};
 use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
 use crate::model::{
@@ -86,6 +87,29 @@ pub enum SnapshotError {
         /// The operator or conversation id concerned.
         id: u64,
     },
+}
+
+/// The codec's errors in this format's words: a length beyond the bytes
+/// left is an invalid `length` field at its prefix.
+impl From<CodecError> for SnapshotError {
+    fn from(e: CodecError) -> Self {
+        match e {
+            CodecError::Truncated { offset, needed } => SnapshotError::Truncated { offset, needed },
+            CodecError::LengthOverrun { prefix, .. } => SnapshotError::InvalidField {
+                field: "length",
+                offset: prefix,
+            },
+            CodecError::NotUtf8 { offset } => SnapshotError::InvalidField {
+                field: "string",
+                offset,
+            },
+            CodecError::Invalid { what, offset } => SnapshotError::InvalidField {
+                field: what,
+                offset,
+            },
+            CodecError::Trailing { left, .. } => SnapshotError::TrailingBytes(left),
+        }
+    }
 }
 
 /// One operator's state in a snapshot.
@@ -655,27 +679,18 @@ fn check_consistency(
     Ok(())
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
 // ----- canonical bytes ------------------------------------------------------
 
 impl Snapshot {
     /// The canonical bytes: magic, format version, body, FNV-1a checksum.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer(Vec::with_capacity(256));
-        w.0.extend_from_slice(MAGIC);
+        let mut w = Writer::with_capacity(256);
+        w.bytes(MAGIC);
         w.u32(self.format_version);
         self.encode(&mut w);
-        let sum = fnv1a(&w.0);
+        let sum = fnv1a(w.as_bytes());
         w.u64(sum);
-        w.0
+        w.into_bytes()
     }
 
     /// Reads canonical bytes.
@@ -693,7 +708,8 @@ impl Snapshot {
         if &bytes[..4] != MAGIC {
             return Err(SnapshotError::BadMagic);
         }
-        let mut r = Reader { b: bytes, at: 4 };
+        let mut r = Reader::new(bytes);
+        r.take(MAGIC.len())?;
         let version = r.u32()?;
         if version != SNAPSHOT_FORMAT_VERSION {
             return Err(SnapshotError::UnsupportedVersion {
@@ -707,14 +723,11 @@ impl Snapshot {
         if fnv1a(&bytes[..body_end]) != u64::from_le_bytes(sum) {
             return Err(SnapshotError::Corrupted);
         }
-        let mut r = Reader {
-            b: &bytes[..body_end],
-            at: 8,
-        };
+        let mut r = Reader::new(&bytes[..body_end]);
+        // Past the magic and the version, read above.
+        r.take(MAGIC.len() + 4)?;
         let s = Snapshot::decode(&mut r, version)?;
-        if r.at != body_end {
-            return Err(SnapshotError::TrailingBytes(body_end - r.at));
-        }
+        r.finish()?;
         Ok(s)
     }
 
@@ -868,7 +881,7 @@ impl Snapshot {
         w.len(self.conversations.len());
         for c in &self.conversations {
             encode_conversation_spec(w, &c.spec);
-            w.u8(state_code(c.state));
+            w.u8(c.state.code());
             w.u64(c.started_at.0);
             w.opt_ts(c.asked_at);
             w.u64(c.routing_since.0);
@@ -917,43 +930,46 @@ impl Snapshot {
             w.u64(x.conversation.0);
             w.u64(x.operator.0);
             w.u64(x.lapse.0);
-            w.u8(cause_code(x.cause));
+            w.u8(x.cause.code());
         }
     }
 
+    /// Every length is checked as at least one byte per item (`len(1)`),
+    /// as this format always has: a tighter bound would change which error
+    /// damaged bytes give.
     fn decode(r: &mut Reader<'_>, version: u32) -> Result<Snapshot, SnapshotError> {
-        let n = r.len()?;
+        let n = r.len(1)?;
         let mut channels = Vec::with_capacity(n.min(64));
         for _ in 0..n {
             let id = ChannelId(r.u32()?);
-            let name = r.str()?;
-            let m = r.len()?;
+            let name = r.str()?.to_owned();
+            let m = r.len(1)?;
             let mut blocks = Vec::with_capacity(m.min(64));
             for _ in 0..m {
                 blocks.push(ChannelId(r.u32()?));
             }
             channels.push(ChannelSpec { id, name, blocks });
         }
-        let n = r.len()?;
+        let n = r.len(1)?;
         let mut tiers = Vec::with_capacity(n.min(64));
         for _ in 0..n {
             tiers.push(TierSpec {
                 id: TierId(r.u32()?),
-                name: r.str()?,
+                name: r.str()?.to_owned(),
                 priority: r.u32()?,
                 first_response_target: Millis(r.u64()?),
                 head_start: Millis(r.u64()?),
             });
         }
-        let n = r.len()?;
+        let n = r.len(1)?;
         let mut skills = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
             skills.push(SkillSpec {
                 id: SkillId(r.u32()?),
-                name: r.str()?,
+                name: r.str()?.to_owned(),
             });
         }
-        let at = r.at;
+        let at = r.pos();
         let queue_order = match r.u8()? {
             0 => QueueOrder::StrictPriority,
             1 => QueueOrder::Aging,
@@ -966,11 +982,11 @@ impl Snapshot {
                 });
             }
         };
-        let at = r.at;
+        let at = r.pos();
         let selection = match r.u8()? {
             0 => Selection::LeastLoaded,
             1 => {
-                let at = r.at;
+                let at = r.pos();
                 Selection::LongestIdle {
                     clock: match r.u8()? {
                         0 => IdleClock::LastConversationEnded,
@@ -991,7 +1007,7 @@ impl Snapshot {
             6 => Selection::Ring,
             7 => Selection::FixedOrder,
             4 => {
-                let m = r.len()?;
+                let m = r.len(1)?;
                 let mut demanding_skills = Vec::with_capacity(m.min(1024));
                 for _ in 0..m {
                     demanding_skills.push(SkillId(r.u32()?));
@@ -1012,7 +1028,7 @@ impl Snapshot {
             wait: Millis(r.u64()?),
             over_capacity: r.bool()?,
         };
-        let at = r.at;
+        let at = r.pos();
         let overflow_timing = match r.u8()? {
             0 => OverflowTiming::FromRouting,
             1 => OverflowTiming::FromPreviousStep,
@@ -1023,11 +1039,11 @@ impl Snapshot {
                 });
             }
         };
-        let n = r.len()?;
+        let n = r.len(1)?;
         let mut overflow = Vec::with_capacity(n.min(64));
         for _ in 0..n {
             let after = Millis(r.u64()?);
-            let at = r.at;
+            let at = r.pos();
             let relax = match r.u8()? {
                 0 => Relax::LowerLevels(r.u8()?),
                 1 => Relax::AnyTeam,
@@ -1042,7 +1058,7 @@ impl Snapshot {
             overflow.push(OverflowStep { after, relax });
         }
         let wrap_up = Millis(r.u64()?);
-        let at = r.at;
+        let at = r.pos();
         let offers = match r.u8()? {
             0 => None,
             1 => Some(OfferPolicy {
@@ -1060,7 +1076,7 @@ impl Snapshot {
                 });
             }
         };
-        let at = r.at;
+        let at = r.pos();
         let throughput_cap = match r.u8()? {
             0 => None,
             1 => Some(ThroughputCap {
@@ -1075,7 +1091,7 @@ impl Snapshot {
             }
         };
         let reassign_responded_after_away = r.opt_u64()?.map(Millis);
-        let at = r.at;
+        let at = r.pos();
         let skew_margin_permille = match r.opt_u64()? {
             None => None,
             Some(v) => Some(u16::try_from(v).map_err(|_| SnapshotError::InvalidField {
@@ -1083,7 +1099,7 @@ impl Snapshot {
                 offset: at,
             })?),
         };
-        let at = r.at;
+        let at = r.pos();
         let max_moves = match r.opt_u64()? {
             None => None,
             Some(v) => Some(u32::try_from(v).map_err(|_| SnapshotError::InvalidField {
@@ -1098,7 +1114,7 @@ impl Snapshot {
             on_capacity_cut: r.bool()?,
             defer_to_rebalance: r.bool()?,
         };
-        let at = r.at;
+        let at = r.pos();
         let blocked_work = match r.u8()? {
             0 => BlockedWork::Reserve,
             1 => BlockedWork::FirstFree,
@@ -1132,16 +1148,16 @@ impl Snapshot {
         let trainee_credit = r.u32()?;
         let causes = r.u64()?;
         let ring_pointer = r.opt_u64()?.map(OperatorId);
-        let n = r.len()?;
+        let n = r.len(1)?;
         let mut handle_ewma = Vec::with_capacity(n.min(64));
         for _ in 0..n {
             handle_ewma.push(r.u64()?);
         }
-        let n = r.len()?;
+        let n = r.len(1)?;
         let mut operators = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
             let spec = decode_operator_spec(r)?;
-            let m = r.len()?;
+            let m = r.len(1)?;
             let mut held = Vec::with_capacity(m.min(1024));
             for _ in 0..m {
                 held.push(ConversationId(r.u64()?));
@@ -1156,7 +1172,7 @@ impl Snapshot {
                 last_assigned_at: Timestamp(r.u64()?),
                 last_pick: r.u64()?,
                 picks_on: {
-                    let n = r.len()?;
+                    let n = r.len(1)?;
                     let mut v = Vec::with_capacity(n.min(64));
                     for _ in 0..n {
                         v.push((ChannelId(r.u32()?), r.u64()?));
@@ -1167,7 +1183,7 @@ impl Snapshot {
                 missed_in_a_row: r.u32()?,
                 held_back_until: r.opt_ts()?,
                 recent_picks: {
-                    let n = r.len()?;
+                    let n = r.len(1)?;
                     let mut v = Vec::with_capacity(n.min(1024));
                     for _ in 0..n {
                         v.push(Timestamp(r.u64()?));
@@ -1179,15 +1195,11 @@ impl Snapshot {
                 reserved_for: r.opt_u64()?.map(ConversationId),
             });
         }
-        let n = r.len()?;
+        let n = r.len(1)?;
         let mut conversations = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
             let spec = decode_conversation_spec(r)?;
-            let at = r.at;
-            let state = state_from(r.u8()?).ok_or(SnapshotError::InvalidField {
-                field: "state",
-                offset: at,
-            })?;
+            let state = r.code("state", ConversationState::from_code)?;
             let started_at = Timestamp(r.u64()?);
             let asked_at = r.opt_ts()?;
             let routing_since = Timestamp(r.u64()?);
@@ -1201,9 +1213,9 @@ impl Snapshot {
             let first_response_at = r.opt_ts()?;
             let message_left_at = r.opt_ts()?;
             let transfers = r.u32()?;
-            let last_team = r.opt_u32()?.map(TeamId);
+            let last_team = r.opt_narrow::<u32>("id")?.map(TeamId);
             let offer_expires_at = r.opt_ts()?;
-            let m = r.len()?;
+            let m = r.len(1)?;
             let mut declined = Vec::with_capacity(m.min(1024));
             for _ in 0..m {
                 declined.push((OperatorId(r.u64()?), r.opt_ts()?));
@@ -1233,14 +1245,14 @@ impl Snapshot {
                 dirty: r.bool()?,
             });
         }
-        let n = r.len()?;
+        let n = r.len(1)?;
         let mut finished = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
             finished.push(FinishedConversation {
                 id: ConversationId(r.u64()?),
                 channel: ChannelId(r.u32()?),
                 tier: TierId(r.u32()?),
-                team: r.opt_u32()?.map(TeamId),
+                team: r.opt_narrow::<u32>("id")?.map(TeamId),
                 operator: r.opt_u64()?.map(OperatorId),
                 started_at: Timestamp(r.u64()?),
                 asked_at: r.opt_ts()?,
@@ -1254,17 +1266,13 @@ impl Snapshot {
                 missed_offers: r.u32()?,
             });
         }
-        let n = r.len()?;
+        let n = r.len(1)?;
         let mut ended_offers = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
             let conversation = ConversationId(r.u64()?);
             let operator = OperatorId(r.u64()?);
             let lapse = Timestamp(r.u64()?);
-            let at = r.at;
-            let cause = cause_from(r.u8()?).ok_or(SnapshotError::InvalidField {
-                field: "ended_offers[].cause",
-                offset: at,
-            })?;
+            let cause = r.code("ended_offers[].cause", MoveCause::from_code)?;
             ended_offers.push(EndedOffer {
                 conversation,
                 operator,
@@ -1291,46 +1299,40 @@ impl Snapshot {
     }
 }
 
-/// Snapshot codes of the move causes (a `match`, so a new cause cannot be
-/// forgotten here).
-fn cause_code(c: MoveCause) -> u8 {
-    match c {
-        MoveCause::OperatorAway => 0,
-        MoveCause::OperatorOffline => 1,
-        MoveCause::AwayTooLong => 2,
-        MoveCause::LoadSkew => 3,
-        MoveCause::CapacityCut => 4,
-        MoveCause::Requested => 5,
-        MoveCause::OfferExpired => 6,
-        MoveCause::OfferRejected => 7,
-        MoveCause::Withdrawn => 8,
-        MoveCause::OperatorRemoved => 9,
-    }
-}
+// Snapshot codes: one table each, so encoder and decoder cannot disagree.
+byte_codes!(MoveCause {
+    0 => OperatorAway,
+    1 => OperatorOffline,
+    2 => AwayTooLong,
+    3 => LoadSkew,
+    4 => CapacityCut,
+    5 => Requested,
+    6 => OfferExpired,
+    7 => OfferRejected,
+    8 => Withdrawn,
+    9 => OperatorRemoved,
+});
 
-fn cause_from(b: u8) -> Option<MoveCause> {
-    Some(match b {
-        0 => MoveCause::OperatorAway,
-        1 => MoveCause::OperatorOffline,
-        2 => MoveCause::AwayTooLong,
-        3 => MoveCause::LoadSkew,
-        4 => MoveCause::CapacityCut,
-        5 => MoveCause::Requested,
-        6 => MoveCause::OfferExpired,
-        7 => MoveCause::OfferRejected,
-        8 => MoveCause::Withdrawn,
-        9 => MoveCause::OperatorRemoved,
-        _ => return None,
-    })
-}
+byte_codes!(OperatorStatus {
+    0 => Available,
+    1 => Away,
+    2 => Offline,
+});
+
+byte_codes!(ConversationState {
+    0 => WithBot,
+    1 => Waiting,
+    2 => Offered,
+    3 => Assigned,
+    4 => Responded,
+    5 => MessageLeft,
+    6 => Resolved,
+    7 => Abandoned,
+});
 
 fn encode_operator_spec(w: &mut Writer, s: &OperatorSpec) {
     w.u64(s.id.0);
-    w.u8(match s.status {
-        OperatorStatus::Available => 0,
-        OperatorStatus::Away => 1,
-        OperatorStatus::Offline => 2,
-    });
+    w.u8(s.status.code());
     w.len(s.capacity.len());
     for c in &s.capacity {
         w.u32(c.channel.0);
@@ -1350,32 +1352,21 @@ fn encode_operator_spec(w: &mut Writer, s: &OperatorSpec) {
 
 fn decode_operator_spec(r: &mut Reader<'_>) -> Result<OperatorSpec, SnapshotError> {
     let id = OperatorId(r.u64()?);
-    let at = r.at;
-    let status = match r.u8()? {
-        0 => OperatorStatus::Available,
-        1 => OperatorStatus::Away,
-        2 => OperatorStatus::Offline,
-        _ => {
-            return Err(SnapshotError::InvalidField {
-                field: "operator.status",
-                offset: at,
-            });
-        }
-    };
+    let status = r.code("operator.status", OperatorStatus::from_code)?;
     let mut spec = OperatorSpec::new(id).status(status);
-    for _ in 0..r.len()? {
+    for _ in 0..r.len(1)? {
         spec.capacity.push(ChannelCapacity {
             channel: ChannelId(r.u32()?),
             capacity: r.u16()?,
         });
     }
-    for _ in 0..r.len()? {
+    for _ in 0..r.len(1)? {
         spec.skills.push(SkillLevel {
             skill: SkillId(r.u32()?),
             level: r.u8()?,
         });
     }
-    for _ in 0..r.len()? {
+    for _ in 0..r.len(1)? {
         spec.teams.push(TeamId(r.u32()?));
     }
     spec.wrap_up = r.opt_u64()?.map(Millis);
@@ -1401,169 +1392,13 @@ fn decode_conversation_spec(r: &mut Reader<'_>) -> Result<ConversationSpec, Snap
         ChannelId(r.u32()?),
         TierId(r.u32()?),
     );
-    for _ in 0..r.len()? {
+    for _ in 0..r.len(1)? {
         spec.skills.push(SkillLevel {
             skill: SkillId(r.u32()?),
             level: r.u8()?,
         });
     }
-    spec.team = r.opt_u32()?.map(TeamId);
+    spec.team = r.opt_narrow::<u32>("id")?.map(TeamId);
     spec.preferred_operator = r.opt_u64()?.map(OperatorId);
     Ok(spec)
-}
-
-const STATES: [ConversationState; 8] = [
-    ConversationState::WithBot,
-    ConversationState::Waiting,
-    ConversationState::Offered,
-    ConversationState::Assigned,
-    ConversationState::Responded,
-    ConversationState::MessageLeft,
-    ConversationState::Resolved,
-    ConversationState::Abandoned,
-];
-
-fn state_code(s: ConversationState) -> u8 {
-    STATES.iter().position(|x| *x == s).unwrap_or(0) as u8
-}
-
-fn state_from(b: u8) -> Option<ConversationState> {
-    STATES.get(usize::from(b)).copied()
-}
-
-pub(crate) struct Writer(pub(crate) Vec<u8>);
-
-impl Writer {
-    pub(crate) fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    pub(crate) fn bool(&mut self, v: bool) {
-        self.0.push(u8::from(v));
-    }
-    pub(crate) fn u16(&mut self, v: u16) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    pub(crate) fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    pub(crate) fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    pub(crate) fn len(&mut self, n: usize) {
-        self.u32(n as u32);
-    }
-    pub(crate) fn str(&mut self, s: &str) {
-        self.len(s.len());
-        self.0.extend_from_slice(s.as_bytes());
-    }
-    pub(crate) fn opt_u64(&mut self, v: Option<u64>) {
-        match v {
-            Some(v) => {
-                self.u8(1);
-                self.u64(v);
-            }
-            None => self.u8(0),
-        }
-    }
-    pub(crate) fn opt_ts(&mut self, v: Option<Timestamp>) {
-        self.opt_u64(v.map(|t| t.0));
-    }
-}
-
-pub(crate) struct Reader<'a> {
-    b: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], SnapshotError> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|e| *e <= self.b.len())
-            .ok_or(SnapshotError::Truncated {
-                offset: self.at,
-                needed: n.saturating_sub(self.b.len().saturating_sub(self.at)),
-            })?;
-        let s = &self.b[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-    pub(crate) fn u8(&mut self) -> Result<u8, SnapshotError> {
-        Ok(self.take(1)?[0])
-    }
-    pub(crate) fn bool(&mut self) -> Result<bool, SnapshotError> {
-        let at = self.at;
-        match self.u8()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(SnapshotError::InvalidField {
-                field: "bool",
-                offset: at,
-            }),
-        }
-    }
-    pub(crate) fn u16(&mut self) -> Result<u16, SnapshotError> {
-        let mut a = [0u8; 2];
-        a.copy_from_slice(self.take(2)?);
-        Ok(u16::from_le_bytes(a))
-    }
-    pub(crate) fn u32(&mut self) -> Result<u32, SnapshotError> {
-        let mut a = [0u8; 4];
-        a.copy_from_slice(self.take(4)?);
-        Ok(u32::from_le_bytes(a))
-    }
-    pub(crate) fn u64(&mut self) -> Result<u64, SnapshotError> {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(self.take(8)?);
-        Ok(u64::from_le_bytes(a))
-    }
-    /// A list length; never trusted for pre-allocation beyond what the
-    /// remaining bytes could hold.
-    pub(crate) fn len(&mut self) -> Result<usize, SnapshotError> {
-        let at = self.at;
-        let n = self.u32()? as usize;
-        if n > self.b.len().saturating_sub(self.at) {
-            return Err(SnapshotError::InvalidField {
-                field: "length",
-                offset: at,
-            });
-        }
-        Ok(n)
-    }
-    pub(crate) fn str(&mut self) -> Result<String, SnapshotError> {
-        let n = self.len()?;
-        let at = self.at;
-        let bytes = self.take(n)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| SnapshotError::InvalidField {
-            field: "string",
-            offset: at,
-        })
-    }
-    pub(crate) fn opt_u64(&mut self) -> Result<Option<u64>, SnapshotError> {
-        let at = self.at;
-        match self.u8()? {
-            0 => Ok(None),
-            1 => Ok(Some(self.u64()?)),
-            _ => Err(SnapshotError::InvalidField {
-                field: "option",
-                offset: at,
-            }),
-        }
-    }
-    pub(crate) fn opt_u32(&mut self) -> Result<Option<u32>, SnapshotError> {
-        let at = self.at;
-        match self.opt_u64()? {
-            None => Ok(None),
-            Some(v) => u32::try_from(v)
-                .map(Some)
-                .map_err(|_| SnapshotError::InvalidField {
-                    field: "id",
-                    offset: at,
-                }),
-        }
-    }
-    pub(crate) fn opt_ts(&mut self) -> Result<Option<Timestamp>, SnapshotError> {
-        Ok(self.opt_u64()?.map(Timestamp))
-    }
 }
