@@ -148,6 +148,13 @@ impl Writer {
         self.len(s.len());
         self.bytes(s.as_bytes());
     }
+    /// A list: its length, then each item as `f` writes it.
+    pub(crate) fn list<T>(&mut self, items: &[T], mut f: impl FnMut(&mut Self, &T)) {
+        self.len(items.len());
+        for x in items {
+            f(self, x);
+        }
+    }
     /// `0`, or `1` and the value written by `f`.
     pub(crate) fn opt<T>(&mut self, v: Option<&T>, f: impl FnOnce(&mut Self, &T)) {
         match v {
@@ -178,10 +185,6 @@ pub(crate) struct Reader<'a> {
 impl<'a> Reader<'a> {
     pub(crate) fn new(data: &'a [u8]) -> Self {
         Reader { data, pos: 0 }
-    }
-    /// Where the next read starts.
-    pub(crate) fn pos(&self) -> usize {
-        self.pos
     }
     fn rest(&self) -> usize {
         self.data.len().saturating_sub(self.pos)
@@ -262,18 +265,35 @@ impl<'a> Reader<'a> {
         let offset = self.pos;
         core::str::from_utf8(self.take(n)?).map_err(|_| CodecError::NotUtf8 { offset })
     }
+    /// What [`Writer::list`] wrote, each item read by `f`, whose items take
+    /// at least `min_item` bytes (the length is checked against that).
+    pub(crate) fn list<T>(
+        &mut self,
+        min_item: usize,
+        mut f: impl FnMut(&mut Self) -> Result<T, CodecError>,
+    ) -> Result<Vec<T>, CodecError> {
+        /// Room reserved up front at the most: a list longer than that
+        /// grows as its items are actually read.
+        const PREALLOCATE: usize = 1024;
+        let n = self.len(min_item)?;
+        let mut v = Vec::with_capacity(n.min(PREALLOCATE));
+        for _ in 0..n {
+            v.push(f(self)?);
+        }
+        Ok(v)
+    }
     /// What [`Writer::opt`] wrote: a flag other than `0` or `1` is
     /// [`CodecError::Invalid`] `what`, at the flag.
-    pub(crate) fn opt<T, E: From<CodecError>>(
+    pub(crate) fn opt<T>(
         &mut self,
         what: &'static str,
-        f: impl FnOnce(&mut Self) -> Result<T, E>,
-    ) -> Result<Option<T>, E> {
+        f: impl FnOnce(&mut Self) -> Result<T, CodecError>,
+    ) -> Result<Option<T>, CodecError> {
         let offset = self.pos;
         match self.u8()? {
             0 => Ok(None),
             1 => f(self).map(Some),
-            _ => Err(CodecError::Invalid { what, offset }.into()),
+            _ => Err(CodecError::Invalid { what, offset }),
         }
     }
     pub(crate) fn opt_u64(&mut self) -> Result<Option<u64>, CodecError> {
@@ -386,6 +406,7 @@ mod tests {
         w.opt_ts(Some(Timestamp(9)));
         w.opt(Some(&10u32), |w, v| w.u32(*v));
         w.opt_u64(Some(u64::from(u16::MAX)));
+        w.list(&[11u16, 12], |w, v| w.u16(*v));
         let bytes = w.into_bytes();
         let mut r = Reader::new(&bytes);
         assert_eq!(r.take(2), Ok(&b"MG"[..]));
@@ -403,6 +424,7 @@ mod tests {
         assert_eq!(r.opt_ts(), Ok(Some(Timestamp(9))));
         assert_eq!(r.opt("x", Reader::u32), Ok(Some(10)));
         assert_eq!(r.opt_narrow::<u16>("n"), Ok(Some(u16::MAX)));
+        assert_eq!(r.list(2, Reader::u16), Ok(vec![11, 12]));
         assert_eq!(r.finish(), Ok(()));
     }
 
@@ -548,7 +570,7 @@ mod tests {
                 needed: 2,
             })
         );
-        assert_eq!(r.pos(), 0, "a failed read consumes nothing");
+        assert_eq!(r.pos, 0, "a failed read consumes nothing");
         let mut r = Reader::new(&[]);
         assert_eq!(
             r.take(usize::MAX),
