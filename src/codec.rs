@@ -18,10 +18,13 @@
 //! A length (of a list or a text) is never silently truncated or saturated:
 //!
 //! - [`Writer::len`] writes a length below `u32::MAX` as a `u32`; any longer
-//!   one as the marker `u32::MAX` followed by the full length as a `u64`. So
-//!   every encoding whose lists are shorter than 4,294,967,295 items (every
-//!   one that fits in memory short of 4 GiB of text) has the same bytes as
-//!   before this rule, and longer ones still round-trip exactly.
+//!   one as the marker `u32::MAX` followed by the full length as a `u64`.
+//!   Every list or text shorter than 4,294,967,295 items has the bytes the
+//!   two earlier writers gave it, and a longer one round-trips exactly
+//!   instead of being cut (the snapshot's writer) or saturated (the KPI's).
+//!   The one length whose bytes changed is exactly `u32::MAX`, now marked:
+//!   an earlier encoding holding such a list (4 GiB at the least) does not
+//!   read back.
 //! - [`Reader::len`] checks the length against the bytes left (given the
 //!   fewest bytes an item takes) before the caller allocates or loops, and
 //!   fails with [`CodecError::LengthOverrun`] otherwise. A marked length is
