@@ -50,6 +50,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod codec;
 pub mod engine;
 pub mod error;
 #[cfg(feature = "ffi")]

@@ -32,6 +32,8 @@
 //! scan or an order-statistics index, and the engine draws no randomness, so
 //! there is no seed to carry through snapshots).
 
+mod codec;
+
 use smallvec::SmallVec;
 use thiserror::Error;
 

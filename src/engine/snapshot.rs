@@ -17,17 +17,13 @@ use serde::{Deserialize, Serialize};
 
 use super::EngineError;
 use super::{Conversation, Engine, FinishedConversation, MoveCause, Operator};
+use crate::codec::{CodecError, Reader, Writer, byte_codes, fnv1a};
 use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
 use crate::model::{
     ChannelCapacity, ConversationSpec, ConversationState, MAX_CHANNELS, OperatorSpec,
     OperatorStatus, SkillLevel,
 };
-use crate::policy::PolicyError;
-use crate::policy::{
-    BlockedWork, ChannelSpec, IdleClock, OfferPolicy, OverflowStep, OverflowTiming, Policy,
-    PreferredOperatorPolicy, QueueOrder, RebalancePolicy, Relax, Selection, SkillSpec,
-    ThroughputCap, TierSpec,
-};
+use crate::policy::{Policy, PolicyError};
 use crate::record::Activity;
 use crate::time::{Millis, Timestamp};
 
@@ -88,6 +84,29 @@ pub enum SnapshotError {
         /// The operator or conversation id concerned.
         id: u64,
     },
+}
+
+/// The codec's errors in this format's words: a length beyond the bytes
+/// left is an invalid `length` field at its prefix.
+impl From<CodecError> for SnapshotError {
+    fn from(e: CodecError) -> Self {
+        match e {
+            CodecError::Truncated { offset, needed } => SnapshotError::Truncated { offset, needed },
+            CodecError::LengthOverrun { prefix, .. } => SnapshotError::InvalidField {
+                field: "length",
+                offset: prefix,
+            },
+            CodecError::NotUtf8 { offset } => SnapshotError::InvalidField {
+                field: "string",
+                offset,
+            },
+            CodecError::Invalid { what, offset } => SnapshotError::InvalidField {
+                field: what,
+                offset,
+            },
+            CodecError::Trailing { left, .. } => SnapshotError::TrailingBytes(left),
+        }
+    }
 }
 
 /// One operator's state in a snapshot.
@@ -664,27 +683,18 @@ fn check_consistency(
     Ok(())
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
 // ----- canonical bytes ------------------------------------------------------
 
 impl Snapshot {
     /// The canonical bytes: magic, format version, body, FNV-1a checksum.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer(Vec::with_capacity(256));
-        w.0.extend_from_slice(MAGIC);
+        let mut w = Writer::with_capacity(256);
+        w.bytes(MAGIC);
         w.u32(self.format_version);
         self.encode(&mut w);
-        let sum = fnv1a(&w.0);
+        let sum = fnv1a(w.as_bytes());
         w.u64(sum);
-        w.0
+        w.into_bytes()
     }
 
     /// Reads canonical bytes.
@@ -702,7 +712,8 @@ impl Snapshot {
         if &bytes[..4] != MAGIC {
             return Err(SnapshotError::BadMagic);
         }
-        let mut r = Reader { b: bytes, at: 4 };
+        let mut r = Reader::new(bytes);
+        r.take(MAGIC.len())?;
         let version = r.u32()?;
         if version != SNAPSHOT_FORMAT_VERSION {
             return Err(SnapshotError::UnsupportedVersion {
@@ -716,124 +727,16 @@ impl Snapshot {
         if fnv1a(&bytes[..body_end]) != u64::from_le_bytes(sum) {
             return Err(SnapshotError::Corrupted);
         }
-        let mut r = Reader {
-            b: &bytes[..body_end],
-            at: 8,
-        };
+        let mut r = Reader::new(&bytes[..body_end]);
+        // Past the magic and the version, read above.
+        r.take(MAGIC.len() + 4)?;
         let s = Snapshot::decode(&mut r, version)?;
-        if r.at != body_end {
-            return Err(SnapshotError::TrailingBytes(body_end - r.at));
-        }
+        r.finish()?;
         Ok(s)
     }
 
     fn encode(&self, w: &mut Writer) {
-        let p = &self.policy;
-        w.len(p.channels.len());
-        for c in &p.channels {
-            w.u32(c.id.0);
-            w.str(&c.name);
-            w.len(c.blocks.len());
-            for b in &c.blocks {
-                w.u32(b.0);
-            }
-        }
-        w.len(p.tiers.len());
-        for t in &p.tiers {
-            w.u32(t.id.0);
-            w.str(&t.name);
-            w.u32(t.priority);
-            w.u64(t.first_response_target.0);
-            w.u64(t.head_start.0);
-        }
-        w.len(p.skills.len());
-        for s in &p.skills {
-            w.u32(s.id.0);
-            w.str(&s.name);
-        }
-        w.u8(match p.queue_order {
-            QueueOrder::StrictPriority => 0,
-            QueueOrder::Aging => 1,
-            QueueOrder::EarliestDeadline => 2,
-            QueueOrder::Fifo => 3,
-        });
-        match &p.selection {
-            Selection::LeastLoaded => w.u8(0),
-            Selection::LongestIdle { clock } => {
-                w.u8(1);
-                w.u8(match clock {
-                    IdleClock::LastConversationEnded => 0,
-                    IdleClock::BecameAvailable => 1,
-                    IdleClock::LastAssigned => 2,
-                });
-            }
-            Selection::RoundRobin => w.u8(2),
-            Selection::MostProficient => w.u8(3),
-            Selection::FewestConversations => w.u8(5),
-            Selection::Ring => w.u8(6),
-            Selection::FixedOrder => w.u8(7),
-            Selection::SkillDevelopment {
-                demanding_skills,
-                share_permille,
-            } => {
-                w.u8(4);
-                w.len(demanding_skills.len());
-                for s in demanding_skills {
-                    w.u32(s.0);
-                }
-                w.u16(*share_permille);
-            }
-        }
-        w.u64(p.preferred_operator.wait.0);
-        w.bool(p.preferred_operator.over_capacity);
-        w.u8(match p.overflow_timing {
-            OverflowTiming::FromRouting => 0,
-            OverflowTiming::FromPreviousStep => 1,
-        });
-        w.len(p.overflow.len());
-        for s in &p.overflow {
-            w.u64(s.after.0);
-            match s.relax {
-                Relax::LowerLevels(n) => {
-                    w.u8(0);
-                    w.u8(n);
-                }
-                Relax::AnyTeam => w.u8(1),
-                Relax::AnyOperator => w.u8(2),
-            }
-        }
-        w.u64(p.wrap_up.0);
-        match &p.offers {
-            None => w.u8(0),
-            Some(o) => {
-                w.u8(1);
-                w.u64(o.timeout.0);
-                w.u32(o.away_after_missed);
-                w.bool(o.reoffer_declined);
-                w.u64(o.cooldown_after_reject.0);
-                w.u64(o.cooldown_after_miss.0);
-                w.opt_u64(o.forget_decline_after.map(|m| m.0));
-            }
-        }
-        match &p.throughput_cap {
-            None => w.u8(0),
-            Some(c) => {
-                w.u8(1);
-                w.u32(c.max_assignments);
-                w.u64(c.window.0);
-            }
-        }
-        let rb = &p.rebalance;
-        w.opt_u64(rb.reassign_responded_after_away.map(|m| m.0));
-        w.opt_u64(rb.skew_margin_permille.map(u64::from));
-        w.opt_u64(rb.max_moves.map(u64::from));
-        w.bool(rb.on_capacity_cut);
-        w.bool(rb.defer_to_rebalance);
-        w.u8(match p.blocked_work {
-            BlockedWork::Reserve => 0,
-            BlockedWork::FirstFree => 1,
-        });
-
+        self.policy.encode(w);
         w.u64(self.now.0);
         w.u64(self.inputs);
         w.u64(self.arrivals);
@@ -877,7 +780,7 @@ impl Snapshot {
         w.len(self.conversations.len());
         for c in &self.conversations {
             encode_conversation_spec(w, &c.spec);
-            w.u8(state_code(c.state));
+            w.u8(c.state.code());
             w.u64(c.started_at.0);
             w.opt_ts(c.asked_at);
             w.u64(c.routing_since.0);
@@ -926,214 +829,15 @@ impl Snapshot {
             w.u64(x.conversation.0);
             w.u64(x.operator.0);
             w.u64(x.lapse.0);
-            w.u8(cause_code(x.cause));
+            w.u8(x.cause.code());
         }
     }
 
+    /// Every length is checked as at least one byte per item (`len(1)`),
+    /// as this format always has: a tighter bound would change which error
+    /// damaged bytes give.
     fn decode(r: &mut Reader<'_>, version: u32) -> Result<Snapshot, SnapshotError> {
-        let n = r.len()?;
-        let mut channels = Vec::with_capacity(n.min(64));
-        for _ in 0..n {
-            let id = ChannelId(r.u32()?);
-            let name = r.str()?;
-            let m = r.len()?;
-            let mut blocks = Vec::with_capacity(m.min(64));
-            for _ in 0..m {
-                blocks.push(ChannelId(r.u32()?));
-            }
-            channels.push(ChannelSpec { id, name, blocks });
-        }
-        let n = r.len()?;
-        let mut tiers = Vec::with_capacity(n.min(64));
-        for _ in 0..n {
-            tiers.push(TierSpec {
-                id: TierId(r.u32()?),
-                name: r.str()?,
-                priority: r.u32()?,
-                first_response_target: Millis(r.u64()?),
-                head_start: Millis(r.u64()?),
-            });
-        }
-        let n = r.len()?;
-        let mut skills = Vec::with_capacity(n.min(1024));
-        for _ in 0..n {
-            skills.push(SkillSpec {
-                id: SkillId(r.u32()?),
-                name: r.str()?,
-            });
-        }
-        let at = r.at;
-        let queue_order = match r.u8()? {
-            0 => QueueOrder::StrictPriority,
-            1 => QueueOrder::Aging,
-            2 => QueueOrder::EarliestDeadline,
-            3 => QueueOrder::Fifo,
-            _ => {
-                return Err(SnapshotError::InvalidField {
-                    field: "queue_order",
-                    offset: at,
-                });
-            }
-        };
-        let at = r.at;
-        let selection = match r.u8()? {
-            0 => Selection::LeastLoaded,
-            1 => {
-                let at = r.at;
-                Selection::LongestIdle {
-                    clock: match r.u8()? {
-                        0 => IdleClock::LastConversationEnded,
-                        1 => IdleClock::BecameAvailable,
-                        2 => IdleClock::LastAssigned,
-                        _ => {
-                            return Err(SnapshotError::InvalidField {
-                                field: "selection.clock",
-                                offset: at,
-                            });
-                        }
-                    },
-                }
-            }
-            2 => Selection::RoundRobin,
-            3 => Selection::MostProficient,
-            5 => Selection::FewestConversations,
-            6 => Selection::Ring,
-            7 => Selection::FixedOrder,
-            4 => {
-                let m = r.len()?;
-                let mut demanding_skills = Vec::with_capacity(m.min(1024));
-                for _ in 0..m {
-                    demanding_skills.push(SkillId(r.u32()?));
-                }
-                Selection::SkillDevelopment {
-                    demanding_skills,
-                    share_permille: r.u16()?,
-                }
-            }
-            _ => {
-                return Err(SnapshotError::InvalidField {
-                    field: "selection",
-                    offset: at,
-                });
-            }
-        };
-        let preferred_operator = PreferredOperatorPolicy {
-            wait: Millis(r.u64()?),
-            over_capacity: r.bool()?,
-        };
-        let at = r.at;
-        let overflow_timing = match r.u8()? {
-            0 => OverflowTiming::FromRouting,
-            1 => OverflowTiming::FromPreviousStep,
-            _ => {
-                return Err(SnapshotError::InvalidField {
-                    field: "overflow_timing",
-                    offset: at,
-                });
-            }
-        };
-        let n = r.len()?;
-        let mut overflow = Vec::with_capacity(n.min(64));
-        for _ in 0..n {
-            let after = Millis(r.u64()?);
-            let at = r.at;
-            let relax = match r.u8()? {
-                0 => Relax::LowerLevels(r.u8()?),
-                1 => Relax::AnyTeam,
-                2 => Relax::AnyOperator,
-                _ => {
-                    return Err(SnapshotError::InvalidField {
-                        field: "overflow.relax",
-                        offset: at,
-                    });
-                }
-            };
-            overflow.push(OverflowStep { after, relax });
-        }
-        let wrap_up = Millis(r.u64()?);
-        let at = r.at;
-        let offers = match r.u8()? {
-            0 => None,
-            1 => Some(OfferPolicy {
-                timeout: Millis(r.u64()?),
-                away_after_missed: r.u32()?,
-                reoffer_declined: r.bool()?,
-                cooldown_after_reject: Millis(r.u64()?),
-                cooldown_after_miss: Millis(r.u64()?),
-                forget_decline_after: r.opt_u64()?.map(Millis),
-            }),
-            _ => {
-                return Err(SnapshotError::InvalidField {
-                    field: "offers",
-                    offset: at,
-                });
-            }
-        };
-        let at = r.at;
-        let throughput_cap = match r.u8()? {
-            0 => None,
-            1 => Some(ThroughputCap {
-                max_assignments: r.u32()?,
-                window: Millis(r.u64()?),
-            }),
-            _ => {
-                return Err(SnapshotError::InvalidField {
-                    field: "throughput_cap",
-                    offset: at,
-                });
-            }
-        };
-        let reassign_responded_after_away = r.opt_u64()?.map(Millis);
-        let at = r.at;
-        let skew_margin_permille = match r.opt_u64()? {
-            None => None,
-            Some(v) => Some(u16::try_from(v).map_err(|_| SnapshotError::InvalidField {
-                field: "rebalance.skew_margin_permille",
-                offset: at,
-            })?),
-        };
-        let at = r.at;
-        let max_moves = match r.opt_u64()? {
-            None => None,
-            Some(v) => Some(u32::try_from(v).map_err(|_| SnapshotError::InvalidField {
-                field: "rebalance.max_moves",
-                offset: at,
-            })?),
-        };
-        let rebalance = RebalancePolicy {
-            reassign_responded_after_away,
-            skew_margin_permille,
-            max_moves,
-            on_capacity_cut: r.bool()?,
-            defer_to_rebalance: r.bool()?,
-        };
-        let at = r.at;
-        let blocked_work = match r.u8()? {
-            0 => BlockedWork::Reserve,
-            1 => BlockedWork::FirstFree,
-            _ => {
-                return Err(SnapshotError::InvalidField {
-                    field: "blocked_work",
-                    offset: at,
-                });
-            }
-        };
-        let policy = Policy {
-            channels,
-            tiers,
-            skills,
-            queue_order,
-            selection,
-            preferred_operator,
-            overflow,
-            overflow_timing,
-            wrap_up,
-            offers,
-            throughput_cap,
-            rebalance,
-            blocked_work,
-        };
-
+        let policy = Policy::decode(r)?;
         let now = Timestamp(r.u64()?);
         let inputs = r.u64()?;
         let arrivals = r.u64()?;
@@ -1141,16 +845,16 @@ impl Snapshot {
         let trainee_credit = r.u32()?;
         let causes = r.u64()?;
         let ring_pointer = r.opt_u64()?.map(OperatorId);
-        let n = r.len()?;
+        let n = r.len(1)?;
         let mut handle_ewma = Vec::with_capacity(n.min(64));
         for _ in 0..n {
             handle_ewma.push(r.u64()?);
         }
-        let n = r.len()?;
+        let n = r.len(1)?;
         let mut operators = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
             let spec = decode_operator_spec(r)?;
-            let m = r.len()?;
+            let m = r.len(1)?;
             let mut held = Vec::with_capacity(m.min(1024));
             for _ in 0..m {
                 held.push(ConversationId(r.u64()?));
@@ -1165,7 +869,7 @@ impl Snapshot {
                 last_assigned_at: Timestamp(r.u64()?),
                 last_pick: r.u64()?,
                 picks_on: {
-                    let n = r.len()?;
+                    let n = r.len(1)?;
                     let mut v = Vec::with_capacity(n.min(64));
                     for _ in 0..n {
                         v.push((ChannelId(r.u32()?), r.u64()?));
@@ -1176,7 +880,7 @@ impl Snapshot {
                 missed_in_a_row: r.u32()?,
                 held_back_until: r.opt_ts()?,
                 recent_picks: {
-                    let n = r.len()?;
+                    let n = r.len(1)?;
                     let mut v = Vec::with_capacity(n.min(1024));
                     for _ in 0..n {
                         v.push(Timestamp(r.u64()?));
@@ -1188,15 +892,11 @@ impl Snapshot {
                 reserved_for: r.opt_u64()?.map(ConversationId),
             });
         }
-        let n = r.len()?;
+        let n = r.len(1)?;
         let mut conversations = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
             let spec = decode_conversation_spec(r)?;
-            let at = r.at;
-            let state = state_from(r.u8()?).ok_or(SnapshotError::InvalidField {
-                field: "state",
-                offset: at,
-            })?;
+            let state = r.code("state", ConversationState::from_code)?;
             let started_at = Timestamp(r.u64()?);
             let asked_at = r.opt_ts()?;
             let routing_since = Timestamp(r.u64()?);
@@ -1210,9 +910,9 @@ impl Snapshot {
             let first_response_at = r.opt_ts()?;
             let message_left_at = r.opt_ts()?;
             let transfers = r.u32()?;
-            let last_team = r.opt_u32()?.map(TeamId);
+            let last_team = r.opt_narrow::<u32>("id")?.map(TeamId);
             let offer_expires_at = r.opt_ts()?;
-            let m = r.len()?;
+            let m = r.len(1)?;
             let mut declined = Vec::with_capacity(m.min(1024));
             for _ in 0..m {
                 declined.push((OperatorId(r.u64()?), r.opt_ts()?));
@@ -1242,14 +942,14 @@ impl Snapshot {
                 dirty: r.bool()?,
             });
         }
-        let n = r.len()?;
+        let n = r.len(1)?;
         let mut finished = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
             finished.push(FinishedConversation {
                 id: ConversationId(r.u64()?),
                 channel: ChannelId(r.u32()?),
                 tier: TierId(r.u32()?),
-                team: r.opt_u32()?.map(TeamId),
+                team: r.opt_narrow::<u32>("id")?.map(TeamId),
                 operator: r.opt_u64()?.map(OperatorId),
                 started_at: Timestamp(r.u64()?),
                 asked_at: r.opt_ts()?,
@@ -1263,17 +963,13 @@ impl Snapshot {
                 missed_offers: r.u32()?,
             });
         }
-        let n = r.len()?;
+        let n = r.len(1)?;
         let mut ended_offers = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
             let conversation = ConversationId(r.u64()?);
             let operator = OperatorId(r.u64()?);
             let lapse = Timestamp(r.u64()?);
-            let at = r.at;
-            let cause = cause_from(r.u8()?).ok_or(SnapshotError::InvalidField {
-                field: "ended_offers[].cause",
-                offset: at,
-            })?;
+            let cause = r.code("ended_offers[].cause", MoveCause::from_code)?;
             ended_offers.push(EndedOffer {
                 conversation,
                 operator,
@@ -1300,46 +996,40 @@ impl Snapshot {
     }
 }
 
-/// Snapshot codes of the move causes (a `match`, so a new cause cannot be
-/// forgotten here).
-fn cause_code(c: MoveCause) -> u8 {
-    match c {
-        MoveCause::OperatorAway => 0,
-        MoveCause::OperatorOffline => 1,
-        MoveCause::AwayTooLong => 2,
-        MoveCause::LoadSkew => 3,
-        MoveCause::CapacityCut => 4,
-        MoveCause::Requested => 5,
-        MoveCause::OfferExpired => 6,
-        MoveCause::OfferRejected => 7,
-        MoveCause::Withdrawn => 8,
-        MoveCause::OperatorRemoved => 9,
-    }
-}
+// Snapshot codes: one table each, so encoder and decoder cannot disagree.
+byte_codes!(MoveCause {
+    0 => OperatorAway,
+    1 => OperatorOffline,
+    2 => AwayTooLong,
+    3 => LoadSkew,
+    4 => CapacityCut,
+    5 => Requested,
+    6 => OfferExpired,
+    7 => OfferRejected,
+    8 => Withdrawn,
+    9 => OperatorRemoved,
+});
 
-fn cause_from(b: u8) -> Option<MoveCause> {
-    Some(match b {
-        0 => MoveCause::OperatorAway,
-        1 => MoveCause::OperatorOffline,
-        2 => MoveCause::AwayTooLong,
-        3 => MoveCause::LoadSkew,
-        4 => MoveCause::CapacityCut,
-        5 => MoveCause::Requested,
-        6 => MoveCause::OfferExpired,
-        7 => MoveCause::OfferRejected,
-        8 => MoveCause::Withdrawn,
-        9 => MoveCause::OperatorRemoved,
-        _ => return None,
-    })
-}
+byte_codes!(OperatorStatus {
+    0 => Available,
+    1 => Away,
+    2 => Offline,
+});
+
+byte_codes!(ConversationState {
+    0 => WithBot,
+    1 => Waiting,
+    2 => Offered,
+    3 => Assigned,
+    4 => Responded,
+    5 => MessageLeft,
+    6 => Resolved,
+    7 => Abandoned,
+});
 
 fn encode_operator_spec(w: &mut Writer, s: &OperatorSpec) {
     w.u64(s.id.0);
-    w.u8(match s.status {
-        OperatorStatus::Available => 0,
-        OperatorStatus::Away => 1,
-        OperatorStatus::Offline => 2,
-    });
+    w.u8(s.status.code());
     w.len(s.capacity.len());
     for c in &s.capacity {
         w.u32(c.channel.0);
@@ -1359,32 +1049,21 @@ fn encode_operator_spec(w: &mut Writer, s: &OperatorSpec) {
 
 fn decode_operator_spec(r: &mut Reader<'_>) -> Result<OperatorSpec, SnapshotError> {
     let id = OperatorId(r.u64()?);
-    let at = r.at;
-    let status = match r.u8()? {
-        0 => OperatorStatus::Available,
-        1 => OperatorStatus::Away,
-        2 => OperatorStatus::Offline,
-        _ => {
-            return Err(SnapshotError::InvalidField {
-                field: "operator.status",
-                offset: at,
-            });
-        }
-    };
+    let status = r.code("operator.status", OperatorStatus::from_code)?;
     let mut spec = OperatorSpec::new(id).status(status);
-    for _ in 0..r.len()? {
+    for _ in 0..r.len(1)? {
         spec.capacity.push(ChannelCapacity {
             channel: ChannelId(r.u32()?),
             capacity: r.u16()?,
         });
     }
-    for _ in 0..r.len()? {
+    for _ in 0..r.len(1)? {
         spec.skills.push(SkillLevel {
             skill: SkillId(r.u32()?),
             level: r.u8()?,
         });
     }
-    for _ in 0..r.len()? {
+    for _ in 0..r.len(1)? {
         spec.teams.push(TeamId(r.u32()?));
     }
     spec.wrap_up = r.opt_u64()?.map(Millis);
@@ -1410,169 +1089,13 @@ fn decode_conversation_spec(r: &mut Reader<'_>) -> Result<ConversationSpec, Snap
         ChannelId(r.u32()?),
         TierId(r.u32()?),
     );
-    for _ in 0..r.len()? {
+    for _ in 0..r.len(1)? {
         spec.skills.push(SkillLevel {
             skill: SkillId(r.u32()?),
             level: r.u8()?,
         });
     }
-    spec.team = r.opt_u32()?.map(TeamId);
+    spec.team = r.opt_narrow::<u32>("id")?.map(TeamId);
     spec.preferred_operator = r.opt_u64()?.map(OperatorId);
     Ok(spec)
-}
-
-const STATES: [ConversationState; 8] = [
-    ConversationState::WithBot,
-    ConversationState::Waiting,
-    ConversationState::Offered,
-    ConversationState::Assigned,
-    ConversationState::Responded,
-    ConversationState::MessageLeft,
-    ConversationState::Resolved,
-    ConversationState::Abandoned,
-];
-
-fn state_code(s: ConversationState) -> u8 {
-    STATES.iter().position(|x| *x == s).unwrap_or(0) as u8
-}
-
-fn state_from(b: u8) -> Option<ConversationState> {
-    STATES.get(usize::from(b)).copied()
-}
-
-pub(crate) struct Writer(pub(crate) Vec<u8>);
-
-impl Writer {
-    pub(crate) fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    pub(crate) fn bool(&mut self, v: bool) {
-        self.0.push(u8::from(v));
-    }
-    pub(crate) fn u16(&mut self, v: u16) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    pub(crate) fn u32(&mut self, v: u32) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    pub(crate) fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    pub(crate) fn len(&mut self, n: usize) {
-        self.u32(n as u32);
-    }
-    pub(crate) fn str(&mut self, s: &str) {
-        self.len(s.len());
-        self.0.extend_from_slice(s.as_bytes());
-    }
-    pub(crate) fn opt_u64(&mut self, v: Option<u64>) {
-        match v {
-            Some(v) => {
-                self.u8(1);
-                self.u64(v);
-            }
-            None => self.u8(0),
-        }
-    }
-    pub(crate) fn opt_ts(&mut self, v: Option<Timestamp>) {
-        self.opt_u64(v.map(|t| t.0));
-    }
-}
-
-pub(crate) struct Reader<'a> {
-    b: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], SnapshotError> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|e| *e <= self.b.len())
-            .ok_or(SnapshotError::Truncated {
-                offset: self.at,
-                needed: n.saturating_sub(self.b.len().saturating_sub(self.at)),
-            })?;
-        let s = &self.b[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-    pub(crate) fn u8(&mut self) -> Result<u8, SnapshotError> {
-        Ok(self.take(1)?[0])
-    }
-    pub(crate) fn bool(&mut self) -> Result<bool, SnapshotError> {
-        let at = self.at;
-        match self.u8()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(SnapshotError::InvalidField {
-                field: "bool",
-                offset: at,
-            }),
-        }
-    }
-    pub(crate) fn u16(&mut self) -> Result<u16, SnapshotError> {
-        let mut a = [0u8; 2];
-        a.copy_from_slice(self.take(2)?);
-        Ok(u16::from_le_bytes(a))
-    }
-    pub(crate) fn u32(&mut self) -> Result<u32, SnapshotError> {
-        let mut a = [0u8; 4];
-        a.copy_from_slice(self.take(4)?);
-        Ok(u32::from_le_bytes(a))
-    }
-    pub(crate) fn u64(&mut self) -> Result<u64, SnapshotError> {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(self.take(8)?);
-        Ok(u64::from_le_bytes(a))
-    }
-    /// A list length; never trusted for pre-allocation beyond what the
-    /// remaining bytes could hold.
-    pub(crate) fn len(&mut self) -> Result<usize, SnapshotError> {
-        let at = self.at;
-        let n = self.u32()? as usize;
-        if n > self.b.len().saturating_sub(self.at) {
-            return Err(SnapshotError::InvalidField {
-                field: "length",
-                offset: at,
-            });
-        }
-        Ok(n)
-    }
-    pub(crate) fn str(&mut self) -> Result<String, SnapshotError> {
-        let n = self.len()?;
-        let at = self.at;
-        let bytes = self.take(n)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| SnapshotError::InvalidField {
-            field: "string",
-            offset: at,
-        })
-    }
-    pub(crate) fn opt_u64(&mut self) -> Result<Option<u64>, SnapshotError> {
-        let at = self.at;
-        match self.u8()? {
-            0 => Ok(None),
-            1 => Ok(Some(self.u64()?)),
-            _ => Err(SnapshotError::InvalidField {
-                field: "option",
-                offset: at,
-            }),
-        }
-    }
-    pub(crate) fn opt_u32(&mut self) -> Result<Option<u32>, SnapshotError> {
-        let at = self.at;
-        match self.opt_u64()? {
-            None => Ok(None),
-            Some(v) => u32::try_from(v)
-                .map(Some)
-                .map_err(|_| SnapshotError::InvalidField {
-                    field: "id",
-                    offset: at,
-                }),
-        }
-    }
-    pub(crate) fn opt_ts(&mut self) -> Result<Option<Timestamp>, SnapshotError> {
-        Ok(self.opt_u64()?.map(Timestamp))
-    }
 }

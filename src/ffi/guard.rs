@@ -7,9 +7,10 @@ use core::ops::Deref;
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::engine::EngineError;
 use crate::engine::SnapshotError;
-use crate::error::{EngineError, PolicyError};
 use crate::kpi::KpiError;
+use crate::policy::PolicyError;
 
 use super::status::switchboard_status;
 

@@ -1,9 +1,10 @@
 //! Status codes: one per error variant, grouped by area, numbers fixed
 //! forever (a retired number stays reserved as a comment).
 
+use crate::engine::EngineError;
 use crate::engine::SnapshotError;
-use crate::error::{EngineError, PolicyError};
 use crate::kpi::KpiError;
+use crate::policy::PolicyError;
 
 /// What a call did. `OK` (0) is success; any other value is a failure
 /// whose message `switchboard_last_error` returns. Numbers are grouped: 1xx

@@ -8,11 +8,11 @@ use hashbrown::HashMap;
 use smallvec::SmallVec;
 
 use super::KpiError;
-use super::bytes::{Reader, Writer};
 use super::config::{KpiConfig, PeriodAnchor};
 use super::error::SkipReason;
 use super::record::{ConversationRecord, Outcome};
 use super::sketch::{DurationStats, Sample};
+use crate::codec::{Reader, Writer};
 use crate::record::{Activity, StatusInterval};
 use crate::{ChannelId, ConversationId, OperatorId, TeamId, TierId, Timestamp};
 
@@ -178,14 +178,16 @@ impl Cell {
 
     fn decode(r: &mut Reader<'_>, thresholds: usize, n_tags: usize) -> Result<Self, KpiError> {
         if r.u32()? as usize != ix::N {
-            return Err(r.corrupt("wrong number of counters"));
+            return Err(r.invalid("wrong number of counters").into());
         }
         let mut cell = Cell::new(thresholds);
         for x in cell.c.iter_mut() {
             *x = r.u64()?;
         }
         if r.u32()? as usize != thresholds {
-            return Err(r.corrupt("service-level rows disagree with the thresholds"));
+            return Err(r
+                .invalid("service-level rows disagree with the thresholds")
+                .into());
         }
         for row in cell.within.iter_mut() {
             for x in row.iter_mut() {
@@ -201,7 +203,7 @@ impl Cell {
             let t = r.u32()?;
             let count = r.u64()?;
             if (t as usize) >= n_tags || last.is_some_and(|l| l >= t) || count == 0 {
-                return Err(r.corrupt("tag counts out of order, zero or unknown"));
+                return Err(r.invalid("tag counts out of order, zero or unknown").into());
             }
             last = Some(t);
             if cell.tags.len() <= t as usize {
@@ -736,7 +738,7 @@ impl KpiAccumulator {
     /// order, partitioning).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::default();
-        w.buf.extend_from_slice(MAGIC);
+        w.bytes(MAGIC);
         w.u16(ENCODING_VERSION);
         self.config.encode(&mut w);
         w.u64(self.records);
@@ -773,7 +775,7 @@ impl KpiAccumulator {
         enc_map(&mut w, &g.by_channel, &rank, |w, k| w.u32(k.0));
         enc_map(&mut w, &g.by_team, &rank, |w, k| w.u32(k.0));
         enc_map(&mut w, &self.by_operator, &rank, |w, k| w.u64(k.0));
-        w.buf
+        w.into_bytes()
     }
 
     /// Decodes [`KpiAccumulator::to_bytes`] output.
@@ -795,11 +797,11 @@ impl KpiAccumulator {
             });
         }
         let config = KpiConfig::decode(&mut r)?;
-        let mut acc = KpiAccumulator::new(config).map_err(|_| r.corrupt("invalid config"))?;
+        let mut acc = KpiAccumulator::new(config).map_err(|_| r.invalid("invalid config"))?;
         acc.records = r.u64()?;
         acc.out_of_period = r.u64()?;
         if r.u32()? as usize != acc.skipped.len() {
-            return Err(r.corrupt("wrong number of skip reasons"));
+            return Err(r.invalid("wrong number of skip reasons").into());
         }
         for x in acc.skipped.iter_mut() {
             *x = r.u64()?;
@@ -808,7 +810,7 @@ impl KpiAccumulator {
         for _ in 0..n_tags {
             let t = r.str()?;
             if acc.tag_names.last().is_some_and(|l| &**l >= t) {
-                return Err(r.corrupt("tag names not strictly sorted"));
+                return Err(r.invalid("tag names not strictly sorted").into());
             }
             acc.intern(t);
         }
@@ -826,12 +828,12 @@ impl KpiAccumulator {
             for _ in 0..len {
                 let k = key(r)?;
                 if last.is_some_and(|l| l >= k) {
-                    return Err(r.corrupt("breakdown keys not strictly sorted"));
+                    return Err(r.invalid("breakdown keys not strictly sorted").into());
                 }
                 last = Some(k);
                 let c = Cell::decode(r, n, n_tags)?;
                 if c.is_empty() {
-                    return Err(r.corrupt("empty breakdown cell"));
+                    return Err(r.invalid("empty breakdown cell").into());
                 }
                 *m.cell(k, n) = c;
             }

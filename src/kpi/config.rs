@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::KpiError;
-use super::bytes::{Reader, Writer};
 use super::period::{BusinessHours, CivilDate, OpenInterval, Period, Weekday};
 use crate::Millis;
+use crate::codec::{Reader, Writer};
 
 /// Most service-level thresholds one config may ask for.
 pub const MAX_SERVICE_LEVEL_THRESHOLDS: usize = 16;
@@ -143,15 +143,15 @@ impl KpiConfig {
                 let e = r.u64()?;
                 Some(
                     Period::new(crate::Timestamp(s), crate::Timestamp(e))
-                        .map_err(|_| r.corrupt("period ends before it starts"))?,
+                        .map_err(|_| r.invalid("period ends before it starts"))?,
                 )
             }
-            _ => return Err(r.corrupt("bad period flag")),
+            _ => return Err(r.invalid("bad period flag").into()),
         };
         let anchor = match r.u8()? {
             0 => PeriodAnchor::AskedAt,
             1 => PeriodAnchor::PerKpi,
-            _ => return Err(r.corrupt("unknown period anchor")),
+            _ => return Err(r.invalid("unknown period anchor").into()),
         };
         let n = r.len(8)?;
         let mut service_level_thresholds = Vec::with_capacity(n);
@@ -161,7 +161,7 @@ impl KpiConfig {
         let short_abandon = match r.u8()? {
             0 => None,
             1 => Some(Millis(r.u64()?)),
-            _ => return Err(r.corrupt("bad short-abandon flag")),
+            _ => return Err(r.invalid("bad short-abandon flag").into()),
         };
         let business_hours = match r.u8()? {
             0 => None,
@@ -171,7 +171,7 @@ impl KpiConfig {
                 let mut open = Vec::with_capacity(n);
                 for _ in 0..n {
                     let wd =
-                        Weekday::from_index(r.u8()?).ok_or_else(|| r.corrupt("bad weekday"))?;
+                        Weekday::from_index(r.u8()?).ok_or_else(|| r.invalid("bad weekday"))?;
                     let start_minute = r.u16()?;
                     let end_minute = r.u16()?;
                     open.push(OpenInterval {
@@ -189,15 +189,15 @@ impl KpiConfig {
                     closed.push(CivilDate { year, month, day });
                 }
                 let bh = BusinessHours::new(off, open.clone(), closed.clone())
-                    .map_err(|_| r.corrupt("invalid business hours"))?;
+                    .map_err(|_| r.invalid("invalid business hours"))?;
                 // Canonical form only: sorted, deduplicated.
                 if bh.open_intervals() != open.as_slice() || bh.closed_dates() != closed.as_slice()
                 {
-                    return Err(r.corrupt("business hours not in canonical order"));
+                    return Err(r.invalid("business hours not in canonical order").into());
                 }
                 Some(bh)
             }
-            _ => return Err(r.corrupt("bad business-hours flag")),
+            _ => return Err(r.invalid("bad business-hours flag").into()),
         };
         let c = KpiConfig {
             period,
@@ -206,7 +206,7 @@ impl KpiConfig {
             short_abandon,
             business_hours,
         };
-        c.validate().map_err(|_| r.corrupt("invalid config"))?;
+        c.validate().map_err(|_| r.invalid("invalid config"))?;
         Ok(c)
     }
 }

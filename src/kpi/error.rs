@@ -1,6 +1,7 @@
 //! The one error type of the KPI module, and the reasons a skipped row is counted under.
 
 use crate::ConversationId;
+use crate::codec::CodecError;
 
 /// Everything that can go wrong while reading, validating, accumulating or decoding KPI input.
 ///
@@ -224,6 +225,32 @@ impl From<std::io::Error> for KpiError {
         KpiError::Io {
             kind: e.kind(),
             message: e.to_string(),
+        }
+    }
+}
+
+/// The codec's errors in this format's words: an overrun length is bytes
+/// missing after it, a broken rule or unknown value is corrupt.
+impl From<CodecError> for KpiError {
+    fn from(e: CodecError) -> Self {
+        match e {
+            CodecError::Truncated { offset, needed } => KpiError::Truncated { offset, needed },
+            CodecError::LengthOverrun { items, needed, .. } => KpiError::Truncated {
+                offset: items,
+                needed,
+            },
+            CodecError::NotUtf8 { offset } => KpiError::Corrupt {
+                offset,
+                reason: "text is not utf-8",
+            },
+            CodecError::Invalid { what, offset } => KpiError::Corrupt {
+                offset,
+                reason: what,
+            },
+            CodecError::Trailing { offset, .. } => KpiError::Corrupt {
+                offset,
+                reason: "trailing bytes after the encoding",
+            },
         }
     }
 }

@@ -79,7 +79,6 @@
 
 mod accumulator;
 pub mod bank;
-mod bytes;
 mod config;
 pub mod csv;
 mod error;

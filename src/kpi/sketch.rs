@@ -33,8 +33,8 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use super::KpiError;
-use super::bytes::{Reader, Writer};
 use crate::Millis;
+use crate::codec::{Reader, Writer};
 
 /// The sketch's relative accuracy α: every sketched quantile `v̂` of true value `v` satisfies
 /// `|v̂ − v| ≤ α·v + 0.5 ms`.
@@ -474,7 +474,9 @@ impl LogSketch {
                 || counts.last() == Some(&0)
                 || offset as usize + n > MAX_BUCKETS)
         {
-            return Err(r.corrupt("sketch buckets are not trimmed or out of range"));
+            return Err(r
+                .invalid("sketch buckets are not trimmed or out of range")
+                .into());
         }
         let mut s = LogSketch {
             zeros,
@@ -752,12 +754,12 @@ impl DurationStats {
         let min = r.u64()?;
         let max = r.u64()?;
         if min > max {
-            return Err(r.corrupt("min above max"));
+            return Err(r.invalid("min above max").into());
         }
         let store = match r.u8()? {
             0 => {
                 if count > EXACT_LIMIT as u64 {
-                    return Err(r.corrupt("exact store above its limit"));
+                    return Err(r.invalid("exact store above its limit").into());
                 }
                 let mut v = Vec::with_capacity(count as usize);
                 for _ in 0..count {
@@ -765,21 +767,23 @@ impl DurationStats {
                 }
                 let s: u128 = v.iter().map(|&x| u128::from(x)).sum();
                 if !v.is_sorted() || v.first() != Some(&min) || v.last() != Some(&max) || s != sum {
-                    return Err(r.corrupt("exact values disagree with count, sum, min or max"));
+                    return Err(r
+                        .invalid("exact values disagree with count, sum, min or max")
+                        .into());
                 }
                 Store::Exact(v)
             }
             1 => {
                 if count <= EXACT_LIMIT as u64 {
-                    return Err(r.corrupt("sketch store below the exact limit"));
+                    return Err(r.invalid("sketch store below the exact limit").into());
                 }
                 let s = LogSketch::decode(r)?;
                 if s.count() != count {
-                    return Err(r.corrupt("sketch counts disagree with the count"));
+                    return Err(r.invalid("sketch counts disagree with the count").into());
                 }
                 Store::Sketch(s)
             }
-            _ => return Err(r.corrupt("unknown percentile store")),
+            _ => return Err(r.invalid("unknown percentile store").into()),
         };
         Ok(DurationStats {
             count,
@@ -851,7 +855,7 @@ mod tests {
     fn bytes(s: &LogSketch) -> Vec<u8> {
         let mut w = Writer::default();
         s.encode(&mut w);
-        w.buf
+        w.into_bytes()
     }
 
     /// Counts past 16 bits (kept as a low and a high part) add, merge, read and encode as plain
