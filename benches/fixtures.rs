@@ -334,7 +334,7 @@ impl Driver {
         let before = out.len();
         e.apply_into(Event::Assign { at }, out).unwrap();
         assert_eq!(out.len(), before, "resolving the arrival must free no work");
-        e.take_finished();
+        let _ = e.take_records();
     }
 
     pub fn prepare_freed(&mut self, e: &Engine) -> Freed {
@@ -374,7 +374,7 @@ impl Driver {
         let before = out.len();
         e.apply_into(Event::Assign { at }, out).unwrap();
         assert_eq!(out.len(), before, "the copy must wait");
-        e.take_finished();
+        let _ = e.take_records();
     }
 }
 

@@ -122,7 +122,7 @@ fn record(mut fx: Fixture, events: usize) -> Stream {
         }
         business += 1;
         if business % 4096 == 0 {
-            e.take_finished();
+            let _ = e.take_records();
         }
     }
     Stream {
@@ -142,7 +142,7 @@ fn replay(e: &mut Engine, log: Vec<Event>) -> usize {
         n += e.apply_into(ev, &mut out).unwrap();
         out.clear();
         if i % 4096 == 0 {
-            e.take_finished();
+            let _ = e.take_records();
         }
     }
     n

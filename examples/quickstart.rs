@@ -188,10 +188,10 @@ fn main() -> Result<(), Error> {
             break;
         }
     }
-    let finished = engine.take_finished();
+    let finished = engine.take_records().conversations;
     let mean_wait: u64 = finished
         .iter()
-        .filter_map(|f| Some(f.assigned_at?.0 - f.asked_at?.0))
+        .filter_map(|f| Some(f.assigned_at?.0 - f.asked_at.0))
         .sum::<u64>()
         / finished.len().max(1) as u64;
     println!(

@@ -211,7 +211,7 @@ impl ConversationSpec {
 /// `WithBot → Waiting → (Offered →) Assigned → Responded → Resolved`, or
 /// `Waiting → Abandoned`, or `Waiting → MessageLeft → Resolved`. Resolved and
 /// Abandoned conversations leave the engine (their lifecycle record is kept
-/// for the KPI calculators, see [`crate::engine::Engine::take_finished`]).
+/// for the KPI calculators, see [`crate::engine::Engine::take_records`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(
     feature = "serde",

@@ -75,7 +75,7 @@ impl Engine {
                 let s = self.conv_slots[&conversation];
                 self.unqueue(s);
                 self.withdraw_offer(s, at, out);
-                self.finish(s, |f| f.abandoned_at = Some(at));
+                self.finish(s, Ending::Abandoned(at));
             }
             Event::MessageLeft { at, conversation } => {
                 let s = self.conv_slots[&conversation];
@@ -565,7 +565,7 @@ impl Engine {
                 self.refresh_op(os);
             }
         }
-        self.finish(s, |f| f.resolved_at = Some(at));
+        self.finish(s, Ending::Resolved(at));
     }
 
     pub(super) fn transferred(&mut self, at: Timestamp, id: ConversationId, to: TransferTarget) {
@@ -596,32 +596,51 @@ impl Engine {
     }
 
     /// Moves a conversation out of the engine into the finished records.
-    pub(super) fn finish(&mut self, s: u32, f: impl FnOnce(&mut FinishedConversation)) {
+    pub(super) fn finish(&mut self, s: u32, how: Ending) {
         self.set_state(s, ConversationState::Resolved);
         let Some(c) = self.convs[s as usize].take() else {
             return;
         };
         self.conv_slots.remove(&c.spec.id);
         self.free_conv_slots.push(s);
-        let mut rec = FinishedConversation {
-            id: c.spec.id,
-            channel: c.spec.channel,
-            tier: c.spec.tier,
-            team: c.last_team,
-            operator: c.holder,
-            started_at: c.started_at,
-            asked_at: c.asked_at,
-            offered_at: c.first_offered_at,
-            assigned_at: c.first_assigned_at,
-            first_response_at: c.first_response_at,
-            resolved_at: None,
-            abandoned_at: None,
-            message_left_at: c.message_left_at,
-            transfers: c.transfers,
-            missed_offers: c.missed_offers,
+        let (resolved_at, abandoned_at) = match how {
+            Ending::Resolved(t) => (Some(t), None),
+            Ending::Abandoned(t) => (None, Some(t)),
         };
-        f(&mut rec);
-        self.finished.push(rec);
+        let record = match c.asked_at {
+            Some(asked_at) => Finished::Request(ConversationRecord {
+                conversation: c.spec.id,
+                channel: c.spec.channel,
+                tier: c.spec.tier,
+                team: c.last_team,
+                operator: c.holder,
+                started_at: Some(c.started_at),
+                asked_at,
+                offered_at: c.first_offered_at,
+                assigned_at: c.first_assigned_at,
+                first_response_at: c.first_response_at,
+                resolved_at,
+                // A left message is when the customer left (the record's
+                // convention); a conversation that left a message is never
+                // abandoned (validation refuses it).
+                abandoned_at: c.message_left_at.or(abandoned_at),
+                message_left: c.message_left_at.is_some(),
+                transfers: c.transfers,
+                tags: Vec::new(),
+                satisfaction: None,
+                missed_offers: c.missed_offers,
+            }),
+            // Only a resolve ends a conversation still with the bot
+            // (abandoning needs a waiting or offered one).
+            None => Finished::BotOnly(BotConversationRecord {
+                conversation: c.spec.id,
+                channel: c.spec.channel,
+                tier: c.spec.tier,
+                started_at: c.started_at,
+                resolved_at: resolved_at.or(abandoned_at).unwrap_or(c.started_at),
+            }),
+        };
+        self.finished.push(record);
     }
 
     /// Ends a ringing offer because the conversation ended or is redirected,
@@ -691,4 +710,11 @@ pub(super) fn count_slot(c: &mut StateCounts, s: ConversationState) -> Option<&m
         ConversationState::MessageLeft => Some(&mut c.message_left),
         ConversationState::Resolved | ConversationState::Abandoned => None,
     }
+}
+
+/// How a conversation left the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ending {
+    Resolved(Timestamp),
+    Abandoned(Timestamp),
 }

@@ -97,7 +97,9 @@ use crate::model::{
 };
 use crate::policy::PolicyError;
 use crate::policy::{BlockedWork, IdleClock, Policy, QueueOrder, Relax, Selection};
-use crate::record::{Activity, StatusInterval};
+use crate::record::{
+    Activity, BotConversationRecord, ConversationRecord, Finished, StatusInterval,
+};
 use crate::time::{Millis, Timestamp};
 use index::{Buckets, FacetKey, Facets, OpEntry, QueueKey, Req, for_each_subset};
 use lifecycle::Handover;
@@ -251,72 +253,6 @@ impl Conversation {
     }
 }
 
-/// A conversation that has left the engine (resolved or abandoned), with the
-/// timestamps the KPI calculators need.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
-pub struct FinishedConversation {
-    /// The conversation.
-    pub id: ConversationId,
-    /// Its channel.
-    pub channel: ChannelId,
-    /// Its tier.
-    pub tier: TierId,
-    /// The team it was last targeted at, if any.
-    pub team: Option<TeamId>,
-    /// The last operator who held it.
-    pub operator: Option<OperatorId>,
-    /// When the bot conversation started, or the ask if there was no bot.
-    pub started_at: Timestamp,
-    /// When the customer asked for an operator (None: resolved by the bot).
-    pub asked_at: Option<Timestamp>,
-    /// First offer made to an operator (with an offer policy; `None` for
-    /// direct assignments, claims and transfers).
-    pub offered_at: Option<Timestamp>,
-    /// First *accepted* assignment: a direct assignment, an accepted offer
-    /// (the acceptance time, not the offer's), a claim or a transfer to an
-    /// operator. Ends the customer's wait.
-    pub assigned_at: Option<Timestamp>,
-    /// First reply by an operator.
-    pub first_response_at: Option<Timestamp>,
-    /// Resolution.
-    pub resolved_at: Option<Timestamp>,
-    /// The customer left while waiting.
-    pub abandoned_at: Option<Timestamp>,
-    /// The customer left a message instead of waiting.
-    pub message_left_at: Option<Timestamp>,
-    /// Transfers.
-    pub transfers: u32,
-    /// Offers of it that operators missed or rejected.
-    pub missed_offers: u32,
-}
-
-impl FinishedConversation {
-    /// The row the KPI calculators read; `None` for a conversation the bot
-    /// resolved (it never asked for an operator).
-    pub fn to_record(&self) -> Option<crate::kpi::ConversationRecord> {
-        Some(crate::kpi::ConversationRecord {
-            conversation: self.id,
-            channel: self.channel,
-            tier: self.tier,
-            team: self.team,
-            operator: self.operator,
-            asked_at: self.asked_at?,
-            offered_at: self.offered_at,
-            assigned_at: self.assigned_at,
-            first_response_at: self.first_response_at,
-            resolved_at: self.resolved_at,
-            // A left message is when the customer left (the record's convention).
-            abandoned_at: self.message_left_at.or(self.abandoned_at),
-            message_left: self.message_left_at.is_some(),
-            transfers: self.transfers,
-            tags: Vec::new(),
-            satisfaction: None,
-            missed_offers: self.missed_offers,
-        })
-    }
-}
-
 /// The routing engine. See the [module docs](self) for how it decides.
 ///
 /// `==` compares the whole engine, internal layout included (it is what the
@@ -400,7 +336,7 @@ pub struct Engine {
     /// skew rebalancing is on).
     load_index: Vec<BTreeSet<(u64, OperatorId, u32)>>,
 
-    finished: Vec<FinishedConversation>,
+    finished: Vec<Finished>,
     /// Closed activity intervals not yet taken by the host.
     status_log: Vec<StatusInterval>,
     /// Operators whose activity may have changed during this input; always
@@ -589,12 +525,6 @@ impl Engine {
     /// then instead of polling. `None`: nothing is scheduled.
     pub fn next_deadline(&self) -> Option<Timestamp> {
         self.timers.first().map(|t| t.0)
-    }
-
-    /// Conversations that left the engine since the last call, in the order
-    /// they ended. Feed them to the KPI calculators.
-    pub fn take_finished(&mut self) -> Vec<FinishedConversation> {
-        std::mem::take(&mut self.finished)
     }
 
     fn ch(&self, channel: ChannelId) -> Result<u8, EngineError> {

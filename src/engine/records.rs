@@ -9,8 +9,11 @@ use super::*;
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 #[must_use]
 pub struct Records {
-    /// Conversations that left the engine, in the order they ended.
-    pub conversations: Vec<FinishedConversation>,
+    /// Conversations that asked for an operator and left the engine
+    /// (resolved or abandoned), in the order they ended: the KPI rows.
+    pub conversations: Vec<ConversationRecord>,
+    /// Conversations the bot handled alone, in the order they ended.
+    pub bot_conversations: Vec<BotConversationRecord>,
     /// Operators' activity intervals, in the order they closed. An interval
     /// closes when the activity changes or the operator is removed; the
     /// open one of each operator is in [`OperatorView::activity`].
@@ -19,15 +22,35 @@ pub struct Records {
 
 impl Engine {
     /// Takes every record closed since the last call: finished
-    /// conversations and operators' activity intervals. Feed them to the
+    /// conversations and operators' activity intervals. This is the one
+    /// drain; what the host does not take stays in the engine. Feed them to the
     /// KPI calculators ([`crate::kpi::KpiAccumulator::push`],
     /// [`crate::kpi::KpiAccumulator::push_status`]). Until taken they stay
     /// in the engine (and in its snapshots), so a host drains regularly.
     pub fn take_records(&mut self) -> Records {
-        Records {
-            conversations: std::mem::take(&mut self.finished),
+        let mut records = Records {
             status_intervals: std::mem::take(&mut self.status_log),
+            ..Records::default()
+        };
+        for f in std::mem::take(&mut self.finished) {
+            match f {
+                Finished::Request(r) => records.conversations.push(r),
+                Finished::BotOnly(b) => records.bot_conversations.push(b),
+            }
         }
+        records
+    }
+
+    /// The finished conversations of both kinds in the order they ended,
+    /// for the C API's one finished-record array.
+    pub(crate) fn take_finished_in_order(&mut self) -> Vec<Finished> {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// The closed activity intervals alone, for the C API.
+    #[allow(dead_code, reason = "the C API takes them next")]
+    pub(crate) fn take_status_intervals(&mut self) -> Vec<StatusInterval> {
+        std::mem::take(&mut self.status_log)
     }
 
     /// Looks again at the activity of every operator touched since the last

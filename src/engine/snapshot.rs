@@ -16,7 +16,7 @@ use thiserror::Error;
 use serde::{Deserialize, Serialize};
 
 use super::EngineError;
-use super::{Conversation, Engine, FinishedConversation, MoveCause, Operator};
+use super::{Conversation, Engine, MoveCause, Operator};
 use crate::codec::{CodecError, Reader, Writer, byte_codes, fnv1a};
 use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
 use crate::model::{
@@ -24,7 +24,7 @@ use crate::model::{
     OperatorStatus, SkillLevel,
 };
 use crate::policy::{Policy, PolicyError};
-use crate::record::Activity;
+use crate::record::{Activity, Finished, FlatFinished};
 use crate::time::{Millis, Timestamp};
 
 /// The snapshot format this build writes and reads.
@@ -227,7 +227,7 @@ pub struct Snapshot {
     /// Live conversations, by id.
     pub conversations: Vec<ConversationSnapshot>,
     /// Finished conversations not yet taken by the host, in order.
-    pub finished: Vec<FinishedConversation>,
+    pub finished: Vec<Finished>,
     /// Offers withdrawn or moved before their lapse, remembered until then
     /// so a late answer is refused with the reason, by (conversation, operator).
     pub ended_offers: Vec<EndedOffer>,
@@ -808,6 +808,7 @@ impl Snapshot {
         }
         w.len(self.finished.len());
         for f in &self.finished {
+            let f = FlatFinished::of(f);
             w.u64(f.id.0);
             w.u32(f.channel.0);
             w.u32(f.tier.0);
@@ -945,7 +946,7 @@ impl Snapshot {
         let n = r.len(1)?;
         let mut finished = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
-            finished.push(FinishedConversation {
+            let f = FlatFinished {
                 id: ConversationId(r.u64()?),
                 channel: ChannelId(r.u32()?),
                 tier: TierId(r.u32()?),
@@ -961,7 +962,12 @@ impl Snapshot {
                 message_left_at: r.opt_ts()?,
                 transfers: r.u32()?,
                 missed_offers: r.u32()?,
-            });
+            };
+            let id = f.id.0;
+            finished.push(
+                f.into_finished()
+                    .map_err(|what| SnapshotError::Inconsistent { what, id })?,
+            );
         }
         let n = r.len(1)?;
         let mut ended_offers = Vec::with_capacity(n.min(1 << 16));

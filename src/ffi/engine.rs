@@ -4,8 +4,8 @@
 use smallvec::SmallVec;
 
 use crate::engine::{
-    Decision, DecisionKind, Engine, Event, FinishedConversation, MoveCause, Route, Snapshot,
-    StateCounts, StatusCounts, Trigger,
+    Decision, DecisionKind, Engine, Event, MoveCause, Route, Snapshot, StateCounts, StatusCounts,
+    Trigger,
 };
 use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
 use crate::model::{
@@ -13,6 +13,7 @@ use crate::model::{
     OperatorStatus, SkillLevel, TransferTarget,
 };
 use crate::policy::Policy;
+use crate::record::{Finished, FlatFinished};
 use crate::time::{Millis, Timestamp};
 
 use super::SWITCHBOARD_NO_TIME;
@@ -44,7 +45,7 @@ pub struct switchboard_engine {
     decisions: Vec<Decision>,
     /// Finished records already taken from the engine but not yet copied
     /// out (a too-small buffer), oldest first.
-    finished: Vec<FinishedConversation>,
+    finished: Vec<Finished>,
     /// Set while a call runs; left set if it panicked.
     poison: Poison,
 }
@@ -515,8 +516,9 @@ fn time_or_none(t: Option<Timestamp>) -> u64 {
     t.map_or(SWITCHBOARD_NO_TIME, |t| t.0)
 }
 
-impl From<&FinishedConversation> for switchboard_finished_conversation {
-    fn from(f: &FinishedConversation) -> Self {
+impl From<&Finished> for switchboard_finished_conversation {
+    fn from(f: &Finished) -> Self {
+        let f = FlatFinished::of(f);
         switchboard_finished_conversation {
             conversation_id: f.id.0,
             operator_id: f.operator.map_or(0, |o| o.0),
@@ -1656,7 +1658,7 @@ pub unsafe extern "C" fn switchboard_engine_take_finished(
         check_buffer(buf, cap, out_len)?;
         // Records move from the engine to the handle (same logical state:
         // the snapshot puts them back in front), then out once they fit.
-        let more = h.engine.take_finished();
+        let more = h.engine.take_finished_in_order();
         h.finished.extend(more);
         let items = h
             .finished

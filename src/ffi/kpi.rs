@@ -1,9 +1,9 @@
 //! The KPI handle: finished-conversation records in, headline numbers and a
 //! per-tier breakdown out (a thin skin over [`crate::kpi::KpiAccumulator`]).
 
-use crate::engine::FinishedConversation;
 use crate::ids::{ChannelId, ConversationId, OperatorId, TeamId, TierId};
 use crate::kpi::{ConversationRecord, DurationSummary, KpiAccumulator, KpiConfig, KpiStats, Rate};
+use crate::record::{Finished, FlatFinished};
 use crate::time::Timestamp;
 
 use super::SWITCHBOARD_NO_TIME;
@@ -212,11 +212,15 @@ pub struct switchboard_kpi_tier_stats {
     pub stats: switchboard_kpi_stats,
 }
 
-/// The KPI row of a finished conversation, or `None` for one the bot
-/// handled alone (never a request for an operator).
-fn record(f: &switchboard_finished_conversation) -> Option<ConversationRecord> {
+/// The KPI row of a finished conversation, `None` for one the bot handled
+/// alone (never a request for an operator), or why no record has these
+/// fields.
+fn record(
+    index: usize,
+    f: &switchboard_finished_conversation,
+) -> Result<Option<ConversationRecord>, Failure> {
     let time = |t: u64| (t != SWITCHBOARD_NO_TIME).then_some(Timestamp(t));
-    let finished = FinishedConversation {
+    let flat = FlatFinished {
         id: ConversationId(f.conversation_id),
         channel: ChannelId(f.channel_id),
         tier: TierId(f.tier_id),
@@ -233,7 +237,14 @@ fn record(f: &switchboard_finished_conversation) -> Option<ConversationRecord> {
         transfers: f.transfers,
         missed_offers: f.missed_offers,
     };
-    finished.to_record()
+    match flat.into_finished() {
+        Ok(Finished::Request(r)) => Ok(Some(r)),
+        Ok(Finished::BotOnly(_)) => Ok(None),
+        Err(why) => Err(Failure::new(
+            switchboard_status::InvalidArgument,
+            format!("records[{index}]: {why}"),
+        )),
+    }
 }
 
 /// Creates a KPI calculator from a config given as UTF-8 JSON (the serde
@@ -321,8 +332,10 @@ pub unsafe extern "C" fn switchboard_kpi_push_finished(
         let records = unsafe { arg_slice(records, len, "records") }?;
         // Validate-then-commit: push into a copy, keep it only if all fit.
         let mut acc = h.acc.clone();
-        for r in records.iter().filter_map(record) {
-            acc.push(&r)?;
+        for (i, r) in records.iter().enumerate() {
+            if let Some(r) = record(i, r)? {
+                acc.push(&r)?;
+            }
         }
         h.acc = acc;
         Ok(())

@@ -10,10 +10,10 @@ use smallvec::SmallVec;
 use super::KpiError;
 use super::config::{KpiConfig, PeriodAnchor};
 use super::error::SkipReason;
-use super::record::{ConversationRecord, Outcome};
 use super::sketch::{DurationStats, Sample};
 use crate::codec::{Reader, Writer};
 use crate::record::{Activity, StatusInterval};
+use crate::record::{ConversationRecord, Outcome};
 use crate::{ChannelId, ConversationId, OperatorId, TeamId, TierId, Timestamp};
 
 const MAGIC: &[u8; 4] = b"SBKP";

@@ -105,7 +105,7 @@ use hashbrown::HashMap;
 use super::KpiError;
 use super::accumulator::Ingest;
 use super::period::CivilDate;
-use super::record::ConversationRecord;
+use crate::record::ConversationRecord;
 use crate::{ChannelId, ConversationId, OperatorId, TierId, Timestamp};
 
 /// The header's column names, in order.

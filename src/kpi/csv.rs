@@ -32,8 +32,8 @@ use std::io::{BufRead, Write};
 
 use super::KpiError;
 use super::accumulator::Ingest;
-use super::record::ConversationRecord;
 use super::report::KpiReport;
+use crate::record::ConversationRecord;
 use crate::{ChannelId, ConversationId, OperatorId, TeamId, TierId, Timestamp};
 
 /// The columns, in the order [`RecordCsvWriter`] writes them.

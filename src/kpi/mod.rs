@@ -88,13 +88,13 @@ mod report;
 mod sketch;
 
 pub use crate::record::{Activity, StatusInterval};
+pub use crate::record::{ConversationRecord, Outcome, SATISFACTION_MAX};
 pub use accumulator::{
     ENCODING_VERSION, Ingest, IngestOptions, KpiAccumulator, RecordValidator, SKIPPED_EXAMPLES,
 };
 pub use config::{KpiConfig, MAX_SERVICE_LEVEL_THRESHOLDS, PeriodAnchor};
 pub use error::{KpiError, SkipReason};
 pub use period::{BusinessHours, Calendar, CivilDate, OpenInterval, Period, Weekday};
-pub use record::{ConversationRecord, Outcome, SATISFACTION_MAX};
 pub use report::{
     AbandonmentRates, KpiReport, KpiStats, Occupancy, OperatorRow, Rate, Satisfaction,
     ServiceLevel, SkippedRows, TagCount,

@@ -1,125 +1,11 @@
-//! The interchange row: one conversation request with its lifecycle timestamps.
-
-#[cfg(feature = "serde")]
-use serde::{Deserialize, Serialize};
+//! Checks on the interchange row ([`ConversationRecord`], defined with the other lifecycle
+//! records in [`crate::record`]) before the KPI calculators count it.
 
 use super::KpiError;
-use crate::{ChannelId, ConversationId, OperatorId, TeamId, TierId, Timestamp};
-
-/// One request for an operator and what became of it: the row the KPI calculators consume.
-///
-/// The routing engine converts its lifecycle records into this struct; external logs arrive as
-/// CSV (see [`csv`](super::csv)). All timestamps are Unix-epoch milliseconds.
-///
-/// Field meanings (from `guide/kpi-definitions.md` §0):
-/// - `asked_at`: the customer asked for an operator (`t_ask`); every demand KPI runs from it.
-/// - `offered_at`: first offer made to an operator, when offers must be accepted (`t_offer`);
-///   informational: the wait does not end here.
-/// - `assigned_at`: first assignment accepted (`t_accept`); ends the wait.
-/// - `first_response_at`: first public human operator message after the ask (`t_reply`).
-/// - `resolved_at`: resolved (`t_resolve`).
-/// - `abandoned_at`: the customer left (`t_leave`): before assignment it is an abandonment;
-///   with `message_left` it is when the message was left; after assignment and before any
-///   response it counts as *unanswered after assignment*.
-/// - `message_left`: the customer left a message instead of waiting. Such a request is never an
-///   abandonment, and a later reply to it is counted as *messages answered*, not as an answer.
-/// - `transfers`, `missed_offers`: counts (declined or expired offers before acceptance).
-/// - `satisfaction`: a CSAT rating on a 1–5 scale, if the customer rated.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "serde", derive(Serialize, Deserialize), serde(default))]
-pub struct ConversationRecord {
-    /// The conversation (request) id.
-    pub conversation: ConversationId,
-    /// The contact channel.
-    pub channel: ChannelId,
-    /// The customer's tier.
-    pub tier: TierId,
-    /// The team the request was targeted at, if any.
-    pub team: Option<TeamId>,
-    /// The operator holding the request at the end (credited with its handling), if any.
-    pub operator: Option<OperatorId>,
-    /// When the customer asked for an operator.
-    pub asked_at: Timestamp,
-    /// When it was first offered to an operator (offers that must be accepted); `None` when
-    /// assignments were direct or the source does not record offers.
-    pub offered_at: Option<Timestamp>,
-    /// When the first assignment was accepted.
-    pub assigned_at: Option<Timestamp>,
-    /// When the first operator response was sent.
-    pub first_response_at: Option<Timestamp>,
-    /// When the request was resolved.
-    pub resolved_at: Option<Timestamp>,
-    /// When the customer left (see the type docs).
-    pub abandoned_at: Option<Timestamp>,
-    /// The customer left a message instead of waiting.
-    pub message_left: bool,
-    /// Number of transfers.
-    pub transfers: u32,
-    /// Free-form tags; a request counts under each of its tags.
-    pub tags: Vec<String>,
-    /// CSAT rating 1–5, if rated.
-    pub satisfaction: Option<u8>,
-    /// Offers declined or expired before the assignment. Default 0.
-    pub missed_offers: u32,
-}
-
-/// What became of a request, as the queue KPIs see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(
-    feature = "serde",
-    derive(Serialize, Deserialize),
-    serde(rename_all = "snake_case")
-)]
-pub enum Outcome {
-    /// An operator was assigned (`assigned_at` set, no message left).
-    Answered,
-    /// The customer left before any assignment (`abandoned_at` set, not assigned, no message).
-    Abandoned,
-    /// The customer left a message (whatever happened afterwards).
-    MessageLeft,
-    /// Resolved without ever being assigned (e.g. closed by automation); offered but neither
-    /// answered nor abandoned.
-    ClosedUnassigned,
-    /// Still waiting: none of the above.
-    Pending,
-}
-
-/// Highest accepted satisfaction score.
-pub const SATISFACTION_MAX: u8 = 5;
+use crate::Timestamp;
+use crate::record::{ConversationRecord, SATISFACTION_MAX};
 
 impl ConversationRecord {
-    /// A pending request: asked, nothing else happened yet.
-    pub fn new(
-        conversation: ConversationId,
-        channel: ChannelId,
-        tier: TierId,
-        asked_at: Timestamp,
-    ) -> Self {
-        ConversationRecord {
-            conversation,
-            channel,
-            tier,
-            asked_at,
-            ..Default::default()
-        }
-    }
-
-    /// The request's outcome. Precedence: message left, then assigned, then left (abandoned),
-    /// then resolved (closed unassigned), else pending.
-    pub fn outcome(&self) -> Outcome {
-        if self.message_left {
-            Outcome::MessageLeft
-        } else if self.assigned_at.is_some() {
-            Outcome::Answered
-        } else if self.abandoned_at.is_some() {
-            Outcome::Abandoned
-        } else if self.resolved_at.is_some() {
-            Outcome::ClosedUnassigned
-        } else {
-            Outcome::Pending
-        }
-    }
-
     /// Checks the row on its own (no ordering or duplicate checks: see
     /// [`RecordValidator`](super::RecordValidator)). `line` is echoed in the error.
     ///
@@ -214,6 +100,8 @@ impl ConversationRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::Outcome;
+    use crate::{ChannelId, ConversationId, TierId};
 
     fn rec() -> ConversationRecord {
         ConversationRecord::new(ConversationId(1), ChannelId(0), TierId(0), Timestamp(1_000))

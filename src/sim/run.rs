@@ -419,10 +419,10 @@ impl<'a> Sim<'a> {
                         self.at(d.0, Ev::Tick);
                     }
                 }
-                self.drain_finished()?;
+                self.drain_records()?;
             }
         }
-        self.drain_finished()?;
+        self.drain_records()?;
         // The intervals still open at the end count up to the last event
         // (clipped to the span's end).
         let end = self.engine.now();
@@ -786,13 +786,12 @@ impl<'a> Sim<'a> {
     /// Feeds what the engine recorded to the KPI accumulator: conversations
     /// asked after the warm-up, and activity intervals clipped to
     /// [warm-up, span end).
-    fn drain_finished(&mut self) -> Result<(), SimError> {
+    fn drain_records(&mut self) -> Result<(), SimError> {
         let records = self.engine.take_records();
         for s in &records.status_intervals {
             self.push_activity(s.operator, s.status, s.start, s.end)?;
         }
-        for f in records.conversations {
-            let Some(rec) = f.to_record() else { continue };
+        for rec in records.conversations {
             if rec.asked_at.0 < self.warmup {
                 continue;
             }

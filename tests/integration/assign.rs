@@ -651,7 +651,7 @@ fn transfers_move_work_to_an_operator_or_back_to_routing() {
     status(&mut e, t(8), 2, OperatorStatus::Available);
     assert_eq!(pairs(&e.assign(t(8)).unwrap()), vec![(1, 2)]);
     resolve(&mut e, t(9), 1);
-    let f = e.take_finished();
+    let f = e.take_records().conversations;
     assert_eq!(f.len(), 1);
     assert_eq!(
         (f[0].transfers, f[0].team, f[0].operator),
@@ -725,12 +725,16 @@ fn counts_by_state_and_status() {
         conversation: ConversationId(3),
     })
     .unwrap();
-    let f = e.take_finished();
-    assert_eq!(f.len(), 2);
-    assert_eq!((f[0].asked_at, f[0].resolved_at), (None, Some(t(3))));
+    let r = e.take_records();
+    assert_eq!((r.bot_conversations.len(), r.conversations.len()), (1, 1));
+    let (bot, f) = (&r.bot_conversations[0], &r.conversations[0]);
     assert_eq!(
-        (f[1].asked_at, f[1].abandoned_at, f[1].assigned_at),
-        (Some(t(1)), Some(t(4)), None)
+        (bot.conversation, bot.resolved_at),
+        (ConversationId(1), t(3))
+    );
+    assert_eq!(
+        (f.asked_at, f.abandoned_at, f.assigned_at),
+        (t(1), Some(t(4)), None)
     );
     assert_eq!(e.state_counts().waiting, 0);
 }

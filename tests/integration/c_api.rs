@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use switchboard::engine::FinishedConversation;
 use switchboard::kpi::{ConversationRecord, KpiAccumulator, KpiConfig, KpiStats};
 use switchboard::prelude::*;
 
@@ -364,14 +363,14 @@ fn expected_output() -> String {
         print(&mut out, &e.assign(at).unwrap());
     }
 
-    let finished: Vec<FinishedConversation> = e.take_finished();
+    let finished: Vec<ConversationRecord> = e.take_records().conversations;
     let waits: Vec<u64> = finished
         .iter()
-        .filter_map(|f| Some(f.assigned_at?.0 - f.asked_at?.0))
+        .filter_map(|f| Some(f.assigned_at?.0 - f.asked_at.0))
         .collect();
     let responses: Vec<u64> = finished
         .iter()
-        .filter_map(|f| Some(f.first_response_at?.0 - f.asked_at?.0))
+        .filter_map(|f| Some(f.first_response_at?.0 - f.asked_at.0))
         .collect();
     let per_tier = |t: u32| finished.iter().filter(|f| f.tier == TierId(t)).count();
     let mean = |v: &[u64]| {
@@ -404,19 +403,8 @@ fn expected_output() -> String {
     )
     .unwrap();
     let mut acc = KpiAccumulator::new(KpiConfig::default()).unwrap();
-    for f in &finished {
-        let Some(asked) = f.asked_at else { continue };
-        let mut r = ConversationRecord::new(f.id, f.channel, f.tier, asked);
-        r.team = f.team;
-        r.operator = f.operator;
-        r.assigned_at = f.assigned_at;
-        r.first_response_at = f.first_response_at;
-        r.resolved_at = f.resolved_at;
-        r.message_left = f.message_left_at.is_some();
-        r.abandoned_at = f.message_left_at.or(f.abandoned_at);
-        r.transfers = f.transfers;
-        r.missed_offers = f.missed_offers;
-        acc.push(&r).unwrap();
+    for r in &finished {
+        acc.push(r).unwrap();
     }
     let report = acc.report();
     kpi_line(&mut out, "all", &report.overall);

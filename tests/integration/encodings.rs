@@ -342,4 +342,8 @@ const KPI_BYTES: [(usize, u64); 3] = [
 ];
 const KPI_ERRORS: u64 = 13806228336793432608;
 const SNAPSHOT_BYTES: (usize, u64) = (24724, 14779102540899773490);
-const SNAPSHOT_ERRORS: u64 = 7807415918034155643;
+// Since issue 17 a finished row no record can be (no ask but an operator,
+// both abandoned and with a message left, ...) is refused as
+// `Inconsistent` instead of restored, which changed this digest; the bytes
+// above did not change.
+const SNAPSHOT_ERRORS: u64 = 2218514311863666817;

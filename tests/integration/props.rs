@@ -15,7 +15,7 @@
 //! then they receive nothing new); nobody holds a conversation twice and
 //! every held list agrees with the conversations' operator field; the state
 //! and status counts equal a recount; every conversation that ended comes
-//! out of `take_finished` exactly once and no other disappears; each
+//! out of `take_records` exactly once and no other disappears; each
 //! decision goes to a ready operator who meets the requirements in force
 //! (`matched` levels meet `required`, the overflow step is right, the team
 //! is honoured, `waited = at − asked_at`) unless it is a preferred-operator
@@ -722,7 +722,7 @@ fn replay(policy: &Policy, events: &[Event], matching: Matching) -> (Vec<Outcome
         .iter()
         .map(|ev| {
             let r = e.apply(ev.clone());
-            e.take_finished();
+            let _ = e.take_records();
             r
         })
         .collect();
@@ -768,11 +768,11 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
         Err(e) => return Err(TestCaseError::fail(format!("restore at {cut}: {e}"))),
     };
     prop_assert_eq!(restored.state_hash(), first.state_hash());
-    prop_assert_eq!(restored.take_finished(), first.take_finished());
+    prop_assert_eq!(restored.take_records(), first.take_records());
     let mut tail = Vec::new();
     for ev in &run.events[cut..] {
         tail.push(restored.apply(ev.clone()));
-        restored.take_finished();
+        let _ = restored.take_records();
     }
     let mut all = head;
     all.extend(tail);
@@ -844,7 +844,7 @@ fn restoring_after_a_conversation_ended_gives_an_equal_engine() {
         conversation: ConversationId(1),
     })
     .expect("abandoned");
-    e.take_finished();
+    let _ = e.take_records();
     let bytes = e.snapshot().to_bytes();
     let restored = Engine::restore(Snapshot::from_bytes(&bytes).expect("bytes")).expect("restore");
     assert_eq!(restored.snapshot(), e.snapshot());
@@ -960,7 +960,7 @@ fn a_drained_engine_does_not_keep_what_it_no_longer_needs() {
             conversation: ConversationId(k),
         })
         .expect("abandoned");
-        e.take_finished();
+        let _ = e.take_records();
     }
     assert_eq!(e.conversation_ids(), vec![]);
     let drained = format!("{e:?}").len();

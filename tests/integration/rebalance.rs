@@ -333,7 +333,7 @@ fn offers_time_out_through_three_operators_in_order() {
         (ConversationState::Assigned, Some(OperatorId(3)))
     );
     resolve(&mut e, t(now), 1);
-    let f = e.take_finished();
+    let f = e.take_records().conversations;
     assert_eq!(f[0].missed_offers, 2);
     // The wait ends at the acceptance, not at the first offer.
     assert_eq!(f[0].offered_at, Some(t(1)), "first offer");

@@ -40,9 +40,8 @@ fn a_customer_who_leaves_while_the_offer_rings_was_not_answered() {
         conversation: ConversationId(1),
     })
     .unwrap();
-    let f = e.take_finished();
-    assert_eq!((f[0].offered_at, f[0].assigned_at), (Some(t(0)), None));
-    let r = f[0].to_record().unwrap();
+    let r = e.take_records().conversations.remove(0);
+    assert_eq!((r.offered_at, r.assigned_at), (Some(t(0)), None));
     assert_eq!(r.outcome(), Outcome::Abandoned);
     assert_eq!(r.offered_at, Some(t(0)));
 }
@@ -70,7 +69,7 @@ fn the_wait_ends_at_the_acceptance_not_at_the_first_offer() {
         Some(t(20))
     );
     resolve(&mut e, t(60), 1);
-    let r = e.take_finished()[0].to_record().unwrap();
+    let r = e.take_records().conversations.remove(0);
     assert_eq!((r.offered_at, r.assigned_at), (Some(t(0)), Some(t(20))));
     assert_eq!(r.outcome(), Outcome::Answered);
     assert_eq!(r.missed_offers, 1);

@@ -134,7 +134,7 @@ fn busy_engine() -> *mut switchboard_engine {
     e
 }
 
-type State = (Engine, Vec<Decision>, Vec<FinishedConversation>);
+type State = (Engine, Vec<Decision>, Vec<crate::record::Finished>);
 
 fn state(e: *mut switchboard_engine) -> State {
     let h = unsafe { &*e };

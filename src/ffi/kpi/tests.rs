@@ -44,14 +44,19 @@ fn feeds_records_and_reports_like_the_rust_accumulator() {
     abandoned.has_operator = false;
     let mut bot_only = finished(3, 1, 0);
     bot_only.asked_at_ms = SWITCHBOARD_NO_TIME;
+    bot_only.assigned_at_ms = SWITCHBOARD_NO_TIME;
+    bot_only.first_response_at_ms = SWITCHBOARD_NO_TIME;
+    bot_only.has_operator = false;
     let recs = [finished(1, 1, 0), abandoned, bot_only];
     unsafe {
         assert_eq!(switchboard_kpi_new(null(), 0, &mut k), S::Ok);
         assert_eq!(switchboard_kpi_push_finished(k, recs.as_ptr(), 3), S::Ok);
     }
     let mut acc = KpiAccumulator::new(KpiConfig::default()).unwrap();
-    for r in recs.iter().filter_map(record) {
-        acc.push(&r).unwrap();
+    for (i, r) in recs.iter().enumerate() {
+        if let Some(r) = record(i, r).unwrap() {
+            acc.push(&r).unwrap();
+        }
     }
     let want = acc.report();
     let got = report(k);
@@ -155,4 +160,25 @@ fn a_panic_poisons_the_kpi_handle_and_free_still_works() {
         );
         switchboard_kpi_free(k);
     }
+}
+
+/// A record no engine can produce (an operator answered a conversation that
+/// never asked for one) is refused by name, and nothing of the call counts.
+#[test]
+fn an_inconsistent_record_is_refused_and_nothing_counts() {
+    let mut k = null_mut();
+    let mut bad = finished(2, 1, 0);
+    bad.asked_at_ms = SWITCHBOARD_NO_TIME;
+    let recs = [finished(1, 1, 0), bad];
+    unsafe {
+        assert_eq!(switchboard_kpi_new(null(), 0, &mut k), S::Ok);
+        assert_eq!(
+            switchboard_kpi_push_finished(k, recs.as_ptr(), 2),
+            S::InvalidArgument
+        );
+    }
+    let msg = crate::ffi::guard::with_last_error(str::to_owned);
+    assert!(msg.starts_with("records[1]: "), "{msg}");
+    assert_eq!(report(k).records, 0);
+    unsafe { switchboard_kpi_free(k) };
 }

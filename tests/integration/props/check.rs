@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use switchboard::engine::{DecisionKind, MAX_TIMESTAMP, MoveCause};
+use switchboard::engine::{DecisionKind, MAX_TIMESTAMP, MoveCause, Records};
 use switchboard::policy::BlockedWork;
 use switchboard::prelude::*;
 
@@ -423,8 +423,12 @@ impl Checker {
                     *engine == before,
                     "refused event ({e}) changed the engine"
                 );
-                let fin = engine.take_finished();
-                ensure!(self, fin.is_empty(), "refused event finished {fin:?}");
+                let fin = engine.take_records();
+                ensure!(
+                    self,
+                    fin == Records::default(),
+                    "refused event closed records {fin:?}"
+                );
                 return Ok(res);
             }
             (Ok(()), Ok(_)) => {}
@@ -529,11 +533,20 @@ impl Checker {
         // Nothing disappears: exactly the conversations that ended come out,
         // with the first offer and the first acceptance (not the offer) as
         // the end of the wait.
-        let fin: Vec<(ConversationId, Option<Timestamp>, Option<Timestamp>)> = engine
-            .take_finished()
+        let records = engine.take_records();
+        let mut fin: Vec<(ConversationId, Option<Timestamp>, Option<Timestamp>)> = records
+            .conversations
             .iter()
-            .map(|f| (f.id, f.offered_at, f.assigned_at))
+            .map(|f| (f.conversation, f.offered_at, f.assigned_at))
+            .chain(
+                records
+                    .bot_conversations
+                    .iter()
+                    .map(|b| (b.conversation, None, None)),
+            )
             .collect();
+        fin.sort_unstable();
+        self.finished.sort_unstable();
         ensure!(
             self,
             fin == self.finished,
