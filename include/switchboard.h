@@ -17,7 +17,7 @@
  * `SWITCHBOARD_ABI_VERSION` it was compiled against with
  * `switchboard_abi_version` at run time.
  */
-#define SWITCHBOARD_ABI_VERSION 2
+#define SWITCHBOARD_ABI_VERSION 3
 
 /**
  * An absent timestamp (`UINT64_MAX`). Real timestamps never reach it: the
@@ -942,6 +942,30 @@ typedef struct switchboard_finished_conversation {
 } switchboard_finished_conversation;
 
 /**
+ * One interval `[start_ms, end_ms)` of an operator's activity, as
+ * `switchboard_engine_take_status_intervals` hands them out and
+ * `switchboard_kpi_push_status` takes them.
+ */
+typedef struct switchboard_status_interval {
+  /**
+   * The operator.
+   */
+  uint64_t operator_id;
+  /**
+   * Start, inclusive.
+   */
+  uint64_t start_ms;
+  /**
+   * End, exclusive.
+   */
+  uint64_t end_ms;
+  /**
+   * A `switchboard_activity` value.
+   */
+  uint32_t activity;
+} switchboard_status_interval;
+
+/**
  * A duration's distribution. With `count == 0` every other field is 0.
  */
 typedef struct switchboard_duration_summary {
@@ -1103,6 +1127,18 @@ typedef struct switchboard_kpi_stats {
    * First responses within the threshold / first responses.
    */
   struct switchboard_rate first_response_within;
+  /**
+   * Ms operators were busy (from status intervals; overall only).
+   */
+  uint64_t busy_ms;
+  /**
+   * Ms operators were available and idle.
+   */
+  uint64_t idle_ms;
+  /**
+   * Occupancy: busy / (busy + idle).
+   */
+  struct switchboard_rate occupancy;
 } switchboard_kpi_stats;
 
 /**
@@ -1767,6 +1803,26 @@ switchboard_status switchboard_engine_take_finished(struct switchboard_engine *e
                                                     size_t *out_len);
 
 /**
+ * Moves the operators' activity intervals closed since the last call
+ * into `buf`, in the order they closed (an interval closes when the
+ * activity changes or the operator is removed); they are handed out once.
+ * Feed them to `switchboard_kpi_push_status` for occupancy. Until taken
+ * they stay in the handle and in its snapshots. A size query or a
+ * too-small buffer hands out nothing.
+ *
+ * # Errors
+ * `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` (`*out_len` = intervals waiting).
+ *
+ * # Safety
+ * `engine` must be a live handle; `buf` NULL (with `cap == 0`) or valid for
+ * `cap` items; `out_len` writable.
+ */
+switchboard_status switchboard_engine_take_status_intervals(struct switchboard_engine *engine,
+                                                            struct switchboard_status_interval *buf,
+                                                            size_t cap,
+                                                            size_t *out_len);
+
+/**
  * Creates a KPI calculator from a config given as UTF-8 JSON (the serde
  * form of the Rust `KpiConfig`; every field optional). `len == 0` (with
  * `config_json` NULL or not) means the default config.
@@ -1812,6 +1868,24 @@ void switchboard_kpi_free(struct switchboard_kpi *kpi);
 switchboard_status switchboard_kpi_push_finished(struct switchboard_kpi *kpi,
                                                  const struct switchboard_finished_conversation *records,
                                                  size_t len);
+
+/**
+ * Feeds operators' activity intervals (as
+ * `switchboard_engine_take_status_intervals` hands them out) for
+ * occupancy. All or nothing: if one interval is invalid, none of the
+ * call's intervals count.
+ *
+ * # Errors
+ * `NULL_ARGUMENT`, `INVALID_ARGUMENT` (an unknown `activity`),
+ * `KPI_INVALID_STATUS_INTERVAL` (`end_ms` before `start_ms`).
+ *
+ * # Safety
+ * `kpi` must be a live handle; `intervals` must hold `len` items (or be
+ * NULL with `len == 0`).
+ */
+switchboard_status switchboard_kpi_push_status(struct switchboard_kpi *kpi,
+                                               const struct switchboard_status_interval *intervals,
+                                               size_t len);
 
 /**
  * The headline KPIs over every record fed so far.

@@ -132,6 +132,8 @@ int main(void) {
     const uint32_t support[] = {100};
     switchboard_engine *engine = NULL, *restored = NULL;
     switchboard_finished_conversation *finished;
+    switchboard_status_interval *intervals;
+    size_t intervals_len = 0;
     switchboard_kpi *kpi = NULL;
     switchboard_kpi_summary report;
     switchboard_kpi_tier_stats *tiers;
@@ -248,6 +250,20 @@ int main(void) {
         print_kpis(TIERS[tiers[i].tier_id], &tiers[i].stats);
     }
     free(tiers);
+
+    /* The operators' activity intervals, for occupancy. */
+    CHECK(switchboard_engine_take_status_intervals(engine, NULL, 0, &intervals_len));
+    intervals = malloc((intervals_len > 0 ? intervals_len : 1) * sizeof *intervals);
+    if (intervals == NULL) {
+        return 1;
+    }
+    CHECK(switchboard_engine_take_status_intervals(engine, intervals, intervals_len,
+                                                   &intervals_len));
+    CHECK(switchboard_kpi_push_status(kpi, intervals, intervals_len));
+    CHECK(switchboard_kpi_report(kpi, &report));
+    printf("occupancy: busy %" PRIu64 " ms, idle %" PRIu64 " ms, from %lu activity intervals\n",
+           report.overall.busy_ms, report.overall.idle_ms, (unsigned long)intervals_len);
+    free(intervals);
     switchboard_kpi_free(kpi);
     free(finished);
 

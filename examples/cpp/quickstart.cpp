@@ -126,6 +126,14 @@ public:
         return out;
     }
 
+    std::vector<switchboard_status_interval> take_status_intervals() {
+        std::size_t n = 0;
+        CHECK(switchboard_engine_take_status_intervals(get(), nullptr, 0, &n));
+        std::vector<switchboard_status_interval> out(n);
+        CHECK(switchboard_engine_take_status_intervals(get(), out.data(), out.size(), &n));
+        return out;
+    }
+
     std::vector<uint8_t> snapshot() const {
         std::size_t n = 0;
         CHECK(switchboard_engine_snapshot(get(), nullptr, 0, &n));
@@ -288,6 +296,13 @@ int run() {
     std::vector<switchboard_kpi_tier_stats> tiers(tiers_len);
     CHECK(switchboard_kpi_by_tier(kpi.get(), tiers.data(), tiers.size(), &tiers_len));
     for (const auto& t : tiers) print_kpis(TIERS[t.tier_id], t.stats);
+
+    const auto intervals = engine.take_status_intervals();
+    CHECK(switchboard_kpi_push_status(kpi.get(), intervals.data(), intervals.size()));
+    CHECK(switchboard_kpi_report(kpi.get(), &report));
+    std::printf("occupancy: busy %" PRIu64 " ms, idle %" PRIu64 " ms, from %lu activity intervals\n",
+                report.overall.busy_ms, report.overall.idle_ms,
+                static_cast<unsigned long>(intervals.size()));
 
     switchboard_status_counts statuses{};
     CHECK(switchboard_engine_status_counts(engine.get(), &statuses));

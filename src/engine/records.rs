@@ -48,7 +48,6 @@ impl Engine {
     }
 
     /// The closed activity intervals alone, for the C API.
-    #[allow(dead_code, reason = "the C API takes them next")]
     pub(crate) fn take_status_intervals(&mut self) -> Vec<StatusInterval> {
         std::mem::take(&mut self.status_log)
     }

@@ -24,11 +24,11 @@ use crate::model::{
     OperatorStatus, SkillLevel,
 };
 use crate::policy::{Policy, PolicyError};
-use crate::record::{Activity, Finished, FlatFinished};
+use crate::record::{Activity, Finished, FlatFinished, StatusInterval};
 use crate::time::{Millis, Timestamp};
 
 /// The snapshot format this build writes and reads.
-pub const SNAPSHOT_FORMAT_VERSION: u32 = 3;
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 4;
 
 const MAGIC: &[u8; 4] = b"SWBS";
 
@@ -145,6 +145,9 @@ pub struct OperatorSnapshot {
     pub rebalance_source: bool,
     /// Reserved for this waiting conversation (blocked work).
     pub reserved_for: Option<ConversationId>,
+    /// Since when they have been doing what they do now (the open activity
+    /// interval; the activity itself follows from the rest).
+    pub activity_since: Timestamp,
 }
 
 /// One live conversation's state in a snapshot.
@@ -231,6 +234,8 @@ pub struct Snapshot {
     /// Offers withdrawn or moved before their lapse, remembered until then
     /// so a late answer is refused with the reason, by (conversation, operator).
     pub ended_offers: Vec<EndedOffer>,
+    /// Operators' activity intervals not yet taken by the host, in order.
+    pub status_intervals: Vec<StatusInterval>,
 }
 
 /// An offer that ended before it lapsed, other than by an answer.
@@ -281,6 +286,7 @@ impl Engine {
                     dirty: self.dirty_ops.contains(&(o.spec.id, slot as u32)),
                     rebalance_source: self.rebalance_sources.contains(&(o.spec.id, slot as u32)),
                     reserved_for: o.reserved_for,
+                    activity_since: o.activity_since,
                 })
             })
             .collect();
@@ -339,6 +345,7 @@ impl Engine {
                     cause,
                 })
                 .collect(),
+            status_intervals: self.status_log.clone(),
         }
     }
 
@@ -379,6 +386,15 @@ impl Engine {
         }
         e.handle_ewma = snapshot.handle_ewma;
         e.finished = snapshot.finished;
+        for s in &snapshot.status_intervals {
+            if s.start >= s.end || s.end > e.now {
+                return Err(SnapshotError::Inconsistent {
+                    what: "an activity interval that is empty or ends after now",
+                    id: s.operator.0,
+                });
+            }
+        }
+        e.status_log = snapshot.status_intervals;
         for x in snapshot.ended_offers {
             if x.lapse <= e.now {
                 return Err(SnapshotError::Inconsistent {
@@ -520,7 +536,7 @@ impl Engine {
                 reserved_for: None,
                 reserve_mask: 0,
                 activity: Activity::Offline,
-                activity_since: os.status_since,
+                activity_since: os.activity_since,
                 touched: false,
                 keys: SmallVec::new(),
                 skew_keys: SmallVec::new(),
@@ -584,6 +600,12 @@ fn check_consistency(
         }
         if o.recent_picks.windows(2).any(|w| w[0] > w[1]) {
             return Err(bad("recent picks out of order", o.spec.id.0));
+        }
+        if o.activity_since > now || o.activity_since < o.added_at {
+            return Err(bad(
+                "activity since before joining or after now",
+                o.spec.id.0,
+            ));
         }
         if o.recent_picks.last().is_some_and(|&p| p > now) {
             return Err(bad("a recent pick later than the snapshot", o.spec.id.0));
@@ -776,6 +798,7 @@ impl Snapshot {
             w.bool(o.dirty);
             w.bool(o.rebalance_source);
             w.opt_u64(o.reserved_for.map(|c| c.0));
+            w.u64(o.activity_since.0);
         }
         w.len(self.conversations.len());
         for c in &self.conversations {
@@ -824,6 +847,13 @@ impl Snapshot {
             w.opt_ts(f.message_left_at);
             w.u32(f.transfers);
             w.u32(f.missed_offers);
+        }
+        w.len(self.status_intervals.len());
+        for s in &self.status_intervals {
+            w.u64(s.operator.0);
+            w.u8(s.status.code());
+            w.u64(s.start.0);
+            w.u64(s.end.0);
         }
         w.len(self.ended_offers.len());
         for x in &self.ended_offers {
@@ -891,6 +921,7 @@ impl Snapshot {
                 dirty: r.bool()?,
                 rebalance_source: r.bool()?,
                 reserved_for: r.opt_u64()?.map(ConversationId),
+                activity_since: Timestamp(r.u64()?),
             });
         }
         let n = r.len(1)?;
@@ -970,6 +1001,16 @@ impl Snapshot {
             );
         }
         let n = r.len(1)?;
+        let mut status_intervals = Vec::with_capacity(n.min(1 << 16));
+        for _ in 0..n {
+            status_intervals.push(StatusInterval {
+                operator: OperatorId(r.u64()?),
+                status: r.code("status_intervals[].status", Activity::from_code)?,
+                start: Timestamp(r.u64()?),
+                end: Timestamp(r.u64()?),
+            });
+        }
+        let n = r.len(1)?;
         let mut ended_offers = Vec::with_capacity(n.min(1 << 16));
         for _ in 0..n {
             let conversation = ConversationId(r.u64()?);
@@ -998,6 +1039,7 @@ impl Snapshot {
             conversations,
             finished,
             ended_offers,
+            status_intervals,
         })
     }
 }
@@ -1020,6 +1062,13 @@ byte_codes!(OperatorStatus {
     0 => Available,
     1 => Away,
     2 => Offline,
+});
+
+byte_codes!(Activity {
+    0 => Busy,
+    1 => Idle,
+    2 => Away,
+    3 => Offline,
 });
 
 byte_codes!(ConversationState {

@@ -13,7 +13,7 @@ use crate::model::{
     OperatorStatus, SkillLevel, TransferTarget,
 };
 use crate::policy::Policy;
-use crate::record::{Finished, FlatFinished};
+use crate::record::{Activity, Finished, FlatFinished, StatusInterval};
 use crate::time::{Millis, Timestamp};
 
 use super::SWITCHBOARD_NO_TIME;
@@ -46,6 +46,8 @@ pub struct switchboard_engine {
     /// Finished records already taken from the engine but not yet copied
     /// out (a too-small buffer), oldest first.
     finished: Vec<Finished>,
+    /// Activity intervals taken from the engine but not yet copied out.
+    status_intervals: Vec<StatusInterval>,
     /// Set while a call runs; left set if it panicked.
     poison: Poison,
 }
@@ -56,6 +58,7 @@ impl switchboard_engine {
             engine,
             decisions: Vec::new(),
             finished: Vec::new(),
+            status_intervals: Vec::new(),
             poison: Poison::default(),
         }
     }
@@ -541,6 +544,84 @@ impl From<&Finished> for switchboard_finished_conversation {
     }
 }
 
+/// What an operator was doing, for occupancy (`activity` of
+/// `switchboard_status_interval`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum switchboard_activity {
+    /// Available and holding a conversation (or an offer ringing), or in
+    /// wrap-up.
+    Busy = 0,
+    /// Available and holding none.
+    Idle = 1,
+    /// Away: neither busy nor idle.
+    Away = 2,
+    /// Offline: neither busy nor idle.
+    Offline = 3,
+}
+
+impl From<Activity> for switchboard_activity {
+    fn from(a: Activity) -> Self {
+        match a {
+            Activity::Busy => Self::Busy,
+            Activity::Idle => Self::Idle,
+            Activity::Away => Self::Away,
+            Activity::Offline => Self::Offline,
+        }
+    }
+}
+
+impl TryFrom<u32> for switchboard_activity {
+    type Error = u32;
+    fn try_from(v: u32) -> Result<Self, u32> {
+        Ok(match v {
+            0 => Self::Busy,
+            1 => Self::Idle,
+            2 => Self::Away,
+            3 => Self::Offline,
+            _ => return Err(v),
+        })
+    }
+}
+
+impl From<switchboard_activity> for Activity {
+    fn from(a: switchboard_activity) -> Self {
+        match a {
+            switchboard_activity::Busy => Activity::Busy,
+            switchboard_activity::Idle => Activity::Idle,
+            switchboard_activity::Away => Activity::Away,
+            switchboard_activity::Offline => Activity::Offline,
+        }
+    }
+}
+
+/// One interval `[start_ms, end_ms)` of an operator's activity, as
+/// `switchboard_engine_take_status_intervals` hands them out and
+/// `switchboard_kpi_push_status` takes them.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct switchboard_status_interval {
+    /// The operator.
+    pub operator_id: u64,
+    /// Start, inclusive.
+    pub start_ms: u64,
+    /// End, exclusive.
+    pub end_ms: u64,
+    /// A `switchboard_activity` value.
+    pub activity: u32,
+}
+
+impl From<&StatusInterval> for switchboard_status_interval {
+    fn from(s: &StatusInterval) -> Self {
+        switchboard_status_interval {
+            operator_id: s.operator.0,
+            start_ms: s.start.0,
+            end_ms: s.end.0,
+            activity: switchboard_activity::from(s.status) as u32,
+        }
+    }
+}
+
 /// Live conversations by state.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -712,6 +793,10 @@ impl switchboard_engine {
         let mut s = self.engine.snapshot();
         if !self.finished.is_empty() {
             s.finished.splice(0..0, self.finished.iter().cloned());
+        }
+        if !self.status_intervals.is_empty() {
+            s.status_intervals
+                .splice(0..0, self.status_intervals.iter().copied());
         }
         s
     }
@@ -1668,6 +1753,43 @@ pub unsafe extern "C" fn switchboard_engine_take_finished(
         unsafe { out_items(h.finished.len(), items, buf, cap, out_len) }?;
         if !buf.is_null() {
             h.finished.clear();
+        }
+        Ok(())
+    })
+}
+
+/// Moves the operators' activity intervals closed since the last call
+/// into `buf`, in the order they closed (an interval closes when the
+/// activity changes or the operator is removed); they are handed out once.
+/// Feed them to `switchboard_kpi_push_status` for occupancy. Until taken
+/// they stay in the handle and in its snapshots. A size query or a
+/// too-small buffer hands out nothing.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `BUFFER_TOO_SMALL` (`*out_len` = intervals waiting).
+///
+/// # Safety
+/// `engine` must be a live handle; `buf` NULL (with `cap == 0`) or valid for
+/// `cap` items; `out_len` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_take_status_intervals(
+    engine: *mut switchboard_engine,
+    buf: *mut switchboard_status_interval,
+    cap: usize,
+    out_len: *mut usize,
+) -> switchboard_status {
+    with_handle_mut(engine, |h| {
+        check_buffer(buf, cap, out_len)?;
+        let more = h.engine.take_status_intervals();
+        h.status_intervals.extend(more);
+        let items = h
+            .status_intervals
+            .iter()
+            .map(switchboard_status_interval::from);
+        // SAFETY: caller's contract.
+        unsafe { out_items(h.status_intervals.len(), items, buf, cap, out_len) }?;
+        if !buf.is_null() {
+            h.status_intervals.clear();
         }
         Ok(())
     })

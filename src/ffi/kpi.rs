@@ -3,11 +3,13 @@
 
 use crate::ids::{ChannelId, ConversationId, OperatorId, TeamId, TierId};
 use crate::kpi::{ConversationRecord, DurationSummary, KpiAccumulator, KpiConfig, KpiStats, Rate};
-use crate::record::{Finished, FlatFinished};
+use crate::record::{Finished, FlatFinished, StatusInterval};
 use crate::time::Timestamp;
 
 use super::SWITCHBOARD_NO_TIME;
-use super::engine::switchboard_finished_conversation;
+use super::engine::{
+    switchboard_activity, switchboard_finished_conversation, switchboard_status_interval,
+};
 use super::guard::{
     Failure, Handle, Poison, arg_slice, check_buffer, ffi_guard, free_handle, out_items, out_ptr,
     with_handle, with_handle_mut,
@@ -152,6 +154,12 @@ pub struct switchboard_kpi_stats {
     pub service_level: switchboard_rate,
     /// First responses within the threshold / first responses.
     pub first_response_within: switchboard_rate,
+    /// Ms operators were busy (from status intervals; overall only).
+    pub busy_ms: u64,
+    /// Ms operators were available and idle.
+    pub idle_ms: u64,
+    /// Occupancy: busy / (busy + idle).
+    pub occupancy: switchboard_rate,
 }
 
 impl From<&KpiStats> for switchboard_kpi_stats {
@@ -184,6 +192,9 @@ impl From<&KpiStats> for switchboard_kpi_stats {
             service_level_threshold_ms: sl.map_or(0, |l| l.threshold.0),
             service_level: sl.map_or(&none, |l| &l.default).into(),
             first_response_within: sl.map_or(&none, |l| &l.first_response_within).into(),
+            busy_ms: s.occupancy.busy_ms,
+            idle_ms: s.occupancy.idle_ms,
+            occupancy: (&s.occupancy.occupancy).into(),
         }
     }
 }
@@ -336,6 +347,43 @@ pub unsafe extern "C" fn switchboard_kpi_push_finished(
             if let Some(r) = record(i, r)? {
                 acc.push(&r)?;
             }
+        }
+        h.acc = acc;
+        Ok(())
+    })
+}
+
+/// Feeds operators' activity intervals (as
+/// `switchboard_engine_take_status_intervals` hands them out) for
+/// occupancy. All or nothing: if one interval is invalid, none of the
+/// call's intervals count.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `INVALID_ARGUMENT` (an unknown `activity`),
+/// `KPI_INVALID_STATUS_INTERVAL` (`end_ms` before `start_ms`).
+///
+/// # Safety
+/// `kpi` must be a live handle; `intervals` must hold `len` items (or be
+/// NULL with `len == 0`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_kpi_push_status(
+    kpi: *mut switchboard_kpi,
+    intervals: *const switchboard_status_interval,
+    len: usize,
+) -> switchboard_status {
+    with_handle_mut(kpi, |h| {
+        // SAFETY: caller's contract.
+        let intervals = unsafe { arg_slice(intervals, len, "intervals") }?;
+        let mut acc = h.acc.clone();
+        for (i, s) in intervals.iter().enumerate() {
+            let activity = switchboard_activity::try_from(s.activity)
+                .map_err(|v| Failure::invalid(&format!("intervals[{i}].activity"), v, "0 to 3"))?;
+            acc.push_status(&StatusInterval {
+                operator: OperatorId(s.operator_id),
+                status: activity.into(),
+                start: Timestamp(s.start_ms),
+                end: Timestamp(s.end_ms),
+            })?;
         }
         h.acc = acc;
         Ok(())

@@ -363,7 +363,8 @@ fn expected_output() -> String {
         print(&mut out, &e.assign(at).unwrap());
     }
 
-    let finished: Vec<ConversationRecord> = e.take_records().conversations;
+    let records = e.take_records();
+    let finished: Vec<ConversationRecord> = records.conversations;
     let waits: Vec<u64> = finished
         .iter()
         .filter_map(|f| Some(f.assigned_at?.0 - f.asked_at.0))
@@ -415,6 +416,18 @@ fn expected_output() -> String {
             stats,
         );
     }
+    for s in &records.status_intervals {
+        acc.push_status(s).unwrap();
+    }
+    let occupancy = acc.report().overall.occupancy;
+    writeln!(
+        out,
+        "occupancy: busy {} ms, idle {} ms, from {} activity intervals",
+        occupancy.busy_ms,
+        occupancy.idle_ms,
+        records.status_intervals.len()
+    )
+    .unwrap();
     let st = e.status_counts();
     writeln!(
         out,
