@@ -5,11 +5,24 @@
 //! The core is pure logic: the caller passes time in, and the same inputs
 //! give the same decisions on every machine.
 //!
+//! One straight data path: events in → [`engine`] (indexes, policy) → decisions with reasons
+//! out → lifecycle [`record`]s → [`kpi`] accumulators. The simulator and the C ABI are thin
+//! layers over the same API. Modules, from the bottom up: each uses only modules listed
+//! before it.
+//!
 //! | module | what it holds |
 //! | --- | --- |
-//! | [`model`] | operators, conversations, skills, tiers, channels |
-//! | [`policy`] | queue order, operator selection, overflow, preferred operator, wrap-up |
-//! | [`engine`] | the engine: events in, decisions with reasons out |
+//! | [`time`], [`ids`] | timestamps and durations in ms; typed ids |
+//! | [`model`] | operators, conversations, skills, tiers, channels, states |
+//! | [`policy`] | queue order, operator selection, overflow, preferred operator, wrap-up, offers, rebalance |
+//! | [`record`] | lifecycle records: a finished conversation, an operator's activity interval |
+//! | [`engine`] | the engine: events in, decisions with reasons out, records, snapshots |
+//! | [`kpi`] | KPI calculators over records: first response, wait, abandonment, service level, occupancy |
+//! | [`staffing`] | Erlang B, C and A: operators needed for a target |
+//! | [`proficiency`] | proficiency scores, bands, level rules, balanced teams, exposure to hard work |
+//! | [`sim`] | discrete-event simulator driving the real engine, with replications |
+//! | `ffi` | the C ABI (`include/switchboard.h`), feature `ffi` |
+//! | [`error`] | every error type, re-exported, and [`enum@Error`] gathering them |
 //!
 //! ```
 //! use switchboard::prelude::*;

@@ -23,7 +23,7 @@ pub enum PeriodAnchor {
     /// every number of a report describes the same requests.
     #[default]
     AskedAt,
-    /// One anchor per KPI (`guide/kpi-definitions.md` §8): demand KPIs (offered, answered,
+    /// One anchor per KPI, as dashboards that count work when it is done do: demand KPIs (offered, answered,
     /// abandoned, messages left, wait, first response, service level, rates, tags, transfers,
     /// missed offers) by `asked_at`; output KPIs (handled, handle time, the operator table,
     /// satisfaction) by `resolved_at`.

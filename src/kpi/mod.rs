@@ -18,7 +18,10 @@
 //!
 //! # Definitions
 //!
-//! Follows `guide/kpi-definitions.md`. Durations are `u64` ms; "within T" means `≤ T`.
+//! The definitions most contact-center tools use, with each variant naming the tools that
+//! compute it that way (Gitple, Amazon Connect, Genesys, Cisco, NICE inContact, Asterisk), so a
+//! team lead can match the numbers of the tool they come from. Durations are `u64` ms; "within
+//! T" means `≤ T`.
 //! - **Outcome** of a request ([`Outcome`]): message left, else answered (assigned), else
 //!   abandoned (left), else closed unassigned (resolved without assignment), else pending.
 //! - **Offered** N: requests asked in the period. **Answered** A, **abandoned** B, **messages
@@ -34,6 +37,17 @@
 //! - **Occupancy** = busy ÷ (busy + idle) from status intervals ([`Occupancy`]).
 //! - Every duration: count, mean, min, max, p50/p90/p95/p99 by nearest rank, exact up to
 //!   [`EXACT_LIMIT`] values and within ±[`RELATIVE_ACCURACY`] beyond ([`DurationSummary`]).
+//!
+//! # Worked example
+//!
+//! One period, T = 20 s, short-abandon threshold S = 5 s: N = 100 offered; A = 80 answered,
+//! A_T = 60 of them within T; B = 15 abandoned, B_T = 6 within T, B_S = 4 within S; M = 5
+//! messages left, M_T = 3 within T; H = 80 handled. Then abandonment is 15/80 = 18.75 % per
+//! handled (Gitple), 15/100 = 15.00 % per offered (the default), 15/95 = 15.79 % per answered +
+//! abandoned, 11/96 = 11.46 % short abandons out; service level is 60/80 = 75.00 % SL-ans,
+//! 66/95 = 69.47 % SL-pos, 69/100 = 69.00 % Amazon Connect, 60/89 = 67.42 % SL-excl,
+//! 60/91 = 65.93 % SL-short, 60/95 = 63.16 % SL-fail (the default), 60/100 = 60.00 % with
+//! messages left; response rate 80/100 = 80.00 %. The integration tests check these figures.
 //!
 //! # Period
 //!

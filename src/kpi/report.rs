@@ -41,8 +41,10 @@ impl Rate {
     }
 }
 
-/// Abandonment rates in the variants of `guide/kpi-definitions.md` §3. Abandoned = left between
-/// the ask and an assignment (message left is not abandonment).
+/// Abandonment rates in the variants contact-center tools use (see the
+/// [worked example](super#worked-example)). Abandoned = left between the ask and an assignment;
+/// a message left is not abandonment (Amazon Connect does not count a queued callback as one),
+/// nor is leaving during the bot stage.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct AbandonmentRates {
@@ -60,7 +62,8 @@ pub struct AbandonmentRates {
     pub short_excluded_per_answered_and_abandoned: Option<Rate>,
 }
 
-/// Service level at one threshold T, in the variants of `guide/kpi-definitions.md` §4.
+/// Service level at one threshold T, in the variants contact-center tools use (see the
+/// [worked example](super#worked-example)).
 /// A = answered, A_T = answered with wait ≤ T, B = abandoned, B_T = abandoned with time to
 /// abandon ≤ T, B_S = short abandons, M = messages left, M_T = left a message within T,
 /// N = offered. Pending requests are in no term but N.

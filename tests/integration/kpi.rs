@@ -41,7 +41,7 @@ fn ratio(r: &switchboard::kpi::Rate) -> (u64, u64) {
     (r.numerator, r.denominator)
 }
 
-/// The worked example of kpi-definitions.md §3/§4: N = 100, A = 80 (A_T = 60), B = 15
+/// The worked example of the `switchboard::kpi` module docs: N = 100, A = 80 (A_T = 60), B = 15
 /// (B_T = 6, B_S = 4), M = 5 (M_T = 3), H = 80, T = 20 s, S = 5 s.
 fn worked_example() -> Vec<ConversationRecord> {
     let mut v = Vec::new();
