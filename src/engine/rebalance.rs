@@ -40,9 +40,12 @@ impl Engine {
     /// `max_moves` caps the moves of one call; the rest wait for the next.
     ///
     /// # Errors
-    /// [`crate::EngineError::TimeWentBackwards`] or
-    /// [`crate::EngineError::TimestampOutOfRange`].
-    pub fn rebalance(&mut self, now: Timestamp) -> Result<Vec<Decision>, crate::EngineError> {
+    /// [`crate::engine::EngineError::TimeWentBackwards`] or
+    /// [`crate::engine::EngineError::TimestampOutOfRange`].
+    pub fn rebalance(
+        &mut self,
+        now: Timestamp,
+    ) -> Result<Vec<Decision>, crate::engine::EngineError> {
         self.apply(super::Event::Rebalance { at: now })
     }
 

@@ -1537,7 +1537,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation(
         let c = h
             .engine
             .conversation(id)
-            .ok_or(crate::EngineError::UnknownConversation(id))?;
+            .ok_or(crate::engine::EngineError::UnknownConversation(id))?;
         let info = switchboard_conversation_info {
             operator_id: c.operator.map_or(0, |o| o.0),
             asked_at_ms: time_or_none(c.asked_at),
@@ -1611,7 +1611,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_held(
         let o = h
             .engine
             .operator(id)
-            .ok_or(crate::EngineError::UnknownOperator(id))?;
+            .ok_or(crate::engine::EngineError::UnknownOperator(id))?;
         let items = o.held.iter().map(|c| c.0);
         // SAFETY: caller's contract.
         unsafe { out_items(o.held.len(), items, buf, cap, out_len) }

@@ -12,9 +12,10 @@ use super::config::{KpiConfig, PeriodAnchor};
 use super::error::SkipReason;
 use super::sketch::{DurationStats, Sample};
 use crate::codec::{Reader, Writer};
+use crate::ids::{ChannelId, ConversationId, OperatorId, TeamId, TierId};
 use crate::record::{Activity, StatusInterval};
 use crate::record::{ConversationRecord, Outcome};
-use crate::{ChannelId, ConversationId, OperatorId, TeamId, TierId, Timestamp};
+use crate::time::Timestamp;
 
 const MAGIC: &[u8; 4] = b"SBKP";
 /// Version of the byte encoding written by [`KpiAccumulator::to_bytes`].

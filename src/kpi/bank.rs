@@ -105,8 +105,9 @@ use hashbrown::HashMap;
 use super::KpiError;
 use super::accumulator::Ingest;
 use super::period::CivilDate;
+use crate::ids::{ChannelId, ConversationId, OperatorId, TierId};
 use crate::record::ConversationRecord;
-use crate::{ChannelId, ConversationId, OperatorId, TierId, Timestamp};
+use crate::time::Timestamp;
 
 /// The header's column names, in order.
 pub const COLUMNS: [&str; 17] = [

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::KpiError;
 use super::period::{BusinessHours, CivilDate, OpenInterval, Period, Weekday};
-use crate::Millis;
 use crate::codec::{Reader, Writer};
+use crate::time::Millis;
 
 /// Most service-level thresholds one config may ask for.
 pub const MAX_SERVICE_LEVEL_THRESHOLDS: usize = 16;
@@ -142,7 +142,7 @@ impl KpiConfig {
                 let s = r.u64()?;
                 let e = r.u64()?;
                 Some(
-                    Period::new(crate::Timestamp(s), crate::Timestamp(e))
+                    Period::new(crate::time::Timestamp(s), crate::time::Timestamp(e))
                         .map_err(|_| r.invalid("period ends before it starts"))?,
                 )
             }

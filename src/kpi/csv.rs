@@ -33,8 +33,9 @@ use std::io::{BufRead, Write};
 use super::KpiError;
 use super::accumulator::Ingest;
 use super::report::KpiReport;
+use crate::ids::{ChannelId, ConversationId, OperatorId, TeamId, TierId};
 use crate::record::ConversationRecord;
-use crate::{ChannelId, ConversationId, OperatorId, TeamId, TierId, Timestamp};
+use crate::time::Timestamp;
 
 /// The columns, in the order [`RecordCsvWriter`] writes them.
 pub const COLUMNS: [&str; 16] = [

@@ -1,7 +1,7 @@
 //! The one error type of the KPI module, and the reasons a skipped row is counted under.
 
-use crate::ConversationId;
 use crate::codec::CodecError;
+use crate::ids::ConversationId;
 
 /// Everything that can go wrong while reading, validating, accumulating or decoding KPI input.
 ///
@@ -152,7 +152,7 @@ pub enum KpiError {
         /// Why.
         reason: &'static str,
     },
-    /// A period ends before it starts, or does not fit in a [`Timestamp`](crate::Timestamp).
+    /// A period ends before it starts, or does not fit in a [`Timestamp`](crate::time::Timestamp).
     #[error("invalid period: [{start} ms, {end} ms)")]
     InvalidPeriod {
         /// Start in ms (may be negative when a preset falls before the epoch).
@@ -172,7 +172,7 @@ pub enum KpiError {
     #[error("status interval of {operator}: end {end} ms is before start {start} ms")]
     InvalidStatusInterval {
         /// The operator.
-        operator: crate::OperatorId,
+        operator: crate::ids::OperatorId,
         /// Start in ms.
         start: u64,
         /// End in ms.

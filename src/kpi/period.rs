@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::KpiError;
-use crate::{Millis, Timestamp};
+use crate::time::{Millis, Timestamp};
 
 const MS_PER_MIN: i64 = 60_000;
 const MS_PER_DAY: i64 = 86_400_000;

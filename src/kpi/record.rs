@@ -2,8 +2,8 @@
 //! records in [`crate::record`]) before the KPI calculators count it.
 
 use super::KpiError;
-use crate::Timestamp;
 use crate::record::{ConversationRecord, SATISFACTION_MAX};
+use crate::time::Timestamp;
 
 impl ConversationRecord {
     /// Checks the row on its own (no ordering or duplicate checks: see
@@ -100,8 +100,8 @@ impl ConversationRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{ChannelId, ConversationId, TierId};
     use crate::record::Outcome;
-    use crate::{ChannelId, ConversationId, TierId};
 
     fn rec() -> ConversationRecord {
         ConversationRecord::new(ConversationId(1), ChannelId(0), TierId(0), Timestamp(1_000))

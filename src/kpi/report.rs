@@ -10,7 +10,8 @@ use super::config::PeriodAnchor;
 use super::error::SkipReason;
 use super::period::Period;
 use super::sketch::DurationSummary;
-use crate::{ChannelId, Millis, OperatorId, TeamId, TierId};
+use crate::ids::{ChannelId, OperatorId, TeamId, TierId};
+use crate::time::Millis;
 
 /// A ratio kept as its integer terms. `ratio` is `numerator ÷ denominator`, or `None` when the
 /// denominator is 0 (never 0 or NaN). Multiply by 100 to display a percentage.

@@ -33,8 +33,8 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use super::KpiError;
-use crate::Millis;
 use crate::codec::{Reader, Writer};
+use crate::time::Millis;
 
 /// The sketch's relative accuracy α: every sketched quantile `v̂` of true value `v` satisfies
 /// `|v̂ − v| ≤ α·v + 0.5 ms`.

@@ -9,6 +9,7 @@ mod errors;
 mod fuzz_regressions;
 mod header;
 mod kpi;
+mod layers;
 mod mirrors;
 mod occupancy;
 mod proficiency;

@@ -181,7 +181,7 @@ fn new_checks_pointers_utf8_json_and_policy() {
         );
         assert_eq!(
             last_error(),
-            crate::PolicyError::Empty { field: "channels" }.to_string()
+            crate::policy::PolicyError::Empty { field: "channels" }.to_string()
         );
     }
     assert!(e.is_null(), "out is written only on OK");
@@ -407,7 +407,7 @@ fn engine_errors_map_to_statuses_with_their_message() {
         });
         assert_eq!(
             last_error(),
-            crate::EngineError::UnknownOperator(OperatorId(99)).to_string()
+            crate::engine::EngineError::UnknownOperator(OperatorId(99)).to_string()
         );
         rejects(e, S::UnknownConversation, || {
             switchboard_engine_conversation_resolved(e, 5_000, 99)
