@@ -199,10 +199,7 @@ impl Engine {
             keys: SmallVec::new(),
             skew_keys: SmallVec::new(),
         };
-        let op = Operator {
-            activity: op.current_activity(),
-            ..op
-        };
+        let op = op.settled();
         let slot = match self.free_op_slots.pop() {
             Some(s) => {
                 self.operators[s as usize] = Some(op);

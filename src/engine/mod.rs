@@ -172,6 +172,15 @@ pub(crate) struct Operator {
 }
 
 impl Operator {
+    /// The record with its activity set from the rest (a new or restored
+    /// operator).
+    fn settled(self) -> Self {
+        Operator {
+            activity: self.current_activity(),
+            ..self
+        }
+    }
+
     /// What the operator is doing now, for occupancy.
     fn current_activity(&self) -> Activity {
         match self.spec.status {

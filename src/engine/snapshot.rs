@@ -541,10 +541,7 @@ impl Engine {
                 keys: SmallVec::new(),
                 skew_keys: SmallVec::new(),
             };
-            let op = Operator {
-                activity: op.current_activity(),
-                ..op
-            };
+            let op = op.settled();
             e.operators.push(Some(op));
             let slot = (e.operators.len() - 1) as u32;
             e.op_slots.insert(id, slot);

@@ -18,8 +18,8 @@ use crate::time::{Millis, Timestamp};
 
 use super::SWITCHBOARD_NO_TIME;
 use super::guard::{
-    Failure, FfiResult, Handle, Poison, arg_slice, check_buffer, ffi_guard, free_handle, out_items,
-    out_ptr, with_handle, with_handle_mut,
+    Failure, FfiResult, Handle, Poison, arg_slice, check_buffer, ffi_guard, free_handle, hand_out,
+    out_items, out_ptr, with_handle, with_handle_mut,
 };
 use super::status::switchboard_status;
 
@@ -1710,14 +1710,17 @@ pub unsafe extern "C" fn switchboard_engine_take_decisions(
     out_len: *mut usize,
 ) -> switchboard_status {
     with_handle_mut(engine, |h| {
-        check_buffer(buf, cap, out_len)?;
-        let items = h.decisions.iter().map(switchboard_decision::from);
         // SAFETY: caller's contract.
-        unsafe { out_items(h.decisions.len(), items, buf, cap, out_len) }?;
-        if !buf.is_null() {
-            h.decisions.clear();
+        unsafe {
+            hand_out(
+                &mut h.decisions,
+                Vec::new(),
+                |d| switchboard_decision::from(d),
+                buf,
+                cap,
+                out_len,
+            )
         }
-        Ok(())
     })
 }
 
@@ -1740,21 +1743,20 @@ pub unsafe extern "C" fn switchboard_engine_take_finished(
     out_len: *mut usize,
 ) -> switchboard_status {
     with_handle_mut(engine, |h| {
-        check_buffer(buf, cap, out_len)?;
         // Records move from the engine to the handle (same logical state:
         // the snapshot puts them back in front), then out once they fit.
         let more = h.engine.take_finished_in_order();
-        h.finished.extend(more);
-        let items = h
-            .finished
-            .iter()
-            .map(switchboard_finished_conversation::from);
         // SAFETY: caller's contract.
-        unsafe { out_items(h.finished.len(), items, buf, cap, out_len) }?;
-        if !buf.is_null() {
-            h.finished.clear();
+        unsafe {
+            hand_out(
+                &mut h.finished,
+                more,
+                |f| switchboard_finished_conversation::from(f),
+                buf,
+                cap,
+                out_len,
+            )
         }
-        Ok(())
     })
 }
 
@@ -1779,19 +1781,18 @@ pub unsafe extern "C" fn switchboard_engine_take_status_intervals(
     out_len: *mut usize,
 ) -> switchboard_status {
     with_handle_mut(engine, |h| {
-        check_buffer(buf, cap, out_len)?;
         let more = h.engine.take_status_intervals();
-        h.status_intervals.extend(more);
-        let items = h
-            .status_intervals
-            .iter()
-            .map(switchboard_status_interval::from);
         // SAFETY: caller's contract.
-        unsafe { out_items(h.status_intervals.len(), items, buf, cap, out_len) }?;
-        if !buf.is_null() {
-            h.status_intervals.clear();
+        unsafe {
+            hand_out(
+                &mut h.status_intervals,
+                more,
+                |s| switchboard_status_interval::from(s),
+                buf,
+                cap,
+                out_len,
+            )
         }
-        Ok(())
     })
 }
 

@@ -314,3 +314,28 @@ pub(crate) unsafe fn out_items<T>(
     unsafe { out_len.write(written) };
     Ok(())
 }
+
+/// Hands a queue out once: `more` joins what the handle already holds, all
+/// of it is copied into the caller's buffer, and the queue empties only when
+/// it was copied (a size query or a too-small buffer keeps everything for
+/// the next call).
+///
+/// # Safety
+/// As [`out_items`].
+pub(crate) unsafe fn hand_out<T, C>(
+    queue: &mut Vec<T>,
+    more: Vec<T>,
+    to_c: impl Fn(&T) -> C,
+    buf: *mut C,
+    cap: usize,
+    out_len: *mut usize,
+) -> FfiResult {
+    check_buffer(buf, cap, out_len)?;
+    queue.extend(more);
+    // SAFETY: the caller's contract.
+    unsafe { out_items(queue.len(), queue.iter().map(to_c), buf, cap, out_len) }?;
+    if !buf.is_null() {
+        queue.clear();
+    }
+    Ok(())
+}

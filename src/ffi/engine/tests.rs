@@ -596,6 +596,105 @@ fn finished_records_wait_for_a_buffer_that_fits() {
     }
 }
 
+/// Activity intervals come out like finished records: sized, kept in the
+/// snapshot until they fit, handed out once, and fed to the KPI handle.
+#[test]
+fn status_intervals_wait_for_a_buffer_that_fits_and_reach_the_kpis() {
+    let e = busy_engine();
+    let mut n = 0;
+    unsafe {
+        // Operator 1: idle from 0 until the assignment at 3 s, busy until
+        // resolving at 5 s with nothing left to hold, then away at 8 s.
+        assert_eq!(switchboard_engine_conversation_resolved(e, 5_000, 1), S::Ok);
+        assert_eq!(
+            switchboard_engine_operator_status_changed(
+                e,
+                8_000,
+                1,
+                switchboard_operator_status::Away as u32
+            ),
+            S::Ok
+        );
+        assert_eq!(
+            switchboard_engine_take_status_intervals(e, null_mut(), 0, &mut n),
+            S::Ok
+        );
+        let waiting = n;
+        assert!(waiting >= 3, "{waiting}");
+        let mut one: [switchboard_status_interval; 1] = core::mem::zeroed();
+        assert_eq!(
+            switchboard_engine_take_status_intervals(e, one.as_mut_ptr(), 1, &mut n),
+            S::BufferTooSmall
+        );
+        assert_eq!((n, one[0].operator_id), (waiting, 0));
+        let snap = Snapshot::from_bytes(&snapshot_bytes(e)).unwrap();
+        assert_eq!(snap.status_intervals.len(), waiting);
+
+        let mut all = vec![core::mem::zeroed::<switchboard_status_interval>(); waiting];
+        assert_eq!(
+            switchboard_engine_take_status_intervals(e, all.as_mut_ptr(), waiting, &mut n),
+            S::Ok
+        );
+        let last = all[waiting - 1];
+        assert_eq!(
+            (last.operator_id, last.end_ms, last.activity),
+            (1, 8_000, switchboard_activity::Idle as u32)
+        );
+        assert!(all.windows(2).all(|w| w[0].end_ms <= w[1].end_ms));
+        assert_eq!(
+            switchboard_engine_take_status_intervals(e, all.as_mut_ptr(), waiting, &mut n),
+            S::Ok
+        );
+        assert_eq!(n, 0, "handed out once");
+
+        let mut k = null_mut();
+        assert_eq!(crate::ffi::switchboard_kpi_new(null(), 0, &mut k), S::Ok);
+        assert_eq!(
+            crate::ffi::switchboard_kpi_push_status(k, all.as_ptr(), waiting),
+            S::Ok
+        );
+        let mut bad = all[0];
+        bad.activity = 9;
+        assert_eq!(
+            crate::ffi::switchboard_kpi_push_status(k, &bad, 1),
+            S::InvalidArgument
+        );
+        assert!(
+            last_error().contains("intervals[0].activity"),
+            "{}",
+            last_error()
+        );
+        let mut r = core::mem::MaybeUninit::uninit();
+        assert_eq!(crate::ffi::switchboard_kpi_report(k, r.as_mut_ptr()), S::Ok);
+        let r = r.assume_init();
+        let busy: u64 = all
+            .iter()
+            .filter(|s| s.activity == switchboard_activity::Busy as u32)
+            .map(|s| s.end_ms - s.start_ms)
+            .sum();
+        assert_eq!(r.overall.busy_ms, busy);
+        assert!(busy > 0);
+        crate::ffi::switchboard_kpi_free(k);
+        switchboard_engine_free(e);
+    }
+}
+
+fn snapshot_bytes(e: *mut switchboard_engine) -> Vec<u8> {
+    let mut len = 0;
+    unsafe {
+        assert_eq!(
+            switchboard_engine_snapshot(e, null_mut(), 0, &mut len),
+            S::Ok
+        );
+        let mut bytes = vec![0u8; len];
+        assert_eq!(
+            switchboard_engine_snapshot(e, bytes.as_mut_ptr(), len, &mut len),
+            S::Ok
+        );
+        bytes
+    }
+}
+
 #[test]
 fn queries_read_the_engine() {
     let e = busy_engine();
