@@ -1,6 +1,6 @@
 //! Benchmarks. See BENCHMARKS.md for the commands and results.
 //!
-//! `cargo bench --bench bench` runs everything (~10 min on 2 cores);
+//! `cargo bench -p switchboard-bench` runs everything (~10 min on 2 cores);
 //! `SWITCHBOARD_BENCH_QUICK=1` runs a reduced set (~2 min);
 //! `SWITCHBOARD_BENCH_ONLY=floor,memory,assign,throughput,rebalance,kpi,sim,staffing` picks modules.
 
