@@ -188,7 +188,7 @@ fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
         None => (
             a.path.clone(),
-            read_interchange(&a.path, &mut ingest)?,
+            read_interchange(&a.path, &mut ingest).map_err(|e| format!("{}: {e}", a.path))?,
             None,
         ),
     };
