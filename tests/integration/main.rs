@@ -4,6 +4,7 @@ mod assign;
 mod bank;
 mod c_api;
 mod common;
+mod doc_refs;
 mod encodings;
 mod errors;
 mod fuzz_regressions;
