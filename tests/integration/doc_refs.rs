@@ -48,7 +48,7 @@ fn references(line: &str) -> Vec<String> {
             .rsplit('/')
             .next()
             .is_some_and(|s| s.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
-        if placeholder {
+        if placeholder && *ext != ".md" {
             continue; // FILE.csv, SCENARIO.json: a name the user chooses
         }
         if *ext == ".md" || word.contains('/') {
