@@ -1,5 +1,15 @@
 //! Caller-supplied identifiers. Plain integers so they cross the C ABI
 //! unchanged; a host that uses strings keeps its own string → id table.
+//!
+//! # Example
+//!
+//! ```
+//! use switchboard::{OperatorId, TierId};
+//!
+//! let o = OperatorId(7);
+//! assert_eq!(o.to_string(), "operator #7");
+//! assert!(TierId(1) < TierId(2)); // ids order, so ties break by id
+//! ```
 
 use core::fmt;
 

@@ -1,6 +1,18 @@
 //! Lifecycle records: what happened, as the engine emits it and as the KPI
 //! calculators read it. They sit below the engine and the KPIs so that both
 //! (and the C API, which mirrors them once) share one shape.
+//!
+//! # Example
+//!
+//! ```
+//! use switchboard::record::{ConversationRecord, Outcome};
+//! use switchboard::{ChannelId, ConversationId, TierId, Timestamp};
+//!
+//! let mut r = ConversationRecord::new(ConversationId(1), ChannelId(1), TierId(1), Timestamp(0));
+//! assert_eq!(r.outcome(), Outcome::Pending);
+//! r.assigned_at = Some(Timestamp(15_000));
+//! assert_eq!(r.outcome(), Outcome::Answered);
+//! ```
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};

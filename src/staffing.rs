@@ -42,6 +42,22 @@
 //!   S. Zeltyn, A. Mandelbaum, "Call centers with impatient customers:
 //!   many-server asymptotics of the M/M/n+G queue", *Queueing Systems* 51,
 //!   2005 (derived for exponential patience in [`ErlangA::service_level`]).
+//!
+//! # Example
+//!
+//! ```
+//! use switchboard::staffing::{ErlangC, ServiceTarget, Workload, operators_needed};
+//!
+//! // 1,080 calls an hour, 60 s each: 18 erlangs.
+//! let w = Workload::new(1080.0 / 3600.0, 60.0)?;
+//! let twenty = ErlangC::new(w, 20)?;
+//! assert!((twenty.probability_of_waiting() - 0.5508).abs() < 1e-3);
+//! // The smallest team answering 80 % within 20 s.
+//! let team = operators_needed(w, ServiceTarget::new(20.0, 0.8)?)?;
+//! assert!(team.service_level(20.0)? >= 0.8);
+//! assert!(team.operators() > 18);
+//! # Ok::<(), switchboard::staffing::StaffingError>(())
+//! ```
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};

@@ -22,6 +22,22 @@
 //! library, so cross-platform golden files should compare durations after
 //! rounding to milliseconds ([`DurationSampler::sample_millis`]) or with a
 //! tolerance.
+//!
+//! # Example
+//!
+//! ```
+//! use switchboard::sim::dist::{Exponential, WeightedChoice};
+//! use switchboard::sim::rng::Rng;
+//!
+//! let mut rng = Rng::new(7);
+//! let handle = Exponential::from_mean(180.0)?; // seconds
+//! let n = 20_000;
+//! let mean = (0..n).map(|_| handle.sample(&mut rng)).sum::<f64>() / f64::from(n);
+//! assert!((mean - 180.0).abs() < 6.0);
+//! let tier = WeightedChoice::new(&[0.1, 0.3, 0.6])?;
+//! assert!(tier.sample(&mut rng) < 3);
+//! # Ok::<(), switchboard::sim::dist::DistError>(())
+//! ```
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};

@@ -2,6 +2,17 @@
 //! random streams (replication `i` uses stream `i` for every policy, common
 //! random numbers), and each headline metric is reported as a mean over
 //! replications with a 95 % confidence interval (Student's t).
+//!
+//! # Example
+//!
+//! ```
+//! use switchboard::sim::report::Estimate;
+//!
+//! // Three replications' means, summarised with a 95 % interval.
+//! let e = Estimate::from_values([Some(10.0), Some(12.0), Some(11.0)]);
+//! assert_eq!((e.n, e.mean), (3, 11.0));
+//! assert!(e.half_width > 0.0);
+//! ```
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};

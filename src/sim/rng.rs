@@ -16,6 +16,20 @@
 //! Everything here is integer arithmetic (wrapping adds, shifts, rotations,
 //! xors) plus one exact integer-to-float conversion, so a seed gives the same
 //! sequence on every platform, compiler and optimisation level.
+//!
+//! # Example
+//!
+//! ```
+//! use switchboard::sim::rng::Rng;
+//!
+//! let (mut a, mut b) = (Rng::new(42), Rng::new(42));
+//! assert_eq!(a.next_u64(), b.next_u64()); // one seed, one sequence
+//! // Replication streams never overlap and need no coordination.
+//! let mut r3 = Rng::stream(42, 3);
+//! assert_ne!(r3.next_u64(), Rng::stream(42, 4).next_u64());
+//! let u = a.next_f64();
+//! assert!((0.0..1.0).contains(&u));
+//! ```
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,23 @@
 //! [`Rng::stream`]`(scenario.seed, i)`; nothing else is random, so the same
 //! scenario, seed and replication give bit-identical results. Events at the
 //! same millisecond are processed in the order they were scheduled.
+//!
+//! # Example
+//!
+//! ```
+//! use switchboard::sim::run::run_once;
+//! use switchboard::sim::scenario::Scenario;
+//!
+//! let scenario: Scenario =
+//!     serde_json::from_str(include_str!("../../examples/scenarios/mm20.json"))?;
+//! let mut short = scenario.clone();
+//! short.hours = 1.0;
+//! short.warmup_minutes = 0.0;
+//! let run = run_once(&short, &short.policies[0], 0, true)?;
+//! // Every customer either waited for an agent or is still counted as pending.
+//! assert_eq!(run.report.overall.offered, run.records.len() as u64);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};

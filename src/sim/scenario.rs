@@ -1,5 +1,26 @@
 //! The scenario: a virtual contact center described as data (JSON through
 //! serde), validated before anything runs.
+//!
+//! # Example
+//!
+//! ```
+//! use switchboard::sim::scenario::Scenario;
+//!
+//! // A scenario with no operators is refused before anything runs.
+//! let scenario: Scenario = serde_json::from_str(r#"{
+//!     "name": "empty", "seed": 1, "hours": 1, "warmup_minutes": 0,
+//!     "policy": { "channels": [{ "id": 1, "name": "call" }],
+//!                 "tiers": [{ "id": 1, "name": "all", "priority": 1, "first_response_target": 20000 }] },
+//!     "arrivals": [{ "from_hour": 0, "per_hour": 60 }],
+//!     "tiers": [{ "value": 1, "p": 1.0 }], "channels": [{ "value": 1, "p": 1.0 }],
+//!     "handle_time": { "exponential": { "mean_secs": 60 } },
+//!     "first_response_delay": { "fixed": { "secs": 0 } },
+//!     "operators": [],
+//!     "policies": [{ "name": "fifo", "routing": { "auto": {} } }]
+//! }"#)?;
+//! assert!(scenario.validate().is_err());
+//! # Ok::<(), serde_json::Error>(())
+//! ```
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
