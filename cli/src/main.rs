@@ -16,6 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod simulate;
 mod staffing;
 mod units;
 
@@ -30,6 +31,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Compare routing policies on a simulated contact center.
+    Simulate(simulate::Args),
     /// Operators needed for a service-level target (Erlang C, or Erlang A with patience).
     Staffing(staffing::Args),
 }
@@ -37,6 +40,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Simulate(a) => simulate::run(a),
         Command::Staffing(a) => staffing::run(a),
     };
     match result.and_then(|text| emit(&text)) {
