@@ -16,6 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod kpi;
 mod simulate;
 mod staffing;
 mod units;
@@ -33,6 +34,8 @@ struct Cli {
 enum Command {
     /// Compare routing policies on a simulated contact center.
     Simulate(simulate::Args),
+    /// KPI dashboard over interchange CSV files or Anonymous Bank records.
+    Kpi(kpi::Args),
     /// Operators needed for a service-level target (Erlang C, or Erlang A with patience).
     Staffing(staffing::Args),
 }
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Simulate(a) => simulate::run(a),
+        Command::Kpi(a) => kpi::run(a),
         Command::Staffing(a) => staffing::run(a),
     };
     match result.and_then(|text| emit(&text)) {
