@@ -83,6 +83,8 @@ struct FileResult {
     bank: Option<BankSummary>,
 }
 
+/// Reads every file, merges the KPIs and returns the tables (or the JSON); with `--csv`,
+/// writes the CSV tables first.
 pub fn run(args: Args) -> anyhow::Result<String> {
     let mut thresholds: Vec<Millis> = args.thresholds.iter().map(|d| d.millis()).collect();
     thresholds.sort_unstable();

@@ -33,6 +33,7 @@ pub struct Args {
     json: bool,
 }
 
+/// Runs the scenario's policies and returns the tables (or the JSON).
 pub fn run(args: Args) -> anyhow::Result<String> {
     let (source, text) = match &args.scenario {
         Some(path) => (path.clone(), crate::read_text(path)?),

@@ -53,6 +53,8 @@ struct Row {
     occupancy: Option<f64>,
 }
 
+/// Finds the smallest team meeting the target and returns it with the table around it (or the
+/// JSON).
 pub fn run(args: Args) -> anyhow::Result<String> {
     let workload =
         Workload::per_interval(args.rate, 3600.0, args.handle.secs()).context("--rate/--handle")?;
