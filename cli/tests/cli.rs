@@ -1,0 +1,407 @@
+//! Runs the built `switchboard` binary on small inputs and checks its output against the
+//! library it drives.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use switchboard::kpi::csv::{OPERATOR_COLUMNS, read_csv};
+use switchboard::kpi::{Ingest, IngestOptions, KpiConfig};
+use switchboard::staffing::{ErlangA, ServiceTarget, Workload, operators_needed};
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/data/sample.csv");
+const CX_TEAM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../examples/scenarios/cx-team.json"
+);
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(args)
+        .output()
+        .expect("the switchboard binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs and expects success; returns stdout.
+fn ok(args: &[&str]) -> String {
+    let o = run(args);
+    assert!(
+        o.status.success(),
+        "switchboard {args:?} failed: {}",
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = ok(args);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+/// A directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("switchboard-cli-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+
+    fn file(&self, name: &str, text: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, text).expect("write temp file");
+        path.to_string_lossy().into_owned()
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn kpi_on_the_sample_matches_the_library() {
+    let mut ingest = Ingest::new(
+        KpiConfig::default(),
+        IngestOptions {
+            skip_bad_rows: false,
+            detect_duplicates: true,
+            strict_order: false,
+        },
+    )
+    .unwrap();
+    read_csv(
+        std::io::BufReader::new(std::fs::File::open(SAMPLE).unwrap()),
+        &mut ingest,
+    )
+    .unwrap();
+    let want = ingest.accumulator().report();
+
+    let v = json(&["kpi", SAMPLE, "--json"]);
+    let overall = &v["report"]["overall"];
+    assert_eq!(overall["offered"], want.overall.offered);
+    assert_eq!(overall["answered"], want.overall.answered);
+    assert_eq!(overall["abandoned"], want.overall.abandoned);
+    assert_eq!(
+        overall["service_levels"][0]["default"]["numerator"],
+        want.overall.service_levels[0].default.numerator
+    );
+    assert_eq!(v["files"][0]["records"], want.records);
+
+    let text = ok(&["kpi", SAMPLE]);
+    assert!(text.contains("OVERALL"), "{text}");
+    assert!(text.contains("tier #1"), "{text}");
+    assert!(text.contains("operator #101"), "{text}");
+}
+
+#[test]
+fn kpi_names_tiers_and_channels_from_a_policy() {
+    // The CX-team scenario's policy: tiers 1..4 Enterprise, Large, SMB, Free; channels call, chat.
+    let text = ok(&["kpi", SAMPLE, "--policy", CX_TEAM]);
+    for name in ["Enterprise", "Large", "SMB", "call", "chat"] {
+        assert!(text.contains(name), "{name} missing:\n{text}");
+    }
+    assert!(!text.contains("tier #1"), "{text}");
+    // Channel 3 is not in the policy: it keeps its id.
+    assert!(text.contains("channel #3"), "{text}");
+}
+
+#[test]
+fn missing_file_names_its_path() {
+    let missing = "no/such/dir/x.csv";
+    let o = run(&["kpi", missing]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!("error: cannot read {missing}: ")),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+
+    let o = run(&["simulate", "no/such/scenario.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot read no/such/scenario.json"));
+}
+
+#[test]
+fn bad_field_names_file_line_and_field() {
+    let dir = TempDir::new("bad-field");
+    let path = dir.file(
+        "bad.csv",
+        "conversation_id,channel,tier,asked_at,assigned_at\n1,1,1,1000,2000\n2,1,1,noon,3000\n",
+    );
+    let o = run(&["kpi", &path]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!("error: {path}: line 3: field `asked_at`:")),
+        "{err}"
+    );
+    assert!(err.contains("noon"), "{err}");
+
+    // A row the validator refuses names its field too, and a second good file does not hide it.
+    let late = dir.file(
+        "late.csv",
+        "conversation_id,channel,tier,asked_at,assigned_at\n1,1,1,5000,3000\n",
+    );
+    let o = run(&["kpi", SAMPLE, &late]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!("error: {late}: line 2: field `assigned_at`:")),
+        "{err}"
+    );
+}
+
+#[test]
+fn two_thresholds_sorted_in_the_report() {
+    // Given out of order and in two spellings: 1m then 20 (plain seconds).
+    let v = json(&["kpi", SAMPLE, "--threshold", "1m", "-t", "20", "--json"]);
+    assert_eq!(
+        v["service_level_thresholds_ms"],
+        serde_json::json!([20_000, 60_000])
+    );
+    let sls = v["report"]["overall"]["service_levels"].as_array().unwrap();
+    assert_eq!(sls.len(), 2);
+    assert_eq!(sls[0]["threshold"], 20_000);
+    assert_eq!(sls[1]["threshold"], 60_000);
+    // More answered within 60 s than within 20 s.
+    assert!(sls[1]["answered_within"].as_u64() >= sls[0]["answered_within"].as_u64());
+
+    let text = ok(&["kpi", SAMPLE, "-t", "20s", "-t", "60s"]);
+    assert!(text.contains("SL 20s") && text.contains("SL 60s"), "{text}");
+}
+
+#[test]
+fn csv_tables_are_written() {
+    let dir = TempDir::new("csv-out");
+    let out = dir.path().join("tables");
+    let out_s = out.to_string_lossy().into_owned();
+    let text = ok(&[
+        "kpi", SAMPLE, "--csv", &out_s, "-t", "20s", "-t", "1m", "--policy", CX_TEAM,
+    ]);
+    assert!(text.contains(&format!("to {out_s}")), "{text}");
+    let read = |name: &str| {
+        std::fs::read_to_string(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+
+    let overall = read("overall.csv");
+    let lines: Vec<&str> = overall.lines().collect();
+    assert_eq!(lines.len(), 2, "{overall}");
+    assert!(lines[0].starts_with("scope,offered,answered,"));
+    assert!(lines[0].contains("service_level_20s,service_level_60s"));
+    assert!(lines[1].starts_with("all,52,"), "{overall}");
+
+    let by_tier = read("by_tier.csv");
+    assert!(
+        by_tier.lines().any(|l| l.starts_with("1,Enterprise,")),
+        "{by_tier}"
+    );
+    let by_channel = read("by_channel.csv");
+    assert!(
+        by_channel.lines().any(|l| l.starts_with("3,,")),
+        "{by_channel}"
+    );
+    assert!(read("by_team.csv").starts_with("team,"));
+
+    let operators = read("operators.csv");
+    assert_eq!(
+        operators.lines().next(),
+        Some(OPERATOR_COLUMNS.join(",").as_str())
+    );
+    assert_eq!(operators.lines().count(), 1 + 5, "{operators}");
+}
+
+#[test]
+fn anonymous_bank_records_carry_their_names() {
+    let dir = TempDir::new("bank");
+    // The three calls of the `switchboard::kpi::bank` example.
+    let path = dir.file(
+        "calls.txt",
+        "vru+line\tcall_id\tcustomer_id\tpriority\ttype\tdate\tvru_entry\tvru_exit\tvru_time\tq_start\tq_exit\tq_time\toutcome\tser_start\tser_exit\tser_time\tserver\n\
+         AA0101\t1\t0\t2\tPS\t990113\t15:46:01\t15:45:24\t-37\t15:45:24\t15:46:41\t77\tHANG\t0:00:00\t0:00:00\t0\tNO_SERVER\n\
+         AA0101\t2\t0\t1\tPS\t990113\t16:00:00\t16:00:06\t6\t16:00:06\t16:00:26\t20\tAGENT\t16:00:26\t16:03:26\t180\tDORIT\n\
+         AA0101\t3\t0\t0\tNW\t990113\t17:00:00\t17:00:09\t9\t17:00:09\t17:00:09\t0\tHANG\t0:00:00\t0:00:00\t0\tNO_SERVER\n",
+    );
+    // The same file twice: DORIT stays one operator.
+    let v = json(&["kpi", "--anonymous-bank", &path, &path, "--json"]);
+    let overall = &v["report"]["overall"];
+    assert_eq!(
+        (
+            &overall["offered"],
+            &overall["answered"],
+            &overall["abandoned"]
+        ),
+        (&Value::from(6), &Value::from(2), &Value::from(4))
+    );
+    assert_eq!(v["names"]["operators"], serde_json::json!({ "1": "DORIT" }));
+    assert_eq!(v["files"][0]["bank"]["converted"], 3);
+
+    let text = ok(&["kpi", "--anonymous-bank", &path]);
+    for name in ["DORIT", "PS", "NW", "priority 2"] {
+        assert!(text.contains(name), "{name} missing:\n{text}");
+    }
+}
+
+#[test]
+fn staffing_matches_erlang_c() {
+    let args = [
+        "staffing",
+        "--rate",
+        "100",
+        "--handle",
+        "180",
+        "--target-sl",
+        "80",
+        "--within",
+        "20s",
+    ];
+    let w = Workload::per_interval(100.0, 3600.0, 180.0).unwrap();
+    let want = operators_needed(w, ServiceTarget::new(20.0, 0.8).unwrap()).unwrap();
+    let n = want.operators();
+
+    let text = ok(&args);
+    assert!(text.contains(&format!("operators needed: {n}\n")), "{text}");
+    let mut with_json = args.to_vec();
+    with_json.push("--json");
+    let v = json(&with_json);
+    assert_eq!(v["operators_needed"], n);
+    assert_eq!(v["offered_load"], 5.0);
+    let row = v["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["operators"] == n)
+        .expect("the answer is in the table");
+    let sl = row["service_level"].as_f64().unwrap();
+    assert!((sl - want.service_level(20.0).unwrap()).abs() < 1e-12);
+    assert!(sl >= 0.8);
+
+    // The same in other spellings: a 3m handle time, 80%, a threshold in plain seconds.
+    let v = json(&[
+        "staffing",
+        "--rate",
+        "100",
+        "--handle",
+        "3m",
+        "--target-sl",
+        "80%",
+        "--within",
+        "20",
+        "--json",
+    ]);
+    assert_eq!(v["operators_needed"], n);
+}
+
+#[test]
+fn staffing_with_patience_is_the_smallest_erlang_a_team() {
+    let v = json(&[
+        "staffing",
+        "--rate",
+        "200",
+        "--handle",
+        "3m",
+        "--target-sl",
+        "80",
+        "--within",
+        "20s",
+        "--patience",
+        "2m",
+        "--json",
+    ]);
+    let w = Workload::per_interval(200.0, 3600.0, 180.0).unwrap();
+    let want = (1..100)
+        .find(|&n| {
+            ErlangA::new(w, n, 120.0)
+                .unwrap()
+                .service_level(20.0)
+                .unwrap()
+                >= 0.8
+        })
+        .unwrap();
+    assert_eq!(v["model"], "erlang_a");
+    assert_eq!(v["operators_needed"], want);
+}
+
+#[test]
+fn simulate_two_replications_as_json() {
+    let o = run(&["simulate", "--replications", "2", "--seed", "3", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // No progress bar when stderr is not a terminal.
+    assert!(o.stderr.is_empty(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["replications"], 2);
+    assert_eq!(v["seed"], 3);
+    let scenario: Value = serde_json::from_str(&std::fs::read_to_string(CX_TEAM).unwrap()).unwrap();
+    let policies = v["policies"].as_array().unwrap();
+    assert_eq!(
+        policies.len(),
+        scenario["policies"].as_array().unwrap().len()
+    );
+    for p in policies {
+        assert_eq!(p["overall"]["offered"]["n"], 2, "{}", p["name"]);
+        let occupancy = p["overall"]["occupancy_pct"]["mean"].as_f64().unwrap();
+        assert!(occupancy > 0.0 && occupancy <= 100.0, "{occupancy}");
+        let operators = p["operators"].as_array().unwrap();
+        assert!(!operators.is_empty());
+        assert!(operators.iter().all(|o| o["occupancy_pct"]["n"] == 2));
+    }
+}
+
+#[test]
+fn simulate_table_has_occupancy_and_operators() {
+    let text = ok(&["simulate", CX_TEAM, "-r", "2"]);
+    assert!(text.contains("2 replications per policy"), "{text}");
+    assert!(text.contains("occupancy (busy"), "{text}");
+    assert!(text.contains("utilisation"), "{text}");
+    assert!(
+        text.contains("senior 1") && text.contains("junior 4"),
+        "{text}"
+    );
+    assert!(text.contains("Enterprise"), "{text}");
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    for args in [
+        &["kpi"][..],
+        &["kpi", SAMPLE, "--threshold", "5 days"],
+        &["staffing", "--rate", "100"],
+        &["simulate", "--replications", "0"],
+        &["frobnicate"],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty());
+    }
+    // Values clap accepts but the library refuses are errors, not usage errors.
+    let o = run(&[
+        "staffing",
+        "--rate",
+        "100",
+        "--handle",
+        "0",
+        "--target-sl",
+        "80",
+        "--within",
+        "20",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("mean_handle_time"), "{}", stderr(&o));
+}
