@@ -66,6 +66,10 @@ fn every_referenced_document_and_path_exists() {
     files.sort();
     let mut missing = Vec::new();
     for f in &files {
+        // Tests name missing paths on purpose (a missing file's error).
+        if f.strip_prefix(root).unwrap().starts_with("cli/tests") {
+            continue;
+        }
         let text = std::fs::read_to_string(f).unwrap_or_default();
         let dir = f.parent().unwrap();
         for (n, line) in text.lines().enumerate() {
