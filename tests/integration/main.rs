@@ -2,12 +2,10 @@
 
 mod assign;
 mod bank;
-mod c_api;
 mod common;
 mod encodings;
 mod errors;
 mod fuzz_regressions;
-mod header;
 mod kpi;
 mod layers;
 mod mirrors;

@@ -1064,3 +1064,44 @@ fn status_names_and_versions() {
         super::super::SWITCHBOARD_ABI_VERSION
     );
 }
+
+/// Every route serde knows of (`tests/integration/mirrors.rs` walks every
+/// selection strategy to its route) has its C enum variant, a value of its
+/// own and its line in the committed header.
+#[test]
+fn every_route_has_its_c_enum_value_and_header_line() {
+    let err = serde_json::from_str::<Route>("\"no_such_route\"")
+        .unwrap_err()
+        .to_string();
+    let list = err
+        .split("expected one of ")
+        .nth(1)
+        .expect("a variant list");
+    let names: Vec<&str> = list
+        .split(", ")
+        .filter_map(|s| s.trim_start_matches('`').split('`').next())
+        .collect();
+    assert_eq!(names.len(), 9, "{names:?}");
+    let header = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/include/switchboard.h"
+    ))
+    .unwrap();
+    let mut values = Vec::new();
+    for name in names {
+        let route: Route = serde_json::from_str(&format!("\"{name}\"")).unwrap();
+        assert_eq!(route.as_str(), name);
+        let c = switchboard_route::from(route);
+        let camel: String = name
+            .split('_')
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect();
+        assert_eq!(format!("{c:?}"), camel, "{name}: C enum variant");
+        let define = format!("SWITCHBOARD_ROUTE_{} = {},", name.to_uppercase(), c as u32);
+        assert!(header.contains(&define), "{name}: header has `{define}`");
+        values.push(c as u32);
+    }
+    values.sort_unstable();
+    values.dedup();
+    assert_eq!(values.len(), 9, "distinct C values");
+}
