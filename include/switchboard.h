@@ -866,6 +866,89 @@ typedef struct switchboard_status_counts {
 } switchboard_status_counts;
 
 /**
+ * The wall board: what a supervisor's dashboard shows right now (the Rust
+ * `RealTime`). Absent parts have a `has_` flag; their fields are then 0.
+ */
+typedef struct switchboard_real_time {
+  /**
+   * The engine's current time (the latest it has seen).
+   */
+  uint64_t at_ms;
+  /**
+   * The conversation waiting longest for an operator (valid when
+   * `has_longest_wait`).
+   */
+  uint64_t longest_wait_conversation_id;
+  /**
+   * How long it has waited since asking.
+   */
+  uint64_t longest_wait_ms;
+  /**
+   * The bottleneck: the operator holding the oldest unanswered
+   * conversation, assigned or offered with no reply yet (valid when
+   * `has_bottleneck`).
+   */
+  uint64_t bottleneck_operator_id;
+  /**
+   * That conversation.
+   */
+  uint64_t bottleneck_conversation_id;
+  /**
+   * How long its customer has waited since asking.
+   */
+  uint64_t bottleneck_wait_ms;
+  /**
+   * Live conversations by state.
+   */
+  struct switchboard_state_counts conversations;
+  /**
+   * Operators by status.
+   */
+  struct switchboard_status_counts operators;
+  /**
+   * Whether a conversation is waiting for an operator.
+   */
+  bool has_longest_wait;
+  /**
+   * Whether an operator holds an unanswered conversation.
+   */
+  bool has_bottleneck;
+} switchboard_real_time;
+
+/**
+ * Where a waiting conversation stands: what a customer asks ("how long
+ * will I wait?"), the Rust `QueueStatus`.
+ */
+typedef struct switchboard_queue_status {
+  /**
+   * The estimated wait from now (valid when `has_estimated_wait`). The
+   * estimator is documented on the Rust `Engine::queue_status`.
+   */
+  uint64_t estimated_wait_ms;
+  /**
+   * 1-based position in routing order among the conversations waiting
+   * on the same channel.
+   */
+  uint32_t position;
+  /**
+   * Available operators whose skills, levels and team fit it.
+   */
+  uint32_t eligible_operators;
+  /**
+   * Their total capacity on the channel.
+   */
+  uint32_t eligible_slots;
+  /**
+   * Their free capacity on the channel right now.
+   */
+  uint32_t free_slots;
+  /**
+   * False when no available operator fits it (no estimate).
+   */
+  bool has_estimated_wait;
+} switchboard_queue_status;
+
+/**
  * A conversation that left the engine (resolved or abandoned), with the
  * timestamps KPIs are computed from. Absent timestamps are
  * `SWITCHBOARD_NO_TIME`.
@@ -1763,6 +1846,37 @@ switchboard_status switchboard_engine_state_counts(const struct switchboard_engi
  */
 switchboard_status switchboard_engine_status_counts(const struct switchboard_engine *engine,
                                                     struct switchboard_status_counts *out);
+
+/**
+ * The wall board at the engine's current time: conversations by state,
+ * operators by status, the longest wait and the bottleneck. One pass over
+ * the live conversations: call it for a dashboard refresh, not inside a
+ * routing loop.
+ *
+ * # Errors
+ * `NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `engine` must be a live handle; `out` writable.
+ */
+switchboard_status switchboard_engine_real_time(const struct switchboard_engine *engine,
+                                                struct switchboard_real_time *out);
+
+/**
+ * Position, eligible operators and estimated wait of a waiting
+ * conversation. One pass over the live conversations and the roster.
+ *
+ * # Errors
+ * `NULL_ARGUMENT`, `UNKNOWN_CONVERSATION` (never arrived, or already
+ * resolved or abandoned), `INVALID_TRANSITION` (live but not waiting for
+ * an operator: with the bot, offered, assigned or message left).
+ *
+ * # Safety
+ * `engine` must be a live handle; `out` writable.
+ */
+switchboard_status switchboard_engine_queue_status(const struct switchboard_engine *engine,
+                                                   uint64_t conversation_id,
+                                                   struct switchboard_queue_status *out);
 
 /**
  * Moves the queued decisions into `buf`, oldest first; they are handed out

@@ -383,6 +383,43 @@ fn print(out: &mut String, ds: &[Decision]) {
     }
 }
 
+fn wall_board(out: &mut String, e: &Engine) {
+    let board = e.real_time();
+    write!(
+        out,
+        "wall board at t={}s: {} waiting, {} with an operator",
+        board.at.0 / 1000,
+        board.conversations.waiting,
+        board.conversations.with_operator
+    )
+    .unwrap();
+    if let Some((conv, waited)) = board.longest_wait {
+        write!(out, "; longest wait conv {} ({} ms)", conv.0, waited.0).unwrap();
+    }
+    if let Some((op, conv, waited)) = board.bottleneck {
+        write!(
+            out,
+            "; oldest unanswered conv {} with operator {} ({} ms)",
+            conv.0, op.0, waited.0
+        )
+        .unwrap();
+    }
+    out.push('\n');
+    for conv in e.waiting() {
+        let q = e.queue_status(conv).unwrap();
+        write!(
+            out,
+            "  conv {}: position {}, {} operators fit, {}/{} slots free, ",
+            conv.0, q.position, q.eligible_operators, q.free_slots, q.eligible_slots
+        )
+        .unwrap();
+        match q.estimated_wait {
+            Some(w) => writeln!(out, "estimated wait {} ms", w.0).unwrap(),
+            None => writeln!(out, "no estimate").unwrap(),
+        }
+    }
+}
+
 fn kpi_line(out: &mut String, label: &str, k: &KpiStats) {
     let ms = |m: Option<Millis>| m.map_or(0, |m| m.0);
     let sl = &k.service_levels[0];
@@ -533,6 +570,9 @@ fn expected_output() -> String {
             .unwrap();
         }
         print(&mut out, &e.assign(at).unwrap());
+        if now == 35_000 {
+            wall_board(&mut out, &e);
+        }
     }
 
     let records = e.take_records();

@@ -101,6 +101,40 @@ static void assign(switchboard_engine *engine, uint64_t now_ms) {
     drain(engine);
 }
 
+/* The supervisor's wall board, then where each waiting customer stands
+ * (position in the queue, who could take them, estimated wait). */
+static void wall_board(const switchboard_engine *engine) {
+    switchboard_real_time board;
+    uint64_t waiting[16];
+    size_t n = 0, i;
+    CHECK(switchboard_engine_real_time(engine, &board));
+    printf("wall board at t=%" PRIu64 "s: %" PRIu32 " waiting, %" PRIu32 " with an operator",
+           board.at_ms / 1000, board.conversations.waiting, board.conversations.with_operator);
+    if (board.has_longest_wait) {
+        printf("; longest wait conv %" PRIu64 " (%" PRIu64 " ms)",
+               board.longest_wait_conversation_id, board.longest_wait_ms);
+    }
+    if (board.has_bottleneck) {
+        printf("; oldest unanswered conv %" PRIu64 " with operator %" PRIu64 " (%" PRIu64 " ms)",
+               board.bottleneck_conversation_id, board.bottleneck_operator_id,
+               board.bottleneck_wait_ms);
+    }
+    printf("\n");
+    CHECK(switchboard_engine_waiting(engine, waiting, sizeof waiting / sizeof *waiting, &n));
+    for (i = 0; i < n; i++) {
+        switchboard_queue_status q;
+        CHECK(switchboard_engine_queue_status(engine, waiting[i], &q));
+        printf("  conv %" PRIu64 ": position %" PRIu32 ", %" PRIu32 " operators fit, %" PRIu32
+               "/%" PRIu32 " slots free, ",
+               waiting[i], q.position, q.eligible_operators, q.free_slots, q.eligible_slots);
+        if (q.has_estimated_wait) {
+            printf("estimated wait %" PRIu64 " ms\n", q.estimated_wait_ms);
+        } else {
+            printf("no estimate\n");
+        }
+    }
+}
+
 static void print_kpis(const char *label, const switchboard_kpi_stats *k) {
     printf("KPI %s: offered %" PRIu64 ", answered %" PRIu64 ", abandoned %" PRIu64
            "; wait p50 %" PRIu64 " ms, p90 %" PRIu64 " ms, max %" PRIu64
@@ -204,6 +238,10 @@ int main(void) {
             EVENT(switchboard_engine_conversation_resolved(engine, now, held[0]));
         }
         assign(engine, now);
+        if (now == 35000) {
+            /* After the first resolutions: the estimate has handle times. */
+            wall_board(engine);
+        }
     }
 
     /* What the customers saw, from the finished records. */
