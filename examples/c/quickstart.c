@@ -2,10 +2,13 @@
  * C API: every decision printed with its reason, then what happened to the
  * customers (computed from the finished records), then a snapshot round trip.
  *
- * Build (README "Use from C / C++" has the details):
- *   cargo rustc --release --lib --crate-type staticlib
- *   cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude examples/c/quickstart.c \
- *      target/release/libswitchboard.a -lpthread -ldl -lm -o quickstart_c
+ * Build: install the library once, then compile with pkg-config (README
+ * "Use from C / C++" has the details, a static link among them):
+ *   capi/install.sh --prefix "$HOME/.local"
+ *   export PKG_CONFIG_PATH="$HOME/.local/lib/pkgconfig" LD_LIBRARY_PATH="$HOME/.local/lib"
+ *   cc -std=c99 -Wall -Wextra -Werror -pedantic examples/c/quickstart.c \
+ *      $(pkg-config --cflags --libs switchboard) -o "${TMPDIR:-/tmp}/quickstart_c"
+ *   "${TMPDIR:-/tmp}/quickstart_c"
  */
 #include <inttypes.h>
 #include <stdio.h>

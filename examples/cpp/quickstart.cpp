@@ -2,10 +2,13 @@
 // and output, with small RAII wrappers of its own around the C handles so
 // nothing leaks on an early return or an exception.
 //
-// Build (README "Use from C / C++" has the details):
-//   cargo rustc --release --lib --crate-type staticlib
-//   c++ -std=c++17 -Wall -Wextra -Werror -Iinclude examples/cpp/quickstart.cpp
-//       target/release/libswitchboard.a -lpthread -ldl -lm -o quickstart_cpp
+// Build: install the library once, then compile with pkg-config (README
+// "Use from C / C++" has the details, a static link among them):
+//   capi/install.sh --prefix "$HOME/.local"
+//   export PKG_CONFIG_PATH="$HOME/.local/lib/pkgconfig" LD_LIBRARY_PATH="$HOME/.local/lib"
+//   c++ -std=c++17 -Wall -Wextra -Werror examples/cpp/quickstart.cpp
+//       $(pkg-config --cflags --libs switchboard) -o "${TMPDIR:-/tmp}/quickstart_cpp"
+//   "${TMPDIR:-/tmp}/quickstart_cpp"
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
