@@ -2,10 +2,13 @@
  * C API: every decision printed with its reason, then what happened to the
  * customers (computed from the finished records), then a snapshot round trip.
  *
- * Build (README "Use from C / C++" has the details):
- *   cargo rustc --release --lib --crate-type staticlib
- *   cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude examples/c/quickstart.c \
- *      target/release/libswitchboard.a -lpthread -ldl -lm -o quickstart_c
+ * Build: install the library once, then compile with pkg-config (README
+ * "Use from C / C++" has the details, a static link among them):
+ *   capi/install.sh --prefix "$HOME/.local"
+ *   export PKG_CONFIG_PATH="$HOME/.local/lib/pkgconfig" LD_LIBRARY_PATH="$HOME/.local/lib"
+ *   cc -std=c99 -Wall -Wextra -Werror -pedantic examples/c/quickstart.c \
+ *      $(pkg-config --cflags --libs switchboard) -o "${TMPDIR:-/tmp}/quickstart_c"
+ *   "${TMPDIR:-/tmp}/quickstart_c"
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -99,6 +102,40 @@ static void assign(switchboard_engine *engine, uint64_t now_ms) {
     size_t count = 0;
     CHECK(switchboard_engine_assign(engine, now_ms, &count));
     drain(engine);
+}
+
+/* The supervisor's wall board, then where each waiting customer stands
+ * (position in the queue, who could take them, estimated wait). */
+static void wall_board(const switchboard_engine *engine) {
+    switchboard_real_time board;
+    uint64_t waiting[16];
+    size_t n = 0, i;
+    CHECK(switchboard_engine_real_time(engine, &board));
+    printf("wall board at t=%" PRIu64 "s: %" PRIu32 " waiting, %" PRIu32 " with an operator",
+           board.at_ms / 1000, board.conversations.waiting, board.conversations.with_operator);
+    if (board.has_longest_wait) {
+        printf("; longest wait conv %" PRIu64 " (%" PRIu64 " ms)",
+               board.longest_wait_conversation_id, board.longest_wait_ms);
+    }
+    if (board.has_bottleneck) {
+        printf("; oldest unanswered conv %" PRIu64 " with operator %" PRIu64 " (%" PRIu64 " ms)",
+               board.bottleneck_conversation_id, board.bottleneck_operator_id,
+               board.bottleneck_wait_ms);
+    }
+    printf("\n");
+    CHECK(switchboard_engine_waiting(engine, waiting, sizeof waiting / sizeof *waiting, &n));
+    for (i = 0; i < n; i++) {
+        switchboard_queue_status q;
+        CHECK(switchboard_engine_queue_status(engine, waiting[i], &q));
+        printf("  conv %" PRIu64 ": position %" PRIu32 ", %" PRIu32 " operators fit, %" PRIu32
+               "/%" PRIu32 " slots free, ",
+               waiting[i], q.position, q.eligible_operators, q.free_slots, q.eligible_slots);
+        if (q.has_estimated_wait) {
+            printf("estimated wait %" PRIu64 " ms\n", q.estimated_wait_ms);
+        } else {
+            printf("no estimate\n");
+        }
+    }
 }
 
 static void print_kpis(const char *label, const switchboard_kpi_stats *k) {
@@ -204,6 +241,10 @@ int main(void) {
             EVENT(switchboard_engine_conversation_resolved(engine, now, held[0]));
         }
         assign(engine, now);
+        if (now == 35000) {
+            /* After the first resolutions: the estimate has handle times. */
+            wall_board(engine);
+        }
     }
 
     /* What the customers saw, from the finished records. */

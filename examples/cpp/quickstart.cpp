@@ -2,10 +2,13 @@
 // and output, with small RAII wrappers of its own around the C handles so
 // nothing leaks on an early return or an exception.
 //
-// Build (README "Use from C / C++" has the details):
-//   cargo rustc --release --lib --crate-type staticlib
-//   c++ -std=c++17 -Wall -Wextra -Werror -Iinclude examples/cpp/quickstart.cpp
-//       target/release/libswitchboard.a -lpthread -ldl -lm -o quickstart_cpp
+// Build: install the library once, then compile with pkg-config (README
+// "Use from C / C++" has the details, a static link among them):
+//   capi/install.sh --prefix "$HOME/.local"
+//   export PKG_CONFIG_PATH="$HOME/.local/lib/pkgconfig" LD_LIBRARY_PATH="$HOME/.local/lib"
+//   c++ -std=c++17 -Wall -Wextra -Werror examples/cpp/quickstart.cpp
+//       $(pkg-config --cflags --libs switchboard) -o "${TMPDIR:-/tmp}/quickstart_cpp"
+//   "${TMPDIR:-/tmp}/quickstart_cpp"
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -118,6 +121,18 @@ public:
         return out;
     }
 
+    switchboard_real_time real_time() const {
+        switchboard_real_time board{};
+        CHECK(switchboard_engine_real_time(get(), &board));
+        return board;
+    }
+
+    switchboard_queue_status queue_status(uint64_t conversation) const {
+        switchboard_queue_status q{};
+        CHECK(switchboard_engine_queue_status(get(), conversation, &q));
+        return q;
+    }
+
     std::vector<switchboard_finished_conversation> take_finished() {
         std::size_t n = 0;
         CHECK(switchboard_engine_take_finished(get(), nullptr, 0, &n));
@@ -160,6 +175,38 @@ void print(const std::vector<switchboard_decision>& ds) {
                         unsigned{d.matched[k].required}, unsigned{d.matched[k].level});
         }
         std::printf("\n");
+    }
+}
+
+// The supervisor's wall board, then where each waiting customer stands
+// (position in the queue, who could take them, estimated wait).
+void wall_board(const Engine& engine) {
+    const switchboard_real_time board = engine.real_time();
+    std::printf("wall board at t=%" PRIu64 "s: %" PRIu32 " waiting, %" PRIu32
+                " with an operator",
+                board.at_ms / 1000, board.conversations.waiting,
+                board.conversations.with_operator);
+    if (board.has_longest_wait) {
+        std::printf("; longest wait conv %" PRIu64 " (%" PRIu64 " ms)",
+                    board.longest_wait_conversation_id, board.longest_wait_ms);
+    }
+    if (board.has_bottleneck) {
+        std::printf("; oldest unanswered conv %" PRIu64 " with operator %" PRIu64 " (%" PRIu64
+                    " ms)",
+                    board.bottleneck_conversation_id, board.bottleneck_operator_id,
+                    board.bottleneck_wait_ms);
+    }
+    std::printf("\n");
+    for (uint64_t conv : engine.waiting()) {
+        const switchboard_queue_status q = engine.queue_status(conv);
+        std::printf("  conv %" PRIu64 ": position %" PRIu32 ", %" PRIu32 " operators fit, %" PRIu32
+                    "/%" PRIu32 " slots free, ",
+                    conv, q.position, q.eligible_operators, q.free_slots, q.eligible_slots);
+        if (q.has_estimated_wait) {
+            std::printf("estimated wait %" PRIu64 " ms\n", q.estimated_wait_ms);
+        } else {
+            std::printf("no estimate\n");
+        }
     }
 }
 
@@ -260,6 +307,8 @@ int run() {
             print(engine.take_decisions());
         }
         print(engine.assign(now));
+        // After the first resolutions: the estimate has handle times.
+        if (now == 35000) wall_board(engine);
     }
 
     const auto finished = engine.take_finished();

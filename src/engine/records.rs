@@ -43,11 +43,13 @@ impl Engine {
 
     /// The finished conversations of both kinds in the order they ended,
     /// for the C API's one finished-record array.
+    #[cfg(feature = "ffi")]
     pub(crate) fn take_finished_in_order(&mut self) -> Vec<Finished> {
         std::mem::take(&mut self.finished)
     }
 
     /// The closed activity intervals alone, for the C API.
+    #[cfg(feature = "ffi")]
     pub(crate) fn take_status_intervals(&mut self) -> Vec<StatusInterval> {
         std::mem::take(&mut self.status_log)
     }

@@ -4,8 +4,8 @@
 use smallvec::SmallVec;
 
 use crate::engine::{
-    Decision, DecisionKind, Engine, Event, MoveCause, Route, Snapshot, StateCounts, StatusCounts,
-    Trigger,
+    Decision, DecisionKind, Engine, EngineError, Event, MoveCause, QueueStatus, RealTime, Route,
+    Snapshot, StateCounts, StatusCounts, Trigger,
 };
 use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
 use crate::model::{
@@ -668,6 +668,90 @@ impl From<StatusCounts> for switchboard_status_counts {
             available: c.available,
             away: c.away,
             offline: c.offline,
+        }
+    }
+}
+
+/// The wall board: what a supervisor's dashboard shows right now (the Rust
+/// `RealTime`). Absent parts have a `has_` flag; their fields are then 0.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct switchboard_real_time {
+    /// The engine's current time (the latest it has seen).
+    pub at_ms: u64,
+    /// The conversation waiting longest for an operator (valid when
+    /// `has_longest_wait`).
+    pub longest_wait_conversation_id: u64,
+    /// How long it has waited since asking.
+    pub longest_wait_ms: u64,
+    /// The bottleneck: the operator holding the oldest unanswered
+    /// conversation, assigned or offered with no reply yet (valid when
+    /// `has_bottleneck`).
+    pub bottleneck_operator_id: u64,
+    /// That conversation.
+    pub bottleneck_conversation_id: u64,
+    /// How long its customer has waited since asking.
+    pub bottleneck_wait_ms: u64,
+    /// Live conversations by state.
+    pub conversations: switchboard_state_counts,
+    /// Operators by status.
+    pub operators: switchboard_status_counts,
+    /// Whether a conversation is waiting for an operator.
+    pub has_longest_wait: bool,
+    /// Whether an operator holds an unanswered conversation.
+    pub has_bottleneck: bool,
+}
+
+impl From<&RealTime> for switchboard_real_time {
+    fn from(r: &RealTime) -> Self {
+        let (longest_conv, longest_ms) = r.longest_wait.map_or((0, 0), |(c, w)| (c.0, w.0));
+        let (bottleneck_op, bottleneck_conv, bottleneck_ms) =
+            r.bottleneck.map_or((0, 0, 0), |(o, c, w)| (o.0, c.0, w.0));
+        switchboard_real_time {
+            at_ms: r.at.0,
+            longest_wait_conversation_id: longest_conv,
+            longest_wait_ms: longest_ms,
+            bottleneck_operator_id: bottleneck_op,
+            bottleneck_conversation_id: bottleneck_conv,
+            bottleneck_wait_ms: bottleneck_ms,
+            conversations: r.conversations.into(),
+            operators: r.operators.into(),
+            has_longest_wait: r.longest_wait.is_some(),
+            has_bottleneck: r.bottleneck.is_some(),
+        }
+    }
+}
+
+/// Where a waiting conversation stands: what a customer asks ("how long
+/// will I wait?"), the Rust `QueueStatus`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct switchboard_queue_status {
+    /// The estimated wait from now (valid when `has_estimated_wait`). The
+    /// estimator is documented on the Rust `Engine::queue_status`.
+    pub estimated_wait_ms: u64,
+    /// 1-based position in routing order among the conversations waiting
+    /// on the same channel.
+    pub position: u32,
+    /// Available operators whose skills, levels and team fit it.
+    pub eligible_operators: u32,
+    /// Their total capacity on the channel.
+    pub eligible_slots: u32,
+    /// Their free capacity on the channel right now.
+    pub free_slots: u32,
+    /// False when no available operator fits it (no estimate).
+    pub has_estimated_wait: bool,
+}
+
+impl From<QueueStatus> for switchboard_queue_status {
+    fn from(q: QueueStatus) -> Self {
+        switchboard_queue_status {
+            estimated_wait_ms: q.estimated_wait.map_or(0, |w| w.0),
+            position: q.position,
+            eligible_operators: q.eligible_operators,
+            eligible_slots: q.eligible_slots,
+            free_slots: q.free_slots,
+            has_estimated_wait: q.estimated_wait.is_some(),
         }
     }
 }
@@ -1537,7 +1621,7 @@ pub unsafe extern "C" fn switchboard_engine_conversation(
         let c = h
             .engine
             .conversation(id)
-            .ok_or(crate::engine::EngineError::UnknownConversation(id))?;
+            .ok_or(EngineError::UnknownConversation(id))?;
         let info = switchboard_conversation_info {
             operator_id: c.operator.map_or(0, |o| o.0),
             asked_at_ms: time_or_none(c.asked_at),
@@ -1685,6 +1769,67 @@ pub unsafe extern "C" fn switchboard_engine_status_counts(
         let out = out_ptr(out, "out")?;
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { out.write(h.engine.status_counts().into()) };
+        Ok(())
+    })
+}
+
+/// The wall board at the engine's current time: conversations by state,
+/// operators by status, the longest wait and the bottleneck. One pass over
+/// the live conversations: call it for a dashboard refresh, not inside a
+/// routing loop.
+///
+/// # Errors
+/// `NULL_ARGUMENT`.
+///
+/// # Safety
+/// `engine` must be a live handle; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_real_time(
+    engine: *const switchboard_engine,
+    out: *mut switchboard_real_time,
+) -> switchboard_status {
+    with_handle(engine, |h| {
+        let out = out_ptr(out, "out")?;
+        let board = switchboard_real_time::from(&h.engine.real_time());
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { out.write(board) };
+        Ok(())
+    })
+}
+
+/// Position, eligible operators and estimated wait of a waiting
+/// conversation. One pass over the live conversations and the roster.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_CONVERSATION` (never arrived, or already
+/// resolved or abandoned), `INVALID_TRANSITION` (live but not waiting for
+/// an operator: with the bot, offered, assigned or message left).
+///
+/// # Safety
+/// `engine` must be a live handle; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_queue_status(
+    engine: *const switchboard_engine,
+    conversation_id: u64,
+    out: *mut switchboard_queue_status,
+) -> switchboard_status {
+    with_handle(engine, |h| {
+        let out = out_ptr(out, "out")?;
+        let id = ConversationId(conversation_id);
+        let c = h
+            .engine
+            .conversation(id)
+            .ok_or(EngineError::UnknownConversation(id))?;
+        let status = h
+            .engine
+            .queue_status(id)
+            .ok_or(EngineError::InvalidTransition {
+                conversation: id,
+                action: "report the queue position of",
+                state: c.state,
+            })?;
+        // SAFETY: checked non-NULL; writable by contract.
+        unsafe { out.write(status.into()) };
         Ok(())
     })
 }

@@ -2,13 +2,11 @@
 
 mod assign;
 mod bank;
-mod c_api;
 mod common;
 mod doc_refs;
 mod encodings;
 mod errors;
 mod fuzz_regressions;
-mod header;
 mod kpi;
 mod layers;
 mod mirrors;

@@ -737,6 +737,155 @@ fn queries_read_the_engine() {
     }
 }
 
+fn real_time(e: *mut switchboard_engine) -> switchboard_real_time {
+    let mut out: switchboard_real_time = unsafe { core::mem::zeroed() };
+    assert_eq!(unsafe { switchboard_engine_real_time(e, &mut out) }, S::Ok);
+    out
+}
+
+fn queue_status(e: *mut switchboard_engine, conversation: u64) -> switchboard_queue_status {
+    let mut out: switchboard_queue_status = unsafe { core::mem::zeroed() };
+    assert_eq!(
+        unsafe { switchboard_engine_queue_status(e, conversation, &mut out) },
+        S::Ok
+    );
+    out
+}
+
+#[test]
+fn wall_board_and_queue_position_match_the_rust_api() {
+    let e = busy_engine();
+    let engine = || unsafe { &(*e).engine };
+    // Operator 1 holds conversation 1 (asked at 1 s, assigned at 3 s);
+    // conversation 2 (asked at 2 s) waits for a level nobody has.
+    let board = real_time(e);
+    assert_eq!(board, switchboard_real_time::from(&engine().real_time()));
+    assert_eq!(board.at_ms, 3_000);
+    assert!(board.has_longest_wait && board.has_bottleneck);
+    assert_eq!(
+        (board.longest_wait_conversation_id, board.longest_wait_ms),
+        (2, 1_000)
+    );
+    assert_eq!(
+        (
+            board.bottleneck_operator_id,
+            board.bottleneck_conversation_id,
+            board.bottleneck_wait_ms
+        ),
+        (1, 1, 2_000)
+    );
+    assert_eq!(board.conversations, engine().state_counts().into());
+    assert_eq!((board.operators.available, board.operators.away), (1, 0));
+
+    let q = queue_status(e, 2);
+    assert_eq!(q, engine().queue_status(ConversationId(2)).unwrap().into());
+    assert_eq!(
+        (q.position, q.eligible_operators, q.eligible_slots),
+        (1, 0, 0)
+    );
+    assert!(!q.has_estimated_wait, "nobody fits it: no estimate");
+    assert_eq!(q.estimated_wait_ms, 0);
+
+    // Operator 1 full on chat (capacity 1): conversation 3, which anyone
+    // fits, waits behind conversation 2 with an estimate.
+    let mut n = 0;
+    unsafe {
+        assert_eq!(
+            switchboard_engine_operator_capacity_changed(e, 3_500, 1, CHAT, 1),
+            S::Ok
+        );
+        assert_eq!(
+            switchboard_engine_conversation_arrived(
+                e,
+                4_000,
+                3,
+                CHAT,
+                1,
+                null(),
+                0,
+                false,
+                0,
+                false,
+                0
+            ),
+            S::Ok
+        );
+        assert_eq!(switchboard_engine_assign(e, 4_000, &mut n), S::Ok);
+    }
+    let q = queue_status(e, 3);
+    let rust = engine().queue_status(ConversationId(3)).unwrap();
+    assert_eq!(q, rust.into());
+    assert_eq!(
+        (
+            q.position,
+            q.eligible_operators,
+            q.eligible_slots,
+            q.free_slots
+        ),
+        (2, 1, 1, 0)
+    );
+    assert!(q.has_estimated_wait);
+    assert_eq!(Some(Millis(q.estimated_wait_ms)), rust.estimated_wait);
+    assert_eq!(
+        real_time(e),
+        switchboard_real_time::from(&engine().real_time())
+    );
+
+    // Not waiting, unknown, NULL: refused, nothing written.
+    let mut out: switchboard_queue_status = unsafe { core::mem::zeroed() };
+    out.position = 77;
+    rejects(e, S::InvalidTransition, || unsafe {
+        switchboard_engine_queue_status(e, 1, &mut out)
+    });
+    assert_eq!(
+        last_error(),
+        "cannot report the queue position of conversation #1: it is Assigned"
+    );
+    rejects(e, S::UnknownConversation, || unsafe {
+        switchboard_engine_queue_status(e, 99, &mut out)
+    });
+    assert_eq!(out.position, 77, "out is written only on OK");
+    rejects(e, S::NullArgument, || unsafe {
+        switchboard_engine_queue_status(e, 3, null_mut())
+    });
+    rejects(e, S::NullArgument, || unsafe {
+        switchboard_engine_real_time(e, null_mut())
+    });
+    unsafe {
+        assert_eq!(
+            switchboard_engine_real_time(null(), &mut real_time(e)),
+            S::NullArgument
+        );
+        assert_eq!(
+            switchboard_engine_queue_status(null(), 3, &mut out),
+            S::NullArgument
+        );
+        switchboard_engine_free(e);
+    }
+}
+
+#[test]
+fn wall_board_of_an_empty_engine_has_no_waits() {
+    let e = new_engine();
+    let board = real_time(e);
+    assert!(!board.has_longest_wait && !board.has_bottleneck);
+    assert_eq!(
+        (
+            board.longest_wait_conversation_id,
+            board.longest_wait_ms,
+            board.bottleneck_operator_id,
+            board.bottleneck_conversation_id,
+            board.bottleneck_wait_ms
+        ),
+        (0, 0, 0, 0, 0)
+    );
+    assert_eq!(
+        board,
+        switchboard_real_time::from(&unsafe { &(*e).engine }.real_time())
+    );
+    unsafe { switchboard_engine_free(e) };
+}
+
 #[test]
 fn events_build_the_same_engine_as_the_rust_api() {
     let e = busy_engine();
@@ -1063,4 +1212,45 @@ fn status_names_and_versions() {
         super::super::switchboard_abi_version(),
         super::super::SWITCHBOARD_ABI_VERSION
     );
+}
+
+/// Every route serde knows of (`tests/integration/mirrors.rs` walks every
+/// selection strategy to its route) has its C enum variant, a value of its
+/// own and its line in the committed header.
+#[test]
+fn every_route_has_its_c_enum_value_and_header_line() {
+    let err = serde_json::from_str::<Route>("\"no_such_route\"")
+        .unwrap_err()
+        .to_string();
+    let list = err
+        .split("expected one of ")
+        .nth(1)
+        .expect("a variant list");
+    let names: Vec<&str> = list
+        .split(", ")
+        .filter_map(|s| s.trim_start_matches('`').split('`').next())
+        .collect();
+    assert_eq!(names.len(), 9, "{names:?}");
+    let header = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/include/switchboard.h"
+    ))
+    .unwrap();
+    let mut values = Vec::new();
+    for name in names {
+        let route: Route = serde_json::from_str(&format!("\"{name}\"")).unwrap();
+        assert_eq!(route.as_str(), name);
+        let c = switchboard_route::from(route);
+        let camel: String = name
+            .split('_')
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect();
+        assert_eq!(format!("{c:?}"), camel, "{name}: C enum variant");
+        let define = format!("SWITCHBOARD_ROUTE_{} = {},", name.to_uppercase(), c as u32);
+        assert!(header.contains(&define), "{name}: header has `{define}`");
+        values.push(c as u32);
+    }
+    values.sort_unstable();
+    values.dedup();
+    assert_eq!(values.len(), 9, "distinct C values");
 }
