@@ -45,9 +45,8 @@ fn references(line: &str) -> Vec<String> {
         }
         let stem = &word[..word.len() - ext.len()];
         let placeholder = stem
-            .rsplit('/')
-            .next()
-            .is_some_and(|s| s.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+            .split('/')
+            .any(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
         if placeholder && *ext != ".md" {
             continue; // FILE.csv, SCENARIO.json: a name the user chooses
         }
@@ -66,17 +65,25 @@ fn every_referenced_document_and_path_exists() {
     files.sort();
     let mut missing = Vec::new();
     for f in &files {
-        // Tests name missing paths on purpose (a missing file's error).
-        if f.strip_prefix(root).unwrap().starts_with("cli/tests") {
+        // Tests name missing paths on purpose (a missing file's error, a
+        // scratch project's files); they are code, not documentation.
+        let rel = f.strip_prefix(root).unwrap();
+        if rel.components().any(|c| c.as_os_str() == "tests") {
             continue;
         }
+        // The member (folder with a Cargo.toml) the file belongs to.
+        let member = f
+            .ancestors()
+            .find(|d| d.join("Cargo.toml").exists())
+            .unwrap_or(root);
         let text = std::fs::read_to_string(f).unwrap_or_default();
         let dir = f.parent().unwrap();
         for (n, line) in text.lines().enumerate() {
-            // URLs name pages elsewhere, not files of this repository.
+            // URLs name pages elsewhere, not files of this repository; a
+            // shell variable's path is wherever the variable points.
             let line: String = line
                 .split_whitespace()
-                .filter(|w| !w.contains("://"))
+                .filter(|w| !w.contains("://") && !w.contains('$'))
                 .collect::<Vec<_>>()
                 .join(" ");
             for r in references(&line) {
@@ -87,6 +94,7 @@ fn every_referenced_document_and_path_exists() {
                 }
                 let exists = root.join(&r).exists()
                     || dir.join(&r).exists()
+                    || member.join(&r).exists()
                     || root.join("examples").join(&r).exists();
                 if !exists {
                     missing.push(format!(
