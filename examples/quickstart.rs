@@ -109,38 +109,20 @@ fn main() -> Result<(), Error> {
         (17, SMB, CHAT, Some((BILLING, 4))),
         (20, LARGE, CHAT, None),
     ];
-    println!("time   conv tier        chan  operator                   reason");
+    println!("time  tier        decision");
     let tier_name = |t: TierId| match t.0 {
         1 => "Enterprise",
         2 => "Large",
         _ => "SMB",
     };
+    // `Decision` prints as a sentence: who gets what, by which rule, why now.
     let print = |ds: &[Decision]| {
         for d in ds {
-            let skills: Vec<String> = d
-                .reason
-                .matched
-                .iter()
-                .map(|m| format!("skill {} ≥{} (has {})", m.skill.0, m.required, m.level))
-                .collect();
             println!(
-                "{:<6} {:<4} {:<11} {:<5} {:<26} {} on {}, load {}/{}, waited {}, step {}{}",
+                "{:<5} {:<11} {d}  [{}]",
                 format!("{}s", d.at.0 / 1000),
-                d.conversation.0,
                 tier_name(d.tier),
-                if d.channel == CALL { "call" } else { "chat" },
                 names(d.operator),
-                d.reason.route.as_str(),
-                d.reason.trigger.as_str(),
-                d.reason.load_before,
-                d.reason.capacity,
-                d.reason.waited,
-                d.reason.overflow_step,
-                if skills.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {}", skills.join(", "))
-                },
             );
         }
     };
