@@ -14,28 +14,14 @@ const BILLING: SkillId = SkillId(1);
 const TECH: SkillId = SkillId(2);
 
 fn tier(id: TierId, name: &str, priority: u32, target_secs: u64) -> TierSpec {
-    TierSpec {
-        id,
-        name: name.into(),
-        priority,
-        first_response_target: Millis::from_secs(target_secs),
-        head_start: Millis::ZERO,
-    }
+    TierSpec::new(id, name, priority).first_response_target(Millis::from_secs(target_secs))
 }
 
 fn main() -> Result<(), Error> {
     let mut policy = Policy::new(
         vec![
-            ChannelSpec {
-                id: CALL,
-                name: "call".into(),
-                blocks: vec![CHAT],
-            },
-            ChannelSpec {
-                id: CHAT,
-                name: "chat".into(),
-                blocks: vec![],
-            },
+            ChannelSpec::new(CALL, "call").blocks([CHAT]),
+            ChannelSpec::new(CHAT, "chat"),
         ],
         vec![
             tier(ENTERPRISE, "Enterprise", 1, 60),
@@ -43,21 +29,15 @@ fn main() -> Result<(), Error> {
             tier(SMB, "SMB", 3, 300),
         ],
         vec![
-            SkillSpec {
-                id: BILLING,
-                name: "billing".into(),
-            },
-            SkillSpec {
-                id: TECH,
-                name: "tech".into(),
-            },
+            SkillSpec::new(BILLING, "billing"),
+            SkillSpec::new(TECH, "tech"),
         ],
     );
     policy.wrap_up = Millis::from_secs(30);
-    policy.overflow = vec![OverflowStep {
-        after: Millis::from_secs(90),
-        relax: Relax::LowerLevels(2),
-    }];
+    policy.overflow = vec![OverflowStep::new(
+        Millis::from_secs(90),
+        Relax::LowerLevels(2),
+    )];
     let mut engine = Engine::new(policy)?;
 
     let team = [

@@ -17,6 +17,7 @@ use crate::time::{Millis, Timestamp};
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case")
 )]
+#[non_exhaustive]
 pub enum Route {
     /// The customer's previous operator could take it.
     PreferredOperator,
@@ -63,6 +64,7 @@ impl Route {
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case")
 )]
+#[non_exhaustive]
 pub enum Trigger {
     /// The conversation entered the queue or its requirements relaxed.
     ConversationQueued,
@@ -90,6 +92,7 @@ impl Trigger {
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case")
 )]
+#[non_exhaustive]
 pub enum MoveCause {
     /// The operator went away; it had no reply yet.
     OperatorAway,
@@ -141,6 +144,7 @@ impl MoveCause {
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case")
 )]
+#[non_exhaustive]
 pub enum DecisionKind {
     /// The operator now holds the conversation.
     Assigned,

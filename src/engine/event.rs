@@ -18,6 +18,7 @@ use crate::time::Timestamp;
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case", tag = "type")
 )]
+#[non_exhaustive]
 pub enum Event {
     /// An operator joins the roster.
     OperatorAdded {

@@ -275,9 +275,8 @@ impl Conversation {
 /// let chat = ChannelId(1);
 /// let std_tier = TierId(1);
 /// let policy = Policy::new(
-///     vec![ChannelSpec { id: chat, name: "chat".into(), blocks: vec![] }],
-///     vec![TierSpec { id: std_tier, name: "standard".into(), priority: 1,
-///                     first_response_target: Millis::from_mins(5), head_start: Millis::ZERO }],
+///     vec![ChannelSpec::new(chat, "chat")],
+///     vec![TierSpec::new(std_tier, "standard", 1).first_response_target(Millis::from_mins(5))],
 ///     vec![],
 /// );
 /// let mut engine = Engine::new(policy)?;

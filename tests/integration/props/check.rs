@@ -383,6 +383,7 @@ impl Checker {
                 }
             }
             Event::Tick { .. } | Event::Assign { .. } | Event::Rebalance { .. } => Ok(()),
+            _ => Err("an event this model does not know"),
         }
     }
 
@@ -698,6 +699,7 @@ impl Checker {
                 c.seq,
             ),
             QueueOrder::Fifo => (0, asked, c.seq),
+            other => panic!("queue order {other:?} is not modelled"),
         }
     }
 
@@ -950,6 +952,7 @@ impl Checker {
             | Event::Assign { .. }
             | Event::Rebalance { .. }
             | Event::RebalanceOperator { .. } => {}
+            other => return Err(format!("event not modelled: {other:?}")),
         }
         Ok(())
     }
@@ -985,6 +988,7 @@ impl Checker {
                     skills.clear();
                     team = None;
                 }
+                other => panic!("relaxation {other:?} is not modelled"),
             }
         }
         (step as u8, skills, team)
@@ -1300,6 +1304,7 @@ impl Checker {
                     }
                 }
             }
+            other => return Err(format!("decision kind not modelled: {other:?}")),
         }
         Ok(())
     }
