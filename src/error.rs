@@ -6,7 +6,7 @@
 
 use thiserror::Error;
 
-pub use crate::engine::EngineError;
+pub use crate::engine::{EngineError, PolicyChangeError, UsedBy};
 pub use crate::policy::PolicyError;
 pub use crate::time::TimeError;
 

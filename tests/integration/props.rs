@@ -28,7 +28,7 @@
 //! Cases: `PROPTEST_CASES` (default 96). Failures are minimised and stored
 //! in `tests/proptest-regressions/props.txt` (committed).
 
-mod check;
+pub(crate) mod check;
 
 use check::{Checker, Outcome};
 use proptest::prelude::*;
