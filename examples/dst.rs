@@ -477,6 +477,18 @@ impl Gen {
                 at,
                 operator: op(self),
             },
+            // Rarely, a new policy: drawn like the first (two or three
+            // channels, so dropping email may be refused), or invalid.
+            77 if self.r.chance(60) => {
+                let mut p = gen_policy(&mut self.r);
+                if bad {
+                    p.tiers.clear();
+                }
+                Event::PolicyChanged {
+                    at,
+                    policy: Box::new(p),
+                }
+            }
             _ => assign,
         }
     }

@@ -143,6 +143,10 @@ impl Engine {
             }
         }
         let now = s.now;
+        // Work an old policy left for `rebalance` goes back to the queue at
+        // once when the new one no longer defers it, as a status change
+        // under the new rules would have sent it.
+        let undefer = old.rebalance.defer_to_rebalance && !new.rebalance.defer_to_rebalance;
         let away_after = (
             old.rebalance.reassign_responded_after_away,
             new.rebalance.reassign_responded_after_away,
@@ -158,6 +162,15 @@ impl Engine {
             },
         })?;
         e.matching = self.matching;
+        if undefer {
+            let unavailable: Vec<(OperatorId, u32)> = e
+                .rebalance_sources
+                .iter()
+                .copied()
+                .filter(|&(_, slot)| e.op_at(slot).spec.status != OperatorStatus::Available)
+                .collect();
+            e.requeue_pending.extend(unavailable);
+        }
         // An operator away longer than a new, shorter "away too long" limit
         // has passed it now: their replied work moves as if the timer had
         // fired at this input (the restore schedules only future ones).

@@ -341,3 +341,25 @@ fn the_change_survives_snapshot_restore_and_replay_and_the_model_agrees() {
         assert_eq!(fresh.state_hash(), hashes[i], "replay, event {i}");
     }
 }
+
+#[test]
+fn work_left_for_rebalance_moves_when_the_new_policy_no_longer_defers() {
+    let mut p = policy();
+    p.rebalance = RebalancePolicy::new().defer_to_rebalance(true);
+    let mut e = engine_with(p.clone());
+    add(&mut e, t(0), op(1));
+    arrive(&mut e, t(0), chat(1, SMB));
+    assert_eq!(pairs(&e.assign(t(0)).unwrap()), [(1, 1)]);
+    status(&mut e, t(5), 1, OperatorStatus::Away);
+    assert_eq!(holder(&e, 1), Some(1), "deferred: it waits for a rebalance");
+    p.rebalance = RebalancePolicy::new();
+    let ds = change(&mut e, t(6), &p).unwrap();
+    assert_eq!(pairs(&ds), [(1, 1)]);
+    assert_eq!(
+        ds[0].kind,
+        DecisionKind::Unassigned {
+            cause: MoveCause::OperatorAway
+        }
+    );
+    assert_eq!(e.waiting(), [ConversationId(1)]);
+}

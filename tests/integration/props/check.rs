@@ -667,12 +667,15 @@ impl Checker {
         self.now = at;
         self.adopt(policy);
         for d in &ds[lapsed..] {
+            // Work of absent operators the new rules move at once.
             ensure!(
                 self,
                 matches!(
                     d.kind,
                     DecisionKind::Unassigned {
                         cause: MoveCause::AwayTooLong
+                            | MoveCause::OperatorAway
+                            | MoveCause::OperatorOffline
                     }
                 ),
                 "a policy change placed work: {d:?}"
@@ -702,6 +705,13 @@ impl Checker {
             o.cap = old.iter().map(|i| i.map_or(0, |i| o.cap[i])).collect();
             o.load = old.iter().map(|i| i.map_or(0, |i| o.load[i])).collect();
             o.over = old.iter().map(|i| i.and_then(|i| o.over[i])).collect();
+            // Held work stays: a load above capacity (direct routing the new
+            // policy no longer allows) is then like a cut's.
+            for i in 0..chans.len() {
+                if o.load[i] > o.cap[i] {
+                    o.over[i] = Some(o.load[i].max(o.over[i].unwrap_or(0)));
+                }
+            }
             while o.picks.len() > keep {
                 o.picks.pop_front();
             }
