@@ -120,11 +120,7 @@ pub fn strategies() -> Vec<(&'static str, Selection)> {
 }
 
 pub fn policy(selection: Selection) -> Policy {
-    let channel = |id, name: &str, blocks| ChannelSpec {
-        id,
-        name: name.into(),
-        blocks,
-    };
+    let channel = |id, name: &str, blocks| ChannelSpec::new(id, name).blocks(blocks);
     let mut p = Policy::new(
         vec![
             channel(CALL, "call", vec![CHAT]),
@@ -132,19 +128,14 @@ pub fn policy(selection: Selection) -> Policy {
             channel(EMAIL, "email", vec![]),
         ],
         (0..TIERS)
-            .map(|i| TierSpec {
-                id: TierId(i),
-                name: format!("tier{i}"),
-                priority: i + 1,
-                first_response_target: Millis::from_secs(30 + 30 * u64::from(i)),
-                head_start: Millis::from_secs(60 * u64::from(TIERS - i)),
+            .map(|i| {
+                TierSpec::new(TierId(i), format!("tier{i}"), i + 1)
+                    .first_response_target(Millis::from_secs(30 + 30 * u64::from(i)))
+                    .head_start(Millis::from_secs(60 * u64::from(TIERS - i)))
             })
             .collect(),
         (0..SKILLS)
-            .map(|i| SkillSpec {
-                id: SkillId(i),
-                name: format!("skill{i}"),
-            })
+            .map(|i| SkillSpec::new(SkillId(i), format!("skill{i}")))
             .collect(),
     );
     p.selection = selection;

@@ -65,18 +65,8 @@ fn scales() -> Vec<(usize, usize)> {
 
 fn engine(operators: u64, skew: bool) -> Engine {
     let mut p = Policy::new(
-        vec![ChannelSpec {
-            id: CHAT,
-            name: "chat".into(),
-            blocks: vec![],
-        }],
-        vec![TierSpec {
-            id: TierId(1),
-            name: "all".into(),
-            priority: 1,
-            first_response_target: Millis(60_000),
-            head_start: Millis::ZERO,
-        }],
+        vec![ChannelSpec::new(CHAT, "chat")],
+        vec![TierSpec::new(TierId(1), "all", 1).first_response_target(Millis(60_000))],
         vec![],
     );
     if skew {
@@ -130,19 +120,9 @@ fn skew_engine(n: usize) -> Engine {
     let mut p = Policy::new(
         SKEW_CAP
             .iter()
-            .map(|&(id, _, _)| ChannelSpec {
-                id,
-                name: format!("ch{}", id.0),
-                blocks: vec![],
-            })
+            .map(|&(id, _, _)| ChannelSpec::new(id, format!("ch{}", id.0)))
             .collect(),
-        vec![TierSpec {
-            id: TierId(1),
-            name: "all".into(),
-            priority: 1,
-            first_response_target: Millis(60_000),
-            head_start: Millis::ZERO,
-        }],
+        vec![TierSpec::new(TierId(1), "all", 1).first_response_target(Millis(60_000))],
         vec![],
     );
     p.rebalance.skew_margin_permille = Some(MARGIN);

@@ -90,31 +90,24 @@ fn gen_policy(r: &mut Rng) -> Policy {
     let call_blocks_chat = r.chance(500);
     let mut p = Policy::new(
         (0..n)
-            .map(|i| ChannelSpec {
-                id: CHANNELS[i],
-                name: names[i].into(),
-                blocks: if i == 0 && call_blocks_chat {
+            .map(|i| {
+                ChannelSpec::new(CHANNELS[i], names[i]).blocks(if i == 0 && call_blocks_chat {
                     vec![CHANNELS[1]]
                 } else {
                     vec![]
-                },
+                })
             })
             .collect(),
         (0..3)
-            .map(|i| TierSpec {
-                id: TIERS[i],
-                name: format!("tier{i}"),
-                priority: i as u32 + 1,
-                first_response_target: Millis::from_secs(30 * (i as u64 + 1)),
-                head_start: Millis::from_secs(r.range(0, 180)),
+            .map(|i| {
+                TierSpec::new(TIERS[i], format!("tier{i}"), i as u32 + 1)
+                    .first_response_target(Millis::from_secs(30 * (i as u64 + 1)))
+                    .head_start(Millis::from_secs(r.range(0, 180)))
             })
             .collect(),
         SKILLS
             .iter()
-            .map(|&id| SkillSpec {
-                id,
-                name: format!("skill{}", id.0),
-            })
+            .map(|&id| SkillSpec::new(id, format!("skill{}", id.0)))
             .collect(),
     );
     p.queue_order = [
@@ -157,10 +150,8 @@ fn gen_policy(r: &mut Rng) -> Policy {
             1 => Relax::AnyTeam,
             _ => Relax::AnyOperator,
         };
-        p.overflow.push(OverflowStep {
-            after: Millis::from_secs(after),
-            relax,
-        });
+        p.overflow
+            .push(OverflowStep::new(Millis::from_secs(after), relax));
     }
     if r.chance(500) {
         p.preferred_operator.wait = Millis::from_secs(r.range(1, 30));
@@ -169,29 +160,28 @@ fn gen_policy(r: &mut Rng) -> Policy {
         p.wrap_up = Millis::from_secs(r.range(1, 20));
     }
     if r.chance(300) {
-        p.offers = Some(OfferPolicy {
-            timeout: Millis::from_secs(r.range(1, 20)),
-            away_after_missed: r.below(4) as u32,
-            reoffer_declined: r.chance(500),
-            cooldown_after_reject: cooldown(r),
-            cooldown_after_miss: cooldown(r),
-            forget_decline_after: r.chance(500).then(|| Millis::from_secs(r.range(1, 60))),
-        });
+        p.offers = Some(
+            OfferPolicy::new(Millis::from_secs(r.range(1, 20)))
+                .away_after_missed(r.below(4) as u32)
+                .reoffer_declined(r.chance(500))
+                .cooldown_after_reject(cooldown(r))
+                .cooldown_after_miss(cooldown(r))
+                .forget_decline_after(r.chance(500).then(|| Millis::from_secs(r.range(1, 60)))),
+        );
     }
     if r.chance(250) {
-        p.throughput_cap = Some(ThroughputCap {
-            max_assignments: r.range(1, 4) as u32,
-            window: Millis::from_secs(r.range(1, 60)),
-        });
+        p.throughput_cap = Some(ThroughputCap::new(
+            r.range(1, 4) as u32,
+            Millis::from_secs(r.range(1, 60)),
+        ));
     }
     p.preferred_operator.over_capacity = r.chance(250);
-    p.rebalance = RebalancePolicy {
-        reassign_responded_after_away: r.chance(300).then(|| Millis::from_secs(r.range(1, 120))),
-        skew_margin_permille: r.chance(300).then(|| r.range(0, 1000) as u16),
-        max_moves: r.chance(300).then(|| r.range(1, 5) as u32),
-        on_capacity_cut: r.chance(500),
-        defer_to_rebalance: r.chance(300),
-    };
+    p.rebalance = RebalancePolicy::new()
+        .reassign_responded_after_away(r.chance(300).then(|| Millis::from_secs(r.range(1, 120))))
+        .skew_margin_permille(r.chance(300).then(|| r.range(0, 1000) as u16))
+        .max_moves(r.chance(300).then(|| r.range(1, 5) as u32))
+        .on_capacity_cut(r.chance(500))
+        .defer_to_rebalance(r.chance(300));
     if r.chance(250) {
         p.blocked_work = BlockedWork::FirstFree;
     }
@@ -487,6 +477,18 @@ impl Gen {
                 at,
                 operator: op(self),
             },
+            // Rarely, a new policy: drawn like the first (two or three
+            // channels, so dropping email may be refused), or invalid.
+            77 if self.r.chance(60) => {
+                let mut p = gen_policy(&mut self.r);
+                if bad {
+                    p.tiers.clear();
+                }
+                Event::PolicyChanged {
+                    at,
+                    policy: Box::new(p),
+                }
+            }
             _ => assign,
         }
     }

@@ -52,6 +52,7 @@ fn run(name: &str, json: &str) -> Result<Vec<String>, Box<dyn std::error::Error>
                 DecisionKind::Assigned => "assigned",
                 DecisionKind::Offered { .. } => "offered",
                 DecisionKind::Unassigned { cause } => cause.as_str(),
+                _ => "other",
             };
             lines.push(format!(
                 "{name:<16} {:>4} s  call {}  {what:<14} agent {}  ({}, step {})",

@@ -14,28 +14,14 @@ const BILLING: SkillId = SkillId(1);
 const TECH: SkillId = SkillId(2);
 
 fn tier(id: TierId, name: &str, priority: u32, target_secs: u64) -> TierSpec {
-    TierSpec {
-        id,
-        name: name.into(),
-        priority,
-        first_response_target: Millis::from_secs(target_secs),
-        head_start: Millis::ZERO,
-    }
+    TierSpec::new(id, name, priority).first_response_target(Millis::from_secs(target_secs))
 }
 
 fn main() -> Result<(), Error> {
     let mut policy = Policy::new(
         vec![
-            ChannelSpec {
-                id: CALL,
-                name: "call".into(),
-                blocks: vec![CHAT],
-            },
-            ChannelSpec {
-                id: CHAT,
-                name: "chat".into(),
-                blocks: vec![],
-            },
+            ChannelSpec::new(CALL, "call").blocks([CHAT]),
+            ChannelSpec::new(CHAT, "chat"),
         ],
         vec![
             tier(ENTERPRISE, "Enterprise", 1, 60),
@@ -43,21 +29,15 @@ fn main() -> Result<(), Error> {
             tier(SMB, "SMB", 3, 300),
         ],
         vec![
-            SkillSpec {
-                id: BILLING,
-                name: "billing".into(),
-            },
-            SkillSpec {
-                id: TECH,
-                name: "tech".into(),
-            },
+            SkillSpec::new(BILLING, "billing"),
+            SkillSpec::new(TECH, "tech"),
         ],
     );
     policy.wrap_up = Millis::from_secs(30);
-    policy.overflow = vec![OverflowStep {
-        after: Millis::from_secs(90),
-        relax: Relax::LowerLevels(2),
-    }];
+    policy.overflow = vec![OverflowStep::new(
+        Millis::from_secs(90),
+        Relax::LowerLevels(2),
+    )];
     let mut engine = Engine::new(policy)?;
 
     let team = [
@@ -109,38 +89,20 @@ fn main() -> Result<(), Error> {
         (17, SMB, CHAT, Some((BILLING, 4))),
         (20, LARGE, CHAT, None),
     ];
-    println!("time   conv tier        chan  operator                   reason");
+    println!("time  tier        decision");
     let tier_name = |t: TierId| match t.0 {
         1 => "Enterprise",
         2 => "Large",
         _ => "SMB",
     };
+    // `Decision` prints as a sentence: who gets what, by which rule, why now.
     let print = |ds: &[Decision]| {
         for d in ds {
-            let skills: Vec<String> = d
-                .reason
-                .matched
-                .iter()
-                .map(|m| format!("skill {} ≥{} (has {})", m.skill.0, m.required, m.level))
-                .collect();
             println!(
-                "{:<6} {:<4} {:<11} {:<5} {:<26} {} on {}, load {}/{}, waited {}, step {}{}",
+                "{:<5} {:<11} {d}  [{}]",
                 format!("{}s", d.at.0 / 1000),
-                d.conversation.0,
                 tier_name(d.tier),
-                if d.channel == CALL { "call" } else { "chat" },
                 names(d.operator),
-                d.reason.route.as_str(),
-                d.reason.trigger.as_str(),
-                d.reason.load_before,
-                d.reason.capacity,
-                d.reason.waited,
-                d.reason.overflow_step,
-                if skills.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {}", skills.join(", "))
-                },
             );
         }
     };

@@ -43,6 +43,8 @@ fn show(title: &str, ds: &[Decision]) {
             DecisionKind::Unassigned { cause } => {
                 format!("<- {:<5} taken back: {}", names(d.operator), cause.as_str())
             }
+            // A kind added later reads as its sentence.
+            _ => d.to_string(),
         };
         println!(
             "  {:>3} s  conversation {:>2} ({})  {what}   waited {}",
@@ -57,26 +59,10 @@ fn show(title: &str, ds: &[Decision]) {
 fn main() -> Result<(), Error> {
     let s = |secs: u64| Timestamp(secs * 1000);
     let mut policy = Policy::new(
-        vec![ChannelSpec {
-            id: CHAT,
-            name: "chat".into(),
-            blocks: vec![],
-        }],
+        vec![ChannelSpec::new(CHAT, "chat")],
         vec![
-            TierSpec {
-                id: VIP,
-                name: "VIP".into(),
-                priority: 1,
-                first_response_target: Millis::from_mins(1),
-                head_start: Millis::ZERO,
-            },
-            TierSpec {
-                id: STD,
-                name: "standard".into(),
-                priority: 2,
-                first_response_target: Millis::from_mins(5),
-                head_start: Millis::ZERO,
-            },
+            TierSpec::new(VIP, "VIP", 1).first_response_target(Millis::from_mins(1)),
+            TierSpec::new(STD, "standard", 2).first_response_target(Millis::from_mins(5)),
         ],
         vec![],
     );

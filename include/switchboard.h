@@ -1720,6 +1720,30 @@ switchboard_status switchboard_engine_rebalance_operator(struct switchboard_engi
                                                          size_t *out_count);
 
 /**
+ * The policy changes from `at_ms` on (`Event::PolicyChanged`), given as
+ * UTF-8 JSON like `switchboard_engine_new`'s. Waiting conversations are
+ * queued again under the new rules, held work stays with its holder,
+ * offers in flight keep their expiry; the next `switchboard_engine_assign`
+ * places work under the new rules. Timers due by `at_ms` fire first (their
+ * decisions join the queue). A refused change leaves the engine as it was.
+ *
+ * # Errors
+ * `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_JSON`, a `POLICY_*` status
+ * (the new policy is inconsistent), `UNKNOWN_CHANNEL` / `UNKNOWN_TIER` /
+ * `UNKNOWN_SKILL` (the new policy drops one that a live operator or
+ * conversation still uses; the message names which), `TIME_WENT_BACKWARDS`,
+ * `TIMESTAMP_OUT_OF_RANGE`.
+ *
+ * # Safety
+ * `engine` must be a live handle; `policy_json` must point to `len`
+ * readable bytes (or be NULL with `len == 0`).
+ */
+switchboard_status switchboard_engine_policy_changed(struct switchboard_engine *engine,
+                                                     uint64_t at_ms,
+                                                     const uint8_t *policy_json,
+                                                     size_t len);
+
+/**
  * Copies the queued decisions (those not yet taken), in the order they
  * were made, without taking them.
  *

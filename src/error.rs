@@ -6,8 +6,9 @@
 
 use thiserror::Error;
 
-pub use crate::engine::EngineError;
+pub use crate::engine::{EngineError, PolicyChangeError, UsedBy};
 pub use crate::policy::PolicyError;
+pub use crate::time::TimeError;
 
 /// Any error from this crate.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -31,6 +32,9 @@ pub enum Error {
     /// See [`crate::sim::run::SimError`].
     #[error(transparent)]
     Sim(#[from] crate::sim::run::SimError),
+    /// See [`TimeError`].
+    #[error(transparent)]
+    Time(#[from] TimeError),
     /// See [`crate::proficiency::ProficiencyError`].
     #[error(transparent)]
     Proficiency(#[from] crate::proficiency::ProficiencyError),

@@ -29,15 +29,12 @@
 //!
 //! let (call, chat) = (ChannelId(1), ChannelId(2));
 //! let vip = TierId(1);
-//! let policy = Policy::new(
-//!     vec![
-//!         ChannelSpec { id: call, name: "call".into(), blocks: vec![chat] },
-//!         ChannelSpec { id: chat, name: "chat".into(), blocks: vec![] },
-//!     ],
-//!     vec![TierSpec { id: vip, name: "enterprise".into(), priority: 1,
-//!                     first_response_target: Millis::from_mins(1), head_start: Millis::ZERO }],
-//!     vec![SkillSpec { id: SkillId(1), name: "billing".into() }],
-//! );
+//! let policy = Policy::builder()
+//!     .channel(ChannelSpec::new(call, "call").blocks([chat]))
+//!     .channel(ChannelSpec::new(chat, "chat"))
+//!     .tier(TierSpec::new(vip, "enterprise", 1).first_response_target(Millis::from_mins(1)))
+//!     .skill(SkillSpec::new(SkillId(1), "billing"))
+//!     .build()?;
 //! let mut engine = Engine::new(policy)?;
 //! let t0 = Timestamp(0);
 //! engine.apply(Event::OperatorAdded {
@@ -93,7 +90,8 @@ pub mod prelude {
         TransferTarget,
     };
     pub use crate::policy::{
-        ChannelSpec, IdleClock, OverflowStep, OverflowTiming, Policy, QueueOrder, Relax, Selection,
+        BlockedWork, ChannelSpec, IdleClock, OfferPolicy, OverflowStep, OverflowTiming, Policy,
+        PolicyBuilder, PreferredOperatorPolicy, QueueOrder, RebalancePolicy, Relax, Selection,
         SkillSpec, ThroughputCap, TierSpec,
     };
     pub use crate::time::{Millis, Timestamp};

@@ -82,6 +82,7 @@ impl OperatorStatus {
 /// An operator as the host describes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[non_exhaustive]
 pub struct OperatorSpec {
     /// The host's id for this operator.
     pub id: OperatorId,
@@ -152,6 +153,7 @@ impl OperatorSpec {
 /// A conversation as the host describes it when the customer asks for an operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[non_exhaustive]
 pub struct ConversationSpec {
     /// The host's id for this conversation.
     pub id: ConversationId,

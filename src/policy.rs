@@ -47,6 +47,7 @@ use crate::time::{Millis, Timestamp};
 /// A contact channel and which channels it blocks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[non_exhaustive]
 pub struct ChannelSpec {
     /// Id used by operators' capacities and conversations.
     pub id: ChannelId,
@@ -61,6 +62,7 @@ pub struct ChannelSpec {
 /// A customer tier: how urgent its conversations are and how fast they must be answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[non_exhaustive]
 pub struct TierSpec {
     /// Id used by conversations.
     pub id: TierId,
@@ -79,6 +81,7 @@ pub struct TierSpec {
 /// A skill known to the policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[non_exhaustive]
 pub struct SkillSpec {
     /// Id used by operators and conversations.
     pub id: SkillId,
@@ -96,6 +99,7 @@ pub struct SkillSpec {
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case")
 )]
+#[non_exhaustive]
 pub enum QueueOrder {
     /// Tier priority (lower first), then oldest ask first. Low tiers can starve
     /// under sustained load; that is the point of strict classes. Default.
@@ -120,6 +124,7 @@ pub enum QueueOrder {
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case")
 )]
+#[non_exhaustive]
 pub enum IdleClock {
     /// Since the operator's last conversation ended (Asterisk `leastrecent`,
     /// FreeSWITCH). Operators who never handled one count from when they were
@@ -139,6 +144,7 @@ pub enum IdleClock {
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case")
 )]
+#[non_exhaustive]
 pub enum Selection {
     /// Lowest load ratio on the conversation's channel (load ÷ capacity,
     /// compared exactly), then least recently assigned on that channel
@@ -205,6 +211,7 @@ impl Selection {
 /// Returning customers and their previous operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[non_exhaustive]
 pub struct PreferredOperatorPolicy {
     /// How long a conversation waits for its preferred operator when that
     /// operator is logged in (available or away) but cannot take it now.
@@ -229,6 +236,7 @@ pub struct PreferredOperatorPolicy {
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case")
 )]
+#[non_exhaustive]
 pub enum Relax {
     /// Lower every required minimum level by this much (never below 1).
     LowerLevels(u8),
@@ -243,6 +251,7 @@ pub enum Relax {
 /// [`OverflowTiming`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[non_exhaustive]
 pub struct OverflowStep {
     /// Wait before this step applies.
     pub after: Millis,
@@ -257,6 +266,7 @@ pub struct OverflowStep {
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case")
 )]
+#[non_exhaustive]
 pub enum OverflowTiming {
     /// From when the conversation entered routing (arrival, or a transfer
     /// back to the queue), as Asterisk `penaltychange` rules count. Steps
@@ -279,6 +289,7 @@ pub enum OverflowTiming {
 /// capacity alone never lifts the cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[non_exhaustive]
 pub struct ThroughputCap {
     /// Picks allowed per window (1–10,000).
     pub max_assignments: u32,
@@ -294,6 +305,7 @@ pub const MAX_THROUGHPUT_CAP: u32 = 10_000;
 /// reserves). Without an offer policy, assignments are direct.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[non_exhaustive]
 pub struct OfferPolicy {
     /// How long an operator has to accept. The offer lapses at exactly
     /// `offered_at + timeout` and the conversation goes to the next eligible
@@ -359,6 +371,7 @@ impl OfferPolicy {
 /// already assigned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[non_exhaustive]
 pub struct RebalancePolicy {
     /// Conversations that already got a reply stay with an operator who went
     /// away or offline, unless they have been unavailable longer than this.
@@ -397,6 +410,7 @@ pub struct RebalancePolicy {
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case")
 )]
+#[non_exhaustive]
 pub enum BlockedWork {
     /// Default. When the engine would give such an operator new work on a
     /// blocking channel that is less urgent (queue order) than the most
@@ -417,6 +431,7 @@ pub enum BlockedWork {
 /// The whole routing policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[non_exhaustive]
 pub struct Policy {
     /// Channels (at most 16).
     pub channels: Vec<ChannelSpec>,
@@ -660,6 +675,310 @@ fn first_duplicate<T: Ord + Copy>(ids: impl Iterator<Item = T>) -> Option<T> {
     v.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
 }
 
+// ----- constructors ------------------------------------------------------------
+// The policy types are `#[non_exhaustive]` so an option can be added without
+// breaking callers; these constructors and chainable setters are how code
+// outside the crate builds them.
+
+impl ChannelSpec {
+    /// A channel that blocks nothing.
+    pub fn new(id: ChannelId, name: impl Into<String>) -> Self {
+        ChannelSpec {
+            id,
+            name: name.into(),
+            blocks: Vec::new(),
+        }
+    }
+
+    /// Sets the channels it blocks (replacing any set before).
+    pub fn blocks(mut self, blocks: impl IntoIterator<Item = ChannelId>) -> Self {
+        self.blocks = blocks.into_iter().collect();
+        self
+    }
+}
+
+impl TierSpec {
+    /// A tier with a first-response target of 0 (set it with
+    /// [`TierSpec::first_response_target`] for deadline ordering and service
+    /// reports) and no head start.
+    pub fn new(id: TierId, name: impl Into<String>, priority: u32) -> Self {
+        TierSpec {
+            id,
+            name: name.into(),
+            priority,
+            first_response_target: Millis::ZERO,
+            head_start: Millis::ZERO,
+        }
+    }
+
+    /// Sets the first-response target.
+    pub fn first_response_target(mut self, target: Millis) -> Self {
+        self.first_response_target = target;
+        self
+    }
+
+    /// Sets the head start under [`QueueOrder::Aging`].
+    pub fn head_start(mut self, head_start: Millis) -> Self {
+        self.head_start = head_start;
+        self
+    }
+}
+
+impl SkillSpec {
+    /// A skill.
+    pub fn new(id: SkillId, name: impl Into<String>) -> Self {
+        SkillSpec {
+            id,
+            name: name.into(),
+        }
+    }
+}
+
+impl PreferredOperatorPolicy {
+    /// No waiting, within capacity (the default).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets how long a conversation waits for its logged-in preferred operator.
+    pub fn wait(mut self, wait: Millis) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// Sets whether the preferred operator may go above capacity.
+    pub fn over_capacity(mut self, over_capacity: bool) -> Self {
+        self.over_capacity = over_capacity;
+        self
+    }
+}
+
+impl OverflowStep {
+    /// After `after` of waiting, relax `relax`.
+    pub const fn new(after: Millis, relax: Relax) -> Self {
+        OverflowStep { after, relax }
+    }
+}
+
+impl ThroughputCap {
+    /// At most `max_assignments` picks per operator in any `window`.
+    pub const fn new(max_assignments: u32, window: Millis) -> Self {
+        ThroughputCap {
+            max_assignments,
+            window,
+        }
+    }
+}
+
+impl OfferPolicy {
+    /// Sets how long an operator has to accept.
+    pub fn timeout(mut self, timeout: Millis) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets how many missed or rejected offers in a row set the operator away (0 = never).
+    pub fn away_after_missed(mut self, n: u32) -> Self {
+        self.away_after_missed = n;
+        self
+    }
+
+    /// Sets whether a declined conversation may be offered to the same operator again.
+    pub fn reoffer_declined(mut self, reoffer: bool) -> Self {
+        self.reoffer_declined = reoffer;
+        self
+    }
+
+    /// Sets the cool-down after a rejected offer.
+    pub fn cooldown_after_reject(mut self, cooldown: Millis) -> Self {
+        self.cooldown_after_reject = cooldown;
+        self
+    }
+
+    /// Sets the cool-down after a lapsed offer.
+    pub fn cooldown_after_miss(mut self, cooldown: Millis) -> Self {
+        self.cooldown_after_miss = cooldown;
+        self
+    }
+
+    /// Sets how long a decline keeps the operator from the same
+    /// conversation (`None`: for the rest of its wait).
+    pub fn forget_decline_after(mut self, after: impl Into<Option<Millis>>) -> Self {
+        self.forget_decline_after = after.into();
+        self
+    }
+}
+
+impl RebalancePolicy {
+    /// The default: unanswered work of absent operators moves, nothing else.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves replied work too once its operator has been away this long
+    /// (`None`: never).
+    pub fn reassign_responded_after_away(mut self, after: impl Into<Option<Millis>>) -> Self {
+        self.reassign_responded_after_away = after.into();
+        self
+    }
+
+    /// Turns on load-skew moves above this margin, in ‰ (`None`: off).
+    pub fn skew_margin_permille(mut self, margin: impl Into<Option<u16>>) -> Self {
+        self.skew_margin_permille = margin.into();
+        self
+    }
+
+    /// Caps the moves per rebalance call (`None`: no cap).
+    pub fn max_moves(mut self, max: impl Into<Option<u32>>) -> Self {
+        self.max_moves = max.into();
+        self
+    }
+
+    /// Sets whether a capacity cut below the load moves unanswered work.
+    pub fn on_capacity_cut(mut self, on: bool) -> Self {
+        self.on_capacity_cut = on;
+        self
+    }
+
+    /// Sets whether absent operators' work waits for an explicit rebalance.
+    pub fn defer_to_rebalance(mut self, defer: bool) -> Self {
+        self.defer_to_rebalance = defer;
+        self
+    }
+}
+
+impl Policy {
+    /// A builder: the catalogue entry by entry, then the options, checked by
+    /// [`PolicyBuilder::build`].
+    ///
+    /// ```
+    /// use switchboard::prelude::*;
+    ///
+    /// let policy = Policy::builder()
+    ///     .channel(ChannelSpec::new(ChannelId(1), "call").blocks([ChannelId(2)]))
+    ///     .channel(ChannelSpec::new(ChannelId(2), "chat"))
+    ///     .tier(TierSpec::new(TierId(1), "enterprise", 1).first_response_target(Millis::from_mins(1)))
+    ///     .skill(SkillSpec::new(SkillId(1), "billing"))
+    ///     .selection(Selection::RoundRobin)
+    ///     .build()?;
+    /// assert_eq!(policy.channels.len(), 2);
+    /// # Ok::<(), switchboard::PolicyError>(())
+    /// ```
+    pub fn builder() -> PolicyBuilder {
+        PolicyBuilder {
+            policy: Policy::new(Vec::new(), Vec::new(), Vec::new()),
+        }
+    }
+
+    /// Sets the queue order.
+    pub fn with_queue_order(mut self, order: QueueOrder) -> Self {
+        self.queue_order = order;
+        self
+    }
+
+    /// Sets the operator selection.
+    pub fn with_selection(mut self, selection: Selection) -> Self {
+        self.selection = selection;
+        self
+    }
+}
+
+/// Builds a [`Policy`] step by step; [`PolicyBuilder::build`] validates it.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct PolicyBuilder {
+    policy: Policy,
+}
+
+impl PolicyBuilder {
+    /// Adds a channel.
+    pub fn channel(mut self, channel: ChannelSpec) -> Self {
+        self.policy.channels.push(channel);
+        self
+    }
+
+    /// Adds a tier.
+    pub fn tier(mut self, tier: TierSpec) -> Self {
+        self.policy.tiers.push(tier);
+        self
+    }
+
+    /// Adds a skill.
+    pub fn skill(mut self, skill: SkillSpec) -> Self {
+        self.policy.skills.push(skill);
+        self
+    }
+
+    /// Sets the queue order.
+    pub fn queue_order(mut self, order: QueueOrder) -> Self {
+        self.policy.queue_order = order;
+        self
+    }
+
+    /// Sets the operator selection.
+    pub fn selection(mut self, selection: Selection) -> Self {
+        self.policy.selection = selection;
+        self
+    }
+
+    /// Sets the returning-customer rules.
+    pub fn preferred_operator(mut self, preferred: PreferredOperatorPolicy) -> Self {
+        self.policy.preferred_operator = preferred;
+        self
+    }
+
+    /// Adds an overflow step (steps take effect in the order added).
+    pub fn overflow_step(mut self, step: OverflowStep) -> Self {
+        self.policy.overflow.push(step);
+        self
+    }
+
+    /// Sets where overflow timers are measured from.
+    pub fn overflow_timing(mut self, timing: OverflowTiming) -> Self {
+        self.policy.overflow_timing = timing;
+        self
+    }
+
+    /// Sets the default wrap-up.
+    pub fn wrap_up(mut self, wrap_up: Millis) -> Self {
+        self.policy.wrap_up = wrap_up;
+        self
+    }
+
+    /// Turns on offers.
+    pub fn offers(mut self, offers: OfferPolicy) -> Self {
+        self.policy.offers = Some(offers);
+        self
+    }
+
+    /// Sets a throughput cap.
+    pub fn throughput_cap(mut self, cap: ThroughputCap) -> Self {
+        self.policy.throughput_cap = Some(cap);
+        self
+    }
+
+    /// Sets the rebalance triggers.
+    pub fn rebalance(mut self, rebalance: RebalancePolicy) -> Self {
+        self.policy.rebalance = rebalance;
+        self
+    }
+
+    /// Sets what happens to blocked work.
+    pub fn blocked_work(mut self, blocked: BlockedWork) -> Self {
+        self.policy.blocked_work = blocked;
+        self
+    }
+
+    /// The policy, if [`Policy::validate`] accepts it.
+    ///
+    /// # Errors
+    /// [`PolicyError`] naming the field, as [`Policy::validate`].
+    pub fn build(self) -> Result<Policy, PolicyError> {
+        self.policy.validate()?;
+        Ok(self.policy)
+    }
+}
+
 /// A policy that cannot be used to build an engine.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -736,4 +1055,100 @@ pub enum PolicyError {
         /// Index of the offending step.
         index: usize,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The constructors fill every field the way the serde defaults do, so
+    /// a policy built in code and one read from JSON agree.
+    #[test]
+    fn constructors_and_the_builder_give_the_documented_defaults() {
+        let built = Policy::builder()
+            .channel(ChannelSpec::new(ChannelId(1), "call").blocks([ChannelId(2)]))
+            .channel(ChannelSpec::new(ChannelId(2), "chat"))
+            .tier(
+                TierSpec::new(TierId(1), "vip", 1)
+                    .first_response_target(Millis(60_000))
+                    .head_start(Millis(5_000)),
+            )
+            .skill(SkillSpec::new(SkillId(3), "billing"))
+            .overflow_step(OverflowStep::new(Millis(30_000), Relax::AnyTeam))
+            .throughput_cap(ThroughputCap::new(2, Millis(60_000)))
+            .offers(OfferPolicy::new(Millis(20_000)).forget_decline_after(None))
+            .rebalance(
+                RebalancePolicy::new()
+                    .max_moves(3)
+                    .skew_margin_permille(None),
+            )
+            .build();
+        let mut by_hand = Policy::new(
+            vec![
+                ChannelSpec {
+                    id: ChannelId(1),
+                    name: "call".into(),
+                    blocks: vec![ChannelId(2)],
+                },
+                ChannelSpec {
+                    id: ChannelId(2),
+                    name: "chat".into(),
+                    blocks: vec![],
+                },
+            ],
+            vec![TierSpec {
+                id: TierId(1),
+                name: "vip".into(),
+                priority: 1,
+                first_response_target: Millis(60_000),
+                head_start: Millis(5_000),
+            }],
+            vec![SkillSpec {
+                id: SkillId(3),
+                name: "billing".into(),
+            }],
+        );
+        by_hand.overflow = vec![OverflowStep {
+            after: Millis(30_000),
+            relax: Relax::AnyTeam,
+        }];
+        by_hand.throughput_cap = Some(ThroughputCap {
+            max_assignments: 2,
+            window: Millis(60_000),
+        });
+        by_hand.offers = Some(OfferPolicy {
+            forget_decline_after: None,
+            ..OfferPolicy::new(Millis(20_000))
+        });
+        by_hand.rebalance.max_moves = Some(3);
+        assert_eq!(built, Ok(by_hand));
+        assert_eq!(
+            TierSpec::new(TierId(1), "t", 2).first_response_target,
+            Millis::ZERO
+        );
+        assert_eq!(
+            PreferredOperatorPolicy::new().wait(Millis(5)).wait,
+            Millis(5)
+        );
+    }
+
+    #[test]
+    fn the_builder_validates() {
+        assert_eq!(
+            Policy::builder()
+                .channel(ChannelSpec::new(ChannelId(1), "chat"))
+                .build(),
+            Err(PolicyError::Empty { field: "tiers" })
+        );
+        assert_eq!(
+            Policy::builder()
+                .channel(ChannelSpec::new(ChannelId(1), "chat"))
+                .tier(TierSpec::new(TierId(1), "t", 1))
+                .throughput_cap(ThroughputCap::new(0, Millis(1)))
+                .build(),
+            Err(PolicyError::Zero {
+                field: "throughput_cap.max_assignments"
+            })
+        );
+    }
 }

@@ -2,6 +2,9 @@
 
 use core::fmt;
 use core::ops::{Add, Sub};
+use std::time::{Duration, SystemTime};
+
+use thiserror::Error;
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
@@ -115,9 +118,141 @@ impl fmt::Display for Millis {
     }
 }
 
+/// A std time value that has no exact [`Millis`] or [`Timestamp`]: the
+/// conversions refuse rather than clamp, so a bad clock reading is seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TimeError {
+    /// A duration longer than `u64::MAX` milliseconds.
+    #[error("a duration of {secs} s does not fit in 64-bit milliseconds")]
+    DurationTooLong {
+        /// Its whole seconds.
+        secs: u64,
+    },
+    /// A system time before the Unix epoch.
+    #[error("system time is {before_ms} ms before the Unix epoch")]
+    BeforeEpoch {
+        /// How far before, in whole milliseconds.
+        before_ms: u128,
+    },
+    /// A system time beyond [`Timestamp::MAX`].
+    #[error("system time is {ms} ms after the epoch, beyond the largest timestamp ({} ms)", Timestamp::MAX.0)]
+    BeyondMax {
+        /// Its milliseconds since the epoch.
+        ms: u128,
+    },
+}
+
+/// Whole milliseconds; the sub-millisecond rest is dropped (the engine
+/// counts in ms), a duration beyond `u64::MAX` ms is refused.
+impl TryFrom<Duration> for Millis {
+    type Error = TimeError;
+    fn try_from(d: Duration) -> Result<Self, TimeError> {
+        u64::try_from(d.as_millis())
+            .map(Millis)
+            .map_err(|_| TimeError::DurationTooLong { secs: d.as_secs() })
+    }
+}
+
+impl From<Millis> for Duration {
+    fn from(m: Millis) -> Duration {
+        Duration::from_millis(m.0)
+    }
+}
+
+impl Millis {
+    /// The span as a [`Duration`] (always exact).
+    pub const fn to_duration(self) -> Duration {
+        Duration::from_millis(self.0)
+    }
+}
+
+/// Whole milliseconds since the epoch (the sub-millisecond rest is
+/// dropped); before the epoch or beyond [`Timestamp::MAX`] is refused.
+impl TryFrom<SystemTime> for Timestamp {
+    type Error = TimeError;
+    fn try_from(t: SystemTime) -> Result<Self, TimeError> {
+        match t.duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(d) => {
+                let ms = d.as_millis();
+                if ms > u128::from(Timestamp::MAX.0) {
+                    return Err(TimeError::BeyondMax { ms });
+                }
+                Ok(Timestamp(ms as u64))
+            }
+            Err(e) => Err(TimeError::BeforeEpoch {
+                before_ms: e.duration().as_millis(),
+            }),
+        }
+    }
+}
+
+impl Timestamp {
+    /// The instant as a [`SystemTime`], or `None` where the platform's
+    /// `SystemTime` cannot hold it (far future on some platforms).
+    pub fn to_system_time(self) -> Option<SystemTime> {
+        SystemTime::UNIX_EPOCH.checked_add(Duration::from_millis(self.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_convert_exactly_or_are_refused() {
+        assert_eq!(
+            Millis::try_from(Duration::from_millis(1_500)),
+            Ok(Millis(1_500))
+        );
+        // Sub-millisecond rest is dropped, not rounded.
+        assert_eq!(
+            Millis::try_from(Duration::from_micros(2_999)),
+            Ok(Millis(2))
+        );
+        assert_eq!(
+            Millis::try_from(Duration::from_millis(u64::MAX)),
+            Ok(Millis(u64::MAX))
+        );
+        assert_eq!(
+            Millis::try_from(Duration::MAX),
+            Err(TimeError::DurationTooLong { secs: u64::MAX })
+        );
+        assert_eq!(Millis(61_500).to_duration(), Duration::from_millis(61_500));
+        assert_eq!(Duration::from(Millis(7)), Duration::from_millis(7));
+        for m in [0, 1, 999, 1_000, u64::MAX] {
+            assert_eq!(Millis::try_from(Millis(m).to_duration()), Ok(Millis(m)));
+        }
+    }
+
+    #[test]
+    fn system_times_convert_within_the_engine_range() {
+        let epoch = SystemTime::UNIX_EPOCH;
+        assert_eq!(Timestamp::try_from(epoch), Ok(Timestamp(0)));
+        let t = epoch + Duration::from_millis(1_700_000_000_123) + Duration::from_micros(900);
+        assert_eq!(Timestamp::try_from(t), Ok(Timestamp(1_700_000_000_123)));
+        assert_eq!(
+            Timestamp(1_700_000_000_123).to_system_time(),
+            Some(epoch + Duration::from_millis(1_700_000_000_123))
+        );
+        assert_eq!(
+            Timestamp::try_from(epoch - Duration::from_millis(5)),
+            Err(TimeError::BeforeEpoch { before_ms: 5 })
+        );
+        let max = epoch + Duration::from_millis(Timestamp::MAX.0);
+        assert_eq!(Timestamp::try_from(max), Ok(Timestamp::MAX));
+        assert_eq!(
+            Timestamp::try_from(max + Duration::from_millis(1)),
+            Err(TimeError::BeyondMax {
+                ms: u128::from(Timestamp::MAX.0) + 1
+            })
+        );
+        if let Some(back) = Timestamp::MAX.to_system_time() {
+            assert_eq!(Timestamp::try_from(back), Ok(Timestamp::MAX));
+        }
+        let now = Timestamp::try_from(SystemTime::now()).map(|t| t.as_millis());
+        assert!(now.is_ok_and(|ms| ms > 1_600_000_000_000));
+    }
 
     #[test]
     fn since_saturates_and_display_is_readable() {

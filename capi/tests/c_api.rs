@@ -344,13 +344,7 @@ const BILLING: SkillId = SkillId(1);
 const TECH: SkillId = SkillId(2);
 
 fn tier(id: u32, name: &str, priority: u32, target_secs: u64) -> TierSpec {
-    TierSpec {
-        id: TierId(id),
-        name: name.into(),
-        priority,
-        first_response_target: Millis::from_secs(target_secs),
-        head_start: Millis::ZERO,
-    }
+    TierSpec::new(TierId(id), name, priority).first_response_target(Millis::from_secs(target_secs))
 }
 
 fn print(out: &mut String, ds: &[Decision]) {
@@ -444,16 +438,8 @@ fn kpi_line(out: &mut String, label: &str, k: &KpiStats) {
 fn expected_output() -> String {
     let mut policy = Policy::new(
         vec![
-            ChannelSpec {
-                id: CALL,
-                name: "call".into(),
-                blocks: vec![CHAT],
-            },
-            ChannelSpec {
-                id: CHAT,
-                name: "chat".into(),
-                blocks: vec![],
-            },
+            ChannelSpec::new(CALL, "call").blocks([CHAT]),
+            ChannelSpec::new(CHAT, "chat"),
         ],
         vec![
             tier(1, "Enterprise", 1, 60),
@@ -461,21 +447,15 @@ fn expected_output() -> String {
             tier(3, "SMB", 3, 300),
         ],
         vec![
-            SkillSpec {
-                id: BILLING,
-                name: "billing".into(),
-            },
-            SkillSpec {
-                id: TECH,
-                name: "tech".into(),
-            },
+            SkillSpec::new(BILLING, "billing"),
+            SkillSpec::new(TECH, "tech"),
         ],
     );
     policy.wrap_up = Millis::from_secs(30);
-    policy.overflow = vec![OverflowStep {
-        after: Millis::from_secs(90),
-        relax: Relax::LowerLevels(2),
-    }];
+    policy.overflow = vec![OverflowStep::new(
+        Millis::from_secs(90),
+        Relax::LowerLevels(2),
+    )];
     let mut e = Engine::new(policy).unwrap();
     let mut out = String::new();
     writeln!(

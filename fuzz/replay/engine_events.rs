@@ -10,42 +10,18 @@ use switchboard::prelude::*;
 pub fn policy(b: u8) -> Policy {
     let mut p = Policy::new(
         vec![
-            ChannelSpec {
-                id: ChannelId(1),
-                name: "call".into(),
-                blocks: vec![ChannelId(2)],
-            },
-            ChannelSpec {
-                id: ChannelId(2),
-                name: "chat".into(),
-                blocks: vec![],
-            },
+            ChannelSpec::new(ChannelId(1), "call").blocks([ChannelId(2)]),
+            ChannelSpec::new(ChannelId(2), "chat"),
         ],
         vec![
-            TierSpec {
-                id: TierId(1),
-                name: "a".into(),
-                priority: 1,
-                first_response_target: Millis(60_000),
-                head_start: Millis(30_000),
-            },
-            TierSpec {
-                id: TierId(2),
-                name: "b".into(),
-                priority: 2,
-                first_response_target: Millis(300_000),
-                head_start: Millis(0),
-            },
+            TierSpec::new(TierId(1), "a", 1)
+                .first_response_target(Millis(60_000))
+                .head_start(Millis(30_000)),
+            TierSpec::new(TierId(2), "b", 2).first_response_target(Millis(300_000)),
         ],
         vec![
-            SkillSpec {
-                id: SkillId(1),
-                name: "x".into(),
-            },
-            SkillSpec {
-                id: SkillId(2),
-                name: "y".into(),
-            },
+            SkillSpec::new(SkillId(1), "x"),
+            SkillSpec::new(SkillId(2), "y"),
         ],
     );
     p.queue_order = [
@@ -73,24 +49,17 @@ pub fn policy(b: u8) -> Policy {
         p.offers = Some(OfferPolicy::new(Millis(5_000)));
     }
     if b & 0x40 != 0 {
-        p.rebalance = RebalancePolicy {
-            skew_margin_permille: Some(300),
-            on_capacity_cut: true,
-            reassign_responded_after_away: Some(Millis(20_000)),
-            max_moves: Some(3),
-            defer_to_rebalance: false,
-        };
+        p.rebalance = RebalancePolicy::new()
+            .skew_margin_permille(Some(300))
+            .on_capacity_cut(true)
+            .reassign_responded_after_away(Some(Millis(20_000)))
+            .max_moves(Some(3))
+            .defer_to_rebalance(false);
         p.preferred_operator.wait = Millis(4_000);
         p.wrap_up = Millis(2_000);
         p.overflow = vec![
-            OverflowStep {
-                after: Millis(3_000),
-                relax: Relax::LowerLevels(2),
-            },
-            OverflowStep {
-                after: Millis(9_000),
-                relax: Relax::AnyOperator,
-            },
+            OverflowStep::new(Millis(3_000), Relax::LowerLevels(2)),
+            OverflowStep::new(Millis(9_000), Relax::AnyOperator),
         ];
     }
     p

@@ -1,5 +1,7 @@
 //! What the engine answers: decisions, each with the reason it was made.
 
+use core::fmt;
+
 use smallvec::SmallVec;
 
 #[cfg(feature = "serde")]
@@ -15,6 +17,7 @@ use crate::time::{Millis, Timestamp};
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case")
 )]
+#[non_exhaustive]
 pub enum Route {
     /// The customer's previous operator could take it.
     PreferredOperator,
@@ -61,6 +64,7 @@ impl Route {
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case")
 )]
+#[non_exhaustive]
 pub enum Trigger {
     /// The conversation entered the queue or its requirements relaxed.
     ConversationQueued,
@@ -88,6 +92,7 @@ impl Trigger {
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case")
 )]
+#[non_exhaustive]
 pub enum MoveCause {
     /// The operator went away; it had no reply yet.
     OperatorAway,
@@ -139,6 +144,7 @@ impl MoveCause {
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case")
 )]
+#[non_exhaustive]
 pub enum DecisionKind {
     /// The operator now holds the conversation.
     Assigned,
@@ -212,4 +218,212 @@ pub struct Decision {
     pub input_seq: u64,
     /// Why.
     pub reason: Reason,
+}
+
+// ----- sentences --------------------------------------------------------------
+// `Display` reads as a sentence for logs and examples; `as_str` stays the
+// stable machine name.
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Route::PreferredOperator => "preferred operator",
+            Route::LeastLoaded => "least loaded",
+            Route::LongestIdle => "longest idle",
+            Route::RoundRobin => "round robin",
+            Route::MostProficient => "most proficient",
+            Route::FewestConversations => "fewest conversations",
+            Route::Ring => "next in the ring",
+            Route::FixedOrder => "first in fixed order",
+            Route::SkillDevelopment => "skill development",
+        })
+    }
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Trigger::ConversationQueued => "conversation queued",
+            Trigger::OperatorFreed => "operator freed",
+            Trigger::Rebalance => "rebalance",
+        })
+    }
+}
+
+impl fmt::Display for MoveCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MoveCause::OperatorAway => "operator went away",
+            MoveCause::OperatorOffline => "operator went offline",
+            MoveCause::AwayTooLong => "operator away too long",
+            MoveCause::LoadSkew => "load skew",
+            MoveCause::CapacityCut => "capacity cut",
+            MoveCause::Requested => "rebalance requested",
+            MoveCause::OfferExpired => "offer expired",
+            MoveCause::OfferRejected => "offer rejected",
+            MoveCause::Withdrawn => "offer withdrawn",
+            MoveCause::OperatorRemoved => "operator removed",
+        })
+    }
+}
+
+impl fmt::Display for DecisionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecisionKind::Assigned => f.write_str("assigned"),
+            DecisionKind::Offered { expires_at } => write!(f, "offered until {expires_at}"),
+            DecisionKind::Unassigned { cause } => write!(f, "unassigned: {cause}"),
+        }
+    }
+}
+
+/// `least loaded (load 1/3), on conversation queued, waited 12 s`, then the
+/// overflow step and the skills matched when there are any.
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (load {}/{}), on {}, waited {}",
+            self.route, self.load_before, self.capacity, self.trigger, self.waited
+        )?;
+        if self.overflow_step > 0 {
+            write!(f, ", overflow step {}", self.overflow_step)?;
+        }
+        for m in &self.matched {
+            write!(f, ", {} ≥{} (has {})", m.skill, m.required, m.level)?;
+        }
+        Ok(())
+    }
+}
+
+/// `conversation #3 → operator #7: least loaded (load 1/3), on conversation
+/// queued, waited 12 s`; an offer names its lapse, a move its cause.
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            DecisionKind::Assigned => {
+                write!(
+                    f,
+                    "{} → {}: {}",
+                    self.conversation, self.operator, self.reason
+                )
+            }
+            DecisionKind::Offered { expires_at } => write!(
+                f,
+                "{} offered to {} until {}: {}",
+                self.conversation, self.operator, expires_at, self.reason
+            ),
+            DecisionKind::Unassigned { cause } => write!(
+                f,
+                "{} taken from {}: {}",
+                self.conversation, self.operator, cause
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision(kind: DecisionKind) -> Decision {
+        Decision {
+            conversation: ConversationId(3),
+            operator: OperatorId(7),
+            kind,
+            channel: ChannelId(1),
+            tier: TierId(1),
+            at: Timestamp(12_000),
+            input_seq: 4,
+            reason: Reason {
+                route: Route::LeastLoaded,
+                trigger: Trigger::ConversationQueued,
+                matched: SmallVec::new(),
+                load_before: 1,
+                capacity: 3,
+                waited: Millis(12_000),
+                overflow_step: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn decisions_read_as_sentences() {
+        assert_eq!(
+            decision(DecisionKind::Assigned).to_string(),
+            "conversation #3 → operator #7: least loaded (load 1/3), on conversation queued, waited 12 s"
+        );
+        assert_eq!(
+            decision(DecisionKind::Offered {
+                expires_at: Timestamp(42_000)
+            })
+            .to_string(),
+            "conversation #3 offered to operator #7 until 42000 ms: least loaded (load 1/3), \
+             on conversation queued, waited 12 s"
+        );
+        assert_eq!(
+            decision(DecisionKind::Unassigned {
+                cause: MoveCause::OfferExpired
+            })
+            .to_string(),
+            "conversation #3 taken from operator #7: offer expired"
+        );
+        let mut d = decision(DecisionKind::Assigned);
+        d.reason.overflow_step = 1;
+        d.reason.matched.push(SkillMatch {
+            skill: SkillId(2),
+            required: 3,
+            level: 5,
+        });
+        assert!(
+            d.reason
+                .to_string()
+                .ends_with("waited 12 s, overflow step 1, skill #2 ≥3 (has 5)")
+        );
+        assert_eq!(
+            DecisionKind::Unassigned {
+                cause: MoveCause::Withdrawn
+            }
+            .to_string(),
+            "unassigned: offer withdrawn"
+        );
+    }
+
+    /// Every variant has a sentence distinct from the others.
+    #[test]
+    fn every_variant_has_its_own_words() {
+        use MoveCause as M;
+        let causes = [
+            M::OperatorAway,
+            M::OperatorOffline,
+            M::AwayTooLong,
+            M::LoadSkew,
+            M::CapacityCut,
+            M::Requested,
+            M::OfferExpired,
+            M::OfferRejected,
+            M::Withdrawn,
+            M::OperatorRemoved,
+        ];
+        let mut words: Vec<String> = causes.iter().map(|c| c.to_string()).collect();
+        words.sort();
+        words.dedup();
+        assert_eq!(words.len(), causes.len());
+        use Route as R;
+        let routes = [
+            R::PreferredOperator,
+            R::LeastLoaded,
+            R::LongestIdle,
+            R::RoundRobin,
+            R::MostProficient,
+            R::FewestConversations,
+            R::Ring,
+            R::FixedOrder,
+            R::SkillDevelopment,
+        ];
+        let mut words: Vec<String> = routes.iter().map(|r| r.to_string()).collect();
+        words.sort();
+        words.dedup();
+        assert_eq!(words.len(), routes.len());
+    }
 }

@@ -5,6 +5,7 @@ use thiserror::Error;
 
 use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
 use crate::model::ConversationState;
+use crate::policy::PolicyError;
 use crate::time::Timestamp;
 
 /// An event or command the engine cannot apply.
@@ -129,4 +130,75 @@ pub enum EngineError {
     /// A timestamp too far in the future to be real (beyond 2^53 ms).
     #[error("timestamp {0} is out of range")]
     TimestampOutOfRange(Timestamp),
+    /// A [`crate::engine::Event::PolicyChanged`] the engine cannot make;
+    /// it keeps the policy it had.
+    #[error("policy change refused: {reason}")]
+    PolicyChange {
+        /// What blocks it.
+        reason: PolicyChangeError,
+    },
+}
+
+/// What blocks a policy change: the new policy itself, or live work that
+/// still uses what it drops (end or move that work first).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum PolicyChangeError {
+    /// The new policy fails [`crate::policy::Policy::validate`].
+    #[error("the new policy is invalid: {0}")]
+    Invalid(#[from] PolicyError),
+    /// The new policy drops a channel a live operator has capacity on or a
+    /// live conversation is on.
+    #[error("{channel} is still used by {by}")]
+    ChannelInUse {
+        /// The channel.
+        channel: ChannelId,
+        /// Who uses it.
+        by: UsedBy,
+    },
+    /// The new policy drops the tier of a live conversation.
+    #[error("{tier} is still used by {by}")]
+    TierInUse {
+        /// The tier.
+        tier: TierId,
+        /// Who uses it.
+        by: UsedBy,
+    },
+    /// The new policy drops a skill a live operator holds or a live
+    /// conversation requires.
+    #[error("{skill} is still used by {by}")]
+    SkillInUse {
+        /// The skill.
+        skill: SkillId,
+        /// Who uses it.
+        by: UsedBy,
+    },
+    /// The state does not fit the new policy in another way (as a restore
+    /// would refuse it).
+    #[error("the state does not fit the new policy: {what} (id {id})")]
+    Inconsistent {
+        /// What does not add up.
+        what: &'static str,
+        /// The operator or conversation id concerned (0 if none).
+        id: u64,
+    },
+}
+
+/// Who still uses a channel, tier or skill a new policy drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UsedBy {
+    /// A live operator.
+    Operator(OperatorId),
+    /// A live conversation.
+    Conversation(ConversationId),
+}
+
+impl core::fmt::Display for UsedBy {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            UsedBy::Operator(o) => o.fmt(f),
+            UsedBy::Conversation(c) => c.fmt(f),
+        }
+    }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, ConversationId, OperatorId, TeamId};
 use crate::model::{ConversationSpec, OperatorSpec, OperatorStatus, SkillLevel, TransferTarget};
+use crate::policy::Policy;
 use crate::time::Timestamp;
 
 /// One input to the engine. Each carries the time it happened (`at`), which
@@ -18,6 +19,7 @@ use crate::time::Timestamp;
     derive(Serialize, Deserialize),
     serde(rename_all = "snake_case", tag = "type")
 )]
+#[non_exhaustive]
 pub enum Event {
     /// An operator joins the roster.
     OperatorAdded {
@@ -178,6 +180,20 @@ pub enum Event {
         /// Whose work moves.
         operator: OperatorId,
     },
+    /// The policy changes; its rules apply from `at`. Refused (the engine
+    /// unchanged) if the policy is invalid or drops a channel, tier or
+    /// skill that live work still uses. Waiting conversations are queued
+    /// again under the new order, tiers and overflow (their waits keep
+    /// counting from when they asked), operators are indexed under the new
+    /// selection; held work stays with its holder, offers in flight keep
+    /// their expiry. Places nothing itself: the next `assign` does, under
+    /// the new rules. See the README's "Policies and defaults".
+    PolicyChanged {
+        /// When.
+        at: Timestamp,
+        /// The new policy (boxed: it is far larger than any other event).
+        policy: Box<Policy>,
+    },
 }
 
 impl Event {
@@ -203,7 +219,8 @@ impl Event {
             | Event::Tick { at }
             | Event::Assign { at }
             | Event::Rebalance { at }
-            | Event::RebalanceOperator { at, .. } => *at,
+            | Event::RebalanceOperator { at, .. }
+            | Event::PolicyChanged { at, .. } => *at,
         }
     }
 }

@@ -127,6 +127,9 @@ impl Engine {
                 let os = self.op_slots[&operator];
                 self.run_rebalance(at, Some(os), out);
             }
+            // `apply_into` hands it to `change_policy` before validation:
+            // it replaces the whole state rather than changing a part.
+            Event::PolicyChanged { .. } => {}
         }
     }
 

@@ -55,6 +55,7 @@
 //! | `selection.rs` | strategy keys, queue keys, indexed lookups and the reference scan |
 //! | `upkeep.rs`, `index.rs` | keeping the waiting buckets and operator facets in step |
 //! | `rebalance.rs` | moving work off absent, cut or overloaded operators |
+//! | `policy_change.rs` | a new policy on a running engine, through its own snapshot |
 //! | `view.rs`, `realtime.rs` | read-only views for hosts and dashboards |
 //! | `snapshot.rs` | entities out and back in, canonical bytes, the state hash |
 
@@ -64,6 +65,7 @@ mod event;
 pub(crate) mod index;
 mod lifecycle;
 mod placement;
+mod policy_change;
 mod realtime;
 mod rebalance;
 mod records;
@@ -83,7 +85,7 @@ use smallvec::SmallVec;
 use serde::{Deserialize, Serialize};
 
 pub use decision::{Decision, DecisionKind, MoveCause, Reason, Route, SkillMatch, Trigger};
-pub use error::EngineError;
+pub use error::{EngineError, PolicyChangeError, UsedBy};
 pub use event::Event;
 pub use realtime::{QueueStatus, RealTime};
 pub use records::Records;
@@ -275,9 +277,8 @@ impl Conversation {
 /// let chat = ChannelId(1);
 /// let std_tier = TierId(1);
 /// let policy = Policy::new(
-///     vec![ChannelSpec { id: chat, name: "chat".into(), blocks: vec![] }],
-///     vec![TierSpec { id: std_tier, name: "standard".into(), priority: 1,
-///                     first_response_target: Millis::from_mins(5), head_start: Millis::ZERO }],
+///     vec![ChannelSpec::new(chat, "chat")],
+///     vec![TierSpec::new(std_tier, "standard", 1).first_response_target(Millis::from_mins(5))],
 ///     vec![],
 /// );
 /// let mut engine = Engine::new(policy)?;
@@ -504,6 +505,10 @@ impl Engine {
     ) -> Result<usize, EngineError> {
         let at = event.at();
         self.check_time(at)?;
+        if let Event::PolicyChanged { policy, .. } = event {
+            // Replaces the whole engine state, so it runs on a copy of its own.
+            return self.change_policy(at, *policy, out);
+        }
         self.validate(&event)?;
         // Validation passed: from here on nothing fails. Timers up to `at`
         // only free capacity or widen eligibility, so they cannot invalidate

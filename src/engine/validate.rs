@@ -241,6 +241,9 @@ impl Engine {
             }
             Event::Assign { .. } | Event::Rebalance { .. } | Event::Tick { .. } => Ok(()),
             Event::RebalanceOperator { operator, .. } => self.known_op(*operator).map(|_| ()),
+            // The checks before anything is built; `change_policy` runs them
+            // too, then restores under the new policy.
+            Event::PolicyChanged { policy, .. } => self.check_policy_change(policy),
             Event::OfferAccepted {
                 at,
                 conversation,

@@ -1528,6 +1528,49 @@ pub unsafe extern "C" fn switchboard_engine_rebalance_operator(
     })
 }
 
+/// The policy changes from `at_ms` on (`Event::PolicyChanged`), given as
+/// UTF-8 JSON like `switchboard_engine_new`'s. Waiting conversations are
+/// queued again under the new rules, held work stays with its holder,
+/// offers in flight keep their expiry; the next `switchboard_engine_assign`
+/// places work under the new rules. Timers due by `at_ms` fire first (their
+/// decisions join the queue). A refused change leaves the engine as it was.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `INVALID_UTF8`, `INVALID_JSON`, a `POLICY_*` status
+/// (the new policy is inconsistent), `UNKNOWN_CHANNEL` / `UNKNOWN_TIER` /
+/// `UNKNOWN_SKILL` (the new policy drops one that a live operator or
+/// conversation still uses; the message names which), `TIME_WENT_BACKWARDS`,
+/// `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle; `policy_json` must point to `len`
+/// readable bytes (or be NULL with `len == 0`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_policy_changed(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    policy_json: *const u8,
+    len: usize,
+) -> switchboard_status {
+    with_handle_mut(engine, |h| {
+        // SAFETY: caller's contract.
+        let bytes = unsafe { arg_slice(policy_json, len, "policy_json") }?;
+        let text = core::str::from_utf8(bytes).map_err(|e| {
+            Failure::new(
+                switchboard_status::InvalidUtf8,
+                format!("policy is not UTF-8: {e}"),
+            )
+        })?;
+        let policy: Policy = serde_json::from_str(text).map_err(|e| {
+            Failure::new(switchboard_status::InvalidJson, format!("policy JSON: {e}"))
+        })?;
+        h.apply(Event::PolicyChanged {
+            at: Timestamp(at_ms),
+            policy: Box::new(policy),
+        })
+    })
+}
+
 // ----- queries --------------------------------------------------------------------
 
 /// Copies the queued decisions (those not yet taken), in the order they

@@ -1,8 +1,8 @@
 //! Status codes: one per error variant, grouped by area, numbers fixed
 //! forever (a retired number stays reserved as a comment).
 
-use crate::engine::EngineError;
 use crate::engine::SnapshotError;
+use crate::engine::{EngineError, PolicyChangeError};
 use crate::kpi::KpiError;
 use crate::policy::PolicyError;
 
@@ -362,6 +362,16 @@ impl From<&EngineError> for switchboard_status {
             EngineError::TimeWentBackwards { .. } => S::TimeWentBackwards,
             EngineError::TimestampOutOfRange(_) => S::TimestampOutOfRange,
             EngineError::OfferWithdrawn { .. } => S::OfferWithdrawn,
+            // No code of its own: an invalid policy reads as its POLICY_*
+            // code, what still uses a dropped entry as the UNKNOWN_* code the
+            // new policy would give it; `switchboard_last_error` says which.
+            EngineError::PolicyChange { reason } => match reason {
+                PolicyChangeError::Invalid(p) => S::from(p),
+                PolicyChangeError::ChannelInUse { .. } => S::UnknownChannel,
+                PolicyChangeError::TierInUse { .. } => S::UnknownTier,
+                PolicyChangeError::SkillInUse { .. } => S::UnknownSkill,
+                _ => S::SnapshotInconsistent,
+            },
         }
     }
 }

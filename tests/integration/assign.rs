@@ -410,18 +410,9 @@ fn an_offline_preferred_operator_is_skipped_at_once() {
 fn overflow_steps_relax_levels_then_teams_then_everything_on_time() {
     let mut p = policy();
     p.overflow = vec![
-        OverflowStep {
-            after: Millis::from_secs(30),
-            relax: Relax::LowerLevels(2),
-        },
-        OverflowStep {
-            after: Millis::from_secs(60),
-            relax: Relax::AnyTeam,
-        },
-        OverflowStep {
-            after: Millis::from_secs(120),
-            relax: Relax::AnyOperator,
-        },
+        OverflowStep::new(Millis::from_secs(30), Relax::LowerLevels(2)),
+        OverflowStep::new(Millis::from_secs(60), Relax::AnyTeam),
+        OverflowStep::new(Millis::from_secs(120), Relax::AnyOperator),
     ];
     let mut e = engine_with(p);
     add(&mut e, t(0), op(1).skill(BILLING, 2).team(SUPPORT));
@@ -456,14 +447,8 @@ fn overflow_steps_relax_levels_then_teams_then_everything_on_time() {
 fn overflow_steps_fire_in_order_even_when_the_host_calls_late() {
     let mut p = policy();
     p.overflow = vec![
-        OverflowStep {
-            after: Millis::from_secs(10),
-            relax: Relax::AnyTeam,
-        },
-        OverflowStep {
-            after: Millis::from_secs(20),
-            relax: Relax::AnyOperator,
-        },
+        OverflowStep::new(Millis::from_secs(10), Relax::AnyTeam),
+        OverflowStep::new(Millis::from_secs(20), Relax::AnyOperator),
     ];
     let mut e = engine_with(p);
     add(&mut e, t(0), op(1));
@@ -765,14 +750,8 @@ fn scripted_run_with(
     p.wrap_up = Millis::from_secs(3);
     p.preferred_operator.wait = Millis::from_secs(10);
     p.overflow = vec![
-        OverflowStep {
-            after: Millis::from_secs(20),
-            relax: Relax::LowerLevels(2),
-        },
-        OverflowStep {
-            after: Millis::from_secs(40),
-            relax: Relax::AnyOperator,
-        },
+        OverflowStep::new(Millis::from_secs(20), Relax::LowerLevels(2)),
+        OverflowStep::new(Millis::from_secs(40), Relax::AnyOperator),
     ];
     let mut e = engine_with(p);
     e.set_matching(matching);

@@ -25,58 +25,23 @@ pub fn t(secs: u64) -> Timestamp {
 pub fn policy() -> Policy {
     Policy::new(
         vec![
-            ChannelSpec {
-                id: CALL,
-                name: "call".into(),
-                blocks: vec![CHAT],
-            },
-            ChannelSpec {
-                id: CHAT,
-                name: "chat".into(),
-                blocks: vec![],
-            },
-            ChannelSpec {
-                id: EMAIL,
-                name: "email".into(),
-                blocks: vec![],
-            },
+            ChannelSpec::new(CALL, "call").blocks([CHAT]),
+            ChannelSpec::new(CHAT, "chat"),
+            ChannelSpec::new(EMAIL, "email"),
         ],
         vec![
-            TierSpec {
-                id: ENTERPRISE,
-                name: "Enterprise".into(),
-                priority: 1,
-                first_response_target: Millis::from_mins(1),
-                head_start: Millis::from_mins(10),
-            },
-            TierSpec {
-                id: LARGE,
-                name: "Large".into(),
-                priority: 2,
-                first_response_target: Millis::from_mins(2),
-                head_start: Millis::from_mins(5),
-            },
-            TierSpec {
-                id: SMB,
-                name: "SMB".into(),
-                priority: 3,
-                first_response_target: Millis::from_mins(5),
-                head_start: Millis::ZERO,
-            },
+            TierSpec::new(ENTERPRISE, "Enterprise", 1)
+                .first_response_target(Millis::from_mins(1))
+                .head_start(Millis::from_mins(10)),
+            TierSpec::new(LARGE, "Large", 2)
+                .first_response_target(Millis::from_mins(2))
+                .head_start(Millis::from_mins(5)),
+            TierSpec::new(SMB, "SMB", 3).first_response_target(Millis::from_mins(5)),
         ],
         vec![
-            SkillSpec {
-                id: BILLING,
-                name: "billing".into(),
-            },
-            SkillSpec {
-                id: TECH,
-                name: "tech".into(),
-            },
-            SkillSpec {
-                id: KOREAN,
-                name: "korean".into(),
-            },
+            SkillSpec::new(BILLING, "billing"),
+            SkillSpec::new(TECH, "tech"),
+            SkillSpec::new(KOREAN, "korean"),
         ],
     )
 }

@@ -165,10 +165,7 @@ fn policies() -> Vec<Policy> {
         QueueOrder::EarliestDeadline,
         QueueOrder::Fifo,
     ] {
-        v.push(Policy {
-            queue_order: q,
-            ..base.clone()
-        });
+        v.push(base.clone().with_queue_order(q));
     }
     let selections = [
         Selection::LeastLoaded,
@@ -192,49 +189,33 @@ fn policies() -> Vec<Policy> {
         },
     ];
     for s in selections {
-        v.push(Policy {
-            selection: s,
-            ..base.clone()
-        });
+        v.push(base.clone().with_selection(s));
     }
     let mut p = base.clone();
     p.preferred_operator.wait = Millis(7_000);
     p.preferred_operator.over_capacity = true;
     p.overflow_timing = OverflowTiming::FromPreviousStep;
     p.overflow = vec![
-        OverflowStep {
-            after: Millis(10_000),
-            relax: Relax::LowerLevels(2),
-        },
-        OverflowStep {
-            after: Millis(20_000),
-            relax: Relax::AnyTeam,
-        },
-        OverflowStep {
-            after: Millis(30_000),
-            relax: Relax::AnyOperator,
-        },
+        OverflowStep::new(Millis(10_000), Relax::LowerLevels(2)),
+        OverflowStep::new(Millis(20_000), Relax::AnyTeam),
+        OverflowStep::new(Millis(30_000), Relax::AnyOperator),
     ];
     p.wrap_up = Millis(3_000);
-    p.offers = Some(OfferPolicy {
-        timeout: Millis(15_000),
-        away_after_missed: 2,
-        reoffer_declined: true,
-        cooldown_after_reject: Millis(1_000),
-        cooldown_after_miss: Millis(2_000),
-        forget_decline_after: None,
-    });
-    p.throughput_cap = Some(ThroughputCap {
-        max_assignments: 3,
-        window: Millis(60_000),
-    });
-    p.rebalance = RebalancePolicy {
-        reassign_responded_after_away: Some(Millis(90_000)),
-        skew_margin_permille: Some(200),
-        max_moves: Some(5),
-        on_capacity_cut: true,
-        defer_to_rebalance: true,
-    };
+    p.offers = Some(
+        OfferPolicy::new(Millis(15_000))
+            .away_after_missed(2)
+            .reoffer_declined(true)
+            .cooldown_after_reject(Millis(1_000))
+            .cooldown_after_miss(Millis(2_000))
+            .forget_decline_after(None),
+    );
+    p.throughput_cap = Some(ThroughputCap::new(3, Millis(60_000)));
+    p.rebalance = RebalancePolicy::new()
+        .reassign_responded_after_away(Some(Millis(90_000)))
+        .skew_margin_permille(Some(200))
+        .max_moves(Some(5))
+        .on_capacity_cut(true)
+        .defer_to_rebalance(true);
     p.blocked_work = BlockedWork::FirstFree;
     v.push(p.clone());
     p.offers = Some(OfferPolicy::new(Millis(15_000)));

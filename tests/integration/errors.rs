@@ -266,10 +266,8 @@ fn bad_specs() {
 fn too_many_required_skills() {
     let mut p = policy();
     for k in 0..5 {
-        p.skills.push(SkillSpec {
-            id: SkillId(50 + k),
-            name: format!("s{k}"),
-        });
+        p.skills
+            .push(SkillSpec::new(SkillId(50 + k), format!("s{k}")));
     }
     let mut e = engine_with(p);
     let before = e.clone();
@@ -392,14 +390,8 @@ fn policies_that_contradict_themselves_are_refused() {
     ));
     let mut p = policy();
     p.overflow = vec![
-        OverflowStep {
-            after: Millis::from_secs(60),
-            relax: Relax::AnyTeam,
-        },
-        OverflowStep {
-            after: Millis::from_secs(30),
-            relax: Relax::AnyOperator,
-        },
+        OverflowStep::new(Millis::from_secs(60), Relax::AnyTeam),
+        OverflowStep::new(Millis::from_secs(30), Relax::AnyOperator),
     ];
     assert_eq!(
         Engine::new(p).unwrap_err(),
@@ -432,10 +424,7 @@ fn policies_that_contradict_themselves_are_refused() {
 fn router_variants_that_contradict_themselves_are_refused() {
     let cap = |max_assignments, window| {
         let mut p = policy();
-        p.throughput_cap = Some(ThroughputCap {
-            max_assignments,
-            window,
-        });
+        p.throughput_cap = Some(ThroughputCap::new(max_assignments, window));
         Engine::new(p).unwrap_err()
     };
     assert_eq!(
@@ -463,14 +452,8 @@ fn router_variants_that_contradict_themselves_are_refused() {
     let mut p = policy();
     p.overflow_timing = OverflowTiming::FromPreviousStep;
     p.overflow = vec![
-        OverflowStep {
-            after: Millis::from_secs(30),
-            relax: Relax::AnyTeam,
-        },
-        OverflowStep {
-            after: Millis::ZERO,
-            relax: Relax::AnyOperator,
-        },
+        OverflowStep::new(Millis::from_secs(30), Relax::AnyTeam),
+        OverflowStep::new(Millis::ZERO, Relax::AnyOperator),
     ];
     let err = Engine::new(p.clone()).unwrap_err();
     assert_eq!(err, PolicyError::OverflowOutOfOrder { index: 1 });

@@ -11,6 +11,7 @@ mod kpi;
 mod layers;
 mod mirrors;
 mod occupancy;
+mod policy_change;
 mod proficiency;
 mod props;
 mod random;

@@ -28,7 +28,7 @@
 //! Cases: `PROPTEST_CASES` (default 96). Failures are minimised and stored
 //! in `tests/proptest-regressions/props.txt` (committed).
 
-mod check;
+pub(crate) mod check;
 
 use check::{Checker, Outcome};
 use proptest::prelude::*;
@@ -51,33 +51,26 @@ fn base_policy(channels: usize, call_blocks_chat: bool) -> Policy {
     let names = ["call", "chat", "email"];
     Policy::new(
         (0..channels)
-            .map(|i| ChannelSpec {
-                id: CHANNELS[i],
-                name: names[i].into(),
-                blocks: if i == 0 && call_blocks_chat {
+            .map(|i| {
+                ChannelSpec::new(CHANNELS[i], names[i]).blocks(if i == 0 && call_blocks_chat {
                     vec![CHANNELS[1]]
                 } else {
                     vec![]
-                },
+                })
             })
             .collect(),
         TIERS
             .iter()
             .enumerate()
-            .map(|(i, &id)| TierSpec {
-                id,
-                name: format!("tier{i}"),
-                priority: i as u32 + 1,
-                first_response_target: Millis::from_secs(30 * (i as u64 + 1)),
-                head_start: Millis::from_secs(60 * (2 - i as u64)),
+            .map(|(i, &id)| {
+                TierSpec::new(id, format!("tier{i}"), i as u32 + 1)
+                    .first_response_target(Millis::from_secs(30 * (i as u64 + 1)))
+                    .head_start(Millis::from_secs(60 * (2 - i as u64)))
             })
             .collect(),
         SKILLS
             .iter()
-            .map(|&id| SkillSpec {
-                id,
-                name: format!("skill{}", id.0),
-            })
+            .map(|&id| SkillSpec::new(id, format!("skill{}", id.0)))
             .collect(),
     )
 }
@@ -149,13 +142,13 @@ fn policy() -> impl Strategy<Value = Policy> {
             prop::option::weighted(0.5, secs(60)),
         )
             .prop_map(
-                |(timeout, away, reoffer, after_reject, after_miss, forget)| OfferPolicy {
-                    timeout,
-                    away_after_missed: away,
-                    reoffer_declined: reoffer,
-                    cooldown_after_reject: after_reject,
-                    cooldown_after_miss: after_miss,
-                    forget_decline_after: forget,
+                |(timeout, away, reoffer, after_reject, after_miss, forget)| {
+                    OfferPolicy::new(timeout)
+                        .away_after_missed(away)
+                        .reoffer_declined(reoffer)
+                        .cooldown_after_reject(after_reject)
+                        .cooldown_after_miss(after_miss)
+                        .forget_decline_after(forget)
                 },
             ),
     );
@@ -165,10 +158,8 @@ fn policy() -> impl Strategy<Value = Policy> {
         any::<bool>(),
         prop::option::weighted(
             0.25,
-            (1u32..=3, secs(60)).prop_map(|(max_assignments, window)| ThroughputCap {
-                max_assignments,
-                window,
-            }),
+            (1u32..=3, secs(60))
+                .prop_map(|(max_assignments, window)| ThroughputCap::new(max_assignments, window)),
         ),
         prop::bool::weighted(0.25),
         prop::bool::weighted(0.25),
@@ -180,12 +171,13 @@ fn policy() -> impl Strategy<Value = Policy> {
         any::<bool>(),
         prop::bool::weighted(0.3),
     )
-        .prop_map(|(after, skew, max, cut, defer)| RebalancePolicy {
-            reassign_responded_after_away: after,
-            skew_margin_permille: skew,
-            max_moves: max,
-            on_capacity_cut: cut,
-            defer_to_rebalance: defer,
+        .prop_map(|(after, skew, max, cut, defer)| {
+            RebalancePolicy::new()
+                .reassign_responded_after_away(after)
+                .skew_margin_permille(skew)
+                .max_moves(max)
+                .on_capacity_cut(cut)
+                .defer_to_rebalance(defer)
         });
     (
         catalogue,
@@ -217,7 +209,7 @@ fn policy() -> impl Strategy<Value = Policy> {
                     .map(|(d, relax)| {
                         // Each step's own wait, or the running total.
                         after = if from_previous { d } else { after + d };
-                        OverflowStep { after, relax }
+                        OverflowStep::new(after, relax)
                     })
                     .collect();
                 if from_previous {
@@ -920,10 +912,7 @@ fn a_snapshot_after_the_preferred_operator_left_restores() {
 fn a_drained_engine_does_not_keep_what_it_no_longer_needs() {
     let chat = CHANNELS[1];
     let mut p = base_policy(2, false);
-    p.offers = Some(OfferPolicy {
-        away_after_missed: 0,
-        ..OfferPolicy::new(Millis::from_secs(60))
-    });
+    p.offers = Some(OfferPolicy::new(Millis::from_secs(60)).away_after_missed(0));
     let mut e = Engine::new(p).expect("valid policy");
     let at = Timestamp(T0);
     let ops = 40u64;
@@ -1016,10 +1005,7 @@ fn adding_an_away_operator_starts_the_away_clock() {
 fn a_declined_preferred_operator_is_not_offered_again() {
     let email = CHANNELS[2];
     let mut p = base_policy(3, false);
-    p.offers = Some(OfferPolicy {
-        away_after_missed: 0,
-        ..OfferPolicy::new(Millis::from_secs(1))
-    });
+    p.offers = Some(OfferPolicy::new(Millis::from_secs(1)).away_after_missed(0));
     let mut e = Engine::new(p).expect("valid policy");
     let t0 = Timestamp(T0);
     e.apply(Event::OperatorAdded {

@@ -345,10 +345,7 @@ fn offers_time_out_through_three_operators_in_order() {
 #[test]
 fn too_many_missed_offers_set_the_operator_away() {
     let mut p = offers_policy();
-    p.offers = Some(OfferPolicy {
-        away_after_missed: 2,
-        ..OfferPolicy::new(Millis::from_secs(10))
-    });
+    p.offers = Some(OfferPolicy::new(Millis::from_secs(10)).away_after_missed(2));
     let mut e = engine_with(p);
     add(&mut e, t(0), op(1).capacity(CHAT, 1));
     arrive(&mut e, t(0), chat(1, SMB));
@@ -473,10 +470,7 @@ fn a_customer_leaving_during_an_offer_frees_the_operator() {
 #[test]
 fn rebalance_policy_validation() {
     let mut p = policy();
-    p.rebalance = RebalancePolicy {
-        max_moves: Some(0),
-        ..RebalancePolicy::default()
-    };
+    p.rebalance = RebalancePolicy::new().max_moves(Some(0));
     assert_eq!(
         Engine::new(p).unwrap_err(),
         PolicyError::Zero {

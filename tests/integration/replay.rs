@@ -75,10 +75,7 @@ fn replay_policy() -> Policy {
     p.offers = Some(OfferPolicy::new(Millis::from_secs(6)));
     p.rebalance.skew_margin_permille = Some(300);
     p.rebalance.reassign_responded_after_away = Some(Millis::from_secs(30));
-    p.overflow = vec![OverflowStep {
-        after: Millis::from_secs(15),
-        relax: Relax::AnyOperator,
-    }];
+    p.overflow = vec![OverflowStep::new(Millis::from_secs(15), Relax::AnyOperator)];
     p
 }
 

@@ -125,10 +125,7 @@ fn a_throughput_cap_limits_picks_per_window_not_concurrency() {
     assert_eq!(run(None).0, vec![1, 1, 1, 1, 1]);
     // Two picks per minute: operator 1 is held back from its second pick
     // (t = 10 s) until its first is a minute old (t = 60 s, inclusive).
-    let cap = ThroughputCap {
-        max_assignments: 2,
-        window: Millis::from_secs(60),
-    };
+    let cap = ThroughputCap::new(2, Millis::from_secs(60));
     let (got, e) = run(Some(cap));
     assert_eq!(got, vec![1, 1, 2, 2, 1]);
     // It still has free capacity; the cap is what holds it back, until its
@@ -142,10 +139,7 @@ fn a_throughput_cap_limits_picks_per_window_not_concurrency() {
 /// A cap of two picks per minute; operator 1 picked at 0 s and 10 s.
 fn two_picks_of_two_per_minute() -> Engine {
     let mut p = policy();
-    p.throughput_cap = Some(ThroughputCap {
-        max_assignments: 2,
-        window: Millis::from_secs(60),
-    });
+    p.throughput_cap = Some(ThroughputCap::new(2, Millis::from_secs(60)));
     let mut e = fixed_pair(p);
     next(&mut e, 0, chat(1, SMB));
     next(&mut e, 10, chat(2, SMB));
@@ -183,10 +177,8 @@ fn offered_pair(offers: OfferPolicy) -> Engine {
 #[test]
 fn a_reject_cool_down_keeps_the_operator_from_the_next_offer() {
     let run = |cooldown: Millis| {
-        let mut e = offered_pair(OfferPolicy {
-            cooldown_after_reject: cooldown,
-            ..OfferPolicy::new(Millis::from_secs(60))
-        });
+        let mut e =
+            offered_pair(OfferPolicy::new(Millis::from_secs(60)).cooldown_after_reject(cooldown));
         assert_eq!(next(&mut e, 0, chat(1, SMB)), 1);
         let ds = e
             .apply(Event::OfferRejected {
@@ -218,11 +210,11 @@ fn a_reject_cool_down_keeps_the_operator_from_the_next_offer() {
 
 #[test]
 fn a_miss_cool_down_starts_when_the_offer_lapses() {
-    let mut e = offered_pair(OfferPolicy {
-        cooldown_after_miss: Millis::from_secs(60),
-        cooldown_after_reject: Millis::ZERO,
-        ..OfferPolicy::new(Millis::from_secs(20))
-    });
+    let mut e = offered_pair(
+        OfferPolicy::new(Millis::from_secs(20))
+            .cooldown_after_miss(Millis::from_secs(60))
+            .cooldown_after_reject(Millis::ZERO),
+    );
     assert_eq!(next(&mut e, 0, chat(1, SMB)), 1);
     // The offer lapses at 20 s; the cool-down runs to 80 s.
     let ds = e.assign(t(25)).unwrap();
@@ -249,14 +241,8 @@ fn overflow_timers_from_routing_or_from_the_previous_step() {
         let mut p = policy();
         p.overflow_timing = timing;
         p.overflow = vec![
-            OverflowStep {
-                after: Millis::from_secs(30),
-                relax: Relax::LowerLevels(1),
-            },
-            OverflowStep {
-                after: Millis::from_secs(40),
-                relax: Relax::AnyOperator,
-            },
+            OverflowStep::new(Millis::from_secs(30), Relax::LowerLevels(1)),
+            OverflowStep::new(Millis::from_secs(40), Relax::AnyOperator),
         ];
         let mut e = engine_with(p);
         add(&mut e, t(0), op(1));
@@ -290,10 +276,10 @@ fn operator_levels_open_with_waiting_time_like_penalties() {
     let mut p = policy();
     p.selection = Selection::MostProficient;
     p.overflow_timing = OverflowTiming::FromPreviousStep;
-    p.overflow = vec![OverflowStep {
-        after: Millis::from_secs(20),
-        relax: Relax::LowerLevels(1),
-    }];
+    p.overflow = vec![OverflowStep::new(
+        Millis::from_secs(20),
+        Relax::LowerLevels(1),
+    )];
     let mut e = engine_with(p);
     add(&mut e, t(0), op(1).capacity(CHAT, 1).skill(BILLING, 5));
     add(&mut e, t(0), op(2).capacity(CHAT, 1).skill(BILLING, 4));
@@ -352,10 +338,7 @@ fn direct_routing_above_capacity_waits_for_an_away_operator_to_return() {
 #[test]
 fn after_the_last_step_and_with_nobody_logged_in_the_conversation_keeps_waiting() {
     let mut p = policy();
-    p.overflow = vec![OverflowStep {
-        after: Millis::from_secs(30),
-        relax: Relax::AnyTeam,
-    }];
+    p.overflow = vec![OverflowStep::new(Millis::from_secs(30), Relax::AnyTeam)];
     let mut e = engine_with(p);
     // Nobody on the support team is logged in: the step still waits its
     // 30 s (no FreeSWITCH-style "no agent, no wait" skip).
@@ -390,10 +373,10 @@ fn once_a_level_is_open_penalty_zero_still_wins() {
     // lower penalty would.
     let mut p = policy();
     p.selection = Selection::MostProficient;
-    p.overflow = vec![OverflowStep {
-        after: Millis::from_secs(20),
-        relax: Relax::LowerLevels(1),
-    }];
+    p.overflow = vec![OverflowStep::new(
+        Millis::from_secs(20),
+        Relax::LowerLevels(1),
+    )];
     let mut e = engine_with(p);
     add(&mut e, t(0), op(1).capacity(CHAT, 1).skill(BILLING, 4));
     add(
@@ -450,10 +433,7 @@ fn above_capacity(rebalance: RebalancePolicy) -> Engine {
 
 #[test]
 fn raising_capacity_after_direct_routing_is_not_a_capacity_cut() {
-    let mut e = above_capacity(RebalancePolicy {
-        on_capacity_cut: true,
-        ..Default::default()
-    });
+    let mut e = above_capacity(RebalancePolicy::new().on_capacity_cut(true));
     e.apply(Event::OperatorCapacityChanged {
         at: t(2),
         operator: OperatorId(1),
@@ -482,10 +462,7 @@ fn raising_capacity_after_direct_routing_is_not_a_capacity_cut() {
 
 #[test]
 fn a_skew_rebalance_leaves_returning_customers_with_their_operator() {
-    let mut e = above_capacity(RebalancePolicy {
-        skew_margin_permille: Some(100),
-        ..Default::default()
-    });
+    let mut e = above_capacity(RebalancePolicy::new().skew_margin_permille(Some(100)));
     // Operator 1 is at 3/1 against 0/5, but both preferred conversations
     // stay; only conversation 1 (claimed, no preference) may move.
     let ds = e.rebalance(t(2)).unwrap();
@@ -556,11 +533,11 @@ fn restore_refuses_a_full_window_without_a_hold_back() {
 fn a_declined_conversation_returns_to_the_same_operator_only_when_reoffers_are_on() {
     let run = |reoffer_declined: bool| {
         let mut p = policy();
-        p.offers = Some(OfferPolicy {
-            reoffer_declined,
-            away_after_missed: 0,
-            ..OfferPolicy::new(Millis::from_secs(20))
-        });
+        p.offers = Some(
+            OfferPolicy::new(Millis::from_secs(20))
+                .reoffer_declined(reoffer_declined)
+                .away_after_missed(0),
+        );
         let mut e = engine_with(p);
         add(&mut e, t(0), op(1));
         arrive(&mut e, t(0), chat(1, SMB));
@@ -583,10 +560,7 @@ fn a_declined_conversation_returns_to_the_same_operator_only_when_reoffers_are_o
 fn the_ring_pointer_moves_on_an_offer_not_on_its_acceptance() {
     let mut p = policy();
     p.selection = Selection::Ring;
-    p.offers = Some(OfferPolicy {
-        away_after_missed: 0,
-        ..OfferPolicy::new(Millis::from_secs(20))
-    });
+    p.offers = Some(OfferPolicy::new(Millis::from_secs(20)).away_after_missed(0));
     let mut e = engine_with(p);
     for o in 1..=3 {
         add(&mut e, t(0), op(o).capacity(CHAT, 10));

@@ -1254,3 +1254,77 @@ fn every_route_has_its_c_enum_value_and_header_line() {
     values.dedup();
     assert_eq!(values.len(), 9, "distinct C values");
 }
+
+#[test]
+fn policy_changed_checks_its_json_and_refuses_without_change() {
+    let e = busy_engine();
+    let json = |p: &Policy| serde_json::to_string(p).unwrap();
+    unsafe {
+        rejects(e, S::NullArgument, || {
+            switchboard_engine_policy_changed(e, 4_000, null(), 3)
+        });
+        let bad_utf8 = [b'{', 0xff, b'}'];
+        rejects(e, S::InvalidUtf8, || {
+            switchboard_engine_policy_changed(e, 4_000, bad_utf8.as_ptr(), 3)
+        });
+        let not_policy = b"{\"channels\": 3}";
+        rejects(e, S::InvalidJson, || {
+            switchboard_engine_policy_changed(e, 4_000, not_policy.as_ptr(), not_policy.len())
+        });
+        // An invalid policy reads as its own POLICY_* status.
+        let mut p = policy();
+        p.tiers.clear();
+        let empty = json(&p);
+        rejects(e, S::PolicyEmpty, || {
+            switchboard_engine_policy_changed(e, 4_000, empty.as_ptr(), empty.len())
+        });
+        assert!(last_error().starts_with("policy change refused: the new policy is invalid"));
+        // Dropping the chat channel, which operator 1 and both
+        // conversations use, reads as the channel being unknown.
+        let mut p = policy();
+        p.channels.retain(|c| c.id != ChannelId(CHAT));
+        p.channels[0].blocks.clear();
+        let no_chat = json(&p);
+        rejects(e, S::UnknownChannel, || {
+            switchboard_engine_policy_changed(e, 4_000, no_chat.as_ptr(), no_chat.len())
+        });
+        assert_eq!(
+            last_error(),
+            "policy change refused: channel #2 is still used by operator #1"
+        );
+        rejects(e, S::TimeWentBackwards, || {
+            switchboard_engine_policy_changed(e, 1, empty.as_ptr(), empty.len())
+        });
+        assert_eq!(
+            switchboard_engine_policy_changed(null_mut(), 4_000, null(), 0),
+            S::NullArgument
+        );
+    }
+    // Accepted: the handle's engine is the Rust engine given the same event.
+    let mut p = policy();
+    p.overflow = vec![crate::policy::OverflowStep::new(
+        Millis::from_secs(1),
+        crate::policy::Relax::LowerLevels(1),
+    )];
+    let mut rust = state(e).0;
+    rust.apply(Event::PolicyChanged {
+        at: Timestamp(4_000),
+        policy: Box::new(p.clone()),
+    })
+    .unwrap();
+    let text = json(&p);
+    let mut n = 0;
+    unsafe {
+        assert_eq!(
+            switchboard_engine_policy_changed(e, 4_000, text.as_ptr(), text.len()),
+            S::Ok
+        );
+        assert_eq!(state(e).0.state_hash(), rust.state_hash());
+        assert_eq!(state(e).0.policy(), &p);
+        // Conversation 2 (needs billing 5) now overflows to level 4 and
+        // goes to operator 1 at the next assign.
+        assert_eq!(switchboard_engine_assign(e, 4_000, &mut n), S::Ok);
+        assert_eq!(n, 2);
+        switchboard_engine_free(e);
+    }
+}

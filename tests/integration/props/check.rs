@@ -383,6 +383,7 @@ impl Checker {
                 }
             }
             Event::Tick { .. } | Event::Assign { .. } | Event::Rebalance { .. } => Ok(()),
+            _ => Err("an event this model does not know"),
         }
     }
 
@@ -402,6 +403,9 @@ impl Checker {
         self.stats.events += 1;
         self.touched_ops.clear();
         self.touched_convs.clear();
+        if let Event::PolicyChanged { policy, .. } = event {
+            return self.policy_step(engine, event, policy);
+        }
         let expect = self.predict(event);
         let before = expect.is_err().then(|| engine.clone());
         let res = engine.apply(event.clone());
@@ -572,6 +576,162 @@ impl Checker {
         Ok(res)
     }
 
+    // ----- a policy change ------------------------------------------------
+
+    /// Whether a policy change at `at` is accepted: a valid policy that
+    /// declares every channel, tier and skill live work uses.
+    fn predict_policy(&self, at: Timestamp, p: &Policy) -> Result<(), &'static str> {
+        if at > MAX_TIMESTAMP || at < self.now {
+            return Err("bad time");
+        }
+        p.validate().map_err(|_| "invalid policy")?;
+        let chan = |c: ChannelId| p.channels.iter().any(|x| x.id == c);
+        let skill = |s: &SkillLevel| p.skills.iter().any(|x| x.id == s.skill);
+        for o in self.ops.values() {
+            if (0..self.chans.len()).any(|i| o.cap[i] > 0 && !chan(self.chans[i])) {
+                return Err("an operator has capacity on a dropped channel");
+            }
+            if !o.skills.iter().all(skill) {
+                return Err("an operator holds a dropped skill");
+            }
+        }
+        for c in self.convs.values() {
+            if !chan(c.spec.channel) {
+                return Err("a conversation is on a dropped channel");
+            }
+            if !p.tiers.iter().any(|t| t.id == c.spec.tier) {
+                return Err("a conversation is of a dropped tier");
+            }
+            if !c.spec.skills.iter().all(skill) {
+                return Err("a conversation requires a dropped skill");
+            }
+        }
+        Ok(())
+    }
+
+    /// A policy change: refused with the engine unchanged, or accepted with
+    /// only timer moves as decisions, then the model takes the new policy
+    /// (channel indexes by id, the new cap's picks and hold-back) and the
+    /// whole state is compared.
+    fn policy_step(
+        &mut self,
+        engine: &mut Engine,
+        event: &Event,
+        policy: &Policy,
+    ) -> Result<Outcome, String> {
+        let at = event.at();
+        let expect = self.predict_policy(at, policy);
+        let before = engine.clone();
+        let res = engine.apply(event.clone());
+        match (expect, &res) {
+            (Err(why), Ok(ds)) => {
+                return Err(format!(
+                    "engine accepted a policy change the rules refuse ({why}); decisions {ds:?}"
+                ));
+            }
+            (Ok(()), Err(e)) => return Err(format!("engine refused a valid policy change: {e}")),
+            (Err(_), Err(e)) => {
+                self.stats.refused += 1;
+                ensure!(
+                    self,
+                    *engine == before,
+                    "refused change ({e}) changed the engine"
+                );
+                let fin = engine.take_records();
+                ensure!(
+                    self,
+                    fin == Records::default(),
+                    "refused change closed records"
+                );
+                return Ok(res);
+            }
+            (Ok(()), Ok(_)) => {}
+        }
+        let ds = res.as_ref().map_err(|e| e.to_string())?;
+        // Timers due by `at` fire under the old rules; then only operators
+        // newly away too long under the new ones give up work.
+        let lapsed = ds
+            .iter()
+            .take_while(|d| {
+                matches!(
+                    d.kind,
+                    DecisionKind::Unassigned {
+                        cause: MoveCause::OfferExpired
+                    }
+                )
+            })
+            .count();
+        for d in &ds[..lapsed] {
+            self.decision(d, at)?;
+        }
+        self.now = at;
+        self.adopt(policy);
+        for d in &ds[lapsed..] {
+            // Work of absent operators the new rules move at once.
+            ensure!(
+                self,
+                matches!(
+                    d.kind,
+                    DecisionKind::Unassigned {
+                        cause: MoveCause::AwayTooLong
+                            | MoveCause::OperatorAway
+                            | MoveCause::OperatorOffline
+                    }
+                ),
+                "a policy change placed work: {d:?}"
+            );
+            self.decision(d, at)?;
+        }
+        let records = engine.take_records();
+        ensure!(
+            self,
+            records.conversations.is_empty() && records.bot_conversations.is_empty(),
+            "a policy change ended conversations"
+        );
+        self.finished.clear();
+        self.compare_all(engine)?;
+        Ok(res)
+    }
+
+    /// The model under a new policy, as the README describes the change.
+    fn adopt(&mut self, p: &Policy) {
+        let chans: Vec<ChannelId> = p.channels.iter().map(|c| c.id).collect();
+        let old: Vec<Option<usize>> = chans
+            .iter()
+            .map(|id| self.chans.iter().position(|x| x == id))
+            .collect();
+        let keep = p.throughput_cap.map_or(0, |c| c.max_assignments as usize);
+        for o in self.ops.values_mut() {
+            o.cap = old.iter().map(|i| i.map_or(0, |i| o.cap[i])).collect();
+            o.load = old.iter().map(|i| i.map_or(0, |i| o.load[i])).collect();
+            o.over = old.iter().map(|i| i.and_then(|i| o.over[i])).collect();
+            // Held work stays: a load above capacity (direct routing the new
+            // policy no longer allows) is then like a cut's.
+            for i in 0..chans.len() {
+                if o.load[i] > o.cap[i] {
+                    o.over[i] = Some(o.load[i].max(o.over[i].unwrap_or(0)));
+                }
+            }
+            while o.picks.len() > keep {
+                o.picks.pop_front();
+            }
+            if let (Some(cap), Some(&first)) = (p.throughput_cap, o.picks.front()) {
+                let until = first + cap.window;
+                if o.picks.len() == keep && until > self.now {
+                    o.held_until = o.held_until.max(Some(until));
+                }
+            }
+        }
+        for c in self.convs.values_mut() {
+            c.ch = chans
+                .iter()
+                .position(|x| *x == c.spec.channel)
+                .expect("checked: the channel is kept");
+        }
+        self.chans = chans;
+        self.policy = p.clone();
+    }
+
     fn release(&mut self, cid: ConversationId) {
         let Some(c) = self.convs.get_mut(&cid) else {
             return;
@@ -698,6 +858,7 @@ impl Checker {
                 c.seq,
             ),
             QueueOrder::Fifo => (0, asked, c.seq),
+            other => panic!("queue order {other:?} is not modelled"),
         }
     }
 
@@ -950,6 +1111,7 @@ impl Checker {
             | Event::Assign { .. }
             | Event::Rebalance { .. }
             | Event::RebalanceOperator { .. } => {}
+            other => return Err(format!("event not modelled: {other:?}")),
         }
         Ok(())
     }
@@ -985,6 +1147,7 @@ impl Checker {
                     skills.clear();
                     team = None;
                 }
+                other => panic!("relaxation {other:?} is not modelled"),
             }
         }
         (step as u8, skills, team)
@@ -1300,6 +1463,7 @@ impl Checker {
                     }
                 }
             }
+            other => return Err(format!("decision kind not modelled: {other:?}")),
         }
         Ok(())
     }
