@@ -3,6 +3,27 @@
 //! [`crate::engine`], …) and is re-exported here; [`enum@Error`] gathers them for
 //! callers who want one type. Every failing call names what was wrong and
 //! leaves the state exactly as it was before the call.
+//!
+//! # Example
+//!
+//! ```
+//! use switchboard::prelude::*;
+//!
+//! let policy = Policy::builder()
+//!     .channel(ChannelSpec::new(ChannelId(1), "chat"))
+//!     .tier(TierSpec::new(TierId(1), "all", 1))
+//!     .build()?;
+//! let mut engine = Engine::new(policy)?;
+//! let before = engine.clone();
+//! let err = engine
+//!     .apply(Event::ConversationResolved { at: Timestamp(0), conversation: ConversationId(9) })
+//!     .unwrap_err();
+//! assert_eq!(err, EngineError::UnknownConversation(ConversationId(9)));
+//! assert_eq!(engine, before); // a refused input changes nothing
+//! let any: Error = err.into(); // one type for callers who want one
+//! assert!(any.to_string().contains("conversation #9"));
+//! # Ok::<(), switchboard::Error>(())
+//! ```
 
 use thiserror::Error;
 

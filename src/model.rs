@@ -3,6 +3,23 @@
 //!
 //! These are plain descriptions ("specs"). The engine keeps its own runtime
 //! state (load, lifecycle, timers) beside them.
+//!
+//! # Example
+//!
+//! ```
+//! use switchboard::model::{ConversationSpec, OperatorSpec, OperatorStatus};
+//! use switchboard::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
+//!
+//! let chat = ChannelId(1);
+//! let mina = OperatorSpec::new(OperatorId(7))
+//!     .status(OperatorStatus::Available)
+//!     .capacity(chat, 3)
+//!     .skill(SkillId(1), 4)
+//!     .team(TeamId(100));
+//! let question = ConversationSpec::new(ConversationId(1), chat, TierId(1)).skill(SkillId(1), 2);
+//! assert_eq!(mina.skills[0].level, 4);
+//! assert_eq!(question.skills[0].level, 2);
+//! ```
 
 use smallvec::SmallVec;
 

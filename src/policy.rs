@@ -31,6 +31,31 @@
 //! or weighted-random selection (a uniform pick among the eligible needs a
 //! scan or an order-statistics index, and the engine draws no randomness, so
 //! there is no seed to carry through snapshots).
+//!
+//! # Example
+//!
+//! ```
+//! use switchboard::policy::{ChannelSpec, Policy, QueueOrder, Selection, SkillSpec, TierSpec};
+//! use switchboard::{ChannelId, Millis, SkillId, TierId};
+//!
+//! let policy = Policy::builder()
+//!     .channel(ChannelSpec::new(ChannelId(1), "call").blocks([ChannelId(2)]))
+//!     .channel(ChannelSpec::new(ChannelId(2), "chat"))
+//!     .tier(TierSpec::new(TierId(1), "enterprise", 1).first_response_target(Millis::from_mins(1)))
+//!     .tier(TierSpec::new(TierId(2), "standard", 2).first_response_target(Millis::from_mins(5)))
+//!     .skill(SkillSpec::new(SkillId(1), "billing"))
+//!     .selection(Selection::MostProficient)
+//!     .build()?;
+//! assert_eq!(policy.queue_order, QueueOrder::default());
+//! // A tier declared twice is refused by name.
+//! let twice = Policy::builder()
+//!     .channel(ChannelSpec::new(ChannelId(1), "chat"))
+//!     .tier(TierSpec::new(TierId(1), "a", 1))
+//!     .tier(TierSpec::new(TierId(1), "b", 2))
+//!     .build();
+//! assert!(twice.is_err());
+//! # Ok::<(), switchboard::PolicyError>(())
+//! ```
 
 mod codec;
 

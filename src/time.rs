@@ -1,4 +1,18 @@
 //! Time as plain data: the core never reads a clock, the caller passes `now` in.
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::{Duration, UNIX_EPOCH};
+//! use switchboard::{Millis, Timestamp};
+//!
+//! let now = Timestamp::try_from(UNIX_EPOCH + Duration::from_secs(1_700_000_000))?;
+//! assert_eq!(now, Timestamp(1_700_000_000_000));
+//! let later = now + Millis::from_secs(90);
+//! assert_eq!(later.0 - now.0, 90_000);
+//! assert!(Timestamp::try_from(UNIX_EPOCH - Duration::from_secs(1)).is_err());
+//! # Ok::<(), switchboard::time::TimeError>(())
+//! ```
 
 use core::fmt;
 use core::ops::{Add, Sub};

@@ -58,6 +58,33 @@
 //! | `policy_change.rs` | a new policy on a running engine, through its own snapshot |
 //! | `view.rs`, `realtime.rs` | read-only views for hosts and dashboards |
 //! | `snapshot.rs` | entities out and back in, canonical bytes, the state hash |
+//!
+//! # Example
+//!
+//! ```
+//! use switchboard::prelude::*;
+//!
+//! let chat = ChannelId(1);
+//! let policy = Policy::builder()
+//!     .channel(ChannelSpec::new(chat, "chat"))
+//!     .tier(TierSpec::new(TierId(1), "all", 1))
+//!     .build()?;
+//! let mut engine = Engine::new(policy)?;
+//! engine.apply(Event::OperatorAdded {
+//!     at: Timestamp(0),
+//!     operator: OperatorSpec::new(OperatorId(7)).status(OperatorStatus::Available).capacity(chat, 2),
+//! })?;
+//! engine.apply(Event::ConversationArrived {
+//!     at: Timestamp(1_000),
+//!     conversation: ConversationSpec::new(ConversationId(1), chat, TierId(1)),
+//! })?;
+//! let decisions = engine.assign(Timestamp(1_000))?;
+//! assert_eq!(decisions[0].operator, OperatorId(7));
+//! println!("{}", decisions[0]); // a sentence: who got what, and why
+//! let records = engine.take_records(); // what happened, for the KPIs
+//! assert!(records.conversations.is_empty()); // nothing has ended yet
+//! # Ok::<(), switchboard::Error>(())
+//! ```
 
 mod decision;
 mod error;

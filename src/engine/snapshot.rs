@@ -8,6 +8,27 @@
 //! id order, a format version up front and a checksum at the end, so equal
 //! states give equal bytes on every platform. [`Engine::state_hash`] hashes
 //! those bytes: replicas compare one number instead of whole snapshots.
+//!
+//! # Example
+//!
+//! ```
+//! use switchboard::engine::Snapshot;
+//! use switchboard::prelude::*;
+//!
+//! let policy = Policy::builder()
+//!     .channel(ChannelSpec::new(ChannelId(1), "chat"))
+//!     .tier(TierSpec::new(TierId(1), "all", 1))
+//!     .build()?;
+//! let mut engine = Engine::new(policy)?;
+//! engine.apply(Event::OperatorAdded {
+//!     at: Timestamp(0),
+//!     operator: OperatorSpec::new(OperatorId(1)).status(OperatorStatus::Available).capacity(ChannelId(1), 2),
+//! })?;
+//! let bytes = engine.snapshot().to_bytes();
+//! let restored = Engine::restore(Snapshot::from_bytes(&bytes)?)?;
+//! assert_eq!(restored.state_hash(), engine.state_hash());
+//! # Ok::<(), switchboard::Error>(())
+//! ```
 
 use smallvec::SmallVec;
 use thiserror::Error;

@@ -30,6 +30,31 @@
 //! Thread rule for every handle: one thread at a time (no concurrent calls
 //! on the same handle, queries included); a handle may move between
 //! threads. Different handles are independent.
+//!
+//! # Example
+//!
+//! The C functions, called from Rust here (a C program calls them the same way
+//! through `include/switchboard.h`):
+//!
+//! ```
+//! use switchboard::ffi::*;
+//! use switchboard::prelude::*;
+//!
+//! // The policy travels as JSON (the serde form of `Policy`).
+//! let policy = Policy::builder()
+//!     .channel(ChannelSpec::new(ChannelId(1), "chat"))
+//!     .tier(TierSpec::new(TierId(1), "all", 1))
+//!     .build()?;
+//! let policy = serde_json::to_vec(&policy)?;
+//! let mut engine = core::ptr::null_mut();
+//! let status = unsafe { switchboard_engine_new(policy.as_ptr(), policy.len(), &mut engine) };
+//! assert_eq!(status, switchboard_status::Ok);
+//! let mut count = 0;
+//! assert_eq!(unsafe { switchboard_engine_assign(engine, 0, &mut count) }, switchboard_status::Ok);
+//! assert_eq!(count, 0); // nobody is waiting
+//! unsafe { switchboard_engine_free(engine) };
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 // This is the only module with `unsafe`: a C ABI receives raw pointers from
 // the caller, and reading or writing through them cannot be expressed in
