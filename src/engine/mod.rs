@@ -540,14 +540,20 @@ impl Engine {
         // Validation passed: from here on nothing fails. Timers up to `at`
         // only free capacity or widen eligibility, so they cannot invalidate
         // what was checked.
-        self.inputs += 1;
-        self.forget_ended_offers(at);
-        self.advance_to(at, out);
+        self.begin_input(at, out);
         let before = out.len();
         self.execute(event, out);
         self.requeue_unavailable(out);
         self.close_activities(at);
         Ok(out.len() - before)
+    }
+
+    /// What every accepted input does first: count it, forget offers past
+    /// their lapse, and fire the timers due up to `at`.
+    fn begin_input(&mut self, at: Timestamp, out: &mut Vec<Decision>) {
+        self.inputs += 1;
+        self.forget_ended_offers(at);
+        self.advance_to(at, out);
     }
 
     /// Matches waiting conversations with operators at `now`. Shorthand for

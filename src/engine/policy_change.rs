@@ -23,9 +23,7 @@ impl Engine {
         self.check_policy_change(&policy)?;
         let mut next = self.clone();
         let mut moved = Vec::new();
-        next.inputs += 1;
-        next.forget_ended_offers(at);
-        next.advance_to(at, &mut moved);
+        next.begin_input(at, &mut moved);
         next.requeue_unavailable(&mut moved);
         next.close_activities(at);
         let mut next = next.with_policy(policy).map_err(refused)?;
