@@ -55,3 +55,14 @@ id_type!(
     /// A contact channel (call, chat, email…), declared in the policy.
     ChannelId(u32), "channel #"
 );
+id_type!(
+    /// A routing queue declared in the policy, with its own rules
+    /// ([`crate::policy::QueueSpec`]).
+    QueueId(u32), "queue #"
+);
+id_type!(
+    /// An operators' routing profile declared in the policy: which queues
+    /// they serve, in which priority, after which delay
+    /// ([`crate::policy::RoutingProfile`]).
+    ProfileId(u32), "profile #"
+);

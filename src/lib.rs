@@ -77,22 +77,25 @@ pub mod time;
 
 pub use engine::{Decision, Engine, Event};
 pub use error::{EngineError, Error, PolicyError};
-pub use ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
+pub use ids::{ChannelId, ConversationId, OperatorId, ProfileId, QueueId, SkillId, TeamId, TierId};
 pub use time::{Millis, Timestamp};
 
 /// Everything a host needs to drive the engine, in one import.
 pub mod prelude {
     pub use crate::engine::{Decision, Engine, Event, Reason, Route, Trigger};
     pub use crate::error::{EngineError, Error, PolicyError};
-    pub use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
+    pub use crate::ids::{
+        ChannelId, ConversationId, OperatorId, ProfileId, QueueId, SkillId, TeamId, TierId,
+    };
     pub use crate::model::{
         ConversationSpec, ConversationState, OperatorSpec, OperatorStatus, SkillLevel,
         TransferTarget,
     };
     pub use crate::policy::{
-        BlockedWork, ChannelSpec, IdleClock, OfferPolicy, OverflowStep, OverflowTiming, Policy,
-        PolicyBuilder, PreferredOperatorPolicy, QueueOrder, RebalancePolicy, Relax, Selection,
-        SkillSpec, ThroughputCap, TierSpec,
+        BlockedWork, ChannelSpec, IdleClock, OfferPolicy, OperatorAttribute, OrderKey,
+        OverflowStep, OverflowTiming, Policy, PolicyBuilder, PreferredOperatorPolicy, ProfileQueue,
+        QueueOrder, QueueSpec, RebalancePolicy, Relax, RoutingProfile, Selection, SkillSpec,
+        ThroughputCap, TierSpec,
     };
     pub use crate::time::{Millis, Timestamp};
 }

@@ -26,7 +26,9 @@ use smallvec::SmallVec;
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
+use crate::ids::{
+    ChannelId, ConversationId, OperatorId, ProfileId, QueueId, SkillId, TeamId, TierId,
+};
 use crate::time::Millis;
 
 /// The lowest proficiency level.
@@ -118,6 +120,11 @@ pub struct OperatorSpec {
     /// default for this operator.
     #[cfg_attr(feature = "serde", serde(default))]
     pub wrap_up: Option<Millis>,
+    /// The routing profile ([`crate::policy::RoutingProfile`]): which queues
+    /// they serve, in which priority, after which delay. `None`: every
+    /// queue, alike.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub profile: Option<ProfileId>,
 }
 
 impl OperatorSpec {
@@ -130,6 +137,7 @@ impl OperatorSpec {
             skills: SmallVec::new(),
             teams: SmallVec::new(),
             wrap_up: None,
+            profile: None,
         }
     }
 
@@ -165,6 +173,12 @@ impl OperatorSpec {
         self.wrap_up = Some(wrap_up);
         self
     }
+
+    /// Sets the routing profile.
+    pub fn profile(mut self, profile: ProfileId) -> Self {
+        self.profile = Some(profile);
+        self
+    }
 }
 
 /// A conversation as the host describes it when the customer asks for an operator.
@@ -188,6 +202,10 @@ pub struct ConversationSpec {
     /// The customer's previous operator, tried first.
     #[cfg_attr(feature = "serde", serde(default))]
     pub preferred_operator: Option<OperatorId>,
+    /// The queue whose rules route it ([`crate::policy::QueueSpec`]);
+    /// `None`: the default queue (the policy's own rules).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub queue: Option<QueueId>,
 }
 
 impl ConversationSpec {
@@ -200,6 +218,7 @@ impl ConversationSpec {
             skills: SmallVec::new(),
             team: None,
             preferred_operator: None,
+            queue: None,
         }
     }
 
@@ -221,6 +240,12 @@ impl ConversationSpec {
     /// Names the customer's previous operator.
     pub fn preferred_operator(mut self, operator: OperatorId) -> Self {
         self.preferred_operator = Some(operator);
+        self
+    }
+
+    /// Puts it in a queue.
+    pub fn queue(mut self, queue: QueueId) -> Self {
+        self.queue = Some(queue);
         self
     }
 }
@@ -289,6 +314,9 @@ pub enum TransferTarget {
     Operator(OperatorId),
     /// Back to routing, for this team only.
     Team(TeamId),
-    /// Back to routing with no team restriction.
+    /// Back to routing with no team restriction, in the same queue.
     Queue,
+    /// Back to routing with no team restriction, in another queue (its
+    /// rules from now on, its wait counted from the transfer).
+    ToQueue(QueueId),
 }

@@ -58,6 +58,9 @@
 //! ```
 
 mod codec;
+mod queue;
+
+pub use queue::{MAX_PROFILES, MAX_QUEUES, ProfileQueue, QueueSpec, RoutingProfile};
 
 use smallvec::SmallVec;
 use thiserror::Error;
@@ -65,7 +68,7 @@ use thiserror::Error;
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, SkillId, TierId};
+use crate::ids::{ChannelId, ProfileId, QueueId, SkillId, TeamId, TierId};
 use crate::model::{MAX_CHANNELS, MAX_LEVEL};
 use crate::time::{Millis, Timestamp};
 
@@ -215,6 +218,78 @@ pub enum Selection {
         /// Share of demanding conversations sent to the least proficient, in ‰ (0–1000).
         share_permille: u16,
     },
+    /// Fewest conversations *handled* (resolved while held by the operator)
+    /// since the operator joined or the last [`crate::engine::Event::HandledCountsReset`]
+    /// (Asterisk `fewestcalls` counts completed calls, not open ones), then
+    /// least recently picked, then lowest operator id.
+    FewestHandled,
+    /// Operators ordered by up to [`MAX_ORDER_KEYS`] attributes in turn, each
+    /// ascending or descending (TaskRouter `order_by`), then lowest operator
+    /// id. The first key decides; the second breaks its ties.
+    OrderBy {
+        /// The keys, most significant first (1 or 2).
+        keys: Vec<OrderKey>,
+    },
+}
+
+/// The most keys a [`Selection::OrderBy`] takes: the operator indexes keep
+/// two 64-bit key words per entry, so a third key would grow every entry of
+/// every facet by a third.
+pub const MAX_ORDER_KEYS: usize = 2;
+
+/// One key of [`Selection::OrderBy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[non_exhaustive]
+pub struct OrderKey {
+    /// What is compared.
+    pub attribute: OperatorAttribute,
+    /// Largest first instead of smallest first. Default: false.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub descending: bool,
+}
+
+impl OrderKey {
+    /// Smallest first.
+    pub const fn ascending(attribute: OperatorAttribute) -> Self {
+        OrderKey {
+            attribute,
+            descending: false,
+        }
+    }
+
+    /// Largest first.
+    pub const fn descending(attribute: OperatorAttribute) -> Self {
+        OrderKey {
+            attribute,
+            descending: true,
+        }
+    }
+}
+
+/// An operator attribute [`Selection::OrderBy`] can order by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(rename_all = "snake_case")
+)]
+#[non_exhaustive]
+pub enum OperatorAttribute {
+    /// Load ÷ capacity on the conversation's channel (exact). Default.
+    #[default]
+    LoadRatio,
+    /// Open conversations on all channels.
+    OpenConversations,
+    /// Conversations handled since the reset point (see [`Selection::FewestHandled`]).
+    Handled,
+    /// The time the given idle clock reads (ascending: idle longest first).
+    IdleSince(IdleClock),
+    /// When the engine last picked them (ascending: least recently first;
+    /// never picked counts from joining).
+    LastPicked,
+    /// Level in this skill (0 without it; descending: most proficient first).
+    Level(SkillId),
 }
 
 impl Selection {
@@ -229,6 +304,8 @@ impl Selection {
             Selection::Ring => "ring",
             Selection::FixedOrder => "fixed_order",
             Selection::SkillDevelopment { .. } => "skill_development",
+            Selection::FewestHandled => "fewest_handled",
+            Selection::OrderBy { .. } => "order_by",
         }
     }
 }
@@ -254,8 +331,8 @@ pub struct PreferredOperatorPolicy {
     pub over_capacity: bool,
 }
 
-/// What an overflow step relaxes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an overflow step relaxes (or, for the last three, changes).
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(
     feature = "serde",
     derive(Serialize, Deserialize),
@@ -269,12 +346,39 @@ pub enum Relax {
     AnyTeam,
     /// Drop skills and team: any operator on the channel.
     AnyOperator,
+    /// Drop one named skill requirement and keep the others (Omni-Channel
+    /// additional-skill drop-off: the product skill goes, the language the
+    /// customer speaks stays). A conversation that does not require it is
+    /// unchanged.
+    DropSkill(SkillId),
+    /// Lower the minimum level of one named skill by `by` (never below 1).
+    LowerSkill {
+        /// The skill.
+        skill: SkillId,
+        /// Levels to lower it by (1–4).
+        by: u8,
+    },
+    /// Widen a team restriction to one more team (bullseye rings): operators
+    /// of the conversation's team *or* this one. No effect on a conversation
+    /// without a team restriction (anyone may take it already).
+    AddTeam(TeamId),
+    /// From this step the conversation is ordered as if its priority were
+    /// this number, when that is more urgent (lower) than its own. Counts
+    /// under [`QueueOrder::StrictPriority`], as tier priorities do.
+    Priority(u32),
+    /// From this step the conversation is ordered as if it had asked this
+    /// much earlier on top of its head starts. Counts under
+    /// [`QueueOrder::Aging`], as tier head starts do.
+    HeadStart(Millis),
+    /// From this step, operators are chosen for it by this strategy instead
+    /// of its queue's.
+    Select(Selection),
 }
 
 /// One overflow step: after `after` of waiting, relax its requirements.
 /// Steps accumulate. Where `after` is measured from is the policy's
 /// [`OverflowTiming`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 #[non_exhaustive]
 pub struct OverflowStep {
@@ -500,6 +604,18 @@ pub struct Policy {
     /// Default: [`BlockedWork::Reserve`].
     #[cfg_attr(feature = "serde", serde(default))]
     pub blocked_work: BlockedWork,
+    /// Routing queues, each with its own selection, overflow, offers and
+    /// preferred-operator rules, over the one pool of operators. A
+    /// conversation names its queue at arrival; one that names none is in
+    /// the *default queue*, whose rules are this policy's own fields above.
+    /// Default: none (everything is in the default queue).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub queues: Vec<QueueSpec>,
+    /// Operators' routing profiles: which queues an operator serves, in
+    /// which priority and after which delay. Operators without a profile
+    /// serve every queue alike. Default: none.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub profiles: Vec<RoutingProfile>,
 }
 
 impl Policy {
@@ -519,6 +635,8 @@ impl Policy {
             throughput_cap: None,
             rebalance: RebalancePolicy::default(),
             blocked_work: BlockedWork::default(),
+            queues: Vec::new(),
+            profiles: Vec::new(),
         }
     }
 
@@ -565,80 +683,14 @@ impl Policy {
                 });
             }
         }
-        if let Selection::SkillDevelopment {
-            demanding_skills,
-            share_permille,
-        } = &self.selection
-        {
-            if *share_permille > 1000 {
-                return Err(PolicyError::OutOfRange {
-                    field: "selection.share_permille",
-                    value: u64::from(*share_permille),
-                    max: 1000,
-                });
-            }
-            if let Some(s) = demanding_skills
-                .iter()
-                .find(|s| !self.skills.iter().any(|x| x.id == **s))
-            {
-                return Err(PolicyError::UnknownSkill {
-                    field: "selection.demanding_skills",
-                    skill: *s,
-                });
-            }
-        }
-        let mut prev: Option<Millis> = None;
-        for (i, (step, at)) in self
-            .overflow
-            .iter()
-            .zip(self.overflow_offsets())
-            .enumerate()
-        {
-            // Measured from routing, a step later than any timestamp can
-            // never take effect (and sums of waits must stay exact).
-            if at > Millis(Timestamp::MAX.0) {
-                return Err(PolicyError::OutOfRange {
-                    field: "overflow[].after",
-                    value: at.0,
-                    max: Timestamp::MAX.0,
-                });
-            }
-            if prev.is_some_and(|p| at <= p) {
-                return Err(PolicyError::OverflowOutOfOrder { index: i });
-            }
-            prev = Some(at);
-            if let Relax::LowerLevels(n) = step.relax {
-                if n == 0 || n >= MAX_LEVEL {
-                    return Err(PolicyError::OutOfRange {
-                        field: "overflow[].relax.lower_levels",
-                        value: u64::from(n),
-                        max: u64::from(MAX_LEVEL - 1),
-                    });
-                }
-            }
-        }
-        if let Some(o) = &self.offers {
-            if o.timeout == Millis::ZERO {
-                return Err(PolicyError::Zero {
-                    field: "offers.timeout",
-                });
-            }
-            match o.forget_decline_after {
-                Some(Millis::ZERO) => {
-                    return Err(PolicyError::Zero {
-                        field: "offers.forget_decline_after",
-                    });
-                }
-                Some(x) if x > Millis(Timestamp::MAX.0) => {
-                    return Err(PolicyError::OutOfRange {
-                        field: "offers.forget_decline_after",
-                        value: x.0,
-                        max: Timestamp::MAX.0,
-                    });
-                }
-                _ => {}
-            }
-        }
+        validate_rules(
+            &self.skills,
+            &self.selection,
+            &self.overflow,
+            &self.overflow_offsets(),
+            self.offers.as_ref(),
+        )?;
+        queue::validate(self)?;
         if let Some(cap) = &self.throughput_cap {
             if cap.max_assignments == 0 {
                 return Err(PolicyError::Zero {
@@ -676,22 +728,174 @@ impl Policy {
     }
 }
 
-impl Policy {
-    /// When each overflow step takes effect, measured from entering routing
-    /// (the [`OverflowTiming`] applied).
-    pub fn overflow_offsets(&self) -> Vec<Millis> {
-        let mut at = Millis::ZERO;
-        self.overflow
+/// The checks every queue's rules pass (the default queue's are the
+/// policy's own fields): selection, overflow steps, offers.
+pub(crate) fn validate_rules(
+    skills: &[SkillSpec],
+    selection: &Selection,
+    overflow: &[OverflowStep],
+    offsets: &[Millis],
+    offers: Option<&OfferPolicy>,
+) -> Result<(), PolicyError> {
+    if let Selection::SkillDevelopment {
+        demanding_skills,
+        share_permille,
+    } = selection
+    {
+        if *share_permille > 1000 {
+            return Err(PolicyError::OutOfRange {
+                field: "selection.share_permille",
+                value: u64::from(*share_permille),
+                max: 1000,
+            });
+        }
+        if let Some(s) = demanding_skills
             .iter()
-            .map(|s| {
-                at = match self.overflow_timing {
-                    OverflowTiming::FromRouting => s.after,
-                    OverflowTiming::FromPreviousStep => at + s.after,
-                };
-                at
-            })
-            .collect()
+            .find(|s| !skills.iter().any(|x| x.id == **s))
+        {
+            return Err(PolicyError::UnknownSkill {
+                field: "selection.demanding_skills",
+                skill: *s,
+            });
+        }
     }
+    validate_selection(skills, selection)?;
+    let mut prev: Option<Millis> = None;
+    for (i, (step, &at)) in overflow.iter().zip(offsets).enumerate() {
+        // Measured from routing, a step later than any timestamp can
+        // never take effect (and sums of waits must stay exact).
+        if at > Millis(Timestamp::MAX.0) {
+            return Err(PolicyError::OutOfRange {
+                field: "overflow[].after",
+                value: at.0,
+                max: Timestamp::MAX.0,
+            });
+        }
+        if prev.is_some_and(|p| at <= p) {
+            return Err(PolicyError::OverflowOutOfOrder { index: i });
+        }
+        prev = Some(at);
+        validate_relax(skills, &step.relax)?;
+    }
+    if let Some(o) = offers {
+        if o.timeout == Millis::ZERO {
+            return Err(PolicyError::Zero {
+                field: "offers.timeout",
+            });
+        }
+        match o.forget_decline_after {
+            Some(Millis::ZERO) => {
+                return Err(PolicyError::Zero {
+                    field: "offers.forget_decline_after",
+                });
+            }
+            Some(x) if x > Millis(Timestamp::MAX.0) => {
+                return Err(PolicyError::OutOfRange {
+                    field: "offers.forget_decline_after",
+                    value: x.0,
+                    max: Timestamp::MAX.0,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The order keys of [`Selection::OrderBy`] (the other strategies' fields
+/// are checked where they are used).
+fn validate_selection(skills: &[SkillSpec], selection: &Selection) -> Result<(), PolicyError> {
+    let declared = |s: &SkillId| skills.iter().any(|x| x.id == *s);
+    match selection {
+        Selection::OrderBy { keys } => {
+            if keys.is_empty() || keys.len() > MAX_ORDER_KEYS {
+                return Err(PolicyError::OutOfRange {
+                    field: "selection.order_by.keys",
+                    value: keys.len() as u64,
+                    max: MAX_ORDER_KEYS as u64,
+                });
+            }
+            for k in keys {
+                if let OperatorAttribute::Level(s) = k.attribute {
+                    if !declared(&s) {
+                        return Err(PolicyError::UnknownSkill {
+                            field: "selection.order_by.keys[].level",
+                            skill: s,
+                        });
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn validate_relax(skills: &[SkillSpec], relax: &Relax) -> Result<(), PolicyError> {
+    let declared = |s: &SkillId| skills.iter().any(|x| x.id == *s);
+    let levels = |field, n: u8| {
+        if n == 0 || n >= MAX_LEVEL {
+            Err(PolicyError::OutOfRange {
+                field,
+                value: u64::from(n),
+                max: u64::from(MAX_LEVEL - 1),
+            })
+        } else {
+            Ok(())
+        }
+    };
+    match relax {
+        Relax::LowerLevels(n) => levels("overflow[].relax.lower_levels", *n),
+        Relax::DropSkill(s) if !declared(s) => Err(PolicyError::UnknownSkill {
+            field: "overflow[].relax.drop_skill",
+            skill: *s,
+        }),
+        Relax::LowerSkill { skill, .. } if !declared(skill) => Err(PolicyError::UnknownSkill {
+            field: "overflow[].relax.lower_skill.skill",
+            skill: *skill,
+        }),
+        Relax::LowerSkill { by, .. } => levels("overflow[].relax.lower_skill.by", *by),
+        Relax::HeadStart(h) if *h > Millis(Timestamp::MAX.0) => Err(PolicyError::OutOfRange {
+            field: "overflow[].relax.head_start",
+            value: h.0,
+            max: Timestamp::MAX.0,
+        }),
+        Relax::Select(sel) => {
+            if matches!(sel, Selection::SkillDevelopment { .. }) {
+                // A trainee share counts demanding conversations as they
+                // arrive; switching into it halfway has no share to keep.
+                return Err(PolicyError::Unsupported {
+                    field: "overflow[].relax.select",
+                    what: "skill_development",
+                });
+            }
+            validate_selection(skills, sel)
+        }
+        _ => Ok(()),
+    }
+}
+
+impl Policy {
+    /// When each of the default queue's overflow steps takes effect,
+    /// measured from entering routing (the [`OverflowTiming`] applied).
+    pub fn overflow_offsets(&self) -> Vec<Millis> {
+        overflow_offsets(&self.overflow, self.overflow_timing)
+    }
+}
+
+/// When each step takes effect, measured from entering routing.
+pub(crate) fn overflow_offsets(steps: &[OverflowStep], timing: OverflowTiming) -> Vec<Millis> {
+    let mut at = Millis::ZERO;
+    steps
+        .iter()
+        .map(|s| {
+            at = match timing {
+                OverflowTiming::FromRouting => s.after,
+                OverflowTiming::FromPreviousStep => at + s.after,
+            };
+            at
+        })
+        .collect()
 }
 
 fn first_duplicate<T: Ord + Copy>(ids: impl Iterator<Item = T>) -> Option<T> {
@@ -1070,6 +1274,38 @@ pub enum PolicyError {
     Zero {
         /// The field.
         field: &'static str,
+    },
+    /// A queue id declared twice.
+    #[error("queue {0} is declared twice")]
+    DuplicateQueue(QueueId),
+    /// A routing profile id declared twice.
+    #[error("routing profile {0} is declared twice")]
+    DuplicateProfile(ProfileId),
+    /// A field references a queue that is not declared.
+    #[error("policy field `{field}` references undeclared {queue}")]
+    UnknownQueue {
+        /// The field.
+        field: &'static str,
+        /// The queue.
+        queue: QueueId,
+    },
+    /// A combination the engine does not support, and why is in the docs
+    /// of the field.
+    #[error("policy field `{field}`: {what} is not supported here")]
+    Unsupported {
+        /// The field.
+        field: &'static str,
+        /// What was given.
+        what: &'static str,
+    },
+    /// One of a queue's own rules is wrong; `source` names the field inside
+    /// the queue.
+    #[error("queues[{queue}]: {source}")]
+    InQueue {
+        /// The queue.
+        queue: QueueId,
+        /// What is wrong with its rules.
+        source: Box<PolicyError>,
     },
     /// Overflow steps must take effect strictly one after the other.
     #[error(

@@ -17,7 +17,7 @@
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, ConversationId, OperatorId, TeamId, TierId};
+use crate::ids::{ChannelId, ConversationId, OperatorId, QueueId, TeamId, TierId};
 use crate::time::Timestamp;
 
 /// What an operator was doing, for occupancy: busy ÷ (busy + idle).
@@ -107,6 +107,9 @@ pub struct ConversationRecord {
     pub tier: TierId,
     /// The team the request was targeted at, if any.
     pub team: Option<TeamId>,
+    /// The queue it was in at the end (`None`: the default queue, or a
+    /// source without queues).
+    pub queue: Option<QueueId>,
     /// The operator holding the request at the end (credited with its handling), if any.
     pub operator: Option<OperatorId>,
     /// When the conversation started: the bot's start, or the ask (see the type docs).
@@ -232,6 +235,7 @@ pub(crate) struct FlatFinished {
     pub(crate) channel: ChannelId,
     pub(crate) tier: TierId,
     pub(crate) team: Option<TeamId>,
+    pub(crate) queue: Option<QueueId>,
     pub(crate) operator: Option<OperatorId>,
     pub(crate) started_at: Timestamp,
     pub(crate) asked_at: Option<Timestamp>,
@@ -254,6 +258,7 @@ impl FlatFinished {
                 channel: r.channel,
                 tier: r.tier,
                 team: r.team,
+                queue: r.queue,
                 operator: r.operator,
                 started_at: r.started_at.unwrap_or(r.asked_at),
                 asked_at: Some(r.asked_at),
@@ -271,6 +276,7 @@ impl FlatFinished {
                 channel: b.channel,
                 tier: b.tier,
                 team: None,
+                queue: None,
                 operator: None,
                 started_at: b.started_at,
                 asked_at: None,
@@ -290,6 +296,7 @@ impl FlatFinished {
     pub(crate) fn into_finished(self) -> Result<Finished, &'static str> {
         let Some(asked_at) = self.asked_at else {
             let bot_only = self.team.is_none()
+                && self.queue.is_none()
                 && self.operator.is_none()
                 && self.offered_at.is_none()
                 && self.assigned_at.is_none()
@@ -319,6 +326,7 @@ impl FlatFinished {
             channel: self.channel,
             tier: self.tier,
             team: self.team,
+            queue: self.queue,
             operator: self.operator,
             started_at: Some(self.started_at),
             asked_at,

@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TierId};
+use crate::ids::{ChannelId, ConversationId, OperatorId, QueueId, SkillId, TierId};
 use crate::time::{Millis, Timestamp};
 
 /// Why this operator was chosen.
@@ -38,6 +38,10 @@ pub enum Route {
     /// Skill development: a demanding conversation deliberately given to the
     /// least proficient eligible operator.
     SkillDevelopment,
+    /// Fewest conversations handled since the reset point.
+    FewestHandled,
+    /// First by the queue's order keys.
+    OrderBy,
 }
 
 impl Route {
@@ -53,6 +57,8 @@ impl Route {
             Route::Ring => "ring",
             Route::FixedOrder => "fixed_order",
             Route::SkillDevelopment => "skill_development",
+            Route::FewestHandled => "fewest_handled",
+            Route::OrderBy => "order_by",
         }
     }
 }
@@ -211,6 +217,13 @@ pub struct Decision {
     pub channel: ChannelId,
     /// Its tier.
     pub tier: TierId,
+    /// Its queue (`None`: the default queue; left out of JSON then, so
+    /// logs of engines without queues read as before).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub queue: Option<QueueId>,
     /// When.
     pub at: Timestamp,
     /// Sequence number of the input that produced it (1 = first input the
@@ -235,6 +248,8 @@ impl fmt::Display for Route {
             Route::FewestConversations => "fewest conversations",
             Route::Ring => "next in the ring",
             Route::FixedOrder => "first in fixed order",
+            Route::FewestHandled => "fewest handled",
+            Route::OrderBy => "first by the queue's order keys",
             Route::SkillDevelopment => "skill development",
         })
     }
@@ -300,6 +315,9 @@ impl fmt::Display for Reason {
 /// queued, waited 12 s`; an offer names its lapse, a move its cause.
 impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(q) = self.queue {
+            write!(f, "[{q}] ")?;
+        }
         match self.kind {
             DecisionKind::Assigned => {
                 write!(
@@ -333,6 +351,7 @@ mod tests {
             kind,
             channel: ChannelId(1),
             tier: TierId(1),
+            queue: None,
             at: Timestamp(12_000),
             input_seq: 4,
             reason: Reason {

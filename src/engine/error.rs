@@ -3,7 +3,9 @@
 
 use thiserror::Error;
 
-use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
+use crate::ids::{
+    ChannelId, ConversationId, OperatorId, ProfileId, QueueId, SkillId, TeamId, TierId,
+};
 use crate::model::ConversationState;
 use crate::policy::PolicyError;
 use crate::time::Timestamp;
@@ -33,6 +35,13 @@ pub enum EngineError {
     /// The skill is not declared in the policy.
     #[error("unknown {0}")]
     UnknownSkill(SkillId),
+    /// The queue is not declared in the policy (a conversation's `queue`,
+    /// or a transfer's).
+    #[error("unknown {0}: declare it in the policy's `queues`")]
+    UnknownQueue(QueueId),
+    /// The routing profile is not declared in the policy (an operator's `profile`).
+    #[error("unknown {0}: declare it in the policy's `profiles`")]
+    UnknownProfile(ProfileId),
     /// A proficiency level outside 1–5.
     #[error("{skill} has level {level}; levels run from 1 to 5")]
     LevelOutOfRange {

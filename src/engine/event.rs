@@ -6,7 +6,7 @@ use smallvec::SmallVec;
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, ConversationId, OperatorId, TeamId};
+use crate::ids::{ChannelId, ConversationId, OperatorId, ProfileId, TeamId};
 use crate::model::{ConversationSpec, OperatorSpec, OperatorStatus, SkillLevel, TransferTarget};
 use crate::policy::Policy;
 use crate::time::Timestamp;
@@ -75,6 +75,23 @@ pub enum Event {
         operator: OperatorId,
         /// The new teams.
         teams: SmallVec<[TeamId; 2]>,
+    },
+    /// The operator's routing profile is replaced (`None`: every queue alike).
+    /// Their held work stays with them.
+    OperatorProfileChanged {
+        /// When.
+        at: Timestamp,
+        /// Who.
+        operator: OperatorId,
+        /// The new profile.
+        profile: Option<ProfileId>,
+    },
+    /// Every operator's count of handled conversations starts again from 0
+    /// (the reset point of [`crate::policy::Selection::FewestHandled`], a
+    /// shift or day start). Re-keys every ready operator once.
+    HandledCountsReset {
+        /// When.
+        at: Timestamp,
     },
     /// A customer starts talking to the bot (counted as "with the bot"; not routed).
     BotConversationStarted {
@@ -206,6 +223,8 @@ impl Event {
             | Event::OperatorCapacityChanged { at, .. }
             | Event::OperatorSkillsChanged { at, .. }
             | Event::OperatorTeamsChanged { at, .. }
+            | Event::OperatorProfileChanged { at, .. }
+            | Event::HandledCountsReset { at }
             | Event::BotConversationStarted { at, .. }
             | Event::ConversationArrived { at, .. }
             | Event::FirstResponseSent { at, .. }

@@ -32,12 +32,17 @@ use crate::model::{MAX_CHANNELS, MAX_REQUIRED_SKILLS, SkillLevel};
 /// The slot is last so it never decides an order (ids are unique).
 pub(crate) type OpEntry = (u64, u64, OperatorId, u32);
 
-/// What a facet groups.
+/// What a facet groups: ready operators on a channel (first field) in one
+/// ordering kind (second field), all of them or those with a skill level,
+/// a team or a routing profile. Profile facets exist only when the policy
+/// declares profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum FacetKey {
-    All(u8),
-    Skill(u8, SkillId, u8),
-    Team(u8, TeamId),
+    All(u8, u8),
+    Skill(u8, u8, SkillId, u8),
+    Team(u8, u8, TeamId),
+    Profile(u8, u8, u16),
+    NoProfile(u8, u8),
 }
 
 /// The ordered sets of ready operators.
@@ -88,25 +93,37 @@ pub(crate) type QueueKey = (u64, u64, u64);
 /// The effective requirements of a waiting conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Req {
+    /// Queue index.
+    pub(crate) queue: u16,
+    /// How many of the queue's profile delays its wait has passed.
+    pub(crate) reach: u8,
     pub(crate) channel: u8,
     /// Sorted by skill id.
     pub(crate) skills: SmallVec<[SkillLevel; MAX_REQUIRED_SKILLS]>,
-    pub(crate) team: Option<TeamId>,
+    /// Operators of any of these teams may take it; empty: any team. Sorted.
+    pub(crate) teams: SmallVec<[TeamId; 2]>,
     /// Operators who must not get it (declined offers, moved away on request), sorted.
     pub(crate) excluded: SmallVec<[OperatorId; 2]>,
 }
 
-/// Buckets are found by channel and skill set (levels and team vary inside a group).
+/// The group key's queue for groups that span every queue.
+pub(crate) const ANY_QUEUE: u16 = u16::MAX;
+
+/// Buckets are found by queue, channel and skill set (levels, team, delays
+/// passed vary inside a group). With several queues each bucket is also in
+/// the group of [`ANY_QUEUE`], which operators without a profile read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct GroupKey {
+    pub(crate) queue: u16,
     pub(crate) channel: u8,
     pub(crate) len: u8,
     pub(crate) skills: [SkillId; MAX_REQUIRED_SKILLS],
 }
 
 impl GroupKey {
-    pub(crate) fn new(channel: u8, skills: impl Iterator<Item = SkillId>) -> Self {
+    pub(crate) fn new(queue: u16, channel: u8, skills: impl Iterator<Item = SkillId>) -> Self {
         let mut k = GroupKey {
+            queue,
             channel,
             len: 0,
             skills: [SkillId(0); MAX_REQUIRED_SKILLS],
@@ -219,6 +236,11 @@ pub(crate) struct Buckets {
     /// Queue entries (buckets plus preference queues) per channel, so a
     /// freed operator skips channels where nothing waits.
     pub(crate) on_channel: [u32; MAX_CHANNELS],
+    /// Bucket entries per (queue index, channel), so an operator with a
+    /// profile skips its queues where nothing waits.
+    on_queue: Vec<[u32; MAX_CHANNELS]>,
+    /// Several queues: buckets are also grouped across queues.
+    pub(crate) multi: bool,
 }
 
 impl Buckets {
@@ -244,28 +266,41 @@ impl Buckets {
         b
     }
 
-    fn group_of(req: &Req) -> GroupKey {
-        GroupKey::new(req.channel, req.skills.iter().map(|s| s.skill))
+    fn group_of(queue: u16, req: &Req) -> GroupKey {
+        GroupKey::new(queue, req.channel, req.skills.iter().map(|s| s.skill))
     }
 
-    /// Keeps the bucket's place in its group when its head changes.
+    /// Keeps the bucket's place in its group(s) when its head changes.
     fn rehead(&mut self, bucket: u32, old: Option<(QueueKey, u32)>) {
         let b = &self.buckets[bucket as usize];
         let new = b.queue.first().copied();
         if new == old {
             return;
         }
-        let g = Self::group_of(&b.req);
-        let group = self.groups.entry(g).or_insert_with(SmallOrdered::new);
-        if let Some((k, _)) = old {
-            group.remove(&(k, bucket));
+        let mut keys: SmallVec<[GroupKey; 2]> = SmallVec::new();
+        keys.push(Self::group_of(b.req.queue, &b.req));
+        if self.multi {
+            keys.push(Self::group_of(ANY_QUEUE, &b.req));
         }
-        if let Some((k, _)) = new {
-            group.insert((k, bucket));
+        for g in keys {
+            let group = self.groups.entry(g).or_insert_with(SmallOrdered::new);
+            if let Some((k, _)) = old {
+                group.remove(&(k, bucket));
+            }
+            if let Some((k, _)) = new {
+                group.insert((k, bucket));
+            }
+            if group.is_empty() {
+                self.groups.remove(&g);
+            }
         }
-        if group.is_empty() {
-            self.groups.remove(&g);
-        }
+    }
+
+    /// Bucket entries of queue `q` on channel `ch`.
+    pub(crate) fn waiting_in(&self, q: u16, ch: u8) -> u32 {
+        self.on_queue
+            .get(usize::from(q))
+            .map_or(0, |c| c[usize::from(ch)])
     }
 
     /// Puts a conversation in the bucket for `req`; returns the bucket.
@@ -275,6 +310,11 @@ impl Buckets {
         if self.buckets[b as usize].queue.insert((key, slot)) {
             self.by_skill_count[req.skills.len()] += 1;
             self.on_channel[usize::from(req.channel)] += 1;
+            let q = usize::from(req.queue);
+            if self.on_queue.len() <= q {
+                self.on_queue.resize(q + 1, [0; MAX_CHANNELS]);
+            }
+            self.on_queue[q][usize::from(req.channel)] += 1;
         }
         self.rehead(b, old);
         b
@@ -288,6 +328,10 @@ impl Buckets {
             *n = n.saturating_sub(1);
             let c = &mut self.on_channel[usize::from(b.req.channel)];
             *c = c.saturating_sub(1);
+            if let Some(c) = self.on_queue.get_mut(usize::from(b.req.queue)) {
+                let c = &mut c[usize::from(b.req.channel)];
+                *c = c.saturating_sub(1);
+            }
         }
         self.rehead(bucket, old);
         if self.buckets[bucket as usize].queue.is_empty() {
@@ -302,9 +346,11 @@ impl Buckets {
         let req = std::mem::replace(
             &mut self.buckets[bucket as usize].req,
             Req {
+                queue: 0,
+                reach: 0,
                 channel: 0,
                 skills: SmallVec::new(),
-                team: None,
+                teams: SmallVec::new(),
                 excluded: SmallVec::new(),
             },
         );
@@ -419,7 +465,9 @@ mod tests {
             ]
             .into_iter()
             .collect(),
-            team: None,
+            queue: 0,
+            reach: 0,
+            teams: SmallVec::new(),
             excluded: SmallVec::new(),
         };
         let id = b.insert(&req, (0, 5, 1), 7);

@@ -56,6 +56,16 @@ impl Engine {
                 o.spec.teams = teams;
                 o.spec.teams.sort_unstable();
             }),
+            Event::OperatorProfileChanged {
+                operator, profile, ..
+            } => {
+                let p = self.profile_slot(profile);
+                self.change_operator(operator, |o| {
+                    o.spec.profile = profile;
+                    o.profile = p;
+                })
+            }
+            Event::HandledCountsReset { .. } => self.reset_handled(),
             Event::BotConversationStarted { at, conversation } => {
                 self.bot_started(at, conversation)
             }
@@ -177,7 +187,10 @@ impl Engine {
         self.picks += 1;
         let id = spec.id;
         *self.status_slot(spec.status) += 1;
+        let profile = self.profile_slot(spec.profile);
         let op = Operator {
+            profile,
+            handled: 0,
             spec,
             cap,
             load: [0; MAX_CHANNELS],
@@ -367,9 +380,11 @@ impl Engine {
     pub(super) fn new_conv(&mut self, at: Timestamp, spec: ConversationSpec) -> u32 {
         let id = spec.id;
         let ch = self.channel_idx.get(&spec.channel).copied().unwrap_or(0);
+        let q = self.queue_of_spec(&spec);
         let conv = Conversation {
             spec,
             ch,
+            q,
             state: ConversationState::Resolved,
             started_at: at,
             asked_at: None,
@@ -416,17 +431,20 @@ impl Engine {
         let slot = match self.conv_slots.get(&spec.id) {
             Some(&s) => {
                 let ch = self.channel_idx.get(&spec.channel).copied().unwrap_or(0);
+                let q = self.queue_of_spec(&spec);
                 let c = self.conv_mut(s);
                 c.spec = spec;
                 c.ch = ch;
+                c.q = q;
                 s
             }
             None => self.new_conv(at, spec),
         };
         self.arrivals += 1;
         let seq = self.arrivals;
-        let key = self.queue_key(self.conv_at(slot).spec.tier, at, seq);
-        let wait = self.policy.preferred_operator.wait;
+        let c = self.conv_at(slot);
+        let key = self.queue_key(c.spec.tier, c.q, at, seq, 0);
+        let wait = self.queues[usize::from(c.q)].preferred.wait;
         let prefers = self.conv_at(slot).spec.preferred_operator.filter(|p| {
             self.op_ref(*p)
                 .is_some_and(|o| o.spec.status != OperatorStatus::Offline)
@@ -555,6 +573,7 @@ impl Engine {
                 let wrap = self.op_at(os).spec.wrap_up.unwrap_or(self.policy.wrap_up);
                 let o = self.op_mut(os);
                 o.last_ended_at = at;
+                o.handled += 1;
                 if wrap > Millis::ZERO {
                     let until = at + wrap;
                     if let Some(old) = o.wrap_until.replace(until) {
@@ -579,6 +598,13 @@ impl Engine {
             }
             TransferTarget::Team(t) => self.back_to_routing(s, at, Some(t)),
             TransferTarget::Queue => self.back_to_routing(s, at, None),
+            TransferTarget::ToQueue(q) => {
+                let qi = self.queue_index(q).unwrap_or(0);
+                let c = self.conv_mut(s);
+                c.spec.queue = Some(q);
+                c.q = qi;
+                self.back_to_routing(s, at, None);
+            }
         }
     }
 
@@ -613,6 +639,7 @@ impl Engine {
                 channel: c.spec.channel,
                 tier: c.spec.tier,
                 team: c.last_team,
+                queue: c.spec.queue,
                 operator: c.holder,
                 started_at: Some(c.started_at),
                 asked_at,
@@ -673,6 +700,7 @@ impl Engine {
             kind: DecisionKind::Unassigned { cause },
             channel: c.spec.channel,
             tier: c.spec.tier,
+            queue: c.spec.queue,
             at,
             input_seq: self.inputs,
             reason: Reason {
@@ -684,7 +712,7 @@ impl Engine {
                 waited: at.since(c.asked_at.unwrap_or(at)),
                 // The step in force now (a held conversation's `step` is
                 // only kept up to date while it waits).
-                overflow_step: self.requirements_at(c, at).1,
+                overflow_step: self.requirements_at(c, at).step,
             },
         }
     }

@@ -93,6 +93,7 @@ pub(crate) mod index;
 mod lifecycle;
 mod placement;
 mod policy_change;
+mod queues;
 mod realtime;
 mod rebalance;
 mod records;
@@ -119,7 +120,9 @@ pub use records::Records;
 pub use snapshot::{Snapshot, SnapshotError};
 pub use view::{ConversationView, OperatorView, StateCounts, StatusCounts};
 
-use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
+use crate::ids::{
+    ChannelId, ConversationId, OperatorId, ProfileId, QueueId, SkillId, TeamId, TierId,
+};
 use crate::model::{
     ConversationSpec, ConversationState, MAX_CHANNELS, MAX_LEVEL, MAX_REQUIRED_SKILLS, MIN_LEVEL,
     OperatorSpec, OperatorStatus, SkillLevel, TransferTarget,
@@ -132,8 +135,11 @@ use crate::record::{
 use crate::time::{Millis, Timestamp};
 use index::{Buckets, FacetKey, Facets, OpEntry, QueueKey, Req, for_each_subset};
 use lifecycle::Handover;
-use selection::{Order, satisfies};
+use queues::{KeyFn, NO_PROFILE, ProfileRules, QueueRules, Routing};
+use selection::Order;
 use timers::Timer;
+
+pub use queues::MAX_ORDERINGS;
 
 /// The largest timestamp accepted; the same as [`Timestamp::MAX`].
 pub const MAX_TIMESTAMP: Timestamp = Timestamp::MAX;
@@ -193,9 +199,14 @@ pub(crate) struct Operator {
     /// Marked by `refresh_op` during an input; the activity is looked at
     /// again when the input (or the timer) is done.
     touched: bool,
+    /// Slot of the routing profile ([`queues::NO_PROFILE`] without one).
+    pub(crate) profile: u16,
+    /// Conversations resolved while held by them since joining or the last
+    /// handled-count reset.
+    pub(crate) handled: u64,
     /// Index bookkeeping: the key under which the operator sits in each
-    /// channel's facets, for channels where it is ready.
-    keys: SmallVec<[(u8, u64, u64); 3]>,
+    /// (channel, kind)'s facets, for channels where it is ready.
+    keys: SmallVec<[(u8, u8, u64, u64); 3]>,
     /// Index bookkeeping: load-ratio keys in `load_index`, per channel.
     skew_keys: SmallVec<[(u8, u64); 3]>,
 }
@@ -239,6 +250,8 @@ impl Operator {
 pub(crate) struct Conversation {
     pub(crate) spec: ConversationSpec,
     pub(crate) ch: u8,
+    /// Index of its queue's rules (0: the default queue).
+    pub(crate) q: u16,
     pub(crate) state: ConversationState,
     pub(crate) started_at: Timestamp,
     pub(crate) asked_at: Option<Timestamp>,
@@ -332,19 +345,32 @@ pub struct Engine {
     tiers: HashMap<TierId, (u32, Millis, Millis)>,
     skills: HashMap<SkillId, ()>,
     max_head_start: u64,
-    /// When each overflow step takes effect, from entering routing.
-    overflow_at: SmallVec<[Millis; 4]>,
+    /// Each queue's rules; 0 is the default queue.
+    queues: Vec<QueueRules>,
+    queue_idx: HashMap<QueueId, u16>,
+    profiles: Vec<ProfileRules>,
+    profile_idx: HashMap<ProfileId, u16>,
+    /// The operator orderings the facets are kept in.
+    kinds: Vec<KeyFn>,
+    /// One bit per kind.
+    all_kinds: u64,
+    /// Queue index of the waiting groups that span every queue, kept only
+    /// when there are several queues (for operators without a profile).
+    multi_queue: bool,
+    /// Some queue lets the preferred operator go above capacity.
+    any_over_capacity: bool,
 
     now: Timestamp,
     inputs: u64,
     arrivals: u64,
     picks: u64,
-    trainee_credit: u32,
+    /// Skill-development credit per queue, in ‰.
+    trainee_credit: Vec<u32>,
     /// Rebalance cause counter: a conversation moved for load skew records
     /// the cause and is never moved for skew again.
     causes: u64,
-    /// The ring's pointer: the operator picked last under [`Selection::Ring`].
-    ring_pointer: Option<OperatorId>,
+    /// Per queue, the ring's pointer: the operator picked last under [`Selection::Ring`].
+    ring_pointer: Vec<Option<OperatorId>>,
     /// Per channel: mean handle time of recent resolutions (EWMA, weight
     /// 1/8, integer ms), for the wait estimate.
     handle_ewma: Vec<u64>,
@@ -417,29 +443,36 @@ impl Engine {
             .map(|t| (t.id, (t.priority, t.first_response_target, t.head_start)))
             .collect();
         let skills = policy.skills.iter().map(|s| (s.id, ())).collect();
-        let max_head_start = policy
-            .tiers
-            .iter()
-            .map(|t| t.head_start.0.min(MAX_TIMESTAMP.0))
-            .max()
-            .unwrap_or(0);
-        let overflow_at = policy.overflow_offsets().into_iter().collect();
+        let r = Routing::build(&policy)?;
+        let nq = r.queues.len();
+        let all_kinds = if r.kinds.len() >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << r.kinds.len()) - 1
+        };
         Ok(Engine {
-            policy,
-            overflow_at,
             matching: Matching::Indexed,
             channel_idx,
             block_masks,
             tiers,
             skills,
-            max_head_start,
+            max_head_start: r.max_head_start,
+            multi_queue: nq > 1,
+            any_over_capacity: r.queues.iter().any(|q| q.preferred.over_capacity),
+            queues: r.queues,
+            queue_idx: r.queue_idx,
+            profiles: r.profiles,
+            profile_idx: r.profile_idx,
+            kinds: r.kinds,
+            all_kinds,
+            policy,
             now: Timestamp(0),
             inputs: 0,
             arrivals: 0,
             picks: 0,
-            trainee_credit: 0,
+            trainee_credit: vec![0; nq],
             causes: 0,
-            ring_pointer: None,
+            ring_pointer: vec![None; nq],
             handle_ewma: Vec::new(),
             operators: Vec::new(),
             free_op_slots: Vec::new(),
@@ -641,7 +674,7 @@ mod tests {
         let op = std::mem::size_of::<super::Operator>();
         let conv = std::mem::size_of::<super::Conversation>();
         eprintln!("Operator {op} B, Conversation {conv} B");
-        assert!(op <= 688, "Operator grew to {op} B");
-        assert!(conv <= 408, "Conversation grew to {conv} B");
+        assert!(op <= 704, "Operator grew to {op} B");
+        assert!(conv <= 416, "Conversation grew to {conv} B");
     }
 }

@@ -56,7 +56,7 @@ impl Engine {
             match best {
                 None => {
                     self.dirty_ops.remove(&(oid, os));
-                    if self.policy.preferred_operator.over_capacity {
+                    if self.any_over_capacity {
                         self.wake_preferring(oid);
                     }
                 }
@@ -203,17 +203,24 @@ impl Engine {
         at: Timestamp,
         out: &mut Vec<Decision>,
     ) {
-        let req = self.requirements_at(self.conv_at(cs), at).0;
-        if let Selection::SkillDevelopment {
-            demanding_skills,
-            share_permille,
-        } = &self.policy.selection
-        {
-            if route != Route::PreferredOperator && self.is_demanding(cs, demanding_skills) {
-                self.trainee_credit += u32::from(*share_permille);
-                if trainee {
-                    self.trainee_credit = self.trainee_credit.saturating_sub(1000);
-                }
+        let r = self.requirements_at(self.conv_at(cs), at);
+        let (req, q) = (r.req, usize::from(self.conv_at(cs).q));
+        let (selection, _) = self.selection_at(q as u16, usize::from(r.step));
+        let ring = *selection == Selection::Ring;
+        let share = match selection {
+            Selection::SkillDevelopment {
+                demanding_skills,
+                share_permille,
+            } if route != Route::PreferredOperator && self.is_demanding(cs, demanding_skills) => {
+                Some(*share_permille)
+            }
+            _ => None,
+        };
+        if let Some(share) = share {
+            let credit = &mut self.trainee_credit[q];
+            *credit += u32::from(share);
+            if trainee {
+                *credit = credit.saturating_sub(1000);
             }
         }
         let o = self.op_at(os);
@@ -229,8 +236,10 @@ impl Engine {
         let c = self.conv_at(cs);
         let waited = at.since(c.asked_at.unwrap_or(at));
         let (conversation, channel, tier, step) = (c.spec.id, c.spec.channel, c.spec.tier, c.step);
+        let queue = c.spec.queue;
+        let offers = self.queues[q].offers;
         self.unqueue(cs);
-        let how = match self.policy.offers {
+        let how = match offers {
             Some(_) => Handover::Offer,
             None => Handover::Assign,
         };
@@ -248,10 +257,10 @@ impl Engine {
                 }
             }
         }
-        if self.policy.selection == Selection::Ring {
-            self.ring_pointer = Some(self.op_at(os).spec.id);
+        if ring {
+            self.ring_pointer[q] = Some(self.op_at(os).spec.id);
         }
-        let kind = match self.policy.offers {
+        let kind = match offers {
             Some(offers) => {
                 let expires_at = at + offers.timeout;
                 self.set_state(cs, ConversationState::Offered);
@@ -268,6 +277,7 @@ impl Engine {
             kind,
             channel,
             tier,
+            queue,
             at,
             input_seq: self.inputs,
             reason: Reason {
@@ -293,7 +303,7 @@ impl Engine {
     pub(super) fn ready_channels(&self, os: u32) -> SmallVec<[u8; 4]> {
         let o = self.op_at(os);
         match self.matching {
-            Matching::Indexed => o.keys.iter().map(|k| k.0).collect(),
+            Matching::Indexed => o.keys.iter().filter(|k| k.1 == 0).map(|k| k.0).collect(),
             Matching::Scan => (0..self.policy.channels.len() as u8)
                 .filter(|&ch| self.op_can_take_now(o, ch))
                 .collect(),

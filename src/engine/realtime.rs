@@ -8,7 +8,7 @@
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
-use super::{Engine, StateCounts, StatusCounts, satisfies};
+use super::{Engine, StateCounts, StatusCounts};
 use crate::ids::{ConversationId, OperatorId};
 use crate::model::{ConversationState, OperatorStatus};
 use crate::time::{Millis, Timestamp};
@@ -101,13 +101,14 @@ impl Engine {
             .flatten()
             .filter(|x| x.state == ConversationState::Waiting && x.ch == c.ch && x.key < c.key)
             .count() as u32;
-        let (req, _, in_wait, _) = self.requirements_at(c, self.now);
+        let r = self.requirements_at(c, self.now);
+        let (req, in_wait) = (r.req, r.in_wait);
         let (mut n, mut slots, mut free) = (0u32, 0u32, 0u32);
         for o in self.operators.iter().flatten() {
             let fits = if in_wait {
                 c.prefers == Some(o.spec.id)
             } else {
-                satisfies(o, &req) || c.prefers == Some(o.spec.id)
+                self.fits(o, &req) || c.prefers == Some(o.spec.id)
             };
             let ch = c.ch as usize;
             if !fits || o.spec.status != OperatorStatus::Available || o.cap[ch] == 0 {

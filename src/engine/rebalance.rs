@@ -88,17 +88,15 @@ impl Engine {
         let Some(&os) = self.op_slots.get(&holder) else {
             return;
         };
-        let reoffer = self.policy.offers.is_some_and(|o| o.reoffer_declined);
-        let away_after = self.policy.offers.map_or(0, |o| o.away_after_missed);
-        let cooldown = self.policy.offers.map_or(Millis::ZERO, |o| match cause {
+        // The offer rules of the conversation's queue.
+        let offers = self.queues[usize::from(self.conv_at(cs).q)].offers;
+        let reoffer = offers.is_some_and(|o| o.reoffer_declined);
+        let away_after = offers.map_or(0, |o| o.away_after_missed);
+        let cooldown = offers.map_or(Millis::ZERO, |o| match cause {
             MoveCause::OfferRejected => o.cooldown_after_reject,
             _ => o.cooldown_after_miss,
         });
-        let forget = self
-            .policy
-            .offers
-            .and_then(|o| o.forget_decline_after)
-            .map(|d| at + d);
+        let forget = offers.and_then(|o| o.forget_decline_after).map(|d| at + d);
         self.cancel_offer(cs);
         let c = self.conv_mut(cs);
         c.missed_offers += 1;
@@ -367,8 +365,8 @@ impl Engine {
             (a.load[ch as usize], a.cap[ch as usize])
         };
         for (_, cs) in mine {
-            let req = self.requirements_at(self.conv_at(cs), at).0;
-            let Some(bslot) = self.best_other(&req, aid) else {
+            let r = self.requirements_at(self.conv_at(cs), at);
+            let Some(bslot) = self.best_other(&r.req, r.step, aid) else {
                 continue;
             };
             let b = self.op_at(bslot);
@@ -381,7 +379,7 @@ impl Engine {
             }
             self.conv_mut(cs).last_move_cause = cause;
             self.take_away(cs, aslot, at, MoveCause::LoadSkew, out);
-            let route = self.default_route();
+            let route = Self::route_of(self.selection_at(r.req.queue, usize::from(r.step)).0);
             self.decide(cs, bslot, route, false, Trigger::Rebalance, at, out);
             return true;
         }
@@ -389,15 +387,20 @@ impl Engine {
     }
 
     /// The best ready operator for `req` other than `not`, by the selection order.
-    fn best_other(&self, req: &super::index::Req, not: OperatorId) -> Option<u32> {
+    fn best_other(&self, req: &super::index::Req, step: u8, not: OperatorId) -> Option<u32> {
         let mut req = req.clone();
         if !req.excluded.contains(&not) {
             req.excluded.push(not);
             req.excluded.sort_unstable();
         }
+        let (selection, kind) = self.selection_at(req.queue, usize::from(step));
+        let ring = match selection {
+            crate::policy::Selection::Ring => self.ring_pointer[usize::from(req.queue)],
+            _ => None,
+        };
         match self.matching {
-            super::Matching::Indexed => self.by_plan(&req),
-            super::Matching::Scan => self.scan_select(&req, super::Order::Key),
+            super::Matching::Indexed => self.by_plan(&req, kind, ring),
+            super::Matching::Scan => self.scan_select(&req, super::Order::Key, kind, ring),
         }
     }
 

@@ -5,17 +5,36 @@
 use super::*;
 
 impl Engine {
-    pub(super) fn queue_key(&self, tier: TierId, asked: Timestamp, seq: u64) -> QueueKey {
-        let (priority, target, head) =
+    /// The queue key of a conversation of `tier` in queue `q` that asked at
+    /// `asked`, with the first `step` overflow steps in force.
+    pub(super) fn queue_key(
+        &self,
+        tier: TierId,
+        q: u16,
+        asked: Timestamp,
+        seq: u64,
+        step: usize,
+    ) -> QueueKey {
+        let (tier_priority, target, tier_head) =
             self.tiers
                 .get(&tier)
                 .copied()
                 .unwrap_or((0, Millis::ZERO, Millis::ZERO));
+        let rules = &self.queues[usize::from(q)];
+        let mut priority = rules.priority.unwrap_or(tier_priority);
+        let mut head = tier_head.0.saturating_add(rules.head_start.0);
+        for s in rules.steps.iter().take(step) {
+            match s.relax {
+                Relax::Priority(p) => priority = priority.min(p),
+                Relax::HeadStart(h) => head = head.saturating_add(h.0),
+                _ => {}
+            }
+        }
         match self.policy.queue_order {
             QueueOrder::StrictPriority => (u64::from(priority), asked.0, seq),
             QueueOrder::Aging => (
                 0,
-                asked.0 + self.max_head_start - head.0.min(self.max_head_start),
+                asked.0 + self.max_head_start - head.min(self.max_head_start),
                 seq,
             ),
             QueueOrder::EarliestDeadline => (0, asked.0.saturating_add(target.0), seq),
@@ -23,46 +42,61 @@ impl Engine {
         }
     }
 
-    pub(super) fn op_key(&self, o: &Operator, ch: usize) -> (u64, u64) {
-        match &self.policy.selection {
-            Selection::LongestIdle { clock } => {
-                let t = match clock {
-                    IdleClock::LastConversationEnded => o.last_ended_at,
-                    IdleClock::BecameAvailable => o.available_since,
-                    IdleClock::LastAssigned => o.last_assigned_at,
-                };
-                (t.0, 0)
-            }
-            Selection::RoundRobin => (o.last_pick, 0),
-            Selection::FewestConversations => (u64::from(o.open), o.last_pick),
-            // Operator-id order; the ring's starting point is applied when walking.
-            Selection::Ring | Selection::FixedOrder => (0, 0),
-            Selection::LeastLoaded
-            | Selection::MostProficient
-            | Selection::SkillDevelopment { .. } => {
-                // Exact: distinct ratios with capacities below 2^16 differ by
-                // at least 2^-32, so 32 fractional bits never merge them.
-                // Channel-local on purpose: an assignment on one channel
-                // re-keys that channel's index entries only.
-                let ratio = (u64::from(o.load[ch]) << 32) / u64::from(o.cap[ch].max(1));
-                (ratio, o.pick_on[ch])
-            }
-        }
+    /// The operator's position in the facets of ordering `kind` on `ch`.
+    pub(super) fn op_key(&self, o: &Operator, ch: usize, kind: u8) -> (u64, u64) {
+        self.kinds[usize::from(kind)].key(o, ch)
     }
 
-    pub(super) fn default_route(&self) -> Route {
-        match self.policy.selection {
+    /// The selection in force for a conversation of queue `q` with `step`
+    /// overflow steps passed (a [`Relax::Select`] step switches it), and its kind.
+    pub(super) fn selection_at(&self, q: u16, step: usize) -> (&Selection, u8) {
+        let rules = &self.queues[usize::from(q)];
+        let switched = rules.steps[..step.min(rules.steps.len())]
+            .iter()
+            .zip(&rules.step_kinds)
+            .rev()
+            .find_map(|(s, k)| match &s.relax {
+                Relax::Select(sel) => Some((sel, *k)),
+                _ => None,
+            });
+        switched.unwrap_or((&rules.selection, rules.kind))
+    }
+
+    /// The reason's route for a pick by key order under `selection`.
+    pub(super) fn route_of(selection: &Selection) -> Route {
+        match selection {
             Selection::LeastLoaded => Route::LeastLoaded,
             Selection::LongestIdle { .. } => Route::LongestIdle,
             Selection::RoundRobin => Route::RoundRobin,
             Selection::FewestConversations => Route::FewestConversations,
+            Selection::FewestHandled => Route::FewestHandled,
+            Selection::OrderBy { .. } => Route::OrderBy,
             Selection::Ring => Route::Ring,
             Selection::FixedOrder => Route::FixedOrder,
             Selection::MostProficient | Selection::SkillDevelopment { .. } => Route::MostProficient,
         }
     }
 
+    /// The route of the default queue's selection (for decisions that are
+    /// not picks, such as `Unassigned`).
+    pub(super) fn default_route(&self) -> Route {
+        Self::route_of(&self.policy.selection)
+    }
+
+    /// Whether an operator meets a conversation's requirements: skills,
+    /// levels, team, not excluded, and their profile serves its queue with
+    /// the delays passed. Readiness is checked separately.
+    pub(super) fn fits(&self, o: &Operator, req: &Req) -> bool {
+        satisfies(o, req) && self.serves(o, req.queue, req.reach)
+    }
+
     /// The most urgent waiting conversation operator `os` can serve on `ch`.
+    ///
+    /// Cross-queue order: an operator with a profile looks at their queues
+    /// class by class (lowest profile priority first) and takes the most
+    /// urgent conversation (queue order) of the first class with one they
+    /// can serve; conversations that prefer them compete with that class.
+    /// Operators without a profile serve every queue as one class.
     pub(super) fn best_conv_for(&self, os: u32, ch: u8) -> Option<(QueueKey, u32)> {
         if self.matching == Matching::Scan {
             return self.scan_best_conv_for(os, ch);
@@ -76,23 +110,52 @@ impl Engine {
             best = q.first().copied();
         }
         let ids: SmallVec<[SkillId; 8]> = o.spec.skills.iter().map(|s| s.skill).collect();
-        for_each_subset(&ids, self.buckets.max_skill_count(), |sub| {
-            let g = index::GroupKey::new(ch, sub.iter().copied());
-            let Some(group) = self.buckets.groups.get(&g) else {
-                return;
-            };
-            // Most urgent head first: the first bucket this operator can
-            // serve is the group's best for them.
-            for &(head, b) in group.iter() {
-                if best.is_some_and(|x| x.0 <= head) {
-                    break;
+        let max_len = self.buckets.max_skill_count();
+        let in_queue = |q: u16, best: &mut Option<(QueueKey, u32)>| {
+            for_each_subset(&ids, max_len, |sub| {
+                let g = index::GroupKey::new(q, ch, sub.iter().copied());
+                let Some(group) = self.buckets.groups.get(&g) else {
+                    return;
+                };
+                // Most urgent head first: the first bucket this operator can
+                // serve is the group's best for them.
+                for &(head, b) in group.iter() {
+                    if best.is_some_and(|x| x.0 <= head) {
+                        break;
+                    }
+                    if self.fits(o, &self.buckets.buckets[b as usize].req) {
+                        *best = self.buckets.head(b);
+                        break;
+                    }
                 }
-                if satisfies(o, &self.buckets.buckets[b as usize].req) {
-                    best = self.buckets.head(b);
-                    break;
+            });
+        };
+        match self.profiles.get(usize::from(o.profile)) {
+            None => {
+                let q = if self.multi_queue {
+                    index::ANY_QUEUE
+                } else {
+                    0
+                };
+                in_queue(q, &mut best);
+            }
+            Some(p) => {
+                for class in &p.classes {
+                    let mut found = None;
+                    for &q in class {
+                        if self.buckets.waiting_in(q, ch) > 0 {
+                            in_queue(q, &mut found);
+                        }
+                    }
+                    if let Some(f) = found {
+                        if best.is_none_or(|b| f.0 < b.0) {
+                            best = Some(f);
+                        }
+                        break;
+                    }
                 }
             }
-        });
+        }
         best
     }
 
@@ -103,8 +166,8 @@ impl Engine {
                 .bucket
                 .map(|b| self.buckets.buckets[b as usize].req.clone()),
             Matching::Scan => {
-                let (req, _, in_wait, _) = self.requirements_at(c, self.now);
-                (!in_wait).then_some(req)
+                let r = self.requirements_at(c, self.now);
+                (!r.in_wait).then_some(r.req)
             }
         }
     }
@@ -115,7 +178,7 @@ impl Engine {
         let c = self.conv_at(cs);
         if let Some(p) = c.prefers.filter(|p| !c.declined_by(*p, self.now)) {
             if let Some(&ps) = self.op_slots.get(&p) {
-                let over = self.policy.preferred_operator.over_capacity
+                let over = self.queues[usize::from(c.q)].preferred.over_capacity
                     && self.op_can_take_over_capacity(self.op_at(ps), c.ch);
                 if self.is_ready(ps, c.ch) || over {
                     return Some((ps, Route::PreferredOperator, false));
@@ -123,13 +186,14 @@ impl Engine {
             }
         }
         let req = self.req_of(c)?;
+        let (selection, kind) = self.selection_at(c.q, usize::from(c.step));
         // The primary skill still required after relaxations.
         let primary = c
             .spec
             .skills
             .first()
             .and_then(|p| req.skills.iter().find(|s| s.skill == p.skill).copied());
-        let (order, route, trainee) = match (&self.policy.selection, primary) {
+        let (order, route, trainee) = match (selection, primary) {
             (Selection::MostProficient, Some(p)) => {
                 (Order::HighestLevel(p), Route::MostProficient, false)
             }
@@ -141,30 +205,40 @@ impl Engine {
                 Some(p),
             ) => {
                 let trainee = self.is_demanding(cs, demanding_skills)
-                    && self.trainee_credit + u32::from(*share_permille) >= 1000;
+                    && self.trainee_credit[usize::from(c.q)] + u32::from(*share_permille) >= 1000;
                 if trainee {
                     (Order::LowestLevel(p), Route::SkillDevelopment, true)
                 } else {
                     (Order::HighestLevel(p), Route::MostProficient, false)
                 }
             }
-            _ => (Order::Key, self.default_route(), false),
+            _ => (Order::Key, Self::route_of(selection), false),
+        };
+        let ring = match selection {
+            Selection::Ring => self.ring_pointer[usize::from(c.q)],
+            _ => None,
         };
         let chosen = match (self.matching, order) {
-            (Matching::Scan, _) => self.scan_select(&req, order),
-            (Matching::Indexed, Order::Key) => self.by_plan(&req),
-            (Matching::Indexed, Order::HighestLevel(p)) => self.by_level(&req, p, true),
-            (Matching::Indexed, Order::LowestLevel(p)) => self.by_level(&req, p, false),
+            (Matching::Scan, _) => self.scan_select(&req, order, kind, ring),
+            (Matching::Indexed, Order::Key) => self.by_plan(&req, kind, ring),
+            (Matching::Indexed, Order::HighestLevel(p)) => self.by_level(&req, p, true, kind),
+            (Matching::Indexed, Order::LowestLevel(p)) => self.by_level(&req, p, false, kind),
         };
         chosen.map(|s| (s, route, trainee))
     }
 
     /// Reference matching: the best eligible operator by scanning them all.
-    pub(super) fn scan_select(&self, req: &Req, order: Order) -> Option<u32> {
+    pub(super) fn scan_select(
+        &self,
+        req: &Req,
+        order: Order,
+        kind: u8,
+        ring: Option<OperatorId>,
+    ) -> Option<u32> {
         let mut best: Option<((u8, u64, u64, OperatorId), u32)> = None;
         for (slot, o) in self.operators.iter().enumerate() {
             let Some(o) = o else { continue };
-            if !self.op_can_take_now(o, req.channel) || !satisfies(o, req) {
+            if !self.op_can_take_now(o, req.channel) || !self.fits(o, req) {
                 continue;
             }
             let level_rank = match order {
@@ -172,8 +246,8 @@ impl Engine {
                 Order::HighestLevel(p) => MAX_LEVEL - o.level(p.skill),
                 Order::LowestLevel(p) => o.level(p.skill),
             };
-            let (mut a, b) = self.op_key(o, req.channel as usize);
-            if let (Selection::Ring, Some(p)) = (&self.policy.selection, self.ring_pointer) {
+            let (mut a, b) = self.op_key(o, req.channel as usize, kind);
+            if let Some(p) = ring {
                 // Those after the pointer first, then wrap around.
                 a = u64::from(o.spec.id <= p);
             }
@@ -185,36 +259,53 @@ impl Engine {
         best.map(|b| b.1)
     }
 
-    /// Reference matching: the most urgent conversation by scanning them all.
+    /// Reference matching: the most urgent conversation by scanning them
+    /// all, with the cross-queue order of [`Engine::best_conv_for`] read
+    /// plainly: the lowest profile priority among the queues with a
+    /// conversation the operator can serve, then queue order; conversations
+    /// that prefer the operator compete at that priority.
     pub(super) fn scan_best_conv_for(&self, os: u32, ch: u8) -> Option<(QueueKey, u32)> {
         let o = self.op_at(os);
-        let mut best: Option<(QueueKey, u32)> = None;
+        let mut best: Option<((u32, QueueKey), u32)> = None;
+        let mut preferred: Option<(QueueKey, u32)> = None;
         for (slot, c) in self.convs.iter().enumerate() {
             let Some(c) = c else { continue };
             if c.state != ConversationState::Waiting || c.ch != ch {
                 continue;
             }
-            if best.is_some_and(|b| b.0 <= c.key) {
+            if c.prefers == Some(o.spec.id) && !c.declined_by(o.spec.id, self.now) {
+                if preferred.is_none_or(|p| c.key < p.0) {
+                    preferred = Some((c.key, slot as u32));
+                }
                 continue;
             }
-            let (req, _, in_wait, _) = self.requirements_at(c, self.now);
-            if (c.prefers == Some(o.spec.id) && !c.declined_by(o.spec.id, self.now))
-                || (!in_wait && satisfies(o, &req))
-            {
-                best = Some((c.key, slot as u32));
+            let r = self.requirements_at(c, self.now);
+            if r.in_wait || !self.fits(o, &r.req) {
+                continue;
+            }
+            let Some(prio) = self.priority_for(o, c.q) else {
+                continue;
+            };
+            if best.is_none_or(|b| (prio, c.key) < b.0) {
+                best = Some(((prio, c.key), slot as u32));
             }
         }
-        best
+        match (best, preferred) {
+            (Some(((_, k), s)), Some(p)) => Some(if p.0 < k { p } else { (k, s) }),
+            (Some(((_, k), s)), None) => Some((k, s)),
+            (None, p) => p,
+        }
     }
 
     /// Walks the primary skill's level facets from the top level down
     /// (`highest_first`) or from the minimum up; inside a level, in
-    /// least-loaded order.
+    /// the order of `kind`.
     pub(super) fn by_level(
         &self,
         req: &Req,
         primary: SkillLevel,
         highest_first: bool,
+        kind: u8,
     ) -> Option<u32> {
         let mut levels: SmallVec<[u8; 5]> = (primary.level..=MAX_LEVEL).collect();
         if highest_first {
@@ -223,7 +314,7 @@ impl Engine {
         for l in levels {
             let Some(f) = self
                 .facets
-                .get(FacetKey::Skill(req.channel, primary.skill, l))
+                .get(FacetKey::Skill(req.channel, kind, primary.skill, l))
             else {
                 continue;
             };
@@ -235,50 +326,59 @@ impl Engine {
     }
 
     /// Picks the smallest set of facets that contains every operator able to
-    /// take the conversation, and walks it in strategy order.
-    pub(super) fn by_plan(&self, req: &Req) -> Option<u32> {
+    /// take the conversation, and walks it in the order of `kind` (a ring
+    /// from after its pointer).
+    pub(super) fn by_plan(&self, req: &Req, kind: u8, ring: Option<OperatorId>) -> Option<u32> {
         let ch = req.channel;
         let mut plan: SmallVec<[u32; 5]> = SmallVec::new();
         let mut plan_size = usize::MAX;
-        if req.skills.is_empty() && req.team.is_none() {
-            plan.push(self.facets.get(FacetKey::All(ch))?);
-            plan_size = 0;
+        if req.skills.is_empty() && req.teams.is_empty() {
+            plan.push(self.facets.get(FacetKey::All(ch, kind))?);
+            plan_size = self.facets.len(plan[0]);
         }
-        for s in &req.skills {
+        let mut consider = |keys: &mut dyn Iterator<Item = FacetKey>| {
             let mut p: SmallVec<[u32; 5]> = SmallVec::new();
             let mut size = 0;
-            for l in s.level..=MAX_LEVEL {
-                if let Some(f) = self.facets.get(FacetKey::Skill(ch, s.skill, l)) {
+            for k in keys {
+                if let Some(f) = self.facets.get(k) {
                     size += self.facets.len(f);
                     p.push(f);
                 }
-            }
-            if size == 0 {
-                return None;
             }
             if size < plan_size {
                 plan = p;
                 plan_size = size;
             }
+        };
+        for s in &req.skills {
+            consider(&mut (s.level..=MAX_LEVEL).map(|l| FacetKey::Skill(ch, kind, s.skill, l)));
         }
-        if let Some(t) = req.team {
-            let f = self.facets.get(FacetKey::Team(ch, t))?;
-            let size = self.facets.len(f);
-            if size < plan_size {
-                plan.clear();
-                plan.push(f);
-            }
+        if !req.teams.is_empty() {
+            consider(&mut req.teams.iter().map(|t| FacetKey::Team(ch, kind, *t)));
         }
-        match (&self.policy.selection, self.ring_pointer) {
+        if !self.profiles.is_empty() {
+            let q = &self.queues[usize::from(req.queue)];
+            consider(
+                &mut q
+                    .served_by
+                    .iter()
+                    .map(|p| FacetKey::Profile(ch, kind, *p))
+                    .chain(std::iter::once(FacetKey::NoProfile(ch, kind))),
+            );
+        }
+        if plan_size == 0 {
+            return None;
+        }
+        match ring {
             // Continue after the pointer; wrap around if nobody after it fits.
-            (Selection::Ring, Some(p)) => self
+            Some(p) => self
                 .first_matching(
                     &plan,
                     req,
                     Some((0, 0, OperatorId(p.0.saturating_add(1)), 0)),
                 )
                 .or_else(|| self.first_matching(&plan, req, None)),
-            _ => self.first_matching(&plan, req, None),
+            None => self.first_matching(&plan, req, None),
         }
     }
 
@@ -308,7 +408,7 @@ impl Engine {
             }
             let (i, e) = best?;
             iters[i].next();
-            if satisfies(self.op_at(e.3), req) {
+            if self.fits(self.op_at(e.3), req) {
                 return Some(e.3);
             }
         }
@@ -323,12 +423,14 @@ pub(super) enum Order {
     LowestLevel(SkillLevel),
 }
 
-/// Whether an operator meets a conversation's requirements (skills, levels,
-/// team). Readiness is checked separately.
+/// Whether an operator meets a conversation's skills, levels and team, and
+/// is not excluded from it. The profile is checked by [`Engine::fits`].
 pub(super) fn satisfies(o: &Operator, req: &Req) -> bool {
     !req.excluded.contains(&o.spec.id)
         && req.skills.iter().all(|s| o.level(s.skill) >= s.level)
-        && req
-            .team
-            .is_none_or(|t| o.spec.teams.binary_search(&t).is_ok())
+        && (req.teams.is_empty()
+            || req
+                .teams
+                .iter()
+                .any(|t| o.spec.teams.binary_search(t).is_ok()))
 }

@@ -39,7 +39,9 @@ use serde::{Deserialize, Serialize};
 use super::EngineError;
 use super::{Conversation, Engine, MoveCause, Operator};
 use crate::codec::{CodecError, Reader, Writer, byte_codes, fnv1a};
-use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
+use crate::ids::{
+    ChannelId, ConversationId, OperatorId, ProfileId, QueueId, SkillId, TeamId, TierId,
+};
 use crate::model::{
     ChannelCapacity, ConversationSpec, ConversationState, MAX_CHANNELS, OperatorSpec,
     OperatorStatus, SkillLevel,
@@ -49,7 +51,7 @@ use crate::record::{Activity, Finished, FlatFinished, StatusInterval};
 use crate::time::{Millis, Timestamp};
 
 /// The snapshot format this build writes and reads.
-pub const SNAPSHOT_FORMAT_VERSION: u32 = 4;
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 5;
 
 const MAGIC: &[u8; 4] = b"SWBS";
 
@@ -169,6 +171,22 @@ pub struct OperatorSnapshot {
     /// Since when they have been doing what they do now (the open activity
     /// interval; the activity itself follows from the rest).
     pub activity_since: Timestamp,
+    /// Conversations handled since joining or the last reset.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub handled: u64,
+}
+
+/// A declared queue's own counters (the default queue's are the
+/// snapshot's `trainee_credit` and `ring_pointer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct QueueCounters {
+    /// The queue.
+    pub queue: QueueId,
+    /// Skill-development credit, in ‰.
+    pub trainee_credit: u32,
+    /// The operator picked last under ring selection.
+    pub ring_pointer: Option<OperatorId>,
 }
 
 /// One live conversation's state in a snapshot.
@@ -244,6 +262,9 @@ pub struct Snapshot {
     pub causes: u64,
     /// The operator picked last under ring selection.
     pub ring_pointer: Option<OperatorId>,
+    /// The declared queues' counters, in policy order.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub queue_counters: Vec<QueueCounters>,
     /// Per channel index: mean recent handle time in ms (wait estimates).
     pub handle_ewma: Vec<u64>,
     /// Operators, by id.
@@ -308,6 +329,7 @@ impl Engine {
                     rebalance_source: self.rebalance_sources.contains(&(o.spec.id, slot as u32)),
                     reserved_for: o.reserved_for,
                     activity_since: o.activity_since,
+                    handled: o.handled,
                 })
             })
             .collect();
@@ -349,9 +371,22 @@ impl Engine {
             inputs: self.inputs,
             arrivals: self.arrivals,
             picks: self.picks,
-            trainee_credit: self.trainee_credit,
+            trainee_credit: self.trainee_credit[0],
             causes: self.causes,
-            ring_pointer: self.ring_pointer,
+            ring_pointer: self.ring_pointer[0],
+            queue_counters: self
+                .queues
+                .iter()
+                .enumerate()
+                .skip(1)
+                .filter_map(|(i, q)| {
+                    Some(QueueCounters {
+                        queue: q.id?,
+                        trainee_credit: self.trainee_credit[i],
+                        ring_pointer: self.ring_pointer[i],
+                    })
+                })
+                .collect(),
             handle_ewma: self.handle_ewma.clone(),
             operators,
             conversations,
@@ -396,9 +431,14 @@ impl Engine {
         e.inputs = snapshot.inputs;
         e.arrivals = snapshot.arrivals;
         e.picks = snapshot.picks;
-        e.trainee_credit = snapshot.trainee_credit;
+        e.trainee_credit[0] = snapshot.trainee_credit;
         e.causes = snapshot.causes;
-        e.ring_pointer = snapshot.ring_pointer;
+        e.ring_pointer[0] = snapshot.ring_pointer;
+        for qc in &snapshot.queue_counters {
+            let q = usize::from(e.queue_index(qc.queue)?);
+            e.trainee_credit[q] = qc.trainee_credit;
+            e.ring_pointer[q] = qc.ring_pointer;
+        }
         if snapshot.handle_ewma.len() > e.policy.channels.len() {
             return Err(SnapshotError::Inconsistent {
                 what: "more handle-time averages than channels",
@@ -438,14 +478,17 @@ impl Engine {
         // Conversations first, so operator loads can be rebuilt from them.
         for cs in snapshot.conversations {
             let ch = e.channel_idx.get(&cs.spec.channel).copied().unwrap_or(0);
-            // Only conversations that asked for an operator have a queue key.
+            let q = e.queue_of_spec(&cs.spec);
+            // Only conversations that asked for an operator have a queue key
+            // (a waiting one's follows its steps when it is placed).
             let key = match cs.asked_at {
-                Some(asked) => e.queue_key(cs.spec.tier, asked, cs.seq),
+                Some(asked) => e.queue_key(cs.spec.tier, q, asked, cs.seq, 0),
                 None => (0, 0, 0),
             };
             let conv = Conversation {
                 spec: cs.spec,
                 ch,
+                q,
                 state: cs.state,
                 started_at: cs.started_at,
                 asked_at: cs.asked_at,
@@ -538,6 +581,8 @@ impl Engine {
                 e.timers.insert((h, super::Timer::HoldBackEnds(id)));
             }
             let op = Operator {
+                profile: e.profile_slot(os.spec.profile),
+                handled: os.handled,
                 open: os.held.len() as u32,
                 held: os.held.into_iter().collect(),
                 spec: os.spec,
@@ -784,6 +829,11 @@ impl Snapshot {
         w.u32(self.trainee_credit);
         w.u64(self.causes);
         w.opt_u64(self.ring_pointer.map(|o| o.0));
+        w.list(&self.queue_counters, |w, q| {
+            w.u32(q.queue.0);
+            w.u32(q.trainee_credit);
+            w.opt_u64(q.ring_pointer.map(|o| o.0));
+        });
         w.len(self.handle_ewma.len());
         for h in &self.handle_ewma {
             w.u64(*h);
@@ -817,6 +867,7 @@ impl Snapshot {
             w.bool(o.rebalance_source);
             w.opt_u64(o.reserved_for.map(|c| c.0));
             w.u64(o.activity_since.0);
+            w.u64(o.handled);
         }
         w.len(self.conversations.len());
         for c in &self.conversations {
@@ -854,6 +905,7 @@ impl Snapshot {
             w.u32(f.channel.0);
             w.u32(f.tier.0);
             w.opt_u64(f.team.map(|t| u64::from(t.0)));
+            w.opt_u64(f.queue.map(|q| u64::from(q.0)));
             w.opt_u64(f.operator.map(|o| o.0));
             w.u64(f.started_at.0);
             w.opt_ts(f.asked_at);
@@ -894,6 +946,13 @@ impl Snapshot {
         let trainee_credit = r.u32()?;
         let causes = r.u64()?;
         let ring_pointer = r.opt_u64()?.map(OperatorId);
+        let queue_counters = r.list(1, |r| {
+            Ok(QueueCounters {
+                queue: QueueId(r.u32()?),
+                trainee_credit: r.u32()?,
+                ring_pointer: r.opt_u64()?.map(OperatorId),
+            })
+        })?;
         let n = r.len(1)?;
         let mut handle_ewma = Vec::with_capacity(n.min(64));
         for _ in 0..n {
@@ -940,6 +999,7 @@ impl Snapshot {
                 rebalance_source: r.bool()?,
                 reserved_for: r.opt_u64()?.map(ConversationId),
                 activity_since: Timestamp(r.u64()?),
+                handled: r.u64()?,
             });
         }
         let n = r.len(1)?;
@@ -1000,6 +1060,7 @@ impl Snapshot {
                 channel: ChannelId(r.u32()?),
                 tier: TierId(r.u32()?),
                 team: r.opt_narrow::<u32>("id")?.map(TeamId),
+                queue: r.opt_narrow::<u32>("id")?.map(QueueId),
                 operator: r.opt_u64()?.map(OperatorId),
                 started_at: Timestamp(r.u64()?),
                 asked_at: r.opt_ts()?,
@@ -1052,6 +1113,7 @@ impl Snapshot {
             trainee_credit,
             causes,
             ring_pointer,
+            queue_counters,
             handle_ewma,
             operators,
             conversations,
@@ -1118,6 +1180,7 @@ fn encode_operator_spec(w: &mut Writer, s: &OperatorSpec) {
         w.u32(t.0);
     }
     w.opt_u64(s.wrap_up.map(|m| m.0));
+    w.opt_u64(s.profile.map(|p| u64::from(p.0)));
 }
 
 fn decode_operator_spec(r: &mut Reader<'_>) -> Result<OperatorSpec, SnapshotError> {
@@ -1140,6 +1203,7 @@ fn decode_operator_spec(r: &mut Reader<'_>) -> Result<OperatorSpec, SnapshotErro
         spec.teams.push(TeamId(r.u32()?));
     }
     spec.wrap_up = r.opt_u64()?.map(Millis);
+    spec.profile = r.opt_narrow::<u32>("id")?.map(ProfileId);
     Ok(spec)
 }
 
@@ -1154,6 +1218,7 @@ fn encode_conversation_spec(w: &mut Writer, s: &ConversationSpec) {
     }
     w.opt_u64(s.team.map(|t| u64::from(t.0)));
     w.opt_u64(s.preferred_operator.map(|o| o.0));
+    w.opt_u64(s.queue.map(|q| u64::from(q.0)));
 }
 
 fn decode_conversation_spec(r: &mut Reader<'_>) -> Result<ConversationSpec, SnapshotError> {
@@ -1170,5 +1235,6 @@ fn decode_conversation_spec(r: &mut Reader<'_>) -> Result<ConversationSpec, Snap
     }
     spec.team = r.opt_narrow::<u32>("id")?.map(TeamId);
     spec.preferred_operator = r.opt_u64()?.map(OperatorId);
+    spec.queue = r.opt_narrow::<u32>("id")?.map(QueueId);
     Ok(spec)
 }

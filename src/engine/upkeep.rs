@@ -3,40 +3,60 @@
 
 use super::*;
 
+/// The requirements in force for a waiting conversation at some time.
+pub(super) struct InForce {
+    pub(super) req: Req,
+    /// Overflow steps passed.
+    pub(super) step: u8,
+    /// Only the preferred operator may take it for now.
+    pub(super) in_wait: bool,
+    /// When they next change.
+    pub(super) next: Option<Timestamp>,
+}
+
 impl Engine {
     /// The requirements in force for a waiting conversation at time `t`, and
-    /// when they next change.
-    pub(super) fn requirements_at(
-        &self,
-        c: &Conversation,
-        t: Timestamp,
-    ) -> (Req, u8, bool, Option<Timestamp>) {
-        let steps = &self.policy.overflow;
-        let step = self
-            .overflow_at
-            .iter()
-            .take_while(|&&after| c.routing_since + after <= t)
-            .count();
+    /// when they next change (a step, a profile delay, the preferred wait, a
+    /// decline forgotten).
+    pub(super) fn requirements_at(&self, c: &Conversation, t: Timestamp) -> InForce {
+        let rules = &self.queues[usize::from(c.q)];
+        let passed = |after: &Millis| c.routing_since + *after <= t;
+        let step = rules.step_at.iter().take_while(|a| passed(a)).count();
+        let reach = rules.delays.iter().take_while(|d| passed(d)).count();
         let mut skills: SmallVec<[SkillLevel; MAX_REQUIRED_SKILLS]> =
             c.spec.skills.iter().copied().collect();
         skills.sort_unstable();
-        let mut team = c.spec.team;
-        for s in &steps[..step] {
-            match s.relax {
+        let mut teams: SmallVec<[TeamId; 2]> = c.spec.team.into_iter().collect();
+        for s in &rules.steps[..step] {
+            match &s.relax {
                 Relax::LowerLevels(n) => {
                     for sk in &mut skills {
-                        sk.level = sk.level.saturating_sub(n).max(MIN_LEVEL);
+                        sk.level = sk.level.saturating_sub(*n).max(MIN_LEVEL);
                     }
                 }
-                Relax::AnyTeam => team = None,
+                Relax::AnyTeam => teams.clear(),
                 Relax::AnyOperator => {
                     skills.clear();
-                    team = None;
+                    teams.clear();
                 }
+                Relax::DropSkill(x) => skills.retain(|sk| sk.skill != *x),
+                Relax::LowerSkill { skill, by } => {
+                    for sk in skills.iter_mut().filter(|sk| sk.skill == *skill) {
+                        sk.level = sk.level.saturating_sub(*by).max(MIN_LEVEL);
+                    }
+                }
+                Relax::AddTeam(x) => {
+                    if !teams.is_empty() && !teams.contains(x) {
+                        teams.push(*x);
+                        teams.sort_unstable();
+                    }
+                }
+                Relax::Priority(_) | Relax::HeadStart(_) | Relax::Select(_) => {}
             }
         }
         let preferring = c.preferred_until.filter(|u| t < *u);
-        let next_step = self.overflow_at.get(step).map(|&a| c.routing_since + a);
+        let next_step = rules.step_at.get(step).map(|&a| c.routing_since + a);
+        let next_delay = rules.delays.get(reach).map(|&d| c.routing_since + d);
         // A decline that runs out makes that operator eligible again.
         let decline_ends = c
             .declined
@@ -44,38 +64,48 @@ impl Engine {
             .filter_map(|d| d.1)
             .filter(|u| t < *u)
             .min();
-        let next = [preferring, next_step, decline_ends]
+        let next = [preferring, next_step, next_delay, decline_ends]
             .into_iter()
             .flatten()
             .min();
-        (
-            Req {
+        let mut excluded: SmallVec<[OperatorId; 2]> = c
+            .declined
+            .iter()
+            .filter(|d| d.1.is_none_or(|u| t < u))
+            .map(|d| d.0)
+            .collect();
+        excluded.sort_unstable();
+        InForce {
+            req: Req {
+                queue: c.q,
+                reach: reach as u8,
                 channel: c.ch,
                 skills,
-                team,
-                excluded: {
-                    let mut x: SmallVec<[OperatorId; 2]> = c
-                        .declined
-                        .iter()
-                        .filter(|d| d.1.is_none_or(|u| t < u))
-                        .map(|d| d.0)
-                        .collect();
-                    x.sort_unstable();
-                    x
-                },
+                teams,
+                excluded,
             },
-            step as u8,
-            preferring.is_some(),
+            step: step as u8,
+            in_wait: preferring.is_some(),
             next,
-        )
+        }
     }
 
     /// Puts a waiting conversation in the bucket for its requirements at `t`
-    /// and schedules its next requirement change.
+    /// and schedules its next requirement change. Its queue key follows the
+    /// steps in force (a priority or head-start step re-keys it).
     pub(super) fn place(&mut self, slot: u32, t: Timestamp) {
-        let (req, step, in_wait, next) = self.requirements_at(self.conv_at(slot), t);
+        let InForce {
+            req,
+            step,
+            in_wait,
+            next,
+        } = self.requirements_at(self.conv_at(slot), t);
         let c = self.conv_at(slot);
-        let (key, id, ch, prefers) = (c.key, c.spec.id, c.ch, c.prefers);
+        let key = match c.asked_at {
+            Some(asked) => self.queue_key(c.spec.tier, c.q, asked, c.seq, usize::from(step)),
+            None => c.key,
+        };
+        let (id, ch, prefers) = (c.spec.id, c.ch, c.prefers);
         let bucket = (!in_wait).then(|| self.buckets.insert(&req, key, slot));
         if let Some(p) = prefers {
             self.buckets.prefer(p, ch, key, slot);
@@ -84,6 +114,7 @@ impl Engine {
             self.timers.insert((n, Timer::RequirementsChange(id)));
         }
         let c = self.conv_mut(slot);
+        c.key = key;
         c.bucket = bucket;
         c.in_wait = in_wait;
         c.step = step;
@@ -108,9 +139,18 @@ impl Engine {
         if let Some(t) = timer {
             self.timers.remove(&(t, Timer::RequirementsChange(id)));
         }
+        // Out of the queue, the key is the one without steps (what a
+        // restored engine computes); `place` applies the steps again.
+        let c = self.conv_at(slot);
+        let base = c
+            .asked_at
+            .map(|a| self.queue_key(c.spec.tier, c.q, a, c.seq, 0));
         let c = self.conv_mut(slot);
         c.bucket = None;
         c.timer = None;
+        if let Some(k) = base {
+            c.key = k;
+        }
     }
 
     /// Conversations waiting for `op` stop waiting for them.
@@ -159,19 +199,27 @@ impl Engine {
         self.place(slot, self.now);
     }
 
-    pub(super) fn facet_keys_of(o: &Operator, ch: u8) -> SmallVec<[FacetKey; 12]> {
+    pub(super) fn facet_keys_of(&self, o: &Operator, ch: u8, kind: u8) -> SmallVec<[FacetKey; 12]> {
         let mut v = SmallVec::new();
-        v.push(FacetKey::All(ch));
+        v.push(FacetKey::All(ch, kind));
         for s in &o.spec.skills {
-            v.push(FacetKey::Skill(ch, s.skill, s.level));
+            v.push(FacetKey::Skill(ch, kind, s.skill, s.level));
         }
         for t in &o.spec.teams {
-            v.push(FacetKey::Team(ch, *t));
+            v.push(FacetKey::Team(ch, kind, *t));
+        }
+        if !self.profiles.is_empty() {
+            v.push(match o.profile {
+                NO_PROFILE => FacetKey::NoProfile(ch, kind),
+                p => FacetKey::Profile(ch, kind, p),
+            });
         }
         v
     }
 
-    /// Brings the operator's facet entries in line with its state.
+    /// Brings the operator's facet entries in line with its state: for each
+    /// channel it is ready on, one entry per ordering kind of the queues it
+    /// serves.
     pub(super) fn refresh_op(&mut self, slot: u32) {
         let o = self.op_mut(slot);
         if !o.touched {
@@ -182,44 +230,55 @@ impl Engine {
             self.refresh_load(slot);
         }
         let nch = self.policy.channels.len() as u8;
+        let kinds = self.kinds_of(self.op_at(slot));
         for ch in 0..nch {
-            let o = self.op_at(slot);
-            let new = self
-                .op_can_take_now(o, ch)
-                .then(|| self.op_key(o, ch as usize));
-            let old = o.keys.iter().find(|k| k.0 == ch).map(|k| (k.1, k.2));
-            if new == old {
-                continue;
-            }
-            let id = o.spec.id;
-            // One lookup per facet serves both the removal and the insertion.
-            let fids: SmallVec<[u32; 12]> = Self::facet_keys_of(o, ch)
-                .into_iter()
-                .map(|fk| self.facets.id(fk))
-                .collect();
-            for &f in &fids {
-                if let Some((a, b)) = old {
-                    self.facets.remove(f, &(a, b, id, slot));
+            let ready = self.op_can_take_now(self.op_at(slot), ch);
+            for kind in 0..self.kinds.len() as u8 {
+                if kinds & (1 << kind) == 0 {
+                    continue;
                 }
+                let o = self.op_at(slot);
+                let new = ready.then(|| self.op_key(o, ch as usize, kind));
+                let old = o
+                    .keys
+                    .iter()
+                    .find(|k| k.0 == ch && k.1 == kind)
+                    .map(|k| (k.2, k.3));
+                if new == old {
+                    continue;
+                }
+                let id = o.spec.id;
+                // One lookup per facet serves both the removal and the insertion.
+                let fids: SmallVec<[u32; 12]> = self
+                    .facet_keys_of(o, ch, kind)
+                    .into_iter()
+                    .map(|fk| self.facets.id(fk))
+                    .collect();
+                for &f in &fids {
+                    if let Some((a, b)) = old {
+                        self.facets.remove(f, &(a, b, id, slot));
+                    }
+                    if let Some((a, b)) = new {
+                        self.facets.insert(f, (a, b, id, slot));
+                    }
+                }
+                let o = self.op_mut(slot);
+                o.keys.retain(|k| !(k.0 == ch && k.1 == kind));
                 if let Some((a, b)) = new {
-                    self.facets.insert(f, (a, b, id, slot));
+                    o.keys.push((ch, kind, a, b));
                 }
-            }
-            let o = self.op_mut(slot);
-            o.keys.retain(|k| k.0 != ch);
-            if let Some((a, b)) = new {
-                o.keys.push((ch, a, b));
             }
         }
     }
 
-    /// Removes the operator from every facet (before skills or teams change).
+    /// Removes the operator from every facet (before skills, teams or the
+    /// profile change).
     pub(super) fn unindex_op(&mut self, slot: u32) {
         let o = self.op_at(slot);
         let id = o.spec.id;
         let keys = o.keys.clone();
-        for (ch, a, b) in keys {
-            for fk in Self::facet_keys_of(self.op_at(slot), ch) {
+        for (ch, kind, a, b) in keys {
+            for fk in self.facet_keys_of(self.op_at(slot), ch, kind) {
                 if let Some(f) = self.facets.get(fk) {
                     self.facets.remove(f, &(a, b, id, slot));
                 }

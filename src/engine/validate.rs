@@ -59,6 +59,11 @@ impl Engine {
             }
         }
         self.check_skills(&spec.skills)?;
+        if let Some(p) = spec.profile {
+            if !self.profile_idx.contains_key(&p) {
+                return Err(EngineError::UnknownProfile(p));
+            }
+        }
         Self::check_teams(&spec.teams)
     }
 
@@ -76,6 +81,9 @@ impl Engine {
                 count: spec.skills.len(),
                 max: MAX_REQUIRED_SKILLS,
             });
+        }
+        if let Some(q) = spec.queue {
+            self.queue_index(q)?;
         }
         self.check_skills(&spec.skills)
     }
@@ -170,6 +178,18 @@ impl Engine {
                 self.known_op(*operator)?;
                 Self::check_teams(teams)
             }
+            Event::OperatorProfileChanged {
+                operator, profile, ..
+            } => {
+                self.known_op(*operator)?;
+                match profile {
+                    Some(p) if !self.profile_idx.contains_key(p) => {
+                        Err(EngineError::UnknownProfile(*p))
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Event::HandledCountsReset { .. } => Ok(()),
             Event::BotConversationStarted { conversation, .. } => {
                 if self.conv_slots.contains_key(&conversation.id) {
                     return Err(EngineError::DuplicateConversation(conversation.id));
@@ -226,6 +246,9 @@ impl Engine {
                         });
                     }
                     self.check_can_hold(o, c.ch, c.spec.channel)?;
+                }
+                if let TransferTarget::ToQueue(q) = to {
+                    self.queue_index(*q)?;
                 }
                 Ok(())
             }

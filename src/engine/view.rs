@@ -186,13 +186,13 @@ impl Engine {
         }
         if c.prefers == Some(operator) && !c.declined_by(operator, self.now) {
             return self.op_can_take_now(o, c.ch)
-                || (self.policy.preferred_operator.over_capacity
+                || (self.queues[usize::from(c.q)].preferred.over_capacity
                     && self.op_can_take_over_capacity(o, c.ch));
         }
         if !self.op_can_take_now(o, c.ch) {
             return false;
         }
-        let (req, _, in_wait, _) = self.requirements_at(c, self.now);
-        !in_wait && satisfies(o, &req)
+        let r = self.requirements_at(c, self.now);
+        !r.in_wait && self.fits(o, &r.req)
     }
 }

@@ -14,12 +14,12 @@
 //! ([`crate::engine::SnapshotError::InvalidField`]).
 
 use super::{
-    BlockedWork, ChannelSpec, IdleClock, OfferPolicy, OverflowStep, OverflowTiming, Policy,
-    PreferredOperatorPolicy, QueueOrder, RebalancePolicy, Relax, Selection, SkillSpec,
-    ThroughputCap, TierSpec,
+    BlockedWork, ChannelSpec, IdleClock, OfferPolicy, OperatorAttribute, OrderKey, OverflowStep,
+    OverflowTiming, Policy, PreferredOperatorPolicy, ProfileQueue, QueueOrder, QueueSpec,
+    RebalancePolicy, Relax, RoutingProfile, Selection, SkillSpec, ThroughputCap, TierSpec,
 };
 use crate::codec::{CodecError, Reader, Writer, byte_codes};
-use crate::ids::{ChannelId, SkillId, TierId};
+use crate::ids::{ChannelId, ProfileId, QueueId, SkillId, TeamId, TierId};
 use crate::time::Millis;
 
 byte_codes!(QueueOrder {
@@ -45,6 +45,17 @@ byte_codes!(Selection {
     5 => FewestConversations,
     6 => Ring,
     7 => FixedOrder,
+    8 => FewestHandled,
+    9 => OrderBy { keys },
+});
+
+byte_codes!(OperatorAttribute {
+    0 => LoadRatio,
+    1 => OpenConversations,
+    2 => Handled,
+    3 => IdleSince(clock),
+    4 => LastPicked,
+    5 => Level(skill),
 });
 
 byte_codes!(OverflowTiming {
@@ -56,6 +67,12 @@ byte_codes!(Relax {
     0 => LowerLevels(levels),
     1 => AnyTeam,
     2 => AnyOperator,
+    3 => DropSkill(skill),
+    4 => LowerSkill { skill, by },
+    5 => AddTeam(team),
+    6 => Priority(priority),
+    7 => HeadStart(head_start),
+    8 => Select(selection),
 });
 
 byte_codes!(BlockedWork {
@@ -79,6 +96,8 @@ impl Policy {
         w.opt(self.throughput_cap.as_ref(), |w, c| c.encode(w));
         self.rebalance.encode(w);
         w.u8(self.blocked_work.code());
+        w.list(&self.queues, |w, q| q.encode(w));
+        w.list(&self.profiles, |w, p| p.encode(w));
     }
 
     /// Reads what [`Policy::encode`] wrote.
@@ -98,6 +117,8 @@ impl Policy {
             throughput_cap: r.opt("throughput_cap", ThroughputCap::decode)?,
             rebalance: RebalancePolicy::decode(r)?,
             blocked_work: r.code("blocked_work", BlockedWork::from_code)?,
+            queues: r.list(1, QueueSpec::decode)?,
+            profiles: r.list(1, RoutingProfile::decode)?,
         })
     }
 }
@@ -162,10 +183,12 @@ impl Selection {
                 w.list(demanding_skills, |w, s| w.u32(s.0));
                 w.u16(*share_permille);
             }
+            Selection::OrderBy { keys } => w.list(keys, |w, k| k.encode(w)),
             Selection::LeastLoaded
             | Selection::RoundRobin
             | Selection::MostProficient
             | Selection::FewestConversations
+            | Selection::FewestHandled
             | Selection::Ring
             | Selection::FixedOrder => {}
         }
@@ -183,14 +206,100 @@ impl Selection {
                 *demanding_skills = r.list(1, |r| Ok(SkillId(r.u32()?)))?;
                 *share_permille = r.u16()?;
             }
+            Selection::OrderBy { keys } => *keys = r.list(2, OrderKey::decode)?,
             Selection::LeastLoaded
             | Selection::RoundRobin
             | Selection::MostProficient
             | Selection::FewestConversations
+            | Selection::FewestHandled
             | Selection::Ring
             | Selection::FixedOrder => {}
         }
         Ok(selection)
+    }
+}
+
+impl OrderKey {
+    fn encode(&self, w: &mut Writer) {
+        w.u8(self.attribute.code());
+        match self.attribute {
+            OperatorAttribute::IdleSince(c) => w.u8(c.code()),
+            OperatorAttribute::Level(s) => w.u32(s.0),
+            OperatorAttribute::LoadRatio
+            | OperatorAttribute::OpenConversations
+            | OperatorAttribute::Handled
+            | OperatorAttribute::LastPicked => {}
+        }
+        w.bool(self.descending);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        let mut attribute = r.code("selection.order_by.keys", OperatorAttribute::from_code)?;
+        match &mut attribute {
+            OperatorAttribute::IdleSince(c) => {
+                *c = r.code("selection.order_by.keys.clock", IdleClock::from_code)?;
+            }
+            OperatorAttribute::Level(s) => *s = SkillId(r.u32()?),
+            OperatorAttribute::LoadRatio
+            | OperatorAttribute::OpenConversations
+            | OperatorAttribute::Handled
+            | OperatorAttribute::LastPicked => {}
+        }
+        Ok(OrderKey {
+            attribute,
+            descending: r.bool()?,
+        })
+    }
+}
+
+impl QueueSpec {
+    fn encode(&self, w: &mut Writer) {
+        w.u32(self.id.0);
+        w.str(&self.name);
+        self.selection.encode(w);
+        w.list(&self.overflow, |w, s| s.encode(w));
+        w.u8(self.overflow_timing.code());
+        w.opt(self.offers.as_ref(), |w, o| o.encode(w));
+        self.preferred_operator.encode(w);
+        w.opt_u64(self.priority.map(u64::from));
+        w.u64(self.head_start.0);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok(QueueSpec {
+            id: QueueId(r.u32()?),
+            name: r.str()?.to_owned(),
+            selection: Selection::decode(r)?,
+            overflow: r.list(1, OverflowStep::decode)?,
+            overflow_timing: r.code("queues.overflow_timing", OverflowTiming::from_code)?,
+            offers: r.opt("queues.offers", OfferPolicy::decode)?,
+            preferred_operator: PreferredOperatorPolicy::decode(r)?,
+            priority: r.opt_narrow("queues.priority")?,
+            head_start: Millis(r.u64()?),
+        })
+    }
+}
+
+impl RoutingProfile {
+    fn encode(&self, w: &mut Writer) {
+        w.u32(self.id.0);
+        w.str(&self.name);
+        w.list(&self.queues, |w, q| {
+            w.opt_u64(q.queue.map(|x| u64::from(x.0)));
+            w.u32(q.priority);
+            w.u64(q.delay.0);
+        });
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, CodecError> {
+        Ok(RoutingProfile {
+            id: ProfileId(r.u32()?),
+            name: r.str()?.to_owned(),
+            queues: r.list(1, |r| {
+                Ok(ProfileQueue {
+                    queue: r.opt_narrow::<u32>("profiles.queues.queue")?.map(QueueId),
+                    priority: r.u32()?,
+                    delay: Millis(r.u64()?),
+                })
+            })?,
+        })
     }
 }
 
@@ -212,8 +321,17 @@ impl OverflowStep {
     fn encode(&self, w: &mut Writer) {
         w.u64(self.after.0);
         w.u8(self.relax.code());
-        match self.relax {
-            Relax::LowerLevels(n) => w.u8(n),
+        match &self.relax {
+            Relax::LowerLevels(n) => w.u8(*n),
+            Relax::DropSkill(s) => w.u32(s.0),
+            Relax::LowerSkill { skill, by } => {
+                w.u32(skill.0);
+                w.u8(*by);
+            }
+            Relax::AddTeam(t) => w.u32(t.0),
+            Relax::Priority(p) => w.u32(*p),
+            Relax::HeadStart(h) => w.u64(h.0),
+            Relax::Select(sel) => sel.encode(w),
             Relax::AnyTeam | Relax::AnyOperator => {}
         }
     }
@@ -222,6 +340,15 @@ impl OverflowStep {
         let mut relax = r.code("overflow.relax", Relax::from_code)?;
         match &mut relax {
             Relax::LowerLevels(n) => *n = r.u8()?,
+            Relax::DropSkill(s) => *s = SkillId(r.u32()?),
+            Relax::LowerSkill { skill, by } => {
+                *skill = SkillId(r.u32()?);
+                *by = r.u8()?;
+            }
+            Relax::AddTeam(t) => *t = TeamId(r.u32()?),
+            Relax::Priority(p) => *p = r.u32()?,
+            Relax::HeadStart(h) => *h = Millis(r.u64()?),
+            Relax::Select(sel) => *sel = Selection::decode(r)?,
             Relax::AnyTeam | Relax::AnyOperator => {}
         }
         Ok(OverflowStep { after, relax })
@@ -330,11 +457,32 @@ mod tests {
                 Selection::FewestConversations,
                 Selection::Ring,
                 Selection::FixedOrder,
+                Selection::FewestHandled,
+                Selection::OrderBy { keys: vec![] },
             ],
             Selection::code,
             Selection::from_code,
         );
-        assert_eq!(Selection::from_code(8), None);
+        assert_eq!(Selection::from_code(10), None);
+        check(
+            &[
+                Relax::LowerLevels(0),
+                Relax::AnyTeam,
+                Relax::AnyOperator,
+                Relax::DropSkill(SkillId(0)),
+                Relax::LowerSkill {
+                    skill: SkillId(0),
+                    by: 0,
+                },
+                Relax::AddTeam(TeamId(0)),
+                Relax::Priority(0),
+                Relax::HeadStart(Millis(0)),
+                Relax::Select(Selection::LeastLoaded),
+            ],
+            Relax::code,
+            Relax::from_code,
+        );
+        assert_eq!(Relax::from_code(9), None);
         assert_eq!(
             Selection::from_code(4),
             Some(Selection::SkillDevelopment {
@@ -380,6 +528,36 @@ mod tests {
                 after: Millis(2),
                 relax: Relax::AnyOperator,
             },
+        ];
+        let steps = [
+            Relax::DropSkill(SkillId(3)),
+            Relax::LowerSkill {
+                skill: SkillId(3),
+                by: 1,
+            },
+            Relax::AddTeam(TeamId(4)),
+            Relax::Priority(1),
+            Relax::HeadStart(Millis(7)),
+            Relax::Select(Selection::OrderBy {
+                keys: vec![
+                    OrderKey::descending(OperatorAttribute::Level(SkillId(3))),
+                    OrderKey::ascending(OperatorAttribute::IdleSince(IdleClock::BecameAvailable)),
+                ],
+            }),
+        ];
+        let mut sales = QueueSpec::new(QueueId(5), "sales")
+            .selection(Selection::FewestHandled)
+            .offers(OfferPolicy::new(Millis(3)))
+            .priority(2)
+            .head_start(Millis(9));
+        for (i, r) in steps.into_iter().enumerate() {
+            sales = sales.overflow_step(OverflowStep::new(Millis(10 + i as u64), r));
+        }
+        p.queues = vec![sales, QueueSpec::new(QueueId(6), "billing")];
+        p.profiles = vec![
+            RoutingProfile::new(ProfileId(1), "p")
+                .serve(ProfileQueue::default_queue(1))
+                .serve(ProfileQueue::new(QueueId(5), 2).delay(Millis(20))),
         ];
         p.overflow_timing = OverflowTiming::FromPreviousStep;
         p.offers = Some(OfferPolicy::new(Millis(9)));

@@ -328,5 +328,9 @@ const KPI_ERRORS: u64 = 13806228336793432608;
 // Also since issue 17 a finished row no record can be (no ask but an
 // operator, both abandoned and with a message left, ...) is refused as
 // `Inconsistent` instead of restored.
-const SNAPSHOT_BYTES: (usize, u64) = (25636, 14439834721108577293);
-const SNAPSHOT_ERRORS: u64 = 543773841452806845;
+// Snapshot format 5 (issue 19) adds the policy's queues and profiles, each
+// operator's profile and handled count, each conversation's queue, the
+// finished rows' queue and the queues' own counters. Format 4 was
+// (25636, 14439834721108577293) and 543773841452806845.
+const SNAPSHOT_BYTES: (usize, u64) = (26532, 3136956722210058289);
+const SNAPSHOT_ERRORS: u64 = 12416236103912181667;

@@ -28,6 +28,12 @@ fn every_selection() -> Vec<Selection> {
             demanding_skills: vec![BILLING],
             share_permille: 1000,
         },
+        Selection::FewestHandled,
+        Selection::OrderBy {
+            keys: vec![switchboard::policy::OrderKey::descending(
+                switchboard::policy::OperatorAttribute::Level(BILLING),
+            )],
+        },
     ]
 }
 
@@ -91,5 +97,5 @@ fn every_strategy_reaches_every_mirror() {
     }
     routes.sort_unstable_by_key(|r| r.as_str());
     routes.dedup();
-    assert_eq!(routes.len(), 8, "distinct routes");
+    assert_eq!(routes.len(), 10, "distinct routes");
 }

@@ -1066,7 +1066,9 @@ impl Checker {
                         self.hold(conversation, p, S::Assigned);
                         self.host_gave(conversation, p, at);
                     }
-                    TransferTarget::Team(_) | TransferTarget::Queue => {
+                    TransferTarget::Team(_)
+                    | TransferTarget::Queue
+                    | TransferTarget::ToQueue(_) => {
                         let c = self.convs.get_mut(&conversation).expect("checked");
                         c.state = S::Waiting;
                         c.routing_since = at;
@@ -1136,10 +1138,10 @@ impl Checker {
         skills.sort_unstable();
         let mut team = c.spec.team;
         for s in &steps[..step] {
-            match s.relax {
+            match &s.relax {
                 Relax::LowerLevels(n) => {
                     for sk in &mut skills {
-                        sk.level = sk.level.saturating_sub(n).max(1);
+                        sk.level = sk.level.saturating_sub(*n).max(1);
                     }
                 }
                 Relax::AnyTeam => team = None,
