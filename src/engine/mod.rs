@@ -445,6 +445,8 @@ impl Engine {
         let skills = policy.skills.iter().map(|s| (s.id, ())).collect();
         let r = Routing::build(&policy)?;
         let nq = r.queues.len();
+        let mut buckets = Buckets::default();
+        buckets.multi = nq > 1;
         let all_kinds = if r.kinds.len() >= 64 {
             u64::MAX
         } else {
@@ -481,7 +483,7 @@ impl Engine {
             free_conv_slots: Vec::new(),
             conv_slots: HashMap::new(),
             facets: Facets::default(),
-            buckets: Buckets::default(),
+            buckets,
             timers: BTreeSet::new(),
             dirty_ops: BTreeSet::new(),
             dirty_convs: Vec::new(),

@@ -81,6 +81,9 @@ pub struct OperatorView<'a> {
     /// What they are doing now (for occupancy), and since when: the open
     /// activity interval, which [`Engine::take_records`] does not yet hold.
     pub activity: (Activity, Timestamp),
+    /// Conversations handled (resolved while theirs) since joining or the
+    /// last [`crate::engine::Event::HandledCountsReset`].
+    pub handled: u64,
 }
 
 impl Engine {
@@ -118,6 +121,7 @@ impl Engine {
             open: o.open,
             reserved_for: o.reserved_for,
             activity: (o.activity, o.activity_since),
+            handled: o.handled,
         })
     }
 

@@ -14,6 +14,7 @@ mod occupancy;
 mod policy_change;
 mod proficiency;
 mod props;
+mod queues;
 mod random;
 mod rebalance;
 mod recorded;

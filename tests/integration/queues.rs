@@ -1,0 +1,560 @@
+//! Queues with their own rules over one pool of operators, and operators'
+//! routing profiles (issue 19): each rule a queue can carry, the cross-queue
+//! order, the new overflow actions and selections, and the refusals.
+
+use crate::common::*;
+use switchboard::engine::{DecisionKind, Matching, Route};
+use switchboard::policy::{
+    IdleClock, OfferPolicy, OperatorAttribute, OrderKey, OverflowStep, PreferredOperatorPolicy,
+    ProfileQueue, QueueSpec, Relax, RoutingProfile,
+};
+use switchboard::prelude::*;
+
+const SALES_Q: QueueId = QueueId(1);
+const BILLING_Q: QueueId = QueueId(2);
+const VIP_Q: QueueId = QueueId(3);
+const ALL_ROUND: ProfileId = ProfileId(1);
+const BILLING_FIRST: ProfileId = ProfileId(2);
+
+/// Sales: longest idle, anyone after 30 s. Billing: most proficient, one
+/// level lower every 20 s. VIP: offers, the preferred operator waited for
+/// up to 60 s, priority 0.
+fn three_queues() -> Policy {
+    let mut p = policy();
+    p.queues = vec![
+        QueueSpec::new(SALES_Q, "sales")
+            .selection(Selection::LongestIdle {
+                clock: IdleClock::BecameAvailable,
+            })
+            .overflow_step(OverflowStep::new(Millis::from_secs(30), Relax::AnyOperator)),
+        QueueSpec::new(BILLING_Q, "billing")
+            .selection(Selection::MostProficient)
+            .overflow_step(OverflowStep::new(
+                Millis::from_secs(20),
+                Relax::LowerSkill {
+                    skill: BILLING,
+                    by: 1,
+                },
+            ))
+            .overflow_step(OverflowStep::new(
+                Millis::from_secs(40),
+                Relax::LowerSkill {
+                    skill: BILLING,
+                    by: 1,
+                },
+            )),
+        QueueSpec::new(VIP_Q, "vip")
+            .offers(OfferPolicy::new(Millis::from_secs(15)))
+            .preferred_operator(PreferredOperatorPolicy::new().wait(Millis::from_secs(60)))
+            .priority(0),
+    ];
+    p
+}
+
+fn in_queue(id: u64, q: QueueId) -> ConversationSpec {
+    chat(id, SMB).queue(q)
+}
+
+fn decide(e: &mut Engine, at: Timestamp) -> Vec<Decision> {
+    e.assign(at).expect("assign")
+}
+
+#[test]
+fn each_queue_routes_by_its_own_selection_and_says_so() {
+    let mut e = engine_with(three_queues());
+    // Op 1 became available first (longest idle); op 2 is the billing expert.
+    add(&mut e, t(0), op(1).skill(BILLING, 2));
+    add(&mut e, t(1), op(2).skill(BILLING, 5));
+    arrive(&mut e, t(2), in_queue(10, SALES_Q));
+    arrive(&mut e, t(2), in_queue(11, BILLING_Q).skill(BILLING, 1));
+    arrive(&mut e, t(2), chat(12, SMB));
+    let ds = decide(&mut e, t(2));
+    let by_conv = |c: u64| ds.iter().find(|d| d.conversation.0 == c).expect("decided");
+    assert_eq!(by_conv(10).operator, OperatorId(1));
+    assert_eq!(by_conv(10).reason.route, Route::LongestIdle);
+    assert_eq!(by_conv(10).queue, Some(SALES_Q));
+    assert_eq!(by_conv(11).operator, OperatorId(2));
+    assert_eq!(by_conv(11).reason.route, Route::MostProficient);
+    assert_eq!(by_conv(11).queue, Some(BILLING_Q));
+    // The default queue keeps the policy's own rule (least loaded).
+    assert_eq!(by_conv(12).reason.route, Route::LeastLoaded);
+    assert_eq!(by_conv(12).queue, None);
+    assert!(by_conv(10).to_string().starts_with("[queue #1] "));
+}
+
+#[test]
+fn each_queue_has_its_own_overflow_ladder() {
+    let mut e = engine_with(three_queues());
+    // Only a level-3 billing operator is on.
+    add(&mut e, t(0), op(1).skill(BILLING, 3));
+    arrive(&mut e, t(0), in_queue(10, BILLING_Q).skill(BILLING, 5));
+    arrive(&mut e, t(0), in_queue(11, SALES_Q).skill(TECH, 1));
+    assert!(decide(&mut e, t(0)).is_empty());
+    // Billing lowers one level at 20 s (still 4 > 3), another at 40 s.
+    assert!(decide(&mut e, t(20)).is_empty());
+    let ds = decide(&mut e, t(30));
+    // Sales lets anyone take it at 30 s.
+    assert_eq!(pairs(&ds), vec![(11, 1)]);
+    assert_eq!(ds[0].reason.overflow_step, 1);
+    let ds = decide(&mut e, t(40));
+    assert_eq!(pairs(&ds), vec![(10, 1)]);
+    assert_eq!(ds[0].reason.overflow_step, 2);
+    assert_eq!(ds[0].reason.matched[0].required, 3);
+}
+
+#[test]
+fn offers_and_the_preferred_wait_belong_to_the_queue() {
+    let mut e = engine_with(three_queues());
+    add(&mut e, t(0), op(1));
+    add(&mut e, t(0), op(2).capacity(CHAT, 1));
+    arrive(&mut e, t(0), chat(9, SMB).preferred_operator(OperatorId(2)));
+    assert_eq!(pairs(&decide(&mut e, t(0))), vec![(9, 2)]);
+    // VIP offers; the customer's own operator (full now) is waited for.
+    arrive(
+        &mut e,
+        t(1),
+        in_queue(10, VIP_Q).preferred_operator(OperatorId(2)),
+    );
+    arrive(&mut e, t(1), in_queue(11, SALES_Q));
+    let ds = decide(&mut e, t(1));
+    assert_eq!(pairs(&ds), vec![(11, 1)]);
+    assert_eq!(ds[0].kind, DecisionKind::Assigned);
+    resolve(&mut e, t(5), 9);
+    let ds = decide(&mut e, t(5));
+    assert_eq!(pairs(&ds), vec![(10, 2)]);
+    assert!(matches!(ds[0].kind, DecisionKind::Offered { .. }));
+    assert_eq!(ds[0].reason.route, Route::PreferredOperator);
+}
+
+#[test]
+fn a_queue_priority_goes_first_when_an_operator_frees() {
+    let mut e = engine_with(three_queues());
+    add(&mut e, t(0), op(1).capacity(CHAT, 1));
+    arrive(&mut e, t(0), chat(1, SMB));
+    decide(&mut e, t(0));
+    arrive(&mut e, t(1), chat(2, ENTERPRISE));
+    arrive(&mut e, t(2), in_queue(3, VIP_Q));
+    decide(&mut e, t(2));
+    resolve(&mut e, t(3), 1);
+    // VIP (priority 0) beats the enterprise tier (priority 1) that asked earlier.
+    let ds = decide(&mut e, t(3));
+    assert_eq!(pairs(&ds), vec![(3, 1)]);
+}
+
+fn with_profiles() -> Policy {
+    let mut p = three_queues();
+    p.profiles = vec![
+        RoutingProfile::new(ALL_ROUND, "all round"),
+        RoutingProfile::new(BILLING_FIRST, "billing first")
+            .serve(ProfileQueue::new(BILLING_Q, 1))
+            .serve(ProfileQueue::new(SALES_Q, 2).delay(Millis::from_secs(20))),
+    ];
+    p
+}
+
+#[test]
+fn a_profile_serves_its_first_priority_queue_before_older_work_elsewhere() {
+    let mut e = engine_with(with_profiles());
+    add(&mut e, t(0), op(1).capacity(CHAT, 1).profile(BILLING_FIRST));
+    arrive(&mut e, t(0), chat(1, SMB).queue(BILLING_Q));
+    decide(&mut e, t(0));
+    // A sales enterprise conversation waits longer than a billing SMB one.
+    arrive(&mut e, t(1), in_queue(2, SALES_Q));
+    arrive(&mut e, t(30), in_queue(3, BILLING_Q));
+    decide(&mut e, t(30));
+    resolve(&mut e, t(31), 1);
+    assert_eq!(pairs(&decide(&mut e, t(31))), vec![(3, 1)]);
+    resolve(&mut e, t(32), 3);
+    assert_eq!(pairs(&decide(&mut e, t(32))), vec![(2, 1)]);
+}
+
+#[test]
+fn a_profile_delay_holds_the_operator_back_until_the_wait_reaches_it() {
+    let mut e = engine_with(with_profiles());
+    add(&mut e, t(0), op(1).profile(BILLING_FIRST));
+    arrive(&mut e, t(0), in_queue(1, SALES_Q));
+    assert!(decide(&mut e, t(0)).is_empty());
+    // The engine asks to be called when the delay is reached.
+    assert_eq!(e.next_deadline(), Some(t(20)));
+    assert!(decide(&mut e, t(19)).is_empty());
+    assert_eq!(pairs(&decide(&mut e, t(20))), vec![(1, 1)]);
+    // An operator without a profile would have taken it at once.
+    let mut e = engine_with(with_profiles());
+    add(&mut e, t(0), op(2));
+    arrive(&mut e, t(0), in_queue(1, SALES_Q));
+    assert_eq!(pairs(&decide(&mut e, t(0))), vec![(1, 2)]);
+}
+
+#[test]
+fn a_profile_that_does_not_list_a_queue_never_gets_its_work() {
+    let mut e = engine_with(with_profiles());
+    add(&mut e, t(0), op(1).profile(ALL_ROUND)); // serves nothing
+    add(&mut e, t(0), op(2).profile(BILLING_FIRST));
+    arrive(&mut e, t(0), chat(1, SMB)); // default queue: neither serves it
+    arrive(&mut e, t(0), in_queue(2, VIP_Q));
+    assert!(decide(&mut e, t(100)).is_empty());
+    // A profile change brings the operator to the work.
+    e.apply(Event::OperatorProfileChanged {
+        at: t(101),
+        operator: OperatorId(1),
+        profile: None,
+    })
+    .unwrap();
+    let mut got = pairs(&decide(&mut e, t(101)));
+    got.sort_unstable();
+    assert_eq!(got, vec![(1, 1), (2, 1)]);
+}
+
+#[test]
+fn a_transfer_to_another_queue_follows_that_queues_rules() {
+    let mut e = engine_with(three_queues());
+    add(&mut e, t(0), op(1).skill(BILLING, 2));
+    add(&mut e, t(1), op(2).skill(BILLING, 5));
+    arrive(&mut e, t(2), in_queue(1, SALES_Q).skill(BILLING, 1));
+    let ds = decide(&mut e, t(2));
+    assert_eq!(pairs(&ds), vec![(1, 1)]);
+    e.apply(Event::ConversationTransferred {
+        at: t(3),
+        conversation: ConversationId(1),
+        to: TransferTarget::ToQueue(BILLING_Q),
+    })
+    .unwrap();
+    let ds = decide(&mut e, t(3));
+    assert_eq!(pairs(&ds), vec![(1, 2)]);
+    assert_eq!(ds[0].reason.route, Route::MostProficient);
+    assert_eq!(ds[0].queue, Some(BILLING_Q));
+    resolve(&mut e, t(4), 1);
+    let r = e.take_records();
+    assert_eq!(r.conversations[0].queue, Some(BILLING_Q));
+}
+
+#[test]
+fn drop_skill_keeps_the_language_the_customer_speaks() {
+    let mut p = policy();
+    p.overflow = vec![OverflowStep::new(
+        Millis::from_secs(30),
+        Relax::DropSkill(BILLING),
+    )];
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).skill(BILLING, 1)); // no Korean
+    add(&mut e, t(0), op(2).skill(KOREAN, 3)); // Korean, no billing
+    arrive(
+        &mut e,
+        t(0),
+        chat(1, SMB).skill(BILLING, 2).skill(KOREAN, 2),
+    );
+    assert!(decide(&mut e, t(0)).is_empty());
+    let ds = decide(&mut e, t(30));
+    assert_eq!(pairs(&ds), vec![(1, 2)]);
+    assert_eq!(ds[0].reason.matched.len(), 1);
+    assert_eq!(ds[0].reason.matched[0].skill, KOREAN);
+}
+
+#[test]
+fn add_team_widens_a_team_restriction_ring_by_ring() {
+    let mut p = policy();
+    p.overflow = vec![OverflowStep::new(
+        Millis::from_secs(10),
+        Relax::AddTeam(SALES),
+    )];
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).team(SALES));
+    add(&mut e, t(0), op(2).team(TeamId(999)));
+    arrive(&mut e, t(0), chat(1, SMB).team(SUPPORT));
+    assert!(decide(&mut e, t(9)).is_empty());
+    // Sales joins the ring; the unrelated team does not.
+    assert_eq!(pairs(&decide(&mut e, t(10))), vec![(1, 1)]);
+}
+
+#[test]
+fn a_priority_step_moves_a_waiting_conversation_ahead() {
+    let mut p = policy();
+    p.overflow = vec![OverflowStep::new(Millis::from_secs(60), Relax::Priority(0))];
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).capacity(CHAT, 1));
+    arrive(&mut e, t(0), chat(1, SMB));
+    decide(&mut e, t(0));
+    arrive(&mut e, t(0), chat(2, SMB)); // waits from 0
+    arrive(&mut e, t(50), chat(3, ENTERPRISE)); // priority 1
+    decide(&mut e, t(60)); // step reached for 2 only
+    resolve(&mut e, t(61), 1);
+    assert_eq!(pairs(&decide(&mut e, t(61))), vec![(2, 1)]);
+}
+
+#[test]
+fn a_head_start_step_counts_under_aging() {
+    let mut p = policy().with_queue_order(QueueOrder::Aging);
+    p.overflow = vec![OverflowStep::new(
+        Millis::from_secs(5),
+        Relax::HeadStart(Millis::from_mins(30)),
+    )];
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).capacity(CHAT, 1));
+    arrive(&mut e, t(0), chat(1, SMB));
+    decide(&mut e, t(0));
+    arrive(&mut e, t(10), chat(2, SMB)); // gets 30 min after 5 s
+    arrive(&mut e, t(11), chat(3, ENTERPRISE)); // 10 min head start
+    decide(&mut e, t(14));
+    resolve(&mut e, t(15), 1);
+    // Only #2 is past its 5 s: its 30 min beat the enterprise 10 min
+    // (without the step, #3 would go first).
+    assert_eq!(pairs(&decide(&mut e, t(15))), vec![(2, 1)]);
+}
+
+#[test]
+fn a_select_step_switches_the_strategy_for_the_rest_of_the_wait() {
+    let mut p = policy().with_selection(Selection::FixedOrder);
+    p.overflow = vec![OverflowStep::new(
+        Millis::from_secs(10),
+        Relax::Select(Selection::MostProficient),
+    )];
+    let mut e = engine_with(p);
+    let away = |o: u64, level: u8| op(o).skill(BILLING, level).status(OperatorStatus::Away);
+    add(&mut e, t(0), away(1, 1));
+    add(&mut e, t(0), away(2, 4));
+    arrive(&mut e, t(0), chat(1, SMB).skill(BILLING, 1));
+    assert!(decide(&mut e, t(11)).is_empty());
+    status(&mut e, t(12), 1, OperatorStatus::Available);
+    status(&mut e, t(12), 2, OperatorStatus::Available);
+    arrive(&mut e, t(12), chat(2, SMB).skill(BILLING, 1));
+    let ds = decide(&mut e, t(12));
+    // Past 10 s the first goes to the most proficient; the newcomer still
+    // goes by fixed order.
+    let d = |c: u64| ds.iter().find(|d| d.conversation.0 == c).expect("decided");
+    assert_eq!(
+        (d(1).operator, d(1).reason.route),
+        (OperatorId(2), Route::MostProficient)
+    );
+    assert_eq!(
+        (d(2).operator, d(2).reason.route),
+        (OperatorId(1), Route::FixedOrder)
+    );
+}
+
+fn handled_policy(selection: Selection) -> Policy {
+    policy().with_selection(selection)
+}
+
+#[test]
+fn fewest_handled_counts_completed_conversations_until_a_reset() {
+    let mut e = engine_with(handled_policy(Selection::FewestHandled));
+    add(&mut e, t(0), op(1));
+    add(&mut e, t(0), op(2));
+    // Op 1 handles two conversations to the end, op 2 one.
+    for (c, at) in [(1, 1), (2, 2), (3, 3)] {
+        arrive(&mut e, t(at), chat(c, SMB));
+        decide(&mut e, t(at));
+    }
+    let h = |e: &Engine, c: u64| holder(e, c).unwrap();
+    let first = h(&e, 1);
+    for c in [1, 2, 3] {
+        resolve(&mut e, t(10), c);
+    }
+    let counts: Vec<u64> = [1, 2]
+        .map(|o| e.operator(OperatorId(o)).expect("operator").handled)
+        .to_vec();
+    assert_eq!(counts.iter().sum::<u64>(), 3);
+    // Now the one with fewer handled gets the next, though both are idle.
+    arrive(&mut e, t(11), chat(4, SMB));
+    let ds = decide(&mut e, t(11));
+    let fewer = if counts[0] < counts[1] { 1 } else { 2 };
+    assert_eq!(ds[0].operator, OperatorId(fewer));
+    assert_eq!(ds[0].reason.route, Route::FewestHandled);
+    assert!(first == 1 || first == 2);
+    e.apply(Event::HandledCountsReset { at: t(12) }).unwrap();
+    assert_eq!(e.operator(OperatorId(1)).unwrap().handled, 0);
+    assert_eq!(e.operator(OperatorId(2)).unwrap().handled, 0);
+}
+
+#[test]
+fn order_by_two_keys_ranks_by_the_first_then_the_second() {
+    let keys = vec![
+        OrderKey::descending(OperatorAttribute::Level(BILLING)),
+        OrderKey::ascending(OperatorAttribute::IdleSince(IdleClock::BecameAvailable)),
+    ];
+    let mut e = engine_with(handled_policy(Selection::OrderBy { keys }));
+    add(&mut e, t(0), op(1).skill(BILLING, 3));
+    add(&mut e, t(1), op(2).skill(BILLING, 5));
+    add(&mut e, t(2), op(3).skill(BILLING, 5));
+    arrive(&mut e, t(3), chat(1, SMB));
+    let ds = decide(&mut e, t(3));
+    // Level 5 first; of the two, the one available longer.
+    assert_eq!(pairs(&ds), vec![(1, 2)]);
+    assert_eq!(ds[0].reason.route, Route::OrderBy);
+}
+
+/// Every refusal names what was wrong and changes nothing.
+#[test]
+fn bad_queue_and_profile_input_is_refused_by_name() {
+    let mut e = engine_with(with_profiles());
+    add(&mut e, t(0), op(1));
+    let before = e.state_hash();
+    let err = e
+        .apply(Event::ConversationArrived {
+            at: t(1),
+            conversation: in_queue(1, QueueId(77)),
+        })
+        .unwrap_err();
+    assert_eq!(err, EngineError::UnknownQueue(QueueId(77)));
+    assert!(err.to_string().contains("queue #77"));
+    let err = e
+        .apply(Event::OperatorAdded {
+            at: t(1),
+            operator: op(2).profile(ProfileId(9)),
+        })
+        .unwrap_err();
+    assert_eq!(err, EngineError::UnknownProfile(ProfileId(9)));
+    let err = e
+        .apply(Event::OperatorProfileChanged {
+            at: t(1),
+            operator: OperatorId(1),
+            profile: Some(ProfileId(9)),
+        })
+        .unwrap_err();
+    assert_eq!(err, EngineError::UnknownProfile(ProfileId(9)));
+    assert_eq!(e.state_hash(), before);
+
+    let build = |f: &dyn Fn(&mut Policy)| {
+        let mut p = with_profiles();
+        f(&mut p);
+        Engine::new(p).map(|_| ())
+    };
+    assert_eq!(
+        build(&|p| p.profiles[1].queues.push(ProfileQueue::new(QueueId(42), 1))),
+        Err(PolicyError::UnknownQueue {
+            field: "profiles[].queues[].queue",
+            queue: QueueId(42)
+        })
+    );
+    assert_eq!(
+        build(&|p| p.queues.push(QueueSpec::new(SALES_Q, "again"))),
+        Err(PolicyError::DuplicateQueue(SALES_Q))
+    );
+    assert_eq!(
+        build(&|p| p.profiles.push(RoutingProfile::new(ALL_ROUND, "again"))),
+        Err(PolicyError::DuplicateProfile(ALL_ROUND))
+    );
+    assert_eq!(
+        build(&|p| p.profiles[1].queues[0].delay = Millis(u64::MAX)),
+        Err(PolicyError::OutOfRange {
+            field: "profiles[].queues[].delay",
+            value: u64::MAX,
+            max: Timestamp::MAX.0
+        })
+    );
+    let undeclared = SkillId(555);
+    let err = build(&|p| {
+        p.queues[0].overflow = vec![OverflowStep::new(
+            Millis::from_secs(1),
+            Relax::DropSkill(undeclared),
+        )]
+    })
+    .unwrap_err();
+    assert_eq!(
+        err,
+        PolicyError::InQueue {
+            queue: SALES_Q,
+            source: Box::new(PolicyError::UnknownSkill {
+                field: "overflow[].relax.drop_skill",
+                skill: undeclared
+            })
+        }
+    );
+    assert!(err.to_string().contains("queues[queue #1]"));
+    let three = vec![OrderKey::ascending(OperatorAttribute::Handled); 3];
+    assert!(matches!(
+        build(&|p| p.selection = Selection::OrderBy {
+            keys: three.clone()
+        }),
+        Err(PolicyError::OutOfRange {
+            field: "selection.order_by.keys",
+            ..
+        })
+    ));
+    assert!(matches!(
+        build(&|p| p.profiles[1].queues.push(ProfileQueue::new(BILLING_Q, 3))),
+        Err(PolicyError::Unsupported { .. })
+    ));
+}
+
+/// A stream through three queues and two profiles gives the same decisions
+/// with the indexes and with the reference scan, and a snapshot taken
+/// halfway continues identically.
+#[test]
+fn queues_match_the_reference_scan_and_survive_a_snapshot() {
+    let mut p = with_profiles();
+    p.profiles[0] = RoutingProfile::new(ALL_ROUND, "all round")
+        .serve(ProfileQueue::default_queue(1))
+        .serve(ProfileQueue::new(VIP_Q, 1))
+        .serve(ProfileQueue::new(SALES_Q, 2).delay(Millis::from_secs(10)));
+    let events = {
+        let mut v = Vec::new();
+        for o in 1..=6u64 {
+            let mut spec = op(o).capacity(CHAT, 2).skill(BILLING, (o % 5 + 1) as u8);
+            if o % 3 == 1 {
+                spec = spec.profile(ALL_ROUND);
+            } else if o % 3 == 2 {
+                spec = spec.profile(BILLING_FIRST);
+            }
+            v.push(Event::OperatorAdded {
+                at: t(0),
+                operator: spec,
+            });
+        }
+        for c in 1..=60u64 {
+            let at = t(c * 2);
+            let spec = match c % 4 {
+                0 => chat(c, SMB),
+                1 => in_queue(c, SALES_Q),
+                2 => in_queue(c, BILLING_Q).skill(BILLING, 4),
+                _ => in_queue(c, VIP_Q).preferred_operator(OperatorId(c % 6 + 1)),
+            };
+            v.push(Event::ConversationArrived {
+                at,
+                conversation: spec,
+            });
+            v.push(Event::Assign { at });
+            if c > 6 && c % 2 == 0 {
+                v.push(Event::ConversationResolved {
+                    at,
+                    conversation: ConversationId(c - 6),
+                });
+            }
+            if c % 9 == 0 {
+                v.push(Event::OfferAccepted {
+                    at,
+                    conversation: ConversationId(c - 1),
+                    operator: OperatorId(1),
+                });
+            }
+            if c == 30 {
+                v.push(Event::HandledCountsReset { at });
+            }
+        }
+        v.push(Event::Assign { at: t(400) });
+        v
+    };
+    let run = |m: Matching, snapshot_at: Option<usize>| {
+        let mut e = engine_with(p.clone());
+        e.set_matching(m);
+        let mut out = Vec::new();
+        for (i, ev) in events.iter().enumerate() {
+            if snapshot_at == Some(i) {
+                e = Engine::restore(e.snapshot()).expect("restores");
+                e.set_matching(m);
+            }
+            out.push(e.apply(ev.clone()).map_err(|x| x.to_string()));
+        }
+        (out, e.state_hash())
+    };
+    let indexed = run(Matching::Indexed, None);
+    let decided = indexed
+        .0
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(Vec::len)
+        .sum::<usize>();
+    assert!(decided >= 30, "the stream decides ({decided})");
+    assert_eq!(indexed, run(Matching::Scan, None));
+    assert_eq!(indexed, run(Matching::Indexed, Some(events.len() / 2)));
+}
