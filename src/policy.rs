@@ -806,27 +806,25 @@ pub(crate) fn validate_rules(
 /// are checked where they are used).
 fn validate_selection(skills: &[SkillSpec], selection: &Selection) -> Result<(), PolicyError> {
     let declared = |s: &SkillId| skills.iter().any(|x| x.id == *s);
-    match selection {
-        Selection::OrderBy { keys } => {
-            if keys.is_empty() || keys.len() > MAX_ORDER_KEYS {
-                return Err(PolicyError::OutOfRange {
-                    field: "selection.order_by.keys",
-                    value: keys.len() as u64,
-                    max: MAX_ORDER_KEYS as u64,
+    let Selection::OrderBy { keys } = selection else {
+        return Ok(());
+    };
+    if keys.is_empty() || keys.len() > MAX_ORDER_KEYS {
+        return Err(PolicyError::OutOfRange {
+            field: "selection.order_by.keys",
+            value: keys.len() as u64,
+            max: MAX_ORDER_KEYS as u64,
+        });
+    }
+    for k in keys {
+        if let OperatorAttribute::Level(s) = k.attribute {
+            if !declared(&s) {
+                return Err(PolicyError::UnknownSkill {
+                    field: "selection.order_by.keys[].level",
+                    skill: s,
                 });
             }
-            for k in keys {
-                if let OperatorAttribute::Level(s) = k.attribute {
-                    if !declared(&s) {
-                        return Err(PolicyError::UnknownSkill {
-                            field: "selection.order_by.keys[].level",
-                            skill: s,
-                        });
-                    }
-                }
-            }
         }
-        _ => {}
     }
     Ok(())
 }
