@@ -115,7 +115,7 @@ use serde::{Deserialize, Serialize};
 pub use decision::{Decision, DecisionKind, MoveCause, Reason, Route, SkillMatch, Trigger};
 pub use error::{EngineError, PolicyChangeError, UsedBy};
 pub use event::Event;
-pub use realtime::{QueueStatus, RealTime};
+pub use realtime::{QueueNow, QueueStatus, RealTime};
 pub use records::Records;
 pub use snapshot::{Snapshot, SnapshotError};
 pub use view::{ConversationView, OperatorView, StateCounts, StatusCounts};

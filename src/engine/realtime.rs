@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Engine, StateCounts, StatusCounts};
-use crate::ids::{ConversationId, OperatorId};
+use crate::ids::{ConversationId, OperatorId, QueueId};
 use crate::model::{ConversationState, OperatorStatus};
 use crate::time::{Millis, Timestamp};
 
@@ -29,6 +29,25 @@ pub struct RealTime {
     /// conversation (assigned or offered, no reply yet), and how long that
     /// customer has waited since asking.
     pub bottleneck: Option<(OperatorId, ConversationId, Millis)>,
+    /// One line per queue: the default queue first, then the declared
+    /// queues in policy order.
+    pub queues: Vec<QueueNow>,
+}
+
+/// A queue's part of the real-time picture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct QueueNow {
+    /// The queue (`None`: the default queue).
+    pub queue: Option<QueueId>,
+    /// Waiting for an operator.
+    pub waiting: u32,
+    /// Offered, not accepted yet.
+    pub offered: u32,
+    /// With an operator (assigned or replied).
+    pub with_operator: u32,
+    /// The longest current wait in this queue, and whose.
+    pub longest_wait: Option<(ConversationId, Millis)>,
 }
 
 /// Where a waiting conversation stands.
@@ -46,6 +65,11 @@ pub struct QueueStatus {
     pub free_slots: u32,
     /// Estimated wait from now; `None` when no logged-in operator fits it.
     pub estimated_wait: Option<Millis>,
+    /// Its queue (`None`: the default queue).
+    pub queue: Option<QueueId>,
+    /// 1-based position in routing order among waiting conversations of
+    /// the same queue on the same channel.
+    pub queue_position: u32,
 }
 
 impl Engine {
@@ -54,8 +78,37 @@ impl Engine {
         let now = self.now;
         let mut longest: Option<(Timestamp, u64, ConversationId)> = None;
         let mut bottleneck: Option<(Timestamp, u64, ConversationId, OperatorId)> = None;
+        let mut queues: Vec<(QueueNow, Option<(Timestamp, u64)>)> = self
+            .queues
+            .iter()
+            .map(|q| {
+                let line = QueueNow {
+                    queue: q.id,
+                    waiting: 0,
+                    offered: 0,
+                    with_operator: 0,
+                    longest_wait: None,
+                };
+                (line, None)
+            })
+            .collect();
         for c in self.convs.iter().flatten() {
             let Some(asked) = c.asked_at else { continue };
+            let (line, oldest) = &mut queues[usize::from(c.q)];
+            match c.state {
+                ConversationState::Waiting => {
+                    line.waiting += 1;
+                    if oldest.is_none_or(|o| (asked, c.seq) < o) {
+                        *oldest = Some((asked, c.seq));
+                        line.longest_wait = Some((c.spec.id, now.since(asked)));
+                    }
+                }
+                ConversationState::Offered => line.offered += 1,
+                ConversationState::Assigned | ConversationState::Responded => {
+                    line.with_operator += 1;
+                }
+                _ => {}
+            }
             let older = |b: Option<(Timestamp, u64)>| b.is_none_or(|b| (asked, c.seq) < b);
             match (c.state, c.holder) {
                 (ConversationState::Waiting, _) if older(longest.map(|l| (l.0, l.1))) => {
@@ -75,6 +128,7 @@ impl Engine {
             operators: self.status_counts,
             longest_wait: longest.map(|(a, _, id)| (id, now.since(a))),
             bottleneck: bottleneck.map(|(a, _, id, op)| (op, id, now.since(a))),
+            queues: queues.into_iter().map(|(l, _)| l).collect(),
         }
     }
 
@@ -95,12 +149,20 @@ impl Engine {
         if c.state != ConversationState::Waiting {
             return None;
         }
-        let position = 1 + self
-            .convs
-            .iter()
-            .flatten()
-            .filter(|x| x.state == ConversationState::Waiting && x.ch == c.ch && x.key < c.key)
-            .count() as u32;
+        let ahead_of = |same_queue: bool| {
+            1 + self
+                .convs
+                .iter()
+                .flatten()
+                .filter(|x| {
+                    x.state == ConversationState::Waiting
+                        && x.ch == c.ch
+                        && x.key < c.key
+                        && (!same_queue || x.q == c.q)
+                })
+                .count() as u32
+        };
+        let (position, queue_position) = (ahead_of(false), ahead_of(true));
         let r = self.requirements_at(c, self.now);
         let (req, in_wait) = (r.req, r.in_wait);
         let (mut n, mut slots, mut free) = (0u32, 0u32, 0u32);
@@ -135,6 +197,8 @@ impl Engine {
             eligible_slots: slots,
             free_slots: free,
             estimated_wait,
+            queue: c.spec.queue,
+            queue_position,
         })
     }
 }

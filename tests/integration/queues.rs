@@ -558,3 +558,42 @@ fn queues_match_the_reference_scan_and_survive_a_snapshot() {
     assert_eq!(indexed, run(Matching::Scan, None));
     assert_eq!(indexed, run(Matching::Indexed, Some(events.len() / 2)));
 }
+
+#[test]
+fn the_wall_board_and_queue_status_are_per_queue() {
+    let mut e = engine_with(with_profiles());
+    add(&mut e, t(0), op(1).capacity(CHAT, 1));
+    arrive(&mut e, t(0), in_queue(1, SALES_Q));
+    decide(&mut e, t(0));
+    arrive(&mut e, t(1), in_queue(2, BILLING_Q));
+    arrive(&mut e, t(2), in_queue(3, SALES_Q));
+    arrive(&mut e, t(3), in_queue(4, BILLING_Q));
+    decide(&mut e, t(5));
+    let rt = e.real_time();
+    let line = |q: Option<QueueId>| rt.queues.iter().find(|l| l.queue == q).expect("a line");
+    assert_eq!(rt.queues.len(), 4, "default + three declared");
+    assert_eq!(rt.queues[0].queue, None);
+    assert_eq!(
+        (line(Some(SALES_Q)).waiting, line(Some(SALES_Q)).with_operator),
+        (1, 1)
+    );
+    assert_eq!(line(Some(BILLING_Q)).waiting, 2);
+    assert_eq!(
+        line(Some(BILLING_Q)).longest_wait,
+        Some((ConversationId(2), Millis::from_secs(4)))
+    );
+    assert_eq!(line(Some(VIP_Q)).waiting, 0);
+    let s = e.queue_status(ConversationId(4)).expect("waiting");
+    assert_eq!(s.queue, Some(BILLING_Q));
+    // Third on the channel, second in its queue.
+    assert_eq!((s.position, s.queue_position), (3, 2));
+    assert_eq!(s.eligible_operators, 1);
+    // An operator whose profile does not serve the queue is not counted.
+    e.apply(Event::OperatorProfileChanged {
+        at: t(6),
+        operator: OperatorId(1),
+        profile: Some(ALL_ROUND),
+    })
+    .unwrap();
+    assert_eq!(e.queue_status(ConversationId(4)).unwrap().eligible_operators, 0);
+}
