@@ -574,7 +574,10 @@ fn the_wall_board_and_queue_status_are_per_queue() {
     assert_eq!(rt.queues.len(), 4, "default + three declared");
     assert_eq!(rt.queues[0].queue, None);
     assert_eq!(
-        (line(Some(SALES_Q)).waiting, line(Some(SALES_Q)).with_operator),
+        (
+            line(Some(SALES_Q)).waiting,
+            line(Some(SALES_Q)).with_operator
+        ),
         (1, 1)
     );
     assert_eq!(line(Some(BILLING_Q)).waiting, 2);
@@ -595,5 +598,10 @@ fn the_wall_board_and_queue_status_are_per_queue() {
         profile: Some(ALL_ROUND),
     })
     .unwrap();
-    assert_eq!(e.queue_status(ConversationId(4)).unwrap().eligible_operators, 0);
+    assert_eq!(
+        e.queue_status(ConversationId(4))
+            .unwrap()
+            .eligible_operators,
+        0
+    );
 }
