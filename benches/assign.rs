@@ -73,28 +73,40 @@ pub fn register(c: &mut Criterion) {
         None if quick => all.into_iter().take(1).collect(),
         None => all,
     };
+    // `SWITCHBOARD_BENCH_ROUTED=1` also runs each strategy with 10 queues
+    // and 5 routing profiles (ids `<strategy>_routed`), for the ratio to
+    // the single-queue p50 in the same run.
+    let routed = std::env::var("SWITCHBOARD_BENCH_ROUTED").is_ok_and(|v| v == "1");
+    let variants: &[bool] = if routed { &[false, true] } else { &[false] };
     for (n, w) in scales() {
         for (name, selection) in &chosen {
-            let t = Instant::now();
-            let mut fx = Fixture::build(n, w, selection.clone());
-            let built = t.elapsed();
-            let t = Instant::now();
-            // `SWITCHBOARD_BENCH_SCAN=0` skips the reference baseline (for profiling).
-            let with_scan = std::env::var("SWITCHBOARD_BENCH_SCAN").map_or(true, |v| v != "0");
-            let mut scan = with_scan.then(|| fx.scan_twin(if quick { 50 } else { 150 }));
-            eprintln!(
-                "fixture {name} {n}ops_{w}waiting: built in {:.2?}, scan twin checked in {:.2?} \
+            for &routed in variants {
+                let name: &str = &if routed {
+                    format!("{name}_routed")
+                } else {
+                    name.to_string()
+                };
+                let t = Instant::now();
+                let mut fx = Fixture::build_with(n, w, selection.clone(), routed);
+                let built = t.elapsed();
+                let t = Instant::now();
+                // `SWITCHBOARD_BENCH_SCAN=0` skips the reference baseline (for profiling).
+                let with_scan = std::env::var("SWITCHBOARD_BENCH_SCAN").map_or(true, |v| v != "0");
+                let mut scan = with_scan.then(|| fx.scan_twin(if quick { 50 } else { 150 }));
+                eprintln!(
+                    "fixture {name} {n}ops_{w}waiting: built in {:.2?}, scan twin checked in {:.2?} \
                  ({} pullers, {} conversations held or waiting)",
-                built,
-                t.elapsed(),
-                fx.driver.pullers.len(),
-                fx.engine.conversation_ids().len(),
-            );
-            let param = format!("{n}ops_{w}waiting");
-            for step in [Step::Arrival, Step::Freed] {
-                run(c, step, name, &param, &mut fx, false);
-                if let Some(scan) = scan.as_mut() {
-                    run(c, step, &format!("{name}_scan"), &param, scan, true);
+                    built,
+                    t.elapsed(),
+                    fx.driver.pullers.len(),
+                    fx.engine.conversation_ids().len(),
+                );
+                let param = format!("{n}ops_{w}waiting");
+                for step in [Step::Arrival, Step::Freed] {
+                    run(c, step, name, &param, &mut fx, false);
+                    if let Some(scan) = scan.as_mut() {
+                        run(c, step, &format!("{name}_scan"), &param, scan, true);
+                    }
                 }
             }
         }

@@ -34,6 +34,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use switchboard::engine::Matching;
+use switchboard::policy::{ProfileQueue, QueueSpec, RoutingProfile};
 use switchboard::prelude::*;
 
 pub const CALL: ChannelId = ChannelId(1);
@@ -119,6 +120,40 @@ pub fn strategies() -> Vec<(&'static str, Selection)> {
     ]
 }
 
+/// Queues and profiles of the routed fixtures: 10 queues, all with the
+/// strategy under test, and 5 routing profiles, each serving two queues
+/// first and a third second. (No delays or overflow steps: the benches'
+/// clock runs on for minutes, and a step reached by the whole backlog at
+/// once would be a different benchmark.)
+pub const QUEUES: u32 = 10;
+pub const PROFILES: u32 = 5;
+
+/// The queues profile `p` serves without delay.
+pub fn served(p: u32) -> [QueueId; 3] {
+    [
+        QueueId(2 * p + 1),
+        QueueId(2 * p + 2),
+        QueueId((2 * p + 2) % QUEUES + 1),
+    ]
+}
+
+pub fn routed_policy(selection: Selection) -> Policy {
+    let mut p = policy(selection.clone());
+    p.queues = (1..=QUEUES)
+        .map(|q| QueueSpec::new(QueueId(q), format!("queue{q}")).selection(selection.clone()))
+        .collect();
+    p.profiles = (0..PROFILES)
+        .map(|i| {
+            let [a, b, c] = served(i);
+            RoutingProfile::new(ProfileId(i), format!("profile{i}"))
+                .serve(ProfileQueue::new(a, 1))
+                .serve(ProfileQueue::new(b, 1))
+                .serve(ProfileQueue::new(c, 2))
+        })
+        .collect();
+    p
+}
+
 pub fn policy(selection: Selection) -> Policy {
     let channel = |id, name: &str, blocks| ChannelSpec::new(id, name).blocks(blocks);
     let mut p = Policy::new(
@@ -150,6 +185,8 @@ pub struct OpInfo {
     pub skills: Vec<SkillLevel>,
     pub teams: Vec<TeamId>,
     pub call_seat: bool,
+    /// Queues served without delay (empty: unrouted fixture, every queue).
+    pub queues: Vec<QueueId>,
 }
 
 impl OpInfo {
@@ -164,6 +201,7 @@ impl OpInfo {
     pub fn satisfies(&self, c: &ConversationSpec) -> bool {
         c.skills.iter().all(|s| self.level(s.skill) >= s.level)
             && c.team.is_none_or(|t| self.teams.contains(&t))
+            && (self.queues.is_empty() || c.queue.is_some_and(|q| self.queues.contains(&q)))
     }
 }
 
@@ -172,7 +210,12 @@ const OP_LEVELS: [u64; 5] = [15, 25, 30, 20, 10];
 /// Minimum levels asked by conversations: 1..=5.
 const REQ_LEVELS: [u64; 5] = [30, 30, 25, 10, 5];
 
-pub fn operator(rng: &mut Rng, id: u64, skill_count: usize) -> (OperatorSpec, OpInfo) {
+pub fn operator(
+    rng: &mut Rng,
+    id: u64,
+    skill_count: usize,
+    routed: bool,
+) -> (OperatorSpec, OpInfo) {
     let mut skills: Vec<SkillLevel> = Vec::with_capacity(skill_count);
     while skills.len() < skill_count {
         let s = SkillId(rng.below(u64::from(SKILLS)) as u32);
@@ -203,17 +246,24 @@ pub fn operator(rng: &mut Rng, id: u64, skill_count: usize) -> (OperatorSpec, Op
     for t in &teams {
         spec = spec.team(*t);
     }
+    let mut queues = Vec::new();
+    if routed {
+        let p = (id % u64::from(PROFILES)) as u32;
+        spec = spec.profile(ProfileId(p));
+        queues = served(p).to_vec();
+    }
     let info = OpInfo {
         id: OperatorId(id),
         skills,
         teams,
         call_seat,
+        queues,
     };
     (spec, info)
 }
 
 /// A backlog conversation: chat or call, 1–2 random skills, mixed levels.
-pub fn backlog_conversation(rng: &mut Rng, id: u64) -> ConversationSpec {
+pub fn backlog_conversation(rng: &mut Rng, id: u64, routed: bool) -> ConversationSpec {
     let channel = if rng.chance(800) { CHAT } else { CALL };
     let mut c = ConversationSpec::new(
         ConversationId(id),
@@ -230,6 +280,9 @@ pub fn backlog_conversation(rng: &mut Rng, id: u64) -> ConversationSpec {
     }
     if rng.chance(150) {
         c = c.team(TeamId(rng.below(u64::from(TEAMS)) as u32));
+    }
+    if routed {
+        c = c.queue(QueueId(rng.below(u64::from(QUEUES)) as u32 + 1));
     }
     c
 }
@@ -257,6 +310,9 @@ pub fn servable_conversation(
     }
     if rng.chance(150) {
         c = c.team(op.teams[0]);
+    }
+    if !op.queues.is_empty() {
+        c = c.queue(op.queues[rng.below(op.queues.len() as u64) as usize]);
     }
     c
 }
@@ -406,13 +462,24 @@ pub struct Fixture {
 impl Fixture {
     /// `n` operators nearly full, exactly `w` waiting that nobody with room can serve.
     pub fn build(n: usize, w: usize, selection: Selection) -> Fixture {
+        Self::build_with(n, w, selection, false)
+    }
+
+    /// As [`Fixture::build`], with [`routed_policy`]'s queues and profiles
+    /// when `routed`: every operator has a profile, every conversation a queue.
+    pub fn build_with(n: usize, w: usize, selection: Selection, routed: bool) -> Fixture {
         let mut rng = Rng::new(SEED ^ (n as u64) << 20 ^ w as u64);
-        let mut e = Engine::new(policy(selection)).unwrap();
+        let policy = if routed {
+            routed_policy(selection)
+        } else {
+            policy(selection)
+        };
+        let mut e = Engine::new(policy).unwrap();
         let at = T0;
         let mut ops = Vec::with_capacity(n);
         for i in 0..n {
             let count = 4 + rng.below(3) as usize;
-            let (spec, info) = operator(&mut rng, i as u64 + 1, count);
+            let (spec, info) = operator(&mut rng, i as u64 + 1, count, routed);
             e.apply(Event::OperatorAdded { at, operator: spec })
                 .unwrap();
             ops.push(info);
@@ -457,7 +524,7 @@ impl Fixture {
             }
             for _ in 0..w - waiting {
                 next_conv += 1;
-                let c = backlog_conversation(&mut rng, next_conv);
+                let c = backlog_conversation(&mut rng, next_conv, routed);
                 e.apply(Event::ConversationArrived {
                     at,
                     conversation: c,

@@ -63,7 +63,7 @@ fn operators(n: usize, status: OperatorStatus) -> (Engine, usize) {
     let before = live();
     let mut e = Engine::new(policy(Selection::LeastLoaded)).unwrap();
     for i in 0..n {
-        let (spec, _) = operator(&mut rng, i as u64 + 1, 5);
+        let (spec, _) = operator(&mut rng, i as u64 + 1, 5, false);
         e.apply(Event::OperatorAdded {
             at: fixtures::T0,
             operator: spec.status(status),
@@ -86,7 +86,7 @@ pub fn register(_c: &mut Criterion) {
     for i in 0..w {
         e.apply(Event::ConversationArrived {
             at: fixtures::T0,
-            conversation: backlog_conversation(&mut rng, i as u64 + 1),
+            conversation: backlog_conversation(&mut rng, i as u64 + 1, false),
         })
         .unwrap();
     }
@@ -114,7 +114,7 @@ pub fn register(_c: &mut Criterion) {
     let mut rng2 = Rng::new(fixtures::SEED ^ 1);
     let mut reqs = std::collections::HashSet::new();
     for i in 0..w {
-        let c = backlog_conversation(&mut rng2, i as u64 + 1);
+        let c = backlog_conversation(&mut rng2, i as u64 + 1, false);
         let mut k: Vec<(u32, u8)> = c.skills.iter().map(|s| (s.skill.0, s.level)).collect();
         k.sort_unstable();
         reqs.insert((c.channel, k, c.team));

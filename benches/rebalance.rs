@@ -286,7 +286,7 @@ fn shift_change(n: usize, m: usize) -> Engine {
     let mut twins = Vec::with_capacity(half);
     for i in 0..half as u64 {
         let count = 4 + rng.below(3) as usize;
-        let (_, info) = fixtures::operator(&mut rng, i + 1, count);
+        let (_, info) = fixtures::operator(&mut rng, i + 1, count, false);
         for (id, status) in [
             (info.id, OperatorStatus::Available),
             (OperatorId(half as u64 + i + 1), OperatorStatus::Away),
