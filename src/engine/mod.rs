@@ -14,11 +14,12 @@
 //! 2. **Freed operators pull.** Every operator who gained room since the last
 //!    call (became available, finished wrap-up, resolved or lost a
 //!    conversation, gained capacity or skills), in operator-id order, takes the
-//!    most urgent waiting conversation they can serve (queue order); that
-//!    conversation then goes to the best eligible operator by the selection
-//!    strategy (usually the one who pulled it, but a less loaded colleague
-//!    wins under least-loaded). This repeats until the operator has nothing
-//!    eligible left.
+//!    most urgent waiting conversation they can serve (queue order; with a
+//!    routing profile, from the first of their queue-priority classes that
+//!    has one); that conversation then goes to the best eligible operator by
+//!    its queue's selection strategy (usually the one who pulled it, but a
+//!    less loaded colleague wins under least-loaded). This repeats until the
+//!    operator has nothing eligible left.
 //! 3. **New conversations are placed**, in queue order: each goes to the best
 //!    eligible operator by the selection strategy, if any.
 //!
@@ -38,7 +39,8 @@
 //! available, not in wrap-up, not held back (an offer cool-down or the
 //! throughput cap), have free capacity on its channel, hold no
 //! conversation on a channel that blocks it, hold every required skill at or
-//! above the minimum level in force, and belong to its team if one is targeted.
+//! above the minimum level in force, belong to its team if one is targeted,
+//! and, with a routing profile, serve its queue with the delay passed.
 //! While a conversation waits for its preferred operator, only that operator
 //! is eligible.
 //!
@@ -53,6 +55,7 @@
 //! | `timers.rs` | the typed timers and what fires when time passes |
 //! | `placement.rs` | the matching loop of `assign`, reservations, decision records |
 //! | `selection.rs` | strategy keys, queue keys, indexed lookups and the reference scan |
+//! | `queues.rs` | each queue's rules, the profiles' access to the queues, the operator orderings in use |
 //! | `upkeep.rs`, `index.rs` | keeping the waiting buckets and operator facets in step |
 //! | `rebalance.rs` | moving work off absent, cut or overloaded operators |
 //! | `policy_change.rs` | a new policy on a running engine, through its own snapshot |
