@@ -182,6 +182,22 @@ pub enum PolicyChangeError {
         /// Who uses it.
         by: UsedBy,
     },
+    /// The new policy drops the queue of a live conversation.
+    #[error("{queue} is still used by {by}")]
+    QueueInUse {
+        /// The queue.
+        queue: QueueId,
+        /// Who uses it.
+        by: UsedBy,
+    },
+    /// The new policy drops the routing profile of a live operator.
+    #[error("{profile} is still used by {by}")]
+    ProfileInUse {
+        /// The profile.
+        profile: ProfileId,
+        /// Who uses it.
+        by: UsedBy,
+    },
     /// The state does not fit the new policy in another way (as a restore
     /// would refuse it).
     #[error("the state does not fit the new policy: {what} (id {id})")]

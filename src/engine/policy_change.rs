@@ -46,7 +46,7 @@ impl Engine {
     }
 
     /// Whether every live operator and conversation uses only channels,
-    /// tiers and skills the new policy declares.
+    /// tiers, skills, queues and profiles the new policy declares.
     fn check_policy_fits(&self, policy: &Policy) -> Result<(), PolicyChangeError> {
         let has_channel = |c: ChannelId| policy.channels.iter().any(|x| x.id == c);
         let has_skill = |s: SkillId| policy.skills.iter().any(|x| x.id == s);
@@ -62,6 +62,13 @@ impl Engine {
             }
             if let Some(s) = o.spec.skills.iter().find(|s| !has_skill(s.skill)) {
                 return Err(PolicyChangeError::SkillInUse { skill: s.skill, by });
+            }
+            if let Some(p) = o
+                .spec
+                .profile
+                .filter(|p| !policy.profiles.iter().any(|x| x.id == *p))
+            {
+                return Err(PolicyChangeError::ProfileInUse { profile: p, by });
             }
         }
         let mut convs: Vec<&Conversation> = self.convs.iter().flatten().collect();
@@ -82,6 +89,13 @@ impl Engine {
             }
             if let Some(s) = c.spec.skills.iter().find(|s| !has_skill(s.skill)) {
                 return Err(PolicyChangeError::SkillInUse { skill: s.skill, by });
+            }
+            if let Some(q) = c
+                .spec
+                .queue
+                .filter(|q| !policy.queues.iter().any(|x| x.id == *q))
+            {
+                return Err(PolicyChangeError::QueueInUse { queue: q, by });
             }
         }
         Ok(())
@@ -108,6 +122,10 @@ impl Engine {
                 })
                 .collect();
         }
+        // A queue the policy drops (no live conversation is in it) takes
+        // its counters along.
+        s.queue_counters
+            .retain(|q| new.queues.iter().any(|x| x.id == q.queue));
         let keep = new.throughput_cap.map_or(0, |c| c.max_assignments as usize);
         for o in &mut s.operators {
             // Pick history on a channel the policy drops goes with it.

@@ -605,3 +605,45 @@ fn the_wall_board_and_queue_status_are_per_queue() {
         0
     );
 }
+
+#[test]
+fn a_policy_change_keeps_queues_in_use_and_refuses_dropping_them() {
+    let mut e = engine_with(with_profiles());
+    add(&mut e, t(0), op(1).profile(BILLING_FIRST).capacity(CHAT, 1));
+    arrive(&mut e, t(0), in_queue(1, BILLING_Q));
+    arrive(&mut e, t(0), in_queue(2, BILLING_Q));
+    decide(&mut e, t(0));
+    let before = e.state_hash();
+    let change = |p: Policy| Event::PolicyChanged {
+        at: t(1),
+        policy: Box::new(p),
+    };
+    let mut no_billing = with_profiles();
+    no_billing.queues.retain(|q| q.id != BILLING_Q);
+    no_billing.profiles[1]
+        .queues
+        .retain(|q| q.queue != Some(BILLING_Q));
+    let err = e.apply(change(no_billing)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("queue #2 is still used by conversation #1"),
+        "{err}"
+    );
+    let mut no_profile = with_profiles();
+    no_profile.profiles.truncate(1);
+    let err = e.apply(change(no_profile)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("profile #2 is still used by operator #1"),
+        "{err}"
+    );
+    assert_eq!(e.state_hash(), before);
+    // Billing becomes fewest-handled: the waiting one keeps its queue.
+    let mut p = with_profiles();
+    p.queues[1].selection = Selection::FewestHandled;
+    e.apply(change(p)).unwrap();
+    resolve(&mut e, t(2), 1);
+    let ds = decide(&mut e, t(2));
+    assert_eq!(pairs(&ds), vec![(2, 1)]);
+    assert_eq!(ds[0].reason.route, Route::FewestHandled);
+}
