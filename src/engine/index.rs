@@ -239,8 +239,9 @@ pub(crate) struct Buckets {
     /// Bucket entries per (queue index, channel), so an operator with a
     /// profile skips its queues where nothing waits.
     on_queue: Vec<[u32; MAX_CHANNELS]>,
-    /// Several queues: buckets are also grouped across queues.
-    pub(crate) multi: bool,
+    /// Buckets are also grouped across queues (several queues and an
+    /// operator without a profile); see `set_multi`.
+    multi: bool,
 }
 
 impl Buckets {
@@ -292,6 +293,28 @@ impl Buckets {
             }
             if group.is_empty() {
                 self.groups.remove(&g);
+            }
+        }
+    }
+
+    /// Turns the groups across queues on (built from the buckets' heads)
+    /// or off (dropped). They are derived: the same order either way.
+    pub(crate) fn set_multi(&mut self, on: bool) {
+        if on == self.multi {
+            return;
+        }
+        self.multi = on;
+        if !on {
+            self.groups.retain(|g, _| g.queue != ANY_QUEUE);
+            return;
+        }
+        for (i, b) in self.buckets.iter().enumerate() {
+            if let Some(&(k, _)) = b.queue.first() {
+                let g = Self::group_of(ANY_QUEUE, &b.req);
+                self.groups
+                    .entry(g)
+                    .or_insert_with(SmallOrdered::new)
+                    .insert((k, i as u32));
             }
         }
     }

@@ -60,6 +60,9 @@ impl Engine {
                 operator, profile, ..
             } => {
                 let p = self.profile_slot(profile);
+                let old = self.op_ref(operator).map_or(p, |o| o.profile);
+                self.count_unprofiled(old, -1);
+                self.count_unprofiled(p, 1);
                 self.change_operator(operator, |o| {
                     o.spec.profile = profile;
                     o.profile = p;
@@ -227,6 +230,7 @@ impl Engine {
             }
         };
         self.op_slots.insert(id, slot);
+        self.count_unprofiled(self.op_at(slot).profile, 1);
         self.refresh_op(slot);
         self.dirty_ops.insert((id, slot));
         // Joining away or offline starts the "unavailable too long" clock,
@@ -276,6 +280,7 @@ impl Engine {
         self.requeue_pending.remove(&(id, slot));
         self.dirty_ops.remove(&(id, slot));
         self.op_slots.remove(&id);
+        self.count_unprofiled(self.op_at(slot).profile, -1);
         self.operators[slot as usize] = None;
         self.free_op_slots.push(slot);
         // Conversations waiting for this operator fall back to normal routing.

@@ -360,6 +360,8 @@ pub struct Engine {
     /// Queue index of the waiting groups that span every queue, kept only
     /// when there are several queues (for operators without a profile).
     multi_queue: bool,
+    /// Operators without a routing profile.
+    unprofiled: u32,
     /// Some queue lets the preferred operator go above capacity.
     any_over_capacity: bool,
 
@@ -448,8 +450,7 @@ impl Engine {
         let skills = policy.skills.iter().map(|s| (s.id, ())).collect();
         let r = Routing::build(&policy)?;
         let nq = r.queues.len();
-        let mut buckets = Buckets::default();
-        buckets.multi = nq > 1;
+        let buckets = Buckets::default();
         let all_kinds = if r.kinds.len() >= 64 {
             u64::MAX
         } else {
@@ -463,6 +464,7 @@ impl Engine {
             skills,
             max_head_start: r.max_head_start,
             multi_queue: nq > 1,
+            unprofiled: 0,
             any_over_capacity: r.queues.iter().any(|q| q.preferred.over_capacity),
             queues: r.queues,
             queue_idx: r.queue_idx,

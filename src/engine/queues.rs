@@ -344,6 +344,18 @@ impl Engine {
         }
     }
 
+    /// Keeps the count of operators without a profile, and the waiting
+    /// groups across queues that only they read: kept while there is one
+    /// (and several queues), dropped when the last goes.
+    pub(super) fn count_unprofiled(&mut self, profile: u16, delta: i32) {
+        if profile != NO_PROFILE {
+            return;
+        }
+        self.unprofiled = self.unprofiled.saturating_add_signed(delta);
+        self.buckets
+            .set_multi(self.multi_queue && self.unprofiled > 0);
+    }
+
     /// Every handled count back to 0; ready operators are re-keyed.
     pub(super) fn reset_handled(&mut self) {
         for slot in 0..self.operators.len() as u32 {

@@ -611,6 +611,7 @@ impl Engine {
             e.operators.push(Some(op));
             let slot = (e.operators.len() - 1) as u32;
             e.op_slots.insert(id, slot);
+            e.count_unprofiled(e.op_at(slot).profile, 1);
             if let Some(cid) = os.reserved_for {
                 // Checked by `check_consistency`: a waiting conversation
                 // nobody else reserved.

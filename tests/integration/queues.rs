@@ -530,6 +530,20 @@ fn queues_match_the_reference_scan_and_survive_a_snapshot() {
             if c == 30 {
                 v.push(Event::HandledCountsReset { at });
             }
+            // Every operator profiled for a while (the groups across
+            // queues are dropped), then one without a profile again.
+            let profile = |o: u64, p: Option<ProfileId>| Event::OperatorProfileChanged {
+                at,
+                operator: OperatorId(o),
+                profile: p,
+            };
+            if c == 20 {
+                v.push(profile(3, Some(ALL_ROUND)));
+                v.push(profile(6, Some(BILLING_FIRST)));
+            }
+            if c == 40 {
+                v.push(profile(3, None));
+            }
         }
         v.push(Event::Assign { at: t(400) });
         v
