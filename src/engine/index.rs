@@ -3,18 +3,25 @@
 //!
 //! * **Operator facets.** For every channel, ready operators (available, not
 //!   in wrap-up, free capacity, channel not blocked) sit in ordered sets keyed
-//!   by the selection strategy: one set of all ready operators, one per
-//!   (skill, exact level), one per team. A conversation walks the smallest
-//!   facet(s) that contain every operator able to take it, in strategy order,
-//!   and takes the first that meets all its requirements.
+//!   by a selection strategy's order (one *kind* per distinct order the
+//!   queues use; an operator is kept only in the kinds of the queues their
+//!   profile serves): one set of all ready operators, one per (skill, exact
+//!   level), one per team, and with profiles one per profile. A conversation
+//!   walks the smallest facet(s) that contain every operator able to take
+//!   it, in its queue's order, and takes the first that meets all its
+//!   requirements.
 //! * **Waiting buckets.** Waiting conversations with identical effective
-//!   requirements (channel, skills with minimum levels, team) share a bucket
-//!   ordered by queue key. Buckets with the same channel and skill set form a
-//!   group, which keeps its non-empty buckets ordered by their head. A freed
-//!   operator looks up the groups whose skill sets are subsets of its own
-//!   skills and, in each, walks the buckets from the most urgent head down to
-//!   the first it can serve; plus the queue of conversations whose customers
-//!   prefer this operator.
+//!   requirements (queue, profile delays passed, channel, skills with minimum
+//!   levels, teams) share a bucket ordered by queue key. Buckets with the
+//!   same queue, channel and skill set form a group, which keeps its
+//!   non-empty buckets ordered by their head (with several queues and an
+//!   operator without a profile, each bucket is also in a group across
+//!   queues). A freed operator looks up, in each queue of their first
+//!   profile class with work (or across queues without a profile), the
+//!   groups whose skill sets are subsets of its own skills and, in each,
+//!   walks the buckets from the most urgent head down to the first it can
+//!   serve; plus the queue of conversations whose customers prefer this
+//!   operator.
 //!
 //! Indexes are derived data: they are rebuilt from the engine's entities on
 //! restore, and their order depends only on keys that include the host's ids
