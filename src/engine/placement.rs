@@ -122,14 +122,17 @@ impl Engine {
     /// Whether giving `cs` to operator `os` would keep them from a more
     /// urgent waiting conversation they could take but for a channel that
     /// `cs`'s channel blocks, with nobody reserved for it yet; if so, reserves
-    /// `os` for the most urgent such conversation.
+    /// `os` for the most urgent such conversation. Urgent *for them*: a
+    /// queue their profile serves first, then queue order (without a
+    /// profile, queue order alone).
     pub(super) fn reserve_instead(&mut self, os: u32, cs: u32) -> bool {
         if self.policy.blocked_work != BlockedWork::Reserve {
             return false;
         }
         let c = self.conv_at(cs);
-        let (blocks, key) = (self.block_masks[usize::from(c.ch)], c.key);
         let o = self.op_at(os);
+        let urgency = |c: &Conversation| (self.priority_for(o, c.q).unwrap_or(u32::MAX), c.key);
+        let (blocks, key) = (self.block_masks[usize::from(c.ch)], urgency(c));
         let blocked_now = self.blocked_mask(o);
         if blocks & blocked_now == 0
             || o.reserved_for.is_some()
@@ -139,15 +142,16 @@ impl Engine {
         {
             return false;
         }
-        let mut most_urgent: Option<(QueueKey, u32)> = None;
+        let mut most_urgent: Option<((u32, QueueKey), u32)> = None;
         for x in 0..self.policy.channels.len() as u8 {
             let xi = usize::from(x);
             if blocks & blocked_now & (1 << x) == 0 || o.load[xi] >= o.cap[xi] {
                 continue;
             }
-            if let Some(h) = self.best_conv_for(os, x) {
-                if most_urgent.is_none_or(|m| h.0 < m.0) {
-                    most_urgent = Some(h);
+            if let Some((_, s)) = self.best_conv_for(os, x) {
+                let u = urgency(self.conv_at(s));
+                if most_urgent.is_none_or(|m| u < m.0) {
+                    most_urgent = Some((u, s));
                 }
             }
         }

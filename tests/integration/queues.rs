@@ -661,3 +661,34 @@ fn a_policy_change_keeps_queues_in_use_and_refuses_dropping_them() {
     assert_eq!(pairs(&ds), vec![(2, 1)]);
     assert_eq!(ds[0].reason.route, Route::FewestHandled);
 }
+
+/// A call blocked by chats reserves its operator only when it is more
+/// urgent for that operator: a queue their profile serves first wins over
+/// queue order.
+#[test]
+fn blocked_work_reserves_by_the_operators_own_priority() {
+    let run = |profiled: bool| {
+        let mut p = with_profiles();
+        p.profiles[0] = RoutingProfile::new(ALL_ROUND, "chats first")
+            .serve(ProfileQueue::new(SALES_Q, 1))
+            .serve(ProfileQueue::new(BILLING_Q, 2));
+        let mut e = engine_with(p);
+        let mut spec = op(1).capacity(CALL, 1);
+        if profiled {
+            spec = spec.profile(ALL_ROUND);
+        }
+        add(&mut e, t(0), spec);
+        arrive(&mut e, t(0), in_queue(1, SALES_Q));
+        decide(&mut e, t(0));
+        // The call waits (blocked by the chat), then a younger chat comes.
+        let call = ConversationSpec::new(ConversationId(2), CALL, SMB).queue(BILLING_Q);
+        arrive(&mut e, t(1), call);
+        arrive(&mut e, t(2), in_queue(3, SALES_Q));
+        let ds = decide(&mut e, t(2));
+        (pairs(&ds), e.operator(OperatorId(1)).unwrap().reserved_for)
+    };
+    // Without a profile the older call is more urgent: reserved, no chat.
+    assert_eq!(run(false), (vec![], Some(ConversationId(2))));
+    // Chats first for this operator: the chat is theirs, nobody reserved.
+    assert_eq!(run(true), (vec![(3, 1)], None));
+}
