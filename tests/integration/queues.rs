@@ -662,33 +662,33 @@ fn a_policy_change_keeps_queues_in_use_and_refuses_dropping_them() {
     assert_eq!(ds[0].reason.route, Route::FewestHandled);
 }
 
-/// A call blocked by chats reserves its operator only when it is more
+/// A chat blocked by a call reserves its operator only when it is more
 /// urgent for that operator: a queue their profile serves first wins over
 /// queue order.
 #[test]
 fn blocked_work_reserves_by_the_operators_own_priority() {
     let run = |profiled: bool| {
         let mut p = with_profiles();
-        p.profiles[0] = RoutingProfile::new(ALL_ROUND, "chats first")
+        p.profiles[0] = RoutingProfile::new(ALL_ROUND, "calls first")
             .serve(ProfileQueue::new(SALES_Q, 1))
             .serve(ProfileQueue::new(BILLING_Q, 2));
         let mut e = engine_with(p);
-        let mut spec = op(1).capacity(CALL, 1);
+        let mut spec = op(1).capacity(CALL, 2);
         if profiled {
             spec = spec.profile(ALL_ROUND);
         }
         add(&mut e, t(0), spec);
-        arrive(&mut e, t(0), in_queue(1, SALES_Q));
+        let call = |id| ConversationSpec::new(ConversationId(id), CALL, SMB).queue(SALES_Q);
+        arrive(&mut e, t(0), call(1));
         decide(&mut e, t(0));
-        // The call waits (blocked by the chat), then a younger chat comes.
-        let call = ConversationSpec::new(ConversationId(2), CALL, SMB).queue(BILLING_Q);
-        arrive(&mut e, t(1), call);
-        arrive(&mut e, t(2), in_queue(3, SALES_Q));
+        // A chat waits (calls block chats), then a younger call comes.
+        arrive(&mut e, t(1), in_queue(2, BILLING_Q));
+        arrive(&mut e, t(2), call(3));
         let ds = decide(&mut e, t(2));
         (pairs(&ds), e.operator(OperatorId(1)).unwrap().reserved_for)
     };
-    // Without a profile the older call is more urgent: reserved, no chat.
+    // Without a profile the older chat is more urgent: reserved, no call.
     assert_eq!(run(false), (vec![], Some(ConversationId(2))));
-    // Chats first for this operator: the chat is theirs, nobody reserved.
+    // Calls first for this operator: the call is theirs, nobody reserved.
     assert_eq!(run(true), (vec![(3, 1)], None));
 }
