@@ -75,9 +75,13 @@ pub fn register(c: &mut Criterion) {
     };
     // `SWITCHBOARD_BENCH_ROUTED=1` also runs each strategy with 10 queues
     // and 5 routing profiles (ids `<strategy>_routed`), for the ratio to
-    // the single-queue p50 in the same run.
-    let routed = std::env::var("SWITCHBOARD_BENCH_ROUTED").is_ok_and(|v| v == "1");
-    let variants: &[bool] = if routed { &[false, true] } else { &[false] };
+    // the single-queue p50 in the same run; `=only` runs just those (for
+    // instruction counts under callgrind, one process per variant).
+    let variants: &[bool] = match std::env::var("SWITCHBOARD_BENCH_ROUTED").as_deref() {
+        Ok("1") => &[false, true],
+        Ok("only") => &[true],
+        _ => &[false],
+    };
     for (n, w) in scales() {
         for (name, selection) in &chosen {
             for &routed in variants {
