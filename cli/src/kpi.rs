@@ -17,7 +17,7 @@ use switchboard::kpi::{
     KpiStats, Rate,
 };
 use switchboard::policy::Policy;
-use switchboard::{ChannelId, Millis, OperatorId, TeamId, TierId};
+use switchboard::{ChannelId, Millis, OperatorId, QueueId, TeamId, TierId};
 
 use crate::units::{Duration, parse_duration};
 
@@ -32,8 +32,8 @@ pub struct Args {
     /// plain seconds. Default: 20s.
     #[arg(short, long = "threshold", value_name = "DURATION", value_parser = parse_duration)]
     thresholds: Vec<Duration>,
-    /// Policy JSON (or a simulator scenario holding one) whose tiers and channels name the
-    /// ids in the files.
+    /// Policy JSON (or a simulator scenario holding one) whose tiers, channels and queues name
+    /// the ids in the files.
     #[arg(long, value_name = "POLICY.json")]
     policy: Option<String>,
     /// Also write the tables as CSV files into this directory (created if missing).
@@ -52,8 +52,12 @@ pub struct Args {
 struct Names {
     tiers: BTreeMap<TierId, String>,
     channels: BTreeMap<ChannelId, String>,
+    queues: BTreeMap<QueueId, String>,
     operators: BTreeMap<OperatorId, String>,
 }
+
+/// How the default queue (records without a queue) is labelled.
+const DEFAULT_QUEUE: &str = "default queue";
 
 impl Names {
     fn tier(&self, id: TierId) -> String {
@@ -67,6 +71,16 @@ impl Names {
             .get(&id)
             .cloned()
             .unwrap_or_else(|| id.to_string())
+    }
+    fn queue(&self, id: Option<QueueId>) -> String {
+        match id {
+            None => DEFAULT_QUEUE.to_string(),
+            Some(q) => self
+                .queues
+                .get(&q)
+                .cloned()
+                .unwrap_or_else(|| q.to_string()),
+        }
     }
     fn operator(&self, id: OperatorId) -> String {
         self.operators
@@ -119,6 +133,9 @@ pub fn run(args: Args) -> anyhow::Result<String> {
         }
         for t in policy.tiers {
             names.tiers.insert(t.id, t.name);
+        }
+        for q in policy.queues {
+            names.queues.insert(q.id, q.name);
         }
     }
 
@@ -359,6 +376,13 @@ fn text(
             let _ = writeln!(s, "{}", row(&t.to_string(), st));
         }
     }
+    // Only when some record names a queue: otherwise the one default queue is the overall row.
+    if report.has_queues() {
+        let _ = writeln!(s, "\n{}", head("QUEUE", config));
+        for (q, st) in &report.by_queue {
+            let _ = writeln!(s, "{}", row(&names.queue(*q), st));
+        }
+    }
     let _ = writeln!(
         s,
         "\n{:<LABEL_WIDTH$}{:>8}{:>12}{:>12}{:>9}{:>10}{:>8}{:>7}",
@@ -451,6 +475,7 @@ fn json(
         "names": {
             "tiers": name_map(names.tiers.iter().map(|(k, v)| (k.0.to_string(), v.clone())).collect()),
             "channels": name_map(names.channels.iter().map(|(k, v)| (k.0.to_string(), v.clone())).collect()),
+            "queues": name_map(names.queues.iter().map(|(k, v)| (k.0.to_string(), v.clone())).collect()),
             "operators": name_map(names.operators.iter().map(|(k, v)| (k.0.to_string(), v.clone())).collect()),
         },
         "report": report,
@@ -543,7 +568,8 @@ fn stats_line(keys: &[&str], s: &KpiStats) -> String {
 }
 
 /// Writes `overall.csv` (one row per file with several files, then `all`), `by_tier.csv`,
-/// `by_channel.csv`, `by_team.csv`, `operators.csv` (the library's operator table) and, when
+/// `by_channel.csv`, `by_team.csv`, `by_queue.csv` when the files name queues (an empty
+/// `queue` is the default queue), `operators.csv` (the library's operator table) and, when
 /// the files name operators, `operator_names.csv`. Returns the file names written.
 fn write_csv(
     dir: &Path,
@@ -595,6 +621,19 @@ fn write_csv(
         by_team += &stats_line(&[&id.to_string()], s);
     }
     put("by_team.csv", by_team)?;
+
+    if report.has_queues() {
+        let mut by_queue = stats_header(&["queue", "name"], config);
+        for (q, s) in &report.by_queue {
+            let id = q.map(|q| q.0.to_string()).unwrap_or_default();
+            let name = match q {
+                None => DEFAULT_QUEUE,
+                Some(q) => names.queues.get(q).map_or("", String::as_str),
+            };
+            by_queue += &stats_line(&[&id, name], s);
+        }
+        put("by_queue.csv", by_queue)?;
+    }
 
     let mut operators = Vec::new();
     write_operator_table_csv(&mut operators, report)

@@ -1,6 +1,6 @@
 //! `switchboard simulate`: runs `switchboard::sim::report::simulate` on a scenario and prints
-//! each policy's first response, wait, abandonment, service level, occupancy and per-operator
-//! utilisation with 95 % intervals.
+//! each policy's first response, wait, abandonment, service level (per tier, and per queue when
+//! the scenario has queues), occupancy and per-operator utilisation with 95 % intervals.
 
 use std::fmt::Write as _;
 use std::io::IsTerminal;
@@ -99,6 +99,15 @@ fn table(r: &SimReport, scenario: &Scenario) -> String {
             .find(|t| t.id.0 == id)
             .map_or(format!("tier {id}"), |t| t.name.clone())
     };
+    let queue_name = |id: Option<switchboard::QueueId>| match id {
+        None => "default".to_string(),
+        Some(q) => scenario
+            .policy
+            .queues
+            .iter()
+            .find(|x| x.id == q)
+            .map_or(format!("queue {}", q.0), |x| x.name.clone()),
+    };
     let operator_name = |id: switchboard::OperatorId| {
         scenario
             .operators
@@ -140,6 +149,27 @@ fn table(r: &SimReport, scenario: &Scenario) -> String {
                 est(&h.abandonment_pct, " %"),
                 est(&h.service_level_20s_pct, " %"),
             );
+        }
+        if !p.by_queue.is_empty() {
+            let _ = writeln!(
+                s,
+                "  {:<12} {:>9} {:>16} {:>16} {:>14} {:>14} {:>14}",
+                "queue", "offered", "FRT mean", "FRT p90", "ASA", "abandoned", "SL 20 s"
+            );
+            for q in &p.by_queue {
+                let h = &q.headline;
+                let _ = writeln!(
+                    s,
+                    "  {:<12} {:>9.0} {:>16} {:>16} {:>14} {:>14} {:>14}",
+                    queue_name(q.queue),
+                    h.offered.mean,
+                    est(&h.first_response_mean_s, " s"),
+                    est(&h.first_response_p90_s, " s"),
+                    est(&h.wait_mean_s, " s"),
+                    est(&h.abandonment_pct, " %"),
+                    est(&h.service_level_20s_pct, " %"),
+                );
+            }
         }
         let _ = writeln!(
             s,

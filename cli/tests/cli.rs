@@ -339,6 +339,146 @@ fn staffing_with_patience_is_the_smallest_erlang_a_team() {
     assert_eq!(v["operators_needed"], want);
 }
 
+/// Interchange CSV with a `route` column (the queue), and a policy naming queue 1.
+const QUEUED_CSV: &str = "conversation_id,channel,tier,asked_at,assigned_at,abandoned_at,route
+1,1,1,0,10000,,
+2,1,1,1000,31000,,1
+3,1,1,2000,,7000,1
+4,1,1,3000,8000,,2
+";
+const QUEUE_POLICY: &str = r#"{ "channels": [{ "id": 1, "name": "call" }],
+    "tiers": [{ "id": 1, "name": "all", "priority": 1, "first_response_target": 20000 }],
+    "queues": [{ "id": 1, "name": "vip" }] }"#;
+
+/// The QUEUE row of `kpi`'s text output labelled `label`, split into columns.
+fn queue_row<'a>(text: &'a str, label: &str) -> Vec<&'a str> {
+    let table = text
+        .split("\n\n")
+        .find(|t| t.starts_with("QUEUE"))
+        .unwrap_or_else(|| panic!("no QUEUE table:\n{text}"));
+    let line = table
+        .lines()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no {label} row:\n{table}"));
+    line[label.len()..].split_whitespace().collect()
+}
+
+#[test]
+fn kpi_breaks_down_by_queue_when_the_file_has_queues() {
+    let dir = TempDir::new("queues");
+    let file = dir.file("queued.csv", QUEUED_CSV);
+    let policy = dir.file("policy.json", QUEUE_POLICY);
+    let out = dir.path().join("tables");
+    let out_s = out.to_string_lossy().into_owned();
+    let text = ok(&["kpi", &file, "--policy", &policy, "--csv", &out_s]);
+    // offered, answered, abandoned, msg, pending, handled, avg wait: by hand.
+    assert_eq!(
+        queue_row(&text, "default queue")[..7],
+        ["1", "1", "0", "0", "0", "0", "10s"]
+    );
+    assert_eq!(
+        queue_row(&text, "vip")[..7],
+        ["2", "1", "1", "0", "0", "0", "30s"]
+    );
+    // Queue 2 is not in the policy: it keeps its id.
+    assert_eq!(
+        queue_row(&text, "queue #2")[..7],
+        ["1", "1", "0", "0", "0", "0", "5s"]
+    );
+    let by_queue = std::fs::read_to_string(out.join("by_queue.csv")).expect("by_queue.csv");
+    let lines: Vec<&str> = by_queue.lines().collect();
+    assert!(lines[0].starts_with("queue,name,offered,"), "{by_queue}");
+    assert!(lines[1].starts_with(",default queue,1,1,0,"), "{by_queue}");
+    assert!(lines[2].starts_with("1,vip,2,1,1,"), "{by_queue}");
+    assert!(lines[3].starts_with("2,,1,1,0,"), "{by_queue}");
+    // JSON: the default queue is a null key in a list of pairs.
+    let v = json(&["kpi", &file, "--json"]);
+    let pairs = v["report"]["by_queue"].as_array().expect("pairs");
+    assert_eq!(pairs.len(), 3);
+    assert!(pairs[0][0].is_null());
+    assert_eq!(pairs[1][0], 1);
+    assert_eq!(pairs[1][1]["offered"], 2);
+}
+
+#[test]
+fn kpi_without_queues_has_no_queue_table() {
+    let text = ok(&["kpi", SAMPLE]);
+    assert!(!text.contains("QUEUE"), "{text}");
+    let dir = TempDir::new("no-queues");
+    let out = dir.path().join("tables");
+    ok(&["kpi", SAMPLE, "--csv", &out.to_string_lossy()]);
+    assert!(!out.join("by_queue.csv").exists());
+}
+
+#[test]
+fn kpi_bad_queue_value_names_line_and_column() {
+    let dir = TempDir::new("bad-queue");
+    let file = dir.file(
+        "bad.csv",
+        "conversation_id,channel,tier,asked_at,route\n1,1,1,0,2\n2,1,1,5,vip\n",
+    );
+    let o = run(&["kpi", &file]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("line 3: field `route`"), "{err}");
+}
+
+/// Two queues under strict priority, served by one pool (one profile for all) and a desk that
+/// takes VIP first.
+const QUEUE_SCENARIO: &str = r#"{
+    "name": "two queues", "seed": 5, "hours": 4, "warmup_minutes": 15,
+    "policy": {
+        "channels": [{ "id": 1, "name": "call" }],
+        "tiers": [{ "id": 1, "name": "all", "priority": 5, "first_response_target": 20000 }],
+        "queues": [{ "id": 1, "name": "vip", "priority": 1 }, { "id": 2, "name": "general" }],
+        "profiles": [
+            { "id": 1, "name": "both", "queues": [{ "queue": 1, "priority": 1 }, { "queue": 2, "priority": 1 }] },
+            { "id": 2, "name": "vip first", "queues": [{ "queue": 1, "priority": 1 }, { "queue": 2, "priority": 2 }] }
+        ]
+    },
+    "arrivals": [{ "from_hour": 0, "per_hour": 60 }],
+    "tiers": [{ "value": 1, "p": 1.0 }], "channels": [{ "value": 1, "p": 1.0 }],
+    "queues": [{ "value": 1, "p": 0.3 }, { "value": 2, "p": 0.7 }],
+    "handle_time": { "exponential": { "mean_secs": 300 } },
+    "first_response_delay": { "fixed": { "secs": 0 } },
+    "operators": [
+        { "name": "agent", "count": 4, "capacity": [{ "channel": 1, "capacity": 1 }], "profile": 1 },
+        { "name": "desk", "count": 2, "capacity": [{ "channel": 1, "capacity": 1 }], "profile": 2 }
+    ],
+    "policies": [{ "name": "queues", "routing": { "auto": {} } }]
+}"#;
+
+#[test]
+fn simulate_prints_queue_lines_when_the_scenario_has_queues() {
+    let dir = TempDir::new("sim-queues");
+    let file = dir.file("queues.json", QUEUE_SCENARIO);
+    let text = ok(&["simulate", &file, "-r", "2"]);
+    assert!(text.contains("ASA"), "{text}");
+    let offered = |label: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} line:\n{text}"));
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let (all, vip, general) = (offered("all "), offered("vip "), offered("general "));
+    assert!(vip > 0.0 && general > vip, "{text}");
+    // Rounded means: the queues add up to everyone within rounding.
+    assert!((vip + general - all).abs() <= 1.0, "{text}");
+    let v = json(&["simulate", &file, "-r", "2", "--json"]);
+    let lines = v["policies"][0]["by_queue"].as_array().expect("by_queue");
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["queue"], 1);
+    let asa = |i: usize| {
+        lines[i]["headline"]["wait_mean_s"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(asa(0) < asa(1), "vip ASA {} vs general {}", asa(0), asa(1));
+    // The built-in scenario has no queues: no queue lines.
+    assert!(!ok(&["simulate", CX_TEAM, "-r", "1"]).contains("ASA"));
+}
+
 #[test]
 fn simulate_two_replications_as_json() {
     let o = run(&["simulate", "--replications", "2", "--seed", "3", "--json"]);

@@ -12,12 +12,21 @@ use super::config::{KpiConfig, PeriodAnchor};
 use super::error::SkipReason;
 use super::sketch::{DurationStats, Sample};
 use crate::codec::{Reader, Writer};
-use crate::ids::{ChannelId, ConversationId, OperatorId, TeamId, TierId};
+use crate::ids::{ChannelId, ConversationId, OperatorId, QueueId, TeamId, TierId};
 use crate::record::{Activity, StatusInterval};
 use crate::record::{ConversationRecord, Outcome};
 use crate::time::Timestamp;
 
 const MAGIC: &[u8; 4] = b"SBKP";
+/// Opens the queue section at the end of the encoding, written only when some record is in a
+/// declared queue; bytes without queues are those of accumulators before queues existed.
+const QUEUE_SECTION: &[u8; 4] = b"SBKQ";
+
+/// A queue breakdown key as one `u64`: 0 = the default queue, `2³² + id` = a declared queue, so
+/// the integers sort as the keys do.
+fn queue_code(q: Option<QueueId>) -> u64 {
+    q.map_or(0, |q| (1u64 << 32) | u64::from(q.0))
+}
 /// Version of the byte encoding written by [`KpiAccumulator::to_bytes`].
 pub const ENCODING_VERSION: u16 = 1;
 
@@ -288,14 +297,15 @@ impl<K: Copy + Eq + Hash + Ord> Breakdown<K> {
     }
 }
 
-/// The breakdowns whose keys come from the record itself: overall, per tier, per channel and
-/// per team.
+/// The breakdowns whose keys come from the record itself: overall, per tier, per channel, per
+/// team and per queue (`None`: the default queue).
 #[derive(Debug, Clone)]
 pub(crate) struct Groups {
     pub(crate) overall: Cell,
     pub(crate) by_tier: Breakdown<TierId>,
     pub(crate) by_channel: Breakdown<ChannelId>,
     pub(crate) by_team: Breakdown<TeamId>,
+    pub(crate) by_queue: Breakdown<Option<QueueId>>,
 }
 
 impl Groups {
@@ -305,10 +315,11 @@ impl Groups {
             by_tier: Breakdown::default(),
             by_channel: Breakdown::default(),
             by_team: Breakdown::default(),
+            by_queue: Breakdown::default(),
         }
     }
 
-    /// Adds the cell of the records with key combination `key` to each of its four cells.
+    /// Adds the cell of the records with key combination `key` to each of its cells.
     fn add(&mut self, key: Combo, cell: &Cell, tag_map: &[u32], thresholds: usize) {
         self.overall.merge(cell, tag_map);
         self.by_tier.cell(key.tier, thresholds).merge(cell, tag_map);
@@ -318,6 +329,9 @@ impl Groups {
         if let Some(team) = key.team {
             self.by_team.cell(team, thresholds).merge(cell, tag_map);
         }
+        self.by_queue
+            .cell(key.queue, thresholds)
+            .merge(cell, tag_map);
     }
 
     fn merge(&mut self, other: &Groups, tag_map: &[u32], thresholds: usize) {
@@ -326,6 +340,13 @@ impl Groups {
         self.by_channel
             .merge(&other.by_channel, tag_map, thresholds);
         self.by_team.merge(&other.by_team, tag_map, thresholds);
+        self.by_queue.merge(&other.by_queue, tag_map, thresholds);
+    }
+
+    /// Whether any record is in a declared queue (not the default one). Without one the queue
+    /// breakdown is derivable from the overall cell, and the encoding leaves it out.
+    fn has_declared_queues(&self) -> bool {
+        self.by_queue.iter().any(|(q, _)| q.is_some())
     }
 }
 
@@ -335,13 +356,15 @@ struct Combo {
     tier: TierId,
     channel: ChannelId,
     team: Option<TeamId>,
+    queue: Option<QueueId>,
 }
 
 impl Hash for Combo {
-    /// One 128-bit word: a record pays one hash step for its combination, not four.
+    /// Two words: a record pays one hash step for its combination, not five.
     fn hash<H: Hasher>(&self, h: &mut H) {
         let team = self.team.map_or(0, |t| (1u128 << 32) | u128::from(t.0));
         h.write_u128((u128::from(self.tier.0) << 96) | (u128::from(self.channel.0) << 64) | team);
+        h.write_u64(self.queue.map_or(0, |q| (1u64 << 32) | u64::from(q.0)));
     }
 }
 
@@ -356,7 +379,7 @@ const PENDING_MIN_RECORDS: u64 = 8;
 /// [`StatusInterval`]s.
 ///
 /// All state is integers (counts, sums of ms, min, max, sketch buckets) held overall and per
-/// tier, channel, team and operator in dense slots behind hash indexes, so:
+/// tier, channel, team, queue and operator in dense slots behind hash indexes, so:
 /// - `merge` is commutative and associative and `merge(acc(A), acc(B)) == acc(A ∪ B)` exactly,
 ///   whatever the split and merge order;
 /// - report order and the encoding never depend on hashing or arrival order: keys are sorted
@@ -366,15 +389,16 @@ const PENDING_MIN_RECORDS: u64 = 8;
 /// that interned tags in a different order are still equal.
 ///
 /// Records without a team (or operator) are counted overall and per tier and channel, not in the
-/// team (operator) breakdown. Memory grows with the number of distinct keys and tags, never with
+/// team (operator) breakdown. Records without a queue count in the default queue (key `None`)
+/// of the queue breakdown. Memory grows with the number of distinct keys and tags, never with
 /// the number of records.
 ///
-/// A record updates one cell per (tier, channel, team) combination rather than the overall,
-/// tier, channel and team cells: with few combinations (the usual case) that is one cell update
-/// instead of four. The combinations are folded into those four breakdowns when the state is
-/// read (report, encoding) or when more than 1,024 pile up; the result is the same
+/// A record updates one cell per (tier, channel, team, queue) combination rather than the
+/// overall, tier, channel, team and queue cells: with few combinations (the usual case) that is
+/// one cell update instead of five. The combinations are folded into those breakdowns when the
+/// state is read (report, encoding) or when more than 1,024 pile up; the result is the same
 /// integers, since cells merge exactly. Inputs with few records per combination switch to
-/// updating the four breakdowns directly.
+/// updating the five breakdowns directly.
 #[derive(Debug, Clone)]
 pub struct KpiAccumulator {
     config: KpiConfig,
@@ -628,12 +652,14 @@ impl KpiAccumulator {
             if let Some(team) = rec.team {
                 g.by_team.cell(team, n).apply(&k);
             }
+            g.by_queue.cell(rec.queue, n).apply(&k);
             return;
         }
         let key = Combo {
             tier: rec.tier,
             channel: rec.channel,
             team: rec.team,
+            queue: rec.queue,
         };
         self.pending.cell(key, n).apply(&k);
         self.pending_records += 1;
@@ -735,8 +761,12 @@ impl KpiAccumulator {
     ///
     /// Layout (all integers little-endian): magic `SBKP`, `u16` version, config, counters, the
     /// tag names sorted, the overall cell, then the tier, channel, team and operator maps in key
-    /// order. Equal states give equal bytes, whatever their history (tag interning order, merge
-    /// order, partitioning).
+    /// order; then, only when some record is in a declared queue, `SBKQ` and the queue map
+    /// (key `u64`: 0 the default queue, 2³² + id a declared one). Without that section every
+    /// record is in the default queue, whose cell is the overall one without the status
+    /// intervals' busy and idle time, so bytes written before queues existed still decode to
+    /// the same state. Equal states give equal bytes, whatever their history (tag interning
+    /// order, merge order, partitioning).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::default();
         w.bytes(MAGIC);
@@ -776,6 +806,10 @@ impl KpiAccumulator {
         enc_map(&mut w, &g.by_channel, &rank, |w, k| w.u32(k.0));
         enc_map(&mut w, &g.by_team, &rank, |w, k| w.u32(k.0));
         enc_map(&mut w, &self.by_operator, &rank, |w, k| w.u64(k.0));
+        if g.has_declared_queues() {
+            w.bytes(QUEUE_SECTION);
+            enc_map(&mut w, &g.by_queue, &rank, |w, k| w.u64(queue_code(*k)));
+        }
         w.into_bytes()
     }
 
@@ -844,7 +878,29 @@ impl KpiAccumulator {
         acc.groups.by_channel = dec_map(&mut r, n, n_tags, |r| Ok(ChannelId(r.u32()?)))?;
         acc.groups.by_team = dec_map(&mut r, n, n_tags, |r| Ok(TeamId(r.u32()?)))?;
         acc.by_operator = dec_map(&mut r, n, n_tags, |r| Ok(OperatorId(r.u64()?)))?;
-        r.finish()?;
+        if let Err(trailing) = r.finish() {
+            // Anything after the operator map is either the queue section or an error about
+            // trailing bytes, as before queues existed.
+            if r.take(QUEUE_SECTION.len()).ok() != Some(QUEUE_SECTION.as_slice()) {
+                return Err(trailing.into());
+            }
+            acc.groups.by_queue = dec_map(&mut r, n, n_tags, |r| match r.u64()? {
+                0 => Ok(None),
+                c if c >> 32 == 1 => Ok(Some(QueueId(c as u32))),
+                _ => Err(r.invalid("queue key out of range").into()),
+            })?;
+            if !acc.groups.has_declared_queues() {
+                return Err(r.invalid("queue section without a declared queue").into());
+            }
+            r.finish()?;
+        } else {
+            let mut default = acc.groups.overall.clone();
+            default.c[ix::BUSY_MS] = 0;
+            default.c[ix::IDLE_MS] = 0;
+            if !default.is_empty() {
+                *acc.groups.by_queue.cell(None, n) = default;
+            }
+        }
         Ok(acc)
     }
 }

@@ -24,16 +24,21 @@
 //! | `transfers`, `missed_offers` | u32 | 0 | no |
 //! | `tags` | tags separated by `;` (each trimmed; empty tags dropped) | no tags | no |
 //! | `satisfaction` | 1–5 | not rated | no |
+//! | `queue` (alias `route`; files written before queues existed lack it) | u32 queue id | the default queue | no |
 //!
 //! A missing optional column reads as empty. An unknown or repeated column is an error, so a
-//! misspelt header never silently drops data.
+//! misspelt header never silently drops data (`queue` and `route` together are a repeat).
+//!
+//! The `queue` column is written after the others, and only by a writer that asked for it
+//! ([`RecordCsvWriter::with_queue_column`], or [`write_records_csv`] when any record has a
+//! queue): files of records without queues are written exactly as before.
 
 use std::io::{BufRead, Write};
 
 use super::KpiError;
 use super::accumulator::Ingest;
 use super::report::KpiReport;
-use crate::ids::{ChannelId, ConversationId, OperatorId, TeamId, TierId};
+use crate::ids::{ChannelId, ConversationId, OperatorId, QueueId, TeamId, TierId};
 use crate::record::ConversationRecord;
 use crate::time::Timestamp;
 
@@ -57,7 +62,14 @@ pub const COLUMNS: [&str; 16] = [
     "offered_at",
 ];
 
+/// The optional queue column: the queue a record was in at the end (empty: the default queue).
+pub const QUEUE_COLUMN: &str = "queue";
+/// Another header name read as [`QUEUE_COLUMN`] ("route", as some tools call a queue).
+pub const QUEUE_ALIAS: &str = "route";
+
 const REQUIRED: [usize; 4] = [0, 1, 2, 5];
+/// Column index of the queue, after [`COLUMNS`].
+const QUEUE: usize = COLUMNS.len();
 
 /// Splits raw CSV records (RFC 4180), tracking physical line numbers.
 #[derive(Debug)]
@@ -164,8 +176,10 @@ impl<R: BufRead> RawReader<R> {
 #[derive(Debug)]
 pub struct CsvReader<R> {
     raw: RawReader<R>,
-    /// Column index (into [`COLUMNS`]) of each field position.
+    /// Column index (into [`COLUMNS`], or [`QUEUE`]) of each field position.
     columns: Vec<usize>,
+    /// The header name of each field position, for errors.
+    names: Vec<&'static str>,
 }
 
 fn cut(s: &str) -> String {
@@ -190,23 +204,37 @@ impl<R: BufRead> CsvReader<R> {
             return Err(KpiError::EmptyInput);
         }
         let mut columns = Vec::with_capacity(raw.ends.len());
+        let mut names = Vec::with_capacity(raw.ends.len());
         for i in 0..raw.ends.len() {
             let name = String::from_utf8_lossy(raw.field(i));
             let name = name.trim().trim_start_matches('\u{feff}');
-            let Some(c) = COLUMNS.iter().position(|&c| c == name) else {
-                return Err(KpiError::UnknownColumn { column: cut(name) });
+            let (c, known) = match COLUMNS.iter().position(|&c| c == name) {
+                Some(c) => (c, COLUMNS[c]),
+                None if name == QUEUE_COLUMN => (QUEUE, QUEUE_COLUMN),
+                None if name == QUEUE_ALIAS => (QUEUE, QUEUE_ALIAS),
+                None => return Err(KpiError::UnknownColumn { column: cut(name) }),
             };
             if columns.contains(&c) {
-                return Err(KpiError::DuplicateColumn { column: COLUMNS[c] });
+                return Err(KpiError::DuplicateColumn { column: known });
             }
             columns.push(c);
+            names.push(known);
         }
         for r in REQUIRED {
             if !columns.contains(&r) {
                 return Err(KpiError::MissingColumn { column: COLUMNS[r] });
             }
         }
-        Ok(CsvReader { raw, columns })
+        Ok(CsvReader {
+            raw,
+            columns,
+            names,
+        })
+    }
+
+    /// Whether the header has a queue column (`queue` or `route`).
+    pub fn has_queue_column(&self) -> bool {
+        self.columns.contains(&QUEUE)
     }
 
     /// The next row and the line it starts on, or `None` at the end.
@@ -230,7 +258,7 @@ impl<R: BufRead> CsvReader<R> {
         }
         let mut rec = ConversationRecord::default();
         for (pos, &col) in self.columns.iter().enumerate() {
-            let field = COLUMNS[col];
+            let field = self.names[pos];
             let bytes = self.raw.field(pos);
             let text = core::str::from_utf8(bytes).map_err(|_| KpiError::Parse {
                 line,
@@ -305,7 +333,11 @@ impl<R: BufRead> CsvReader<R> {
                     };
                 }
                 14 => rec.missed_offers = small(int(U32)?, U32)?.unwrap_or(0),
-                _ => rec.offered_at = int(MS)?.map(Timestamp),
+                15 => rec.offered_at = int(MS)?.map(Timestamp),
+                _ => {
+                    const QUEUE_ID: &str = "a queue id (an integer from 0 to 4294967295) or empty for the default queue";
+                    rec.queue = small(int(QUEUE_ID)?, QUEUE_ID)?.map(QueueId);
+                }
             }
         }
         Ok(Some((line, rec)))
@@ -347,25 +379,51 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 #[derive(Debug)]
 pub struct RecordCsvWriter<W: Write> {
     out: W,
+    queue: bool,
 }
 
 impl<W: Write> RecordCsvWriter<W> {
-    /// Writes the header.
+    /// Writes the header, without a queue column.
     ///
     /// # Errors
     /// [`KpiError::Io`].
-    pub fn new(mut out: W) -> Result<Self, KpiError> {
+    pub fn new(out: W) -> Result<Self, KpiError> {
+        Self::start(out, false)
+    }
+
+    /// Writes the header with the [`QUEUE_COLUMN`] last.
+    ///
+    /// # Errors
+    /// [`KpiError::Io`].
+    pub fn with_queue_column(out: W) -> Result<Self, KpiError> {
+        Self::start(out, true)
+    }
+
+    fn start(mut out: W, queue: bool) -> Result<Self, KpiError> {
         out.write_all(COLUMNS.join(",").as_bytes())?;
+        if queue {
+            out.write_all(b",")?;
+            out.write_all(QUEUE_COLUMN.as_bytes())?;
+        }
         out.write_all(b"\r\n")?;
-        Ok(RecordCsvWriter { out })
+        Ok(RecordCsvWriter { out, queue })
     }
 
     /// Writes one row.
     ///
     /// # Errors
     /// [`KpiError::Unwritable`] (field `tags`) if a tag contains `;` or is blank, since it would
-    /// not read back the same; [`KpiError::Io`].
+    /// not read back the same; [`KpiError::Unwritable`] (field `queue`) for a record with a
+    /// queue when the file has no queue column (it would read back in the default queue);
+    /// [`KpiError::Io`].
     pub fn write(&mut self, r: &ConversationRecord) -> Result<(), KpiError> {
+        if r.queue.is_some() && !self.queue {
+            return Err(KpiError::Unwritable {
+                conversation: r.conversation,
+                field: QUEUE_COLUMN,
+                reason: "the file has no queue column (use RecordCsvWriter::with_queue_column)",
+            });
+        }
         for t in &r.tags {
             if t.contains(';') || t.trim() != t || t.is_empty() {
                 return Err(KpiError::Unwritable {
@@ -394,7 +452,8 @@ impl<W: Write> RecordCsvWriter<W> {
             r.missed_offers.to_string(),
             ts(r.offered_at),
         ];
-        for (i, f) in fields.iter().enumerate() {
+        let queue = self.queue.then(|| opt(r.queue.map(|q| q.0)));
+        for (i, f) in fields.iter().chain(queue.as_ref()).enumerate() {
             if i > 0 {
                 self.out.write_all(b",")?;
             }
@@ -412,6 +471,23 @@ impl<W: Write> RecordCsvWriter<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// Writes `records` in the interchange format, with the queue column when any record has a
+/// queue (so files without queues are written as before), and returns the writer.
+///
+/// # Errors
+/// As [`RecordCsvWriter::write`].
+pub fn write_records_csv<W: Write>(out: W, records: &[ConversationRecord]) -> Result<W, KpiError> {
+    let mut w = if records.iter().any(|r| r.queue.is_some()) {
+        RecordCsvWriter::with_queue_column(out)?
+    } else {
+        RecordCsvWriter::new(out)?
+    };
+    for r in records {
+        w.write(r)?;
+    }
+    w.finish()
 }
 
 /// Header of [`write_operator_table_csv`].

@@ -1,6 +1,6 @@
 //! KPI calculators: first response, wait, handle time, abandonment, service level, response
 //! rate, per-operator tables, occupancy, messages left, satisfaction and tags, over a period,
-//! broken down by tier, channel, team and operator.
+//! broken down by tier, channel, team, queue and operator.
 //!
 //! # Overview
 //!

@@ -10,7 +10,7 @@ use super::config::PeriodAnchor;
 use super::error::SkipReason;
 use super::period::Period;
 use super::sketch::DurationSummary;
-use crate::ids::{ChannelId, OperatorId, TeamId, TierId};
+use crate::ids::{ChannelId, OperatorId, QueueId, TeamId, TierId};
 use crate::time::Millis;
 
 /// A ratio kept as its integer terms. `ratio` is `numerator ÷ denominator`, or `None` when the
@@ -133,7 +133,8 @@ pub struct TagCount {
     pub count: u64,
 }
 
-/// Every metric for one population (overall, one tier, one channel, one team or one operator).
+/// Every metric for one population (overall, one tier, one channel, one team, one queue or one
+/// operator).
 ///
 /// Demand metrics are over requests asked in the period; output metrics (handled, handle time,
 /// satisfaction, resolved) over requests resolved in it under [`PeriodAnchor::PerKpi`], or asked
@@ -255,6 +256,12 @@ pub struct KpiReport {
     pub by_channel: BTreeMap<ChannelId, KpiStats>,
     /// Per team (records without a team are not in this breakdown).
     pub by_team: BTreeMap<TeamId, KpiStats>,
+    /// Per queue: `None` is the default queue, where records without a queue count (so every
+    /// record is in exactly one queue, and the queues' offered add up to the overall's). Empty
+    /// when there are no records. In JSON a list of `[queue, stats]` pairs, `null` for the
+    /// default queue (a JSON object cannot have it as a key).
+    #[cfg_attr(feature = "serde", serde(default, with = "queue_map"))]
+    pub by_queue: BTreeMap<Option<QueueId>, KpiStats>,
     /// Per operator (records without an operator are not in this breakdown).
     pub by_operator: BTreeMap<OperatorId, KpiStats>,
     /// The operator table: handled count most first, then mean handle time shortest first
@@ -443,9 +450,49 @@ impl KpiAccumulator {
                 .into_iter()
                 .map(|(k, c)| (k, self.stats(c)))
                 .collect(),
+            by_queue: groups
+                .by_queue
+                .sorted()
+                .into_iter()
+                .map(|(k, c)| (k, self.stats(c)))
+                .collect(),
             by_operator,
             operators: keyed.into_iter().map(|(_, _, r)| r).collect(),
         }
+    }
+}
+
+impl KpiReport {
+    /// Whether any record was in a declared queue (not only the default one): the per-queue
+    /// breakdown then says more than the overall figures.
+    pub fn has_queues(&self) -> bool {
+        self.by_queue.keys().any(Option::is_some)
+    }
+}
+
+/// `by_queue` as a list of `(queue, stats)` pairs: JSON object keys must be strings, and the
+/// default queue's key is `None`.
+#[cfg(feature = "serde")]
+mod queue_map {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::KpiStats;
+    use crate::ids::QueueId;
+
+    pub(super) fn serialize<S: Serializer>(
+        m: &BTreeMap<Option<QueueId>, KpiStats>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.iter())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Option<QueueId>, KpiStats>, D::Error> {
+        let pairs = Vec::<(Option<QueueId>, KpiStats)>::deserialize(d)?;
+        Ok(pairs.into_iter().collect())
     }
 }
 

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::run::{RunResult, SimError, run_once};
 use super::scenario::Scenario;
-use crate::ids::{OperatorId, TierId};
+use crate::ids::{OperatorId, QueueId, TierId};
 use crate::kpi::KpiStats;
 
 /// A mean over replications with the half-width of its 95 % confidence interval.
@@ -73,7 +73,7 @@ pub fn t_975(df: usize) -> f64 {
     }
 }
 
-/// Headline metrics for one population (everyone, or one tier).
+/// Headline metrics for one population (everyone, one tier or one queue).
 #[derive(Debug, Clone, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Headline {
@@ -96,6 +96,16 @@ pub struct Headline {
     /// Busy ÷ (busy + idle) over all operators after the warm-up, percent,
     /// from the engine's activity intervals (everyone only; not per tier).
     pub occupancy_pct: Estimate,
+}
+
+/// Headline metrics for one queue (ASA is `wait_mean_s`).
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct QueueHeadline {
+    /// The queue; `None` is the default queue (arrivals the queue mix put in none).
+    pub queue: Option<QueueId>,
+    /// Its figures (`tier` is `None`; occupancy is not split by queue).
+    pub headline: Headline,
 }
 
 /// Handled counts for one operator.
@@ -122,6 +132,11 @@ pub struct PolicySummary {
     pub overall: Headline,
     /// Per tier, in tier-id order.
     pub by_tier: Vec<Headline>,
+    /// Per queue, the default queue first, then in queue-id order; empty unless the scenario
+    /// puts arrivals in declared queues. Every conversation is in one queue, so the queues'
+    /// offered add up to everyone's.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub by_queue: Vec<QueueHeadline>,
     /// Per operator, most handled first (then operator id).
     pub operators: Vec<OperatorLine>,
     /// Mean absolute error of the wait estimate given at arrival, per tier, ms.
@@ -287,6 +302,33 @@ fn summarise(scenario: &Scenario, name: &str, runs: &[RunResult]) -> PolicySumma
             )
         })
         .collect();
+    let mut queues: Vec<Option<QueueId>> = Vec::new();
+    if runs.iter().any(|r| r.report.has_queues()) {
+        queues = runs
+            .iter()
+            .flat_map(|r| r.report.by_queue.keys().copied())
+            .collect();
+        queues.sort_unstable();
+        queues.dedup();
+    }
+    let by_queue = queues
+        .iter()
+        .map(|q| {
+            // A replication where nobody was offered to the queue counts 0 offered; its
+            // durations and rates are missing, not 0.
+            let stats: Vec<_> = runs.iter().map(|r| r.report.by_queue.get(q)).collect();
+            let mut headline = headline(None, &stats);
+            headline.offered = Estimate::from_values(
+                stats
+                    .iter()
+                    .map(|s| Some(s.map_or(0.0, |s| s.offered as f64))),
+            );
+            QueueHeadline {
+                queue: *q,
+                headline,
+            }
+        })
+        .collect();
     let mut ops: Vec<OperatorId> = runs
         .iter()
         .flat_map(|r| r.report.operators.iter().map(|o| o.operator))
@@ -345,6 +387,7 @@ fn summarise(scenario: &Scenario, name: &str, runs: &[RunResult]) -> PolicySumma
         name: name.to_string(),
         overall: headline(None, &overall),
         by_tier,
+        by_queue,
         operators,
         wait_estimate_mae_ms,
         exposure: exposure(scenario, runs),

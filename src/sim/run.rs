@@ -252,6 +252,7 @@ struct Sim<'a> {
     tiers: WeightedChoice,
     channels: WeightedChoice,
     needs: Option<WeightedChoice>,
+    queues: Option<WeightedChoice>,
     handle: DurationSampler,
     respond: DurationSampler,
     patience: Option<DurationSampler>,
@@ -317,6 +318,11 @@ impl<'a> Sim<'a> {
             } else {
                 Some(w(sc.needs.iter().map(|x| x.p).collect())?)
             },
+            queues: if sc.queues.is_empty() {
+                None
+            } else {
+                Some(w(sc.queues.iter().map(|x| x.p).collect())?)
+            },
             handle: sc.handle_time.sampler().map_err(ScenarioError::from)?,
             respond: sc
                 .first_response_delay
@@ -363,6 +369,7 @@ impl<'a> Sim<'a> {
                 spec.capacity = group.capacity.iter().copied().collect();
                 spec.skills = group.skills.iter().copied().collect();
                 spec.teams = group.teams.iter().copied().collect();
+                spec.profile = group.profile;
                 let on_from_start = group.shift.is_none_or(|(a, _)| self.hours_until(a) == 0);
                 if on_from_start {
                     spec.status = OperatorStatus::Available;
@@ -608,6 +615,11 @@ impl<'a> Sim<'a> {
             let need = &self.sc.needs[n.sample(&mut self.rng)].value;
             spec.skills = need.skills.iter().copied().collect();
             spec.team = need.team;
+        }
+        // Drawn after the other mixes, and only when there is a queue mix, so scenarios
+        // without queues draw exactly as before.
+        if let Some(q) = &self.queues {
+            spec.queue = self.sc.queues[q.sample(&mut self.rng)].value;
         }
         let primary = spec.skills.first().map(|s| s.skill);
         let skills = spec.skills.clone();

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::dist::{DistError, DurationDist, check_probability_mix};
-use crate::ids::{ChannelId, OperatorId, TeamId, TierId};
+use crate::ids::{ChannelId, OperatorId, ProfileId, QueueId, TeamId, TierId};
 use crate::model::{ChannelCapacity, MAX_LEVEL, SkillLevel};
 use crate::policy::PolicyError;
 use crate::policy::{OverflowStep, Policy, QueueOrder, Selection};
@@ -55,7 +55,7 @@ pub enum ScenarioError {
         /// Why.
         error: PolicyError,
     },
-    /// A tier, channel or skill not declared in the policy.
+    /// A tier, channel, skill, queue or routing profile not declared in the policy.
     #[error("scenario field `{field}` references undeclared {what}")]
     Unknown {
         /// The field.
@@ -156,6 +156,10 @@ pub struct OperatorGroup {
     /// Breaks.
     #[cfg_attr(feature = "serde", serde(default))]
     pub breaks: Vec<Break>,
+    /// Routing profile (declared in the scenario's policy): which queues the group serves, in
+    /// which priority, after which delay. Absent: every queue, alike.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub profile: Option<ProfileId>,
 }
 
 /// How operators pick conversations when nothing assigns them (the "before").
@@ -249,6 +253,12 @@ pub struct Scenario {
     /// Needs mix (skills and team).
     #[cfg_attr(feature = "serde", serde(default))]
     pub needs: Vec<Weighted<Need>>,
+    /// Queue mix: each arrival's queue is drawn from it (`null`: the default queue). The queues
+    /// are those of the scenario's policy (`policy.queues`, with `policy.profiles` for the
+    /// operator groups' `profile`). Absent or empty: every arrival is in the default queue, and
+    /// nothing is drawn, so scenarios without queues keep their random streams.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub queues: Vec<Weighted<Option<QueueId>>>,
     /// Handle time at proficiency "1.0".
     pub handle_time: DurationDist,
     /// Handle-time multiplier by the operator's level in the primary skill,
@@ -365,6 +375,22 @@ impl Scenario {
         if !self.needs.is_empty() {
             check_probability_mix("needs", &self.needs.iter().map(|w| w.p).collect::<Vec<_>>())?;
         }
+        if !self.queues.is_empty() {
+            check_probability_mix(
+                "queues",
+                &self.queues.iter().map(|w| w.p).collect::<Vec<_>>(),
+            )?;
+        }
+        for (i, q) in self.queues.iter().enumerate() {
+            if let Some(id) = q.value {
+                if !self.policy.queues.iter().any(|x| x.id == id) {
+                    return Err(ScenarioError::Unknown {
+                        field: format!("queues[{i}]"),
+                        what: id.to_string(),
+                    });
+                }
+            }
+        }
         for (i, t) in self.tiers.iter().enumerate() {
             if !self.policy.tiers.iter().any(|x| x.id == t.value) {
                 return Err(ScenarioError::Unknown {
@@ -436,6 +462,14 @@ impl Scenario {
                         format!("operators[{i}].capacity"),
                         "0 (leave the channel out)",
                     ));
+                }
+            }
+            if let Some(p) = g.profile {
+                if !self.policy.profiles.iter().any(|x| x.id == p) {
+                    return Err(ScenarioError::Unknown {
+                        field: format!("operators[{i}].profile"),
+                        what: p.to_string(),
+                    });
                 }
             }
             for s in &g.skills {
