@@ -216,12 +216,11 @@ fn undeclared_queues_and_profiles_are_refused_by_field() {
     assert!(sc.validate().is_err(), "the mix must sum to 1");
 }
 
-/// Work conservation for the default queue once the policy declares queues. Fails on this
-/// branch: with any queue declared, an operator without a profile never takes a default-queue
-/// conversation that had to wait (only ones arriving while they are idle), although they serve
-/// every queue; without declared queues the same scenario answers many after a wait.
+/// Work conservation for the default queue once the policy declares queues: an operator
+/// without a profile serves every queue, so a default-queue conversation that had to wait is
+/// taken when they free (a regression test: the groups across queues were once never filled,
+/// and such conversations were only ever taken on arrival).
 #[test]
-#[ignore = "engine: default-queue conversations that wait are never pulled once queues exist"]
 fn default_queue_conversations_that_wait_are_answered() {
     let mut sc = scenario();
     sc.hours = 4.0;
