@@ -92,6 +92,8 @@ fn busy_engine() -> *mut switchboard_engine {
                 null(),
                 0,
                 false,
+                0,
+                false,
                 0
             ),
             S::Ok
@@ -104,6 +106,8 @@ fn busy_engine() -> *mut switchboard_engine {
                 CHAT,
                 1,
                 null(),
+                0,
+                false,
                 0,
                 false,
                 0,
@@ -121,6 +125,8 @@ fn busy_engine() -> *mut switchboard_engine {
                 1,
                 need5.as_ptr(),
                 1,
+                false,
+                0,
                 false,
                 0,
                 false,
@@ -210,6 +216,8 @@ fn null_handle_gives_null_argument_everywhere() {
                 0,
                 false,
                 0,
+                false,
+                0,
             ),
             switchboard_engine_operator_removed(nh, 0, 1),
             switchboard_engine_operator_status_changed(nh, 0, 1, 0),
@@ -228,6 +236,8 @@ fn null_handle_gives_null_argument_everywhere() {
                 0,
                 false,
                 0,
+                false,
+                0,
             ),
             switchboard_engine_conversation_arrived(
                 nh,
@@ -236,6 +246,8 @@ fn null_handle_gives_null_argument_everywhere() {
                 CHAT,
                 1,
                 null(),
+                0,
+                false,
                 0,
                 false,
                 0,
@@ -293,6 +305,8 @@ fn null_arrays_and_out_params_are_rejected_without_change() {
                 0,
                 false,
                 0,
+                false,
+                0,
             )
         });
         rejects(e, S::NullArgument, || {
@@ -310,6 +324,8 @@ fn null_arrays_and_out_params_are_rejected_without_change() {
                 1,
                 null(),
                 1,
+                false,
+                0,
                 false,
                 0,
                 false,
@@ -356,6 +372,8 @@ fn out_of_range_enums_are_invalid_arguments() {
                 0,
                 false,
                 0,
+                false,
+                0,
             )
         });
         assert_eq!(
@@ -366,17 +384,26 @@ fn out_of_range_enums_are_invalid_arguments() {
             switchboard_engine_operator_status_changed(e, 5_000, 1, u32::MAX)
         });
         rejects(e, S::InvalidArgument, || {
-            switchboard_engine_conversation_transferred(e, 5_000, 1, 3, 0)
+            switchboard_engine_conversation_transferred(e, 5_000, 1, 4, 0)
         });
-        rejects(e, S::InvalidArgument, || {
-            switchboard_engine_conversation_transferred(
-                e,
-                5_000,
-                1,
-                switchboard_transfer_target::Team as u32,
-                u64::from(u32::MAX) + 1,
-            )
-        });
+        assert_eq!(
+            last_error(),
+            "argument `target_kind` is 4; allowed: 0 (operator), 1 (team), 2 (queue), 3 (to queue)"
+        );
+        for kind in [
+            switchboard_transfer_target::Team,
+            switchboard_transfer_target::ToQueue,
+        ] {
+            rejects(e, S::InvalidArgument, || {
+                switchboard_engine_conversation_transferred(
+                    e,
+                    5_000,
+                    1,
+                    kind as u32,
+                    u64::from(u32::MAX) + 1,
+                )
+            });
+        }
         switchboard_engine_free(e);
     }
 }
@@ -437,6 +464,8 @@ fn engine_errors_map_to_statuses_with_their_message() {
                 0,
                 false,
                 0,
+                false,
+                0,
             )
         });
         rejects(e, S::UnknownTier, || {
@@ -447,6 +476,8 @@ fn engine_errors_map_to_statuses_with_their_message() {
                 CHAT,
                 9,
                 null(),
+                0,
+                false,
                 0,
                 false,
                 0,
@@ -806,6 +837,8 @@ fn wall_board_and_queue_position_match_the_rust_api() {
                 false,
                 0,
                 false,
+                0,
+                false,
                 0
             ),
             S::Ok
@@ -912,7 +945,9 @@ fn events_build_the_same_engine_as_the_rust_api() {
                 true,
                 100,
                 true,
-                1
+                1,
+                false,
+                0
             ),
             S::Ok
         );
@@ -1121,6 +1156,8 @@ fn plain_event_calls_queue_the_decisions_they_make() {
                     null(),
                     0,
                     false,
+                    0,
+                    false,
                     0
                 ),
                 S::Ok
@@ -1136,6 +1173,8 @@ fn plain_event_calls_queue_the_decisions_they_make() {
                     CHAT,
                     1,
                     null(),
+                    0,
+                    false,
                     0,
                     false,
                     0,
@@ -1161,6 +1200,8 @@ fn plain_event_calls_queue_the_decisions_they_make() {
                     CHAT,
                     1,
                     null(),
+                    0,
+                    false,
                     0,
                     false,
                     0,
@@ -1230,7 +1271,7 @@ fn every_route_has_its_c_enum_value_and_header_line() {
         .split(", ")
         .filter_map(|s| s.trim_start_matches('`').split('`').next())
         .collect();
-    assert_eq!(names.len(), 9, "{names:?}");
+    assert_eq!(names.len(), 11, "{names:?}");
     let header = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/include/switchboard.h"
@@ -1252,7 +1293,7 @@ fn every_route_has_its_c_enum_value_and_header_line() {
     }
     values.sort_unstable();
     values.dedup();
-    assert_eq!(values.len(), 9, "distinct C values");
+    assert_eq!(values.len(), 11, "distinct C values");
 }
 
 #[test]

@@ -20,10 +20,12 @@ fn finished(id: u64, tier: u32, asked: u64) -> switchboard_finished_conversation
         channel_id: 2,
         tier_id: tier,
         team_id: 0,
+        queue_id: 0,
         transfers: 0,
         missed_offers: 0,
         has_operator: true,
         has_team: false,
+        has_queue: false,
     }
 }
 
