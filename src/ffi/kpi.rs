@@ -226,7 +226,7 @@ pub struct switchboard_kpi_tier_stats {
 /// The KPI row of a finished conversation, `None` for one the bot handled
 /// alone (never a request for an operator), or why no record has these
 /// fields.
-fn record(
+pub(super) fn record(
     index: usize,
     f: &switchboard_finished_conversation,
 ) -> Result<Option<ConversationRecord>, Failure> {
