@@ -2115,10 +2115,13 @@ void switchboard_kpi_free(struct switchboard_kpi *kpi);
  * call's records count. Records without `asked_at_ms` (the bot handled
  * them; the customer never asked for an operator) are not requests and
  * are left out of every KPI. A message left counts as the moment the
- * customer left.
+ * customer left. `queue_id` (with `has_queue`) is carried into the record
+ * as the queue it ended in.
  *
  * # Errors
- * `NULL_ARGUMENT`, `KPI_BEFORE_ASK`, `KPI_ASSIGNED_AFTER_RESOLVED`,
+ * `NULL_ARGUMENT`, `INVALID_ARGUMENT` (a record whose fields contradict
+ * each other, such as a bot-only record with an operator, team or queue),
+ * `KPI_BEFORE_ASK`, `KPI_ASSIGNED_AFTER_RESOLVED`,
  * `KPI_ABANDONED_BEFORE_ASSIGNED`, `KPI_OUT_OF_RANGE`.
  *
  * # Safety
