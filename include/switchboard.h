@@ -17,7 +17,7 @@
  * `SWITCHBOARD_ABI_VERSION` it was compiled against with
  * `switchboard_abi_version` at run time.
  */
-#define SWITCHBOARD_ABI_VERSION 3
+#define SWITCHBOARD_ABI_VERSION 4
 
 /**
  * An absent timestamp (`UINT64_MAX`). Real timestamps never reach it: the
@@ -37,6 +37,12 @@
  * arguments, 2xx engine, 3xx policy, 4xx snapshot, 5xx KPI, 999 a caught
  * panic.
  * They never change; a retired number stays reserved as a comment.
+ *
+ * A wrong rule inside one of the policy's `queues` has no code of its
+ * own: it reads as the code the same rule gives at the top level
+ * (`POLICY_ZERO`, `POLICY_UNKNOWN_SKILL`, …), and the message
+ * (`switchboard_last_error`) starts with `queues[queue #N]: ` to say which
+ * queue.
  */
 enum switchboard_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -155,6 +161,15 @@ enum switchboard_status
    */
   SWITCHBOARD_STATUS_OFFER_WITHDRAWN = 220,
   /**
+   * The queue is not declared in the policy (a conversation's queue, or
+   * a transfer's).
+   */
+  SWITCHBOARD_STATUS_UNKNOWN_QUEUE = 221,
+  /**
+   * The routing profile is not declared in the policy (an operator's).
+   */
+  SWITCHBOARD_STATUS_UNKNOWN_PROFILE = 222,
+  /**
    * A policy list that needs an entry is empty.
    */
   SWITCHBOARD_STATUS_POLICY_EMPTY = 300,
@@ -198,6 +213,23 @@ enum switchboard_status
    * Overflow steps whose waits do not increase.
    */
   SWITCHBOARD_STATUS_POLICY_OVERFLOW_OUT_OF_ORDER = 310,
+  /**
+   * A queue id declared twice.
+   */
+  SWITCHBOARD_STATUS_POLICY_DUPLICATE_QUEUE = 311,
+  /**
+   * A routing profile id declared twice.
+   */
+  SWITCHBOARD_STATUS_POLICY_DUPLICATE_PROFILE = 312,
+  /**
+   * A policy field (a profile's queue, say) references an undeclared queue.
+   */
+  SWITCHBOARD_STATUS_POLICY_UNKNOWN_QUEUE = 313,
+  /**
+   * A combination of policy fields the engine does not support (the
+   * message names the field and what was given).
+   */
+  SWITCHBOARD_STATUS_POLICY_UNSUPPORTED = 314,
   /**
    * The snapshot bytes end too early.
    */
@@ -479,6 +511,15 @@ enum switchboard_route
    * First eligible in fixed order.
    */
   SWITCHBOARD_ROUTE_FIXED_ORDER = 8,
+  /**
+   * Fewest conversations handled since joining or the last
+   * `switchboard_engine_handled_counts_reset`.
+   */
+  SWITCHBOARD_ROUTE_FEWEST_HANDLED = 9,
+  /**
+   * First by the queue's order keys (`order_by` selection).
+   */
+  SWITCHBOARD_ROUTE_ORDER_BY = 10,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -612,9 +653,16 @@ enum switchboard_transfer_target
    */
   SWITCHBOARD_TRANSFER_TARGET_TEAM = 1,
   /**
-   * Back to routing with no team restriction (`target_id` ignored).
+   * Back to routing with no team restriction, in the queue it was in
+   * (`target_id` ignored).
    */
   SWITCHBOARD_TRANSFER_TARGET_QUEUE = 2,
+  /**
+   * Back to routing with no team restriction, in the queue `target_id`
+   * (must fit in 32 bits): that queue's rules from then on, its wait
+   * counted from the transfer.
+   */
+  SWITCHBOARD_TRANSFER_TARGET_TO_QUEUE = 3,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -729,6 +777,10 @@ typedef struct switchboard_decision {
    */
   uint32_t tier_id;
   /**
+   * Its queue (valid when `has_queue`; otherwise the default queue).
+   */
+  uint32_t queue_id;
+  /**
    * Assigned, offered or unassigned.
    */
   switchboard_decision_kind kind;
@@ -760,6 +812,11 @@ typedef struct switchboard_decision {
    * How many entries of `matched` are used.
    */
   uint8_t matched_len;
+  /**
+   * Whether `queue_id` is set (false: the default queue, the policy's
+   * own rules).
+   */
+  bool has_queue;
   /**
    * Required skills (in force) and the operator's levels.
    */
@@ -812,6 +869,11 @@ typedef struct switchboard_conversation_info {
    */
   switchboard_conversation_state state;
   /**
+   * Its queue (valid when `has_queue`): the one it arrived in or was
+   * last transferred to.
+   */
+  uint32_t queue_id;
+  /**
    * Overflow steps in force.
    */
   uint8_t overflow_step;
@@ -819,6 +881,10 @@ typedef struct switchboard_conversation_info {
    * Whether an operator holds it (or has it offered).
    */
   bool has_operator;
+  /**
+   * Whether `queue_id` is set (false: the default queue).
+   */
+  bool has_queue;
 } switchboard_conversation_info;
 
 /**
@@ -1007,6 +1073,10 @@ typedef struct switchboard_finished_conversation {
    */
   uint32_t team_id;
   /**
+   * The queue it was in at the end (valid when `has_queue`).
+   */
+  uint32_t queue_id;
+  /**
    * Transfers.
    */
   uint32_t transfers;
@@ -1022,6 +1092,11 @@ typedef struct switchboard_finished_conversation {
    * Whether `team_id` is set.
    */
   bool has_team;
+  /**
+   * Whether `queue_id` is set (false: the default queue, or a
+   * conversation the bot handled alone).
+   */
+  bool has_queue;
 } switchboard_finished_conversation;
 
 /**
@@ -1367,11 +1442,14 @@ switchboard_status switchboard_engine_restore(const uint8_t *bytes,
  *
  * `status` is a `switchboard_operator_status`. Capacities per channel
  * (channels not listed: 0), skills with levels, teams; `has_wrap_up`
- * gives the operator their own wrap-up time instead of the policy's.
+ * gives the operator their own wrap-up time instead of the policy's;
+ * `has_profile` gives them the routing profile `profile_id` from the
+ * policy's `profiles` (which queues they serve, in which priority, after
+ * which delay; without one they serve every queue alike).
  *
  * # Errors
  * `NULL_ARGUMENT`, `INVALID_ARGUMENT` (status), `DUPLICATE_OPERATOR`,
- * `UNKNOWN_CHANNEL`, `UNKNOWN_SKILL`, `LEVEL_OUT_OF_RANGE`,
+ * `UNKNOWN_CHANNEL`, `UNKNOWN_SKILL`, `UNKNOWN_PROFILE`, `LEVEL_OUT_OF_RANGE`,
  * `DUPLICATE_SKILL`, `DUPLICATE_TEAM`, `DUPLICATE_CHANNEL`,
  * `ZERO_CAPACITY`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
  *
@@ -1390,7 +1468,9 @@ switchboard_status switchboard_engine_operator_added(struct switchboard_engine *
                                                      const uint32_t *teams,
                                                      size_t teams_len,
                                                      bool has_wrap_up,
-                                                     uint64_t wrap_up_ms);
+                                                     uint64_t wrap_up_ms,
+                                                     bool has_profile,
+                                                     uint32_t profile_id);
 
 /**
  * An operator leaves the roster; what they held goes back to routing
@@ -1477,6 +1557,39 @@ switchboard_status switchboard_engine_operator_teams_changed(struct switchboard_
                                                              size_t teams_len);
 
 /**
+ * The operator's routing profile is replaced
+ * (`Event::OperatorProfileChanged`): `profile_id` when `has_profile`,
+ * otherwise none (every queue alike). What they hold stays with them; the
+ * new profile counts for the work they take from now on.
+ *
+ * # Errors
+ * `NULL_ARGUMENT`, `UNKNOWN_OPERATOR`, `UNKNOWN_PROFILE`,
+ * `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+ *
+ * # Safety
+ * `engine` must be a live handle.
+ */
+switchboard_status switchboard_engine_operator_profile_changed(struct switchboard_engine *engine,
+                                                               uint64_t at_ms,
+                                                               uint64_t operator_id,
+                                                               bool has_profile,
+                                                               uint32_t profile_id);
+
+/**
+ * Every operator's count of handled conversations (conversations resolved
+ * while they held them, the key of the `fewest_handled` selection) starts
+ * again from 0 (`Event::HandledCountsReset`; a shift or day start).
+ *
+ * # Errors
+ * `NULL_ARGUMENT`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+ *
+ * # Safety
+ * `engine` must be a live handle.
+ */
+switchboard_status switchboard_engine_handled_counts_reset(struct switchboard_engine *engine,
+                                                           uint64_t at_ms);
+
+/**
  * A customer starts talking to the bot (`Event::BotConversationStarted`;
  * counted, not routed). Arguments as for
  * `switchboard_engine_conversation_arrived`.
@@ -1497,17 +1610,22 @@ switchboard_status switchboard_engine_bot_conversation_started(struct switchboar
                                                                bool has_team,
                                                                uint32_t team_id,
                                                                bool has_preferred_operator,
-                                                               uint64_t preferred_operator_id);
+                                                               uint64_t preferred_operator_id,
+                                                               bool has_queue,
+                                                               uint32_t queue_id);
 
 /**
  * The customer asks for an operator: the conversation enters the queue
  * (`Event::ConversationArrived`). `skills` are requirements with minimum
  * levels, the first one primary. `team_id` counts only when `has_team`,
- * `preferred_operator_id` only when `has_preferred_operator`.
+ * `preferred_operator_id` only when `has_preferred_operator`, `queue_id`
+ * only when `has_queue` (without it the conversation is in the default
+ * queue, routed by the policy's own rules; with it, by that queue's rules
+ * from the policy's `queues`).
  *
  * # Errors
  * `NULL_ARGUMENT`, `DUPLICATE_CONVERSATION`, `UNKNOWN_CHANNEL`,
- * `UNKNOWN_TIER`, `UNKNOWN_SKILL`, `LEVEL_OUT_OF_RANGE`,
+ * `UNKNOWN_TIER`, `UNKNOWN_SKILL`, `UNKNOWN_QUEUE`, `LEVEL_OUT_OF_RANGE`,
  * `DUPLICATE_SKILL`, `TOO_MANY_SKILLS`, `INVALID_TRANSITION`,
  * `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
  *
@@ -1525,7 +1643,9 @@ switchboard_status switchboard_engine_conversation_arrived(struct switchboard_en
                                                            bool has_team,
                                                            uint32_t team_id,
                                                            bool has_preferred_operator,
-                                                           uint64_t preferred_operator_id);
+                                                           uint64_t preferred_operator_id,
+                                                           bool has_queue,
+                                                           uint32_t queue_id);
 
 /**
  * The holding operator sent their first reply (`Event::FirstResponseSent`).
@@ -1589,12 +1709,14 @@ switchboard_status switchboard_engine_message_left(struct switchboard_engine *en
  * A held conversation moves to another operator or back to routing
  * (`Event::ConversationTransferred`). `target_kind` is a
  * `switchboard_transfer_target`: `OPERATOR` (`target_id` = operator id),
- * `TEAM` (`target_id` = team id, at most `UINT32_MAX`) or `QUEUE`
- * (`target_id` ignored).
+ * `TEAM` (`target_id` = team id, at most `UINT32_MAX`), `QUEUE` (back to
+ * routing in the queue it was in; `target_id` ignored) or `TO_QUEUE`
+ * (back to routing in the queue `target_id`, at most `UINT32_MAX`).
  *
  * # Errors
- * `NULL_ARGUMENT`, `INVALID_ARGUMENT` (kind, or a team id above 32 bits),
- * `UNKNOWN_CONVERSATION`, `UNKNOWN_OPERATOR`, `INVALID_TRANSITION`,
+ * `NULL_ARGUMENT`, `INVALID_ARGUMENT` (kind, or a team or queue id above
+ * 32 bits), `UNKNOWN_CONVERSATION`, `UNKNOWN_OPERATOR`, `UNKNOWN_QUEUE`,
+ * `INVALID_TRANSITION`,
  * `OPERATOR_OFFLINE`, `ZERO_CAPACITY`, `AT_CAPACITY`,
  * `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
  *
@@ -1993,10 +2115,13 @@ void switchboard_kpi_free(struct switchboard_kpi *kpi);
  * call's records count. Records without `asked_at_ms` (the bot handled
  * them; the customer never asked for an operator) are not requests and
  * are left out of every KPI. A message left counts as the moment the
- * customer left.
+ * customer left. `queue_id` (with `has_queue`) is carried into the record
+ * as the queue it ended in.
  *
  * # Errors
- * `NULL_ARGUMENT`, `KPI_BEFORE_ASK`, `KPI_ASSIGNED_AFTER_RESOLVED`,
+ * `NULL_ARGUMENT`, `INVALID_ARGUMENT` (a record whose fields contradict
+ * each other, such as a bot-only record with an operator, team or queue),
+ * `KPI_BEFORE_ASK`, `KPI_ASSIGNED_AFTER_RESOLVED`,
  * `KPI_ABANDONED_BEFORE_ASSIGNED`, `KPI_OUT_OF_RANGE`.
  *
  * # Safety

@@ -2,7 +2,8 @@
 //! into a scratch prefix, then `examples/c/quickstart.c` and
 //! `examples/cpp/quickstart.cpp`, copied into a scratch project, are built
 //! with nothing but `pkg-config` (warnings as errors), run, and compared
-//! with the same scenario run through the Rust API here. Also: the files,
+//! with the same scenario run through the Rust API here; so is
+//! `capi/tests/c/queues.c` (queues and a routing profile end to end). Also: the files,
 //! symlinks, SONAME and `.pc` of the prefix, and that every function of the
 //! header is exported by both libraries.
 //!
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use switchboard_core::engine::DecisionKind;
 use switchboard_core::kpi::{ConversationRecord, KpiAccumulator, KpiConfig, KpiStats};
 use switchboard_core::prelude::*;
 
@@ -342,6 +344,8 @@ const CALL: ChannelId = ChannelId(1);
 const CHAT: ChannelId = ChannelId(2);
 const BILLING: SkillId = SkillId(1);
 const TECH: SkillId = SkillId(2);
+/// The billing skill of `capi/tests/c/queues.c`.
+const BILLING_10: SkillId = SkillId(10);
 
 fn tier(id: u32, name: &str, priority: u32, target_secs: u64) -> TierSpec {
     TierSpec::new(TierId(id), name, priority).first_response_target(Millis::from_secs(target_secs))
@@ -632,6 +636,197 @@ fn expected_output() -> String {
         out,
         "snapshot: {} bytes, restored copy identical",
         bytes.len()
+    )
+    .unwrap();
+    out
+}
+
+// ----- queues and routing profiles: capi/tests/c/queues.c ------------------------
+
+#[test]
+fn c_program_with_queues_and_a_profile_prints_what_the_rust_api_decides() {
+    let exe = build(
+        "cc",
+        C_FLAGS,
+        "capi/tests/c/queues.c",
+        &dynamic_flags(),
+        "queues_c",
+    );
+    let out = run(&exe, &prefixes().both.join("lib"));
+    assert_eq!(out, queues_expected_output());
+    // The scenario does what it sets out to: each queue's own rule, the
+    // queue in every decision and record, the refusals by name.
+    for line in [
+        "t=4s conv 4 (default queue) assigned operator 1: least_loaded",
+        "t=6s conv 5 (queue 1) assigned operator 1: fewest_handled",
+        "t=8s conv 6 (queue 1) assigned operator 3: fewest_handled",
+        "t=9s conv 7 (queue 2) assigned operator 2: most_proficient",
+        "t=10s conv 8 (default queue) assigned operator 2: least_loaded",
+        "conv 1 after the transfer: waiting in queue 2, 1 transfer",
+        "t=11s conv 1 (queue 2) assigned operator 2: most_proficient",
+        "finished conv 1 in queue 2, operator 2",
+        "finished conv 5 in queue 1, operator 1",
+        "finished conv 8 in default queue, operator 2",
+        "refused: unknown_queue: unknown queue #42: declare it in the policy's `queues`",
+        "refused: unknown_profile: unknown profile #99: declare it in the policy's `profiles`",
+        "KPI: offered 8, answered 8, transferred 1",
+    ] {
+        assert!(out.contains(line), "`{line}` in:\n{out}");
+    }
+}
+
+/// What `capi/tests/c/queues.c` must print, derived here from the Rust API.
+fn queues_expected_output() -> String {
+    const VIP: QueueId = QueueId(1);
+    const SALES: QueueId = QueueId(2);
+    const SALES_ONLY: ProfileId = ProfileId(7);
+    let mut policy = Policy::new(
+        vec![ChannelSpec::new(CHAT, "chat")],
+        vec![TierSpec::new(TierId(1), "standard", 1).first_response_target(Millis::from_mins(5))],
+        vec![SkillSpec::new(BILLING_10, "billing")],
+    );
+    policy.queues = vec![
+        QueueSpec::new(VIP, "vip").selection(Selection::FewestHandled),
+        QueueSpec::new(SALES, "sales").selection(Selection::MostProficient),
+    ];
+    policy.profiles =
+        vec![RoutingProfile::new(SALES_ONLY, "sales only").serve(ProfileQueue::new(SALES, 1))];
+    let mut e = Engine::new(policy).unwrap();
+    let mut out = String::new();
+    let queue =
+        |q: Option<QueueId>| q.map_or("default queue".to_string(), |q| format!("queue {}", q.0));
+    let print = |out: &mut String, ds: Vec<Decision>| {
+        for d in ds {
+            let kind = match d.kind {
+                DecisionKind::Assigned => "assigned",
+                DecisionKind::Offered { .. } => "offered",
+                _ => "unassigned",
+            };
+            writeln!(
+                out,
+                "t={}s conv {} ({}) {kind} operator {}: {}",
+                d.at.0 / 1000,
+                d.conversation.0,
+                queue(d.queue),
+                d.operator.0,
+                d.reason.route.as_str()
+            )
+            .unwrap();
+        }
+    };
+    let secs = |s: u64| Timestamp(s * 1000);
+    let op = |id: u64, capacity: u16, level: u8| {
+        OperatorSpec::new(OperatorId(id))
+            .status(OperatorStatus::Available)
+            .capacity(CHAT, capacity)
+            .skill(BILLING_10, level)
+    };
+    let arrive = |e: &mut Engine, at: u64, id: u64, q: Option<QueueId>| {
+        let mut c = ConversationSpec::new(ConversationId(id), CHAT, TierId(1)).skill(BILLING_10, 1);
+        if let Some(q) = q {
+            c = c.queue(q);
+        }
+        e.apply(Event::ConversationArrived {
+            at: secs(at),
+            conversation: c,
+        })
+    };
+    let resolve = |e: &mut Engine, at: u64, id: u64| {
+        e.apply(Event::ConversationResolved {
+            at: secs(at),
+            conversation: ConversationId(id),
+        })
+        .unwrap()
+    };
+
+    for spec in [op(1, 4, 2), op(2, 3, 5).profile(SALES_ONLY), op(3, 1, 2)] {
+        e.apply(Event::OperatorAdded {
+            at: secs(0),
+            operator: spec,
+        })
+        .unwrap();
+    }
+    let err = e
+        .apply(Event::OperatorAdded {
+            at: secs(0),
+            operator: OperatorSpec::new(OperatorId(9))
+                .status(OperatorStatus::Available)
+                .capacity(CHAT, 1)
+                .profile(ProfileId(99)),
+        })
+        .unwrap_err();
+    writeln!(out, "refused: unknown_profile: {err}").unwrap();
+
+    arrive(&mut e, 1, 1, None).unwrap();
+    print(&mut out, e.assign(secs(1)).unwrap());
+    arrive(&mut e, 2, 2, None).unwrap();
+    print(&mut out, e.assign(secs(2)).unwrap());
+    print(&mut out, resolve(&mut e, 2, 2));
+    arrive(&mut e, 3, 3, None).unwrap();
+    print(&mut out, e.assign(secs(3)).unwrap());
+    arrive(&mut e, 4, 4, None).unwrap();
+    print(&mut out, e.assign(secs(4)).unwrap());
+    print(&mut out, resolve(&mut e, 5, 3));
+    let err = arrive(&mut e, 5, 99, Some(QueueId(42))).unwrap_err();
+    writeln!(out, "refused: unknown_queue: {err}").unwrap();
+
+    arrive(&mut e, 6, 5, Some(VIP)).unwrap();
+    print(&mut out, e.assign(secs(6)).unwrap());
+    e.apply(Event::HandledCountsReset { at: secs(7) }).unwrap();
+    arrive(&mut e, 8, 6, Some(VIP)).unwrap();
+    print(&mut out, e.assign(secs(8)).unwrap());
+    arrive(&mut e, 9, 7, Some(SALES)).unwrap();
+    print(&mut out, e.assign(secs(9)).unwrap());
+
+    e.apply(Event::OperatorProfileChanged {
+        at: secs(10),
+        operator: OperatorId(2),
+        profile: None,
+    })
+    .unwrap();
+    arrive(&mut e, 10, 8, None).unwrap();
+    print(&mut out, e.assign(secs(10)).unwrap());
+
+    let moved = e
+        .apply(Event::ConversationTransferred {
+            at: secs(11),
+            conversation: ConversationId(1),
+            to: TransferTarget::ToQueue(SALES),
+        })
+        .unwrap();
+    print(&mut out, moved);
+    let c = e.conversation(ConversationId(1)).unwrap();
+    writeln!(
+        out,
+        "conv 1 after the transfer: {} in {}, {} transfer",
+        c.state.as_str(),
+        queue(c.spec.queue),
+        c.transfers
+    )
+    .unwrap();
+    print(&mut out, e.assign(secs(11)).unwrap());
+    for c in [1, 4, 5, 6, 7, 8] {
+        print(&mut out, resolve(&mut e, 12, c));
+    }
+
+    let records = e.take_records().conversations;
+    let mut acc = KpiAccumulator::new(KpiConfig::default()).unwrap();
+    for r in &records {
+        writeln!(
+            out,
+            "finished conv {} in {}, operator {}",
+            r.conversation.0,
+            queue(r.queue),
+            r.operator.map_or(0, |o| o.0)
+        )
+        .unwrap();
+        acc.push(r).unwrap();
+    }
+    let k = acc.report().overall;
+    writeln!(
+        out,
+        "KPI: offered {}, answered {}, transferred {}",
+        k.offered, k.answered, k.transferred
     )
     .unwrap();
     out

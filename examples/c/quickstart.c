@@ -40,7 +40,8 @@ static const char POLICY[] =
 
 static const char *const ROUTES[] = {"preferred_operator", "least_loaded", "longest_idle",
                                      "round_robin", "most_proficient", "skill_development",
-                                     "fewest_conversations", "ring", "fixed_order"};
+                                     "fewest_conversations", "ring", "fixed_order",
+                                     "fewest_handled", "order_by"};
 static const char *const TRIGGERS[] = {"conversation_queued", "operator_freed", "rebalance"};
 static const char *const TIERS[] = {"?", "Enterprise", "Large", "SMB"};
 
@@ -193,11 +194,14 @@ int main(void) {
 
     CHECK(switchboard_engine_new((const uint8_t *)POLICY, strlen(POLICY), &engine));
     EVENT(switchboard_engine_operator_added(engine, 0, 1, SWITCHBOARD_OPERATOR_STATUS_AVAILABLE,
-                                            mina_cap, 2, mina_skills, 2, support, 1, false, 0));
+                                            mina_cap, 2, mina_skills, 2, support, 1, false, 0,
+                                            false, 0));
     EVENT(switchboard_engine_operator_added(engine, 0, 2, SWITCHBOARD_OPERATOR_STATUS_AVAILABLE,
-                                            joon_cap, 1, joon_skills, 2, support, 1, false, 0));
+                                            joon_cap, 1, joon_skills, 2, support, 1, false, 0,
+                                            false, 0));
     EVENT(switchboard_engine_operator_added(engine, 0, 3, SWITCHBOARD_OPERATOR_STATUS_AVAILABLE,
-                                            sora_cap, 1, sora_skills, 2, NULL, 0, true, 10000));
+                                            sora_cap, 1, sora_skills, 2, NULL, 0, true, 10000,
+                                            false, 0));
 
     /* A burst: ten conversations in twenty seconds. */
     for (i = 0; i < sizeof burst / sizeof burst[0]; i++) {
@@ -206,7 +210,7 @@ int main(void) {
         EVENT(switchboard_engine_conversation_arrived(engine, at, i + 1, burst[i].channel,
                                                       burst[i].tier, &need,
                                                       burst[i].skill != 0 ? 1 : 0, false, 0,
-                                                      false, 0));
+                                                      false, 0, false, 0));
         assign(engine, at);
     }
     CHECK(switchboard_engine_waiting(engine, NULL, 0, &n));

@@ -42,7 +42,8 @@ const char POLICY[] = R"({
 
 const char* const ROUTES[] = {"preferred_operator", "least_loaded",    "longest_idle",
                               "round_robin",        "most_proficient", "skill_development",
-                              "fewest_conversations", "ring",         "fixed_order"};
+                              "fewest_conversations", "ring",         "fixed_order",
+                              "fewest_handled",     "order_by"};
 const char* const TRIGGERS[] = {"conversation_queued", "operator_freed", "rebalance"};
 const char* const TIERS[] = {"?", "Enterprise", "Large", "SMB"};
 
@@ -255,11 +256,11 @@ int run() {
     const uint32_t support[] = {100};
     const uint32_t available = SWITCHBOARD_OPERATOR_STATUS_AVAILABLE;
     CHECK(switchboard_engine_operator_added(engine.get(), 0, 1, available, mina_cap, 2,
-                                            mina_skills, 2, support, 1, false, 0));
+                                            mina_skills, 2, support, 1, false, 0, false, 0));
     CHECK(switchboard_engine_operator_added(engine.get(), 0, 2, available, joon_cap, 1,
-                                            joon_skills, 2, support, 1, false, 0));
+                                            joon_skills, 2, support, 1, false, 0, false, 0));
     CHECK(switchboard_engine_operator_added(engine.get(), 0, 3, available, sora_cap, 1,
-                                            sora_skills, 2, nullptr, 0, true, 10000));
+                                            sora_skills, 2, nullptr, 0, true, 10000, false, 0));
 
     const Arrival burst[] = {
         {0, SMB, CHAT, BILLING, 1},        {2, ENTERPRISE, CHAT, BILLING, 4},
@@ -274,7 +275,7 @@ int run() {
         const uint64_t at = a.at_s * 1000;
         CHECK(switchboard_engine_conversation_arrived(engine.get(), at, ++id, a.channel, a.tier,
                                                       &need, a.skill != 0 ? 1 : 0, false, 0,
-                                                      false, 0));
+                                                      false, 0, false, 0));
         print(engine.take_decisions());
         print(engine.assign(at));
     }

@@ -7,7 +7,9 @@ use crate::engine::{
     Decision, DecisionKind, Engine, EngineError, Event, MoveCause, QueueStatus, RealTime, Route,
     Snapshot, StateCounts, StatusCounts, Trigger,
 };
-use crate::ids::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId};
+use crate::ids::{
+    ChannelId, ConversationId, OperatorId, ProfileId, QueueId, SkillId, TeamId, TierId,
+};
 use crate::model::{
     ChannelCapacity, ConversationSpec, ConversationState, MAX_REQUIRED_SKILLS, OperatorSpec,
     OperatorStatus, SkillLevel, TransferTarget,
@@ -138,8 +140,13 @@ pub enum switchboard_transfer_target {
     Operator = 0,
     /// Back to routing for the team `target_id` (must fit in 32 bits).
     Team = 1,
-    /// Back to routing with no team restriction (`target_id` ignored).
+    /// Back to routing with no team restriction, in the queue it was in
+    /// (`target_id` ignored).
     Queue = 2,
+    /// Back to routing with no team restriction, in the queue `target_id`
+    /// (must fit in 32 bits): that queue's rules from then on, its wait
+    /// counted from the transfer.
+    ToQueue = 3,
 }
 
 impl TryFrom<u32> for switchboard_transfer_target {
@@ -150,6 +157,7 @@ impl TryFrom<u32> for switchboard_transfer_target {
             0 => Ok(Self::Operator),
             1 => Ok(Self::Team),
             2 => Ok(Self::Queue),
+            3 => Ok(Self::ToQueue),
             _ => Err(v),
         }
     }
@@ -214,6 +222,11 @@ pub enum switchboard_route {
     Ring = 7,
     /// First eligible in fixed order.
     FixedOrder = 8,
+    /// Fewest conversations handled since joining or the last
+    /// `switchboard_engine_handled_counts_reset`.
+    FewestHandled = 9,
+    /// First by the queue's order keys (`order_by` selection).
+    OrderBy = 10,
 }
 
 impl From<Route> for switchboard_route {
@@ -228,6 +241,8 @@ impl From<Route> for switchboard_route {
             Route::FewestConversations => Self::FewestConversations,
             Route::Ring => Self::Ring,
             Route::FixedOrder => Self::FixedOrder,
+            Route::FewestHandled => Self::FewestHandled,
+            Route::OrderBy => Self::OrderBy,
         }
     }
 }
@@ -366,6 +381,8 @@ pub struct switchboard_decision {
     pub channel_id: u32,
     /// Its tier.
     pub tier_id: u32,
+    /// Its queue (valid when `has_queue`; otherwise the default queue).
+    pub queue_id: u32,
     /// Assigned, offered or unassigned.
     pub kind: switchboard_decision_kind,
     /// For `UNASSIGNED`: why; otherwise `NONE`.
@@ -382,6 +399,9 @@ pub struct switchboard_decision {
     pub overflow_step: u8,
     /// How many entries of `matched` are used.
     pub matched_len: u8,
+    /// Whether `queue_id` is set (false: the default queue, the policy's
+    /// own rules).
+    pub has_queue: bool,
     /// Required skills (in force) and the operator's levels.
     pub matched: [switchboard_skill_match; SWITCHBOARD_MAX_REQUIRED_SKILLS],
 }
@@ -429,6 +449,7 @@ impl From<&Decision> for switchboard_decision {
             offer_expires_at_ms: expires,
             channel_id: d.channel.0,
             tier_id: d.tier.0,
+            queue_id: d.queue.map_or(0, |q| q.0),
             kind,
             cause,
             route: d.reason.route.into(),
@@ -437,6 +458,7 @@ impl From<&Decision> for switchboard_decision {
             capacity: d.reason.capacity,
             overflow_step: d.reason.overflow_step,
             matched_len: n as u8,
+            has_queue: d.queue.is_some(),
             matched,
         }
     }
@@ -467,10 +489,15 @@ pub struct switchboard_conversation_info {
     pub transfers: u32,
     /// Where it is in its life.
     pub state: switchboard_conversation_state,
+    /// Its queue (valid when `has_queue`): the one it arrived in or was
+    /// last transferred to.
+    pub queue_id: u32,
     /// Overflow steps in force.
     pub overflow_step: u8,
     /// Whether an operator holds it (or has it offered).
     pub has_operator: bool,
+    /// Whether `queue_id` is set (false: the default queue).
+    pub has_queue: bool,
 }
 
 /// A conversation that left the engine (resolved or abandoned), with the
@@ -505,6 +532,8 @@ pub struct switchboard_finished_conversation {
     pub tier_id: u32,
     /// The team it was last targeted at (valid when `has_team`).
     pub team_id: u32,
+    /// The queue it was in at the end (valid when `has_queue`).
+    pub queue_id: u32,
     /// Transfers.
     pub transfers: u32,
     /// Offers of it that operators missed or rejected.
@@ -513,6 +542,9 @@ pub struct switchboard_finished_conversation {
     pub has_operator: bool,
     /// Whether `team_id` is set.
     pub has_team: bool,
+    /// Whether `queue_id` is set (false: the default queue, or a
+    /// conversation the bot handled alone).
+    pub has_queue: bool,
 }
 
 fn time_or_none(t: Option<Timestamp>) -> u64 {
@@ -536,10 +568,12 @@ impl From<&Finished> for switchboard_finished_conversation {
             channel_id: f.channel.0,
             tier_id: f.tier.0,
             team_id: f.team.map_or(0, |t| t.0),
+            queue_id: f.queue.map_or(0, |q| q.0),
             transfers: f.transfers,
             missed_offers: f.missed_offers,
             has_operator: f.operator.is_some(),
             has_team: f.team.is_some(),
+            has_queue: f.queue.is_some(),
         }
     }
 }
@@ -780,6 +814,8 @@ unsafe fn conversation_spec(
     team_id: u32,
     has_preferred_operator: bool,
     preferred_operator_id: u64,
+    has_queue: bool,
+    queue_id: u32,
 ) -> Result<ConversationSpec, Failure> {
     // SAFETY: forwarded contract.
     let skills = unsafe { arg_slice(skills, skills_len, "skills") }?;
@@ -790,6 +826,7 @@ unsafe fn conversation_spec(
         skills: skill_levels(skills),
         team: has_team.then_some(TeamId(team_id)),
         preferred_operator: has_preferred_operator.then_some(OperatorId(preferred_operator_id)),
+        queue: has_queue.then_some(QueueId(queue_id)),
     })
 }
 
@@ -919,11 +956,14 @@ pub unsafe extern "C" fn switchboard_engine_restore(
 ///
 /// `status` is a `switchboard_operator_status`. Capacities per channel
 /// (channels not listed: 0), skills with levels, teams; `has_wrap_up`
-/// gives the operator their own wrap-up time instead of the policy's.
+/// gives the operator their own wrap-up time instead of the policy's;
+/// `has_profile` gives them the routing profile `profile_id` from the
+/// policy's `profiles` (which queues they serve, in which priority, after
+/// which delay; without one they serve every queue alike).
 ///
 /// # Errors
 /// `NULL_ARGUMENT`, `INVALID_ARGUMENT` (status), `DUPLICATE_OPERATOR`,
-/// `UNKNOWN_CHANNEL`, `UNKNOWN_SKILL`, `LEVEL_OUT_OF_RANGE`,
+/// `UNKNOWN_CHANNEL`, `UNKNOWN_SKILL`, `UNKNOWN_PROFILE`, `LEVEL_OUT_OF_RANGE`,
 /// `DUPLICATE_SKILL`, `DUPLICATE_TEAM`, `DUPLICATE_CHANNEL`,
 /// `ZERO_CAPACITY`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
 ///
@@ -945,6 +985,8 @@ pub unsafe extern "C" fn switchboard_engine_operator_added(
     teams_len: usize,
     has_wrap_up: bool,
     wrap_up_ms: u64,
+    has_profile: bool,
+    profile_id: u32,
 ) -> switchboard_status {
     with_handle_mut(engine, |h| {
         let status = status_arg(status)?;
@@ -969,6 +1011,7 @@ pub unsafe extern "C" fn switchboard_engine_operator_added(
             skills: skill_levels(skills),
             teams: teams.iter().map(|&t| TeamId(t)).collect(),
             wrap_up: has_wrap_up.then_some(Millis(wrap_up_ms)),
+            profile: has_profile.then_some(ProfileId(profile_id)),
         };
         h.apply(Event::OperatorAdded {
             at: Timestamp(at_ms),
@@ -1111,6 +1154,55 @@ pub unsafe extern "C" fn switchboard_engine_operator_teams_changed(
     })
 }
 
+/// The operator's routing profile is replaced
+/// (`Event::OperatorProfileChanged`): `profile_id` when `has_profile`,
+/// otherwise none (every queue alike). What they hold stays with them; the
+/// new profile counts for the work they take from now on.
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `UNKNOWN_OPERATOR`, `UNKNOWN_PROFILE`,
+/// `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_operator_profile_changed(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+    operator_id: u64,
+    has_profile: bool,
+    profile_id: u32,
+) -> switchboard_status {
+    with_handle_mut(engine, |h| {
+        h.apply(Event::OperatorProfileChanged {
+            at: Timestamp(at_ms),
+            operator: OperatorId(operator_id),
+            profile: has_profile.then_some(ProfileId(profile_id)),
+        })
+    })
+}
+
+/// Every operator's count of handled conversations (conversations resolved
+/// while they held them, the key of the `fewest_handled` selection) starts
+/// again from 0 (`Event::HandledCountsReset`; a shift or day start).
+///
+/// # Errors
+/// `NULL_ARGUMENT`, `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
+///
+/// # Safety
+/// `engine` must be a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn switchboard_engine_handled_counts_reset(
+    engine: *mut switchboard_engine,
+    at_ms: u64,
+) -> switchboard_status {
+    with_handle_mut(engine, |h| {
+        h.apply(Event::HandledCountsReset {
+            at: Timestamp(at_ms),
+        })
+    })
+}
+
 // ----- conversations ------------------------------------------------------------
 
 /// A customer starts talking to the bot (`Event::BotConversationStarted`;
@@ -1136,6 +1228,8 @@ pub unsafe extern "C" fn switchboard_engine_bot_conversation_started(
     team_id: u32,
     has_preferred_operator: bool,
     preferred_operator_id: u64,
+    has_queue: bool,
+    queue_id: u32,
 ) -> switchboard_status {
     with_handle_mut(engine, |h| {
         // SAFETY: caller's contract.
@@ -1150,6 +1244,8 @@ pub unsafe extern "C" fn switchboard_engine_bot_conversation_started(
                 team_id,
                 has_preferred_operator,
                 preferred_operator_id,
+                has_queue,
+                queue_id,
             )
         }?;
         h.apply(Event::BotConversationStarted {
@@ -1162,11 +1258,14 @@ pub unsafe extern "C" fn switchboard_engine_bot_conversation_started(
 /// The customer asks for an operator: the conversation enters the queue
 /// (`Event::ConversationArrived`). `skills` are requirements with minimum
 /// levels, the first one primary. `team_id` counts only when `has_team`,
-/// `preferred_operator_id` only when `has_preferred_operator`.
+/// `preferred_operator_id` only when `has_preferred_operator`, `queue_id`
+/// only when `has_queue` (without it the conversation is in the default
+/// queue, routed by the policy's own rules; with it, by that queue's rules
+/// from the policy's `queues`).
 ///
 /// # Errors
 /// `NULL_ARGUMENT`, `DUPLICATE_CONVERSATION`, `UNKNOWN_CHANNEL`,
-/// `UNKNOWN_TIER`, `UNKNOWN_SKILL`, `LEVEL_OUT_OF_RANGE`,
+/// `UNKNOWN_TIER`, `UNKNOWN_SKILL`, `UNKNOWN_QUEUE`, `LEVEL_OUT_OF_RANGE`,
 /// `DUPLICATE_SKILL`, `TOO_MANY_SKILLS`, `INVALID_TRANSITION`,
 /// `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
 ///
@@ -1187,6 +1286,8 @@ pub unsafe extern "C" fn switchboard_engine_conversation_arrived(
     team_id: u32,
     has_preferred_operator: bool,
     preferred_operator_id: u64,
+    has_queue: bool,
+    queue_id: u32,
 ) -> switchboard_status {
     with_handle_mut(engine, |h| {
         // SAFETY: caller's contract.
@@ -1201,6 +1302,8 @@ pub unsafe extern "C" fn switchboard_engine_conversation_arrived(
                 team_id,
                 has_preferred_operator,
                 preferred_operator_id,
+                has_queue,
+                queue_id,
             )
         }?;
         h.apply(Event::ConversationArrived {
@@ -1303,12 +1406,14 @@ pub unsafe extern "C" fn switchboard_engine_message_left(
 /// A held conversation moves to another operator or back to routing
 /// (`Event::ConversationTransferred`). `target_kind` is a
 /// `switchboard_transfer_target`: `OPERATOR` (`target_id` = operator id),
-/// `TEAM` (`target_id` = team id, at most `UINT32_MAX`) or `QUEUE`
-/// (`target_id` ignored).
+/// `TEAM` (`target_id` = team id, at most `UINT32_MAX`), `QUEUE` (back to
+/// routing in the queue it was in; `target_id` ignored) or `TO_QUEUE`
+/// (back to routing in the queue `target_id`, at most `UINT32_MAX`).
 ///
 /// # Errors
-/// `NULL_ARGUMENT`, `INVALID_ARGUMENT` (kind, or a team id above 32 bits),
-/// `UNKNOWN_CONVERSATION`, `UNKNOWN_OPERATOR`, `INVALID_TRANSITION`,
+/// `NULL_ARGUMENT`, `INVALID_ARGUMENT` (kind, or a team or queue id above
+/// 32 bits), `UNKNOWN_CONVERSATION`, `UNKNOWN_OPERATOR`, `UNKNOWN_QUEUE`,
+/// `INVALID_TRANSITION`,
 /// `OPERATOR_OFFLINE`, `ZERO_CAPACITY`, `AT_CAPACITY`,
 /// `TIME_WENT_BACKWARDS`, `TIMESTAMP_OUT_OF_RANGE`.
 ///
@@ -1323,8 +1428,13 @@ pub unsafe extern "C" fn switchboard_engine_conversation_transferred(
     target_id: u64,
 ) -> switchboard_status {
     with_handle_mut(engine, |h| {
-        let kind = switchboard_transfer_target::try_from(target_kind)
-            .map_err(|v| Failure::invalid("target_kind", v, "0 (operator), 1 (team), 2 (queue)"))?;
+        let kind = switchboard_transfer_target::try_from(target_kind).map_err(|v| {
+            Failure::invalid(
+                "target_kind",
+                v,
+                "0 (operator), 1 (team), 2 (queue), 3 (to queue)",
+            )
+        })?;
         let to = match kind {
             switchboard_transfer_target::Operator => {
                 TransferTarget::Operator(OperatorId(target_id))
@@ -1336,6 +1446,12 @@ pub unsafe extern "C" fn switchboard_engine_conversation_transferred(
                 TransferTarget::Team(TeamId(team))
             }
             switchboard_transfer_target::Queue => TransferTarget::Queue,
+            switchboard_transfer_target::ToQueue => {
+                let queue = u32::try_from(target_id).map_err(|_| {
+                    Failure::invalid("target_id", target_id, "a queue id of at most 32 bits")
+                })?;
+                TransferTarget::ToQueue(QueueId(queue))
+            }
         };
         h.apply(Event::ConversationTransferred {
             at: Timestamp(at_ms),
@@ -1676,8 +1792,10 @@ pub unsafe extern "C" fn switchboard_engine_conversation(
             tier_id: c.spec.tier.0,
             transfers: c.transfers,
             state: c.state.into(),
+            queue_id: c.spec.queue.map_or(0, |q| q.0),
             overflow_step: c.overflow_step,
             has_operator: c.operator.is_some(),
+            has_queue: c.spec.queue.is_some(),
         };
         // SAFETY: checked non-NULL; writable by contract.
         unsafe { out.write(info) };

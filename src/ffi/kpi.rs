@@ -1,7 +1,7 @@
 //! The KPI handle: finished-conversation records in, headline numbers and a
 //! per-tier breakdown out (a thin skin over [`crate::kpi::KpiAccumulator`]).
 
-use crate::ids::{ChannelId, ConversationId, OperatorId, TeamId, TierId};
+use crate::ids::{ChannelId, ConversationId, OperatorId, QueueId, TeamId, TierId};
 use crate::kpi::{ConversationRecord, DurationSummary, KpiAccumulator, KpiConfig, KpiStats, Rate};
 use crate::record::{Finished, FlatFinished, StatusInterval};
 use crate::time::Timestamp;
@@ -226,7 +226,7 @@ pub struct switchboard_kpi_tier_stats {
 /// The KPI row of a finished conversation, `None` for one the bot handled
 /// alone (never a request for an operator), or why no record has these
 /// fields.
-fn record(
+pub(super) fn record(
     index: usize,
     f: &switchboard_finished_conversation,
 ) -> Result<Option<ConversationRecord>, Failure> {
@@ -236,6 +236,7 @@ fn record(
         channel: ChannelId(f.channel_id),
         tier: TierId(f.tier_id),
         team: f.has_team.then_some(TeamId(f.team_id)),
+        queue: f.has_queue.then_some(QueueId(f.queue_id)),
         operator: f.has_operator.then_some(OperatorId(f.operator_id)),
         started_at: Timestamp(f.started_at_ms),
         asked_at: time(f.asked_at_ms),
@@ -323,10 +324,13 @@ pub unsafe extern "C" fn switchboard_kpi_free(kpi: *mut switchboard_kpi) {
 /// call's records count. Records without `asked_at_ms` (the bot handled
 /// them; the customer never asked for an operator) are not requests and
 /// are left out of every KPI. A message left counts as the moment the
-/// customer left.
+/// customer left. `queue_id` (with `has_queue`) is carried into the record
+/// as the queue it ended in.
 ///
 /// # Errors
-/// `NULL_ARGUMENT`, `KPI_BEFORE_ASK`, `KPI_ASSIGNED_AFTER_RESOLVED`,
+/// `NULL_ARGUMENT`, `INVALID_ARGUMENT` (a record whose fields contradict
+/// each other, such as a bot-only record with an operator, team or queue),
+/// `KPI_BEFORE_ASK`, `KPI_ASSIGNED_AFTER_RESOLVED`,
 /// `KPI_ABANDONED_BEFORE_ASSIGNED`, `KPI_OUT_OF_RANGE`.
 ///
 /// # Safety

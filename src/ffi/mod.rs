@@ -79,7 +79,7 @@ use guard::{Failure, ffi_guard_quiet, out_items};
 /// function signature, struct layout or enum value. A program compares the
 /// `SWITCHBOARD_ABI_VERSION` it was compiled against with
 /// `switchboard_abi_version` at run time.
-pub const SWITCHBOARD_ABI_VERSION: u32 = 3;
+pub const SWITCHBOARD_ABI_VERSION: u32 = 4;
 
 /// An absent timestamp (`UINT64_MAX`). Real timestamps never reach it: the
 /// engine rejects any time beyond 2^53 ms.

@@ -11,6 +11,12 @@ use crate::policy::PolicyError;
 /// arguments, 2xx engine, 3xx policy, 4xx snapshot, 5xx KPI, 999 a caught
 /// panic.
 /// They never change; a retired number stays reserved as a comment.
+///
+/// A wrong rule inside one of the policy's `queues` has no code of its
+/// own: it reads as the code the same rule gives at the top level
+/// (`POLICY_ZERO`, `POLICY_UNKNOWN_SKILL`, …), and the message
+/// (`switchboard_last_error`) starts with `queues[queue #N]: ` to say which
+/// queue.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
@@ -76,6 +82,11 @@ pub enum switchboard_status {
     /// The offer was withdrawn before the answer came (the customer left,
     /// the conversation was resolved, transferred or moved).
     OfferWithdrawn = 220,
+    /// The queue is not declared in the policy (a conversation's queue, or
+    /// a transfer's).
+    UnknownQueue = 221,
+    /// The routing profile is not declared in the policy (an operator's).
+    UnknownProfile = 222,
 
     // ----- 3xx: policy (one per `PolicyError` variant) --------------------
     /// A policy list that needs an entry is empty.
@@ -100,6 +111,15 @@ pub enum switchboard_status {
     PolicyZero = 309,
     /// Overflow steps whose waits do not increase.
     PolicyOverflowOutOfOrder = 310,
+    /// A queue id declared twice.
+    PolicyDuplicateQueue = 311,
+    /// A routing profile id declared twice.
+    PolicyDuplicateProfile = 312,
+    /// A policy field (a profile's queue, say) references an undeclared queue.
+    PolicyUnknownQueue = 313,
+    /// A combination of policy fields the engine does not support (the
+    /// message names the field and what was given).
+    PolicyUnsupported = 314,
 
     // ----- 4xx: snapshots (one per `SnapshotError` variant) ---------------
     /// The snapshot bytes end too early.
@@ -206,6 +226,8 @@ impl switchboard_status {
         switchboard_status::TimeWentBackwards,
         switchboard_status::TimestampOutOfRange,
         switchboard_status::OfferWithdrawn,
+        switchboard_status::UnknownQueue,
+        switchboard_status::UnknownProfile,
         switchboard_status::PolicyEmpty,
         switchboard_status::PolicyTooManyChannels,
         switchboard_status::PolicyDuplicateChannel,
@@ -217,6 +239,10 @@ impl switchboard_status {
         switchboard_status::PolicyOutOfRange,
         switchboard_status::PolicyZero,
         switchboard_status::PolicyOverflowOutOfOrder,
+        switchboard_status::PolicyDuplicateQueue,
+        switchboard_status::PolicyDuplicateProfile,
+        switchboard_status::PolicyUnknownQueue,
+        switchboard_status::PolicyUnsupported,
         switchboard_status::SnapshotTruncated,
         switchboard_status::SnapshotBadMagic,
         switchboard_status::SnapshotUnsupportedVersion,
@@ -288,6 +314,8 @@ impl switchboard_status {
             switchboard_status::TimeWentBackwards => "time_went_backwards\0",
             switchboard_status::TimestampOutOfRange => "timestamp_out_of_range\0",
             switchboard_status::OfferWithdrawn => "offer_withdrawn\0",
+            switchboard_status::UnknownQueue => "unknown_queue\0",
+            switchboard_status::UnknownProfile => "unknown_profile\0",
             switchboard_status::PolicyEmpty => "policy_empty\0",
             switchboard_status::PolicyTooManyChannels => "policy_too_many_channels\0",
             switchboard_status::PolicyDuplicateChannel => "policy_duplicate_channel\0",
@@ -299,6 +327,10 @@ impl switchboard_status {
             switchboard_status::PolicyOutOfRange => "policy_out_of_range\0",
             switchboard_status::PolicyZero => "policy_zero\0",
             switchboard_status::PolicyOverflowOutOfOrder => "policy_overflow_out_of_order\0",
+            switchboard_status::PolicyDuplicateQueue => "policy_duplicate_queue\0",
+            switchboard_status::PolicyDuplicateProfile => "policy_duplicate_profile\0",
+            switchboard_status::PolicyUnknownQueue => "policy_unknown_queue\0",
+            switchboard_status::PolicyUnsupported => "policy_unsupported\0",
             switchboard_status::SnapshotTruncated => "snapshot_truncated\0",
             switchboard_status::SnapshotBadMagic => "snapshot_bad_magic\0",
             switchboard_status::SnapshotUnsupportedVersion => "snapshot_unsupported_version\0",
@@ -362,6 +394,8 @@ impl From<&EngineError> for switchboard_status {
             EngineError::TimeWentBackwards { .. } => S::TimeWentBackwards,
             EngineError::TimestampOutOfRange(_) => S::TimestampOutOfRange,
             EngineError::OfferWithdrawn { .. } => S::OfferWithdrawn,
+            EngineError::UnknownQueue(_) => S::UnknownQueue,
+            EngineError::UnknownProfile(_) => S::UnknownProfile,
             // No code of its own: an invalid policy reads as its POLICY_*
             // code, what still uses a dropped entry as the UNKNOWN_* code the
             // new policy would give it; `switchboard_last_error` says which.
@@ -391,6 +425,13 @@ impl From<&PolicyError> for switchboard_status {
             PolicyError::OutOfRange { .. } => S::PolicyOutOfRange,
             PolicyError::Zero { .. } => S::PolicyZero,
             PolicyError::OverflowOutOfOrder { .. } => S::PolicyOverflowOutOfOrder,
+            PolicyError::DuplicateQueue(_) => S::PolicyDuplicateQueue,
+            PolicyError::DuplicateProfile(_) => S::PolicyDuplicateProfile,
+            PolicyError::UnknownQueue { .. } => S::PolicyUnknownQueue,
+            PolicyError::Unsupported { .. } => S::PolicyUnsupported,
+            // No code of its own: what is wrong inside a queue reads as the
+            // code of the rule itself; the message names the queue.
+            PolicyError::InQueue { source, .. } => S::from(&**source),
         }
     }
 }

@@ -3,7 +3,11 @@
 
 use super::super::{switchboard_last_error, switchboard_status_str};
 use super::*;
-use crate::policy::{ChannelSpec, SkillSpec, TierSpec};
+use crate::ids::{ProfileId, QueueId};
+use crate::policy::{
+    ChannelSpec, OverflowStep, ProfileQueue, QueueSpec, Relax, RoutingProfile, Selection,
+    SkillSpec, TierSpec,
+};
 use core::ffi::{CStr, c_char};
 use core::ptr::{null, null_mut};
 
@@ -92,6 +96,8 @@ fn busy_engine() -> *mut switchboard_engine {
                 null(),
                 0,
                 false,
+                0,
+                false,
                 0
             ),
             S::Ok
@@ -104,6 +110,8 @@ fn busy_engine() -> *mut switchboard_engine {
                 CHAT,
                 1,
                 null(),
+                0,
+                false,
                 0,
                 false,
                 0,
@@ -121,6 +129,8 @@ fn busy_engine() -> *mut switchboard_engine {
                 1,
                 need5.as_ptr(),
                 1,
+                false,
+                0,
                 false,
                 0,
                 false,
@@ -210,12 +220,16 @@ fn null_handle_gives_null_argument_everywhere() {
                 0,
                 false,
                 0,
+                false,
+                0,
             ),
             switchboard_engine_operator_removed(nh, 0, 1),
             switchboard_engine_operator_status_changed(nh, 0, 1, 0),
             switchboard_engine_operator_capacity_changed(nh, 0, 1, CHAT, 1),
             switchboard_engine_operator_skills_changed(nh, 0, 1, null(), 0),
             switchboard_engine_operator_teams_changed(nh, 0, 1, null(), 0),
+            switchboard_engine_operator_profile_changed(nh, 0, 1, true, 7),
+            switchboard_engine_handled_counts_reset(nh, 0),
             switchboard_engine_bot_conversation_started(
                 nh,
                 0,
@@ -223,6 +237,8 @@ fn null_handle_gives_null_argument_everywhere() {
                 CHAT,
                 1,
                 null(),
+                0,
+                false,
                 0,
                 false,
                 0,
@@ -236,6 +252,8 @@ fn null_handle_gives_null_argument_everywhere() {
                 CHAT,
                 1,
                 null(),
+                0,
+                false,
                 0,
                 false,
                 0,
@@ -293,6 +311,8 @@ fn null_arrays_and_out_params_are_rejected_without_change() {
                 0,
                 false,
                 0,
+                false,
+                0,
             )
         });
         rejects(e, S::NullArgument, || {
@@ -310,6 +330,8 @@ fn null_arrays_and_out_params_are_rejected_without_change() {
                 1,
                 null(),
                 1,
+                false,
+                0,
                 false,
                 0,
                 false,
@@ -356,6 +378,8 @@ fn out_of_range_enums_are_invalid_arguments() {
                 0,
                 false,
                 0,
+                false,
+                0,
             )
         });
         assert_eq!(
@@ -366,17 +390,26 @@ fn out_of_range_enums_are_invalid_arguments() {
             switchboard_engine_operator_status_changed(e, 5_000, 1, u32::MAX)
         });
         rejects(e, S::InvalidArgument, || {
-            switchboard_engine_conversation_transferred(e, 5_000, 1, 3, 0)
+            switchboard_engine_conversation_transferred(e, 5_000, 1, 4, 0)
         });
-        rejects(e, S::InvalidArgument, || {
-            switchboard_engine_conversation_transferred(
-                e,
-                5_000,
-                1,
-                switchboard_transfer_target::Team as u32,
-                u64::from(u32::MAX) + 1,
-            )
-        });
+        assert_eq!(
+            last_error(),
+            "argument `target_kind` is 4; allowed: 0 (operator), 1 (team), 2 (queue), 3 (to queue)"
+        );
+        for kind in [
+            switchboard_transfer_target::Team,
+            switchboard_transfer_target::ToQueue,
+        ] {
+            rejects(e, S::InvalidArgument, || {
+                switchboard_engine_conversation_transferred(
+                    e,
+                    5_000,
+                    1,
+                    kind as u32,
+                    u64::from(u32::MAX) + 1,
+                )
+            });
+        }
         switchboard_engine_free(e);
     }
 }
@@ -437,6 +470,8 @@ fn engine_errors_map_to_statuses_with_their_message() {
                 0,
                 false,
                 0,
+                false,
+                0,
             )
         });
         rejects(e, S::UnknownTier, || {
@@ -447,6 +482,8 @@ fn engine_errors_map_to_statuses_with_their_message() {
                 CHAT,
                 9,
                 null(),
+                0,
+                false,
                 0,
                 false,
                 0,
@@ -806,6 +843,8 @@ fn wall_board_and_queue_position_match_the_rust_api() {
                 false,
                 0,
                 false,
+                0,
+                false,
                 0
             ),
             S::Ok
@@ -912,7 +951,9 @@ fn events_build_the_same_engine_as_the_rust_api() {
                 true,
                 100,
                 true,
-                1
+                1,
+                false,
+                0
             ),
             S::Ok
         );
@@ -1121,6 +1162,8 @@ fn plain_event_calls_queue_the_decisions_they_make() {
                     null(),
                     0,
                     false,
+                    0,
+                    false,
                     0
                 ),
                 S::Ok
@@ -1136,6 +1179,8 @@ fn plain_event_calls_queue_the_decisions_they_make() {
                     CHAT,
                     1,
                     null(),
+                    0,
+                    false,
                     0,
                     false,
                     0,
@@ -1161,6 +1206,8 @@ fn plain_event_calls_queue_the_decisions_they_make() {
                     CHAT,
                     1,
                     null(),
+                    0,
+                    false,
                     0,
                     false,
                     0,
@@ -1230,7 +1277,7 @@ fn every_route_has_its_c_enum_value_and_header_line() {
         .split(", ")
         .filter_map(|s| s.trim_start_matches('`').split('`').next())
         .collect();
-    assert_eq!(names.len(), 9, "{names:?}");
+    assert_eq!(names.len(), 11, "{names:?}");
     let header = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/include/switchboard.h"
@@ -1252,7 +1299,7 @@ fn every_route_has_its_c_enum_value_and_header_line() {
     }
     values.sort_unstable();
     values.dedup();
-    assert_eq!(values.len(), 9, "distinct C values");
+    assert_eq!(values.len(), 11, "distinct C values");
 }
 
 #[test]
@@ -1326,5 +1373,578 @@ fn policy_changed_checks_its_json_and_refuses_without_change() {
         assert_eq!(switchboard_engine_assign(e, 4_000, &mut n), S::Ok);
         assert_eq!(n, 2);
         switchboard_engine_free(e);
+    }
+}
+
+// ----- queues and routing profiles (issue 19) ------------------------------------
+
+/// Queue A: fewest handled first.
+const VIP: u32 = 1;
+/// Queue B: the most proficient first.
+const SALES: u32 = 2;
+/// A routing profile that serves `SALES` only.
+const SALES_ONLY: u32 = 7;
+
+/// [`policy`] with two queues and a profile, written by hand as a C host
+/// writes it (fields left out take their defaults).
+const QUEUES_JSON: &str = r#"{
+  "channels": [{"id": 1, "name": "call", "blocks": [2]}, {"id": 2, "name": "chat"}],
+  "tiers": [{"id": 1, "name": "standard", "priority": 1, "first_response_target": 300000}],
+  "skills": [{"id": 10, "name": "billing"}],
+  "queues": [
+    {"id": 1, "name": "vip", "selection": "fewest_handled"},
+    {"id": 2, "name": "sales", "selection": "most_proficient"}
+  ],
+  "profiles": [{"id": 7, "name": "sales only", "queues": [{"queue": 2, "priority": 1}]}]
+}"#;
+
+/// [`QUEUES_JSON`] built in Rust.
+fn queue_policy() -> Policy {
+    let mut p = policy();
+    p.queues = vec![
+        QueueSpec::new(QueueId(VIP), "vip").selection(Selection::FewestHandled),
+        QueueSpec::new(QueueId(SALES), "sales").selection(Selection::MostProficient),
+    ];
+    p.profiles = vec![
+        RoutingProfile::new(ProfileId(SALES_ONLY), "sales only")
+            .serve(ProfileQueue::new(QueueId(SALES), 1)),
+    ];
+    p
+}
+
+/// Adds an operator with chat capacity 3 and billing at `level`.
+unsafe fn add_operator(
+    e: *mut switchboard_engine,
+    at: u64,
+    id: u64,
+    level: u8,
+    profile: Option<u32>,
+) -> S {
+    let cap = [switchboard_channel_capacity {
+        channel_id: CHAT,
+        capacity: 3,
+    }];
+    let skills = [switchboard_skill_level {
+        skill_id: 10,
+        level,
+    }];
+    unsafe {
+        switchboard_engine_operator_added(
+            e,
+            at,
+            id,
+            switchboard_operator_status::Available as u32,
+            cap.as_ptr(),
+            1,
+            skills.as_ptr(),
+            1,
+            null(),
+            0,
+            false,
+            0,
+            profile.is_some(),
+            profile.unwrap_or(0),
+        )
+    }
+}
+
+/// A chat conversation needing billing 1, in `queue` (`None`: the default queue).
+unsafe fn arrive(e: *mut switchboard_engine, at: u64, id: u64, queue: Option<u32>) -> S {
+    let need = [switchboard_skill_level {
+        skill_id: 10,
+        level: 1,
+    }];
+    unsafe {
+        switchboard_engine_conversation_arrived(
+            e,
+            at,
+            id,
+            CHAT,
+            1,
+            need.as_ptr(),
+            1,
+            false,
+            0,
+            false,
+            0,
+            queue.is_some(),
+            queue.unwrap_or(0),
+        )
+    }
+}
+
+/// Assigns at `at` and takes every queued decision.
+fn assign_and_take(e: *mut switchboard_engine, at: u64) -> Vec<switchboard_decision> {
+    let mut n = 0;
+    unsafe {
+        assert_eq!(switchboard_engine_assign(e, at, &mut n), S::Ok);
+        let mut buf = vec![core::mem::zeroed::<switchboard_decision>(); n];
+        assert_eq!(
+            switchboard_engine_take_decisions(e, buf.as_mut_ptr(), n, &mut n),
+            S::Ok
+        );
+        buf.truncate(n);
+        buf
+    }
+}
+
+/// The one decision of an assign: (conversation, operator, route, queue).
+fn only(ds: &[switchboard_decision]) -> (u64, u64, switchboard_route, Option<u32>) {
+    assert_eq!(ds.len(), 1, "{ds:?}");
+    let d = &ds[0];
+    assert_eq!(d.kind, switchboard_decision_kind::Assigned);
+    (
+        d.conversation_id,
+        d.operator_id,
+        d.route,
+        d.has_queue.then_some(d.queue_id),
+    )
+}
+
+fn conversation_info(e: *mut switchboard_engine, id: u64) -> switchboard_conversation_info {
+    let mut info = core::mem::MaybeUninit::uninit();
+    assert_eq!(
+        unsafe { switchboard_engine_conversation(e, id, info.as_mut_ptr()) },
+        S::Ok
+    );
+    unsafe { info.assume_init() }
+}
+
+fn handled(e: *mut switchboard_engine) -> Vec<(u64, u64)> {
+    let snap = unsafe { &*e }.engine.snapshot();
+    let mut h: Vec<(u64, u64)> = snap
+        .operators
+        .iter()
+        .map(|o| (o.spec.id.0, o.handled))
+        .collect();
+    h.sort_unstable();
+    h
+}
+
+/// Runs `f`, expects `status`, and checks that the state hash and the
+/// whole handle stayed as they were.
+fn rejects_hashed(e: *mut switchboard_engine, status: S, f: impl FnOnce() -> S) {
+    let hash = state(e).0.state_hash();
+    rejects(e, status, f);
+    assert_eq!(state(e).0.state_hash(), hash, "state hash changed");
+}
+
+/// A C host with two queues and a profile: each conversation is routed by
+/// its queue's rules and its decision names the queue; an operator's
+/// profile limits the queues they serve and can change; unknown queues and
+/// profiles are refused without a change; handled counts reset; a transfer
+/// moves a conversation to another queue; the finished records carry the
+/// queue out of the engine and into the KPI calculator. The same events
+/// through the Rust API give the same engine and decisions.
+#[test]
+fn queues_and_profiles_route_through_the_c_api() {
+    let mut e = null_mut();
+    unsafe {
+        assert_eq!(
+            switchboard_engine_new(QUEUES_JSON.as_ptr(), QUEUES_JSON.len(), &mut e),
+            S::Ok
+        );
+    }
+    assert_eq!(
+        unsafe { &*e }.engine.policy(),
+        &queue_policy(),
+        "queues and profiles come through the policy JSON"
+    );
+    let at = Timestamp;
+    let op = |id: u64, level: u8| {
+        OperatorSpec::new(OperatorId(id))
+            .status(OperatorStatus::Available)
+            .capacity(ChannelId(CHAT), 3)
+            .skill(SkillId(10), level)
+    };
+    let conv = |id: u64| {
+        ConversationSpec::new(ConversationId(id), ChannelId(CHAT), TierId(1)).skill(SkillId(10), 1)
+    };
+    // The same inputs for the Rust engine, in order.
+    let mut events = vec![
+        Event::OperatorAdded {
+            at: at(0),
+            operator: op(1, 2),
+        },
+        Event::OperatorAdded {
+            at: at(0),
+            operator: op(3, 2),
+        },
+        Event::OperatorAdded {
+            at: at(0),
+            operator: op(2, 5).profile(ProfileId(SALES_ONLY)),
+        },
+    ];
+    let mut c_decisions = Vec::new();
+    unsafe {
+        assert_eq!(add_operator(e, 0, 1, 2, None), S::Ok);
+        assert_eq!(add_operator(e, 0, 3, 2, None), S::Ok);
+        assert_eq!(add_operator(e, 0, 2, 5, Some(SALES_ONLY)), S::Ok);
+
+        // The default queue, least loaded: operator 2 serves sales only.
+        assert_eq!(arrive(e, 1_000, 10, None), S::Ok);
+        let ds = assign_and_take(e, 1_000);
+        assert_eq!(only(&ds), (10, 1, switchboard_route::LeastLoaded, None));
+        c_decisions.extend(ds);
+        assert_eq!(
+            switchboard_engine_conversation_resolved(e, 2_000, 10),
+            S::Ok
+        );
+        assert_eq!(arrive(e, 3_000, 11, None), S::Ok);
+        let ds = assign_and_take(e, 3_000);
+        // Never assigned before, operator 2 would come first but for the profile.
+        assert_eq!(only(&ds), (11, 3, switchboard_route::LeastLoaded, None));
+        c_decisions.extend(ds);
+        events.extend([
+            Event::ConversationArrived {
+                at: at(1_000),
+                conversation: conv(10),
+            },
+            Event::Assign { at: at(1_000) },
+            Event::ConversationResolved {
+                at: at(2_000),
+                conversation: ConversationId(10),
+            },
+            Event::ConversationArrived {
+                at: at(3_000),
+                conversation: conv(11),
+            },
+            Event::Assign { at: at(3_000) },
+        ]);
+
+        // Queue A by its own rule: operator 1 has handled one, operator 3
+        // none (least loaded would pick operator 1, who holds nothing).
+        assert_eq!(handled(e), [(1, 1), (2, 0), (3, 0)]);
+        assert_eq!(arrive(e, 4_000, 12, Some(VIP)), S::Ok);
+        let info = conversation_info(e, 12);
+        assert_eq!((info.has_queue, info.queue_id), (true, VIP));
+        let ds = assign_and_take(e, 4_000);
+        assert_eq!(
+            only(&ds),
+            (12, 3, switchboard_route::FewestHandled, Some(VIP))
+        );
+        c_decisions.extend(ds);
+        // Queue B: the most proficient, operator 2 (profile: sales only).
+        assert_eq!(arrive(e, 5_000, 13, Some(SALES)), S::Ok);
+        let ds = assign_and_take(e, 5_000);
+        assert_eq!(
+            only(&ds),
+            (13, 2, switchboard_route::MostProficient, Some(SALES))
+        );
+        c_decisions.extend(ds);
+        events.extend([
+            Event::ConversationArrived {
+                at: at(4_000),
+                conversation: conv(12).queue(QueueId(VIP)),
+            },
+            Event::Assign { at: at(4_000) },
+            Event::ConversationArrived {
+                at: at(5_000),
+                conversation: conv(13).queue(QueueId(SALES)),
+            },
+            Event::Assign { at: at(5_000) },
+        ]);
+
+        // Unknown queues and profiles: refused by name, nothing changes.
+        rejects_hashed(e, S::UnknownQueue, || arrive(e, 5_500, 20, Some(99)));
+        assert_eq!(
+            last_error(),
+            EngineError::UnknownQueue(QueueId(99)).to_string()
+        );
+        rejects_hashed(e, S::UnknownQueue, || {
+            switchboard_engine_bot_conversation_started(
+                e,
+                5_500,
+                20,
+                CHAT,
+                1,
+                null(),
+                0,
+                false,
+                0,
+                false,
+                0,
+                true,
+                99,
+            )
+        });
+        rejects_hashed(e, S::UnknownQueue, || {
+            switchboard_engine_conversation_transferred(
+                e,
+                5_500,
+                11,
+                switchboard_transfer_target::ToQueue as u32,
+                99,
+            )
+        });
+        rejects_hashed(e, S::UnknownProfile, || {
+            add_operator(e, 5_500, 9, 3, Some(99))
+        });
+        assert_eq!(
+            last_error(),
+            EngineError::UnknownProfile(ProfileId(99)).to_string()
+        );
+        rejects_hashed(e, S::UnknownProfile, || {
+            switchboard_engine_operator_profile_changed(e, 5_500, 1, true, 99)
+        });
+        rejects_hashed(e, S::UnknownOperator, || {
+            switchboard_engine_operator_profile_changed(e, 5_500, 9, false, 0)
+        });
+
+        // Profiles change: operator 2 serves every queue, operator 1 sales
+        // only; the next default-queue conversation goes to operator 2
+        // (load 1/3), not operator 1 (load 0/3).
+        assert_eq!(
+            switchboard_engine_operator_profile_changed(e, 6_000, 2, false, 0),
+            S::Ok
+        );
+        assert_eq!(
+            switchboard_engine_operator_profile_changed(e, 6_000, 1, true, SALES_ONLY),
+            S::Ok
+        );
+        let h = &*e;
+        assert_eq!(h.engine.operator(OperatorId(2)).unwrap().spec.profile, None);
+        assert_eq!(
+            h.engine.operator(OperatorId(1)).unwrap().spec.profile,
+            Some(ProfileId(SALES_ONLY))
+        );
+        assert_eq!(arrive(e, 6_000, 14, None), S::Ok);
+        let ds = assign_and_take(e, 6_000);
+        assert_eq!(only(&ds), (14, 2, switchboard_route::LeastLoaded, None));
+        c_decisions.extend(ds);
+
+        // Handled counts start again from 0.
+        assert_eq!(switchboard_engine_handled_counts_reset(e, 7_000), S::Ok);
+        assert_eq!(handled(e), [(1, 0), (2, 0), (3, 0)]);
+        rejects_hashed(e, S::TimeWentBackwards, || {
+            switchboard_engine_handled_counts_reset(e, 6_999)
+        });
+        events.extend([
+            Event::OperatorProfileChanged {
+                at: at(6_000),
+                operator: OperatorId(2),
+                profile: None,
+            },
+            Event::OperatorProfileChanged {
+                at: at(6_000),
+                operator: OperatorId(1),
+                profile: Some(ProfileId(SALES_ONLY)),
+            },
+            Event::ConversationArrived {
+                at: at(6_000),
+                conversation: conv(14),
+            },
+            Event::Assign { at: at(6_000) },
+            Event::HandledCountsReset { at: at(7_000) },
+        ]);
+
+        // Transfer to queue B: back to routing there, then its rule (the
+        // most proficient) picks operator 2.
+        assert_eq!(
+            switchboard_engine_conversation_transferred(
+                e,
+                8_000,
+                11,
+                switchboard_transfer_target::ToQueue as u32,
+                u64::from(SALES),
+            ),
+            S::Ok
+        );
+        let info = conversation_info(e, 11);
+        assert_eq!(
+            (info.state, info.has_queue, info.queue_id, info.transfers),
+            (switchboard_conversation_state::Waiting, true, SALES, 1)
+        );
+        let ds = assign_and_take(e, 8_000);
+        assert_eq!(
+            only(&ds),
+            (11, 2, switchboard_route::MostProficient, Some(SALES))
+        );
+        c_decisions.extend(ds);
+        for c in [11, 12, 13, 14] {
+            assert_eq!(switchboard_engine_conversation_resolved(e, 9_000, c), S::Ok);
+        }
+        events.extend([
+            Event::ConversationTransferred {
+                at: at(8_000),
+                conversation: ConversationId(11),
+                to: TransferTarget::ToQueue(QueueId(SALES)),
+            },
+            Event::Assign { at: at(8_000) },
+        ]);
+        events.extend([11, 12, 13, 14].map(|c| Event::ConversationResolved {
+            at: at(9_000),
+            conversation: ConversationId(c),
+        }));
+    }
+
+    // The Rust API given the same inputs: the same engine, the same decisions.
+    let mut rust = Engine::new(queue_policy()).unwrap();
+    let mut rust_decisions = Vec::new();
+    for ev in events {
+        rust_decisions.extend(rust.apply(ev).unwrap());
+    }
+    assert_eq!(state(e).0.state_hash(), rust.state_hash());
+    assert_eq!(unsafe { &*e }.engine, rust);
+    let want: Vec<switchboard_decision> = rust_decisions
+        .iter()
+        .map(switchboard_decision::from)
+        .collect();
+    assert_eq!(c_decisions, want);
+
+    // The finished records carry the queue each one ended in.
+    let mut n = 0;
+    let mut finished = vec![unsafe { core::mem::zeroed::<switchboard_finished_conversation>() }; 8];
+    unsafe {
+        assert_eq!(
+            switchboard_engine_take_finished(e, finished.as_mut_ptr(), 8, &mut n),
+            S::Ok
+        );
+    }
+    finished.truncate(n);
+    let queues: Vec<(u64, Option<u32>)> = finished
+        .iter()
+        .map(|f| (f.conversation_id, f.has_queue.then_some(f.queue_id)))
+        .collect();
+    assert_eq!(
+        queues,
+        [
+            (10, None),
+            (11, Some(SALES)),
+            (12, Some(VIP)),
+            (13, Some(SALES)),
+            (14, None)
+        ]
+    );
+    // … and back into Rust records through the KPI calculator's input:
+    // the records the Rust engine made, queues included.
+    let rust_records = rust.take_records().conversations;
+    let back: Vec<_> = finished
+        .iter()
+        .enumerate()
+        .map(|(i, f)| crate::ffi::kpi::record(i, f).unwrap().unwrap())
+        .collect();
+    assert_eq!(back, rust_records);
+    assert_eq!(back[1].queue, Some(QueueId(SALES)));
+    let mut k = null_mut();
+    let mut summary = core::mem::MaybeUninit::uninit();
+    unsafe {
+        assert_eq!(crate::ffi::switchboard_kpi_new(null(), 0, &mut k), S::Ok);
+        assert_eq!(
+            crate::ffi::switchboard_kpi_push_finished(k, finished.as_ptr(), finished.len()),
+            S::Ok
+        );
+        assert_eq!(
+            crate::ffi::switchboard_kpi_report(k, summary.as_mut_ptr()),
+            S::Ok
+        );
+        assert_eq!(summary.assume_init().overall.handled, 5);
+        crate::ffi::switchboard_kpi_free(k);
+        switchboard_engine_free(e);
+    }
+}
+
+/// What is wrong with a policy's queues or profiles has its own code, on
+/// creation and on a policy change (refused without a change); a bad rule
+/// inside a queue reads as the code of the same rule at the top level, the
+/// message naming the queue.
+#[test]
+fn queue_and_profile_policy_errors_have_their_codes() {
+    type Spoil = fn(&mut Policy);
+    let live = busy_engine();
+    let cases: [(Spoil, S); 6] = [
+        (
+            |p| p.queues.push(QueueSpec::new(QueueId(VIP), "again")),
+            S::PolicyDuplicateQueue,
+        ),
+        (
+            |p| {
+                let again = p.profiles[0].clone();
+                p.profiles.push(again);
+            },
+            S::PolicyDuplicateProfile,
+        ),
+        (
+            |p| p.profiles[0].queues.push(ProfileQueue::new(QueueId(9), 2)),
+            S::PolicyUnknownQueue,
+        ),
+        (
+            |p| {
+                p.profiles[0]
+                    .queues
+                    .push(ProfileQueue::new(QueueId(SALES), 2))
+            },
+            S::PolicyUnsupported,
+        ),
+        (
+            |p| {
+                p.queues[0].overflow = vec![OverflowStep::new(
+                    Millis::from_secs(10),
+                    Relax::DropSkill(SkillId(99)),
+                )];
+            },
+            S::PolicyUnknownSkill,
+        ),
+        // The same rule at the top level: the same code.
+        (
+            |p| {
+                p.overflow = vec![OverflowStep::new(
+                    Millis::from_secs(10),
+                    Relax::DropSkill(SkillId(99)),
+                )];
+            },
+            S::PolicyUnknownSkill,
+        ),
+    ];
+    for (i, (spoil, status)) in cases.into_iter().enumerate() {
+        let mut p = queue_policy();
+        spoil(&mut p);
+        let want = p.validate().unwrap_err();
+        let json = serde_json::to_string(&p).unwrap();
+        let mut e = null_mut();
+        unsafe {
+            assert_eq!(
+                switchboard_engine_new(json.as_ptr(), json.len(), &mut e),
+                status,
+                "case {i}"
+            );
+            assert!(e.is_null());
+            assert_eq!(last_error(), want.to_string(), "case {i}");
+            rejects_hashed(live, status, || {
+                switchboard_engine_policy_changed(live, 4_000, json.as_ptr(), json.len())
+            });
+        }
+        if i == 4 {
+            assert!(
+                matches!(want, crate::policy::PolicyError::InQueue { .. }),
+                "{want:?}"
+            );
+            assert!(want.to_string().starts_with("queues[queue #1]: "), "{want}");
+        }
+    }
+    // A good one is taken, queues and profiles included.
+    let json = serde_json::to_string(&queue_policy()).unwrap();
+    unsafe {
+        assert_eq!(
+            switchboard_engine_policy_changed(live, 4_000, json.as_ptr(), json.len()),
+            S::Ok
+        );
+        assert_eq!((*live).engine.policy(), &queue_policy());
+        switchboard_engine_free(live);
+    }
+}
+
+#[test]
+fn queue_and_profile_status_names() {
+    for (code, name) in [
+        (221, "unknown_queue"),
+        (222, "unknown_profile"),
+        (311, "policy_duplicate_queue"),
+        (312, "policy_duplicate_profile"),
+        (313, "policy_unknown_queue"),
+        (314, "policy_unsupported"),
+    ] {
+        let got = unsafe { CStr::from_ptr(switchboard_status_str(code)) };
+        assert_eq!(got.to_str().unwrap(), name);
     }
 }

@@ -20,10 +20,12 @@ fn finished(id: u64, tier: u32, asked: u64) -> switchboard_finished_conversation
         channel_id: 2,
         tier_id: tier,
         team_id: 0,
+        queue_id: 0,
         transfers: 0,
         missed_offers: 0,
         has_operator: true,
         has_team: false,
+        has_queue: false,
     }
 }
 
@@ -181,4 +183,39 @@ fn an_inconsistent_record_is_refused_and_nothing_counts() {
     assert!(msg.starts_with("records[1]: "), "{msg}");
     assert_eq!(report(k).records, 0);
     unsafe { switchboard_kpi_free(k) };
+}
+
+/// `queue_id` counts only with `has_queue`: it reaches the Rust record, and
+/// a bot-only record (no ask) in a queue is one no engine makes.
+#[test]
+fn the_queue_reaches_the_record_and_a_bot_only_record_has_none() {
+    let mut in_queue = finished(1, 1, 0);
+    in_queue.queue_id = 4;
+    assert_eq!(record(0, &in_queue).unwrap().unwrap().queue, None);
+    in_queue.has_queue = true;
+    let r = record(0, &in_queue).unwrap().unwrap();
+    assert_eq!(r.queue, Some(QueueId(4)));
+    // Back to C unchanged.
+    assert_eq!(
+        switchboard_finished_conversation::from(&Finished::Request(r)),
+        in_queue
+    );
+
+    let mut bot_only = finished(2, 1, 0);
+    bot_only.asked_at_ms = SWITCHBOARD_NO_TIME;
+    bot_only.assigned_at_ms = SWITCHBOARD_NO_TIME;
+    bot_only.first_response_at_ms = SWITCHBOARD_NO_TIME;
+    bot_only.has_operator = false;
+    bot_only.operator_id = 0;
+    assert!(record(0, &bot_only).unwrap().is_none());
+    bot_only.has_queue = true;
+    let mut k = null_mut();
+    unsafe {
+        assert_eq!(switchboard_kpi_new(null(), 0, &mut k), S::Ok);
+        assert_eq!(
+            switchboard_kpi_push_finished(k, &bot_only, 1),
+            S::InvalidArgument
+        );
+        switchboard_kpi_free(k);
+    }
 }
