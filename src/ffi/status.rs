@@ -404,6 +404,8 @@ impl From<&EngineError> for switchboard_status {
                 PolicyChangeError::ChannelInUse { .. } => S::UnknownChannel,
                 PolicyChangeError::TierInUse { .. } => S::UnknownTier,
                 PolicyChangeError::SkillInUse { .. } => S::UnknownSkill,
+                PolicyChangeError::QueueInUse { .. } => S::UnknownQueue,
+                PolicyChangeError::ProfileInUse { .. } => S::UnknownProfile,
                 _ => S::SnapshotInconsistent,
             },
         }
