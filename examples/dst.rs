@@ -84,6 +84,153 @@ fn cooldown(r: &mut Rng) -> Millis {
     }
 }
 
+fn selection(r: &mut Rng) -> Selection {
+    match r.below(10) {
+        0 => Selection::LeastLoaded,
+        1 => Selection::LongestIdle {
+            clock: IdleClock::LastConversationEnded,
+        },
+        2 => Selection::LongestIdle {
+            clock: IdleClock::BecameAvailable,
+        },
+        3 => Selection::LongestIdle {
+            clock: IdleClock::LastAssigned,
+        },
+        4 => Selection::RoundRobin,
+        5 => Selection::MostProficient,
+        6 => Selection::FewestConversations,
+        7 => Selection::Ring,
+        8 => Selection::FixedOrder,
+        _ => Selection::SkillDevelopment {
+            demanding_skills: SKILLS.iter().copied().filter(|_| r.chance(400)).collect(),
+            share_permille: r.range(0, 1000) as u16,
+        },
+    }
+}
+
+/// Issue 19's selections: fewest handled, order-by over one or two keys.
+fn new_selection(r: &mut Rng) -> Selection {
+    if r.chance(300) {
+        return Selection::FewestHandled;
+    }
+    let keys = (0..r.range(1, 2))
+        .map(|_| {
+            let a = match r.below(8) {
+                0 => OperatorAttribute::LoadRatio,
+                1 => OperatorAttribute::OpenConversations,
+                2 => OperatorAttribute::Handled,
+                3 => OperatorAttribute::IdleSince(IdleClock::LastConversationEnded),
+                4 => OperatorAttribute::IdleSince(IdleClock::BecameAvailable),
+                5 => OperatorAttribute::IdleSince(IdleClock::LastAssigned),
+                6 => OperatorAttribute::LastPicked,
+                _ => OperatorAttribute::Level(SKILLS[r.below(SKILLS.len() as u64) as usize]),
+            };
+            if r.chance(500) {
+                OrderKey::descending(a)
+            } else {
+                OrderKey::ascending(a)
+            }
+        })
+        .collect();
+    Selection::OrderBy { keys }
+}
+
+fn any_selection(r: &mut Rng) -> Selection {
+    if r.chance(400) {
+        new_selection(r)
+    } else {
+        selection(r)
+    }
+}
+
+fn offers(r: &mut Rng) -> OfferPolicy {
+    OfferPolicy::new(Millis::from_secs(r.range(1, 20)))
+        .away_after_missed(r.below(4) as u32)
+        .reoffer_declined(r.chance(500))
+        .cooldown_after_reject(cooldown(r))
+        .cooldown_after_miss(cooldown(r))
+        .forget_decline_after(r.chance(500).then(|| Millis::from_secs(r.range(1, 60))))
+}
+
+/// Queues (0-4, every selection and relaxation, own timing, offers,
+/// preferred wait, priority, head start) and profiles (0-3, the default
+/// queue included, tied priorities, delays incl. 0) from the second
+/// generator `q`, in about half the seeds: with the gate off the seed's
+/// policy and stream are what they were before issue 19.
+fn gen_routing(q: &mut Rng, p: &mut Policy) {
+    if !q.chance(500) {
+        return;
+    }
+    let n = q.below(5) as u32;
+    for i in 1..=n {
+        let mut spec = QueueSpec::new(QueueId(i), format!("queue{i}")).selection(any_selection(q));
+        let from_previous = q.chance(300);
+        if from_previous {
+            spec = spec.overflow_timing(OverflowTiming::FromPreviousStep);
+        }
+        let mut after = 0;
+        for _ in 0..q.below(4) {
+            after = if from_previous { 0 } else { after } + q.range(1, 60);
+            let relax = match q.below(9) {
+                0 => Relax::LowerLevels(q.range(1, 4) as u8),
+                1 => Relax::AnyTeam,
+                2 => Relax::AnyOperator,
+                3 => Relax::DropSkill(SKILLS[q.below(SKILLS.len() as u64) as usize]),
+                4 => Relax::LowerSkill {
+                    skill: SKILLS[q.below(SKILLS.len() as u64) as usize],
+                    by: q.range(1, 4) as u8,
+                },
+                5 => Relax::AddTeam(TEAMS[q.below(TEAMS.len() as u64) as usize]),
+                6 => Relax::Priority(q.range(0, 4) as u32),
+                7 => Relax::HeadStart(Millis::from_secs(q.range(1, 120))),
+                _ => Relax::Select(match any_selection(q) {
+                    Selection::SkillDevelopment { .. } => Selection::MostProficient,
+                    s => s,
+                }),
+            };
+            spec = spec.overflow_step(OverflowStep::new(Millis::from_secs(after), relax));
+        }
+        if q.chance(300) {
+            spec = spec.offers(offers(q));
+        }
+        if q.chance(500) {
+            spec.preferred_operator.wait = Millis::from_secs(q.range(1, 30));
+        }
+        spec.preferred_operator.over_capacity = q.chance(250);
+        if q.chance(500) {
+            spec = spec.priority(q.range(0, 4) as u32);
+        }
+        if q.chance(500) {
+            spec = spec.head_start(Millis::from_secs(q.range(1, 120)));
+        }
+        p.queues.push(spec);
+    }
+    for i in 1..=q.below(4) as u32 {
+        let mut prof = RoutingProfile::new(ProfileId(i), format!("profile{i}"));
+        for k in 0..=n {
+            if !q.chance(600) {
+                continue;
+            }
+            let priority = q.range(0, 2) as u32;
+            let pq = if k == 0 {
+                ProfileQueue::default_queue(priority)
+            } else {
+                ProfileQueue::new(QueueId(k), priority)
+            };
+            let delay = if q.chance(300) {
+                Millis::from_secs(q.range(1, 30))
+            } else {
+                Millis::ZERO
+            };
+            prof = prof.serve(pq.delay(delay));
+        }
+        p.profiles.push(prof);
+    }
+    if q.chance(300) {
+        p.selection = new_selection(q);
+    }
+}
+
 fn gen_policy(r: &mut Rng) -> Policy {
     let n = r.range(2, 3) as usize;
     let names = ["call", "chat", "email"];
@@ -116,27 +263,7 @@ fn gen_policy(r: &mut Rng) -> Policy {
         QueueOrder::EarliestDeadline,
         QueueOrder::Fifo,
     ][r.below(4) as usize];
-    p.selection = match r.below(10) {
-        0 => Selection::LeastLoaded,
-        1 => Selection::LongestIdle {
-            clock: IdleClock::LastConversationEnded,
-        },
-        2 => Selection::LongestIdle {
-            clock: IdleClock::BecameAvailable,
-        },
-        3 => Selection::LongestIdle {
-            clock: IdleClock::LastAssigned,
-        },
-        4 => Selection::RoundRobin,
-        5 => Selection::MostProficient,
-        6 => Selection::FewestConversations,
-        7 => Selection::Ring,
-        8 => Selection::FixedOrder,
-        _ => Selection::SkillDevelopment {
-            demanding_skills: SKILLS.iter().copied().filter(|_| r.chance(400)).collect(),
-            share_permille: r.range(0, 1000) as u16,
-        },
-    };
+    p.selection = selection(r);
     let from_previous = r.chance(300);
     if from_previous {
         p.overflow_timing = OverflowTiming::FromPreviousStep;
@@ -192,6 +319,8 @@ fn gen_policy(r: &mut Rng) -> Policy {
 /// one in twelve invalid on purpose.
 struct Gen {
     r: Rng,
+    /// Draws for queues and profiles only (see `gen_routing`).
+    q: Rng,
     now: u64,
     next_conv: u64,
     max_op: u64,
@@ -249,6 +378,10 @@ impl Gen {
         if self.r.chance(200) {
             s = s.wrap_up(Millis::from_secs(self.r.range(0, 10)));
         }
+        let profiles = &m.policy.profiles;
+        if !profiles.is_empty() && self.q.chance(700) {
+            s = s.profile(profiles[self.q.below(profiles.len() as u64) as usize].id);
+        }
         if bad {
             match self.r.below(3) {
                 0 => s = s.capacity(m.chans[0], 0),
@@ -271,6 +404,10 @@ impl Gen {
         if self.r.chance(200) {
             s = s.preferred_operator(OperatorId(self.r.range(1, self.max_op)));
         }
+        let queues = &m.policy.queues;
+        if !queues.is_empty() && self.q.chance(600) {
+            s = s.queue(queues[self.q.below(queues.len() as u64) as usize].id);
+        }
         if bad {
             match self.r.below(2) {
                 0 => s.tier = TierId(99),
@@ -280,8 +417,60 @@ impl Gen {
         s
     }
 
+    /// Issue 19's events, drawn from `q` while the policy has queues or
+    /// profiles: profile changes, handled-count resets, transfers to a queue.
+    fn routing_event(&mut self, m: &Checker) -> Option<Event> {
+        let (queues, profiles) = (&m.policy.queues, &m.policy.profiles);
+        if (queues.is_empty() && profiles.is_empty()) || !self.q.chance(40) {
+            return None;
+        }
+        self.now += self.q.range(0, 2_000);
+        let at = Timestamp(self.now);
+        let bad = self.q.chance(80);
+        let ops = m.op_ids();
+        Some(match self.q.below(3) {
+            0 => Event::OperatorProfileChanged {
+                at,
+                operator: if bad && profiles.is_empty() {
+                    OperatorId(9_999)
+                } else {
+                    ops.get(self.q.below(ops.len().max(1) as u64) as usize)
+                        .copied()
+                        .unwrap_or(OperatorId(9_999))
+                },
+                profile: match (bad, profiles.is_empty()) {
+                    (true, false) => Some(ProfileId(99)),
+                    (false, false) if self.q.chance(800) => {
+                        Some(profiles[self.q.below(profiles.len() as u64) as usize].id)
+                    }
+                    _ => None,
+                },
+            },
+            1 => Event::HandledCountsReset { at },
+            _ => {
+                let held = m.convs_in(&[ConversationState::Assigned, ConversationState::Responded]);
+                let Some(&c) = held.get(self.q.below(held.len().max(1) as u64) as usize) else {
+                    return Some(Event::Assign { at });
+                };
+                let to = match queues.get(self.q.below(queues.len().max(1) as u64) as usize) {
+                    _ if bad => QueueId(99),
+                    Some(x) => x.id,
+                    None => return Some(Event::Assign { at }),
+                };
+                Event::ConversationTransferred {
+                    at,
+                    conversation: c,
+                    to: TransferTarget::ToQueue(to),
+                }
+            }
+        })
+    }
+
     fn event(&mut self, m: &Checker) -> Event {
         use ConversationState as S;
+        if let Some(ev) = self.routing_event(m) {
+            return ev;
+        }
         let dt = match self.r.below(10) {
             0..=3 => 0,
             4..=8 => self.r.range(1, 4_000),
@@ -481,6 +670,23 @@ impl Gen {
             // channels, so dropping email may be refused), or invalid.
             77 if self.r.chance(60) => {
                 let mut p = gen_policy(&mut self.r);
+                gen_routing(&mut self.q, &mut p);
+                // Queues and profiles still in use stay declared (dropping
+                // one is refused, as for channels, tiers and skills).
+                for c in m.convs.values() {
+                    if let Some(q) = c.spec.queue {
+                        if !p.queues.iter().any(|x| x.id == q) {
+                            p.queues.push(QueueSpec::new(q, format!("queue{}", q.0)));
+                        }
+                    }
+                }
+                for o in m.ops.values() {
+                    if let Some(x) = o.profile {
+                        if !p.profiles.iter().any(|y| y.id == x) {
+                            p.profiles.push(RoutingProfile::new(x, format!("profile{}", x.0)));
+                        }
+                    }
+                }
                 if bad {
                     p.tiers.clear();
                 }
@@ -559,10 +765,13 @@ struct Totals {
 /// Runs one seed; `Err((event index, message))` on the first violation.
 fn run_seed(seed: u64, o: &Options, t: &mut Totals) -> Result<(), (u64, String)> {
     let mut r = Rng(seed);
-    let policy = gen_policy(&mut r);
+    let mut q = Rng(seed ^ 0x5155_4555_4553_0019);
+    let mut policy = gen_policy(&mut r);
+    gen_routing(&mut q, &mut policy);
     let max_op = r.range(3, 24);
     let mut g = Gen {
         r,
+        q,
         now: T0,
         next_conv: 0,
         max_op,

@@ -117,21 +117,61 @@ fn secs(max: u64) -> impl Strategy<Value = Millis> {
     (1..=max).prop_map(Millis::from_secs)
 }
 
-fn policy() -> impl Strategy<Value = Policy> {
-    let catalogue = (2usize..=3, any::<bool>());
-    let order = prop_oneof![
-        Just(QueueOrder::StrictPriority),
-        Just(QueueOrder::Aging),
-        Just(QueueOrder::EarliestDeadline),
-        Just(QueueOrder::Fifo),
+/// The selections of issue 19: fewest handled, and order-by with one or
+/// two keys over every attribute.
+fn new_selection() -> impl Strategy<Value = Selection> {
+    let attribute = prop_oneof![
+        Just(OperatorAttribute::LoadRatio),
+        Just(OperatorAttribute::OpenConversations),
+        Just(OperatorAttribute::Handled),
+        Just(OperatorAttribute::IdleSince(IdleClock::LastConversationEnded)),
+        Just(OperatorAttribute::IdleSince(IdleClock::BecameAvailable)),
+        Just(OperatorAttribute::IdleSince(IdleClock::LastAssigned)),
+        Just(OperatorAttribute::LastPicked),
+        (0usize..3).prop_map(|k| OperatorAttribute::Level(SKILLS[k])),
     ];
-    let overflow = prop::collection::vec((secs(40), relax()), 0..=3);
-    let waits = (
-        prop_oneof![Just(Millis::ZERO), secs(30)],
-        prop_oneof![Just(Millis::ZERO), secs(20)],
-    );
+    let key = (attribute, any::<bool>()).prop_map(|(a, down)| {
+        if down {
+            OrderKey::descending(a)
+        } else {
+            OrderKey::ascending(a)
+        }
+    });
+    prop_oneof![
+        1 => Just(Selection::FewestHandled),
+        2 => prop::collection::vec(key, 1..=2).prop_map(|keys| Selection::OrderBy { keys }),
+    ]
+}
+
+/// Any selection, the new ones included.
+fn any_selection() -> impl Strategy<Value = Selection> {
+    prop_oneof![3 => selection(), 2 => new_selection()]
+}
+
+/// What a `Relax::Select` step may switch to (not skill development).
+fn step_selection() -> impl Strategy<Value = Selection> {
+    any_selection().prop_map(|s| match s {
+        Selection::SkillDevelopment { .. } => Selection::MostProficient,
+        s => s,
+    })
+}
+
+/// Every relaxation, the new ones included.
+fn any_relax() -> impl Strategy<Value = Relax> {
+    prop_oneof![
+        3 => relax(),
+        1 => (0usize..3).prop_map(|k| Relax::DropSkill(SKILLS[k])),
+        1 => (0usize..3, 1u8..=4).prop_map(|(k, by)| Relax::LowerSkill { skill: SKILLS[k], by }),
+        1 => (0usize..2).prop_map(|t| Relax::AddTeam(TEAMS[t])),
+        1 => (0u32..=4).prop_map(Relax::Priority),
+        1 => secs(120).prop_map(Relax::HeadStart),
+        1 => step_selection().prop_map(Relax::Select),
+    ]
+}
+
+fn offers() -> impl Strategy<Value = Option<OfferPolicy>> {
     let cooldown = || prop_oneof![2 => Just(Millis::ZERO), 1 => secs(15)];
-    let offers = prop::option::weighted(
+    prop::option::weighted(
         0.3,
         (
             secs(20),
@@ -151,7 +191,126 @@ fn policy() -> impl Strategy<Value = Policy> {
                         .forget_decline_after(forget)
                 },
             ),
+    )
+}
+
+/// One declared queue with its own rules (ids are set by `routing`).
+fn queue_spec() -> impl Strategy<Value = QueueSpec> {
+    (
+        any_selection(),
+        prop::collection::vec((secs(40), any_relax()), 0..=3),
+        any::<bool>(),
+        offers(),
+        (
+            prop_oneof![Just(Millis::ZERO), secs(30)],
+            prop::bool::weighted(0.25),
+        ),
+        prop::option::weighted(0.5, 0u32..=4),
+        prop_oneof![Just(Millis::ZERO), secs(120)],
+    )
+        .prop_map(
+            |(sel, steps, from_previous, offers, (wait, over), priority, head_start)| {
+                let mut q = QueueSpec::new(QueueId(0), "q").selection(sel);
+                let mut after = Millis::ZERO;
+                for (d, relax) in steps {
+                    after = if from_previous { d } else { after + d };
+                    q = q.overflow_step(OverflowStep::new(after, relax));
+                }
+                if from_previous {
+                    q = q.overflow_timing(OverflowTiming::FromPreviousStep);
+                }
+                q.offers = offers;
+                q.preferred_operator.wait = wait;
+                q.preferred_operator.over_capacity = over;
+                q.priority = priority;
+                q.head_start = head_start;
+                q
+            },
+        )
+}
+
+/// Issue 19 on top of a policy: 0–4 queues, 0–3 profiles (each serving
+/// some of the queues, the default one included, at priorities with ties
+/// and delays including 0), and sometimes a new selection for the default
+/// queue.
+#[derive(Debug, Clone)]
+struct Routing {
+    queues: Vec<QueueSpec>,
+    /// Per profile: (queue index, 0 = default queue; priority; delay).
+    profiles: Vec<Vec<(usize, u32, Millis)>>,
+    default_selection: Option<Selection>,
+}
+
+fn routing() -> impl Strategy<Value = Routing> {
+    let served = (
+        0usize..=4,
+        0u32..=2,
+        prop_oneof![2 => Just(Millis::ZERO), 1 => secs(30)],
     );
+    (
+        prop::collection::vec(queue_spec(), 0..=4),
+        prop::collection::vec(prop::collection::vec(served, 0..=4), 0..=3),
+        prop::option::weighted(0.3, new_selection()),
+    )
+        .prop_map(|(queues, profiles, default_selection)| Routing {
+            queues,
+            profiles,
+            default_selection,
+        })
+}
+
+fn with_routing(mut p: Policy, r: Routing) -> Policy {
+    p.queues = r
+        .queues
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut q)| {
+            q.id = QueueId(i as u32 + 1);
+            q.name = format!("queue{}", i + 1);
+            q
+        })
+        .collect();
+    let n = p.queues.len();
+    p.profiles = r
+        .profiles
+        .into_iter()
+        .enumerate()
+        .map(|(i, served)| {
+            let mut prof = RoutingProfile::new(ProfileId(i as u32 + 1), format!("profile{}", i + 1));
+            for (q, priority, delay) in served {
+                let queue = (q > 0).then(|| QueueId(((q - 1) % n.max(1)) as u32 + 1));
+                if (queue.is_some() && n == 0) || prof.queues.iter().any(|x| x.queue == queue) {
+                    continue;
+                }
+                let pq = match queue {
+                    Some(q) => ProfileQueue::new(q, priority),
+                    None => ProfileQueue::default_queue(priority),
+                };
+                prof = prof.serve(pq.delay(delay));
+            }
+            prof
+        })
+        .collect();
+    if let Some(s) = r.default_selection {
+        p.selection = s;
+    }
+    p
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    let catalogue = (2usize..=3, any::<bool>());
+    let order = prop_oneof![
+        Just(QueueOrder::StrictPriority),
+        Just(QueueOrder::Aging),
+        Just(QueueOrder::EarliestDeadline),
+        Just(QueueOrder::Fifo),
+    ];
+    let overflow = prop::collection::vec((secs(40), relax()), 0..=3);
+    let waits = (
+        prop_oneof![Just(Millis::ZERO), secs(30)],
+        prop_oneof![Just(Millis::ZERO), secs(20)],
+    );
+    let offers = offers();
     // Routers' variants: overflow timing, a throughput cap, direct routing
     // above capacity.
     let variants = (
@@ -239,6 +398,8 @@ struct OpGen {
     skills: Vec<(usize, u8)>,
     teams: Vec<usize>,
     wrap_up: Option<Millis>,
+    /// Picks one of the policy's profiles, if it has any.
+    profile: Option<Index>,
 }
 
 fn status() -> impl Strategy<Value = OperatorStatus> {
@@ -261,14 +422,16 @@ fn op_gen() -> impl Strategy<Value = OpGen> {
         skill_levels(),
         prop::collection::vec(0usize..2, 0..=2),
         prop::option::weighted(0.3, prop_oneof![Just(Millis::ZERO), secs(10)]),
+        prop::option::weighted(0.7, any::<Index>()),
     )
-        .prop_map(|(id, status, caps, skills, teams, wrap_up)| OpGen {
+        .prop_map(|(id, status, caps, skills, teams, wrap_up, profile)| OpGen {
             id,
             status,
             caps,
             skills,
             teams,
             wrap_up,
+            profile,
         })
 }
 
@@ -281,6 +444,8 @@ struct ConvGen {
     skills: Vec<(usize, u8)>,
     team: Option<usize>,
     preferred: Option<u64>,
+    /// Picks one of the policy's queues, if it has any.
+    queue: Option<Index>,
 }
 
 fn conv_gen() -> impl Strategy<Value = ConvGen> {
@@ -290,13 +455,15 @@ fn conv_gen() -> impl Strategy<Value = ConvGen> {
         prop::collection::vec((0usize..3, 1u8..=5), 0..=2),
         prop::option::weighted(0.25, 0usize..2),
         prop::option::weighted(0.25, 1..=MAX_OP),
+        prop::option::weighted(0.6, any::<Index>()),
     )
-        .prop_map(|(channel, tier, skills, team, preferred)| ConvGen {
+        .prop_map(|(channel, tier, skills, team, preferred, queue)| ConvGen {
             channel,
             tier,
             skills,
             team,
             preferred,
+            queue,
         })
 }
 
@@ -310,6 +477,9 @@ enum Act {
     Capacity(Index, usize, u16),
     Skills(Index, Vec<(usize, u8)>),
     Teams(Index, Vec<usize>),
+    /// A profile change: one of the policy's profiles, or none.
+    Profile(Index, Option<Index>),
+    HandledReset,
     Bot(ConvGen),
     Arrive(ConvGen),
     BotAsks(Index),
@@ -335,6 +505,8 @@ fn act() -> impl Strategy<Value = Act> {
         3 => (i(), 0usize..3, prop_oneof![Just(0u16), 0u16..=4]).prop_map(|(o, c, n)| Act::Capacity(o, c, n)),
         1 => (i(), skill_levels()).prop_map(|(o, s)| Act::Skills(o, s)),
         1 => (i(), prop::collection::vec(0usize..2, 0..=2)).prop_map(|(o, t)| Act::Teams(o, t)),
+        2 => (i(), prop::option::weighted(0.8, i())).prop_map(|(o, p)| Act::Profile(o, p)),
+        1 => Just(Act::HandledReset),
         2 => conv_gen().prop_map(Act::Bot),
         10 => conv_gen().prop_map(Act::Arrive),
         2 => i().prop_map(Act::BotAsks),
@@ -342,7 +514,7 @@ fn act() -> impl Strategy<Value = Act> {
         6 => i().prop_map(Act::Resolve),
         2 => i().prop_map(Act::Abandon),
         1 => i().prop_map(Act::LeaveMessage),
-        2 => (i(), i(), 0u8..3).prop_map(|(c, o, k)| Act::Transfer(c, o, k)),
+        2 => (i(), i(), 0u8..4).prop_map(|(c, o, k)| Act::Transfer(c, o, k)),
         2 => (i(), i()).prop_map(|(c, o)| Act::Claim(c, o)),
         3 => (i(), i(), any::<bool>()).prop_map(|(c, o, yes)| Act::Answer(c, o, yes)),
         1 => Just(Act::Tick),
@@ -381,10 +553,16 @@ struct Case {
 fn case() -> impl Strategy<Value = Case> {
     (
         policy(),
+        // Queues and profiles in about half the cases.
+        prop::option::weighted(0.5, routing()),
         prop::collection::vec(op_gen(), 1..=6),
         prop::collection::vec(step(), 1..200),
     )
-        .prop_map(|(policy, mut roster, steps)| {
+        .prop_map(|(policy, routing, mut roster, steps)| {
+            let policy = match routing {
+                Some(r) => with_routing(policy, r),
+                None => policy,
+            };
             for (i, o) in roster.iter_mut().enumerate() {
                 o.id = i as u64 + 1;
             }
@@ -419,18 +597,25 @@ fn op_spec(g: &OpGen, policy: &Policy, bad: bool) -> OperatorSpec {
     if let Some(w) = g.wrap_up {
         s = s.wrap_up(w);
     }
+    if let Some(i) = &g.profile {
+        if !policy.profiles.is_empty() {
+            s = s.profile(policy.profiles[i.index(policy.profiles.len())].id);
+        }
+    }
     if bad {
         match g.id % 4 {
             0 => s = s.capacity(CHANNELS[0], 0),
             1 => s = s.skill(SkillId(99), 2),
             2 => s.skills.push(SkillLevel::new(SKILLS[0], 6)),
+            _ if g.id % 8 == 7 => s = s.profile(ProfileId(99)),
             _ => s.teams.extend([TEAMS[0], TEAMS[0]]),
         }
     }
     s
 }
 
-fn conv_spec(g: &ConvGen, id: u64, channels: usize, bad: bool) -> ConversationSpec {
+fn conv_spec(g: &ConvGen, id: u64, policy: &Policy, bad: bool) -> ConversationSpec {
+    let channels = policy.channels.len();
     let mut s = ConversationSpec::new(
         ConversationId(id),
         CHANNELS[g.channel % channels],
@@ -447,8 +632,14 @@ fn conv_spec(g: &ConvGen, id: u64, channels: usize, bad: bool) -> ConversationSp
     if let Some(p) = g.preferred {
         s = s.preferred_operator(OperatorId(p));
     }
+    if let Some(i) = &g.queue {
+        if !policy.queues.is_empty() {
+            s = s.queue(policy.queues[i.index(policy.queues.len())].id);
+        }
+    }
     if bad {
         match id % 3 {
+            2 if id % 6 == 5 => s.queue = Some(QueueId(99)),
             0 => s.tier = TierId(99),
             1 => s.channel = ChannelId(99),
             _ => s.skills.push(SkillLevel::new(SKILLS[0], 0)),
@@ -542,6 +733,24 @@ fn concrete(m: &Checker, s: &Step, at: Timestamp, next_conv: &mut u64) -> Event 
                 teams: teams.into_iter().collect(),
             }
         }
+        Act::Profile(i, p) => {
+            let profiles = &m.policy.profiles;
+            let profile = match p {
+                _ if s.bad && !profiles.is_empty() => Some(ProfileId(99)),
+                Some(p) if !profiles.is_empty() => Some(profiles[p.index(profiles.len())].id),
+                _ => None,
+            };
+            Event::OperatorProfileChanged {
+                at,
+                operator: if s.bad && !profiles.is_empty() {
+                    pick(&m.op_ids(), i).unwrap_or(unknown_op)
+                } else {
+                    op(i)
+                },
+                profile,
+            }
+        }
+        Act::HandledReset => Event::HandledCountsReset { at },
         Act::Bot(g) | Act::Arrive(g) => {
             *next_conv += 1;
             let mut id = *next_conv;
@@ -551,7 +760,7 @@ fn concrete(m: &Checker, s: &Step, at: Timestamp, next_conv: &mut u64) -> Event 
                     id = c.0;
                 }
             }
-            let conversation = conv_spec(g, id, n, s.bad && id % 2 == 1);
+            let conversation = conv_spec(g, id, &m.policy, s.bad && id % 2 == 1);
             if matches!(s.act, Act::Bot(_)) {
                 Event::BotConversationStarted { at, conversation }
             } else {
@@ -609,6 +818,9 @@ fn concrete(m: &Checker, s: &Step, at: Timestamp, next_conv: &mut u64) -> Event 
                 to: match kind {
                     0 => TransferTarget::Operator(op(o)),
                     1 => TransferTarget::Team(TEAMS[o.index(2)]),
+                    3 if !m.policy.queues.is_empty() => TransferTarget::ToQueue(
+                        m.policy.queues[o.index(m.policy.queues.len())].id,
+                    ),
                     _ => TransferTarget::Queue,
                 },
             },
@@ -1053,4 +1265,131 @@ fn restoring_a_bot_conversation_gives_an_equal_engine() {
     let restored = Engine::restore(Snapshot::from_bytes(&bytes).expect("bytes")).expect("restore");
     assert_eq!(restored.state_hash(), e.state_hash());
     assert!(restored == e, "restored engine != original");
+}
+
+
+// ------------------------------------- engine bugs found here (issue 19)
+
+fn op_on(id: u64, channels: &[(ChannelId, u16)], status: OperatorStatus) -> OperatorSpec {
+    let mut s = OperatorSpec::new(OperatorId(id)).status(status);
+    for &(c, n) in channels {
+        s = s.capacity(c, n);
+    }
+    s
+}
+
+/// Found while writing the cross-queue model: a freed operator pulls on
+/// each ready channel by its profile's classes (`best_conv_for`), but
+/// `pull_and_place` then takes the best of the channels by queue key alone,
+/// so a lower class on one channel beats a higher class on another. The
+/// semantics ("the first class that has a conversation they can serve
+/// wins") say otherwise. Here #1 serves queue A at priority 1, B at 2; call
+/// blocks chat. B's call (asked first) is pulled, #1 is then blocked from
+/// A's chat, which waits. By the semantics #1 takes A's chat first (and
+/// then B's call too, which the chat does not block). Indexed and
+/// `Matching::Scan` agree, so only the model of the order sees it.
+#[test]
+#[ignore = "engine bug (issue 19): pull across channels ignores profile classes"]
+fn a_freed_operator_takes_the_first_class_across_channels() {
+    let (call, chat) = (CHANNELS[0], CHANNELS[1]);
+    let (a, b) = (QueueId(1), QueueId(2));
+    let mut p = base_policy(2, true);
+    p.queues = vec![QueueSpec::new(a, "a"), QueueSpec::new(b, "b")];
+    p.profiles = vec![RoutingProfile::new(ProfileId(1), "a first")
+        .serve(ProfileQueue::new(a, 1))
+        .serve(ProfileQueue::new(b, 2))];
+    let mut e = Engine::new(p).expect("valid policy");
+    let t = |s: u64| Timestamp(T0 + 1_000 * s);
+    e.apply(Event::OperatorAdded {
+        at: t(0),
+        operator: op_on(1, &[(call, 1), (chat, 1)], OperatorStatus::Away).profile(ProfileId(1)),
+    })
+    .expect("added");
+    e.apply(Event::ConversationArrived {
+        at: t(0),
+        conversation: ConversationSpec::new(ConversationId(1), call, TIERS[0]).queue(b),
+    })
+    .expect("arrived");
+    e.apply(Event::ConversationArrived {
+        at: t(1),
+        conversation: ConversationSpec::new(ConversationId(2), chat, TIERS[0]).queue(a),
+    })
+    .expect("arrived");
+    e.apply(Event::OperatorStatusChanged {
+        at: t(2),
+        operator: OperatorId(1),
+        status: OperatorStatus::Available,
+    })
+    .expect("status");
+    let ds = e.assign(t(2)).expect("assign");
+    let got: Vec<ConversationId> = ds.iter().map(|d| d.conversation).collect();
+    assert_eq!(got.first(), Some(&ConversationId(2)), "{ds:?}");
+}
+
+/// Found by the property test (differential, minimised by proptest): the
+/// reference scan (`scan_best_conv_for`) sets a conversation that prefers
+/// the pulling operator aside (`continue`), so it never counts in its own
+/// queue's priority class. #2's profile serves queue 1 at priority 0 and
+/// the default queue at 1; conversation 2 (queue 1) prefers #2,
+/// conversation 1 (default queue) asked first. Indexed: class 0 has work
+/// (conversation 2), it wins (semantics doc). `Matching::Scan`: class 0
+/// looks empty, class 1's conversation 1 beats the preference by key.
+#[test]
+#[ignore = "engine bug (issue 19): Scan leaves a preferring conversation out of its class"]
+fn a_preferring_conversation_counts_in_its_class_under_scan() {
+    let call = CHANNELS[0];
+    let mut p = base_policy(2, false);
+    p.queues = vec![QueueSpec::new(QueueId(1), "queue1")];
+    p.profiles = vec![RoutingProfile::new(ProfileId(2), "profile2")
+        .serve(ProfileQueue::default_queue(1))
+        .serve(ProfileQueue::new(QueueId(1), 0))];
+    let at = Timestamp(T0);
+    let events = [
+        Event::OperatorAdded {
+            at,
+            operator: op_on(2, &[(call, 2)], OperatorStatus::Available),
+        },
+        Event::OperatorProfileChanged {
+            at,
+            operator: OperatorId(2),
+            profile: Some(ProfileId(2)),
+        },
+        Event::ConversationArrived {
+            at,
+            conversation: ConversationSpec::new(ConversationId(1), call, TIERS[0]),
+        },
+        Event::ConversationArrived {
+            at,
+            conversation: ConversationSpec::new(ConversationId(2), call, TIERS[0])
+                .queue(QueueId(1))
+                .preferred_operator(OperatorId(2)),
+        },
+        Event::Assign { at },
+    ];
+    let (indexed, _) = replay(&p, &events, Matching::Indexed);
+    let (scan, _) = replay(&p, &events, Matching::Scan);
+    assert_eq!(indexed, scan);
+}
+
+/// Found by the DST runner (seed 5 with queues): a policy change that drops
+/// a queue *nobody uses* is refused ("an operator or conversation does not
+/// fit the new policy (id 0)"): the snapshot carries every old queue's
+/// counters (`queue_counters`: ring pointer, trainee credit) and
+/// `Engine::restore` looks each up with `queue_index(qc.queue)?`, which
+/// fails for the dropped queue. Dropping an unused channel, tier or skill
+/// is accepted. Fix: drop the counters of queues the new policy does not
+/// declare in `with_policy` (or skip them in restore).
+#[test]
+#[ignore = "engine bug (issue 19): dropping an unused queue is refused"]
+fn a_policy_change_may_drop_an_unused_queue() {
+    let mut p = base_policy(2, false);
+    p.queues = vec![QueueSpec::new(QueueId(1), "sales")];
+    let mut e = Engine::new(p.clone()).expect("valid policy");
+    let mut q = p;
+    q.queues.clear();
+    let res = e.apply(Event::PolicyChanged {
+        at: Timestamp(T0),
+        policy: Box::new(q),
+    });
+    assert!(res.is_ok(), "{res:?}");
 }

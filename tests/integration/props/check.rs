@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use switchboard::engine::{DecisionKind, MAX_TIMESTAMP, MoveCause, Records};
-use switchboard::policy::BlockedWork;
+use switchboard::policy::{BlockedWork, OfferPolicy};
 use switchboard::prelude::*;
 
 /// The outcome of one `apply`.
@@ -47,6 +47,31 @@ pub struct MOp {
     pub picks: VecDeque<Timestamp>,
     /// Conversations held.
     pub held: BTreeSet<ConversationId>,
+    /// Routing profile (`None`: serves every queue at once).
+    pub profile: Option<ProfileId>,
+    /// Conversations resolved while they held them, since joining or the
+    /// last `HandledCountsReset`.
+    pub handled: u64,
+}
+
+/// One queue's rules as the model reads them: a declared queue's own, or
+/// the policy's top-level ones for the default queue.
+#[derive(Debug, Clone)]
+pub struct QRules {
+    /// Operator selection.
+    pub selection: Selection,
+    /// Overflow ladder.
+    pub overflow: Vec<OverflowStep>,
+    /// Where its steps are measured from.
+    pub timing: OverflowTiming,
+    /// Offers, or direct assignment.
+    pub offers: Option<OfferPolicy>,
+    /// Returning customers.
+    pub preferred: PreferredOperatorPolicy,
+    /// Replaces the tier priority under strict priority.
+    pub priority: Option<u32>,
+    /// Added to the tier head start under aging.
+    pub head_start: Millis,
 }
 
 impl MOp {
@@ -218,7 +243,71 @@ impl Checker {
         if s.skills.len() > 4 {
             return Err("too many skills");
         }
+        if s.queue.is_some_and(|q| !self.queue_declared(q)) {
+            return Err("unknown queue");
+        }
         self.skills_ok(&s.skills)
+    }
+
+    fn queue_declared(&self, q: QueueId) -> bool {
+        self.policy.queues.iter().any(|x| x.id == q)
+    }
+
+    fn profile_declared(&self, p: ProfileId) -> bool {
+        self.policy.profiles.iter().any(|x| x.id == p)
+    }
+
+    /// The rules of queue `q` (`None`: the default queue, the policy's own
+    /// top-level rules). A declared queue's fields stand alone.
+    pub fn rules(&self, q: Option<QueueId>) -> QRules {
+        match q.and_then(|q| self.policy.queues.iter().find(|x| x.id == q)) {
+            Some(x) => QRules {
+                selection: x.selection.clone(),
+                overflow: x.overflow.clone(),
+                timing: x.overflow_timing,
+                offers: x.offers,
+                preferred: x.preferred_operator,
+                priority: x.priority,
+                head_start: x.head_start,
+            },
+            None => QRules {
+                selection: self.policy.selection.clone(),
+                overflow: self.policy.overflow.clone(),
+                timing: self.policy.overflow_timing,
+                offers: self.policy.offers,
+                preferred: self.policy.preferred_operator,
+                priority: None,
+                head_start: Millis::ZERO,
+            },
+        }
+    }
+
+    /// The operator's profile entry for queue `q`: `Some(None)` when they
+    /// have no profile (every queue, priority 0, no delay), `None` when
+    /// their profile does not serve `q`.
+    fn profile_entry(&self, o: &MOp, q: Option<QueueId>) -> Option<Option<ProfileQueue>> {
+        let Some(p) = o.profile else {
+            return Some(None);
+        };
+        let prof = self.policy.profiles.iter().find(|x| x.id == p)?;
+        prof.queues.iter().find(|x| x.queue == q).map(|x| Some(*x))
+    }
+
+    /// Whether operator `o`'s profile lets them take `c` at `t`: it serves
+    /// `c`'s queue and `c` has waited the delay since `routing_since`.
+    fn serves(&self, o: &MOp, c: &MConv, t: Timestamp) -> bool {
+        match self.profile_entry(o, c.spec.queue) {
+            None => false,
+            Some(None) => true,
+            Some(Some(pq)) => c.routing_since + pq.delay <= t,
+        }
+    }
+
+    /// The operator's profile priority for `c`'s queue (0 without a profile).
+    fn class_of(&self, o: &MOp, c: &MConv) -> u32 {
+        self.profile_entry(o, c.spec.queue)
+            .flatten()
+            .map_or(0, |pq| pq.priority)
     }
 
     fn op(&self, id: OperatorId) -> Result<&MOp, &'static str> {
@@ -280,8 +369,21 @@ impl Checker {
                     }
                 }
                 self.skills_ok(&s.skills)?;
+                if s.profile.is_some_and(|p| !self.profile_declared(p)) {
+                    return Err("unknown profile");
+                }
                 Self::teams_ok(&s.teams)
             }
+            Event::OperatorProfileChanged {
+                operator, profile, ..
+            } => {
+                self.op(*operator)?;
+                if profile.is_some_and(|p| !self.profile_declared(p)) {
+                    return Err("unknown profile");
+                }
+                Ok(())
+            }
+            Event::HandledCountsReset { .. } => Ok(()),
             Event::OperatorRemoved { operator, .. }
             | Event::OperatorStatusChanged { operator, .. }
             | Event::RebalanceOperator { operator, .. } => self.op(*operator).map(|_| ()),
@@ -350,6 +452,11 @@ impl Checker {
                         return Err("transfer to own holder");
                     }
                     Self::can_hold(o, c.ch)?;
+                }
+                if let TransferTarget::ToQueue(q) = to {
+                    if !self.queue_declared(*q) {
+                        return Err("unknown queue");
+                    }
                 }
                 Ok(())
             }
@@ -594,6 +701,11 @@ impl Checker {
             if !o.skills.iter().all(skill) {
                 return Err("an operator holds a dropped skill");
             }
+            // As with channels, tiers and skills: a profile in use stays
+            // declared.
+            if o.profile.is_some_and(|x| !p.profiles.iter().any(|d| d.id == x)) {
+                return Err("an operator has a dropped profile");
+            }
         }
         for c in self.convs.values() {
             if !chan(c.spec.channel) {
@@ -604,6 +716,9 @@ impl Checker {
             }
             if !c.spec.skills.iter().all(skill) {
                 return Err("a conversation requires a dropped skill");
+            }
+            if c.spec.queue.is_some_and(|q| !p.queues.iter().any(|d| d.id == q)) {
+                return Err("a conversation is in a dropped queue");
             }
         }
         Ok(())
@@ -835,23 +950,38 @@ impl Checker {
             .is_some_and(|r| self.policy.channels[ch].blocks.contains(&r.spec.channel))
     }
 
-    /// Queue order (the documented keys), ending with the arrival sequence.
-    fn queue_key(&self, c: &MConv) -> (u64, u64, u64) {
+    /// Queue order (the documented keys) at `t`, ending with the arrival
+    /// sequence: strict priority uses the queue's priority (else the
+    /// tier's), lowered by `Relax::Priority` steps passed; aging adds the
+    /// queue's head start and the `Relax::HeadStart` steps passed to the
+    /// tier's.
+    fn queue_key(&self, c: &MConv, t: Timestamp) -> (u64, u64, u64) {
         let asked = c.asked_at.map_or(0, |t| t.0);
         let tier = self.policy.tiers.iter().find(|t| t.id == c.spec.tier);
-        let max_head = self
-            .policy
-            .tiers
-            .iter()
-            .map(|t| t.head_start.0.min(MAX_TIMESTAMP.0))
-            .max()
-            .unwrap_or(0);
-        match self.policy.queue_order {
-            QueueOrder::StrictPriority => (u64::from(tier.map_or(0, |t| t.priority)), asked, c.seq),
-            QueueOrder::Aging => {
-                let head = tier.map_or(0, |t| t.head_start.0.min(max_head));
-                (0, asked + max_head - head, c.seq)
+        let rules = self.rules(c.spec.queue);
+        let passed = if c.state == ConversationState::Waiting {
+            self.steps_passed(&rules, c, t)
+        } else {
+            0
+        };
+        let mut priority = rules
+            .priority
+            .unwrap_or_else(|| tier.map_or(0, |t| t.priority));
+        let mut head = tier
+            .map_or(0, |t| t.head_start.0.min(MAX_TIMESTAMP.0))
+            .saturating_add(rules.head_start.0);
+        for s in &rules.overflow[..passed] {
+            match s.relax {
+                Relax::Priority(p) => priority = priority.min(p),
+                Relax::HeadStart(h) => head = head.saturating_add(h.0),
+                _ => {}
             }
+        }
+        // Only the order matters: a large offset keeps aging keys unsigned.
+        const LATER: u64 = 1 << 62;
+        match self.policy.queue_order {
+            QueueOrder::StrictPriority => (u64::from(priority), asked, c.seq),
+            QueueOrder::Aging => (0, asked + LATER - head.min(LATER), c.seq),
             QueueOrder::EarliestDeadline => (
                 0,
                 asked.saturating_add(tier.map_or(0, |t| t.first_response_target.0)),
@@ -859,6 +989,40 @@ impl Checker {
             ),
             QueueOrder::Fifo => (0, asked, c.seq),
             other => panic!("queue order {other:?} is not modelled"),
+        }
+    }
+
+    /// What operator `oid` pulls first among `cands` (conversations they can
+    /// take) at `t`, by the cross-queue order: their profile's priority
+    /// classes (lowest first; one class without a profile), queue order
+    /// inside the class; conversations preferring them compete by queue
+    /// key with the winning class.
+    fn pull_pick<'a>(
+        &self,
+        oid: OperatorId,
+        o: &MOp,
+        cands: impl Iterator<Item = (&'a ConversationId, &'a MConv)>,
+        t: Timestamp,
+    ) -> Option<((u64, u64, u64), ConversationId)> {
+        let mut best: Option<((u32, (u64, u64, u64)), ConversationId)> = None;
+        let mut preferred: Option<((u64, u64, u64), ConversationId)> = None;
+        for (id, c) in cands {
+            let key = self.queue_key(c, t);
+            if c.prefers == Some(oid) && !Self::declined(c, oid, t) {
+                if preferred.is_none_or(|p| key < p.0) {
+                    preferred = Some((key, *id));
+                }
+                continue;
+            }
+            let rank = (self.class_of(o, c), key);
+            if best.is_none_or(|b| rank < b.0) {
+                best = Some((rank, *id));
+            }
+        }
+        match (best, preferred) {
+            (Some(((_, k), b)), Some(p)) => Some(if p.0 < k { p } else { (k, b) }),
+            (Some(((_, k), b)), None) => Some((k, b)),
+            (None, p) => p,
         }
     }
 
@@ -881,9 +1045,15 @@ impl Checker {
         if c.preferred_until.is_some_and(|u| t < u) || Self::declined(c, oid, t) {
             return false;
         }
-        let (_, skills, team) = self.req_at(c, t);
+        let (_, skills, teams) = self.req_at(c, t);
         skills.iter().all(|s| o.level(s.skill) >= s.level)
-            && team.is_none_or(|tm| o.teams.contains(&tm))
+            && Self::teams_fit(o, &teams)
+            && self.serves(o, c, t)
+    }
+
+    /// A team restriction is a set: the operator must be in any of them.
+    fn teams_fit(o: &MOp, teams: &[TeamId]) -> bool {
+        teams.is_empty() || teams.iter().any(|t| o.teams.contains(t))
     }
 
     /// The event's own effect (validated already).
@@ -915,6 +1085,8 @@ impl Checker {
                         held_until: None,
                         picks: VecDeque::new(),
                         held: BTreeSet::new(),
+                        profile: s.profile,
+                        handled: 0,
                     },
                 );
                 self.touched_ops.insert(s.id);
@@ -972,6 +1144,17 @@ impl Checker {
                 o.teams.sort_unstable();
                 self.touched_ops.insert(operator);
             }
+            Event::OperatorProfileChanged {
+                operator, profile, ..
+            } => {
+                self.ops.get_mut(&operator).expect("checked").profile = profile;
+                self.touched_ops.insert(operator);
+            }
+            Event::HandledCountsReset { .. } => {
+                for o in self.ops.values_mut() {
+                    o.handled = 0;
+                }
+            }
             Event::BotConversationStarted { conversation, .. } => {
                 let ch = self.ch(conversation.channel).expect("checked");
                 self.touched_convs.insert(conversation.id);
@@ -997,7 +1180,7 @@ impl Checker {
             }
             Event::ConversationArrived { at, conversation } => {
                 let ch = self.ch(conversation.channel).expect("checked");
-                let wait = self.policy.preferred_operator.wait;
+                let wait = self.rules(conversation.queue).preferred.wait;
                 let prefers = conversation.preferred_operator.filter(|p| {
                     self.ops
                         .get(p)
@@ -1035,6 +1218,7 @@ impl Checker {
                 self.not_ringing(conversation, "resolved")?;
                 if let Some(h) = self.convs[&conversation].holder {
                     let o = self.ops.get_mut(&h).expect("holder is known");
+                    o.handled += 1;
                     let wrap = o.wrap_up.unwrap_or(self.policy.wrap_up);
                     if wrap > Millis::ZERO {
                         o.wrap_until = Some(at + wrap);
@@ -1076,6 +1260,10 @@ impl Checker {
                             TransferTarget::Team(t) => Some(t),
                             _ => None,
                         };
+                        // Into that queue: its rules from now on.
+                        if let TransferTarget::ToQueue(q) = to {
+                            c.spec.queue = Some(q);
+                        }
                     }
                 }
             }
@@ -1118,41 +1306,94 @@ impl Checker {
         Ok(())
     }
 
-    /// Requirements in force for a waiting conversation at `t`: overflow
-    /// step, skills (sorted by id), team.
-    fn req_at(&self, c: &MConv, t: Timestamp) -> (u8, Vec<SkillLevel>, Option<TeamId>) {
-        let steps = &self.policy.overflow;
-        // Each step's `after` counts from routing, or from the step before.
+    /// How many of the queue's overflow steps are in force at `t`; each
+    /// step's `after` counts from routing, or from the step before.
+    fn steps_passed(&self, rules: &QRules, c: &MConv, t: Timestamp) -> usize {
         let mut from = c.routing_since;
-        let step = steps
+        rules
+            .overflow
             .iter()
             .take_while(|s| {
                 let due = from + s.after;
-                if self.policy.overflow_timing == OverflowTiming::FromPreviousStep {
+                if rules.timing == OverflowTiming::FromPreviousStep {
                     from = due;
                 }
                 due <= t
             })
-            .count();
+            .count()
+    }
+
+    /// Requirements in force for a waiting conversation at `t` under its
+    /// queue's ladder: overflow step, skills (sorted by id), teams (any of
+    /// them; empty: no restriction).
+    fn req_at(&self, c: &MConv, t: Timestamp) -> (u8, Vec<SkillLevel>, Vec<TeamId>) {
+        let rules = self.rules(c.spec.queue);
+        let step = self.steps_passed(&rules, c, t);
         let mut skills = c.spec.skills.to_vec();
         skills.sort_unstable();
-        let mut team = c.spec.team;
-        for s in &steps[..step] {
+        let mut teams: Vec<TeamId> = c.spec.team.into_iter().collect();
+        for s in &rules.overflow[..step] {
             match &s.relax {
                 Relax::LowerLevels(n) => {
                     for sk in &mut skills {
                         sk.level = sk.level.saturating_sub(*n).max(1);
                     }
                 }
-                Relax::AnyTeam => team = None,
+                Relax::AnyTeam => teams.clear(),
                 Relax::AnyOperator => {
                     skills.clear();
-                    team = None;
+                    teams.clear();
                 }
+                Relax::DropSkill(x) => skills.retain(|sk| sk.skill != *x),
+                Relax::LowerSkill { skill, by } => {
+                    for sk in skills.iter_mut().filter(|sk| sk.skill == *skill) {
+                        sk.level = sk.level.saturating_sub(*by).max(1);
+                    }
+                }
+                // Widens a restriction; nothing to widen without one.
+                Relax::AddTeam(x) => {
+                    if !teams.is_empty() && !teams.contains(x) {
+                        teams.push(*x);
+                    }
+                }
+                // Order and selection only.
+                Relax::Priority(_) | Relax::HeadStart(_) | Relax::Select(_) => {}
                 other => panic!("relaxation {other:?} is not modelled"),
             }
         }
-        (step as u8, skills, team)
+        (step as u8, skills, teams)
+    }
+
+    /// The selection in force after `step` steps of the queue: the last
+    /// `Relax::Select` passed, else the queue's own.
+    fn selection_at(rules: &QRules, step: usize) -> &Selection {
+        rules.overflow[..step]
+            .iter()
+            .rev()
+            .find_map(|s| match &s.relax {
+                Relax::Select(sel) => Some(sel),
+                _ => None,
+            })
+            .unwrap_or(&rules.selection)
+    }
+
+    /// The routes a pick under `selection` may report.
+    fn routes_of(selection: &Selection) -> &'static [Route] {
+        match selection {
+            Selection::LeastLoaded => &[Route::LeastLoaded],
+            Selection::LongestIdle { .. } => &[Route::LongestIdle],
+            Selection::RoundRobin => &[Route::RoundRobin],
+            Selection::FewestConversations => &[Route::FewestConversations],
+            Selection::FewestHandled => &[Route::FewestHandled],
+            Selection::OrderBy { .. } => &[Route::OrderBy],
+            Selection::Ring => &[Route::Ring],
+            Selection::FixedOrder => &[Route::FixedOrder],
+            Selection::MostProficient => &[Route::MostProficient],
+            Selection::SkillDevelopment { .. } => {
+                &[Route::SkillDevelopment, Route::MostProficient]
+            }
+            _ => &[],
+        }
     }
 
     fn blocked(&self, o: &MOp, ch: usize) -> bool {
@@ -1194,7 +1435,17 @@ impl Checker {
         };
         ensure!(self, d.channel == c.spec.channel, "channel {d:?}");
         ensure!(self, d.tier == c.spec.tier, "tier {d:?}");
+        ensure!(
+            self,
+            d.queue == c.spec.queue,
+            "queue {:?}, the conversation is in {:?}: {d:?}",
+            d.queue,
+            c.spec.queue
+        );
         let ch = c.ch;
+        // The conversation's queue decides offers, the preferred-operator
+        // rules, the ladder and the selection.
+        let rules = self.rules(c.spec.queue);
         match d.kind {
             DecisionKind::Unassigned { cause } => {
                 ensure!(
@@ -1249,17 +1500,16 @@ impl Checker {
                         "a replied conversation moved for {cause:?}"
                     );
                 }
-                let reoffer = self.policy.offers.is_some_and(|o| o.reoffer_declined);
-                let away_after = self.policy.offers.map_or(0, |o| o.away_after_missed);
-                let cooldown = self.policy.offers.map_or(Millis::ZERO, |o| {
+                let reoffer = rules.offers.is_some_and(|o| o.reoffer_declined);
+                let away_after = rules.offers.map_or(0, |o| o.away_after_missed);
+                let cooldown = rules.offers.map_or(Millis::ZERO, |o| {
                     if cause == MoveCause::OfferRejected {
                         o.cooldown_after_reject
                     } else {
                         o.cooldown_after_miss
                     }
                 });
-                let forget = self
-                    .policy
+                let forget = rules
                     .offers
                     .and_then(|o| o.forget_decline_after)
                     .map(|x| d.at + x);
@@ -1319,7 +1569,7 @@ impl Checker {
                 // Direct routing above capacity: the preferred operator only
                 // needs to be available, free of wrap-up and hold-back, with
                 // some capacity on the channel, and not blocked.
-                let over_ok = self.policy.preferred_operator.over_capacity
+                let over_ok = rules.preferred.over_capacity
                     && d.reason.route == Route::PreferredOperator
                     && self.ready_above_capacity(o, ch, at);
                 ensure!(
@@ -1365,12 +1615,30 @@ impl Checker {
                         "preferred route to a non-preferred operator: {d:?}"
                     );
                 } else {
-                    let (step, skills, team) = self.req_at(c, at);
+                    let (step, skills, teams) = self.req_at(c, at);
                     ensure!(
                         self,
                         d.reason.overflow_step == step,
                         "overflow step {} expected {step}: {d:?}",
                         d.reason.overflow_step
+                    );
+                    let selection = Self::selection_at(&rules, usize::from(step));
+                    ensure!(
+                        self,
+                        Self::routes_of(selection).contains(&d.reason.route),
+                        "route {:?} under selection {selection:?} in force: {d:?}",
+                        d.reason.route
+                    );
+                    // Profile: serves the queue, and the delay has passed.
+                    ensure!(
+                        self,
+                        self.serves(o, c, at),
+                        "{} (profile {:?}) does not serve {:?} for {} yet (routing since {:?}): {d:?}",
+                        d.operator,
+                        o.profile,
+                        c.spec.queue,
+                        d.conversation,
+                        c.routing_since
                     );
                     let mut got: Vec<(SkillId, u8)> = d
                         .reason
@@ -1394,15 +1662,13 @@ impl Checker {
                             o.level(m.skill)
                         );
                     }
-                    if let Some(t) = team {
-                        ensure!(
-                            self,
-                            o.teams.contains(&t),
-                            "{} is not in {t} required by {}",
-                            d.operator,
-                            d.conversation
-                        );
-                    }
+                    ensure!(
+                        self,
+                        Self::teams_fit(o, &teams),
+                        "{} is not in any of {teams:?} required by {}",
+                        d.operator,
+                        d.conversation
+                    );
                 }
                 // Blocking work for `d.operator` while a more urgent
                 // conversation they are blocked from waits (skew moves,
@@ -1410,15 +1676,19 @@ impl Checker {
                 if self.policy.blocked_work == BlockedWork::Reserve
                     && d.reason.trigger != Trigger::Rebalance
                 {
-                    let key = self.queue_key(c);
+                    let key = self.queue_key(c, at);
                     let blocks = &self.policy.channels[ch].blocks;
-                    let most_urgent = self
-                        .convs
-                        .iter()
-                        .filter(|(_, x)| blocks.contains(&x.spec.channel))
-                        .filter(|(_, x)| self.blocked_but_eligible(d.operator, o, x, at))
-                        .map(|(id, x)| (self.queue_key(x), *id))
-                        .min();
+                    // The one the operator would pull first (cross-queue
+                    // order of their profile).
+                    let most_urgent = self.pull_pick(
+                        d.operator,
+                        o,
+                        self.convs
+                            .iter()
+                            .filter(|(_, x)| blocks.contains(&x.spec.channel))
+                            .filter(|(_, x)| self.blocked_but_eligible(d.operator, o, x, at)),
+                        at,
+                    );
                     if let Some((k, blocked)) = most_urgent {
                         if k < key {
                             self.passed_over.push((blocked, d.operator));
@@ -1427,7 +1697,7 @@ impl Checker {
                 }
                 match d.kind {
                     DecisionKind::Offered { expires_at } => {
-                        let Some(p) = self.policy.offers else {
+                        let Some(p) = rules.offers else {
                             return Err(format!("offer without an offer policy: {d:?}"));
                         };
                         ensure!(
@@ -1443,7 +1713,7 @@ impl Checker {
                     _ => {
                         ensure!(
                             self,
-                            self.policy.offers.is_none(),
+                            rules.offers.is_none(),
                             "direct assignment under an offer policy: {d:?}"
                         );
                         self.hold(d.conversation, d.operator, S::Assigned);
@@ -1509,18 +1779,17 @@ impl Checker {
             // received nothing since.
             // Direct routing above capacity: at most one over per held
             // conversation whose customer prefers this operator.
-            let preferred_here = if self.policy.preferred_operator.over_capacity {
-                m.held
-                    .iter()
-                    .filter(|c| {
-                        self.convs
-                            .get(c)
-                            .is_some_and(|c| c.ch == i && c.spec.preferred_operator == Some(id))
+            let preferred_here = m
+                .held
+                .iter()
+                .filter(|c| {
+                    self.convs.get(c).is_some_and(|c| {
+                        c.ch == i
+                            && c.spec.preferred_operator == Some(id)
+                            && self.rules(c.spec.queue).preferred.over_capacity
                     })
-                    .count() as u16
-            } else {
-                0
-            };
+                })
+                .count() as u16;
             ensure!(
                 self,
                 m.load[i]
@@ -1682,29 +1951,58 @@ impl Checker {
         // that matters (no preferred operator, never moved).
         let now = e.now();
         for (cid, c) in &self.convs {
-            if c.state != S::Waiting || c.spec.preferred_operator.is_some() || c.moved {
+            if !Self::fully_known(c) {
                 continue;
             }
-            let (_, skills, team) = self.req_at(c, now);
             for (oid, o) in &self.ops {
-                // An operator reserved for a blocked conversation takes no
-                // new work on the channels that block it.
-                let reserved = self.reserved_against(e, *oid, c.ch);
-                let want = self.ready(o, c.ch, now)
-                    && !reserved
-                    && skills.iter().all(|s| o.level(s.skill) >= s.level)
-                    && team.is_none_or(|t| o.teams.contains(&t));
+                let want = self.model_eligible(e, *oid, o, c, now);
                 let got = e.is_eligible(*oid, *cid);
                 self.stats.checks += 1;
                 if got != want {
+                    let (_, skills, teams) = self.req_at(c, now);
                     return Err(format!(
                         "is_eligible({oid}, {cid}) = {got}, the rule says {want} \
-                         (required {skills:?} team {team:?}; operator {o:?})"
+                         (required {skills:?} teams {teams:?} queue {:?} routing since {:?}; \
+                         operator {o:?})",
+                        c.spec.queue, c.routing_since
                     ));
                 }
             }
         }
+        // Handled counts: conversations resolved while held, since joining
+        // or the last reset.
+        for o in e.snapshot().operators {
+            let want = self.ops.get(&o.spec.id).map_or(0, |m| m.handled);
+            ensure!(
+                self,
+                o.handled == want,
+                "{} handled {}, model {want}",
+                o.spec.id,
+                o.handled
+            );
+        }
         Ok(())
+    }
+
+    /// A waiting conversation whose eligibility the model knows completely
+    /// (no preferred operator, never moved away from anyone).
+    fn fully_known(c: &MConv) -> bool {
+        c.state == ConversationState::Waiting && c.spec.preferred_operator.is_none() && !c.moved
+    }
+
+    /// The written eligibility rule for such a conversation: ready on its
+    /// channel, not reserved against it, skills and levels and teams in
+    /// force, and a profile that serves its queue with the delay passed.
+    fn model_eligible(&self, e: &Engine, oid: OperatorId, o: &MOp, c: &MConv, t: Timestamp) -> bool {
+        // An operator reserved for a blocked conversation takes no new work
+        // on the channels that block it.
+        if !self.ready(o, c.ch, t) || self.reserved_against(e, oid, c.ch) {
+            return false;
+        }
+        let (_, skills, teams) = self.req_at(c, t);
+        skills.iter().all(|s| o.level(s.skill) >= s.level)
+            && Self::teams_fit(o, &teams)
+            && self.serves(o, c, t)
     }
 
     /// Work conservation: no waiting conversation has an eligible operator.
@@ -1713,9 +2011,12 @@ impl Checker {
         // Direct routing above capacity: a live preference for an operator
         // who is available, free of wrap-up and hold-back, has the channel
         // and is not blocked must have been served, full or not.
-        if self.policy.preferred_operator.over_capacity {
+        {
             let now = e.now();
             for (cid, c) in &self.convs {
+                if !self.rules(c.spec.queue).preferred.over_capacity {
+                    continue;
+                }
                 let Some(p) = c.prefers.filter(|p| !Self::declined(c, *p, now)) else {
                     continue;
                 };
@@ -1730,6 +2031,24 @@ impl Checker {
                     self,
                     !self.ready_above_capacity(o, c.ch, now),
                     "{cid} waits although its preferred operator {p} could take it above capacity"
+                );
+            }
+        }
+        // By the model's own rule (profiles and delays included), not only
+        // the engine's `is_eligible`.
+        let now = e.now();
+        for (cid, c) in &self.convs {
+            if !Self::fully_known(c) {
+                continue;
+            }
+            for (oid, o) in &self.ops {
+                ensure!(
+                    self,
+                    !self.model_eligible(e, *oid, o, c, now),
+                    "work not conserved: {oid} (profile {:?}) fits waiting {cid} (queue {:?}) \
+                     after matching",
+                    o.profile,
+                    c.spec.queue
                 );
             }
         }
