@@ -683,7 +683,8 @@ impl Gen {
                 for o in m.ops.values() {
                     if let Some(x) = o.profile {
                         if !p.profiles.iter().any(|y| y.id == x) {
-                            p.profiles.push(RoutingProfile::new(x, format!("profile{}", x.0)));
+                            p.profiles
+                                .push(RoutingProfile::new(x, format!("profile{}", x.0)));
                         }
                     }
                 }

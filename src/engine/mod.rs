@@ -139,7 +139,7 @@ use crate::time::{Millis, Timestamp};
 use index::{Buckets, FacetKey, Facets, OpEntry, QueueKey, Req, for_each_subset};
 use lifecycle::Handover;
 use queues::{KeyFn, NO_PROFILE, ProfileRules, QueueRules, Routing};
-use selection::Order;
+use selection::{Order, Pull};
 use timers::Timer;
 
 pub use queues::MAX_ORDERINGS;

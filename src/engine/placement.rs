@@ -45,15 +45,12 @@ impl Engine {
     pub(super) fn pull_and_place(&mut self, at: Timestamp, out: &mut Vec<Decision>) {
         // Freed operators pull the most urgent conversation they can serve.
         while let Some(&(oid, os)) = self.dirty_ops.first() {
-            let mut best: Option<(QueueKey, u32)> = None;
-            for ch in self.ready_channels(os) {
-                if let Some(h) = self.best_conv_for(os, ch) {
-                    if best.is_none_or(|b| h.0 < b.0) {
-                        best = Some(h);
-                    }
-                }
-            }
-            match best {
+            let pulls: SmallVec<[Pull; 4]> = self
+                .ready_channels(os)
+                .into_iter()
+                .map(|ch| self.pull_on(os, ch))
+                .collect();
+            match Pull::pick(pulls) {
                 None => {
                     self.dirty_ops.remove(&(oid, os));
                     if self.any_over_capacity {
@@ -122,17 +119,17 @@ impl Engine {
     /// Whether giving `cs` to operator `os` would keep them from a more
     /// urgent waiting conversation they could take but for a channel that
     /// `cs`'s channel blocks, with nobody reserved for it yet; if so, reserves
-    /// `os` for the most urgent such conversation. Urgent *for them*: a
-    /// queue their profile serves first, then queue order (without a
-    /// profile, queue order alone).
+    /// `os` for the most urgent such conversation. Urgent *for them*: the
+    /// order they would pull in ([`Pull::pick`] over `cs` and the blocked
+    /// channels), so a queue their profile serves first wins over queue
+    /// order.
     pub(super) fn reserve_instead(&mut self, os: u32, cs: u32) -> bool {
         if self.policy.blocked_work != BlockedWork::Reserve {
             return false;
         }
         let c = self.conv_at(cs);
         let o = self.op_at(os);
-        let urgency = |c: &Conversation| (self.priority_for(o, c.q).unwrap_or(u32::MAX), c.key);
-        let (blocks, key) = (self.block_masks[usize::from(c.ch)], urgency(c));
+        let blocks = self.block_masks[usize::from(c.ch)];
         let blocked_now = self.blocked_mask(o);
         if blocks & blocked_now == 0
             || o.reserved_for.is_some()
@@ -142,21 +139,27 @@ impl Engine {
         {
             return false;
         }
-        let mut most_urgent: Option<((u32, QueueKey), u32)> = None;
+        // `cs` as the operator would see it in a pull.
+        let mut own = Pull::default();
+        if c.prefers == Some(o.spec.id) && !c.declined_by(o.spec.id, self.now) {
+            own.preferred = Some((c.key, cs));
+        }
+        if let (Some(prio), Some(req)) = (self.priority_for(o, c.q), self.req_of(c)) {
+            if self.fits(o, &req) {
+                own.class = Some((prio, (c.key, cs)));
+            }
+        }
+        let mut pulls: SmallVec<[Pull; 4]> = SmallVec::new();
+        pulls.push(own);
         for x in 0..self.policy.channels.len() as u8 {
             let xi = usize::from(x);
             if blocks & blocked_now & (1 << x) == 0 || o.load[xi] >= o.cap[xi] {
                 continue;
             }
-            if let Some((_, s)) = self.best_conv_for(os, x) {
-                let u = urgency(self.conv_at(s));
-                if most_urgent.is_none_or(|m| u < m.0) {
-                    most_urgent = Some((u, s));
-                }
-            }
+            pulls.push(self.pull_on(os, x));
         }
-        match most_urgent {
-            Some((k, blocked)) if k < key && self.conv_at(blocked).reserved_by.is_none() => {
+        match Pull::pick(pulls) {
+            Some((_, blocked)) if blocked != cs && self.conv_at(blocked).reserved_by.is_none() => {
                 self.reserve(os, blocked);
                 true
             }

@@ -90,24 +90,21 @@ impl Engine {
         satisfies(o, req) && self.serves(o, req.queue, req.reach)
     }
 
-    /// The most urgent waiting conversation operator `os` can serve on `ch`.
-    ///
-    /// Cross-queue order: an operator with a profile looks at their queues
-    /// class by class (lowest profile priority first) and takes the most
-    /// urgent conversation (queue order) of the first class with one they
-    /// can serve; conversations that prefer them compete with that class.
-    /// Operators without a profile serve every queue as one class.
-    pub(super) fn best_conv_for(&self, os: u32, ch: u8) -> Option<(QueueKey, u32)> {
+    /// What operator `os` could pull on channel `ch`: the most urgent
+    /// conversation (queue order) of the first of their profile's priority
+    /// classes that has one they can serve (one class without a profile),
+    /// and the most urgent conversation that prefers them.
+    pub(super) fn pull_on(&self, os: u32, ch: u8) -> Pull {
         if self.matching == Matching::Scan {
-            return self.scan_best_conv_for(os, ch);
+            return self.scan_pull_on(os, ch);
         }
+        let mut pull = Pull::default();
         if self.buckets.on_channel[usize::from(ch)] == 0 {
-            return None;
+            return pull;
         }
         let o = self.op_at(os);
-        let mut best: Option<(QueueKey, u32)> = None;
         if let Some(q) = self.buckets.preferring.get(&(o.spec.id, ch)) {
-            best = q.first().copied();
+            pull.preferred = q.first().copied();
         }
         let ids: SmallVec<[SkillId; 8]> = o.spec.skills.iter().map(|s| s.skill).collect();
         let max_len = self.buckets.max_skill_count();
@@ -132,12 +129,18 @@ impl Engine {
         };
         match self.profiles.get(usize::from(o.profile)) {
             None => {
+                // One class; starting from the preferred conversation only
+                // prunes class work it beats, which `pick` would not take.
+                let mut best = pull.preferred;
                 let q = if self.multi_queue {
                     index::ANY_QUEUE
                 } else {
                     0
                 };
                 in_queue(q, &mut best);
+                if best != pull.preferred {
+                    pull.class = best.map(|b| (0, b));
+                }
             }
             Some(p) => {
                 for class in &p.classes {
@@ -148,15 +151,14 @@ impl Engine {
                         }
                     }
                     if let Some(f) = found {
-                        if best.is_none_or(|b| f.0 < b.0) {
-                            best = Some(f);
-                        }
+                        let prio = p.access[usize::from(class[0])].map_or(0, |a| a.0);
+                        pull.class = Some((prio, f));
                         break;
                     }
                 }
             }
         }
-        best
+        pull
     }
 
     /// The requirements in force for a waiting conversation.
@@ -259,25 +261,22 @@ impl Engine {
         best.map(|b| b.1)
     }
 
-    /// Reference matching: the most urgent conversation by scanning them
-    /// all, with the cross-queue order of [`Engine::best_conv_for`] read
-    /// plainly: the lowest profile priority among the queues with a
-    /// conversation the operator can serve, then queue order; conversations
-    /// that prefer the operator compete at that priority.
-    pub(super) fn scan_best_conv_for(&self, os: u32, ch: u8) -> Option<(QueueKey, u32)> {
+    /// Reference matching: [`Engine::pull_on`] by scanning every waiting
+    /// conversation: the lowest profile priority among the conversations
+    /// the operator can serve, the most urgent of that priority, and the
+    /// most urgent that prefers them.
+    pub(super) fn scan_pull_on(&self, os: u32, ch: u8) -> Pull {
         let o = self.op_at(os);
-        let mut best: Option<((u32, QueueKey), u32)> = None;
-        let mut preferred: Option<(QueueKey, u32)> = None;
+        let mut pull = Pull::default();
         for (slot, c) in self.convs.iter().enumerate() {
             let Some(c) = c else { continue };
             if c.state != ConversationState::Waiting || c.ch != ch {
                 continue;
             }
             if c.prefers == Some(o.spec.id) && !c.declined_by(o.spec.id, self.now) {
-                if preferred.is_none_or(|p| c.key < p.0) {
-                    preferred = Some((c.key, slot as u32));
+                if pull.preferred.is_none_or(|p| c.key < p.0) {
+                    pull.preferred = Some((c.key, slot as u32));
                 }
-                continue;
             }
             let r = self.requirements_at(c, self.now);
             if r.in_wait || !self.fits(o, &r.req) {
@@ -286,15 +285,11 @@ impl Engine {
             let Some(prio) = self.priority_for(o, c.q) else {
                 continue;
             };
-            if best.is_none_or(|b| (prio, c.key) < b.0) {
-                best = Some(((prio, c.key), slot as u32));
+            if pull.class.is_none_or(|b| (prio, c.key) < (b.0, b.1.0)) {
+                pull.class = Some((prio, (c.key, slot as u32)));
             }
         }
-        match (best, preferred) {
-            (Some(((_, k), s)), Some(p)) => Some(if p.0 < k { p } else { (k, s) }),
-            (Some(((_, k), s)), None) => Some((k, s)),
-            (None, p) => p,
-        }
+        pull
     }
 
     /// Walks the primary skill's level facets from the top level down
@@ -411,6 +406,45 @@ impl Engine {
             if self.fits(self.op_at(e.3), req) {
                 return Some(e.3);
             }
+        }
+    }
+}
+
+/// What an operator could pull on one channel (see [`Engine::pull_on`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Pull {
+    /// Their profile priority of the class, and its most urgent conversation.
+    pub(super) class: Option<(u32, (QueueKey, u32))>,
+    /// The most urgent conversation that prefers them.
+    pub(super) preferred: Option<(QueueKey, u32)>,
+}
+
+impl Pull {
+    /// The cross-queue order over one or more channels: among the class
+    /// winners of the lowest profile priority any channel has, and every
+    /// conversation preferring the operator, the most urgent by queue order.
+    pub(super) fn pick(pulls: impl IntoIterator<Item = Pull>) -> Option<(QueueKey, u32)> {
+        let mut top: Option<u32> = None;
+        let mut class: Option<(QueueKey, u32)> = None;
+        let mut preferred: Option<(QueueKey, u32)> = None;
+        for p in pulls {
+            if let Some((prio, c)) = p.class {
+                if top.is_none_or(|t| prio < t) {
+                    top = Some(prio);
+                    class = Some(c);
+                } else if top == Some(prio) && class.is_none_or(|x| c.0 < x.0) {
+                    class = Some(c);
+                }
+            }
+            if let Some(c) = p.preferred {
+                if preferred.is_none_or(|x| c.0 < x.0) {
+                    preferred = Some(c);
+                }
+            }
+        }
+        match (class, preferred) {
+            (Some(c), Some(p)) => Some(if p.0 < c.0 { p } else { c }),
+            (c, p) => c.or(p),
         }
     }
 }

@@ -124,7 +124,9 @@ fn new_selection() -> impl Strategy<Value = Selection> {
         Just(OperatorAttribute::LoadRatio),
         Just(OperatorAttribute::OpenConversations),
         Just(OperatorAttribute::Handled),
-        Just(OperatorAttribute::IdleSince(IdleClock::LastConversationEnded)),
+        Just(OperatorAttribute::IdleSince(
+            IdleClock::LastConversationEnded
+        )),
         Just(OperatorAttribute::IdleSince(IdleClock::BecameAvailable)),
         Just(OperatorAttribute::IdleSince(IdleClock::LastAssigned)),
         Just(OperatorAttribute::LastPicked),
@@ -276,7 +278,8 @@ fn with_routing(mut p: Policy, r: Routing) -> Policy {
         .into_iter()
         .enumerate()
         .map(|(i, served)| {
-            let mut prof = RoutingProfile::new(ProfileId(i as u32 + 1), format!("profile{}", i + 1));
+            let mut prof =
+                RoutingProfile::new(ProfileId(i as u32 + 1), format!("profile{}", i + 1));
             for (q, priority, delay) in served {
                 let queue = (q > 0).then(|| QueueId(((q - 1) % n.max(1)) as u32 + 1));
                 if (queue.is_some() && n == 0) || prof.queues.iter().any(|x| x.queue == queue) {
@@ -424,15 +427,17 @@ fn op_gen() -> impl Strategy<Value = OpGen> {
         prop::option::weighted(0.3, prop_oneof![Just(Millis::ZERO), secs(10)]),
         prop::option::weighted(0.7, any::<Index>()),
     )
-        .prop_map(|(id, status, caps, skills, teams, wrap_up, profile)| OpGen {
-            id,
-            status,
-            caps,
-            skills,
-            teams,
-            wrap_up,
-            profile,
-        })
+        .prop_map(
+            |(id, status, caps, skills, teams, wrap_up, profile)| OpGen {
+                id,
+                status,
+                caps,
+                skills,
+                teams,
+                wrap_up,
+                profile,
+            },
+        )
 }
 
 /// A conversation to start: channel, tier, required skills, team,
@@ -818,9 +823,9 @@ fn concrete(m: &Checker, s: &Step, at: Timestamp, next_conv: &mut u64) -> Event 
                 to: match kind {
                     0 => TransferTarget::Operator(op(o)),
                     1 => TransferTarget::Team(TEAMS[o.index(2)]),
-                    3 if !m.policy.queues.is_empty() => TransferTarget::ToQueue(
-                        m.policy.queues[o.index(m.policy.queues.len())].id,
-                    ),
+                    3 if !m.policy.queues.is_empty() => {
+                        TransferTarget::ToQueue(m.policy.queues[o.index(m.policy.queues.len())].id)
+                    }
                     _ => TransferTarget::Queue,
                 },
             },
@@ -1267,7 +1272,6 @@ fn restoring_a_bot_conversation_gives_an_equal_engine() {
     assert!(restored == e, "restored engine != original");
 }
 
-
 // ------------------------------------- engine bugs found here (issue 19)
 
 fn op_on(id: u64, channels: &[(ChannelId, u16)], status: OperatorStatus) -> OperatorSpec {
@@ -1289,15 +1293,17 @@ fn op_on(id: u64, channels: &[(ChannelId, u16)], status: OperatorStatus) -> Oper
 /// then B's call too, which the chat does not block). Indexed and
 /// `Matching::Scan` agree, so only the model of the order sees it.
 #[test]
-#[ignore = "engine bug (issue 19): pull across channels ignores profile classes"]
+
 fn a_freed_operator_takes_the_first_class_across_channels() {
     let (call, chat) = (CHANNELS[0], CHANNELS[1]);
     let (a, b) = (QueueId(1), QueueId(2));
     let mut p = base_policy(2, true);
     p.queues = vec![QueueSpec::new(a, "a"), QueueSpec::new(b, "b")];
-    p.profiles = vec![RoutingProfile::new(ProfileId(1), "a first")
-        .serve(ProfileQueue::new(a, 1))
-        .serve(ProfileQueue::new(b, 2))];
+    p.profiles = vec![
+        RoutingProfile::new(ProfileId(1), "a first")
+            .serve(ProfileQueue::new(a, 1))
+            .serve(ProfileQueue::new(b, 2)),
+    ];
     let mut e = Engine::new(p).expect("valid policy");
     let t = |s: u64| Timestamp(T0 + 1_000 * s);
     e.apply(Event::OperatorAdded {
@@ -1335,14 +1341,16 @@ fn a_freed_operator_takes_the_first_class_across_channels() {
 /// (conversation 2), it wins (semantics doc). `Matching::Scan`: class 0
 /// looks empty, class 1's conversation 1 beats the preference by key.
 #[test]
-#[ignore = "engine bug (issue 19): Scan leaves a preferring conversation out of its class"]
+
 fn a_preferring_conversation_counts_in_its_class_under_scan() {
     let call = CHANNELS[0];
     let mut p = base_policy(2, false);
     p.queues = vec![QueueSpec::new(QueueId(1), "queue1")];
-    p.profiles = vec![RoutingProfile::new(ProfileId(2), "profile2")
-        .serve(ProfileQueue::default_queue(1))
-        .serve(ProfileQueue::new(QueueId(1), 0))];
+    p.profiles = vec![
+        RoutingProfile::new(ProfileId(2), "profile2")
+            .serve(ProfileQueue::default_queue(1))
+            .serve(ProfileQueue::new(QueueId(1), 0)),
+    ];
     let at = Timestamp(T0);
     let events = [
         Event::OperatorAdded {
@@ -1380,7 +1388,7 @@ fn a_preferring_conversation_counts_in_its_class_under_scan() {
 /// is accepted. Fix: drop the counters of queues the new policy does not
 /// declare in `with_policy` (or skip them in restore).
 #[test]
-#[ignore = "engine bug (issue 19): dropping an unused queue is refused"]
+
 fn a_policy_change_may_drop_an_unused_queue() {
     let mut p = base_policy(2, false);
     p.queues = vec![QueueSpec::new(QueueId(1), "sales")];

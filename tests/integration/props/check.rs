@@ -703,7 +703,9 @@ impl Checker {
             }
             // As with channels, tiers and skills: a profile in use stays
             // declared.
-            if o.profile.is_some_and(|x| !p.profiles.iter().any(|d| d.id == x)) {
+            if o.profile
+                .is_some_and(|x| !p.profiles.iter().any(|d| d.id == x))
+            {
                 return Err("an operator has a dropped profile");
             }
         }
@@ -717,7 +719,10 @@ impl Checker {
             if !c.spec.skills.iter().all(skill) {
                 return Err("a conversation requires a dropped skill");
             }
-            if c.spec.queue.is_some_and(|q| !p.queues.iter().any(|d| d.id == q)) {
+            if c.spec
+                .queue
+                .is_some_and(|q| !p.queues.iter().any(|d| d.id == q))
+            {
                 return Err("a conversation is in a dropped queue");
             }
         }
@@ -994,9 +999,10 @@ impl Checker {
 
     /// What operator `oid` pulls first among `cands` (conversations they can
     /// take) at `t`, by the cross-queue order: their profile's priority
-    /// classes (lowest first; one class without a profile), queue order
-    /// inside the class; conversations preferring them compete by queue
-    /// key with the winning class.
+    /// classes (lowest first; one class without a profile) among the
+    /// conversations they fit as anyone would, queue order inside the
+    /// class; conversations preferring them compete by queue key with the
+    /// winning class (and count in their own class when they also fit).
     fn pull_pick<'a>(
         &self,
         oid: OperatorId,
@@ -1012,6 +1018,8 @@ impl Checker {
                 if preferred.is_none_or(|p| key < p.0) {
                     preferred = Some((key, *id));
                 }
+            }
+            if !self.fits_normally(oid, o, c, t) {
                 continue;
             }
             let rank = (self.class_of(o, c), key);
@@ -1042,6 +1050,14 @@ impl Checker {
         if c.prefers == Some(oid) && !Self::declined(c, oid, t) {
             return true;
         }
+        self.fits_normally(oid, o, c, t)
+    }
+
+    /// Whether operator `o` meets `c`'s requirements in force at `t` as any
+    /// operator would (not as its preferred operator): no preferred wait
+    /// running, no decline, skills, teams, and their profile serves its
+    /// queue with the delay passed. Readiness is not checked.
+    fn fits_normally(&self, oid: OperatorId, o: &MOp, c: &MConv, t: Timestamp) -> bool {
         if c.preferred_until.is_some_and(|u| t < u) || Self::declined(c, oid, t) {
             return false;
         }
@@ -1389,9 +1405,7 @@ impl Checker {
             Selection::Ring => &[Route::Ring],
             Selection::FixedOrder => &[Route::FixedOrder],
             Selection::MostProficient => &[Route::MostProficient],
-            Selection::SkillDevelopment { .. } => {
-                &[Route::SkillDevelopment, Route::MostProficient]
-            }
+            Selection::SkillDevelopment { .. } => &[Route::SkillDevelopment, Route::MostProficient],
             _ => &[],
         }
     }
@@ -1676,21 +1690,22 @@ impl Checker {
                 if self.policy.blocked_work == BlockedWork::Reserve
                     && d.reason.trigger != Trigger::Rebalance
                 {
-                    let key = self.queue_key(c, at);
                     let blocks = &self.policy.channels[ch].blocks;
-                    // The one the operator would pull first (cross-queue
-                    // order of their profile).
+                    // The one the operator would pull first, this
+                    // conversation included (cross-queue order of their
+                    // profile): a blocked one means it was passed over.
                     let most_urgent = self.pull_pick(
                         d.operator,
                         o,
-                        self.convs
-                            .iter()
-                            .filter(|(_, x)| blocks.contains(&x.spec.channel))
-                            .filter(|(_, x)| self.blocked_but_eligible(d.operator, o, x, at)),
+                        self.convs.iter().filter(|(id, x)| {
+                            **id == d.conversation
+                                || (blocks.contains(&x.spec.channel)
+                                    && self.blocked_but_eligible(d.operator, o, x, at))
+                        }),
                         at,
                     );
-                    if let Some((k, blocked)) = most_urgent {
-                        if k < key {
+                    if let Some((_, blocked)) = most_urgent {
+                        if blocked != d.conversation {
                             self.passed_over.push((blocked, d.operator));
                         }
                     }
@@ -1993,7 +2008,14 @@ impl Checker {
     /// The written eligibility rule for such a conversation: ready on its
     /// channel, not reserved against it, skills and levels and teams in
     /// force, and a profile that serves its queue with the delay passed.
-    fn model_eligible(&self, e: &Engine, oid: OperatorId, o: &MOp, c: &MConv, t: Timestamp) -> bool {
+    fn model_eligible(
+        &self,
+        e: &Engine,
+        oid: OperatorId,
+        o: &MOp,
+        c: &MConv,
+        t: Timestamp,
+    ) -> bool {
         // An operator reserved for a blocked conversation takes no new work
         // on the channels that block it.
         if !self.ready(o, c.ch, t) || self.reserved_against(e, oid, c.ch) {
