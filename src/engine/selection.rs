@@ -273,10 +273,11 @@ impl Engine {
             if c.state != ConversationState::Waiting || c.ch != ch {
                 continue;
             }
-            if c.prefers == Some(o.spec.id) && !c.declined_by(o.spec.id, self.now) {
-                if pull.preferred.is_none_or(|p| c.key < p.0) {
-                    pull.preferred = Some((c.key, slot as u32));
-                }
+            if c.prefers == Some(o.spec.id)
+                && !c.declined_by(o.spec.id, self.now)
+                && pull.preferred.is_none_or(|p| c.key < p.0)
+            {
+                pull.preferred = Some((c.key, slot as u32));
             }
             let r = self.requirements_at(c, self.now);
             if r.in_wait || !self.fits(o, &r.req) {
