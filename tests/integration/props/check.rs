@@ -19,6 +19,9 @@ use switchboard::prelude::*;
 /// The outcome of one `apply`.
 pub type Outcome = Result<Vec<Decision>, EngineError>;
 
+/// A conversation's place in routing order (priority, time, arrival).
+type QueueKey = (u64, u64, u64);
+
 /// An operator as the model sees them.
 #[derive(Debug, Clone)]
 pub struct MOp {
@@ -1009,9 +1012,9 @@ impl Checker {
         o: &MOp,
         cands: impl Iterator<Item = (&'a ConversationId, &'a MConv)>,
         t: Timestamp,
-    ) -> Option<((u64, u64, u64), ConversationId)> {
-        let mut best: Option<((u32, (u64, u64, u64)), ConversationId)> = None;
-        let mut preferred: Option<((u64, u64, u64), ConversationId)> = None;
+    ) -> Option<(QueueKey, ConversationId)> {
+        let mut best: Option<((u32, QueueKey), ConversationId)> = None;
+        let mut preferred: Option<(QueueKey, ConversationId)> = None;
         for (id, c) in cands {
             let key = self.queue_key(c, t);
             if c.prefers == Some(oid) && !Self::declined(c, oid, t) {
