@@ -1017,10 +1017,11 @@ impl Checker {
         let mut preferred: Option<(QueueKey, ConversationId)> = None;
         for (id, c) in cands {
             let key = self.queue_key(c, t);
-            if c.prefers == Some(oid) && !Self::declined(c, oid, t) {
-                if preferred.is_none_or(|p| key < p.0) {
-                    preferred = Some((key, *id));
-                }
+            if c.prefers == Some(oid)
+                && !Self::declined(c, oid, t)
+                && preferred.is_none_or(|p| key < p.0)
+            {
+                preferred = Some((key, *id));
             }
             if !self.fits_normally(oid, o, c, t) {
                 continue;
