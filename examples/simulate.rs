@@ -321,12 +321,11 @@ fn write_csv(dir: &str, report: &SimReport) -> Result<(), String> {
             .collect();
         let path = format!("{dir}/{slug}_r{}.csv", run.replication);
         let file = std::fs::File::create(&path).map_err(|e| format!("{path}: {e}"))?;
-        let mut w = switchboard::kpi::csv::RecordCsvWriter::new(std::io::BufWriter::new(file))
-            .map_err(|e| e.to_string())?;
-        for r in &run.records {
-            w.write(r).map_err(|e| e.to_string())?;
-        }
-        w.finish().map_err(|e| e.to_string())?;
+        // With a queue column when the scenario routes through queues.
+        let out =
+            switchboard::kpi::csv::write_records_csv(std::io::BufWriter::new(file), &run.records)
+                .map_err(|e| e.to_string())?;
+        drop(out);
     }
     Ok(())
 }
