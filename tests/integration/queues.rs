@@ -554,7 +554,12 @@ fn queues_match_the_reference_scan_and_survive_a_snapshot() {
         let mut out = Vec::new();
         for (i, ev) in events.iter().enumerate() {
             if snapshot_at == Some(i) {
-                e = Engine::restore(e.snapshot()).expect("restores");
+                // Through the canonical bytes: queues, profiles, handled
+                // counts and queue counters all travel.
+                let bytes = e.snapshot().to_bytes();
+                let back = switchboard::engine::Snapshot::from_bytes(&bytes).expect("decodes");
+                assert_eq!(back, e.snapshot());
+                e = Engine::restore(back).expect("restores");
                 e.set_matching(m);
             }
             out.push(e.apply(ev.clone()).map_err(|x| x.to_string()));
