@@ -697,3 +697,49 @@ fn blocked_work_reserves_by_the_operators_own_priority() {
     // Calls first for this operator: the call is theirs, nobody reserved.
     assert_eq!(run(true), (vec![(3, 1)], None));
 }
+
+/// The policy as a host writes it in JSON: queues, profiles, the new steps
+/// and selections, read back equal.
+#[test]
+fn queues_and_profiles_read_from_json() {
+    let json = r#"{
+      "channels": [{"id": 2, "name": "chat"}],
+      "tiers": [{"id": 3, "name": "smb", "priority": 3, "first_response_target": 300000}],
+      "skills": [{"id": 10, "name": "billing"}, {"id": 12, "name": "korean"}],
+      "queues": [
+        {"id": 1, "name": "sales",
+         "selection": {"order_by": {"keys": [
+            {"attribute": {"level": 10}, "descending": true},
+            {"attribute": {"idle_since": "became_available"}}]}},
+         "overflow": [
+            {"after": 20000, "relax": {"drop_skill": 10}},
+            {"after": 30000, "relax": {"lower_skill": {"skill": 12, "by": 1}}},
+            {"after": 40000, "relax": {"add_team": 101}},
+            {"after": 50000, "relax": {"priority": 0}},
+            {"after": 60000, "relax": {"head_start": 60000}},
+            {"after": 70000, "relax": {"select": "fewest_handled"}}],
+         "offers": {"timeout": 15000},
+         "priority": 1}
+      ],
+      "profiles": [
+        {"id": 7, "name": "sales first", "queues": [
+          {"queue": 1, "priority": 1},
+          {"priority": 2, "delay": 20000}]}
+      ]
+    }"#;
+    let p: Policy = serde_json::from_str(json).expect("reads");
+    p.validate().expect("valid");
+    assert_eq!(p.queues[0].overflow.len(), 6);
+    assert_eq!(
+        p.queues[0].overflow[5].relax,
+        Relax::Select(Selection::FewestHandled)
+    );
+    assert_eq!(
+        p.profiles[0].queues[1].queue, None,
+        "absent: the default queue"
+    );
+    assert_eq!(p.profiles[0].queues[1].delay, Millis::from_secs(20));
+    let back: Policy = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+    assert_eq!(back, p);
+    Engine::new(p).expect("an engine");
+}
