@@ -743,3 +743,46 @@ fn queues_and_profiles_read_from_json() {
     assert_eq!(back, p);
     Engine::new(p).expect("an engine");
 }
+
+/// Overflow timing belongs to the queue: from the previous step in one,
+/// from routing in the other, with the same steps.
+#[test]
+fn each_queue_times_its_own_steps() {
+    let steps = |q: QueueSpec| {
+        q.overflow_step(OverflowStep::new(
+            Millis::from_secs(10),
+            Relax::LowerLevels(1),
+        ))
+        .overflow_step(OverflowStep::new(Millis::from_secs(20), Relax::AnyOperator))
+    };
+    let mut p = policy();
+    p.queues = vec![
+        steps(QueueSpec::new(SALES_Q, "from routing")),
+        steps(QueueSpec::new(BILLING_Q, "from the previous step"))
+            .overflow_timing(switchboard::policy::OverflowTiming::FromPreviousStep),
+    ];
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).skill(TECH, 1));
+    arrive(&mut e, t(0), in_queue(1, SALES_Q).skill(BILLING, 5));
+    arrive(&mut e, t(0), in_queue(2, BILLING_Q).skill(BILLING, 5));
+    // Anyone at 20 s in the first; at 10 + 20 = 30 s in the second.
+    assert_eq!(pairs(&decide(&mut e, t(20))), vec![(1, 1)]);
+    assert!(decide(&mut e, t(29)).is_empty());
+    assert_eq!(pairs(&decide(&mut e, t(30))), vec![(2, 1)]);
+}
+
+/// A queue's head start adds to its tiers' under aging.
+#[test]
+fn a_queue_head_start_counts_under_aging() {
+    let mut p = policy().with_queue_order(QueueOrder::Aging);
+    p.queues = vec![QueueSpec::new(VIP_Q, "vip").head_start(Millis::from_mins(20))];
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1).capacity(CHAT, 1));
+    arrive(&mut e, t(0), chat(1, SMB));
+    decide(&mut e, t(0));
+    arrive(&mut e, t(1), chat(2, ENTERPRISE)); // 10 min head start
+    arrive(&mut e, t(2), in_queue(3, VIP_Q)); // SMB tier, 20 min from its queue
+    decide(&mut e, t(2));
+    resolve(&mut e, t(3), 1);
+    assert_eq!(pairs(&decide(&mut e, t(3))), vec![(3, 1)]);
+}
