@@ -477,6 +477,18 @@ fn simulate_prints_queue_lines_when_the_scenario_has_queues() {
     assert!(asa(0) < asa(1), "vip ASA {} vs general {}", asa(0), asa(1));
     // The built-in scenario has no queues: no queue lines.
     assert!(!ok(&["simulate", CX_TEAM, "-r", "1"]).contains("ASA"));
+    // The shipped queues scenario: a line per queue, the default one too.
+    let shipped = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/scenarios/queues.json"
+    );
+    let text = ok(&["simulate", shipped, "-r", "1"]);
+    for q in ["default ", "sales ", "billing ", "vip "] {
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(q)),
+            "{q}:\n{text}"
+        );
+    }
 }
 
 #[test]
