@@ -252,12 +252,15 @@ pub(crate) struct Buckets {
 }
 
 impl Buckets {
-    fn bucket_for(&mut self, req: &Req) -> u32 {
-        if let Some(&b) = self.by_req.get(req) {
+    /// The bucket for `req`, made if new (one copy of `req` for the lookup,
+    /// the given one kept by the bucket).
+    fn bucket_for(&mut self, req: Req) -> u32 {
+        if let Some(&b) = self.by_req.get(&req) {
             return b;
         }
+        self.by_req.insert(req.clone(), self.next_bucket());
         let bucket = Bucket {
-            req: req.clone(),
+            req,
             queue: SmallOrdered::new(),
         };
         let b = match self.free.pop() {
@@ -270,8 +273,15 @@ impl Buckets {
                 (self.buckets.len() - 1) as u32
             }
         };
-        self.by_req.insert(req.clone(), b);
         b
+    }
+
+    /// The slot the next new bucket takes.
+    fn next_bucket(&self) -> u32 {
+        match self.free.last() {
+            Some(&b) => b,
+            None => self.buckets.len() as u32,
+        }
     }
 
     fn group_of(queue: u16, req: &Req) -> GroupKey {
@@ -334,17 +344,17 @@ impl Buckets {
     }
 
     /// Puts a conversation in the bucket for `req`; returns the bucket.
-    pub(crate) fn insert(&mut self, req: &Req, key: QueueKey, slot: u32) -> u32 {
+    pub(crate) fn insert(&mut self, req: Req, key: QueueKey, slot: u32) -> u32 {
+        let (skill_count, channel, q) = (req.skills.len(), req.channel, usize::from(req.queue));
         let b = self.bucket_for(req);
         let old = self.head(b);
         if self.buckets[b as usize].queue.insert((key, slot)) {
-            self.by_skill_count[req.skills.len()] += 1;
-            self.on_channel[usize::from(req.channel)] += 1;
-            let q = usize::from(req.queue);
+            self.by_skill_count[skill_count] += 1;
+            self.on_channel[usize::from(channel)] += 1;
             if self.on_queue.len() <= q {
                 self.on_queue.resize(q + 1, [0; MAX_CHANNELS]);
             }
-            self.on_queue[q][usize::from(req.channel)] += 1;
+            self.on_queue[q][usize::from(channel)] += 1;
         }
         self.rehead(b, old);
         b
@@ -500,7 +510,7 @@ mod tests {
             teams: SmallVec::new(),
             excluded: SmallVec::new(),
         };
-        let id = b.insert(&req, (0, 5, 1), 7);
+        let id = b.insert(req, (0, 5, 1), 7);
         assert_eq!(b.max_skill_count(), 2);
         assert_eq!(b.head(id), Some(((0, 5, 1), 7)));
         b.remove(id, (0, 5, 1), 7);

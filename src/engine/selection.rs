@@ -2,6 +2,8 @@
 //! conversations are ordered by, the indexed lookups and the reference scan
 //! ([`Matching::Scan`]). Changing a strategy touches this file.
 
+use std::borrow::Cow;
+
 use super::*;
 
 impl Engine {
@@ -161,15 +163,16 @@ impl Engine {
         pull
     }
 
-    /// The requirements in force for a waiting conversation.
-    pub(super) fn req_of(&self, c: &Conversation) -> Option<Req> {
+    /// The requirements in force for a waiting conversation: its bucket's,
+    /// borrowed (computed only by the reference scan).
+    pub(super) fn req_of(&self, c: &Conversation) -> Option<Cow<'_, Req>> {
         match self.matching {
             Matching::Indexed => c
                 .bucket
-                .map(|b| self.buckets.buckets[b as usize].req.clone()),
+                .map(|b| Cow::Borrowed(&self.buckets.buckets[b as usize].req)),
             Matching::Scan => {
                 let r = self.requirements_at(c, self.now);
-                (!r.in_wait).then_some(r.req)
+                (!r.in_wait).then_some(Cow::Owned(r.req))
             }
         }
     }

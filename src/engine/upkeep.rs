@@ -106,7 +106,7 @@ impl Engine {
             None => c.key,
         };
         let (id, ch, prefers) = (c.spec.id, c.ch, c.prefers);
-        let bucket = (!in_wait).then(|| self.buckets.insert(&req, key, slot));
+        let bucket = (!in_wait).then(|| self.buckets.insert(req, key, slot));
         if let Some(p) = prefers {
             self.buckets.prefer(p, ch, key, slot);
         }
