@@ -263,7 +263,7 @@ impl Buckets {
             req,
             queue: SmallOrdered::new(),
         };
-        let b = match self.free.pop() {
+        match self.free.pop() {
             Some(b) => {
                 self.buckets[b as usize] = bucket;
                 b
@@ -272,8 +272,7 @@ impl Buckets {
                 self.buckets.push(bucket);
                 (self.buckets.len() - 1) as u32
             }
-        };
-        b
+        }
     }
 
     /// The slot the next new bucket takes.
