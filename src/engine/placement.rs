@@ -45,11 +45,10 @@ impl Engine {
     pub(super) fn pull_and_place(&mut self, at: Timestamp, out: &mut Vec<Decision>) {
         // Freed operators pull the most urgent conversation they can serve.
         while let Some(&(oid, os)) = self.dirty_ops.first() {
-            let pulls: SmallVec<[Pull; 4]> = self
+            let pulls = self
                 .ready_channels(os)
                 .into_iter()
-                .map(|ch| self.pull_on(os, ch))
-                .collect();
+                .map(|ch| self.pull_on(os, ch));
             match Pull::pick(pulls) {
                 None => {
                     self.dirty_ops.remove(&(oid, os));
@@ -210,9 +209,29 @@ impl Engine {
         at: Timestamp,
         out: &mut Vec<Decision>,
     ) {
-        let r = self.requirements_at(self.conv_at(cs), at);
-        let (req, q) = (r.req, usize::from(self.conv_at(cs).q));
-        let (selection, _) = self.selection_at(q as u16, usize::from(r.step));
+        let c = self.conv_at(cs);
+        let q = usize::from(c.q);
+        let o = self.op_at(os);
+        let matched_by = |req: &Req| -> SmallVec<[SkillMatch; 2]> {
+            req.skills
+                .iter()
+                .map(|s| SkillMatch {
+                    skill: s.skill,
+                    required: s.level,
+                    level: o.level(s.skill),
+                })
+                .collect()
+        };
+        // A waiting conversation's bucket holds its requirements in force
+        // (every change re-places it); otherwise they are worked out.
+        let (matched, step_now) = match c.bucket.filter(|_| self.matching == Matching::Indexed) {
+            Some(b) => (matched_by(&self.buckets.buckets[b as usize].req), c.step),
+            None => {
+                let r = self.requirements_at(c, at);
+                (matched_by(&r.req), r.step)
+            }
+        };
+        let (selection, _) = self.selection_at(q as u16, usize::from(step_now));
         let ring = *selection == Selection::Ring;
         let share = match selection {
             Selection::SkillDevelopment {
@@ -230,16 +249,6 @@ impl Engine {
                 *credit = credit.saturating_sub(1000);
             }
         }
-        let o = self.op_at(os);
-        let matched = req
-            .skills
-            .iter()
-            .map(|s| SkillMatch {
-                skill: s.skill,
-                required: s.level,
-                level: o.level(s.skill),
-            })
-            .collect();
         let c = self.conv_at(cs);
         let waited = at.since(c.asked_at.unwrap_or(at));
         let (conversation, channel, tier, step) = (c.spec.id, c.spec.channel, c.spec.tier, c.step);
