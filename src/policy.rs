@@ -60,7 +60,9 @@
 mod codec;
 mod queue;
 
-pub use queue::{MAX_PROFILES, MAX_QUEUES, ProfileQueue, QueueSpec, RoutingProfile};
+pub use queue::{
+    MAX_DELAYS_PER_QUEUE, MAX_PROFILES, MAX_QUEUES, ProfileQueue, QueueSpec, RoutingProfile,
+};
 
 use smallvec::SmallVec;
 use thiserror::Error;
@@ -426,6 +428,10 @@ pub struct ThroughputCap {
     pub window: Millis,
 }
 
+/// The most overflow steps one queue may have (a conversation counts the
+/// steps it passed in a byte).
+pub const MAX_OVERFLOW_STEPS: usize = 255;
+
 /// The largest [`ThroughputCap::max_assignments`]: the engine keeps that
 /// many pick times per operator.
 pub const MAX_THROUGHPUT_CAP: u32 = 10_000;
@@ -760,6 +766,13 @@ pub(crate) fn validate_rules(
         }
     }
     validate_selection(skills, selection)?;
+    if overflow.len() > MAX_OVERFLOW_STEPS {
+        return Err(PolicyError::OutOfRange {
+            field: "overflow",
+            value: overflow.len() as u64,
+            max: MAX_OVERFLOW_STEPS as u64,
+        });
+    }
     let mut prev: Option<Millis> = None;
     for (i, (step, &at)) in overflow.iter().zip(offsets).enumerate() {
         // Measured from routing, a step later than any timestamp can

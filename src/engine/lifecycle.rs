@@ -699,6 +699,9 @@ impl Engine {
         let c = self.conv_at(cs);
         let o = self.op_at(os);
         let ch = usize::from(c.ch);
+        // The step in force now (a held conversation's `step` is only kept
+        // up to date while it waits), and the selection of its queue then.
+        let step = self.requirements_at(c, at).step;
         Decision {
             conversation: c.spec.id,
             operator: o.spec.id,
@@ -709,15 +712,13 @@ impl Engine {
             at,
             input_seq: self.inputs,
             reason: Reason {
-                route: self.default_route(),
+                route: Self::route_of(self.selection_at(c.q, usize::from(step)).0),
                 trigger: Trigger::Rebalance,
                 matched: SmallVec::new(),
                 load_before: o.load[ch],
                 capacity: o.cap[ch],
                 waited: at.since(c.asked_at.unwrap_or(at)),
-                // The step in force now (a held conversation's `step` is
-                // only kept up to date while it waits).
-                overflow_step: self.requirements_at(c, at).step,
+                overflow_step: step,
             },
         }
     }

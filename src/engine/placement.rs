@@ -74,7 +74,9 @@ impl Engine {
                         // conversation instead: look again.
                         None if self.op_at(os).reserved_for != reserved_before => {}
                         None => {
-                            let route = self.default_route();
+                            let c = self.conv_at(cs);
+                            let route =
+                                Self::route_of(self.selection_at(c.q, usize::from(c.step)).0);
                             self.decide(cs, os, route, false, Trigger::OperatorFreed, at, out);
                         }
                     }
@@ -244,7 +246,7 @@ impl Engine {
         };
         if let Some(share) = share {
             let credit = &mut self.trainee_credit[q];
-            *credit += u32::from(share);
+            *credit = credit.saturating_add(u32::from(share));
             if trainee {
                 *credit = credit.saturating_sub(1000);
             }

@@ -79,12 +79,6 @@ impl Engine {
         }
     }
 
-    /// The route of the default queue's selection (for decisions that are
-    /// not picks, such as `Unassigned`).
-    pub(super) fn default_route(&self) -> Route {
-        Self::route_of(&self.policy.selection)
-    }
-
     /// Whether an operator meets a conversation's requirements: skills,
     /// levels, team, not excluded, and their profile serves its queue with
     /// the delays passed. Readiness is checked separately.

@@ -54,8 +54,12 @@ use crate::time::{Millis, Timestamp};
 
 /// The most queues a policy may declare besides the default queue.
 pub const MAX_QUEUES: usize = 1_000;
-/// The most routing profiles a policy may declare.
-pub const MAX_PROFILES: usize = 10_000;
+/// The most routing profiles a policy may declare (the engine keeps a
+/// profile × queue access table: at most 8 MB).
+pub const MAX_PROFILES: usize = 1_000;
+/// The most distinct profile delays one queue may have (each is a point
+/// where more operators may take its conversations).
+pub const MAX_DELAYS_PER_QUEUE: usize = 255;
 
 /// A routing queue and its own rules. Each field means what the policy
 /// field of the same name means for the default queue; a field left out
@@ -328,6 +332,30 @@ pub(super) fn validate(p: &Policy) -> Result<(), PolicyError> {
                 max: max.0,
             });
         }
+    }
+    let mut delays: Vec<(Option<QueueId>, Millis)> = p
+        .profiles
+        .iter()
+        .flat_map(|prof| prof.queues.iter())
+        .filter(|x| x.delay > Millis::ZERO)
+        .map(|x| (x.queue, x.delay))
+        .collect();
+    delays.sort_unstable();
+    delays.dedup();
+    let mut i = 0;
+    while i < delays.len() {
+        let n = delays[i..]
+            .iter()
+            .take_while(|d| d.0 == delays[i].0)
+            .count();
+        if n > MAX_DELAYS_PER_QUEUE {
+            return Err(PolicyError::OutOfRange {
+                field: "profiles[].queues[].delay (distinct delays of one queue)",
+                value: n as u64,
+                max: MAX_DELAYS_PER_QUEUE as u64,
+            });
+        }
+        i += n;
     }
     Ok(())
 }

@@ -786,3 +786,60 @@ fn a_queue_head_start_counts_under_aging() {
     resolve(&mut e, t(3), 1);
     assert_eq!(pairs(&decide(&mut e, t(3))), vec![(3, 1)]);
 }
+
+/// Limits a conversation's byte-sized counters rely on are refused by name:
+/// more than 255 distinct delays for one queue, more than 255 steps.
+#[test]
+fn counters_that_fit_a_byte_are_refused_beyond_it() {
+    let mut p = policy();
+    p.queues = vec![QueueSpec::new(SALES_Q, "sales")];
+    p.profiles = (0..256u32)
+        .map(|i| {
+            RoutingProfile::new(ProfileId(i), "p")
+                .serve(ProfileQueue::new(SALES_Q, 1).delay(Millis(u64::from(i) + 1)))
+        })
+        .collect();
+    assert!(matches!(
+        Engine::new(p.clone()),
+        Err(PolicyError::OutOfRange {
+            value: 256,
+            max: 255,
+            ..
+        })
+    ));
+    p.profiles.pop();
+    Engine::new(p).expect("255 delays fit");
+    let mut p = policy();
+    p.overflow = (1..=256u64)
+        .map(|i| OverflowStep::new(Millis(i), Relax::LowerLevels(1)))
+        .collect();
+    assert_eq!(
+        Engine::new(p).map(|_| ()),
+        Err(PolicyError::OutOfRange {
+            field: "overflow",
+            value: 256,
+            max: 255
+        })
+    );
+}
+
+/// A move taken back from an operator names the selection of the
+/// conversation's own queue.
+#[test]
+fn an_unassigned_decision_names_its_queues_route() {
+    let mut p = three_queues();
+    p.queues[0].selection = Selection::FewestHandled;
+    let mut e = engine_with(p);
+    add(&mut e, t(0), op(1));
+    arrive(&mut e, t(0), in_queue(1, SALES_Q));
+    decide(&mut e, t(0));
+    let ds = e
+        .apply(Event::OperatorStatusChanged {
+            at: t(1),
+            operator: OperatorId(1),
+            status: OperatorStatus::Away,
+        })
+        .unwrap();
+    assert!(matches!(ds[0].kind, DecisionKind::Unassigned { .. }));
+    assert_eq!(ds[0].reason.route, Route::FewestHandled);
+}
