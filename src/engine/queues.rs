@@ -39,9 +39,9 @@ pub(crate) struct ProfileRules {
     /// Per queue index: `(priority, need)` if served, where `need` is how
     /// many of the queue's delays must have passed (0: no delay).
     pub(crate) access: Vec<Option<(u32, u8)>>,
-    /// The queues served, grouped by priority, most urgent group first;
-    /// inside a group in queue-index order.
-    pub(crate) classes: Vec<SmallVec<[u16; 4]>>,
+    /// The queues served, grouped by priority (the group's number first),
+    /// most urgent group first; inside a group in queue-index order.
+    pub(crate) classes: Vec<(u32, SmallVec<[u16; 4]>)>,
     /// The kinds any of its queues may order by (bit per kind).
     pub(crate) kinds: u64,
 }
@@ -285,15 +285,11 @@ impl Routing {
                 }
             }
             served.sort_unstable();
-            let mut classes: Vec<SmallVec<[u16; 4]>> = Vec::new();
-            let mut last = None;
+            let mut classes: Vec<(u32, SmallVec<[u16; 4]>)> = Vec::new();
             for (prio, qi) in served {
-                if last != Some(prio) {
-                    classes.push(SmallVec::new());
-                    last = Some(prio);
-                }
-                if let Some(c) = classes.last_mut() {
-                    c.push(qi);
+                match classes.last_mut() {
+                    Some((p, c)) if *p == prio => c.push(qi),
+                    _ => classes.push((prio, [qi].into_iter().collect())),
                 }
             }
             profiles.push(ProfileRules {

@@ -149,20 +149,14 @@ impl Engine {
         if c.state != ConversationState::Waiting {
             return None;
         }
-        let ahead_of = |same_queue: bool| {
-            1 + self
-                .convs
-                .iter()
-                .flatten()
-                .filter(|x| {
-                    x.state == ConversationState::Waiting
-                        && x.ch == c.ch
-                        && x.key < c.key
-                        && (!same_queue || x.q == c.q)
-                })
-                .count() as u32
-        };
-        let (position, queue_position) = (ahead_of(false), ahead_of(true));
+        // One pass: ahead on the channel, and of those, in the same queue.
+        let (mut position, mut queue_position) = (1u32, 1u32);
+        for x in self.convs.iter().flatten() {
+            if x.state == ConversationState::Waiting && x.ch == c.ch && x.key < c.key {
+                position += 1;
+                queue_position += u32::from(x.q == c.q);
+            }
+        }
         let r = self.requirements_at(c, self.now);
         let (req, in_wait) = (r.req, r.in_wait);
         let (mut n, mut slots, mut free) = (0u32, 0u32, 0u32);

@@ -139,7 +139,7 @@ impl Engine {
                 }
             }
             Some(p) => {
-                for class in &p.classes {
+                for (prio, class) in &p.classes {
                     let mut found = None;
                     for &q in class {
                         if self.buckets.waiting_in(q, ch) > 0 {
@@ -147,8 +147,7 @@ impl Engine {
                         }
                     }
                     if let Some(f) = found {
-                        let prio = p.access[usize::from(class[0])].map_or(0, |a| a.0);
-                        pull.class = Some((prio, f));
+                        pull.class = Some((*prio, f));
                         break;
                     }
                 }

@@ -340,30 +340,31 @@ fn fewest_handled_counts_completed_conversations_until_a_reset() {
     let mut e = engine_with(handled_policy(Selection::FewestHandled));
     add(&mut e, t(0), op(1));
     add(&mut e, t(0), op(2));
-    // Op 1 handles two conversations to the end, op 2 one.
+    // Nobody has handled anything: least recently picked, so 1, 2, 1.
     for (c, at) in [(1, 1), (2, 2), (3, 3)] {
         arrive(&mut e, t(at), chat(c, SMB));
         decide(&mut e, t(at));
     }
-    let h = |e: &Engine, c: u64| holder(e, c).unwrap();
-    let first = h(&e, 1);
-    for c in [1, 2, 3] {
+    assert_eq!(
+        [1, 2, 3].map(|c| holder(&e, c)),
+        [Some(1), Some(2), Some(1)]
+    );
+    for c in [1, 3] {
         resolve(&mut e, t(10), c);
     }
-    let counts: Vec<u64> = [1, 2]
-        .map(|o| e.operator(OperatorId(o)).expect("operator").handled)
-        .to_vec();
-    assert_eq!(counts.iter().sum::<u64>(), 3);
-    // Now the one with fewer handled gets the next, though both are idle.
+    let handled = |e: &Engine| [1, 2].map(|o| e.operator(OperatorId(o)).unwrap().handled);
+    assert_eq!(handled(&e), [2, 0]);
+    // Op 1 holds nothing now, op 2 still holds #2: fewest open
+    // conversations would pick op 1; fewest handled picks op 2.
     arrive(&mut e, t(11), chat(4, SMB));
     let ds = decide(&mut e, t(11));
-    let fewer = if counts[0] < counts[1] { 1 } else { 2 };
-    assert_eq!(ds[0].operator, OperatorId(fewer));
+    assert_eq!(pairs(&ds), vec![(4, 2)]);
     assert_eq!(ds[0].reason.route, Route::FewestHandled);
-    assert!(first == 1 || first == 2);
+    // After a reset both count 0 again: back to least recently picked.
     e.apply(Event::HandledCountsReset { at: t(12) }).unwrap();
-    assert_eq!(e.operator(OperatorId(1)).unwrap().handled, 0);
-    assert_eq!(e.operator(OperatorId(2)).unwrap().handled, 0);
+    assert_eq!(handled(&e), [0, 0]);
+    arrive(&mut e, t(13), chat(5, SMB));
+    assert_eq!(pairs(&decide(&mut e, t(13))), vec![(5, 1)]);
 }
 
 #[test]
