@@ -151,7 +151,15 @@ fn replay(e: &mut Engine, log: Vec<Event>) -> usize {
 pub fn register(_c: &mut Criterion) {
     let quick = report::quick();
     let events = if quick { 100_000 } else { 1_000_000 };
+    // `SWITCHBOARD_BENCH_STREAMS=1000x1000` runs one stream only (profiling).
+    let only = report::list("SWITCHBOARD_BENCH_STREAMS");
     for (n, w) in [(1_000, 1_000), (10_000, 100_000)] {
+        if only
+            .as_ref()
+            .is_some_and(|v| !v.contains(&format!("{n}x{w}")))
+        {
+            continue;
+        }
         let t = Instant::now();
         let fx = Fixture::build(n, w, Selection::LeastLoaded);
         let s = record(fx, events);
