@@ -39,57 +39,168 @@ use crate::model::{MAX_CHANNELS, MAX_REQUIRED_SKILLS, SkillLevel};
 /// The slot is last so it never decides an order (ids are unique).
 pub(crate) type OpEntry = (u64, u64, OperatorId, u32);
 
-/// What a facet groups: ready operators on a channel (first field) in one
-/// ordering kind (second field), all of them or those with a skill level,
-/// a team or a routing profile. Profile facets exist only when the policy
-/// declares profiles.
+/// Which ready operators a facet holds, whatever its channel and ordering
+/// kind: all of them, those with a skill at an exact level, a team or a
+/// routing profile. Profile members exist only when the policy declares
+/// profiles. An operator's members change only with its skills, teams or
+/// profile, so each operator keeps their ids (see `Operator::members`) and
+/// a re-key touches its sets without looking anything up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum FacetKey {
-    All(u8, u8),
-    Skill(u8, u8, SkillId, u8),
-    Team(u8, u8, TeamId),
-    Profile(u8, u8, u16),
-    NoProfile(u8, u8),
+pub(crate) enum Member {
+    All,
+    Skill(SkillId, u8),
+    Team(TeamId),
+    Profile(u16),
+    NoProfile,
 }
 
-/// The ordered sets of ready operators.
+/// Above this many entries a sorted facet turns into a B-tree; below
+/// [`SORTED_BACK`] a B-tree turns back (the gap keeps a facet that hovers
+/// around one size from converting on every change).
+const SORTED_MAX: usize = 512;
+const SORTED_BACK: usize = 128;
+
+/// One facet's ready operators in key order. Most facets are small (one
+/// skill at one level on one channel: tens of operators), where a sorted
+/// vector re-keys with one short memmove instead of B-tree node surgery and
+/// takes a third of the memory; the all-operators facet and large teams
+/// stay B-trees.
+#[derive(Debug, Clone)]
+pub(crate) enum FacetSet {
+    Sorted(Vec<OpEntry>),
+    Tree(BTreeSet<OpEntry>),
+}
+
+impl Default for FacetSet {
+    fn default() -> Self {
+        FacetSet::Sorted(Vec::new())
+    }
+}
+
+/// Equal by contents: the representation depends on the facet's history.
+impl PartialEq for FacetSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.range_from(None).eq(other.range_from(None))
+    }
+}
+
+impl Eq for FacetSet {}
+
+impl FacetSet {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            FacetSet::Sorted(v) => v.len(),
+            FacetSet::Tree(t) => t.len(),
+        }
+    }
+
+    fn insert(&mut self, e: OpEntry) {
+        match self {
+            FacetSet::Sorted(v) => {
+                if let Err(i) = v.binary_search(&e) {
+                    v.insert(i, e);
+                }
+                if v.len() > SORTED_MAX {
+                    *self = FacetSet::Tree(v.drain(..).collect());
+                }
+            }
+            FacetSet::Tree(t) => {
+                t.insert(e);
+            }
+        }
+    }
+
+    fn remove(&mut self, e: &OpEntry) {
+        match self {
+            FacetSet::Sorted(v) => {
+                if let Ok(i) = v.binary_search(e) {
+                    v.remove(i);
+                }
+            }
+            FacetSet::Tree(t) => {
+                t.remove(e);
+                if t.len() < SORTED_BACK {
+                    *self = FacetSet::Sorted(std::mem::take(t).into_iter().collect());
+                }
+            }
+        }
+    }
+
+    /// The entries from `lower` on (all without it), in order.
+    pub(crate) fn range_from(&self, lower: Option<OpEntry>) -> FacetIter<'_> {
+        match (self, lower) {
+            (FacetSet::Sorted(v), None) => FacetIter::Sorted(v.iter()),
+            (FacetSet::Sorted(v), Some(l)) => {
+                FacetIter::Sorted(v[v.partition_point(|e| *e < l)..].iter())
+            }
+            (FacetSet::Tree(t), None) => FacetIter::Tree(t.range(..)),
+            (FacetSet::Tree(t), Some(l)) => FacetIter::Tree(t.range(l..)),
+        }
+    }
+}
+
+/// Iterator over a [`FacetSet`] in key order.
+pub(crate) enum FacetIter<'a> {
+    Sorted(std::slice::Iter<'a, OpEntry>),
+    Tree(std::collections::btree_set::Range<'a, OpEntry>),
+}
+
+impl<'a> Iterator for FacetIter<'a> {
+    type Item = &'a OpEntry;
+
+    fn next(&mut self) -> Option<&'a OpEntry> {
+        match self {
+            FacetIter::Sorted(i) => i.next(),
+            FacetIter::Tree(i) => i.next(),
+        }
+    }
+}
+
+/// The ordered sets of ready operators: for each (channel, ordering kind),
+/// one [`FacetSet`] per [`Member`].
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Facets {
-    ids: HashMap<FacetKey, u32>,
-    sets: Vec<BTreeSet<OpEntry>>,
+    members: HashMap<Member, u32>,
+    /// By `kind * MAX_CHANNELS + channel`, then by member id; grown on use.
+    blocks: Vec<Vec<FacetSet>>,
 }
 
 impl Facets {
-    /// The facet's index, creating it empty if new.
-    pub(crate) fn id(&mut self, key: FacetKey) -> u32 {
-        if let Some(&i) = self.ids.get(&key) {
-            return i;
+    /// The member's id, made if new.
+    pub(crate) fn member(&mut self, m: Member) -> u32 {
+        let next = self.members.len() as u32;
+        *self.members.entry(m).or_insert(next)
+    }
+
+    /// The facet of `m` on channel `ch` in ordering `kind`, if it was ever
+    /// used (a facet not there holds nobody).
+    pub(crate) fn get(&self, ch: u8, kind: u8, m: Member) -> Option<&FacetSet> {
+        let id = *self.members.get(&m)?;
+        self.blocks.get(Self::block(ch, kind))?.get(id as usize)
+    }
+
+    fn block(ch: u8, kind: u8) -> usize {
+        usize::from(kind) * MAX_CHANNELS + usize::from(ch)
+    }
+
+    fn set_mut(&mut self, ch: u8, kind: u8, member: u32) -> &mut FacetSet {
+        let b = Self::block(ch, kind);
+        if self.blocks.len() <= b {
+            self.blocks.resize_with(b + 1, Vec::new);
         }
-        let i = self.sets.len() as u32;
-        self.sets.push(BTreeSet::new());
-        self.ids.insert(key, i);
-        i
+        let block = &mut self.blocks[b];
+        if block.len() <= member as usize {
+            block.resize_with(member as usize + 1, FacetSet::default);
+        }
+        &mut block[member as usize]
     }
 
-    /// The facet's index if it exists.
-    pub(crate) fn get(&self, key: FacetKey) -> Option<u32> {
-        self.ids.get(&key).copied()
+    pub(crate) fn insert(&mut self, ch: u8, kind: u8, member: u32, e: OpEntry) {
+        self.set_mut(ch, kind, member).insert(e);
     }
 
-    pub(crate) fn set(&self, id: u32) -> &BTreeSet<OpEntry> {
-        &self.sets[id as usize]
-    }
-
-    pub(crate) fn insert(&mut self, id: u32, e: OpEntry) {
-        self.sets[id as usize].insert(e);
-    }
-
-    pub(crate) fn remove(&mut self, id: u32, e: &OpEntry) {
-        self.sets[id as usize].remove(e);
-    }
-
-    pub(crate) fn len(&self, id: u32) -> usize {
-        self.sets[id as usize].len()
+    pub(crate) fn remove(&mut self, ch: u8, kind: u8, member: u32, e: &OpEntry) {
+        self.set_mut(ch, kind, member).remove(e);
     }
 }
 

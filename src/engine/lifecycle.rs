@@ -216,6 +216,7 @@ impl Engine {
             activity_since: at,
             touched: false,
             keys: SmallVec::new(),
+            members: SmallVec::new(),
             skew_keys: SmallVec::new(),
         };
         let op = op.settled();

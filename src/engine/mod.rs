@@ -136,7 +136,7 @@ use crate::record::{
     Activity, BotConversationRecord, ConversationRecord, Finished, StatusInterval,
 };
 use crate::time::{Millis, Timestamp};
-use index::{Buckets, FacetKey, Facets, OpEntry, QueueKey, Req, for_each_subset};
+use index::{Buckets, FacetSet, Facets, Member, OpEntry, QueueKey, Req, for_each_subset};
 use lifecycle::Handover;
 use queues::{KeyFn, NO_PROFILE, ProfileRules, QueueRules, Routing};
 use selection::{Order, Pull};
@@ -210,6 +210,10 @@ pub(crate) struct Operator {
     /// Index bookkeeping: the key under which the operator sits in each
     /// (channel, kind)'s facets, for channels where it is ready.
     keys: SmallVec<[(u8, u8, u64, u64); 3]>,
+    /// Index bookkeeping: the ids of the facets ([`Member`]s) it sits in on
+    /// each ready channel; empty until first indexed, cleared when skills,
+    /// teams or the profile change.
+    members: SmallVec<[u32; 8]>,
     /// Index bookkeeping: load-ratio keys in `load_index`, per channel.
     skew_keys: SmallVec<[(u8, u64); 3]>,
 }
@@ -681,7 +685,7 @@ mod tests {
         let op = std::mem::size_of::<super::Operator>();
         let conv = std::mem::size_of::<super::Conversation>();
         eprintln!("Operator {op} B, Conversation {conv} B");
-        assert!(op <= 704, "Operator grew to {op} B");
+        assert!(op <= 744, "Operator grew to {op} B");
         assert!(conv <= 416, "Conversation grew to {conv} B");
     }
 }

@@ -306,7 +306,7 @@ impl Engine {
         for l in levels {
             let Some(f) = self
                 .facets
-                .get(FacetKey::Skill(req.channel, kind, primary.skill, l))
+                .get(req.channel, kind, Member::Skill(primary.skill, l))
             else {
                 continue;
             };
@@ -322,18 +322,18 @@ impl Engine {
     /// from after its pointer).
     pub(super) fn by_plan(&self, req: &Req, kind: u8, ring: Option<OperatorId>) -> Option<u32> {
         let ch = req.channel;
-        let mut plan: SmallVec<[u32; 5]> = SmallVec::new();
+        let mut plan: SmallVec<[&FacetSet; 5]> = SmallVec::new();
         let mut plan_size = usize::MAX;
         if req.skills.is_empty() && req.teams.is_empty() {
-            plan.push(self.facets.get(FacetKey::All(ch, kind))?);
-            plan_size = self.facets.len(plan[0]);
+            plan.push(self.facets.get(ch, kind, Member::All)?);
+            plan_size = plan[0].len();
         }
-        let mut consider = |keys: &mut dyn Iterator<Item = FacetKey>| {
-            let mut p: SmallVec<[u32; 5]> = SmallVec::new();
+        let mut consider = |keys: &mut dyn Iterator<Item = Member>| {
+            let mut p: SmallVec<[&FacetSet; 5]> = SmallVec::new();
             let mut size = 0;
             for k in keys {
-                if let Some(f) = self.facets.get(k) {
-                    size += self.facets.len(f);
+                if let Some(f) = self.facets.get(ch, kind, k) {
+                    size += f.len();
                     p.push(f);
                 }
             }
@@ -343,10 +343,10 @@ impl Engine {
             }
         };
         for s in &req.skills {
-            consider(&mut (s.level..=MAX_LEVEL).map(|l| FacetKey::Skill(ch, kind, s.skill, l)));
+            consider(&mut (s.level..=MAX_LEVEL).map(|l| Member::Skill(s.skill, l)));
         }
         if !req.teams.is_empty() {
-            consider(&mut req.teams.iter().map(|t| FacetKey::Team(ch, kind, *t)));
+            consider(&mut req.teams.iter().map(|t| Member::Team(*t)));
         }
         if !self.profiles.is_empty() {
             let q = &self.queues[usize::from(req.queue)];
@@ -354,8 +354,8 @@ impl Engine {
                 &mut q
                     .served_by
                     .iter()
-                    .map(|p| FacetKey::Profile(ch, kind, *p))
-                    .chain(std::iter::once(FacetKey::NoProfile(ch, kind))),
+                    .map(|p| Member::Profile(*p))
+                    .chain(std::iter::once(Member::NoProfile)),
             );
         }
         if plan_size == 0 {
@@ -378,16 +378,13 @@ impl Engine {
     /// meets every requirement.
     pub(super) fn first_matching(
         &self,
-        facets: &[u32],
+        facets: &[&FacetSet],
         req: &Req,
         from: Option<OpEntry>,
     ) -> Option<u32> {
-        let lower = from.unwrap_or((0, 0, OperatorId(0), 0));
-        let mut iters: SmallVec<
-            [std::iter::Peekable<std::collections::btree_set::Range<'_, OpEntry>>; 5],
-        > = facets
+        let mut iters: SmallVec<[std::iter::Peekable<index::FacetIter<'_>>; 5]> = facets
             .iter()
-            .map(|&f| self.facets.set(f).range(lower..).peekable())
+            .map(|f| f.range_from(from).peekable())
             .collect();
         loop {
             let mut best: Option<(usize, OpEntry)> = None;

@@ -605,6 +605,7 @@ impl Engine {
                 activity_since: os.activity_since,
                 touched: false,
                 keys: SmallVec::new(),
+                members: SmallVec::new(),
                 skew_keys: SmallVec::new(),
             };
             let op = op.settled();

@@ -199,22 +199,26 @@ impl Engine {
         self.place(slot, self.now);
     }
 
-    pub(super) fn facet_keys_of(&self, o: &Operator, ch: u8, kind: u8) -> SmallVec<[FacetKey; 12]> {
-        let mut v = SmallVec::new();
-        v.push(FacetKey::All(ch, kind));
-        for s in &o.spec.skills {
-            v.push(FacetKey::Skill(ch, kind, s.skill, s.level));
-        }
-        for t in &o.spec.teams {
-            v.push(FacetKey::Team(ch, kind, *t));
-        }
+    /// The facets an operator sits in on each ready channel: all, each
+    /// (skill, level), each team, and the profile when the policy has any.
+    fn members_of(&mut self, slot: u32) -> SmallVec<[u32; 8]> {
+        let o = self.op_at(slot);
+        let mut keys: SmallVec<[Member; 12]> = SmallVec::new();
+        keys.push(Member::All);
+        keys.extend(
+            o.spec
+                .skills
+                .iter()
+                .map(|s| Member::Skill(s.skill, s.level)),
+        );
+        keys.extend(o.spec.teams.iter().map(|t| Member::Team(*t)));
         if !self.profiles.is_empty() {
-            v.push(match o.profile {
-                NO_PROFILE => FacetKey::NoProfile(ch, kind),
-                p => FacetKey::Profile(ch, kind, p),
+            keys.push(match o.profile {
+                NO_PROFILE => Member::NoProfile,
+                p => Member::Profile(p),
             });
         }
-        v
+        keys.into_iter().map(|m| self.facets.member(m)).collect()
     }
 
     /// Brings the operator's facet entries in line with its state: for each
@@ -231,6 +235,10 @@ impl Engine {
         }
         let nch = self.policy.channels.len() as u8;
         let kinds = self.kinds_of(self.op_at(slot));
+        if self.op_at(slot).members.is_empty() {
+            let m = self.members_of(slot);
+            self.op_mut(slot).members = m;
+        }
         for ch in 0..nch {
             let ready = self.op_can_take_now(self.op_at(slot), ch);
             for kind in 0..self.kinds.len() as u8 {
@@ -239,33 +247,30 @@ impl Engine {
                 }
                 let o = self.op_at(slot);
                 let new = ready.then(|| self.op_key(o, ch as usize, kind));
-                let old = o
-                    .keys
-                    .iter()
-                    .find(|k| k.0 == ch && k.1 == kind)
-                    .map(|k| (k.2, k.3));
+                let at = o.keys.iter().position(|k| k.0 == ch && k.1 == kind);
+                let old = at.map(|i| (o.keys[i].2, o.keys[i].3));
                 if new == old {
                     continue;
                 }
                 let id = o.spec.id;
-                // One lookup per facet serves both the removal and the insertion.
-                let fids: SmallVec<[u32; 12]> = self
-                    .facet_keys_of(o, ch, kind)
-                    .into_iter()
-                    .map(|fk| self.facets.id(fk))
-                    .collect();
-                for &f in &fids {
+                let o = self.operators[slot as usize]
+                    .as_mut()
+                    .unwrap_or_else(|| unreachable_slot());
+                for &m in &o.members {
                     if let Some((a, b)) = old {
-                        self.facets.remove(f, &(a, b, id, slot));
+                        self.facets.remove(ch, kind, m, &(a, b, id, slot));
                     }
                     if let Some((a, b)) = new {
-                        self.facets.insert(f, (a, b, id, slot));
+                        self.facets.insert(ch, kind, m, (a, b, id, slot));
                     }
                 }
-                let o = self.op_mut(slot);
-                o.keys.retain(|k| !(k.0 == ch && k.1 == kind));
-                if let Some((a, b)) = new {
-                    o.keys.push((ch, kind, a, b));
+                match (at, new) {
+                    (Some(i), Some((a, b))) => o.keys[i] = (ch, kind, a, b),
+                    (Some(i), None) => {
+                        o.keys.remove(i);
+                    }
+                    (None, Some((a, b))) => o.keys.push((ch, kind, a, b)),
+                    (None, None) => {}
                 }
             }
         }
@@ -274,16 +279,16 @@ impl Engine {
     /// Removes the operator from every facet (before skills, teams or the
     /// profile change).
     pub(super) fn unindex_op(&mut self, slot: u32) {
-        let o = self.op_at(slot);
+        let o = self.operators[slot as usize]
+            .as_mut()
+            .unwrap_or_else(|| unreachable_slot());
         let id = o.spec.id;
-        let keys = o.keys.clone();
-        for (ch, kind, a, b) in keys {
-            for fk in self.facet_keys_of(self.op_at(slot), ch, kind) {
-                if let Some(f) = self.facets.get(fk) {
-                    self.facets.remove(f, &(a, b, id, slot));
-                }
+        for &(ch, kind, a, b) in &o.keys {
+            for &m in &o.members {
+                self.facets.remove(ch, kind, m, &(a, b, id, slot));
             }
         }
-        self.op_mut(slot).keys.clear();
+        o.keys.clear();
+        o.members.clear();
     }
 }
