@@ -126,6 +126,32 @@ impl FacetSet {
         }
     }
 
+    /// Moves an entry to a new key: in a sorted vector, one rotation of the
+    /// entries between the two places (a load change moves an operator a
+    /// few places) instead of closing one gap and opening another.
+    fn rekey(&mut self, old: &OpEntry, new: OpEntry) {
+        match self {
+            FacetSet::Sorted(v) => match v.binary_search(old) {
+                Ok(i) => {
+                    if new > *old {
+                        let j = i + 1 + v[i + 1..].partition_point(|e| *e < new);
+                        v[i..j].rotate_left(1);
+                        v[j - 1] = new;
+                    } else {
+                        let j = v[..i].partition_point(|e| *e < new);
+                        v[j..=i].rotate_right(1);
+                        v[j] = new;
+                    }
+                }
+                Err(_) => self.insert(new),
+            },
+            FacetSet::Tree(t) => {
+                t.remove(old);
+                t.insert(new);
+            }
+        }
+    }
+
     /// The entries from `lower` on (all without it), in order.
     pub(crate) fn range_from(&self, lower: Option<OpEntry>) -> FacetIter<'_> {
         match (self, lower) {
@@ -183,24 +209,34 @@ impl Facets {
         usize::from(kind) * MAX_CHANNELS + usize::from(ch)
     }
 
-    fn set_mut(&mut self, ch: u8, kind: u8, member: u32) -> &mut FacetSet {
+    /// Moves an operator's entries in the facets `members` of one channel
+    /// and kind: from `old` (absent: not there) to `new` (absent: out).
+    pub(crate) fn rekey(
+        &mut self,
+        ch: u8,
+        kind: u8,
+        members: &[u32],
+        old: Option<OpEntry>,
+        new: Option<OpEntry>,
+    ) {
         let b = Self::block(ch, kind);
         if self.blocks.len() <= b {
             self.blocks.resize_with(b + 1, Vec::new);
         }
         let block = &mut self.blocks[b];
-        if block.len() <= member as usize {
-            block.resize_with(member as usize + 1, FacetSet::default);
+        let top = members.iter().max().map_or(0, |&m| m as usize + 1);
+        if block.len() < top {
+            block.resize_with(top, FacetSet::default);
         }
-        &mut block[member as usize]
-    }
-
-    pub(crate) fn insert(&mut self, ch: u8, kind: u8, member: u32, e: OpEntry) {
-        self.set_mut(ch, kind, member).insert(e);
-    }
-
-    pub(crate) fn remove(&mut self, ch: u8, kind: u8, member: u32, e: &OpEntry) {
-        self.set_mut(ch, kind, member).remove(e);
+        for &m in members {
+            let set = &mut block[m as usize];
+            match (old, new) {
+                (Some(o), Some(n)) => set.rekey(&o, n),
+                (Some(o), None) => set.remove(&o),
+                (None, Some(n)) => set.insert(n),
+                (None, None) => {}
+            }
+        }
     }
 }
 
@@ -602,6 +638,66 @@ mod tests {
         let mut n = 0;
         for_each_subset(&s, 0, |_| n += 1);
         assert_eq!(n, 1);
+    }
+
+    /// A facet behaves as the ordered set it stands for while it grows past
+    /// the sorted-vector limit into a B-tree and shrinks back.
+    #[test]
+    fn facet_sets_match_an_ordered_set_across_both_representations() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rnd = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut set = FacetSet::default();
+        let mut model: BTreeSet<OpEntry> = BTreeSet::new();
+        // Keys by operator slot, as refresh_op keeps them.
+        let mut keys: HashMap<u32, OpEntry> = HashMap::new();
+        let (mut was_tree, mut back_to_sorted) = (false, false);
+        for round in 0..9_000u64 {
+            // Grow for the first third, shrink after.
+            let growing = round < 3_000;
+            let slot = rnd(1_500) as u32;
+            let entry = |k: u64, t: u64| (k, t, OperatorId(u64::from(slot)), slot);
+            match keys.get(&slot).copied() {
+                None if growing || rnd(16) == 0 => {
+                    let e = entry(rnd(8), rnd(3));
+                    set.insert(e);
+                    model.insert(e);
+                    keys.insert(slot, e);
+                }
+                None => {}
+                Some(old) if !growing => {
+                    set.remove(&old);
+                    model.remove(&old);
+                    keys.remove(&slot);
+                }
+                Some(old) => {
+                    let new = entry(rnd(8), rnd(3));
+                    set.rekey(&old, new);
+                    model.remove(&old);
+                    model.insert(new);
+                    keys.insert(slot, new);
+                }
+            }
+            match set {
+                FacetSet::Tree(_) => was_tree = true,
+                FacetSet::Sorted(_) if was_tree => back_to_sorted = true,
+                FacetSet::Sorted(_) => {}
+            }
+            assert_eq!(set.len(), model.len());
+            if round % 97 == 0 {
+                assert!(set.range_from(None).eq(model.iter()), "round {round}");
+                let lower = (rnd(8), 0, OperatorId(0), 0);
+                assert!(
+                    set.range_from(Some(lower)).eq(model.range(lower..)),
+                    "round {round}"
+                );
+            }
+        }
+        assert!(was_tree && back_to_sorted, "both representations exercised");
     }
 
     #[test]

@@ -256,14 +256,13 @@ impl Engine {
                 let o = self.operators[slot as usize]
                     .as_mut()
                     .unwrap_or_else(|| unreachable_slot());
-                for &m in &o.members {
-                    if let Some((a, b)) = old {
-                        self.facets.remove(ch, kind, m, &(a, b, id, slot));
-                    }
-                    if let Some((a, b)) = new {
-                        self.facets.insert(ch, kind, m, (a, b, id, slot));
-                    }
-                }
+                self.facets.rekey(
+                    ch,
+                    kind,
+                    &o.members,
+                    old.map(|(a, b)| (a, b, id, slot)),
+                    new.map(|(a, b)| (a, b, id, slot)),
+                );
                 match (at, new) {
                     (Some(i), Some((a, b))) => o.keys[i] = (ch, kind, a, b),
                     (Some(i), None) => {
@@ -284,9 +283,8 @@ impl Engine {
             .unwrap_or_else(|| unreachable_slot());
         let id = o.spec.id;
         for &(ch, kind, a, b) in &o.keys {
-            for &m in &o.members {
-                self.facets.remove(ch, kind, m, &(a, b, id, slot));
-            }
+            self.facets
+                .rekey(ch, kind, &o.members, Some((a, b, id, slot)), None);
         }
         o.keys.clear();
         o.members.clear();
