@@ -39,6 +39,10 @@ G3_GROWTH = 2.0
 G4_PER_S = 1_000_000
 G5_PER_S = 500_000
 G15_BYTES = 256
+G7_MS = 150
+G8_US_PER_MOVE = 2.0
+G9_FLOOR_SHARE = 0.25
+G12_PER_S = 2_000_000
 G16_BYTES = 1024
 
 
@@ -240,7 +244,47 @@ def memory_block(mem):
     ])
 
 
-def targets_block(data, fl, scale_verdicts, tp, mem):
+def criterion_glob(target, group, prefix):
+    """Criterion estimates of every benchmark in `group` whose id starts with `prefix`."""
+    out = {}
+    pat = os.path.join(target, "criterion", group, prefix + "*", "*", "new", "estimates.json")
+    for p in sorted(glob.glob(pat)):
+        e = load(p)
+        if e:
+            rel = os.path.relpath(p, os.path.join(target, "criterion", group)).split(os.sep)[:-2]
+            out["/".join(rel)] = {"mean": e["mean"]["point_estimate"], "median": e["median"]["point_estimate"]}
+    return out
+
+
+def other_targets(target):
+    """G7, G8 (rebalance), G9 (KPI pass) and G12 (simulator) rows from the same run."""
+    rows = []
+    reb = side(target, "rebalance")
+    for name, est in criterion_glob(target, "rebalance", "from_scratch").items():
+        ms = est["median"] / 1e6
+        rows.append(f"| G7 rebalance from scratch, {name.split('/')[-1]} | ≤ {G7_MS} ms | {ms:.0f} ms (criterion median) | "
+                    f"{verdict(ms <= G7_MS)} |")
+    for name, est in criterion_glob(target, "rebalance", "skew_full").items():
+        moves = reb.get(name.replace("/", "__"), {}).get("moves")
+        if moves:
+            per = est["median"] / 1e3 / moves
+            rows.append(f"| G8 skew rebalance, {name.split('/')[-1]} ({moves:,} moves) | ≤ {G8_US_PER_MOVE:g} µs per move | "
+                        f"{per:.2f} µs per move ({est['median'] / 1e6:.0f} ms) | {verdict(per <= G8_US_PER_MOVE)} |")
+    for name, k in sorted(side(target, "kpi").items()):
+        if name.startswith("aggregate_vs_floor"):
+            rows.append(f"| G9 KPI pass ({k['records']:,} records of {k['record_bytes']} B) | ≥ {G9_FLOOR_SHARE:.0%} of the "
+                        f"sequential-read floor | {k['records_per_s'] / 1e6:.1f} M records/s = {k['ratio']:.1%} of the floor | "
+                        f"{verdict(k['ratio'] >= G9_FLOOR_SHARE)} |")
+    for name, est in criterion_glob(target, "sim", "mm20_load0.9").items():
+        m = re.search(r"(\d+)customers", name)
+        if m:
+            per_s = int(m.group(1)) / (est["median"] / 1e9)
+            rows.append(f"| G12 simulator, M/M/20 ρ = 0.9, engine in the loop | ≥ {G12_PER_S:,} customers/s | "
+                        f"{per_s:,.0f} customers/s | {verdict(per_s >= G12_PER_S)} |")
+    return rows
+
+
+def targets_block(data, fl, scale_verdicts, tp, mem, target):
     heap = fl["heap"]["mean"] if fl.get("heap") else None
     rows = ["| goal | target | measured (this run) | verdict |", "|---|---|---|---|"]
     for step in STEPS:
@@ -275,6 +319,7 @@ def targets_block(data, fl, scale_verdicts, tp, mem):
                     f"{m['bytes_per_waiting_conversation']:.0f} B | {verdict(m['bytes_per_waiting_conversation'] <= G15_BYTES)} |")
         rows.append(f"| G16 memory per operator (5 skills) | ≤ {G16_BYTES} B | "
                     f"{m['bytes_per_available_operator']:.0f} B | {verdict(m['bytes_per_available_operator'] <= G16_BYTES)} |")
+    rows.extend(other_targets(target))
     return "\n".join(rows)
 
 
@@ -406,7 +451,7 @@ def main():
         text = f.read()
     if not args.no_machine:
         text = replace_block(text, "machine", machine_block())
-    text = replace_block(text, "targets", targets_block(data, fl, scale_verdicts, tp, mem))
+    text = replace_block(text, "targets", targets_block(data, fl, scale_verdicts, tp, mem, target))
     text = replace_block(text, "floors", floor_table)
     text = replace_block(text, "decisions", decision_table)
     text = replace_block(text, "scaling", scaling_table)
