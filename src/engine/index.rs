@@ -29,7 +29,9 @@
 
 use std::collections::BTreeSet;
 
-use hashbrown::HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use smallvec::SmallVec;
 
 use crate::ids::{OperatorId, SkillId, TeamId};
@@ -373,10 +375,35 @@ impl SmallOrdered {
     }
 }
 
+/// The bucket lookup: slots hashed by their bucket's requirements.
+#[derive(Clone, Default)]
+struct ReqTable {
+    table: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl std::fmt::Debug for ReqTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ReqTable({} buckets)", self.table.len())
+    }
+}
+
+/// Derived from the buckets (each live bucket's slot, hashed by its
+/// `Req`), which `Buckets` compares; equal sizes are all that is left.
+impl PartialEq for ReqTable {
+    fn eq(&self, other: &Self) -> bool {
+        self.table.len() == other.table.len()
+    }
+}
+
+impl Eq for ReqTable {}
+
 /// Waiting conversations, bucketed by requirements.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Buckets {
-    by_req: HashMap<Req, u32>,
+    /// Bucket slots by their requirements (hashed from the bucket's own
+    /// `Req`, so each requirement set is stored once).
+    by_req: ReqTable,
     /// Per channel and skill set: the non-empty buckets by their head.
     pub(crate) groups: HashMap<GroupKey, SmallOrdered>,
     /// Waiting conversations whose customer prefers this operator, per channel.
@@ -402,10 +429,26 @@ impl Buckets {
     /// The bucket for `req`, made if new (one copy of `req` for the lookup,
     /// the given one kept by the bucket).
     fn bucket_for(&mut self, req: Req) -> u32 {
-        if let Some(&b) = self.by_req.get(&req) {
+        let hash = self.by_req.hasher.hash_one(&req);
+        let buckets = &self.buckets;
+        if let Some(&b) = self
+            .by_req
+            .table
+            .find(hash, |&b| buckets[b as usize].req == req)
+        {
             return b;
         }
-        self.by_req.insert(req.clone(), self.next_bucket());
+        let next = self.next_bucket();
+        let hasher = &self.by_req.hasher;
+        self.by_req.table.insert_unique(hash, next, |&b| {
+            // Rehashing: every slot in the table holds its bucket's `Req`,
+            // except `next`, which is being filled with `req`.
+            if b == next {
+                hasher.hash_one(&req)
+            } else {
+                hasher.hash_one(&buckets[b as usize].req)
+            }
+        });
         let bucket = Bucket {
             req,
             queue: SmallOrdered::new(),
@@ -541,7 +584,10 @@ impl Buckets {
             },
         );
         // Empty, so already out of its group (see `rehead`).
-        self.by_req.remove(&req);
+        let hash = self.by_req.hasher.hash_one(&req);
+        if let Ok(e) = self.by_req.table.find_entry(hash, |&b| b == bucket) {
+            e.remove();
+        }
         self.free.push(bucket);
     }
 
