@@ -594,3 +594,137 @@ fn january_bank_month_fits_sensibly() {
     }
     assert_eq!(report.records, got.records.len() as u64);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn maybe(asked: u64) -> impl Strategy<Value = Option<Timestamp>> {
+        // Mostly consistent (at or after `asked`); now and then anything, so
+        // both reports and errors are exercised.
+        prop_oneof![
+            10 => Just(None),
+            30 => (0u64..600_000).prop_map(move |d| Some(Timestamp(asked.saturating_add(d)))),
+            1 => any::<u64>().prop_map(|t| Some(Timestamp(t))),
+        ]
+    }
+
+    fn any_record() -> impl Strategy<Value = ConversationRecord> {
+        (
+            prop_oneof![0u64..40 * DAY_MS, any::<u64>()],
+            0u32..3,
+            0u32..3,
+            any::<bool>(),
+        )
+            .prop_flat_map(|(asked, channel, tier, message_left)| {
+                (maybe(asked), maybe(asked), maybe(asked)).prop_map(
+                    move |(assigned_at, resolved_at, abandoned_at)| {
+                        // Resolved after the assignment, as offsets from it.
+                        let resolved_at = match (assigned_at, resolved_at) {
+                            (Some(a), Some(z)) if z.0 >= asked => {
+                                Some(Timestamp(a.0.saturating_add(z.0 - asked)))
+                            }
+                            (_, z) => z,
+                        };
+                        let mut r = record(0, channel, asked);
+                        r.tier = TierId(tier);
+                        r.message_left = message_left;
+                        r.assigned_at = assigned_at;
+                        r.resolved_at = resolved_at;
+                        r.abandoned_at = abandoned_at;
+                        r
+                    },
+                )
+            })
+    }
+
+    /// Any records and interval: an error that says what is wrong, or a
+    /// report in which every record is an arrival and is used or counted by
+    /// every estimate. At least a quarter of the cases must reach a report.
+    #[test]
+    fn any_input_fits_or_errs_and_loses_nothing() {
+        let config = ProptestConfig {
+            cases: 200,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        };
+        let reports = std::cell::Cell::new(0u32);
+        let strategy = (
+            proptest::collection::vec(any_record(), 0..25),
+            prop_oneof![Just(15u32), Just(60), 0u32..100],
+            0u64..5,
+        );
+        let mut runner = proptest::test_runner::TestRunner::new(config);
+        let result = runner.run(&strategy, |(records, interval, min)| {
+            let options = FitOptions {
+                interval_minutes: interval,
+                min_asks: min,
+                min_handle_times: min,
+                min_waits: min,
+                ..FitOptions::default()
+            };
+            let report = match fit_records(&records, &options) {
+                Ok(report) => report,
+                Err(FitError::Empty) => {
+                    prop_assert!(records.is_empty());
+                    return Ok(());
+                }
+                Err(FitError::IntervalMinutes(m)) => {
+                    prop_assert!(m == 0 || 1440 % m != 0);
+                    return Ok(());
+                }
+                Err(FitError::OutOfOrder { index, .. }) => {
+                    prop_assert!(index < records.len());
+                    return Ok(());
+                }
+                Err(e) => {
+                    prop_assert!(false, "fit_records never returns {e}");
+                    return Ok(());
+                }
+            };
+            reports.set(reports.get() + 1);
+            let n = records.len() as u64;
+            prop_assert_eq!(report.records, n);
+            prop_assert_eq!(
+                report.arrivals.pooled.iter().map(|r| r.asks).sum::<u64>(),
+                n
+            );
+            prop_assert_eq!(
+                report
+                    .arrivals
+                    .by_weekday
+                    .iter()
+                    .map(|r| r.asks)
+                    .sum::<u64>(),
+                n
+            );
+            let s = report.skipped;
+            let handled: u64 = report
+                .handle_time_by_key
+                .iter()
+                .map(|g| g.served - g.zero)
+                .sum();
+            prop_assert_eq!(
+                handled + s.handle_zero + s.handle_unassigned + s.handle_unresolved,
+                n
+            );
+            let waits = match &report.patience {
+                Fitted::Fit(p) => p.waits,
+                Fitted::TooFew { n, .. } => *n,
+            };
+            prop_assert_eq!(waits + s.wait_pending + s.wait_message_without_time, n);
+            let p: f64 = report.channels.iter().map(|w| w.p).sum();
+            prop_assert!((p - 1.0).abs() < 1e-9);
+            let _ = report.to_scenario(&mm20());
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{e}");
+        }
+        assert!(
+            reports.get() >= 50,
+            "only {} reports in 200 cases",
+            reports.get()
+        );
+    }
+}
