@@ -11,6 +11,9 @@
 //! * [`dist`] — exponential, log-normal, fixed and weighted-choice
 //!   distributions, and the [`dist::DurationDist`] form scenario files use.
 //!
+//! [`fit`] goes the other way: it estimates a scenario's arrival rates,
+//! handle time, patience and mixes from records.
+//!
 //! # Example
 //!
 //! ```
@@ -38,7 +41,10 @@
 //! ```
 
 pub mod dist;
+pub mod fit;
 pub mod report;
 pub mod rng;
 pub mod run;
 pub mod scenario;
+
+pub use fit::{FitError, FitOptions, FitReport, fit_records};

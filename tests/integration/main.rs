@@ -23,5 +23,6 @@ mod replay;
 mod reported;
 mod semantics;
 mod sim;
+mod sim_fit;
 mod sim_queues;
 mod staffing;
