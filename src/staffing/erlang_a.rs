@@ -1,8 +1,11 @@
 //! Erlang A (M/M/n+M): customers who give up after an exponential patience.
 
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
+
 use super::{
-    Result, StaffingError, Workload, check_operators, erlang::erlang_b_unchecked,
-    finite_non_negative, finite_positive,
+    MAX_OPERATORS, Result, ServiceTarget, StaffingError, Workload, check_operators,
+    erlang::erlang_b_unchecked, finite_non_negative, finite_positive, open_probability,
 };
 
 /// Erlang A tail sums stop with [`StaffingError::NoConvergence`] after this
@@ -57,6 +60,37 @@ fn tail_sums(rate: f64, n_mu: f64, theta: f64) -> Result<Tail> {
     Err(StaffingError::NoConvergence { terms: k })
 }
 
+/// `θ = 1 / mean_patience`, refusing a patience that is not > 0 and finite
+/// or so small that `θ` overflows.
+pub(super) fn abandon_rate(mean_patience: f64) -> Result<f64> {
+    let patience = finite_positive("mean_patience", mean_patience)?;
+    let theta = 1.0 / patience;
+    if !theta.is_finite() {
+        return Err(StaffingError::InvalidParameter {
+            field: "mean_patience",
+            value: mean_patience,
+            expected: "large enough that 1 / mean_patience is finite",
+        });
+    }
+    Ok(theta)
+}
+
+/// Expected idle operators, `Σ_{j<n} (n − j)·π_j`. Below `n` the chain is
+/// the Erlang loss system's truncated Poisson law scaled by
+/// `P(N ≤ n) = π_n / B`, whose mean is `A·(1 − B)`; so
+/// `E[idle] = P(N ≤ n)·(n − A·(1 − B))`. Small under overload, where it is
+/// the product of small accurate factors (no cancellation).
+fn expected_idle(n: f64, a: f64, b: f64, log_pi_n: f64) -> f64 {
+    // B underflows to 0 only for a tiny load on a huge team: then nobody
+    // waits and P(N ≤ n) = 1.
+    let p_at_most_n = if b > 0.0 {
+        (log_pi_n - b.ln()).exp().min(1.0)
+    } else {
+        1.0
+    };
+    p_at_most_n * (n - a * (1.0 - b)).max(0.0)
+}
+
 /// `ln(x + y)` from `ln x` and `ln y`, safe for infinities.
 fn log_add_exp(x: f64, y: f64) -> f64 {
     let (hi, lo) = if x >= y { (x, y) } else { (y, x) };
@@ -87,6 +121,8 @@ pub struct ErlangA {
     operators: u32,
     arrival_rate: f64,
     service_rate: f64,
+    /// `A = λ / μ`, as [`Workload::offered_load`] computes it.
+    load: f64,
     abandon_rate: f64,
     /// `ln π_n`.
     log_pi_n: f64,
@@ -94,6 +130,8 @@ pub struct ErlangA {
     prob_wait: f64,
     /// `E[Lq] = π_n·Σ k·w_k`.
     mean_queue: f64,
+    /// `E[idle operators] = Σ_{j<n} (n − j)·π_j`.
+    idle: f64,
 }
 
 impl ErlangA {
@@ -124,15 +162,7 @@ impl ErlangA {
     pub fn new(workload: Workload, operators: u32, mean_patience: f64) -> Result<Self> {
         let n = check_operators(operators)?;
         workload.validate()?;
-        let patience = finite_positive("mean_patience", mean_patience)?;
-        let theta = 1.0 / patience;
-        if !theta.is_finite() {
-            return Err(StaffingError::InvalidParameter {
-                field: "mean_patience",
-                value: mean_patience,
-                expected: "large enough that 1 / mean_patience is finite",
-            });
-        }
+        let theta = abandon_rate(mean_patience)?;
         let lambda = workload.arrival_rate;
         let mu = workload.service_rate();
         let a = workload.offered_load();
@@ -142,10 +172,12 @@ impl ErlangA {
                 operators: n,
                 arrival_rate: 0.0,
                 service_rate: mu,
+                load: a,
                 abandon_rate: theta,
                 log_pi_n: f64::NEG_INFINITY,
                 prob_wait: 0.0,
                 mean_queue: 0.0,
+                idle: f64::from(n),
             });
         }
         let tail = tail_sums(lambda, n_mu, theta)?;
@@ -162,16 +194,28 @@ impl ErlangA {
             operators: n,
             arrival_rate: lambda,
             service_rate: mu,
+            load: a,
             abandon_rate: theta,
             log_pi_n,
             prob_wait: (scale * tail.s).min(1.0),
             mean_queue: scale * tail.l,
+            idle: expected_idle(f64::from(n), a, b, log_pi_n),
         })
     }
 
     /// Team size `n`.
     pub fn operators(&self) -> u32 {
         self.operators
+    }
+
+    /// Offered load `A = λ / μ` in erlangs.
+    pub fn offered_load(&self) -> f64 {
+        self.load
+    }
+
+    /// Mean patience `1 / θ`, in the workload's time unit.
+    pub fn mean_patience(&self) -> f64 {
+        1.0 / self.abandon_rate
     }
 
     /// Probability that an arrival finds every operator busy and has to
@@ -206,9 +250,19 @@ impl ErlangA {
     }
 
     /// Occupancy: served load per operator, `λ·(1 − P(abandon)) / (n·μ)`.
+    ///
+    /// Under overload `1 − P(abandon)` cancels (both near 1), so above
+    /// one half this is computed as `1 − E[idle operators] / n` instead,
+    /// which keeps it exact to rounding and never above 1.
     pub fn occupancy(&self) -> f64 {
-        self.arrival_rate * (1.0 - self.probability_of_abandonment())
-            / (f64::from(self.operators) * self.service_rate)
+        let n = f64::from(self.operators);
+        let served =
+            self.arrival_rate * (1.0 - self.probability_of_abandonment()) / (n * self.service_rate);
+        if served <= 0.5 {
+            served
+        } else {
+            (1.0 - self.idle / n).clamp(0.0, 1.0)
+        }
     }
 
     /// Service level: the share of **all arrivals** that are answered within
@@ -265,6 +319,258 @@ impl ErlangA {
         let sl = 1.0 - decay * p_v_exceeds - theta * integral;
         Ok(sl.clamp(0.0, 1.0))
     }
+}
+
+/// A goal for [`operators_needed_with_patience`]: any of a service level, a
+/// highest abandonment share and an occupancy cap, all of which must hold.
+///
+/// With impatient customers a team can be judged by who gets answered in
+/// time, by who gives up, or both, so each goal is optional (at least one
+/// must be set).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct PatienceTarget {
+    /// Answer-time threshold for `service_level`, in the workload's time
+    /// unit. Finite, ≥ 0; unused without `service_level`. Default: 0.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub threshold: f64,
+    /// Required share of **all arrivals** answered within `threshold`
+    /// (abandons count as misses, as in [`ErlangA::service_level`]),
+    /// strictly between 0 and 1; `None` for no service-level goal.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub service_level: Option<f64>,
+    /// Highest acceptable share of arrivals who abandon, in (0, 1]; `None`
+    /// for no abandonment goal.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub max_abandonment: Option<f64>,
+    /// Highest acceptable occupancy ([`ErlangA::occupancy`]), in (0, 1];
+    /// `None` for no cap.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub max_occupancy: Option<f64>,
+}
+
+impl PatienceTarget {
+    /// "`service_level` of all arrivals answered within `threshold`".
+    ///
+    /// # Errors
+    /// As [`PatienceTarget::validate`].
+    pub fn answered_within(threshold: f64, service_level: f64) -> Result<Self> {
+        let t = PatienceTarget {
+            threshold,
+            service_level: Some(service_level),
+            max_abandonment: None,
+            max_occupancy: None,
+        };
+        t.validate()?;
+        Ok(t)
+    }
+
+    /// "At most `max_abandonment` of arrivals abandon", with no service-level goal.
+    ///
+    /// # Errors
+    /// As [`PatienceTarget::validate`].
+    pub fn abandoning_at_most(max_abandonment: f64) -> Result<Self> {
+        let t = PatienceTarget {
+            threshold: 0.0,
+            service_level: None,
+            max_abandonment: Some(max_abandonment),
+            max_occupancy: None,
+        };
+        t.validate()?;
+        Ok(t)
+    }
+
+    /// The same target with abandonment capped at `max_abandonment`.
+    ///
+    /// # Errors
+    /// As [`PatienceTarget::validate`].
+    pub fn with_max_abandonment(self, max_abandonment: f64) -> Result<Self> {
+        let t = PatienceTarget {
+            max_abandonment: Some(max_abandonment),
+            ..self
+        };
+        t.validate()?;
+        Ok(t)
+    }
+
+    /// The same target with occupancy capped at `max_occupancy`.
+    ///
+    /// # Errors
+    /// As [`PatienceTarget::validate`].
+    pub fn with_max_occupancy(self, max_occupancy: f64) -> Result<Self> {
+        let t = PatienceTarget {
+            max_occupancy: Some(max_occupancy),
+            ..self
+        };
+        t.validate()?;
+        Ok(t)
+    }
+
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`StaffingError::InvalidParameter`] naming `threshold` (negative, NaN,
+    /// infinite), `service_level` (not strictly between 0 and 1: a share of
+    /// 1 is out of reach while anyone can abandon), `max_abandonment` or
+    /// `max_occupancy` (not in (0, 1]); [`StaffingError::EmptyTarget`] when
+    /// no goal is set.
+    pub fn validate(&self) -> Result<()> {
+        finite_non_negative("threshold", self.threshold)?;
+        if let Some(sl) = self.service_level {
+            open_probability("service_level", sl)?;
+        }
+        for (field, cap) in [
+            ("max_abandonment", self.max_abandonment),
+            ("max_occupancy", self.max_occupancy),
+        ] {
+            if let Some(cap) = cap {
+                if !(cap > 0.0 && cap <= 1.0) {
+                    return Err(StaffingError::InvalidParameter {
+                        field,
+                        value: cap,
+                        expected: "in (0, 1]",
+                    });
+                }
+            }
+        }
+        if self.service_level.is_none()
+            && self.max_abandonment.is_none()
+            && self.max_occupancy.is_none()
+        {
+            return Err(StaffingError::EmptyTarget);
+        }
+        Ok(())
+    }
+
+    /// Whether `team` meets every goal. A tail that does not converge
+    /// (heavy overload with long patience) counts as not meeting it.
+    fn is_met_by(&self, team: &ErlangA) -> Result<bool> {
+        if self.max_occupancy.is_some_and(|cap| team.occupancy() > cap) {
+            return Ok(false);
+        }
+        if self
+            .max_abandonment
+            .is_some_and(|p| team.probability_of_abandonment() > p)
+        {
+            return Ok(false);
+        }
+        if let Some(goal) = self.service_level {
+            match team.service_level(self.threshold) {
+                Ok(sl) => return Ok(sl >= goal),
+                Err(StaffingError::NoConvergence { .. }) => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// The Erlang C goal read with impatient customers: the same threshold,
+/// share and occupancy cap, no abandonment goal.
+impl From<ServiceTarget> for PatienceTarget {
+    fn from(t: ServiceTarget) -> Self {
+        PatienceTarget {
+            threshold: t.threshold,
+            service_level: Some(t.service_level),
+            max_abandonment: None,
+            max_occupancy: t.max_occupancy,
+        }
+    }
+}
+
+/// The smallest team that meets `target` for `workload` when customers
+/// abandon after an exponential patience of mean `mean_patience` (Erlang A,
+/// M/M/n+M): what [`operators_needed`](super::operators_needed) is for Erlang C.
+///
+/// Unlike Erlang C every team size is stable (the excess abandons), so the
+/// answer can be below the offered load. The search starts above what no
+/// team can beat (served load is below `n`, so `1 − P(abandon) < n / A` and
+/// the service level is below that too), doubles its step until a team
+/// qualifies, then bisects: O(log n) evaluations of O(n) each. Bisection is
+/// exact because every goal is monotone in `n`: the service level rises,
+/// abandonment and occupancy fall. A team size whose waiting tail does not
+/// converge ([`StaffingError::NoConvergence`], heavy overload with long
+/// patience) counts as not meeting the target. With no arrivals one
+/// operator meets any target.
+///
+/// Returns the [`ErlangA`] of the chosen team so its measures can be read.
+///
+/// # Errors
+/// [`StaffingError::InvalidParameter`] for a bad workload, `mean_patience`
+/// or target; [`StaffingError::EmptyTarget`];
+/// [`StaffingError::TooManyOperators`] when no team up to
+/// [`MAX_OPERATORS`] meets the target.
+///
+/// # Example
+/// ```
+/// use switchboard::staffing::{PatienceTarget, Workload, operators_needed_with_patience};
+/// // 100 contacts per 30 min, 3-minute handle time, mean patience 2 minutes:
+/// // 80 % of all arrivals answered within 20 s, at most 3 % abandoning.
+/// let w = Workload::per_interval(100.0, 1800.0, 180.0)?;
+/// let target = PatienceTarget::answered_within(20.0, 0.8)?.with_max_abandonment(0.03)?;
+/// let team = operators_needed_with_patience(w, 120.0, target)?;
+/// assert!(team.service_level(20.0)? >= 0.8 && team.probability_of_abandonment() <= 0.03);
+/// # Ok::<(), switchboard::staffing::StaffingError>(())
+/// ```
+pub fn operators_needed_with_patience(
+    workload: Workload,
+    mean_patience: f64,
+    target: PatienceTarget,
+) -> Result<ErlangA> {
+    workload.validate()?;
+    abandon_rate(mean_patience)?;
+    target.validate()?;
+    let a = workload.offered_load();
+    // No team of `bound` or fewer qualifies: served load < n caps both the
+    // answered share and 1 − P(abandon) at n / A.
+    let mut bound = 0.0_f64;
+    if let Some(p) = target.max_abandonment {
+        bound = bound.max(a * (1.0 - p));
+    }
+    if let Some(sl) = target.service_level {
+        bound = bound.max(a * sl);
+    }
+    // A hair below, so rounding never rules out a team that qualifies.
+    let bound = (bound * (1.0 - 1e-9)).floor();
+    if bound >= f64::from(MAX_OPERATORS) {
+        return Err(StaffingError::TooManyOperators {
+            operators: bound as u64 + 1,
+            max: MAX_OPERATORS,
+        });
+    }
+    let evaluate = |n: u32| -> Result<Option<ErlangA>> {
+        let team = match ErlangA::new(workload, n, mean_patience) {
+            Ok(team) => team,
+            Err(StaffingError::NoConvergence { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(target.is_met_by(&team)?.then_some(team))
+    };
+    // `low` fails (0: no team checked), `high` is the next candidate.
+    let mut low = bound as u32;
+    let mut step = 1u32;
+    let mut found = loop {
+        let high = low.saturating_add(step).min(MAX_OPERATORS);
+        if let Some(team) = evaluate(high)? {
+            break team;
+        }
+        if high == MAX_OPERATORS {
+            return Err(StaffingError::TooManyOperators {
+                operators: u64::from(MAX_OPERATORS) + 1,
+                max: MAX_OPERATORS,
+            });
+        }
+        low = high;
+        step = step.saturating_mul(2);
+    };
+    while found.operators() - low > 1 {
+        let mid = low + (found.operators() - low) / 2;
+        match evaluate(mid)? {
+            Some(team) => found = team,
+            None => low = mid,
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

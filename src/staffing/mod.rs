@@ -8,7 +8,13 @@
 //! |---|---|---|
 //! | [`erlang_b`] | M/M/n/n (no queue) | share of contacts lost when everyone is busy |
 //! | [`ErlangC`], [`operators_needed`] | M/M/n (infinitely patient customers) | probability of waiting, average speed of answer, service level, occupancy; the smallest team that meets a service-level target |
-//! | [`ErlangA`] | M/M/n+M (exponential patience) | probability of waiting, of abandoning, mean wait, service level |
+//! | [`ErlangA`], [`operators_needed_with_patience`] | M/M/n+M (exponential patience) | probability of waiting, of abandoning, mean wait, service level; the smallest team that meets a service-level and/or abandonment target |
+//!
+//! | file | job |
+//! |---|---|
+//! | `mod.rs` | units, errors, [`Workload`] |
+//! | `erlang.rs` | Erlang B and C, [`ServiceTarget`], [`operators_needed`] |
+//! | `erlang_a.rs` | Erlang A, [`PatienceTarget`], [`operators_needed_with_patience`] |
 //!
 //! # Units
 //!
@@ -63,7 +69,7 @@ mod erlang;
 mod erlang_a;
 
 pub use erlang::{ErlangC, ServiceTarget, erlang_b, erlang_c, operators_needed};
-pub use erlang_a::ErlangA;
+pub use erlang_a::{ErlangA, PatienceTarget, operators_needed_with_patience};
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
@@ -110,6 +116,11 @@ pub enum StaffingError {
         /// Team size.
         operators: u32,
     },
+    /// A [`PatienceTarget`] with no goal at all (every team would meet it).
+    #[error(
+        "the target sets no goal: give a service level, a maximum abandonment or a maximum occupancy"
+    )]
+    EmptyTarget,
     /// The Erlang A waiting tail did not converge within its term limit
     /// (heavy overload with very long patience); use a shorter mean patience
     /// or Erlang C.

@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use switchboard::staffing::{
-    ErlangA, ErlangC, MAX_OPERATORS, ServiceTarget, StaffingError, Workload, erlang_b, erlang_c,
-    operators_needed,
+    ErlangA, ErlangC, MAX_OPERATORS, PatienceTarget, ServiceTarget, StaffingError, Workload,
+    erlang_b, erlang_c, operators_needed, operators_needed_with_patience,
 };
 
 fn close(got: f64, want: f64, tol: f64) {
@@ -549,5 +549,274 @@ proptest! {
             };
             prop_assert!(fails);
         }
+    }
+}
+
+// ---------------------------------------------------------------- Erlang A search
+
+/// Whether `n` operators meet `target` under Erlang A, from `ErlangA::new`
+/// directly (the search's own check is not used).
+fn erlang_a_meets(w: Workload, patience: f64, target: PatienceTarget, n: u32) -> bool {
+    let q = ErlangA::new(w, n, patience).unwrap();
+    target.max_occupancy.is_none_or(|cap| q.occupancy() <= cap)
+        && target
+            .max_abandonment
+            .is_none_or(|p| q.probability_of_abandonment() <= p)
+        && target
+            .service_level
+            .is_none_or(|sl| q.service_level(target.threshold).unwrap() >= sl)
+}
+
+/// The search's team meets the target, is exactly `ErlangA::new` of its
+/// size, and one operator fewer does not meet it.
+fn assert_minimal(w: Workload, patience: f64, target: PatienceTarget) -> u32 {
+    let team = operators_needed_with_patience(w, patience, target).unwrap();
+    let n = team.operators();
+    assert_eq!(team, ErlangA::new(w, n, patience).unwrap());
+    assert!(
+        erlang_a_meets(w, patience, target, n),
+        "{n} misses {target:?}"
+    );
+    assert!(
+        n == 1 || !erlang_a_meets(w, patience, target, n - 1),
+        "{} already meets {target:?}",
+        n - 1
+    );
+    n
+}
+
+#[test]
+fn erlang_a_search_returns_the_smallest_team() {
+    let sl = PatienceTarget::answered_within(20.0, 0.8).unwrap();
+    let cases = [
+        // 10 erlangs (seconds), mean patience 2 minutes.
+        (
+            Workload::per_interval(100.0, 1800.0, 180.0).unwrap(),
+            120.0,
+            sl,
+        ),
+        // 18 erlangs with an abandonment cap as well.
+        (
+            Workload::new(18.0, 1.0).unwrap(),
+            0.5,
+            PatienceTarget::answered_within(0.05, 0.9)
+                .unwrap()
+                .with_max_abandonment(0.01)
+                .unwrap(),
+        ),
+        // Occupancy cap binding on a light load.
+        (
+            Workload::new(3.0, 1.0).unwrap(),
+            2.0,
+            PatienceTarget::answered_within(0.1, 0.5)
+                .unwrap()
+                .with_max_occupancy(0.6)
+                .unwrap(),
+        ),
+        // 1,000 erlangs.
+        (
+            Workload::per_interval(6000.0, 1800.0, 300.0).unwrap(),
+            180.0,
+            sl,
+        ),
+        // A tiny load: one operator suffices.
+        (Workload::new(0.01, 1.0).unwrap(), 1.0, sl),
+    ];
+    let mut sizes = Vec::new();
+    for (w, patience, target) in cases {
+        sizes.push(assert_minimal(w, patience, target));
+    }
+    assert_eq!(sizes[4], 1);
+    // Patience lets fewer operators meet a goal than Erlang C needs.
+    let erlang_c = operators_needed(cases[0].0, ServiceTarget::new(20.0, 0.8).unwrap()).unwrap();
+    assert!(sizes[0] <= erlang_c.operators());
+}
+
+/// With a patience far longer than any wait nobody abandons, and the
+/// Erlang A answer is the Erlang C one.
+#[test]
+fn erlang_a_search_with_endless_patience_is_erlang_c() {
+    let targets = [
+        ServiceTarget::new(20.0, 0.8).unwrap(),
+        ServiceTarget::new(20.0, 0.8)
+            .unwrap()
+            .with_max_occupancy(0.85)
+            .unwrap(),
+        ServiceTarget::new(60.0, 0.95).unwrap(),
+    ];
+    for w in [
+        Workload::per_interval(100.0, 1800.0, 180.0).unwrap(),
+        Workload::per_interval(37.0, 1800.0, 240.0).unwrap(),
+        Workload::per_interval(900.0, 1800.0, 300.0).unwrap(),
+    ] {
+        for target in targets {
+            let c = operators_needed(w, target).unwrap();
+            let a = operators_needed_with_patience(w, 1e9, PatienceTarget::from(target)).unwrap();
+            assert_eq!(a.operators(), c.operators(), "{w:?} {target:?}");
+            assert!(a.probability_of_abandonment() < 1e-6);
+        }
+    }
+}
+
+#[test]
+fn erlang_a_search_on_abandonment_alone() {
+    // 20 erlangs, customers who give up after 30 s on average (5-minute
+    // calls): at most 30 % abandoning needs fewer operators than the load.
+    let w = Workload::new(20.0 / 300.0, 300.0).unwrap();
+    let loose = PatienceTarget::abandoning_at_most(0.3).unwrap();
+    let n = assert_minimal(w, 30.0, loose);
+    assert!(n < 20, "{n}");
+    // A tighter goal needs more, and every tighter goal is met by more.
+    let mut previous = n;
+    for p in [0.1, 0.05, 0.02, 0.005] {
+        let m = assert_minimal(w, 30.0, PatienceTarget::abandoning_at_most(p).unwrap());
+        assert!(m >= previous, "{p}: {m} < {previous}");
+        previous = m;
+    }
+    assert!(previous > 20);
+    // Abandoning at most 100 %: one operator is enough.
+    let all = PatienceTarget::abandoning_at_most(1.0).unwrap();
+    assert_eq!(
+        operators_needed_with_patience(w, 30.0, all)
+            .unwrap()
+            .operators(),
+        1
+    );
+    // No arrivals: one operator meets any target.
+    let idle = Workload::new(0.0, 300.0).unwrap();
+    let team = operators_needed_with_patience(idle, 30.0, loose).unwrap();
+    assert_eq!(team.operators(), 1);
+}
+
+#[test]
+fn erlang_a_search_refuses_bad_input() {
+    let w = Workload::new(10.0, 1.0).unwrap();
+    let target = PatienceTarget::answered_within(0.1, 0.8).unwrap();
+    for patience in [-1.0, 0.0, f64::NAN, f64::INFINITY] {
+        assert!(matches!(
+            operators_needed_with_patience(w, patience, target),
+            Err(StaffingError::InvalidParameter {
+                field: "mean_patience",
+                ..
+            })
+        ));
+    }
+    for sl in [0.0, 1.0, 1.5, -0.1, f64::NAN] {
+        assert!(matches!(
+            PatienceTarget::answered_within(0.1, sl),
+            Err(StaffingError::InvalidParameter {
+                field: "service_level",
+                ..
+            })
+        ));
+    }
+    for t in [-1.0, f64::NAN, f64::INFINITY] {
+        assert!(matches!(
+            PatienceTarget::answered_within(t, 0.8),
+            Err(StaffingError::InvalidParameter {
+                field: "threshold",
+                ..
+            })
+        ));
+    }
+    for p in [0.0, -0.5, 1.01, f64::NAN] {
+        assert!(matches!(
+            PatienceTarget::abandoning_at_most(p),
+            Err(StaffingError::InvalidParameter {
+                field: "max_abandonment",
+                ..
+            })
+        ));
+        assert!(matches!(
+            target.with_max_occupancy(p),
+            Err(StaffingError::InvalidParameter {
+                field: "max_occupancy",
+                ..
+            })
+        ));
+    }
+    // Public fields can bypass the constructors; the search re-validates.
+    let empty = PatienceTarget {
+        threshold: 0.0,
+        service_level: None,
+        max_abandonment: None,
+        max_occupancy: None,
+    };
+    assert_eq!(
+        operators_needed_with_patience(w, 1.0, empty),
+        Err(StaffingError::EmptyTarget)
+    );
+    let bad = PatienceTarget {
+        service_level: Some(2.0),
+        ..target
+    };
+    assert!(matches!(
+        operators_needed_with_patience(w, 1.0, bad),
+        Err(StaffingError::InvalidParameter {
+            field: "service_level",
+            ..
+        })
+    ));
+    let bad_workload = Workload {
+        arrival_rate: f64::NAN,
+        mean_handle_time: 1.0,
+    };
+    assert!(operators_needed_with_patience(bad_workload, 1.0, target).is_err());
+    // Demand beyond the largest team.
+    assert!(matches!(
+        operators_needed_with_patience(Workload::new(2e6, 1.0).unwrap(), 1.0, target),
+        Err(StaffingError::TooManyOperators { .. })
+    ));
+}
+
+/// Under heavy overload `1 − P(abandon)` cancels; occupancy comes from the
+/// idle operators instead, so it never passes 1 nor rises with the team
+/// (found by the property test below: 1.0000000000017 at 10 operators).
+#[test]
+fn erlang_a_occupancy_under_heavy_overload() {
+    let w = Workload::new(281.282_385_248_091_94, 1.0).unwrap();
+    let mut previous = f64::INFINITY;
+    for n in 1..40 {
+        let occ = ErlangA::new(w, n, 2.511_094_817_180_341_6)
+            .unwrap()
+            .occupancy();
+        assert!(occ <= 1.0 && occ <= previous, "{n}: {occ} after {previous}");
+        previous = occ;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The Erlang A search returns the smallest team meeting any mix of goals.
+    #[test]
+    fn operators_needed_with_patience_is_minimal(
+        load in 0.0f64..300.0,
+        patience in 0.05f64..20.0,
+        t in 0.0f64..1.0,
+        sl in proptest::option::of(0.05f64..0.99),
+        ab in proptest::option::of(0.005f64..0.5),
+        cap in proptest::option::of(0.5f64..1.0),
+    ) {
+        let target = PatienceTarget { threshold: t, service_level: sl, max_abandonment: ab, max_occupancy: cap };
+        prop_assume!(target.validate().is_ok());
+        let w = Workload::new(load, 1.0).unwrap();
+        let team = operators_needed_with_patience(w, patience, target).unwrap();
+        let n = team.operators();
+        prop_assert!(erlang_a_meets(w, patience, target, n));
+        prop_assert!(n == 1 || !erlang_a_meets(w, patience, target, n - 1));
+    }
+
+    /// Erlang A occupancy falls as the team grows (the search bisects on
+    /// it), stays in [0, 1], and is the served load per operator.
+    #[test]
+    fn erlang_a_occupancy_falls_with_the_team(load in 0.01f64..300.0, n in 1u32..400, patience in 0.05f64..50.0) {
+        let w = Workload::new(load, 1.0).unwrap();
+        let small = ErlangA::new(w, n, patience).unwrap();
+        let large = ErlangA::new(w, n + 1, patience).unwrap();
+        prop_assert!(large.occupancy() <= small.occupancy() * (1.0 + 1e-12));
+        prop_assert!((0.0..=1.0).contains(&small.occupancy()));
+        let served = load * (1.0 - small.probability_of_abandonment()) / f64::from(n);
+        prop_assert!((small.occupancy() - served).abs() <= 1e-9, "{} vs {served}", small.occupancy());
     }
 }
