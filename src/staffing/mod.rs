@@ -10,11 +10,17 @@
 //! | [`ErlangC`], [`operators_needed`] | M/M/n (infinitely patient customers) | probability of waiting, average speed of answer, service level, occupancy; the smallest team that meets a service-level target |
 //! | [`ErlangA`], [`operators_needed_with_patience`] | M/M/n+M (exponential patience) | probability of waiting, of abandoning, mean wait, service level; the smallest team that meets a service-level and/or abandonment target |
 //!
+//! [`plan_day`] applies Erlang C and Erlang A interval by interval to a
+//! day's forecast ([`Interval`]s, or a simulator rate profile through
+//! [`Interval::from_rate_profile`]) and gives a [`DayPlan`]: a table, CSV
+//! and operator-hours.
+//!
 //! | file | job |
 //! |---|---|
 //! | `mod.rs` | units, errors, [`Workload`] |
 //! | `erlang.rs` | Erlang B and C, [`ServiceTarget`], [`operators_needed`] |
 //! | `erlang_a.rs` | Erlang A, [`PatienceTarget`], [`operators_needed_with_patience`] |
+//! | `plan.rs` | [`Interval`], [`plan_day`], [`DayPlan`] |
 //!
 //! # Units
 //!
@@ -23,7 +29,8 @@
 //! The examples use seconds: 100 contacts per half hour is
 //! `100.0 / 1800.0` per second. [`Workload::per_interval`] does that division.
 //! Results come back in the same unit. Offered load is in erlangs:
-//! `A = arrival_rate × mean_handle_time`.
+//! `A = arrival_rate × mean_handle_time`. The day plan alone fixes its
+//! units (rates per hour, times in seconds), as forecasts are written.
 //!
 //! # Numerical method
 //!
@@ -67,9 +74,11 @@
 
 mod erlang;
 mod erlang_a;
+mod plan;
 
 pub use erlang::{ErlangC, ServiceTarget, erlang_b, erlang_c, operators_needed};
 pub use erlang_a::{ErlangA, PatienceTarget, operators_needed_with_patience};
+pub use plan::{DayPlan, Interval, Patience, PlanRow, PlanTotals, TeamMeasures, plan_day};
 
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
@@ -121,6 +130,30 @@ pub enum StaffingError {
         "the target sets no goal: give a service level, a maximum abandonment or a maximum occupancy"
     )]
     EmptyTarget,
+    /// An entry of a list (an interval of a day plan, a piece of a rate
+    /// profile) is out of range; `list[index].field` names it.
+    #[error("{list}[{index}].{field} must be {expected}, got {value}")]
+    InvalidEntry {
+        /// The list, as spelled in this API (`intervals`, `pieces`).
+        list: &'static str,
+        /// Position in the list, from 0.
+        index: usize,
+        /// The entry's field.
+        field: &'static str,
+        /// The value that was passed.
+        value: f64,
+        /// What the field must be.
+        expected: &'static str,
+    },
+    /// A day plan could not staff one of its intervals (e.g. more than
+    /// [`MAX_OPERATORS`] would be needed); `index` says which.
+    #[error("intervals[{index}]: {source}")]
+    InInterval {
+        /// Position of the interval, from 0.
+        index: usize,
+        /// Why.
+        source: Box<StaffingError>,
+    },
     /// The Erlang A waiting tail did not converge within its term limit
     /// (heavy overload with very long patience); use a shorter mean patience
     /// or Erlang C.

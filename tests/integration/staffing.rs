@@ -3,8 +3,9 @@
 
 use proptest::prelude::*;
 use switchboard::staffing::{
-    ErlangA, ErlangC, MAX_OPERATORS, PatienceTarget, ServiceTarget, StaffingError, Workload,
-    erlang_b, erlang_c, operators_needed, operators_needed_with_patience,
+    DayPlan, ErlangA, ErlangC, Interval, MAX_OPERATORS, Patience, PatienceTarget, ServiceTarget,
+    StaffingError, TeamMeasures, Workload, erlang_b, erlang_c, operators_needed,
+    operators_needed_with_patience, plan_day,
 };
 
 fn close(got: f64, want: f64, tol: f64) {
@@ -782,6 +783,359 @@ fn erlang_a_occupancy_under_heavy_overload() {
             .occupancy();
         assert!(occ <= 1.0 && occ <= previous, "{n}: {occ} after {previous}");
         previous = occ;
+    }
+}
+
+// ---------------------------------------------------------------- day plan
+
+/// The smallest Erlang C team by trying every size from 1 with
+/// `ErlangC::new` (independent of `operators_needed`).
+fn erlang_c_scan(w: Workload, target: ServiceTarget) -> ErlangC {
+    (1..)
+        .filter_map(|n| ErlangC::new(w, n).ok())
+        .find(|q| {
+            q.service_level(target.threshold).unwrap() >= target.service_level
+                && target.max_occupancy.is_none_or(|cap| q.occupancy() <= cap)
+        })
+        .unwrap()
+}
+
+/// The smallest Erlang A team by trying every size from 1 with `ErlangA::new`.
+fn erlang_a_scan(w: Workload, patience: f64, target: PatienceTarget) -> ErlangA {
+    let n = (1..)
+        .find(|&n| erlang_a_meets(w, patience, target, n))
+        .unwrap();
+    ErlangA::new(w, n, patience).unwrap()
+}
+
+fn same(got: TeamMeasures, want: TeamMeasures) {
+    assert_eq!(got.operators, want.operators);
+    for (g, w) in [
+        (got.service_level, want.service_level),
+        (got.probability_of_waiting, want.probability_of_waiting),
+        (got.mean_wait, want.mean_wait),
+        (got.abandonment, want.abandonment),
+        (got.occupancy, want.occupancy),
+    ] {
+        close(g, w, 1e-12);
+    }
+}
+
+fn hand_made_plan() -> (Vec<Interval>, ServiceTarget, Patience, DayPlan) {
+    let day = vec![
+        Interval::new(480, 30, 0.0),
+        Interval::new(510, 30, 42.0),
+        Interval::new(540, 60, 240.0),
+        Interval::new(660, 15, 310.5),
+        Interval::new(675, 45, 0.0),
+    ];
+    let target = ServiceTarget::new(20.0, 0.8)
+        .unwrap()
+        .with_max_occupancy(0.85)
+        .unwrap();
+    let patience = Patience {
+        mean: 180.0,
+        target: PatienceTarget::from(target)
+            .with_max_abandonment(0.04)
+            .unwrap(),
+    };
+    let plan = plan_day(&day, 215.0, target, Some(patience)).unwrap();
+    (day, target, patience, plan)
+}
+
+#[test]
+fn day_plan_matches_erlang_c_and_a_interval_by_interval() {
+    let (day, target, patience, plan) = hand_made_plan();
+    assert_eq!(plan.rows().len(), day.len());
+    let (mut hours_c, mut hours_a, mut contacts) = (0.0, 0.0, 0.0);
+    for (row, interval) in plan.rows().iter().zip(&day) {
+        assert_eq!(row.interval, *interval);
+        let w = Workload::new(interval.arrival_rate_per_hour / 3600.0, 215.0).unwrap();
+        close(row.offered_load, w.offered_load(), 0.0);
+        let a = row.erlang_a.unwrap();
+        if interval.arrival_rate_per_hour == 0.0 {
+            // Nobody arrives: nobody is needed, nothing is missed.
+            for m in [row.erlang_c, a] {
+                assert_eq!(m.operators, 0);
+                assert_eq!((m.service_level, m.occupancy), (1.0, 0.0));
+                assert_eq!((m.probability_of_waiting, m.mean_wait), (0.0, 0.0));
+                assert_eq!(m.abandonment, 0.0);
+            }
+            continue;
+        }
+        let c = erlang_c_scan(w, target);
+        same(
+            row.erlang_c,
+            TeamMeasures {
+                operators: c.operators(),
+                service_level: c.service_level(20.0).unwrap(),
+                probability_of_waiting: c.probability_of_waiting(),
+                mean_wait: c.average_speed_of_answer(),
+                abandonment: 0.0,
+                occupancy: c.occupancy(),
+            },
+        );
+        let q = erlang_a_scan(w, patience.mean, patience.target);
+        same(
+            a,
+            TeamMeasures {
+                operators: q.operators(),
+                service_level: q.service_level(20.0).unwrap(),
+                probability_of_waiting: q.probability_of_waiting(),
+                mean_wait: q.mean_wait(),
+                abandonment: q.probability_of_abandonment(),
+                occupancy: q.occupancy(),
+            },
+        );
+        let h = f64::from(interval.minutes) / 60.0;
+        hours_c += f64::from(c.operators()) * h;
+        hours_a += f64::from(q.operators()) * h;
+        contacts += interval.arrival_rate_per_hour * h;
+    }
+    let totals = plan.totals();
+    close(totals.operator_hours_erlang_c, hours_c, 1e-12);
+    close(totals.operator_hours_erlang_a.unwrap(), hours_a, 1e-12);
+    close(totals.contacts, contacts, 1e-9);
+    let peak_c = plan.rows().iter().map(|r| r.erlang_c.operators).max();
+    assert_eq!(Some(totals.peak_erlang_c), peak_c);
+    assert!(totals.peak_erlang_c > 0);
+    let peak_a = plan
+        .rows()
+        .iter()
+        .map(|r| r.erlang_a.unwrap().operators)
+        .max();
+    assert_eq!(totals.peak_erlang_a, peak_a);
+}
+
+#[test]
+fn day_plan_prints_a_table_and_csv() {
+    let (day, target, _, plan) = hand_made_plan();
+    let text = plan.to_string();
+    assert!(text.contains("C: n") && text.contains("A: n"), "{text}");
+    assert_eq!(text.lines().count(), 2 + day.len() + 1, "{text}");
+    assert!(text.lines().nth(4).unwrap().starts_with("09:00"), "{text}");
+    let totals = plan.totals();
+    assert!(text.contains(&format!(
+        "Erlang C {} operator-hours (peak {})",
+        totals.operator_hours_erlang_c, totals.peak_erlang_c
+    )));
+
+    let csv = plan.to_csv();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + day.len());
+    let header: Vec<&str> = lines[0].split(',').collect();
+    assert_eq!(header.len(), 16);
+    for (line, row) in lines[1..].iter().zip(plan.rows()) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), header.len(), "{line}");
+        let cell = |name: &str| cells[header.iter().position(|h| *h == name).unwrap()];
+        assert_eq!(cell("start_minute"), row.interval.start_minute.to_string());
+        // Numbers round-trip exactly.
+        assert_eq!(
+            cell("c_operators").parse::<u32>().unwrap(),
+            row.erlang_c.operators
+        );
+        assert_eq!(
+            cell("c_service_level").parse::<f64>().unwrap(),
+            row.erlang_c.service_level
+        );
+        assert_eq!(
+            cell("a_abandonment").parse::<f64>().unwrap(),
+            row.erlang_a.unwrap().abandonment
+        );
+    }
+    assert!(lines[3].starts_with("09:00,540,60,240,"), "{}", lines[3]);
+
+    // Without a patience: no Erlang A anywhere, empty CSV columns.
+    let plain = plan_day(&day, 215.0, target, None).unwrap();
+    assert!(plain.rows().iter().all(|r| r.erlang_a.is_none()));
+    assert_eq!(plain.totals().operator_hours_erlang_a, None);
+    assert_eq!(
+        plain.totals().operator_hours_erlang_c,
+        totals.operator_hours_erlang_c
+    );
+    assert!(!plain.to_string().contains("A: n"));
+    assert!(
+        plain
+            .to_csv()
+            .lines()
+            .skip(1)
+            .all(|l| l.ends_with(",,,,,,"))
+    );
+}
+
+#[test]
+fn rate_profile_becomes_intervals_with_average_rates() {
+    let rates =
+        |v: Vec<Interval>| -> Vec<f64> { v.iter().map(|i| i.arrival_rate_per_hour).collect() };
+    // A step inside an interval keeps the expected contacts: 15 min at 60
+    // and 15 min at 240.
+    let steps = [(0.0, 60.0), (9.25, 240.0)];
+    let v = Interval::from_rate_profile(steps, 510, 600, 30).unwrap();
+    assert_eq!(rates(v.clone()), [60.0, 150.0, 240.0]);
+    assert_eq!(
+        v.iter()
+            .map(|i| (i.start_minute, i.minutes))
+            .collect::<Vec<_>>(),
+        [(510, 30), (540, 30), (570, 30)]
+    );
+    // A span that is not a multiple ends on a shorter interval.
+    let v = Interval::from_rate_profile(steps, 540, 600, 45).unwrap();
+    assert_eq!(
+        v.iter()
+            .map(|i| (i.start_minute, i.minutes))
+            .collect::<Vec<_>>(),
+        [(540, 45), (585, 15)]
+    );
+    // Before the day's first piece, the last one runs on from yesterday;
+    // after midnight the profile repeats.
+    let late = [(6.0, 100.0), (23.0, 50.0)];
+    let v = Interval::from_rate_profile(late, 0, 60, 60).unwrap();
+    assert_eq!(rates(v), [50.0]);
+    let v = Interval::from_rate_profile(late, 1380, 1740, 60).unwrap();
+    assert_eq!(rates(v), [50.0; 6]);
+    // 05:30–06:30 and 06:30–07:30 on the second day.
+    let v = Interval::from_rate_profile(late, 1410, 1890, 60).unwrap();
+    assert_eq!(rates(v)[6..], [75.0, 100.0]);
+}
+
+/// A fitted simulator scenario feeds the plan through its rate pieces.
+#[cfg(feature = "serde")]
+#[test]
+fn a_scenario_profile_feeds_the_day_plan() {
+    let sc: switchboard::sim::scenario::Scenario =
+        serde_json::from_str(include_str!("../../examples/scenarios/evening-drop.json")).unwrap();
+    let start = (sc.start_hour * 60.0) as u32;
+    let end = start + (sc.hours * 60.0) as u32;
+    let pieces = sc.arrivals.iter().map(|p| (p.from_hour, p.per_hour));
+    let day = Interval::from_rate_profile(pieces, start, end, 60).unwrap();
+    assert_eq!(day.len(), 12);
+    for (k, interval) in day.iter().enumerate() {
+        let hour = sc.start_hour + k as f64;
+        let want = sc
+            .arrivals
+            .iter()
+            .rev()
+            .find(|p| p.from_hour <= hour)
+            .unwrap()
+            .per_hour;
+        assert_eq!(interval.arrival_rate_per_hour, want);
+    }
+    let target = ServiceTarget::new(20.0, 0.8).unwrap();
+    let plan = plan_day(&day, 215.0, target, None).unwrap();
+    let n: Vec<u32> = plan.rows().iter().map(|r| r.erlang_c.operators).collect();
+    // Half the volume after 18:00 needs fewer operators.
+    assert!(n[9] < n[8], "{n:?}");
+}
+
+#[test]
+fn day_plan_refuses_bad_input_naming_the_interval() {
+    let target = ServiceTarget::new(20.0, 0.8).unwrap();
+    let ok = Interval::new(0, 30, 10.0);
+    for (bad, field) in [
+        (Interval::new(30, 30, -1.0), "arrival_rate_per_hour"),
+        (Interval::new(30, 30, f64::NAN), "arrival_rate_per_hour"),
+        (
+            Interval::new(30, 30, f64::INFINITY),
+            "arrival_rate_per_hour",
+        ),
+        (Interval::new(30, 0, 10.0), "minutes"),
+        (Interval::new(15, 30, 10.0), "start_minute"),
+    ] {
+        let e = plan_day(&[ok, bad], 180.0, target, None).unwrap_err();
+        match e {
+            StaffingError::InvalidEntry {
+                list: "intervals",
+                index: 1,
+                field: f,
+                ..
+            } => assert_eq!(f, field),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        plan_day(&[ok, Interval::new(30, 30, -2.0)], 180.0, target, None)
+            .unwrap_err()
+            .to_string(),
+        "intervals[1].arrival_rate_per_hour must be a finite number >= 0, got -2"
+    );
+    for aht in [0.0, -3.0, f64::NAN] {
+        assert!(matches!(
+            plan_day(&[ok], aht, target, None),
+            Err(StaffingError::InvalidParameter {
+                field: "mean_handle_time",
+                ..
+            })
+        ));
+    }
+    for mean in [0.0, -1.0, f64::NAN] {
+        let patience = Patience {
+            mean,
+            target: target.into(),
+        };
+        assert!(matches!(
+            plan_day(&[ok], 180.0, target, Some(patience)),
+            Err(StaffingError::InvalidParameter {
+                field: "mean_patience",
+                ..
+            })
+        ));
+    }
+    let bad_target = ServiceTarget {
+        service_level: 1.2,
+        ..target
+    };
+    assert!(matches!(
+        plan_day(&[ok], 180.0, bad_target, None),
+        Err(StaffingError::InvalidParameter {
+            field: "service_level",
+            ..
+        })
+    ));
+    // An interval no team can staff says which one it is.
+    let flood = Interval::new(30, 30, 1e10);
+    match plan_day(&[ok, flood], 3600.0, target, None).unwrap_err() {
+        StaffingError::InInterval { index: 1, source } => {
+            assert!(matches!(*source, StaffingError::TooManyOperators { .. }))
+        }
+        other => panic!("{other:?}"),
+    }
+    // An empty day is an empty plan.
+    let empty = plan_day(&[], 180.0, target, None).unwrap();
+    assert!(empty.rows().is_empty());
+    assert_eq!(empty.totals().operator_hours_erlang_c, 0.0);
+}
+
+#[test]
+fn rate_profile_refuses_bad_pieces() {
+    let piece_error = |pieces: Vec<(f64, f64)>| match Interval::from_rate_profile(pieces, 0, 60, 30)
+        .unwrap_err()
+    {
+        StaffingError::InvalidEntry {
+            list: "pieces",
+            index,
+            field,
+            ..
+        } => (index, field),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(piece_error(vec![(0.0, 1.0), (24.0, 1.0)]), (1, "from_hour"));
+    assert_eq!(piece_error(vec![(-1.0, 1.0)]), (0, "from_hour"));
+    assert_eq!(piece_error(vec![(f64::NAN, 1.0)]), (0, "from_hour"));
+    assert_eq!(piece_error(vec![(5.0, 1.0), (5.0, 2.0)]), (1, "from_hour"));
+    assert_eq!(piece_error(vec![(5.0, 1.0), (4.0, 2.0)]), (1, "from_hour"));
+    assert_eq!(piece_error(vec![(0.0, 1.0), (6.0, -1.0)]), (1, "per_hour"));
+    assert_eq!(piece_error(vec![(0.0, f64::NAN)]), (0, "per_hour"));
+    for (pieces, from, to, len, field) in [
+        (vec![], 0, 60, 30, "pieces"),
+        (vec![(0.0, 1.0)], 0, 60, 0, "interval_minutes"),
+        (vec![(0.0, 1.0)], 60, 60, 30, "to_minute"),
+        (vec![(0.0, 1.0)], 90, 60, 30, "to_minute"),
+    ] {
+        assert!(matches!(
+            Interval::from_rate_profile(pieces, from, to, len),
+            Err(StaffingError::InvalidParameter { field: f, .. }) if f == field
+        ));
     }
 }
 
