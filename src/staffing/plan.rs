@@ -550,17 +550,23 @@ impl fmt::Display for DayPlan {
             write!(f, ", occupancy <= {:.0} %", 100.0 * cap)?;
         }
         if let Some(p) = self.patience {
-            write!(f, "; Erlang A (mean patience {} s):", p.mean)?;
             let pt = p.target;
+            let mut goals = Vec::new();
             if let Some(sl) = pt.service_level {
-                write!(f, " {:.0} % within {} s", 100.0 * sl, pt.threshold)?;
+                goals.push(format!("{:.0} % within {} s", 100.0 * sl, pt.threshold));
             }
             if let Some(ab) = pt.max_abandonment {
-                write!(f, " abandonment <= {:.1} %", 100.0 * ab)?;
+                goals.push(format!("abandonment <= {:.1} %", 100.0 * ab));
             }
             if let Some(cap) = pt.max_occupancy {
-                write!(f, " occupancy <= {:.0} %", 100.0 * cap)?;
+                goals.push(format!("occupancy <= {:.0} %", 100.0 * cap));
             }
+            write!(
+                f,
+                "; Erlang A (mean patience {} s): {}",
+                p.mean,
+                goals.join(", ")
+            )?;
         }
         writeln!(f)?;
         write!(
