@@ -1,12 +1,16 @@
 //! A day's staffing table from half-hourly forecasts, then a timing of the
-//! "operators needed" search at 10 and 1,000 erlangs.
+//! "operators needed" search at 10 and 1,000 erlangs, then a day plan
+//! (`plan_day`, Erlang C and Erlang A side by side) from the hourly arrival
+//! profile of the simulator scenario `examples/scenarios/evening-drop.json`.
 //!
 //! Run: `cargo run --release --example staffing`
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use switchboard::staffing::{ErlangA, ServiceTarget, StaffingError, Workload, operators_needed};
+use switchboard::staffing::{ErlangA, ServiceTarget, Workload, operators_needed};
+#[cfg(feature = "serde")]
+use switchboard::staffing::{Interval, Patience, PatienceTarget, plan_day};
 
 /// Contacts per half hour from 08:00 to 20:00: a morning peak, a lunch dip
 /// and an afternoon peak (a made-up but typical inbound profile).
@@ -15,7 +19,7 @@ const FORECAST: [f64; 24] = [
     160.0, 150.0, 130.0, 110.0, 90.0, 75.0, 60.0, 50.0, 40.0, 30.0,
 ];
 
-fn main() -> Result<(), StaffingError> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let aht = 240.0; // seconds
     let patience = 180.0; // seconds, for the Erlang A column
     let target = ServiceTarget::new(20.0, 0.8)?.with_max_occupancy(0.85)?;
@@ -98,5 +102,37 @@ fn main() -> Result<(), StaffingError> {
             best * 1e6
         );
     }
+    #[cfg(feature = "serde")]
+    scenario_day_plan()?;
+    Ok(())
+}
+
+/// Staffs the phone line of `evening-drop.json` hour by hour over its
+/// simulated span, from the scenario's own numbers: its arrival profile, its
+/// mean handle time plus wrap-up (what keeps an operator from the next call)
+/// and its mean patience. Erlang C and A assume exponential handle times;
+/// the scenario's log-normal with cv 1 has the same mean and variance.
+#[cfg(feature = "serde")]
+fn scenario_day_plan() -> Result<(), Box<dyn std::error::Error>> {
+    use switchboard::sim::scenario::Scenario;
+    let sc: Scenario = serde_json::from_str(include_str!("scenarios/evening-drop.json"))?;
+    let start = (sc.start_hour * 60.0).round() as u32;
+    let end = start + (sc.hours * 60.0).round() as u32;
+    let pieces = sc.arrivals.iter().map(|p| (p.from_hour, p.per_hour));
+    let day = Interval::from_rate_profile(pieces, start, end, 60)?;
+    let handle = sc.handle_time.mean_secs() + sc.policy.wrap_up.as_millis() as f64 / 1000.0;
+    let target = ServiceTarget::new(20.0, 0.8)?.with_max_occupancy(0.85)?;
+    let patience = match &sc.patience {
+        Some(p) => Some(Patience {
+            mean: p.mean_secs(),
+            target: PatienceTarget::from(target).with_max_abandonment(0.05)?,
+        }),
+        None => None,
+    };
+    println!(
+        "\n{}: hourly plan, abandonment <= 5 % under Erlang A",
+        sc.name
+    );
+    print!("{}", plan_day(&day, handle, target, patience)?);
     Ok(())
 }
