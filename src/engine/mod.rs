@@ -179,7 +179,9 @@ pub(crate) struct Operator {
     pub(crate) last_pick: u64,
     /// Pick sequence of the last assignment on each channel (0 = never), so
     /// least-loaded ties re-key only the channel that changed.
-    pub(crate) pick_on: [u64; MAX_CHANNELS],
+    /// One per policy channel (not [`MAX_CHANNELS`]: most policies have
+    /// two or three, and this is the largest per-channel array).
+    pub(crate) pick_on: Box<[u64]>,
     /// When the status last changed.
     pub(crate) status_since: Timestamp,
     /// Offers missed or rejected in a row.
@@ -288,7 +290,7 @@ pub(crate) struct Conversation {
     pub(crate) offer_expires_at: Option<Timestamp>,
     /// Operators who rejected or missed an offer of it, and until when that
     /// keeps them from being offered it again (`None`: for the whole wait).
-    pub(crate) declined: SmallVec<[(OperatorId, Option<Timestamp>); 2]>,
+    pub(crate) declined: Vec<(OperatorId, Option<Timestamp>)>,
     /// The operator reserved for it (see [`crate::policy::BlockedWork`]).
     pub(crate) reserved_by: Option<OperatorId>,
     pub(crate) missed_offers: u32,
@@ -685,7 +687,7 @@ mod tests {
         let op = std::mem::size_of::<super::Operator>();
         let conv = std::mem::size_of::<super::Conversation>();
         eprintln!("Operator {op} B, Conversation {conv} B");
-        assert!(op <= 744, "Operator grew to {op} B");
-        assert!(conv <= 416, "Conversation grew to {conv} B");
+        assert!(op <= 632, "Operator grew to {op} B");
+        assert!(conv <= 384, "Conversation grew to {conv} B");
     }
 }

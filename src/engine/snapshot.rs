@@ -565,7 +565,7 @@ impl Engine {
                     load[ch] = load[ch].saturating_add(1);
                 }
             }
-            let mut pick_on = [0u64; MAX_CHANNELS];
+            let mut pick_on = vec![0u64; e.policy.channels.len()].into_boxed_slice();
             for (c, p) in &os.picks_on {
                 match e.channel_idx.get(c) {
                     Some(&i) => pick_on[i as usize] = *p,
