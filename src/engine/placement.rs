@@ -93,13 +93,18 @@ impl Engine {
             _ => false,
         });
         list.sort_unstable_by_key(|&s| self.conv_at(s).key);
-        for cs in list {
+        for &cs in &list {
             if self.conv_at(cs).state != ConversationState::Waiting {
                 continue;
             }
             if let Some((os, route, trainee)) = self.choose(cs) {
                 self.decide(cs, os, route, trainee, Trigger::ConversationQueued, at, out);
             }
+        }
+        // Given back empty unless placing marked more, so it keeps its capacity.
+        if self.dirty_convs.is_empty() {
+            list.clear();
+            self.dirty_convs = list;
         }
     }
 

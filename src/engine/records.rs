@@ -57,7 +57,9 @@ impl Engine {
     /// Looks again at the activity of every operator touched since the last
     /// look, closing an interval for each that changed at `at`.
     pub(super) fn close_activities(&mut self, at: Timestamp) {
-        for slot in std::mem::take(&mut self.touched_ops) {
+        // Taken and given back, so the list keeps its capacity across inputs.
+        let mut touched = std::mem::take(&mut self.touched_ops);
+        for &slot in &touched {
             // A removed operator's interval was closed on removal.
             let Some(o) = self.operators[slot as usize].as_mut() else {
                 continue;
@@ -72,6 +74,8 @@ impl Engine {
             o.activity_since = at;
             self.log_activity(id, was, since, at);
         }
+        touched.clear();
+        self.touched_ops = touched;
     }
 
     /// Records `[since, until)` of `activity`; an empty interval carries no
