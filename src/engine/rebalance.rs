@@ -342,7 +342,9 @@ impl Engine {
         at: Timestamp,
         out: &mut Vec<Decision>,
     ) -> bool {
-        let mut mine: Vec<(super::index::QueueKey, u32)> = self
+        // Inline: an operator rarely holds more than a handful on a channel,
+        // and this runs once per move.
+        let mut mine: smallvec::SmallVec<[(super::index::QueueKey, u32); 16]> = self
             .op_at(aslot)
             .held
             .iter()
