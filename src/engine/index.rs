@@ -136,7 +136,13 @@ impl FacetSet {
             FacetSet::Sorted(v) => match v.binary_search(old) {
                 Ok(i) => {
                     if new > *old {
-                        let j = i + 1 + v[i + 1..].partition_point(|e| *e < new);
+                        // Keys of time or pick order move an operator to
+                        // the end: no search then.
+                        let j = if v.last().is_some_and(|l| *l < new) {
+                            v.len()
+                        } else {
+                            i + 1 + v[i + 1..].partition_point(|e| *e < new)
+                        };
                         v[i..j].rotate_left(1);
                         v[j - 1] = new;
                     } else {
