@@ -851,3 +851,60 @@ fn summarise(scenario: &Scenario, name: &str, runs: &[RunResult]) -> PolicySumma
         groups: group_loads(scenario, runs),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The queue length is integrated over the measured span only: 2 waiting over
+    /// [0, 10) (5 of it in the span), 4 over [10, 20), 1 from 20 on (10 in the span).
+    #[test]
+    fn queue_length_is_a_time_average_over_the_measured_span() {
+        let mut m = MeasureTally::new(&[20.0]);
+        let (from, to) = (5, 30);
+        m.queue(0, 2, from, to);
+        m.queue(10, 4, from, to);
+        m.queue(20, 1, from, to);
+        m.queue(40, 9, from, to); // after the span: adds nothing, is no maximum
+        let r = m.finish(from, to, 0);
+        let expected = (2.0 * 5.0 + 4.0 * 10.0 + 1.0 * 10.0) / 25.0;
+        assert!((r.queue_length_mean.unwrap() - expected).abs() < 1e-12);
+        assert_eq!(r.queue_length_max, 4);
+    }
+
+    /// Waits: served within each threshold, abandoners counted up to leaving, pending out.
+    #[test]
+    fn waits_count_everyone_who_was_served_or_left() {
+        let mut m = MeasureTally::new(&[20.0, 60.0]);
+        let at = |s: u64| Some(crate::time::Timestamp(s * 1000));
+        let mut rec = |assigned: Option<u64>, left: Option<u64>, message: bool| {
+            let mut r = ConversationRecord::new(
+                crate::ids::ConversationId(1),
+                crate::ids::ChannelId(1),
+                TierId(1),
+                crate::time::Timestamp(0),
+            );
+            r.assigned_at = assigned.and_then(at);
+            r.abandoned_at = left.and_then(at);
+            r.message_left = message;
+            m.customer(&r);
+        };
+        rec(Some(0), None, false); // served at once
+        rec(Some(30), None, false); // served after 30 s
+        rec(None, Some(90), false); // abandoned after 90 s
+        rec(None, Some(10), true); // left a message after 10 s
+        rec(None, None, false); // still waiting: left out
+        let r = m.finish(0, 1, 5);
+        let t = &r.overall;
+        assert_eq!(
+            (t.served, t.abandoned, t.messages_left, t.waited),
+            (2, 1, 1, 3)
+        );
+        assert_eq!(t.p_wait(), Some(0.75));
+        assert_eq!(t.wait_all_mean_ms(), Some(130_000.0 / 4.0));
+        assert_eq!(t.wait_served_mean_ms(), Some(15_000.0));
+        assert_eq!(t.service_level(0), Some(1.0 / 3.0));
+        assert_eq!(t.service_level(1), Some(2.0 / 3.0));
+        assert_eq!(r.by_tier, vec![(TierId(1), t.clone())]);
+    }
+}
