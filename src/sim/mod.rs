@@ -11,6 +11,15 @@
 //! * [`dist`] — exponential, log-normal, fixed and weighted-choice
 //!   distributions, and the [`dist::DurationDist`] form scenario files use.
 //!
+//! Every report carries queueing measures beside the KPIs, overall and per tier
+//! ([`report::Headline`]): P(wait), the mean wait over all arrivals and over the
+//! served, the service level at each of the scenario's `service_level_secs`, the
+//! mean and largest queue length, and occupancy and utilisation per operator
+//! group ([`report::GroupLoad`]). A scenario's `stop` ([`scenario::Stop`]) sets the
+//! run length: hours of arrivals, a number of customers, or replications until a
+//! named metric's 95 % half-width reaches a target ([`report::SimReport::stop`]
+//! says why it stopped).
+//!
 //! [`fit`] goes the other way: it estimates a scenario's arrival rates,
 //! handle time, patience and mixes from records.
 //!
@@ -37,6 +46,10 @@
 //! assert!(auto.overall.offered.mean > 100.0);
 //! // Occupancy comes from the engine's own activity records: near 1.5 / 2.
 //! assert!((auto.overall.occupancy_pct.mean - 75.0).abs() < 15.0);
+//! // Queueing measures: P(wait) (Erlang C: 64 %), SL at the default 20 and 60 s.
+//! assert!(auto.overall.p_wait_pct.mean > 30.0);
+//! assert_eq!(auto.overall.service_levels.len(), 2);
+//! assert!(auto.overall.queue_length_max.mean >= auto.overall.queue_length_mean.mean);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -17,10 +17,13 @@
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
 use super::run::{RunResult, SimError, run_once};
-use super::scenario::Scenario;
+use super::scenario::{Scenario, Stop, service_level_metric};
 use crate::ids::{OperatorId, QueueId, TierId};
-use crate::kpi::KpiStats;
+use crate::kpi::{ConversationRecord, KpiStats};
+use crate::record::Outcome;
 
 /// A mean over replications with the half-width of its 95 % confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -96,6 +99,304 @@ pub struct Headline {
     /// Busy ÷ (busy + idle) over all operators after the warm-up, percent,
     /// from the engine's activity intervals (everyone only; not per tier).
     pub occupancy_pct: Estimate,
+    /// P(wait), percent: of the customers who were served or left (abandoned or left a
+    /// message), the share not assigned at the millisecond they arrived. Customers still
+    /// waiting when the run stops are in neither term. (Not per queue.)
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub p_wait_pct: Estimate,
+    /// Mean wait over **all** those customers, seconds: to the assignment for the served, to
+    /// leaving for those who abandoned or left a message (0 for those assigned at once). The
+    /// quantity Erlang A's `mean_wait` predicts. (Not per queue.)
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub wait_all_mean_s: Estimate,
+    /// Mean wait of the **served** (assigned) customers, seconds: Erlang C's average speed of
+    /// answer. (Not per queue.)
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub wait_served_mean_s: Estimate,
+    /// Service level at every threshold of the scenario's `service_level_secs`, in that
+    /// order: answered within the threshold ÷ (answered + abandoned), percent (messages left
+    /// in neither term, as the KPI default). (Not per queue.)
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub service_levels: Vec<ServiceLevelEstimate>,
+    /// Time-average number of customers waiting for an operator over the measured span
+    /// (after the warm-up to the end of arrivals), sampled after every batch of events at
+    /// the same millisecond (everyone only; not per tier).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub queue_length_mean: Estimate,
+    /// The largest number waiting held for a positive time in the measured span, averaged
+    /// over replications (everyone only; not per tier).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub queue_length_max: Estimate,
+}
+
+/// The service level at one threshold, over replications.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct ServiceLevelEstimate {
+    /// The threshold, seconds.
+    pub threshold_s: f64,
+    /// Answered within it ÷ (answered + abandoned), percent.
+    pub pct: Estimate,
+}
+
+impl Headline {
+    /// The metric a [`crate::sim::scenario::HalfWidthStop`] names: one of
+    /// [`crate::sim::scenario::STOP_METRICS`], or `service_level_<T>s_pct` for a threshold
+    /// `T` in [`Headline::service_levels`]; `None` for an unknown name.
+    pub fn metric(&self, name: &str) -> Option<Estimate> {
+        Some(match name {
+            "offered" => self.offered,
+            "first_response_mean_s" => self.first_response_mean_s,
+            "first_response_p90_s" => self.first_response_p90_s,
+            "wait_mean_s" => self.wait_mean_s,
+            "wait_all_mean_s" => self.wait_all_mean_s,
+            "wait_served_mean_s" => self.wait_served_mean_s,
+            "p_wait_pct" => self.p_wait_pct,
+            "abandonment_pct" => self.abandonment_pct,
+            "response_rate_pct" => self.response_rate_pct,
+            "occupancy_pct" => self.occupancy_pct,
+            "queue_length_mean" => self.queue_length_mean,
+            "queue_length_max" => self.queue_length_max,
+            other => {
+                return self
+                    .service_levels
+                    .iter()
+                    .find(|l| service_level_metric(l.threshold_s) == other)
+                    .map(|l| l.pct);
+            }
+        })
+    }
+}
+
+/// Load of one operator group, over replications.
+///
+/// Both are measured over the measured span (after the warm-up to the end of arrivals) from
+/// the engine's activity intervals:
+/// * **occupancy** = busy ÷ logged-in time, where logged-in time is the time the group's
+///   operators were available to take work (busy + idle; away on a break and offline are
+///   left out): how hard they worked while they could work. The same ratio as
+///   [`Headline::occupancy_pct`] and [`OperatorLine::occupancy_pct`], per group.
+/// * **utilisation** = busy ÷ scheduled time, where scheduled time is the part of the span
+///   inside the group's shift (the whole span without one), breaks included: how much of
+///   the paid time went into work. Logged-in time is at most scheduled time, so utilisation
+///   ≤ occupancy.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct GroupLoad {
+    /// The group's name in the scenario.
+    pub group: String,
+    /// Operators in it.
+    pub operators: u32,
+    /// Busy ÷ (busy + idle), percent.
+    pub occupancy_pct: Estimate,
+    /// Busy ÷ scheduled time, percent.
+    pub utilisation_pct: Estimate,
+}
+
+/// Why the replications stopped ([`SimReport::stop`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum StopReason {
+    /// The number of replications asked for ran (hours or customers per replication).
+    #[default]
+    Replications,
+    /// The half-width rule's metric reached its target for every policy.
+    TargetReached,
+    /// The half-width rule hit `max_replications` before its target.
+    MaxReplications,
+}
+
+/// How the run length was decided, and what it came to.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct StopOutcome {
+    /// The rule (`None`: the scenario's `hours`).
+    pub rule: Option<Stop>,
+    /// Why the replications stopped.
+    pub reason: StopReason,
+    /// Replications per policy that ran.
+    pub replications: u32,
+    /// Under the half-width rule, the named metric (everyone) per policy at the end, in
+    /// scenario order.
+    pub half_widths: Vec<(String, Estimate)>,
+}
+
+/// Raw queueing measures of one customer population in one replication
+/// (customers asked after the warm-up).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct WaitTally {
+    /// Assigned to an operator.
+    pub served: u64,
+    /// Left before an assignment, without a message.
+    pub abandoned: u64,
+    /// Left a message instead of waiting.
+    pub messages_left: u64,
+    /// Of served, abandoned and messages left: not assigned at the millisecond they arrived.
+    pub waited: u64,
+    /// Sum of the served customers' waits, ms.
+    pub served_wait_ms: u64,
+    /// Sum of the waits of those who left (abandoned or left a message), ms.
+    pub left_wait_ms: u64,
+    /// Served within each service-level threshold, in threshold order.
+    pub served_within: Vec<u64>,
+}
+
+impl WaitTally {
+    fn add(&mut self, outcome: Outcome, wait_ms: u64, thresholds_ms: &[f64]) {
+        match outcome {
+            Outcome::Answered => {
+                self.served += 1;
+                self.served_wait_ms += wait_ms;
+                if self.served_within.len() < thresholds_ms.len() {
+                    self.served_within.resize(thresholds_ms.len(), 0);
+                }
+                for (n, t) in self.served_within.iter_mut().zip(thresholds_ms) {
+                    if wait_ms as f64 <= *t {
+                        *n += 1;
+                    }
+                }
+            }
+            Outcome::Abandoned => {
+                self.abandoned += 1;
+                self.left_wait_ms += wait_ms;
+            }
+            Outcome::MessageLeft => {
+                self.messages_left += 1;
+                self.left_wait_ms += wait_ms;
+            }
+            Outcome::ClosedUnassigned | Outcome::Pending => return,
+        }
+        if wait_ms > 0 {
+            self.waited += 1;
+        }
+    }
+
+    fn finished(&self) -> u64 {
+        self.served + self.abandoned + self.messages_left
+    }
+
+    /// P(wait), 0–1.
+    pub fn p_wait(&self) -> Option<f64> {
+        let n = self.finished();
+        (n > 0).then(|| self.waited as f64 / n as f64)
+    }
+
+    /// Mean wait over everyone who was served or left, ms.
+    pub fn wait_all_mean_ms(&self) -> Option<f64> {
+        let n = self.finished();
+        (n > 0).then(|| (self.served_wait_ms + self.left_wait_ms) as f64 / n as f64)
+    }
+
+    /// Mean wait of the served, ms.
+    pub fn wait_served_mean_ms(&self) -> Option<f64> {
+        (self.served > 0).then(|| self.served_wait_ms as f64 / self.served as f64)
+    }
+
+    /// Service level at threshold `k`: served within ÷ (served + abandoned), 0–1.
+    pub fn service_level(&self, k: usize) -> Option<f64> {
+        let d = self.served + self.abandoned;
+        (d > 0).then(|| self.served_within.get(k).copied().unwrap_or(0) as f64 / d as f64)
+    }
+}
+
+/// The queueing measures of one replication ([`RunResult::measures`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct RunMeasures {
+    /// The service-level thresholds, seconds.
+    pub service_level_secs: Vec<f64>,
+    /// Everyone asked after the warm-up.
+    pub overall: WaitTally,
+    /// Per tier, in tier-id order.
+    pub by_tier: Vec<(TierId, WaitTally)>,
+    /// The measured span, ms from the start: the warm-up's end...
+    pub measured_from_ms: u64,
+    /// ...to the end of arrivals (the last counted arrival under a customer count).
+    pub measured_to_ms: u64,
+    /// Customers who arrived in the measured span.
+    pub arrivals: u64,
+    /// Time-average number waiting over the measured span.
+    pub queue_length_mean: Option<f64>,
+    /// Largest number waiting held for a positive time in the measured span.
+    pub queue_length_max: u32,
+}
+
+/// Collects [`RunMeasures`] while a replication runs (the event loop feeds it).
+#[derive(Debug, Clone)]
+pub(super) struct MeasureTally {
+    thresholds_ms: Vec<f64>,
+    secs: Vec<f64>,
+    overall: WaitTally,
+    by_tier: BTreeMap<TierId, WaitTally>,
+    /// ∫ number waiting dt over the measured span so far, in customer·ms.
+    area: u128,
+    max: u32,
+    /// The last sample: when, and how many were waiting from then on.
+    last: (u64, u32),
+}
+
+impl MeasureTally {
+    pub(super) fn new(service_level_secs: &[f64]) -> Self {
+        MeasureTally {
+            thresholds_ms: service_level_secs.iter().map(|s| s * 1000.0).collect(),
+            secs: service_level_secs.to_vec(),
+            overall: WaitTally::default(),
+            by_tier: BTreeMap::new(),
+            area: 0,
+            max: 0,
+            last: (0, 0),
+        }
+    }
+
+    /// One finished (or pending) customer asked after the warm-up.
+    pub(super) fn customer(&mut self, rec: &ConversationRecord) {
+        let outcome = rec.outcome();
+        let end = match outcome {
+            Outcome::Answered => rec.assigned_at,
+            Outcome::Abandoned | Outcome::MessageLeft => rec.abandoned_at.or(rec.resolved_at),
+            Outcome::ClosedUnassigned | Outcome::Pending => None,
+        };
+        let Some(end) = end else {
+            return;
+        };
+        let wait = end.0.saturating_sub(rec.asked_at.0);
+        self.overall.add(outcome, wait, &self.thresholds_ms);
+        self.by_tier
+            .entry(rec.tier)
+            .or_default()
+            .add(outcome, wait, &self.thresholds_ms);
+    }
+
+    /// `waiting` customers wait from `t` on; the measured span is `[from, to)`.
+    pub(super) fn queue(&mut self, t: u64, waiting: u32, from: u64, to: u64) {
+        let (t0, q) = self.last;
+        let (a, b) = (t0.clamp(from, to), t.clamp(from, to));
+        if b > a {
+            self.area += u128::from(q) * u128::from(b - a);
+            self.max = self.max.max(q);
+        }
+        self.last = (t, waiting);
+    }
+
+    pub(super) fn finish(mut self, from: u64, to: u64, arrivals: u64) -> RunMeasures {
+        let last = self.last.0.max(to);
+        self.queue(last, 0, from, to);
+        RunMeasures {
+            service_level_secs: self.secs,
+            overall: self.overall,
+            by_tier: self.by_tier.into_iter().collect(),
+            measured_from_ms: from,
+            measured_to_ms: to,
+            arrivals,
+            queue_length_mean: (to > from).then(|| self.area as f64 / (to - from) as f64),
+            queue_length_max: self.max,
+        }
+    }
 }
 
 /// Headline metrics for one queue (ASA is `wait_mean_s`).
@@ -145,6 +446,9 @@ pub struct PolicySummary {
     pub exposure: Vec<GroupExposure>,
     /// Gini coefficient of hard conversations across operators (0 = even).
     pub hard_gini: Estimate,
+    /// Occupancy and utilisation per operator group, in scenario order.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub groups: Vec<GroupLoad>,
 }
 
 /// Exposure of one operator group to hard work (the "no more
@@ -176,10 +480,35 @@ pub struct SimReport {
     pub policies: Vec<PolicySummary>,
     /// Every run (its full KPI report), policy-major.
     pub runs: Vec<RunResult>,
+    /// How the run length was decided and why the replications stopped.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub stop: StopOutcome,
 }
 
 fn secs(ms: Option<f64>) -> Option<f64> {
     ms.map(|m| m / 1000.0)
+}
+
+fn pct(ratio: Option<f64>) -> Option<f64> {
+    ratio.map(|r| r * 100.0)
+}
+
+/// The queueing measures of a population from its per-replication tallies.
+fn add_waits(h: &mut Headline, tallies: &[Option<&WaitTally>], thresholds: &[f64]) {
+    let e = |f: &dyn Fn(&WaitTally) -> Option<f64>| {
+        Estimate::from_values(tallies.iter().map(|t| t.and_then(f)))
+    };
+    h.p_wait_pct = e(&|t| pct(t.p_wait()));
+    h.wait_all_mean_s = e(&|t| secs(t.wait_all_mean_ms()));
+    h.wait_served_mean_s = e(&|t| secs(t.wait_served_mean_ms()));
+    h.service_levels = thresholds
+        .iter()
+        .enumerate()
+        .map(|(k, threshold)| ServiceLevelEstimate {
+            threshold_s: *threshold,
+            pct: e(&|t| pct(t.service_level(k))),
+        })
+        .collect();
 }
 
 fn headline(tier: Option<TierId>, stats: &[Option<&KpiStats>]) -> Headline {
@@ -196,11 +525,20 @@ fn headline(tier: Option<TierId>, stats: &[Option<&KpiStats>]) -> Headline {
         service_level_20s_pct: e(&|s| s.service_levels.first().and_then(|l| l.default.percent())),
         response_rate_pct: e(&|s| s.response_rate.percent()),
         occupancy_pct: e(&|s| s.occupancy.occupancy.percent()),
+        ..Headline::default()
     }
 }
 
 /// Runs every policy of the scenario `replications` times and summarises.
 /// `progress(done, total)` is called after each run (for a progress bar).
+///
+/// The scenario's [`Scenario::stop`] sets the run length: each replication runs its `hours`
+/// (or [`Stop::Hours`]), or until [`Stop::Customers`] customers arrived after the warm-up.
+/// Under [`Stop::HalfWidth`], `replications` is where it starts (at least 2, at most
+/// `max_replications`): one more replication of every policy is added (common random
+/// numbers: replication `i` of every policy uses stream `i`) until the named metric's 95 %
+/// half-width over everyone is at most the target for every policy, or `max_replications`
+/// ran; [`SimReport::stop`] says which, and `total` is then `max_replications` × policies.
 ///
 /// # Errors
 /// [`SimError`]; an invalid scenario is refused before anything runs.
@@ -218,25 +556,113 @@ pub fn simulate(
         }
         .into());
     }
-    let total = replications * scenario.policies.len() as u32;
-    let mut runs = Vec::new();
-    let mut policies = Vec::new();
-    for v in &scenario.policies {
-        let mut mine = Vec::new();
-        for r in 0..replications {
-            mine.push(run_once(scenario, v, r, keep_records)?);
-            progress(runs.len() as u32 + mine.len() as u32, total);
+    let rule = match &scenario.stop {
+        Some(Stop::HalfWidth(h)) => Some(h),
+        _ => None,
+    };
+    let (mut want, max) = match rule {
+        Some(h) => (
+            replications.clamp(2, h.max_replications),
+            h.max_replications,
+        ),
+        None => (replications, replications),
+    };
+    let n_policies = scenario.policies.len() as u32;
+    let total = max * n_policies;
+    let mut per_policy: Vec<Vec<RunResult>> = vec![Vec::new(); scenario.policies.len()];
+    let mut ran = 0u32;
+    let mut done = 0u32;
+    let mut policies;
+    let mut half_widths = Vec::new();
+    let reason = loop {
+        while ran < want {
+            for (v, mine) in scenario.policies.iter().zip(per_policy.iter_mut()) {
+                mine.push(run_once(scenario, v, ran, keep_records)?);
+                done += 1;
+                progress(done, total);
+            }
+            ran += 1;
         }
-        policies.push(summarise(scenario, &v.name, &mine));
-        runs.extend(mine);
-    }
+        policies = scenario
+            .policies
+            .iter()
+            .zip(&per_policy)
+            .map(|(v, mine)| summarise(scenario, &v.name, mine))
+            .collect::<Vec<_>>();
+        let Some(h) = rule else {
+            break StopReason::Replications;
+        };
+        half_widths = policies
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.overall.metric(&h.metric).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let reached = half_widths
+            .iter()
+            .all(|(_, e)| e.n >= 2 && e.half_width <= h.target);
+        if reached {
+            break StopReason::TargetReached;
+        }
+        if ran >= max {
+            break StopReason::MaxReplications;
+        }
+        want = ran + 1;
+    };
     Ok(SimReport {
         scenario: scenario.name.clone(),
         seed: scenario.seed,
-        replications,
+        replications: ran,
         policies,
-        runs,
+        runs: per_policy.into_iter().flatten().collect(),
+        stop: StopOutcome {
+            rule: scenario.stop.clone(),
+            reason,
+            replications: ran,
+            half_widths,
+        },
     })
+}
+
+/// Occupancy and utilisation per operator group (see [`GroupLoad`]).
+fn group_loads(scenario: &Scenario, runs: &[RunResult]) -> Vec<GroupLoad> {
+    scenario
+        .operators
+        .iter()
+        .enumerate()
+        .map(|(g, group)| {
+            let mine = |id: OperatorId| id.0 / 1000 == g as u64 + 1;
+            let (on, off) = scenario.shift_window_ms(g);
+            let per_run = |r: &RunResult| {
+                let (busy, available) = r
+                    .report
+                    .operators
+                    .iter()
+                    .filter(|o| mine(o.operator))
+                    .fold((0u64, 0u64), |(b, a), o| {
+                        (b + o.occupancy.numerator, a + o.occupancy.denominator)
+                    });
+                let (from, to) = (r.measures.measured_from_ms, r.measures.measured_to_ms);
+                let scheduled = off.min(to).saturating_sub(on.max(from)) * u64::from(group.count);
+                (busy, available, scheduled)
+            };
+            GroupLoad {
+                group: group.name.clone(),
+                operators: group.count,
+                occupancy_pct: Estimate::from_values(runs.iter().map(|r| {
+                    let (b, a, _) = per_run(r);
+                    (a > 0).then(|| 100.0 * b as f64 / a as f64)
+                })),
+                utilisation_pct: Estimate::from_values(runs.iter().map(|r| {
+                    let (b, _, s) = per_run(r);
+                    (s > 0).then(|| 100.0 * b as f64 / s as f64)
+                })),
+            }
+        })
+        .collect()
 }
 
 fn exposure(scenario: &Scenario, runs: &[RunResult]) -> Vec<GroupExposure> {
@@ -290,7 +716,7 @@ fn summarise(scenario: &Scenario, name: &str, runs: &[RunResult]) -> PolicySumma
         .collect();
     tiers.sort_unstable();
     tiers.dedup();
-    let by_tier = tiers
+    let by_tier: Vec<Headline> = tiers
         .iter()
         .map(|t| {
             headline(
@@ -383,14 +809,102 @@ fn summarise(scenario: &Scenario, name: &str, runs: &[RunResult]) -> PolicySumma
             )
         })
         .collect();
+    let thresholds = &scenario.service_level_secs;
+    let mut overall = headline(None, &overall);
+    add_waits(
+        &mut overall,
+        &runs
+            .iter()
+            .map(|r| Some(&r.measures.overall))
+            .collect::<Vec<_>>(),
+        thresholds,
+    );
+    overall.queue_length_mean =
+        Estimate::from_values(runs.iter().map(|r| r.measures.queue_length_mean));
+    overall.queue_length_max = Estimate::from_values(
+        runs.iter()
+            .map(|r| Some(f64::from(r.measures.queue_length_max))),
+    );
+    let mut by_tier = by_tier;
+    for h in &mut by_tier {
+        let tallies: Vec<Option<&WaitTally>> = runs
+            .iter()
+            .map(|r| {
+                r.measures
+                    .by_tier
+                    .iter()
+                    .find(|(t, _)| Some(*t) == h.tier)
+                    .map(|(_, w)| w)
+            })
+            .collect();
+        add_waits(h, &tallies, thresholds);
+    }
     PolicySummary {
         name: name.to_string(),
-        overall: headline(None, &overall),
+        overall,
         by_tier,
         by_queue,
         operators,
         wait_estimate_mae_ms,
         exposure: exposure(scenario, runs),
         hard_gini: Estimate::from_values(runs.iter().map(|r| r.exposure.hard_gini)),
+        groups: group_loads(scenario, runs),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The queue length is integrated over the measured span only: 2 waiting over
+    /// [0, 10) (5 of it in the span), 4 over [10, 20), 1 from 20 on (10 in the span).
+    #[test]
+    fn queue_length_is_a_time_average_over_the_measured_span() {
+        let mut m = MeasureTally::new(&[20.0]);
+        let (from, to) = (5, 30);
+        m.queue(0, 2, from, to);
+        m.queue(10, 4, from, to);
+        m.queue(20, 1, from, to);
+        m.queue(40, 9, from, to); // after the span: adds nothing, is no maximum
+        let r = m.finish(from, to, 0);
+        let expected = (2.0 * 5.0 + 4.0 * 10.0 + 1.0 * 10.0) / 25.0;
+        assert!((r.queue_length_mean.unwrap() - expected).abs() < 1e-12);
+        assert_eq!(r.queue_length_max, 4);
+    }
+
+    /// Waits: served within each threshold, abandoners counted up to leaving, pending out.
+    #[test]
+    fn waits_count_everyone_who_was_served_or_left() {
+        let mut m = MeasureTally::new(&[20.0, 60.0]);
+        let at = |s: u64| Some(crate::time::Timestamp(s * 1000));
+        let mut rec = |assigned: Option<u64>, left: Option<u64>, message: bool| {
+            let mut r = ConversationRecord::new(
+                crate::ids::ConversationId(1),
+                crate::ids::ChannelId(1),
+                TierId(1),
+                crate::time::Timestamp(0),
+            );
+            r.assigned_at = assigned.and_then(at);
+            r.abandoned_at = left.and_then(at);
+            r.message_left = message;
+            m.customer(&r);
+        };
+        rec(Some(0), None, false); // served at once
+        rec(Some(30), None, false); // served after 30 s
+        rec(None, Some(90), false); // abandoned after 90 s
+        rec(None, Some(10), true); // left a message after 10 s
+        rec(None, None, false); // still waiting: left out
+        let r = m.finish(0, 1, 5);
+        let t = &r.overall;
+        assert_eq!(
+            (t.served, t.abandoned, t.messages_left, t.waited),
+            (2, 1, 1, 3)
+        );
+        assert_eq!(t.p_wait(), Some(0.75));
+        assert_eq!(t.wait_all_mean_ms(), Some(130_000.0 / 4.0));
+        assert_eq!(t.wait_served_mean_ms(), Some(15_000.0));
+        assert_eq!(t.service_level(0), Some(1.0 / 3.0));
+        assert_eq!(t.service_level(1), Some(2.0 / 3.0));
+        assert_eq!(r.by_tier, vec![(TierId(1), t.clone())]);
     }
 }

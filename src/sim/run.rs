@@ -37,6 +37,7 @@ use thiserror::Error;
 use serde::{Deserialize, Serialize};
 
 use super::dist::{DurationSampler, Exponential, WeightedChoice};
+use super::report::{MeasureTally, RunMeasures};
 use super::rng::Rng;
 use super::scenario::{Pick, PolicyVariant, RatePiece, Routing, Scenario, ScenarioError};
 use crate::engine::EngineError;
@@ -52,6 +53,8 @@ use smallvec::SmallVec;
 const HOUR_MS: f64 = 3_600_000.0;
 /// After the last arrival the run drains in-flight work for at most this long.
 const DRAIN_MS: u64 = 24 * 3_600_000;
+/// The arrival span under a customer count: open-ended (the count ends it).
+const OPEN_END_MS: u64 = u64::MAX / 4;
 
 /// Why a simulation stopped.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -127,6 +130,9 @@ pub struct RunResult {
     pub exposure: ExposureReport,
     /// Each operator's skills at the end (they change under the learning model).
     pub final_skills: Vec<(OperatorId, Vec<SkillLevel>)>,
+    /// Queueing measures: waits, service levels and queue length over the measured span.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub measures: RunMeasures,
 }
 
 /// Runs one replication of one policy of a scenario.
@@ -272,6 +278,12 @@ struct Sim<'a> {
     hard: HardRule,
     /// Hard conversations resolved per (operator, skill), for learning.
     learned: HashMap<(OperatorId, SkillId), u32>,
+    /// Queueing measures (waits from the records, queue length from the event loop).
+    measures: MeasureTally,
+    /// Under a customer count: arrivals stop after this many after the warm-up.
+    quota: Option<u64>,
+    /// Customers arrived after the warm-up.
+    arrived: u64,
 }
 
 impl<'a> Sim<'a> {
@@ -291,7 +303,9 @@ impl<'a> Sim<'a> {
             }
             Routing::Auto { .. } => None,
         };
-        let end = (sc.hours * HOUR_MS) as u64;
+        let end = sc
+            .arrival_hours()
+            .map_or(OPEN_END_MS, |h| (h * HOUR_MS) as u64);
         let w = |ps: Vec<f64>| WeightedChoice::new(&ps).map_err(ScenarioError::from);
         let acc = KpiAccumulator::new(KpiConfig {
             service_level_thresholds: vec![Millis::from_secs(20), Millis::from_secs(60)],
@@ -352,6 +366,9 @@ impl<'a> Sim<'a> {
                 }
             },
             learned: HashMap::new(),
+            measures: MeasureTally::new(&sc.service_level_secs),
+            quota: sc.customer_quota(),
+            arrived: 0,
         })
     }
 
@@ -416,9 +433,10 @@ impl<'a> Sim<'a> {
 
     fn run(mut self) -> Result<RunResult, SimError> {
         self.setup()?;
-        let hard_end = self.end + DRAIN_MS;
         let auto = self.manual.is_none();
         while let Some(Reverse((t, _, ev))) = self.heap.pop() {
+            // `end` moves when a customer count ends the arrivals.
+            let hard_end = self.end.saturating_add(DRAIN_MS);
             if t > hard_end || (t > self.end && self.live.is_empty()) {
                 break;
             }
@@ -443,6 +461,8 @@ impl<'a> Sim<'a> {
                         self.at(d.0, Ev::Tick);
                     }
                 }
+                let waiting = self.engine.state_counts().waiting;
+                self.measures.queue(t, waiting, self.warmup, self.span_end);
                 self.drain_records()?;
             }
         }
@@ -495,6 +515,9 @@ impl<'a> Sim<'a> {
             records: self.records,
             exposure,
             final_skills,
+            measures: self
+                .measures
+                .finish(self.warmup, self.span_end, self.arrived),
         })
     }
 
@@ -503,7 +526,9 @@ impl<'a> Sim<'a> {
         match ev {
             Ev::Arrive => {
                 self.arrive(at)?;
-                if let Some(t) = self.arrivals.next(&mut self.rng) {
+                if self.count_arrival() {
+                    // The customer count is reached: no more arrivals; the span ends here.
+                } else if let Some(t) = self.arrivals.next(&mut self.rng) {
                     self.at(t, Ev::Arrive);
                 }
             }
@@ -602,6 +627,20 @@ impl<'a> Sim<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Counts an arrival made at `now` after the warm-up; true once a customer count is
+    /// reached, which then ends the arrival span at `now`.
+    fn count_arrival(&mut self) -> bool {
+        if self.now >= self.warmup {
+            self.arrived += 1;
+        }
+        let reached = self.quota.is_some_and(|n| self.arrived >= n);
+        if reached {
+            self.end = self.now;
+            self.span_end = self.now;
+        }
+        reached
     }
 
     fn arrive(&mut self, at: Timestamp) -> Result<(), SimError> {
@@ -825,6 +864,7 @@ impl<'a> Sim<'a> {
                 continue;
             }
             self.acc.push(&rec)?;
+            self.measures.customer(&rec);
             if self.keep_records {
                 self.records.push(rec);
             }

@@ -290,6 +290,92 @@ pub struct Scenario {
     /// Operators learn from hard work. Default: off.
     #[cfg_attr(feature = "serde", serde(default))]
     pub learning: Option<Learning>,
+    /// Service-level thresholds, seconds: the report gives the share answered within each
+    /// (answered within ÷ (answered + abandoned)), overall and per tier. Positive, finite and
+    /// strictly increasing. Default: `[20, 60]`.
+    #[cfg_attr(feature = "serde", serde(default = "default_service_level_secs"))]
+    pub service_level_secs: Vec<f64>,
+    /// How long to run: a span of hours, a number of customers, or replications until a
+    /// metric's 95 % interval is narrow enough. Absent: `hours` (the behaviour of scenario
+    /// files written before this option).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub stop: Option<Stop>,
+}
+
+/// How long a simulation runs ([`Scenario::stop`]).
+///
+/// ```
+/// use switchboard::sim::scenario::Stop;
+///
+/// let s: Stop = serde_json::from_str(r#"{"customers": 100000}"#)?;
+/// assert_eq!(s, Stop::Customers(100_000));
+/// let s: Stop = serde_json::from_str(
+///     r#"{"half_width": {"metric": "wait_mean_s", "target": 2.0, "max_replications": 200}}"#,
+/// )?;
+/// assert!(matches!(s, Stop::HalfWidth(h) if h.max_replications == 200));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum Stop {
+    /// Arrivals for this many hours (overrides [`Scenario::hours`]); the run then drains.
+    Hours(f64),
+    /// Each replication stops its arrivals after this many customers have arrived after the
+    /// warm-up (arrivals during the warm-up are extra and not counted), then lets the ones in
+    /// the system finish. [`Scenario::hours`] is not used; shifts and the rate profile keep
+    /// following the clock.
+    Customers(u64),
+    /// Replications of [`Scenario::hours`] each, added until the named metric's 95 %
+    /// half-width is at most the target for every compared policy, or until
+    /// `max_replications`.
+    HalfWidth(HalfWidthStop),
+}
+
+/// The half-width stopping rule ([`Stop::HalfWidth`]).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(Serialize, Deserialize),
+    serde(deny_unknown_fields)
+)]
+pub struct HalfWidthStop {
+    /// The metric, one of [`STOP_METRICS`] or `service_level_<T>s_pct` for a threshold `T`
+    /// of [`Scenario::service_level_secs`] (`service_level_20s_pct`), taken over everyone
+    /// (not per tier).
+    pub metric: String,
+    /// Stop once the metric's 95 % half-width is at most this (the metric's unit). Positive.
+    pub target: f64,
+    /// Stop here even if the target is not reached (the report says which happened). At
+    /// least 2. Default 100.
+    #[cfg_attr(feature = "serde", serde(default = "default_max_replications"))]
+    pub max_replications: u32,
+}
+
+/// The overall metrics a [`HalfWidthStop`] can name (fields of
+/// [`crate::sim::report::Headline`]); service levels are named by threshold,
+/// `service_level_<T>s_pct`.
+pub const STOP_METRICS: &[&str] = &[
+    "offered",
+    "first_response_mean_s",
+    "first_response_p90_s",
+    "wait_mean_s",
+    "wait_all_mean_s",
+    "wait_served_mean_s",
+    "p_wait_pct",
+    "abandonment_pct",
+    "response_rate_pct",
+    "occupancy_pct",
+    "queue_length_mean",
+    "queue_length_max",
+];
+
+/// The metric name of the service level at `secs` seconds: `service_level_20s_pct`.
+pub fn service_level_metric(secs: f64) -> String {
+    format!("service_level_{secs}s_pct")
 }
 
 /// A simple learning model: proficiency rises with hard conversations handled.
@@ -313,6 +399,16 @@ fn default_seed() -> u64 {
 #[cfg(feature = "serde")]
 fn default_speed() -> [f64; 6] {
     [1.0; 6]
+}
+
+#[cfg(feature = "serde")]
+fn default_service_level_secs() -> Vec<f64> {
+    vec![20.0, 60.0]
+}
+
+#[cfg(feature = "serde")]
+fn default_max_replications() -> u32 {
+    100
 }
 
 impl Scenario {
@@ -529,6 +625,7 @@ impl Scenario {
                 });
             }
         }
+        self.validate_measures()?;
         if self.policies.is_empty() {
             return Err(invalid("policies", "compare at least one policy"));
         }
@@ -559,6 +656,96 @@ impl Scenario {
         Ok(())
     }
 
+    /// The service-level thresholds and the stopping rule.
+    fn validate_measures(&self) -> Result<(), ScenarioError> {
+        if self.service_level_secs.is_empty() {
+            return Err(invalid(
+                "service_level_secs",
+                "list at least one threshold (default [20, 60])",
+            ));
+        }
+        for (i, t) in self.service_level_secs.iter().enumerate() {
+            if !(t.is_finite() && *t > 0.0) {
+                return Err(invalid(
+                    format!("service_level_secs[{i}]"),
+                    format!("{t} is not a positive number of seconds"),
+                ));
+            }
+            if i > 0 && *t <= self.service_level_secs[i - 1] {
+                return Err(invalid(
+                    format!("service_level_secs[{i}]"),
+                    "thresholds must be strictly increasing (sorted, no repeats)",
+                ));
+            }
+        }
+        match &self.stop {
+            Some(Stop::Hours(h)) if !(h.is_finite() && *h > 0.0) => {
+                return Err(invalid(
+                    "stop.hours",
+                    format!("{h} is not a positive number of hours"),
+                ));
+            }
+            Some(Stop::Customers(0)) => {
+                return Err(invalid("stop.customers", "must be at least 1"));
+            }
+            None | Some(Stop::Hours(_)) | Some(Stop::Customers(_)) => {}
+            Some(Stop::HalfWidth(h)) => {
+                if !self.is_stop_metric(&h.metric) {
+                    return Err(ScenarioError::Unknown {
+                        field: "stop.half_width.metric".into(),
+                        what: format!(
+                            "metric `{}` (known: {}, service_level_<T>s_pct for T in service_level_secs)",
+                            h.metric,
+                            STOP_METRICS.join(", ")
+                        ),
+                    });
+                }
+                if !(h.target.is_finite() && h.target > 0.0) {
+                    return Err(invalid(
+                        "stop.half_width.target",
+                        format!("{} is not a positive half-width", h.target),
+                    ));
+                }
+                if h.max_replications < 2 {
+                    return Err(invalid(
+                        "stop.half_width.max_replications",
+                        "must be at least 2 (one replication has no interval)",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a [`HalfWidthStop`] may name `metric`.
+    pub fn is_stop_metric(&self, metric: &str) -> bool {
+        STOP_METRICS.contains(&metric)
+            || self
+                .service_level_secs
+                .iter()
+                .any(|t| service_level_metric(*t) == metric)
+    }
+
+    /// Hours of arrivals per replication: [`Stop::Hours`] if given, else
+    /// [`Scenario::hours`] (also under [`Stop::HalfWidth`]); `None` under
+    /// [`Stop::Customers`], where the count ends the arrivals.
+    pub fn arrival_hours(&self) -> Option<f64> {
+        match &self.stop {
+            Some(Stop::Hours(h)) => Some(*h),
+            Some(Stop::Customers(_)) => None,
+            None | Some(Stop::HalfWidth(_)) => Some(self.hours),
+        }
+    }
+
+    /// Customers (arrived after the warm-up) after which arrivals stop, under
+    /// [`Stop::Customers`].
+    pub fn customer_quota(&self) -> Option<u64> {
+        match &self.stop {
+            Some(Stop::Customers(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
     /// The engine policy a variant runs with.
     pub fn policy_for(&self, v: &PolicyVariant) -> Policy {
         let mut p = self.policy.clone();
@@ -579,6 +766,17 @@ impl Scenario {
             }
         }
         p
+    }
+
+    /// Where group `group`'s shift lies, ms from the run's start, as the simulator schedules
+    /// it: from the next time the clock shows the shift's start (0 when that is the start
+    /// hour) for the shift's length; `(0, u64::MAX)` without a shift (or for an unknown group).
+    pub fn shift_window_ms(&self, group: usize) -> (u64, u64) {
+        let Some((a, b)) = self.operators.get(group).and_then(|g| g.shift) else {
+            return (0, u64::MAX);
+        };
+        let on = ((a - self.start_hour).rem_euclid(24.0) * 3_600_000.0).round() as u64;
+        (on, on + ((b - a) * 3_600_000.0).round() as u64)
     }
 
     /// Operator ids of a group member: group `g` (0-based), member `k`: `1000·(g+1) + k`.

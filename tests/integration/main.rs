@@ -24,5 +24,6 @@ mod reported;
 mod semantics;
 mod sim;
 mod sim_fit;
+mod sim_measures;
 mod sim_queues;
 mod staffing;
