@@ -25,4 +25,5 @@ mod semantics;
 mod sim;
 mod sim_fit;
 mod sim_queues;
+mod sim_trace;
 mod staffing;
