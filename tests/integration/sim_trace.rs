@@ -4,6 +4,7 @@
 //! every bad input.
 
 use switchboard::kpi::bank::{BankOptions, read_file};
+use switchboard::kpi::csv::CsvReader;
 use switchboard::kpi::{Ingest, IngestOptions, KpiConfig, Outcome};
 use switchboard::record::ConversationRecord;
 use switchboard::sim::report::t_975;
@@ -14,7 +15,7 @@ use switchboard::sim::trace::{
     TraceError, TraceOptions, run_trace,
 };
 use switchboard::staffing::{ErlangC, Workload};
-use switchboard::{ChannelId, ConversationId, OperatorId, SkillId, TierId, Timestamp};
+use switchboard::{ChannelId, ConversationId, OperatorId, SkillId, TeamId, TierId, Timestamp};
 
 const DAY: u64 = 86_400_000;
 /// 1999-01-13 00:00 as ms since the epoch (a day of the bank's January file).
@@ -299,6 +300,55 @@ fn recorded_patience_is_replayed_and_censored_patience_follows_the_option() {
     // all but impossible).
     let drawn = run(PatienceSource::Drawn);
     assert_ne!(left(&drawn[0]), Some(45_000));
+}
+
+/// Records from the interchange CSV keep their team: with one operator per team (an explicit
+/// roster), each conversation goes to its own team's operator, even when the other one is
+/// free, and the roster's shifts decide when they start.
+#[test]
+fn interchange_csv_records_replay_with_their_teams() {
+    let t0 = JAN_13 + 9 * 3_600_000;
+    let mut text = String::from(
+        "conversation_id,channel,tier,team,operator,asked_at,assigned_at,resolved_at\n",
+    );
+    for (i, team) in [1, 1, 1, 2].iter().enumerate() {
+        let at = t0 + i as u64 * 1_000;
+        text.push_str(&format!(
+            "{},1,1,{team},,{at},{at},{}\n",
+            100 + i,
+            at + 60_000
+        ));
+    }
+    let mut reader = CsvReader::new(text.as_bytes()).unwrap();
+    let mut records = Vec::new();
+    while let Some((_, r)) = reader.read_record().unwrap() {
+        records.push(r);
+    }
+    let trace = Trace::from_records(&records, TraceOptions::default()).unwrap();
+    assert_eq!(trace.arrivals[3].team, Some(TeamId(2)));
+    let mut roster = one_operator(1, JAN_13, JAN_13 + DAY);
+    roster.operators[0].teams = vec![TeamId(1)];
+    let mut second = roster.operators[0].clone();
+    second.operator = OperatorId(2);
+    second.teams = vec![TeamId(2)];
+    // Team 2's operator comes at 9:30.
+    second.shifts[0].start = Timestamp(t0 + 1_800_000);
+    roster.operators.push(second);
+    let sc = scenario(0, 60.0, None, 24.0);
+    let got = by_arrival(
+        run_trace(&sc, &sc.policies[0], &trace, Some(&roster), 0, true)
+            .unwrap()
+            .records,
+    );
+    let who: Vec<_> = got.iter().map(|r| r.operator).collect();
+    let ops = [1, 1, 1, 2].map(|o| Some(OperatorId(o)));
+    assert_eq!(who, ops);
+    let waits: Vec<u64> = got
+        .iter()
+        .map(|r| r.assigned_at.unwrap().0 - r.asked_at.0)
+        .collect();
+    // Team 1 queues behind its one operator; team 2 waits for its operator's shift.
+    assert_eq!(waits, [0, 59_000, 118_000, 1_800_000 - 3_000]);
 }
 
 /// The inferred roster: per operator and day, from the first assignment to the last
