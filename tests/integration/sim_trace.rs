@@ -351,6 +351,52 @@ fn interchange_csv_records_replay_with_their_teams() {
     assert_eq!(waits, [0, 59_000, 118_000, 1_800_000 - 3_000]);
 }
 
+/// A channel-to-skills map (for the bank records: call type to skill) gives replayed
+/// arrivals their required skills: only the operator holding the skill takes them, and a
+/// skill the scenario does not declare is refused naming the record.
+#[test]
+fn mapped_skills_route_replayed_arrivals() {
+    let t0 = JAN_13 + 9 * 3_600_000;
+    let records: Vec<_> = (0..3u64)
+        .map(|i| served(i, t0 + i * 1_000, 0, 60_000, None))
+        .collect();
+    let skill = |id, level| switchboard::model::SkillLevel {
+        skill: SkillId(id),
+        level,
+    };
+    let options = TraceOptions {
+        skills_by_channel: vec![SkillMap {
+            channel: ChannelId(1),
+            skills: vec![skill(5, 3)],
+        }],
+        ..TraceOptions::default()
+    };
+    let trace = Trace::from_records(&records, options).unwrap();
+    let mut roster = one_operator(1, JAN_13, JAN_13 + DAY);
+    let mut expert = roster.operators[0].clone();
+    expert.operator = OperatorId(2);
+    expert.skills = vec![skill(5, 4)];
+    roster.operators.push(expert);
+    let mut sc = scenario(0, 60.0, None, 24.0);
+    let undeclared = run_trace(&sc, &sc.policies[0], &trace, Some(&roster), 0, true);
+    assert!(matches!(
+        undeclared,
+        Err(TraceError::Undeclared {
+            index: 0,
+            field: "skills",
+            ..
+        })
+    ));
+    sc.policy.skills = serde_json::from_str(r#"[{ "id": 5, "name": "stocks" }]"#).unwrap();
+    let got = run_trace(&sc, &sc.policies[0], &trace, Some(&roster), 0, true).unwrap();
+    let who: Vec<_> = by_arrival(got.records).iter().map(|r| r.operator).collect();
+    assert_eq!(
+        who,
+        [Some(OperatorId(2)); 3],
+        "only the skilled operator serves"
+    );
+}
+
 /// The inferred roster: per operator and day, from the first assignment to the last
 /// resolution; a zero-length day gets one second; a call across midnight extends the day it
 /// was assigned on; capacity on the channels served and the mapped skills; served calls
