@@ -21,7 +21,9 @@
 //! says why it stopped).
 //!
 //! [`fit`] goes the other way: it estimates a scenario's arrival rates,
-//! handle time, patience and mixes from records.
+//! handle time, patience and mixes from records, and [`trace`] replays the
+//! records themselves (arrivals, handle times, patience, operators' shifts)
+//! through the same simulator.
 //!
 //! # Example
 //!
@@ -59,5 +61,7 @@ pub mod report;
 pub mod rng;
 pub mod run;
 pub mod scenario;
+pub mod trace;
 
 pub use fit::{FitError, FitOptions, FitReport, fit_records};
+pub use trace::{Roster, RosterOperator, Shift, Trace, TraceError, TraceOptions, run_trace};

@@ -40,6 +40,7 @@ use super::dist::{DurationSampler, Exponential, WeightedChoice};
 use super::report::{MeasureTally, RunMeasures};
 use super::rng::Rng;
 use super::scenario::{Pick, PolicyVariant, RatePiece, Routing, Scenario, ScenarioError};
+use super::trace::{Replay, ReplayPatience, draw_above};
 use crate::engine::EngineError;
 use crate::engine::{DecisionKind, Engine, Event};
 use crate::ids::{ConversationId, OperatorId, SkillId, TierId};
@@ -90,6 +91,8 @@ struct Live {
     primary: Option<SkillId>,
     generation: u32,
     estimate: Option<Millis>,
+    /// A replayed trace's recorded handle time, ms (else drawn at the first reply).
+    handle: Option<u64>,
 }
 
 /// The wait estimate given at arrival against the wait that happened.
@@ -152,6 +155,24 @@ pub fn run_once(
     Ok(r)
 }
 
+/// Runs one replication of one policy on a prepared trace replay: its arrivals (and roster,
+/// if it has one) instead of the scenario's Poisson arrivals (and operator groups). The
+/// scenario is validated by the caller ([`super::trace::run_trace`]).
+pub(crate) fn run_replay(
+    scenario: &Scenario,
+    variant: &PolicyVariant,
+    replay: &Replay,
+    replication: u32,
+    keep_records: bool,
+) -> Result<RunResult, SimError> {
+    let mut sim = Sim::new(scenario, variant, replication, keep_records)?;
+    sim.arrivals = Arrivals::replay(&replay.times);
+    sim.replay = Some(replay);
+    let mut r = sim.run()?;
+    r.replication = replication;
+    Ok(r)
+}
+
 /// The arrival process: Poisson arrivals at the scenario's
 /// piecewise-constant hourly rate, up to the end of the arrival span.
 ///
@@ -177,6 +198,9 @@ struct Arrivals<'a> {
     day: f64,
     /// Where the current piece ends, ms.
     piece_end: f64,
+    /// A replayed trace's arrival instants still to come (ms from the
+    /// start, in order): when set, the rate pieces are not used.
+    replay: Option<&'a [u64]>,
 }
 
 impl<'a> Arrivals<'a> {
@@ -194,9 +218,24 @@ impl<'a> Arrivals<'a> {
             piece,
             day,
             piece_end: 0.0,
+            replay: None,
         };
         a.piece_end = a.end_of_piece();
         a
+    }
+
+    /// Arrivals at recorded instants, ms from the start, in order (a trace).
+    fn replay(times: &'a [u64]) -> Self {
+        Arrivals {
+            pieces: &[],
+            start_hour: 0.0,
+            end: 0.0,
+            clock: 0.0,
+            piece: 0,
+            day: 0.0,
+            piece_end: 0.0,
+            replay: Some(times),
+        }
     }
 
     /// Where the current piece ends: where the next one begins, computed
@@ -214,6 +253,11 @@ impl<'a> Arrivals<'a> {
     /// boundary restarts the draw there (exact for a Poisson process by
     /// memorylessness).
     fn next(&mut self, rng: &mut Rng) -> Option<u64> {
+        if let Some(times) = &mut self.replay {
+            let (&t, rest) = times.split_first()?;
+            *times = rest;
+            return Some(t);
+        }
         while self.clock < self.end {
             let rate = self.pieces[self.piece].per_hour;
             if rate > 0.0 {
@@ -248,6 +292,8 @@ struct Sim<'a> {
     engine: Engine,
     rng: Rng,
     arrivals: Arrivals<'a>,
+    /// A replayed trace (arrivals, their recorded quantities, the roster).
+    replay: Option<&'a Replay>,
     heap: BinaryHeap<Reverse<(u64, u64, Ev)>>,
     seq: u64,
     now: u64,
@@ -318,6 +364,7 @@ impl<'a> Sim<'a> {
             engine,
             rng: Rng::stream(sc.seed, u64::from(replication)),
             arrivals: Arrivals::new(&sc.arrivals, sc.start_hour, end),
+            replay: None,
             heap: BinaryHeap::new(),
             seq: 0,
             now: 0,
@@ -379,7 +426,14 @@ impl<'a> Sim<'a> {
 
     fn setup(&mut self) -> Result<(), SimError> {
         let start = Timestamp(0);
-        for (g, group) in self.sc.operators.iter().enumerate() {
+        let roster = self.replay.and_then(|r| r.roster.as_deref());
+        // A replayed trace's roster replaces the scenario's operator groups.
+        let groups = if roster.is_some() {
+            &[][..]
+        } else {
+            &self.sc.operators[..]
+        };
+        for (g, group) in groups.iter().enumerate() {
             for k in 0..group.count {
                 let id = Scenario::operator_id(g, k);
                 let mut spec = OperatorSpec::new(id);
@@ -411,6 +465,27 @@ impl<'a> Sim<'a> {
                 if self.manual.is_some() && on_from_start {
                     self.idle.insert(id);
                 }
+            }
+        }
+        for op in roster.unwrap_or_default() {
+            let mut spec = op.spec.clone();
+            let id = spec.id;
+            let on_from_start = op.shifts.first().is_some_and(|s| s.0 == 0);
+            if on_from_start {
+                spec.status = OperatorStatus::Available;
+            }
+            self.engine.apply(Event::OperatorAdded {
+                at: start,
+                operator: spec,
+            })?;
+            for &(a, b) in &op.shifts {
+                if a > 0 {
+                    self.at(a, Ev::Status(id, 0));
+                }
+                self.at(b, Ev::Status(id, 2));
+            }
+            if self.manual.is_some() && on_from_start {
+                self.idle.insert(id);
             }
         }
         if let Some(t) = self.arrivals.next(&mut self.rng) {
@@ -574,8 +649,7 @@ impl<'a> Sim<'a> {
                             .unwrap_or(0)
                     });
                     let speed = self.sc.speed_by_level[usize::from(level.min(5))];
-                    let h =
-                        (self.handle.sample_secs(&mut self.rng) * speed * 1000.0).round() as u64;
+                    let h = self.handle_ms(c, speed);
                     self.at(self.now + h, Ev::Resolve(c, g));
                 }
             }
@@ -647,19 +721,30 @@ impl<'a> Sim<'a> {
         let id = ConversationId(self.next_id);
         self.next_id += 1;
         self.customers += 1;
-        let tier = self.sc.tiers[self.tiers.sample(&mut self.rng)].value;
-        let channel = self.sc.channels[self.channels.sample(&mut self.rng)].value;
-        let mut spec = ConversationSpec::new(id, channel, tier);
-        if let Some(n) = &self.needs {
-            let need = &self.sc.needs[n.sample(&mut self.rng)].value;
-            spec.skills = need.skills.iter().copied().collect();
-            spec.team = need.team;
-        }
-        // Drawn after the other mixes, and only when there is a queue mix, so scenarios
-        // without queues draw exactly as before.
-        if let Some(q) = &self.queues {
-            spec.queue = self.sc.queues[q.sample(&mut self.rng)].value;
-        }
+        // A replayed trace's arrival `i` (in time order) is conversation `i + 1`.
+        let recorded = self
+            .replay
+            .and_then(|r| r.arrivals.get((self.customers - 1) as usize));
+        let spec = match recorded {
+            Some(a) => a.spec(id),
+            None => {
+                let tier = self.sc.tiers[self.tiers.sample(&mut self.rng)].value;
+                let channel = self.sc.channels[self.channels.sample(&mut self.rng)].value;
+                let mut spec = ConversationSpec::new(id, channel, tier);
+                if let Some(n) = &self.needs {
+                    let need = &self.sc.needs[n.sample(&mut self.rng)].value;
+                    spec.skills = need.skills.iter().copied().collect();
+                    spec.team = need.team;
+                }
+                // Drawn after the other mixes, and only when there is a queue mix, so
+                // scenarios without queues draw exactly as before.
+                if let Some(q) = &self.queues {
+                    spec.queue = self.sc.queues[q.sample(&mut self.rng)].value;
+                }
+                spec
+            }
+        };
+        let tier = spec.tier;
         let primary = spec.skills.first().map(|s| s.skill);
         let skills = spec.skills.clone();
         self.engine.apply(Event::ConversationArrived {
@@ -680,10 +765,18 @@ impl<'a> Sim<'a> {
                 primary,
                 generation: 0,
                 estimate,
+                handle: recorded.and_then(|a| a.handle),
             },
         );
-        if let Some(p) = self.patience {
-            let d = p.sample_millis(&mut self.rng).0;
+        let patience = match recorded.map_or(ReplayPatience::Drawn, |a| a.patience) {
+            ReplayPatience::Drawn => self.patience.map(|p| p.sample_millis(&mut self.rng).0),
+            ReplayPatience::After(ms) => Some(ms),
+            ReplayPatience::Forever => None,
+            ReplayPatience::Above(wait) => {
+                self.patience.map(|p| draw_above(&p, wait, &mut self.rng))
+            }
+        };
+        if let Some(d) = patience {
             self.at(self.now + d, Ev::Patience(id));
         }
         if self.manual.is_some() {
@@ -693,6 +786,15 @@ impl<'a> Sim<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The handle time of conversation `c` from its first reply to its resolution, ms: a
+    /// replayed trace's recorded one as it is, else drawn and scaled by the operator's speed.
+    fn handle_ms(&mut self, c: ConversationId, speed: f64) -> u64 {
+        match self.live.get(&c).and_then(|l| l.handle) {
+            Some(h) => h,
+            None => (self.handle.sample_secs(&mut self.rng) * speed * 1000.0).round() as u64,
+        }
     }
 
     /// Reacts to the engine's decisions: an assigned (or offered, accepted at

@@ -26,4 +26,5 @@ mod sim;
 mod sim_fit;
 mod sim_measures;
 mod sim_queues;
+mod sim_trace;
 mod staffing;
