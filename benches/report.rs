@@ -31,9 +31,17 @@ pub fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
 }
 
+/// `<target>/switchboard-bench`, where `scripts/bench_report.py` reads. Cargo
+/// runs a bench from its package directory (`benches/`), so without
+/// `CARGO_TARGET_DIR` the target directory is found from this executable's
+/// path (`<target>/release/deps/bench-…`), not from the working directory.
 fn out_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
+        .or_else(|| {
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.parent()?.to_path_buf())
+        })
         .unwrap_or_else(|| PathBuf::from("target"));
     target.join("switchboard-bench")
 }

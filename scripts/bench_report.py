@@ -245,14 +245,14 @@ def memory_block(mem):
 
 
 def criterion_glob(target, group, prefix):
-    """Criterion estimates of every benchmark in `group` whose id starts with `prefix`."""
+    """Criterion estimates of every benchmark in `group` whose id starts with `prefix`
+    (criterion turns the id's slashes into underscores in its directory names)."""
     out = {}
-    pat = os.path.join(target, "criterion", group, prefix + "*", "*", "new", "estimates.json")
-    for p in sorted(glob.glob(pat)):
+    for p in sorted(glob.glob(os.path.join(target, "criterion", group, prefix + "_*", "new", "estimates.json"))):
         e = load(p)
         if e:
-            rel = os.path.relpath(p, os.path.join(target, "criterion", group)).split(os.sep)[:-2]
-            out["/".join(rel)] = {"mean": e["mean"]["point_estimate"], "median": e["median"]["point_estimate"]}
+            name = os.path.basename(os.path.dirname(os.path.dirname(p)))
+            out[name[len(prefix) + 1:]] = {"mean": e["mean"]["point_estimate"], "median": e["median"]["point_estimate"]}
     return out
 
 
@@ -262,13 +262,13 @@ def other_targets(target):
     reb = side(target, "rebalance")
     for name, est in criterion_glob(target, "rebalance", "from_scratch").items():
         ms = est["median"] / 1e6
-        rows.append(f"| G7 rebalance from scratch, {name.split('/')[-1]} | ≤ {G7_MS} ms | {ms:.0f} ms (criterion median) | "
+        rows.append(f"| G7 rebalance from scratch, {name} | ≤ {G7_MS} ms | {ms:.0f} ms (criterion median) | "
                     f"{verdict(ms <= G7_MS)} |")
     for name, est in criterion_glob(target, "rebalance", "skew_full").items():
-        moves = reb.get(name.replace("/", "__"), {}).get("moves")
+        moves = reb.get("skew_full__" + name, {}).get("moves")
         if moves:
             per = est["median"] / 1e3 / moves
-            rows.append(f"| G8 skew rebalance, {name.split('/')[-1]} ({moves:,} moves) | ≤ {G8_US_PER_MOVE:g} µs per move | "
+            rows.append(f"| G8 skew rebalance, {name} ({moves:,} moves) | ≤ {G8_US_PER_MOVE:g} µs per move | "
                         f"{per:.2f} µs per move ({est['median'] / 1e6:.0f} ms) | {verdict(per <= G8_US_PER_MOVE)} |")
     for name, k in sorted(side(target, "kpi").items()):
         if name.startswith("aggregate_vs_floor"):
