@@ -1,7 +1,9 @@
 //! A day's staffing table from half-hourly forecasts, then a timing of the
 //! "operators needed" search at 10 and 1,000 erlangs, then a day plan
 //! (`plan_day`, Erlang C and Erlang A side by side) from the hourly arrival
-//! profile of the simulator scenario `examples/scenarios/evening-drop.json`.
+//! profile of the simulator scenario `examples/scenarios/evening-drop.json`,
+//! each interval's teams then simulated with the real engine
+//! (`sim::plan_check`) beside the formulas' predictions.
 //!
 //! Run: `cargo run --release --example staffing`
 
@@ -133,6 +135,15 @@ fn scenario_day_plan() -> Result<(), Box<dyn std::error::Error>> {
         "\n{}: hourly plan, abandonment <= 5 % under Erlang A",
         sc.name
     );
-    print!("{}", plan_day(&day, handle, target, patience)?);
+    let plan = plan_day(&day, handle, target, patience)?;
+    print!("{plan}");
+    // Each interval's planned teams simulated with the real engine (M/M/n and
+    // M/M/n+M at the interval's rate, 8 h of steady state, 5 replications).
+    let check = switchboard::sim::plan_check::check_plan(&plan, &Default::default())?;
+    println!(
+        "\nthe same plan simulated with the engine (SL within {} s, ± 95 % half-width):",
+        check.threshold_secs
+    );
+    print!("{check}");
     Ok(())
 }

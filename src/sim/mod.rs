@@ -57,6 +57,7 @@
 
 pub mod dist;
 pub mod fit;
+pub mod plan_check;
 pub mod report;
 pub mod rng;
 pub mod run;

@@ -25,6 +25,7 @@ mod semantics;
 mod sim;
 mod sim_fit;
 mod sim_measures;
+mod sim_plan;
 mod sim_queues;
 mod sim_trace;
 mod staffing;
