@@ -21,10 +21,10 @@
 //! let plan = plan_day(&intervals, 180.0, ServiceTarget::new(20.0, 0.8)?, None)?;
 //! let opts = PlanCheckOptions { replications: 3, hours_per_interval: 4.0, ..Default::default() };
 //! let check = check_plan(&plan, &opts)?;
-//! let row = &check.rows[0];
+//! let c = check.rows[0].erlang_c.as_ref().expect("an interval with arrivals");
 //! // The plan's team meets 80 % in 20 s by Erlang C; the simulation agrees roughly.
-//! assert!(row.erlang_c.predicted_service_level >= 0.8);
-//! assert!(row.erlang_c.simulated_service_level.mean > 0.6);
+//! assert!(c.predicted_service_level >= 0.8);
+//! assert!(c.simulated_service_level.mean > 0.6);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
