@@ -20,7 +20,7 @@
 //! | [`kpi`] | KPI calculators over records: first response, wait, abandonment, service level, occupancy |
 //! | [`staffing`] | Erlang B, C and A: operators needed for a target |
 //! | [`proficiency`] | proficiency scores, bands, level rules, balanced teams, exposure to hard work |
-//! | [`sim`] | discrete-event simulator driving the real engine, with replications |
+//! | [`sim`] | discrete-event simulator driving the real engine, with replications; scenarios fitted from records, trace replay, day-plan checks |
 //! | `ffi` | the C ABI (`include/switchboard.h`), feature `ffi` |
 //! | [`error`] | every error type, re-exported, and [`enum@Error`] gathering them |
 //!
