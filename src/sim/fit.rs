@@ -77,6 +77,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::dist::DurationDist;
+use super::recorded::{self, RecordedWait};
 use super::scenario::{RatePiece, Scenario, Weighted};
 use crate::ids::{ChannelId, ConversationId, TierId};
 use crate::kpi::Weekday;
@@ -947,64 +948,35 @@ pub struct FitReport {
 }
 
 fn check_order(index: usize, r: &ConversationRecord) -> Result<(), FitError> {
-    let bad = |field, before| FitError::OutOfOrder {
-        index,
-        conversation: r.conversation,
-        field,
-        before,
-    };
-    if r.assigned_at.is_some_and(|t| t < r.asked_at) {
-        return Err(bad("assigned_at", "asked_at"));
+    match recorded::out_of_order(r) {
+        Some((field, before)) => Err(FitError::OutOfOrder {
+            index,
+            conversation: r.conversation,
+            field,
+            before,
+        }),
+        None => Ok(()),
     }
-    if r.abandoned_at.is_some_and(|t| t < r.asked_at) {
-        return Err(bad("abandoned_at", "asked_at"));
-    }
-    if r.resolved_at.is_some_and(|t| t < r.asked_at) {
-        return Err(bad("resolved_at", "asked_at"));
-    }
-    if let (Some(a), Some(z)) = (r.assigned_at, r.resolved_at) {
-        if z < a {
-            return Err(bad("resolved_at", "assigned_at"));
-        }
-    }
-    Ok(())
 }
 
 fn secs(ms: u64) -> f64 {
     ms as f64 / 1000.0
 }
 
-/// The customer's wait, if the record ends one: left (abandoned, or a
-/// message left at `abandoned_at`) or censored (assigned, or closed
-/// unassigned at `resolved_at`). `Err` names why there is none.
+/// The customer's wait, if the record ends one (see [`recorded::wait_of`]).
+/// `Err` says why there is none: `true` for a message left without its
+/// time, `false` for a record still pending.
 fn wait_of(r: &ConversationRecord) -> Result<Wait, bool> {
-    if r.message_left {
-        return match r.abandoned_at {
-            Some(t) => Ok(Wait {
-                secs: secs(t.0 - r.asked_at.0),
-                left: true,
-            }),
-            None => Err(true),
-        };
-    }
-    if let Some(t) = r.assigned_at {
-        return Ok(Wait {
-            secs: secs(t.0 - r.asked_at.0),
-            left: false,
-        });
-    }
-    if let Some(t) = r.abandoned_at {
-        return Ok(Wait {
-            secs: secs(t.0 - r.asked_at.0),
+    match recorded::wait_of(r) {
+        RecordedWait::Left(m) => Ok(Wait {
+            secs: secs(m.0),
             left: true,
-        });
-    }
-    match r.resolved_at {
-        Some(t) => Ok(Wait {
-            secs: secs(t.0 - r.asked_at.0),
+        }),
+        RecordedWait::Censored(m) => Ok(Wait {
+            secs: secs(m.0),
             left: false,
         }),
-        None => Err(false),
+        RecordedWait::Unknown => Err(r.message_left),
     }
 }
 

@@ -58,6 +58,7 @@
 pub mod dist;
 pub mod fit;
 pub mod plan_check;
+mod recorded;
 pub mod report;
 pub mod rng;
 pub mod run;

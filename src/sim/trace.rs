@@ -121,6 +121,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 use super::dist::DurationSampler;
+use super::recorded;
 use super::rng::Rng;
 use super::run::{RunResult, SimError, run_replay};
 use super::scenario::{OperatorGroup, PolicyVariant, Scenario, ScenarioError};
@@ -311,22 +312,7 @@ fn roster_err(field: impl Into<String>, why: impl Into<String>) -> TraceError {
     }
 }
 
-/// How a recorded wait ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(
-    feature = "serde",
-    derive(Serialize, Deserialize),
-    serde(rename_all = "snake_case")
-)]
-pub enum RecordedWait {
-    /// The customer left (abandoned, or left a message) after this long: an observed patience.
-    Left(Millis),
-    /// The wait ended otherwise (assigned, or closed unassigned) after this long: patience is
-    /// at least this (right-censored).
-    Censored(Millis),
-    /// Nothing says (still pending, or a message left without its time).
-    Unknown,
-}
+pub use super::recorded::RecordedWait;
 
 /// One replayed arrival, from one record.
 #[derive(Debug, Clone, PartialEq)]
@@ -572,46 +558,15 @@ impl Roster {
 }
 
 fn check_order(index: usize, r: &ConversationRecord) -> Result<(), TraceError> {
-    let bad = |field, before| TraceError::OutOfOrder {
-        index,
-        conversation: r.conversation,
-        field,
-        before,
-    };
-    if r.assigned_at.is_some_and(|t| t < r.asked_at) {
-        return Err(bad("assigned_at", "asked_at"));
+    match recorded::out_of_order(r) {
+        Some((field, before)) => Err(TraceError::OutOfOrder {
+            index,
+            conversation: r.conversation,
+            field,
+            before,
+        }),
+        None => Ok(()),
     }
-    if r.abandoned_at.is_some_and(|t| t < r.asked_at) {
-        return Err(bad("abandoned_at", "asked_at"));
-    }
-    if r.resolved_at.is_some_and(|t| t < r.asked_at) {
-        return Err(bad("resolved_at", "asked_at"));
-    }
-    if let (Some(a), Some(z)) = (r.assigned_at, r.resolved_at) {
-        if z < a {
-            return Err(bad("resolved_at", "assigned_at"));
-        }
-    }
-    Ok(())
-}
-
-/// How a record's wait ended: [`super::fit`]'s reading (messages left at `abandoned_at` are
-/// left; assigned, or closed unassigned at `resolved_at`, are censored).
-fn wait_of(r: &ConversationRecord) -> RecordedWait {
-    let since = |t: Timestamp| Millis(t.0 - r.asked_at.0);
-    if r.message_left {
-        return r
-            .abandoned_at
-            .map_or(RecordedWait::Unknown, |t| RecordedWait::Left(since(t)));
-    }
-    if let Some(t) = r.assigned_at {
-        return RecordedWait::Censored(since(t));
-    }
-    if let Some(t) = r.abandoned_at {
-        return RecordedWait::Left(since(t));
-    }
-    r.resolved_at
-        .map_or(RecordedWait::Unknown, |t| RecordedWait::Censored(since(t)))
 }
 
 impl Trace {
@@ -678,7 +633,7 @@ impl Trace {
             } else {
                 counts.handle_unknown += 1;
             }
-            let wait = wait_of(r);
+            let wait = recorded::wait_of(r);
             match wait {
                 RecordedWait::Left(_) => counts.left += 1,
                 RecordedWait::Censored(_) => counts.censored += 1,
