@@ -23,7 +23,7 @@
 //! [`fit`] goes the other way: it estimates a scenario's arrival rates,
 //! handle time, patience and mixes from records, and [`trace`] replays the
 //! records themselves (arrivals, handle times, patience, operators' shifts)
-//! through the same simulator. [`forecast`] starts from a live engine's snapshot (the
+//! through the same simulator. [`forecast`](mod@forecast) starts from a live engine's snapshot (the
 //! conversations waiting and held now, the operators on shift now) and reports the next
 //! hour's service level, abandonment and waits per tier with intervals.
 //!
