@@ -23,7 +23,9 @@
 //! [`fit`] goes the other way: it estimates a scenario's arrival rates,
 //! handle time, patience and mixes from records, and [`trace`] replays the
 //! records themselves (arrivals, handle times, patience, operators' shifts)
-//! through the same simulator.
+//! through the same simulator. [`forecast`](mod@forecast) starts from a live engine's snapshot (the
+//! conversations waiting and held now, the operators on shift now) and reports the next
+//! hour's service level, abandonment and waits per tier with intervals.
 //!
 //! # Example
 //!
@@ -57,6 +59,7 @@
 
 pub mod dist;
 pub mod fit;
+pub mod forecast;
 pub mod plan_check;
 mod recorded;
 pub mod report;
@@ -66,4 +69,5 @@ pub mod scenario;
 pub mod trace;
 
 pub use fit::{FitError, FitOptions, FitReport, fit_records};
+pub use forecast::{ArrivalForecast, ForecastError, ForecastOptions, ForecastReport, forecast};
 pub use trace::{Roster, RosterOperator, Shift, Trace, TraceError, TraceOptions, run_trace};

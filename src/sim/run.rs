@@ -173,6 +173,38 @@ pub(crate) fn run_replay(
     Ok(r)
 }
 
+/// Where and how a replication starts from a live engine ([`run_from_engine`]).
+pub(crate) struct Restart<'a> {
+    /// The engine, restored from the live state (its clock is the start).
+    pub(crate) engine: Engine,
+    /// The arrival rates, piecewise constant over the day as in a scenario.
+    pub(crate) pieces: &'a [RatePiece],
+    /// The hour of the day the clock shows at the start (where `pieces` are read from).
+    pub(crate) clock_hour: f64,
+    /// Arrivals come for this long, ms; the run then drains.
+    pub(crate) horizon_ms: u64,
+}
+
+/// Runs one replication from a live engine ([`super::forecast`]): the engine's waiting
+/// conversations keep their asked time (counted in the measures with their wait so far)
+/// and get a remaining patience; held ones finish after a remaining reply delay and handle
+/// time (both conditioned on the time already spent); the engine's operators are the roster
+/// as they are (the scenario's groups are not added); Poisson arrivals at `pieces` from
+/// `clock_hour` for `horizon_ms`, then the run drains. The measured span is the horizon.
+/// Returns the waiting conversations per tier at the horizon's end too. The scenario is
+/// validated by the caller.
+pub(crate) fn run_from_engine(
+    scenario: &Scenario,
+    variant: &PolicyVariant,
+    start: Restart<'_>,
+    replication: u32,
+) -> Result<(RunResult, Vec<(TierId, u32)>), SimError> {
+    let sim = Sim::from_engine(scenario, variant, start, replication)?;
+    let (mut r, waiting) = sim.run_marked()?;
+    r.replication = replication;
+    Ok((r, waiting))
+}
+
 /// The arrival process: Poisson arrivals at the scenario's
 /// piecewise-constant hourly rate, up to the end of the arrival span.
 ///
@@ -330,6 +362,17 @@ struct Sim<'a> {
     quota: Option<u64>,
     /// Customers arrived after the warm-up.
     arrived: u64,
+    /// Arrival instants are offset by this, ms (0, except when starting from a live engine).
+    origin: u64,
+    /// Started from a live engine: its operators are the roster (no operator groups).
+    restored: bool,
+    /// Counted although asked before the warm-up's end: the conversations waiting when a
+    /// run starts from a live engine.
+    carried: hashbrown::HashSet<ConversationId>,
+    /// When to count the waiting conversations per tier (the end of a forecast's horizon)...
+    mark: Option<u64>,
+    /// ...and what was counted: (tier, waiting) in tier-id order.
+    waiting_at_mark: Vec<(TierId, u32)>,
 }
 
 impl<'a> Sim<'a> {
@@ -416,7 +459,141 @@ impl<'a> Sim<'a> {
             measures: MeasureTally::new(&sc.service_level_secs),
             quota: sc.customer_quota(),
             arrived: 0,
+            origin: 0,
+            restored: false,
+            carried: hashbrown::HashSet::new(),
+            mark: None,
+            waiting_at_mark: Vec::new(),
         })
+    }
+
+    /// A replication that starts from a live engine at its clock (`engine.now()`), as
+    /// [`run_from_engine`] describes.
+    fn from_engine(
+        sc: &'a Scenario,
+        v: &PolicyVariant,
+        start: Restart<'a>,
+        replication: u32,
+    ) -> Result<Self, SimError> {
+        let mut sim = Sim::new(sc, v, replication, false)?;
+        let mut engine = start.engine;
+        // Records the host has not taken yet belong to the past.
+        let _ = engine.take_records();
+        let t0 = engine.now().0;
+        let end = t0 + start.horizon_ms;
+        sim.engine = engine;
+        sim.arrivals = Arrivals::new(start.pieces, start.clock_hour, start.horizon_ms);
+        sim.origin = t0;
+        sim.restored = true;
+        sim.now = t0;
+        sim.end = end;
+        sim.span_end = end;
+        sim.warmup = t0;
+        sim.quota = None;
+        sim.mark = Some(end);
+        let ids = sim.engine.conversation_ids();
+        sim.next_id = ids.last().map_or(1, |c| c.0 + 1).max(sim.next_id);
+        for c in ids {
+            sim.register(c)?;
+        }
+        let available: Vec<OperatorId> = sim
+            .engine
+            .operator_ids()
+            .into_iter()
+            .filter(|&o| {
+                sim.engine
+                    .operator(o)
+                    .is_some_and(|v| v.spec.status == OperatorStatus::Available)
+            })
+            .collect();
+        for op in available {
+            sim.browse_soon(op);
+        }
+        let waiting = sim.engine.state_counts().waiting;
+        sim.measures.queue(t0, waiting, sim.warmup, sim.span_end);
+        // An assignment round at the start, as after any event.
+        sim.at(t0, Ev::Tick);
+        Ok(sim)
+    }
+
+    /// Takes over a live conversation of a restored engine at the start: a waiting one keeps
+    /// its asked time and gets a remaining patience; a held one gets its remaining reply
+    /// delay or handle time; an offered one is accepted at once (as the simulator accepts
+    /// every offer). Remaining times are drawn conditioned on the time already spent
+    /// ([`draw_above`]): exact for exponential distributions by memorylessness, by rejection
+    /// for the others. Conversations with the bot or with a message left are left as they are.
+    fn register(&mut self, c: ConversationId) -> Result<(), SimError> {
+        let now = self.now;
+        let Some(v) = self.engine.conversation(c) else {
+            return Ok(());
+        };
+        let (state, holder) = (v.state, v.operator);
+        let asked = v.asked_at.map_or(now, |t| t.0);
+        let since_assigned = v.assigned_at.map_or(now, |t| t.0);
+        let since_reply = v.first_response_at.map_or(now, |t| t.0).max(since_assigned);
+        let tier = v.spec.tier;
+        let skills = v.spec.skills.clone();
+        let primary = skills.first().map(|s| s.skill);
+        let live = Live {
+            asked,
+            tier,
+            skills,
+            primary,
+            generation: 0,
+            estimate: None,
+            handle: None,
+        };
+        match (state, holder) {
+            (ConversationState::Waiting, _) => {
+                self.live.insert(c, live);
+                self.carried.insert(c);
+                if let Some(p) = self.patience {
+                    let waited = now - asked;
+                    let d = draw_above(&p, waited, &mut self.rng).saturating_sub(waited);
+                    self.at(now + d, Ev::Patience(c));
+                }
+            }
+            (ConversationState::Offered, Some(op)) => {
+                self.live.insert(c, live);
+                self.carried.insert(c);
+                self.engine.apply(Event::OfferAccepted {
+                    at: Timestamp(now),
+                    conversation: c,
+                    operator: op,
+                })?;
+                self.started(c, op);
+            }
+            (ConversationState::Assigned, Some(_)) => {
+                self.live.insert(c, live);
+                let held = now - since_assigned;
+                let d = draw_above(&self.respond, held, &mut self.rng).saturating_sub(held);
+                self.at(now + d, Ev::Respond(c, 0));
+            }
+            (ConversationState::Responded, Some(op)) => {
+                self.live.insert(c, live);
+                let speed = self.speed(c, op);
+                let held = (now - since_reply) as f64;
+                // Handle times scale with the operator's speed: condition the unscaled draw.
+                let above = (held / speed).round() as u64;
+                let total = draw_above(&self.handle, above, &mut self.rng) as f64 * speed;
+                let d = (total - held).max(0.0).round() as u64;
+                self.at(now + d, Ev::Resolve(c, 0));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The handle-time multiplier of operator `op` on conversation `c` (by their level in
+    /// its primary skill).
+    fn speed(&self, c: ConversationId, op: OperatorId) -> f64 {
+        let level = self.live.get(&c).and_then(|l| l.primary).map_or(0, |s| {
+            self.engine
+                .operator(op)
+                .and_then(|o| o.spec.skills.iter().find(|k| k.skill == s).map(|k| k.level))
+                .unwrap_or(0)
+        });
+        self.sc.speed_by_level[usize::from(level.min(5))]
     }
 
     fn at(&mut self, t: u64, ev: Ev) {
@@ -428,7 +605,7 @@ impl<'a> Sim<'a> {
         let start = Timestamp(0);
         let roster = self.replay.and_then(|r| r.roster.as_deref());
         // A replayed trace's roster replaces the scenario's operator groups.
-        let groups = if roster.is_some() {
+        let groups = if roster.is_some() || self.restored {
             &[][..]
         } else {
             &self.sc.operators[..]
@@ -489,7 +666,7 @@ impl<'a> Sim<'a> {
             }
         }
         if let Some(t) = self.arrivals.next(&mut self.rng) {
-            self.at(t, Ev::Arrive);
+            self.at(self.origin + t, Ev::Arrive);
         }
         Ok(())
     }
@@ -506,10 +683,30 @@ impl<'a> Sim<'a> {
         s + ((end - start) * HOUR_MS).round() as u64
     }
 
-    fn run(mut self) -> Result<RunResult, SimError> {
+    fn run(self) -> Result<RunResult, SimError> {
+        self.run_marked().map(|r| r.0)
+    }
+
+    /// Counts the waiting conversations per tier now (the state at the mark).
+    fn take_mark(&mut self) {
+        self.mark = None;
+        let mut by_tier: std::collections::BTreeMap<TierId, u32> = Default::default();
+        for c in self.engine.waiting() {
+            if let Some(v) = self.engine.conversation(c) {
+                *by_tier.entry(v.spec.tier).or_default() += 1;
+            }
+        }
+        self.waiting_at_mark = by_tier.into_iter().collect();
+    }
+
+    /// Runs, and returns the waiting conversations per tier at the mark too.
+    fn run_marked(mut self) -> Result<(RunResult, Vec<(TierId, u32)>), SimError> {
         self.setup()?;
         let auto = self.manual.is_none();
         while let Some(Reverse((t, _, ev))) = self.heap.pop() {
+            if self.mark.is_some_and(|m| t > m) {
+                self.take_mark();
+            }
             // `end` moves when a customer count ends the arrivals.
             let hard_end = self.end.saturating_add(DRAIN_MS);
             if t > hard_end || (t > self.end && self.live.is_empty()) {
@@ -540,6 +737,9 @@ impl<'a> Sim<'a> {
                 self.measures.queue(t, waiting, self.warmup, self.span_end);
                 self.drain_records()?;
             }
+        }
+        if self.mark.is_some() {
+            self.take_mark();
         }
         self.drain_records()?;
         // The intervals still open at the end count up to the last event
@@ -581,7 +781,7 @@ impl<'a> Sim<'a> {
                     field: "hard_skills".into(),
                     why: e.to_string(),
                 })?;
-        Ok(RunResult {
+        let result = RunResult {
             policy: self.name,
             replication: 0,
             customers: self.customers,
@@ -593,7 +793,8 @@ impl<'a> Sim<'a> {
             measures: self
                 .measures
                 .finish(self.warmup, self.span_end, self.arrived),
-        })
+        };
+        Ok((result, self.waiting_at_mark))
     }
 
     fn handle(&mut self, ev: Ev) -> Result<(), SimError> {
@@ -604,7 +805,7 @@ impl<'a> Sim<'a> {
                 if self.count_arrival() {
                     // The customer count is reached: no more arrivals; the span ends here.
                 } else if let Some(t) = self.arrivals.next(&mut self.rng) {
-                    self.at(t, Ev::Arrive);
+                    self.at(self.origin + t, Ev::Arrive);
                 }
             }
             Ev::Tick => {
@@ -640,15 +841,7 @@ impl<'a> Sim<'a> {
                         at,
                         conversation: c,
                     })?;
-                    let level = self.live.get(&c).and_then(|l| l.primary).map_or(0, |s| {
-                        self.engine
-                            .operator(op)
-                            .and_then(|o| {
-                                o.spec.skills.iter().find(|k| k.skill == s).map(|k| k.level)
-                            })
-                            .unwrap_or(0)
-                    });
-                    let speed = self.sc.speed_by_level[usize::from(level.min(5))];
+                    let speed = self.speed(c, op);
                     let h = self.handle_ms(c, speed);
                     self.at(self.now + h, Ev::Resolve(c, g));
                 }
@@ -962,7 +1155,7 @@ impl<'a> Sim<'a> {
             self.push_activity(s.operator, s.status, s.start, s.end)?;
         }
         for rec in records.conversations {
-            if rec.asked_at.0 < self.warmup {
+            if rec.asked_at.0 < self.warmup && !self.carried.contains(&rec.conversation) {
                 continue;
             }
             self.acc.push(&rec)?;

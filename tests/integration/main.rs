@@ -24,6 +24,7 @@ mod reported;
 mod semantics;
 mod sim;
 mod sim_fit;
+mod sim_forecast;
 mod sim_measures;
 mod sim_plan;
 mod sim_queues;
