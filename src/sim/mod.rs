@@ -23,7 +23,9 @@
 //! [`fit`] goes the other way: it estimates a scenario's arrival rates,
 //! handle time, patience and mixes from records, and [`trace`] replays the
 //! records themselves (arrivals, handle times, patience, operators' shifts)
-//! through the same simulator.
+//! through the same simulator. [`validate`] puts the two together: it fits a
+//! span of records, simulates it with the fitted model and with the records
+//! replayed, and compares service level, abandonment and waits with the records.
 //!
 //! # Example
 //!
@@ -62,6 +64,8 @@ pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod trace;
+pub mod validate;
 
 pub use fit::{FitError, FitOptions, FitReport, fit_records};
 pub use trace::{Roster, RosterOperator, Shift, Trace, TraceError, TraceOptions, run_trace};
+pub use validate::{ValidateError, ValidateOptions, Validation, validate};
