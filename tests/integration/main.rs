@@ -27,4 +27,5 @@ mod sim_fit;
 mod sim_measures;
 mod sim_queues;
 mod sim_trace;
+mod sim_validate;
 mod staffing;
