@@ -79,6 +79,10 @@ pub struct ValidateOptions {
     pub seed: Option<u64>,
     /// Service-level thresholds, seconds, strictly increasing. Default `[20, 60]`.
     pub service_level_secs: Vec<f64>,
+    /// The operators both simulations run with, in the records' time. Default `None`: the
+    /// roster [`Trace::infer_roster`] infers from the records. Give one when shifts and
+    /// breaks are known, or to test what the inferred one gets wrong.
+    pub roster: Option<Roster>,
 }
 
 impl Default for ValidateOptions {
@@ -91,6 +95,7 @@ impl Default for ValidateOptions {
             replications: 5,
             seed: None,
             service_level_secs: vec![20.0, 60.0],
+            roster: None,
         }
     }
 }
@@ -225,7 +230,7 @@ pub struct Validation {
     /// The scenario the simulations ran (fitted; span, roster and speeds as described in
     /// the module docs).
     pub scenario: Scenario,
-    /// The inferred roster's operators.
+    /// The roster's operators (inferred, or [`ValidateOptions::roster`]).
     pub operators: usize,
     /// Days in the span.
     pub days: u64,
@@ -351,7 +356,10 @@ pub fn validate_with_progress(
         },
     )
     .map_err(trace_err("trace-driven run"))?;
-    let roster = real_trace.infer_roster().map_err(trace_err("roster"))?;
+    let roster = match &opts.roster {
+        Some(r) => r.clone(),
+        None => real_trace.infer_roster().map_err(trace_err("roster"))?,
+    };
 
     let secs = &opts.service_level_secs;
     let real = Figures::of(records, origin, secs);
@@ -682,7 +690,7 @@ impl fmt::Display for Validation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} days, {} records, {} operators (inferred), {} replications each, 95 % intervals",
+            "{} days, {} records, {} operators, {} replications each, 95 % intervals",
             self.days, self.real.offered, self.operators, self.replications
         )?;
         writeln!(

@@ -222,12 +222,27 @@ fn validation_is_deterministic() {
         &base,
         &ValidateOptions {
             seed: Some(12_345),
-            ..opts
+            ..opts.clone()
         },
     )
     .unwrap();
     assert_ne!(a.fitted_runs, c.fitted_runs);
     assert_eq!(a.real, c.real);
+    // The inferred roster given explicitly is the default.
+    let roster = Trace::from_records(&records, TraceOptions::default())
+        .unwrap()
+        .infer_roster()
+        .unwrap();
+    let given = validate(
+        &records,
+        &base,
+        &ValidateOptions {
+            roster: Some(roster),
+            ..opts.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(given, a);
     // CSV: a header and one line per row; the hours table has 24 lines.
     assert_eq!(a.to_csv().lines().count(), a.rows.len() + 1);
     assert_eq!(a.hours_to_csv().lines().count(), 25);
