@@ -3,11 +3,13 @@
 //!
 //! ```text
 //! cargo run --release --example fit -- [--month PATH|january|february|october]
-//!     [--replications N] [--interval MIN] [--seed N] [--queue-order fifo|priority]
+//!     [--replications N] [--interval MIN] [--seed N] [--queue-order fifo|strict_priority]
 //!     [--scenario-out FILE.json] [--csv DIR] [--plot FILE.svg]
 //! ```
 //!
-//! The records are read from `../shared/data/anonymous-bank-1999/` next to the repository
+//! Defaults: January, 10 replications (about 2 s in release), 60-minute intervals, seed
+//! 1999, FIFO, short intervals keeping their own count (`--fallback own`; `pooled` gives a
+//! closed Friday afternoon the all-days rate). The records are read from `../shared/data/anonymous-bank-1999/` next to the repository
 //! (January 1999 by default) or from the path given. The fit summary and the validation
 //! table go to stdout, progress to stderr. `--scenario-out` writes the fitted scenario (one
 //! daily profile, all days pooled) as editable JSON; `--csv DIR` writes `DIR/validation.csv`
@@ -34,12 +36,12 @@ struct Args {
     plot: Option<String>,
 }
 
-const USAGE: &str = "usage: fit [--month PATH|january|february|october] [--replications N] [--interval MIN] [--seed N] [--queue-order fifo|priority] [--fallback own|pooled] [--scenario-out FILE.json] [--csv DIR] [--plot FILE.svg]";
+const USAGE: &str = "usage: fit [--month PATH|january|february|october] [--replications N] [--interval MIN] [--seed N] [--queue-order fifo|strict_priority] [--fallback own|pooled] [--scenario-out FILE.json] [--csv DIR] [--plot FILE.svg]";
 
 fn parse() -> Result<Args, String> {
     let mut a = Args {
         month: None,
-        replications: 5,
+        replications: 10,
         interval: 60,
         seed: 1999,
         queue_order: "fifo".into(),
@@ -73,8 +75,10 @@ fn parse() -> Result<Args, String> {
             }
             "--queue-order" => {
                 let v = value("--queue-order")?;
-                if v != "fifo" && v != "priority" {
-                    return Err(format!("--queue-order {v}: fifo or priority\n{USAGE}"));
+                if v != "fifo" && v != "strict_priority" {
+                    return Err(format!(
+                        "--queue-order {v}: fifo or strict_priority\n{USAGE}"
+                    ));
                 }
                 a.queue_order = v;
             }
@@ -279,7 +283,7 @@ fn print_fit(fit: &switchboard::sim::fit::FitReport) {
     let minutes = [8 * 60, 10 * 60, 14 * 60, 20 * 60];
     let head: Vec<String> = minutes
         .iter()
-        .map(|m| format!("{:>22}", format!("{:02}:{:02}", m / 60, m % 60)))
+        .map(|m| format!(" {:>25}", format!("{:02}:{:02}", m / 60, m % 60)))
         .collect();
     println!("  {:<10}{}", "", head.join(""));
     let days = [
@@ -305,7 +309,7 @@ fn print_fit(fit: &switchboard::sim::fit::FitReport) {
                         r.source.as_str()
                     )
                 });
-                format!("{c:>22}")
+                format!(" {c:>25}")
             })
             .collect();
         println!("  {label:<10}{}", cells.join(""));
