@@ -23,7 +23,7 @@
 //! [`fit`] goes the other way: it estimates a scenario's arrival rates,
 //! handle time, patience and mixes from records, and [`trace`] replays the
 //! records themselves (arrivals, handle times, patience, operators' shifts)
-//! through the same simulator. [`validate`] puts the two together: it fits a
+//! through the same simulator. [`mod@validate`] puts the two together: it fits a
 //! span of records, simulates it with the fitted model and with the records
 //! replayed, and compares service level, abandonment and waits with the records.
 //!
