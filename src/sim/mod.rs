@@ -23,9 +23,13 @@
 //! [`fit`] goes the other way: it estimates a scenario's arrival rates,
 //! handle time, patience and mixes from records, and [`trace`] replays the
 //! records themselves (arrivals, handle times, patience, operators' shifts)
-//! through the same simulator. [`forecast`](mod@forecast) starts from a live engine's snapshot (the
+//! through the same simulator. [`mod@validate`] puts the two together: it fits a
+//! span of records, simulates it with the fitted model and with the records
+//! replayed, and compares service level, abandonment and waits with the records.
+//! [`forecast`](mod@forecast) starts from a live engine's snapshot (the
 //! conversations waiting and held now, the operators on shift now) and reports the next
 //! hour's service level, abandonment and waits per tier with intervals.
+//! [`plan_check`] simulates a staffing day plan's teams interval by interval.
 //!
 //! # Example
 //!
@@ -67,7 +71,9 @@ pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod trace;
+pub mod validate;
 
 pub use fit::{FitError, FitOptions, FitReport, fit_records};
 pub use forecast::{ArrivalForecast, ForecastError, ForecastOptions, ForecastReport, forecast};
 pub use trace::{Roster, RosterOperator, Shift, Trace, TraceError, TraceOptions, run_trace};
+pub use validate::{ValidateError, ValidateOptions, Validation, validate};

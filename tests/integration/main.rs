@@ -29,4 +29,5 @@ mod sim_measures;
 mod sim_plan;
 mod sim_queues;
 mod sim_trace;
+mod sim_validate;
 mod staffing;
