@@ -64,8 +64,10 @@
 pub mod dist;
 pub mod fit;
 pub mod forecast;
+mod measures;
 pub mod plan_check;
 mod recorded;
+mod replay;
 pub mod report;
 pub mod rng;
 pub mod run;

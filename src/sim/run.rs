@@ -37,10 +37,10 @@ use thiserror::Error;
 use serde::{Deserialize, Serialize};
 
 use super::dist::{DurationSampler, Exponential, WeightedChoice};
-use super::report::{MeasureTally, RunMeasures};
+use super::measures::{MeasureTally, RunMeasures};
+use super::replay::{Replay, ReplayPatience, draw_above};
 use super::rng::Rng;
 use super::scenario::{Pick, PolicyVariant, RatePiece, Routing, Scenario, ScenarioError};
-use super::trace::{Replay, ReplayPatience, draw_above};
 use crate::engine::EngineError;
 use crate::engine::{DecisionKind, Engine, Event};
 use crate::ids::{ConversationId, OperatorId, SkillId, TierId};
