@@ -4,9 +4,10 @@
 
 use std::fmt::Write as _;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use switchboard::staffing::{
     ErlangA, ErlangC, MAX_OPERATORS, ServiceTarget, StaffingError, Workload, operators_needed,
+    operators_needed_with_patience,
 };
 
 use crate::units::{Duration, parse_duration, parse_percent, parse_rate};
@@ -127,52 +128,9 @@ fn erlang_a_row(w: Workload, n: u32, within: f64, patience: f64) -> anyhow::Resu
     })
 }
 
-/// Whether `n` operators meet the target under Erlang A. A tail that does not converge only
-/// happens under heavy overload, so it counts as "not enough".
-fn erlang_a_meets(
-    w: Workload,
-    target: ServiceTarget,
-    patience: f64,
-    n: u32,
-) -> anyhow::Result<bool> {
-    let q = match ErlangA::new(w, n, patience) {
-        Ok(q) => q,
-        Err(StaffingError::NoConvergence { .. }) => return Ok(false),
-        Err(e) => return Err(e.into()),
-    };
-    if target.max_occupancy.is_some_and(|cap| q.occupancy() > cap) {
-        return Ok(false);
-    }
-    match q.service_level(target.threshold) {
-        Ok(sl) => Ok(sl >= target.service_level),
-        Err(StaffingError::NoConvergence { .. }) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The smallest team meeting the target under Erlang A. The library searches only under
-/// Erlang C, so this searches here with `ErlangA`: service level rises and occupancy falls with
-/// the team size, so doubling to a team that qualifies and then bisecting finds the smallest
-/// in O(log n) evaluations.
+/// The smallest team meeting the target under Erlang A: the library's search.
 fn erlang_a_needed(w: Workload, target: ServiceTarget, patience: f64) -> anyhow::Result<u32> {
-    let mut low = 0u32; // largest size known not to qualify (0: none checked)
-    let mut high = 1u32;
-    while !erlang_a_meets(w, target, patience, high)? {
-        low = high;
-        if high == MAX_OPERATORS {
-            bail!("more than {MAX_OPERATORS} operators would be needed");
-        }
-        high = high.saturating_mul(2).min(MAX_OPERATORS);
-    }
-    while high - low > 1 {
-        let mid = low + (high - low) / 2;
-        if erlang_a_meets(w, target, patience, mid)? {
-            high = mid;
-        } else {
-            low = mid;
-        }
-    }
-    Ok(high)
+    Ok(operators_needed_with_patience(w, patience, target.into())?.operators())
 }
 
 fn pct(v: Option<f64>) -> String {
