@@ -15,14 +15,18 @@
 //! daily profile, all days pooled) as editable JSON; `--csv DIR` writes `DIR/validation.csv`
 //! and `DIR/validation_hours.csv`; `--plot` the mean wait per hour as SVG.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use switchboard::kpi::bank::{BankOptions, CALL_TYPES, OTHER_CALL_TYPE, read_file};
 use switchboard::kpi::{Ingest, IngestOptions, KpiConfig, Weekday};
+use switchboard::record::ConversationRecord;
 use switchboard::sim::fit::{FitOptions, Fitted, ProfileDay, RateFallback};
 use switchboard::sim::scenario::Scenario;
-use switchboard::sim::validate::{Stage, ValidateOptions, validate_with_progress};
+use switchboard::sim::trace::{Roster, Shift, Trace, TraceOptions};
+use switchboard::sim::validate::{Stage, ValidateOptions, synthetic_span, validate_with_progress};
+use switchboard::{OperatorId, Timestamp};
 
 struct Args {
     month: Option<String>,
@@ -34,9 +38,10 @@ struct Args {
     scenario_out: Option<String>,
     csv: Option<String>,
     plot: Option<String>,
+    split_gap: Option<u64>,
 }
 
-const USAGE: &str = "usage: fit [--month PATH|january|february|october] [--replications N] [--interval MIN] [--seed N] [--queue-order fifo|strict_priority] [--fallback own|pooled] [--scenario-out FILE.json] [--csv DIR] [--plot FILE.svg]";
+const USAGE: &str = "usage: fit [--month PATH|january|february|october] [--replications N] [--interval MIN] [--seed N] [--queue-order fifo|strict_priority] [--fallback own|pooled] [--scenario-out FILE.json] [--csv DIR] [--plot FILE.svg] [--split-gap MIN]";
 
 fn parse() -> Result<Args, String> {
     let mut a = Args {
@@ -49,6 +54,7 @@ fn parse() -> Result<Args, String> {
         scenario_out: None,
         csv: None,
         plot: None,
+        split_gap: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -92,6 +98,10 @@ fn parse() -> Result<Args, String> {
             "--scenario-out" => a.scenario_out = Some(value("--scenario-out")?),
             "--csv" => a.csv = Some(value("--csv")?),
             "--plot" => a.plot = Some(value("--plot")?),
+            "--split-gap" => {
+                let v = value("--split-gap")?;
+                a.split_gap = Some(number("--split-gap", v)?);
+            }
             _ => return Err(USAGE.into()),
         }
     }
@@ -218,6 +228,20 @@ fn run(args: &Args) -> Result<(), String> {
         seed: None,
         ..ValidateOptions::default()
     };
+    // The roster both simulations use: inferred from the records (first
+    // assignment to last resolution per operator and day), or with each
+    // shift split where the operator was idle longer than `--split-gap`.
+    let trace =
+        Trace::from_records(&bank.records, TraceOptions::default()).map_err(|e| e.to_string())?;
+    let inferred = trace.infer_roster().map_err(|e| e.to_string())?;
+    let roster = match args.split_gap {
+        Some(min) => split_at_idle_gaps(&bank.records, &inferred, min * 60_000),
+        None => inferred,
+    };
+    let opts = ValidateOptions {
+        roster: Some(roster.clone()),
+        ..opts
+    };
     let n = args.replications;
     let v = validate_with_progress(&bank.records, &base, &opts, &mut |stage, rep| {
         let what = match stage {
@@ -233,6 +257,7 @@ fn run(args: &Args) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
 
     print_fit(&v.fit);
+    print_supply(&bank.records, &roster, &v.fit, args.seed)?;
     if let Some(out) = &args.scenario_out {
         // The editable scenario: all days pooled into one daily profile.
         let pooled = switchboard::sim::fit::FitReport {
@@ -271,6 +296,83 @@ fn run(args: &Args) -> Result<(), String> {
     }
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Logged-in against busy hours of the roster, and the arrivals (real, and
+/// of the first fitted-model replication) that find nobody on shift.
+fn print_supply(
+    records: &[ConversationRecord],
+    roster: &Roster,
+    fit: &switchboard::sim::fit::FitReport,
+    seed: u64,
+) -> Result<(), String> {
+    let logged_in: f64 = roster
+        .operators
+        .iter()
+        .flat_map(|o| &o.shifts)
+        .map(|s| (s.end.0 - s.start.0) as f64 / 3.6e6)
+        .sum();
+    let busy: f64 = records
+        .iter()
+        .filter_map(|r| Some(r.resolved_at?.0.saturating_sub(r.assigned_at?.0) as f64 / 3.6e6))
+        .sum();
+    let synthetic = synthetic_span(fit, seed, 0).map_err(|e| e.to_string())?;
+    println!(
+        "\nroster: {logged_in:.0} logged-in hours, {busy:.0} busy hours (occupancy {:.0} %); \
+         arrivals with nobody on shift: {} of {} real, {} of {} in fitted-model replication 1",
+        100.0 * busy / logged_in,
+        uncovered(records, roster),
+        records.len(),
+        uncovered(&synthetic, roster),
+        synthetic.len()
+    );
+    Ok(())
+}
+
+/// Arrivals asked while no roster shift is open.
+fn uncovered(records: &[ConversationRecord], roster: &Roster) -> usize {
+    let spans: Vec<(u64, u64)> = roster
+        .operators
+        .iter()
+        .flat_map(|o| o.shifts.iter().map(|s| (s.start.0, s.end.0)))
+        .collect();
+    records
+        .iter()
+        .filter(|r| {
+            !spans
+                .iter()
+                .any(|&(a, b)| a <= r.asked_at.0 && r.asked_at.0 < b)
+        })
+        .count()
+}
+
+/// The inferred roster with each operator's shifts cut where they were idle
+/// (between one call's end and the next call's assignment) longer than `gap_ms`.
+fn split_at_idle_gaps(records: &[ConversationRecord], inferred: &Roster, gap_ms: u64) -> Roster {
+    let mut calls: BTreeMap<OperatorId, Vec<(u64, u64)>> = BTreeMap::new();
+    for r in records {
+        if let (Some(op), Some(a)) = (r.operator, r.assigned_at) {
+            let z = r.resolved_at.map_or(a.0, |t| t.0).max(a.0 + 1000);
+            calls.entry(op).or_default().push((a.0, z));
+        }
+    }
+    let mut out = inferred.clone();
+    for o in &mut out.operators {
+        let mut c = calls.remove(&o.operator).unwrap_or_default();
+        c.sort_unstable();
+        let mut shifts: Vec<Shift> = Vec::new();
+        for (a, z) in c {
+            match shifts.last_mut() {
+                Some(s) if a <= s.end.0 + gap_ms => s.end = Timestamp(s.end.0.max(z)),
+                _ => shifts.push(Shift {
+                    start: Timestamp(a),
+                    end: Timestamp(z),
+                }),
+            }
+        }
+        o.shifts = shifts;
+    }
+    out
 }
 
 fn print_fit(fit: &switchboard::sim::fit::FitReport) {
