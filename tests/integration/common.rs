@@ -102,3 +102,33 @@ pub fn holder(e: &Engine, conv: u64) -> Option<u64> {
         .and_then(|c| c.operator)
         .map(|o| o.0)
 }
+
+/// The bank's January 1999 records read through the KPI reader, or `None`
+/// (with a printed note) when the shared data directory is absent.
+pub fn bank_january() -> Option<switchboard::kpi::bank::BankRecords> {
+    use switchboard::kpi::bank::{BankOptions, read_file};
+    use switchboard::kpi::{Ingest, IngestOptions, KpiConfig};
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/anonymous-bank-1999");
+    if !dir.is_dir() {
+        println!("skipped: {} is absent", dir.display());
+        return None;
+    }
+    let mut ing = Ingest::new(
+        KpiConfig::default(),
+        IngestOptions {
+            skip_bad_rows: false,
+            detect_duplicates: true,
+            strict_order: false,
+        },
+    )
+    .expect("ingest options are valid");
+    Some(
+        read_file(
+            dir.join("anonymous_bank_1999-01_january.txt"),
+            BankOptions::default(),
+            &mut ing,
+        )
+        .expect("the January file reads"),
+    )
+}

@@ -3,9 +3,8 @@
 //! drawn handle times, the inferred roster, one day of the real bank records, determinism and
 //! every bad input.
 
-use switchboard::kpi::bank::{BankOptions, read_file};
+use switchboard::kpi::Outcome;
 use switchboard::kpi::csv::CsvReader;
-use switchboard::kpi::{Ingest, IngestOptions, KpiConfig, Outcome};
 use switchboard::record::ConversationRecord;
 use switchboard::sim::report::t_975;
 use switchboard::sim::rng::Rng;
@@ -479,28 +478,10 @@ fn inferred_roster_logs_each_operator_in_from_first_assignment_to_last_resolutio
 /// roster has one operator per distinct server of the day; only rostered operators serve.
 #[test]
 fn one_bank_day_replays_with_its_inferred_roster() {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/anonymous-bank-1999");
-    if !dir.is_dir() {
-        println!("skipped: {} is absent", dir.display());
-        return;
-    }
     let started = std::time::Instant::now();
-    let mut ing = Ingest::new(
-        KpiConfig::default(),
-        IngestOptions {
-            skip_bad_rows: false,
-            detect_duplicates: true,
-            strict_order: false,
-        },
-    )
-    .unwrap();
-    let bank = read_file(
-        dir.join("anonymous_bank_1999-01_january.txt"),
-        BankOptions::default(),
-        &mut ing,
-    )
-    .expect("the January file reads");
+    let Some(bank) = crate::common::bank_january() else {
+        return;
+    };
     let options = TraceOptions {
         from: Some(Timestamp(JAN_13)),
         until: Some(Timestamp(JAN_13 + DAY)),

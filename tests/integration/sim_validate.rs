@@ -4,8 +4,6 @@
 //! bank records gives sane figures whose real side matches an independent computation; the
 //! same seed gives the same validation; every bad input is refused naming what is wrong.
 
-use switchboard::kpi::bank::{BankOptions, read_file};
-use switchboard::kpi::{Ingest, IngestOptions, KpiConfig};
 use switchboard::model::ChannelCapacity;
 use switchboard::record::ConversationRecord;
 use switchboard::sim::fit::{FitError, RateFallback};
@@ -254,28 +252,10 @@ fn validation_is_deterministic() {
 /// figures equal a computation from the records written here.
 #[test]
 fn one_bank_week_validates_sanely() {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/anonymous-bank-1999");
-    if !dir.is_dir() {
-        println!("skipped: {} is absent", dir.display());
-        return;
-    }
     let started = std::time::Instant::now();
-    let mut ing = Ingest::new(
-        KpiConfig::default(),
-        IngestOptions {
-            skip_bad_rows: false,
-            detect_duplicates: true,
-            strict_order: false,
-        },
-    )
-    .unwrap();
-    let bank = read_file(
-        dir.join("anonymous_bank_1999-01_january.txt"),
-        BankOptions::default(),
-        &mut ing,
-    )
-    .expect("the January file reads");
+    let Some(bank) = crate::common::bank_january() else {
+        return;
+    };
     let week: Vec<ConversationRecord> = bank
         .records
         .into_iter()
