@@ -1,0 +1,23 @@
+"""switchboard: a deterministic routing core for contact centers, from Python.
+
+The same Rust crate a host embeds, not a second implementation: simulate
+routing policies and staffing (:mod:`switchboard.sim`), compute KPIs from
+records (:mod:`switchboard.kpi`), size teams with Erlang B/C/A
+(:mod:`switchboard.staffing`), and drive the engine event by event to
+prototype a host (:mod:`switchboard.engine`).
+"""
+
+from . import errors, staffing
+from ._switchboard import __version__
+from .errors import BadEncoding, InvalidInput, Refused, SwitchboardError, UnknownId
+
+__all__ = [
+    "__version__",
+    "errors",
+    "staffing",
+    "SwitchboardError",
+    "InvalidInput",
+    "UnknownId",
+    "Refused",
+    "BadEncoding",
+]

@@ -1,0 +1,56 @@
+# Type stubs of the native module `switchboard._switchboard`. The public API is
+# the Python modules beside it (staffing, sim, kpi, engine), which re-export
+# the classes declared here; each section below belongs to one of them.
+
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+# ---- staffing (src/staffing.rs) -------------------------------------------
+
+def erlang_b_array(
+    operators: npt.NDArray[np.float64], load: npt.NDArray[np.float64], indexed: bool
+) -> npt.NDArray[np.float64]: ...
+def erlang_c_array(
+    operators: npt.NDArray[np.float64], load: npt.NDArray[np.float64], indexed: bool
+) -> npt.NDArray[np.float64]: ...
+def erlang_c_measures(
+    operators: npt.NDArray[np.float64],
+    arrival_rate: npt.NDArray[np.float64],
+    mean_handle_time: npt.NDArray[np.float64],
+    threshold: npt.NDArray[np.float64],
+    indexed: bool,
+) -> Dict[str, npt.NDArray[np.float64]]: ...
+def erlang_a_measures(
+    operators: npt.NDArray[np.float64],
+    arrival_rate: npt.NDArray[np.float64],
+    mean_handle_time: npt.NDArray[np.float64],
+    mean_patience: npt.NDArray[np.float64],
+    threshold: npt.NDArray[np.float64],
+    indexed: bool,
+) -> Dict[str, npt.NDArray[np.float64]]: ...
+def operators_needed_array(
+    arrival_rate: npt.NDArray[np.float64],
+    mean_handle_time: npt.NDArray[np.float64],
+    threshold: npt.NDArray[np.float64],
+    service_level: npt.NDArray[np.float64],
+    max_occupancy: npt.NDArray[np.float64],
+    mean_patience: npt.NDArray[np.float64],
+    max_abandonment: npt.NDArray[np.float64],
+    indexed: bool,
+) -> npt.NDArray[np.int64]: ...
+
+# ---- records and KPIs (src/records.rs, src/kpi.rs) ------------------------
+
+
+
+# ---- simulation, fitting, forecasting (src/sim.rs) -------------------------
+
+
+
+# ---- the engine (src/engine.rs) --------------------------------------------
+
+
