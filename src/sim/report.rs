@@ -17,6 +17,8 @@
 #[cfg(feature = "serde")]
 use serde::{Deserialize, Serialize};
 
+use std::ops::ControlFlow;
+
 use super::run::{RunResult, SimError, run_once};
 use super::scenario::{Scenario, Stop, service_level_metric};
 use crate::ids::{OperatorId, QueueId, TierId};
@@ -374,6 +376,24 @@ pub fn simulate(
     keep_records: bool,
     progress: &mut dyn FnMut(u32, u32),
 ) -> Result<SimReport, SimError> {
+    simulate_until(scenario, replications, keep_records, &mut |done, total| {
+        progress(done, total);
+        ControlFlow::Continue(())
+    })
+}
+
+/// [`simulate`] with a progress callback that can stop the run between two replications
+/// (an interactive host's cancel button, Ctrl-C in a notebook): returning
+/// [`ControlFlow::Break`] ends it with [`SimError::Stopped`], and nothing is reported.
+///
+/// # Errors
+/// As [`simulate`], and [`SimError::Stopped`].
+pub fn simulate_until(
+    scenario: &Scenario,
+    replications: u32,
+    keep_records: bool,
+    progress: &mut dyn FnMut(u32, u32) -> ControlFlow<()>,
+) -> Result<SimReport, SimError> {
     scenario.validate()?;
     if replications == 0 {
         return Err(super::scenario::ScenarioError::Invalid {
@@ -405,7 +425,9 @@ pub fn simulate(
             for (v, mine) in scenario.policies.iter().zip(per_policy.iter_mut()) {
                 mine.push(run_once(scenario, v, ran, keep_records)?);
                 done += 1;
-                progress(done, total);
+                if progress(done, total).is_break() {
+                    return Err(SimError::Stopped { done, total });
+                }
             }
             ran += 1;
         }

@@ -70,6 +70,15 @@ pub enum SimError {
     /// The KPI calculators refused a record (a simulator bug).
     #[error("KPI calculators refused a record: {0}")]
     Kpi(#[from] KpiError),
+    /// The caller's progress callback stopped the run
+    /// ([`simulate_until`](super::report::simulate_until)).
+    #[error("stopped by the caller after {done} of {total} runs")]
+    Stopped {
+        /// Runs (policy × replication) that had finished.
+        done: u32,
+        /// Runs planned.
+        total: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -254,6 +254,35 @@ fn auto_assignment_beats_manual_picking_on_first_response_and_handled_counts() {
     );
 }
 
+/// A progress callback that breaks stops the run after that run, with the counts, and one
+/// that continues gives the same report as `simulate`.
+#[test]
+fn a_progress_callback_can_stop_the_run_between_replications() {
+    use std::ops::ControlFlow;
+    use switchboard::sim::report::simulate_until;
+    use switchboard::sim::run::SimError;
+    let mut sc = mmn(2, 1.0, None, 0.5);
+    sc.policies.push(sc.policies[0].clone());
+    sc.policies[1].name = "copy".into();
+    let mut calls = Vec::new();
+    let err = simulate_until(&sc, 3, false, &mut |done, total| {
+        calls.push((done, total));
+        if done == 4 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .unwrap_err();
+    assert_eq!(calls, [(1, 6), (2, 6), (3, 6), (4, 6)]);
+    assert!(
+        matches!(err, SimError::Stopped { done: 4, total: 6 }),
+        "{err}"
+    );
+    let on = simulate_until(&sc, 3, false, &mut |_, _| ControlFlow::Continue(())).unwrap();
+    assert_eq!(on, simulate(&sc, 3, false, &mut |_, _| {}).unwrap());
+}
+
 #[test]
 fn bad_scenarios_are_refused_before_anything_runs() {
     let good = mmn(2, 1.0, None, 1.0);
