@@ -143,11 +143,17 @@ pub fn from_python<T: serde::de::DeserializeOwned>(
     arg: &str,
 ) -> PyResult<T> {
     let located = |path: String, inner: String| {
-        let field = if path == "." || path.is_empty() {
+        let mut field = if path == "." || path.is_empty() {
             arg.to_string()
         } else {
             format!("{arg}.{path}")
         };
+        // serde names a missing field in the message, at its parent's path.
+        if let Some(rest) = inner.strip_prefix("missing field `") {
+            if let Some(name) = rest.split('`').next() {
+                field = format!("{field}.{name}");
+            }
+        }
         invalid(&field, format!("{field}: {inner}"))
     };
     if let Ok(text) = obj.extract::<String>() {

@@ -7,13 +7,14 @@ records (:mod:`switchboard.kpi`), size teams with Erlang B/C/A
 prototype a host (:mod:`switchboard.engine`).
 """
 
-from . import errors, staffing
+from . import errors, sim, staffing
 from ._switchboard import __version__
 from .errors import BadEncoding, InvalidInput, Refused, SwitchboardError, UnknownId
 
 __all__ = [
     "__version__",
     "errors",
+    "sim",
     "staffing",
     "SwitchboardError",
     "InvalidInput",

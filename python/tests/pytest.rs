@@ -124,23 +124,30 @@ fn pytest_against_the_installed_wheel() {
     );
 
     // From a directory outside the source tree, so `import switchboard` finds the installed
-    // package, not `python/switchboard/` (which has no native module).
-    let out = run(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "--import-mode=importlib",
-            ])
-            .arg(manifest.join("tests"))
-            .args(["--doctest-modules", "--pyargs", "switchboard"])
-            .current_dir(&tmp)
-            .env("SWITCHBOARD_REPO", manifest.join("..")),
-        "pytest",
+    // package, not `python/switchboard/` (which has no native module). The test files first,
+    // then the docstring examples of the installed modules.
+    let pytest = |args: &[&str], what: &str| {
+        let out = run(
+            Command::new(&python)
+                .args([
+                    "-m",
+                    "pytest",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "--import-mode=importlib",
+                ])
+                .args(args)
+                .current_dir(&tmp)
+                .env("SWITCHBOARD_REPO", manifest.join("..")),
+            what,
+        );
+        println!("{out}");
+        assert!(out.contains(" passed"), "{what} ran no test:\n{out}");
+    };
+    pytest(&[manifest.join("tests").to_str().unwrap()], "pytest");
+    pytest(
+        &["--doctest-modules", "--pyargs", "switchboard"],
+        "the docstring examples",
     );
-    println!("{out}");
-    assert!(out.contains("passed"), "pytest ran no test:\n{out}");
 }
