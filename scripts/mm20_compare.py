@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Side-by-side speed of the same M/M/20 model (load 0.9, mean handle 1, FIFO):
 ciw, SimPy, a hand-written heapq loop, and switchboard's simulator with the
-real engine in the loop. Prints simulated customers per wall second and the
-ratios. Needs `pip install ciw==3.2.7 simpy==4.1.2` for the first two (skipped
-with a note if missing).
+real engine in the loop, run from Rust (the `simulate` example's own timing)
+and from Python (`switchboard.sim.simulate`, timed around the call: scenario
+conversion, the run with the GIL released, the report's Python objects).
+Prints simulated customers per wall second and the ratios. Needs
+`pip install ciw==3.2.7 simpy==4.1.2` for the first two and the switchboard
+wheel (`pip install ./python`) for the Python row (each skipped with a note
+if missing).
 
 Usage: python3 scripts/mm20_compare.py [--customers 200000] [--seeds 3]
 """
@@ -90,11 +94,7 @@ def ciw_run(n, seed):
 
 
 def rust_run(n, seed):
-    # Hours so that about n customers arrive (18 per minute × 60 = 1080 per hour).
-    scenario = json.load(open(os.path.join(os.path.dirname(__file__), "..", "examples", "scenarios", "mm20.json")))
-    scenario["hours"] = n / 1080.0
-    scenario["warmup_minutes"] = 0
-    scenario["seed"] = seed
+    scenario = scenario_for(n, seed)
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(scenario, f)
         path = f.name
@@ -104,6 +104,26 @@ def rust_run(n, seed):
     m = re.search(r"(\d+) simulated customers in ([0-9.]+) s", out.stderr)
     customers, secs = int(m.group(1)), float(m.group(2))
     wq = json.loads(out.stdout)[0]["overall"]["wait_mean_s"]["mean"] / 60.0
+    return customers / secs, wq
+
+
+def scenario_for(n, seed):
+    # Hours so that about n customers arrive (18 per minute × 60 = 1080 per hour).
+    scenario = json.load(open(os.path.join(os.path.dirname(__file__), "..", "examples", "scenarios", "mm20.json")))
+    scenario["hours"] = n / 1080.0
+    scenario["warmup_minutes"] = 0
+    scenario["seed"] = seed
+    return scenario
+
+
+def python_run(n, seed):
+    from switchboard import sim
+
+    t0 = time.perf_counter()
+    report = sim.simulate(scenario_for(n, seed), replications=1)
+    secs = time.perf_counter() - t0
+    customers = report.runs()[0]["customers"]
+    wq = report.policies[0]["overall"]["wait_mean_s"]["mean"] / 60.0
     return customers / secs, wq
 
 
@@ -131,6 +151,17 @@ def main():
         per.append(r)
     rust = statistics.median(per)
     print(f"{'switchboard':>12}: {rust:>12,.0f} customers/s (median of {a.seeds}; engine in the loop; last mean wait {wq:.4f})")
+    try:
+        per = []
+        for s in range(1, a.seeds + 1):
+            r, wq = python_run(a.customers, s)
+            per.append(r)
+        py = statistics.median(per)
+        rates["switchboard from Python"] = py
+        print(f"{'from Python':>12}: {py:>12,.0f} customers/s (median of {a.seeds}; last mean wait {wq:.4f}); "
+              f"the Python layer costs {100 * (rust / py - 1):.1f} % over the Rust run")
+    except ImportError as e:
+        print(f"{'from Python':>12}: skipped ({e}); pip install ./python")
     print("Erlang C mean wait: 0.2754")
     for name, r in rates.items():
         print(f"switchboard / {name}: {rust / r:.1f}x")

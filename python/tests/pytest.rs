@@ -1,8 +1,8 @@
 //! Builds the wheel with maturin, installs it into a scratch virtual environment and runs
 //! the pytest suite (`tests/test_*.py`) against the installed package, as a user gets it.
 //! `cargo test -p switchboard-python` runs it; the first run creates the environment
-//! (`target/tmp/python/venv`) and installs maturin, pytest, numpy, pyarrow, pandas and
-//! polars from PyPI; later runs reuse it.
+//! (`target/tmp/python/venv`) and installs maturin, pytest, numpy, pyarrow, pandas, polars
+//! and matplotlib from PyPI; later runs reuse it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -58,11 +58,12 @@ fn pytest_against_the_installed_wheel() {
         "pyarrow>=14",
         "pandas>=2.2",
         "polars>=1.0",
+        "matplotlib>=3.5",
     ];
     let ready = Command::new(&python)
         .args([
             "-c",
-            "import maturin, pytest, numpy, pyarrow, pandas, polars",
+            "import maturin, pytest, numpy, pyarrow, pandas, polars, matplotlib",
         ])
         .output()
         .is_ok_and(|o| o.status.success());
