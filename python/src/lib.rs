@@ -7,12 +7,14 @@ use pyo3::prelude::*;
 // Some mappings are used only by the areas still to land (sim, kpi, engine).
 #[allow(dead_code)]
 mod errors;
+mod forecast;
 mod sim;
 mod staffing;
 
 #[pymodule]
 fn _switchboard(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    forecast::register(m)?;
     sim::register(m)?;
     staffing::register(m)?;
     Ok(())

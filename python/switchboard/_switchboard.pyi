@@ -3,12 +3,24 @@
 # the classes declared here; each section below belongs to one of them.
 
 import os
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union, final
 
 import numpy as np
 import numpy.typing as npt
 
 __version__: str
+__all__ = [
+    "__version__",
+    "forecast",
+    "Scenario",
+    "Report",
+    "simulate",
+    "erlang_b_array",
+    "erlang_c_array",
+    "erlang_c_measures",
+    "erlang_a_measures",
+    "operators_needed_array",
+]
 
 # ---- staffing (src/staffing.rs) -------------------------------------------
 
@@ -50,10 +62,11 @@ def operators_needed_array(
 
 # ---- simulation, fitting, forecasting (src/sim.rs) -------------------------
 
+@final
 class Scenario:
     """A validated simulation scenario."""
 
-    def __init__(self, spec: Union[Dict[str, Any], str, "os.PathLike[str]"]) -> None: ...
+    def __new__(cls, spec: Union[Dict[str, Any], str, "os.PathLike[str]"]) -> "Scenario": ...
     @staticmethod
     def builtin(name: str = "cx-team") -> "Scenario": ...
     @staticmethod
@@ -67,6 +80,7 @@ class Scenario:
     @property
     def policies(self) -> List[str]: ...
 
+@final
 class Report:
     """What a simulation produced."""
 
@@ -95,6 +109,17 @@ def simulate(
     stop: Optional[Union[Dict[str, Any], str]] = None,
     progress: Optional[Callable[[int, int], Any]] = None,
 ) -> Report: ...
+def forecast(
+    engine: Any,
+    scenario: Union[Scenario, Dict[str, Any], str, "os.PathLike[str]"],
+    horizon_minutes: float = 60.0,
+    replications: int = 20,
+    rates: Optional[Sequence[float]] = None,
+    rate_interval_minutes: float = 15.0,
+    policy: Optional[str] = None,
+    clock_hour: Optional[float] = None,
+    seed: Optional[int] = None,
+) -> Dict[str, Any]: ...
 
 
 

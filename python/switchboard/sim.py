@@ -15,6 +15,6 @@ build one from a dict, JSON text or a file path, or start from a built-in one
 and edit its ``to_dict()``.
 """
 
-from ._switchboard import Report, Scenario, simulate
+from ._switchboard import Report, Scenario, forecast, simulate
 
-__all__ = ["Scenario", "Report", "simulate"]
+__all__ = ["Scenario", "Report", "simulate", "forecast"]

@@ -1,8 +1,8 @@
 //! Builds the wheel with maturin, installs it into a scratch virtual environment and runs
 //! the pytest suite (`tests/test_*.py`) against the installed package, as a user gets it.
 //! `cargo test -p switchboard-python` runs it; the first run creates the environment
-//! (`target/tmp/python/venv`) and installs maturin, pytest, numpy, pyarrow, pandas, polars
-//! and matplotlib from PyPI; later runs reuse it.
+//! (`target/tmp/python/venv`) and installs maturin, pytest, numpy, pyarrow, pandas, polars,
+//! matplotlib and mypy (for stubtest) from PyPI; later runs reuse it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -59,11 +59,12 @@ fn pytest_against_the_installed_wheel() {
         "pandas>=2.2",
         "polars>=1.0",
         "matplotlib>=3.5",
+        "mypy>=1.10",
     ];
     let ready = Command::new(&python)
         .args([
             "-c",
-            "import maturin, pytest, numpy, pyarrow, pandas, polars, matplotlib",
+            "import maturin, pytest, numpy, pyarrow, pandas, polars, matplotlib, mypy",
         ])
         .output()
         .is_ok_and(|o| o.status.success());
