@@ -4,6 +4,7 @@
 
 use pyo3::prelude::*;
 
+mod engine;
 // Some mappings are used only by the areas still to land (sim, kpi, engine).
 #[allow(dead_code)]
 mod errors;
@@ -13,5 +14,6 @@ mod staffing;
 fn _switchboard(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     staffing::register(m)?;
+    engine::register(m)?;
     Ok(())
 }
