@@ -7,14 +7,17 @@ records (:mod:`switchboard.kpi`), size teams with Erlang B/C/A
 prototype a host (:mod:`switchboard.engine`).
 """
 
-from . import errors, staffing
+from . import engine, errors, staffing
 from ._switchboard import __version__
+from .engine import Engine
 from .errors import BadEncoding, InvalidInput, Refused, SwitchboardError, UnknownId
 
 __all__ = [
     "__version__",
+    "engine",
     "errors",
     "staffing",
+    "Engine",
     "SwitchboardError",
     "InvalidInput",
     "UnknownId",
