@@ -9,12 +9,12 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict};
 use serde::de::DeserializeOwned;
-use switchboard::engine::{Decision, Engine, EngineError, Event, Snapshot};
+use switchboard::engine::{Decision, Engine, EngineError, Event, PolicyChangeError, Snapshot};
 use switchboard::ids::{ChannelId, ConversationId, OperatorId, ProfileId, TeamId};
 use switchboard::model::{
     ConversationSpec, OperatorSpec, OperatorStatus, SkillLevel, TransferTarget,
 };
-use switchboard::policy::Policy;
+use switchboard::policy::{Policy, PolicyError};
 use switchboard::time::Timestamp;
 
 use crate::errors;
@@ -52,14 +52,113 @@ fn read<T: DeserializeOwned>(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<T> {
     })
 }
 
-/// The engine's refusal, its field put under `arg` (`event.operator`, `events[2].at`).
-fn refused(py: Python<'_>, e: &EngineError, arg: &str) -> PyErr {
+/// Where in an event the engine's refusal points, beyond the field `errors::engine` names:
+/// an operator or conversation spec holds the channel, skills and tier; a transfer names its
+/// target in `to`.
+#[derive(Clone, Copy)]
+enum Within {
+    Nothing,
+    OperatorSpec,
+    ConversationSpec,
+    Skills,
+    Transfer,
+    Policy,
+}
+
+impl Within {
+    fn of(event: &Event) -> Self {
+        match event {
+            Event::OperatorAdded { .. } => Within::OperatorSpec,
+            Event::ConversationArrived { .. } | Event::BotConversationStarted { .. } => {
+                Within::ConversationSpec
+            }
+            Event::OperatorSkillsChanged { .. } => Within::Skills,
+            Event::ConversationTransferred { .. } => Within::Transfer,
+            Event::PolicyChanged { .. } => Within::Policy,
+            _ => Within::Nothing,
+        }
+    }
+
+    /// The path under the event of what `errors::engine` calls `field`.
+    fn path(self, field: &str) -> String {
+        let skills = |f: &str| match f {
+            "skill" | "level" => "skills".to_string(),
+            f => f.to_string(),
+        };
+        match (self, field) {
+            (_, "at") => "at".into(),
+            (Within::OperatorSpec, "operator") => "operator".into(),
+            (Within::OperatorSpec, "channel") => "operator.capacity".into(),
+            (Within::OperatorSpec, f) => format!("operator.{}", skills(f)),
+            (Within::ConversationSpec, "conversation") => "conversation".into(),
+            (Within::ConversationSpec, "operator") => "conversation.preferred_operator".into(),
+            (Within::ConversationSpec, f) => format!("conversation.{}", skills(f)),
+            (Within::Skills, f) => skills(f),
+            (Within::Transfer, "operator" | "team" | "queue" | "capacity") => "to".into(),
+            _ => field.to_string(),
+        }
+    }
+}
+
+/// The engine's refusal of `event`, its field put under `arg` (`event.operator`,
+/// `events[2].conversation.tier`, `event.policy.tiers`).
+fn refused(py: Python<'_>, e: &EngineError, within: Within, arg: &str) -> PyErr {
+    // An invalid new policy is wrong input, named like a policy given to `Engine()`.
+    if let (
+        Within::Policy,
+        EngineError::PolicyChange {
+            reason: PolicyChangeError::Invalid(pe),
+        },
+    ) = (within, e)
+    {
+        let err = errors::error(errors::Kind::Invalid, None, e);
+        set_field(py, &err, &policy_path(pe, &format!("{arg}.policy")));
+        return err;
+    }
     let err = errors::engine(e);
     let field = match field_of(py, &err) {
-        Some(f) => format!("{arg}.{f}"),
+        Some(f) => format!("{arg}.{}", within.path(&f)),
         None => arg.to_string(),
     };
     set_field(py, &err, &field);
+    err
+}
+
+/// The path of the policy field a `PolicyError` names, under `arg` (`policy.tiers`,
+/// `policy.overflow[2].after`); `arg` itself when the error names none.
+fn policy_path(e: &PolicyError, arg: &str) -> String {
+    let inner = match e {
+        PolicyError::Empty { field }
+        | PolicyError::UnknownChannel { field, .. }
+        | PolicyError::UnknownSkill { field, .. }
+        | PolicyError::UnknownTier { field, .. }
+        | PolicyError::OutOfRange { field, .. }
+        | PolicyError::Zero { field }
+        | PolicyError::UnknownQueue { field, .. }
+        | PolicyError::Unsupported { field, .. } => Some(field.to_string()),
+        PolicyError::TooManyChannels { .. } | PolicyError::DuplicateChannel(_) => {
+            Some("channels".into())
+        }
+        PolicyError::DuplicateTier(_) => Some("tiers".into()),
+        PolicyError::DuplicateSkill(_) => Some("skills".into()),
+        PolicyError::DuplicateQueue(_) => Some("queues".into()),
+        PolicyError::DuplicateProfile(_) => Some("profiles".into()),
+        PolicyError::OverflowOutOfOrder { index } => Some(format!("overflow[{index}].after")),
+        PolicyError::InQueue { source, .. } => {
+            return policy_path(source, &format!("{arg}.queues[]"));
+        }
+        _ => None,
+    };
+    match inner {
+        Some(f) => format!("{arg}.{f}"),
+        None => arg.to_string(),
+    }
+}
+
+/// A policy the engine cannot run: `InvalidInput` naming the policy field.
+fn bad_policy(py: Python<'_>, e: &PolicyError, arg: &str) -> PyErr {
+    let err = errors::policy(e);
+    set_field(py, &err, &policy_path(e, arg));
     err
 }
 
@@ -273,8 +372,9 @@ impl PyEngine {
     /// An engine under `policy` (a dict or JSON text in the serde shape of `Policy`).
     #[new]
     fn new(policy: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let py = policy.py();
         let policy: Policy = read(policy, "policy")?;
-        let engine = Engine::new(policy).map_err(|e| errors::policy(&e))?;
+        let engine = Engine::new(policy).map_err(|e| bad_policy(py, &e, "policy"))?;
         Ok(PyEngine { engine })
     }
 
@@ -293,10 +393,11 @@ impl PyEngine {
         event: &Bound<'py, PyAny>,
     ) -> PyResult<Vec<(Bound<'py, PyAny>, String)>> {
         let event = parse_event(event, "event")?;
+        let within = Within::of(&event);
         let out = self
             .engine
             .apply(event)
-            .map_err(|e| refused(py, &e, "event"))?;
+            .map_err(|e| refused(py, &e, within, "event"))?;
         decisions(py, &out)
     }
 
@@ -319,8 +420,9 @@ impl PyEngine {
         let mut work = self.engine.clone();
         let mut out = Vec::new();
         for (k, event) in parsed.into_iter().enumerate() {
+            let within = Within::of(&event);
             work.apply_into(event, &mut out)
-                .map_err(|e| with_index(refused(py, &e, &format!("events[{k}]")), k))?;
+                .map_err(|e| with_index(refused(py, &e, within, &format!("events[{k}]")), k))?;
         }
         self.engine = work;
         decisions(py, &out)

@@ -71,8 +71,16 @@ def test_policy_errors_name_the_field(tmp_path):
     dup["tiers"][1]["id"] = VIP
     with pytest.raises(InvalidInput) as ei:
         Engine(dup)
-    assert ei.value.field == "policy"
+    assert ei.value.field == "policy.tiers"
     assert "declared twice" in str(ei.value)
+
+    with pytest.raises(InvalidInput) as ei:
+        Engine(dict(POLICY, channels=[]))
+    assert ei.value.field == "policy.channels"
+
+    with pytest.raises(InvalidInput) as ei:
+        Engine(dict(POLICY, offers={"timeout": 0}))
+    assert ei.value.field == "policy.offers.timeout"
 
     with pytest.raises(InvalidInput) as ei:
         Engine(tmp_path / "missing.json")
@@ -319,13 +327,17 @@ BAD_EVENTS = [
     ({"type": "conversation_resolved", "at": 3000}, InvalidInput, "event.conversation"),
     ({"type": "conversation_arrived", "at": 3000, "conversation": {"id": 9, "tier": 1}}, InvalidInput, "event.conversation.channel"),
     # levels outside 1-5 (read, then refused by the engine)
-    (events.conversation_arrived(at=3000, conversation=9, channel=CHAT, tier=1, skills={BILLING: 6}), InvalidInput, "event.level"),
+    (events.conversation_arrived(at=3000, conversation=9, channel=CHAT, tier=1, skills={BILLING: 6}), InvalidInput, "event.conversation.skills"),
     # unknown ids
     (events.operator_status_changed(at=3000, operator=99, status="away"), UnknownId, "event.operator"),
     (events.conversation_resolved(at=3000, conversation=99), UnknownId, "event.conversation"),
-    (events.conversation_arrived(at=3000, conversation=9, channel=7, tier=1), UnknownId, "event.channel"),
-    (events.conversation_arrived(at=3000, conversation=9, channel=CHAT, tier=7), UnknownId, "event.tier"),
-    (events.operator_added(at=3000, operator=9, capacity={CHAT: 1}, skills={42: 3}), UnknownId, "event.skill"),
+    (events.conversation_arrived(at=3000, conversation=9, channel=7, tier=1), UnknownId, "event.conversation.channel"),
+    (events.conversation_arrived(at=3000, conversation=9, channel=CHAT, tier=7), UnknownId, "event.conversation.tier"),
+    (events.operator_added(at=3000, operator=9, capacity={CHAT: 1}, skills={42: 3}), UnknownId, "event.operator.skills"),
+    (events.operator_added(at=3000, operator=9, capacity={5: 3}), UnknownId, "event.operator.capacity"),
+    (events.operator_skills_changed(at=3000, operator=1, skills={BILLING: 0}), InvalidInput, "event.skills"),
+    (events.conversation_transferred(at=3000, conversation=1, operator=77), UnknownId, "event.to"),
+    (events.conversation_claimed(at=3000, conversation=1, operator=2), Refused, "event.conversation"),
     # refusals
     (events.operator_added(at=3000, operator=1, capacity={CHAT: 1}), Refused, "event.operator"),
     (events.conversation_arrived(at=3000, conversation=2, channel=CHAT, tier=1), Refused, "event.conversation"),
@@ -438,6 +450,8 @@ def test_a_refused_policy_change_keeps_the_policy():
     err = refused(e, lambda: e.apply(events.policy_changed(at=3000, policy=smaller)), Refused, "event.policy")
     assert "still used" in str(err)
     assert len(e.policy["channels"]) == 2
+    refused(e, lambda: e.apply(events.policy_changed(at=3000, policy=dict(POLICY, tiers=[]))), InvalidInput, "event.policy.tiers")
+    refused(e, lambda: e.apply(events.policy_changed(at=3000, policy={"tiers": 3})), InvalidInput, "event.policy.tiers")
     e.apply(events.policy_changed(at=3000, policy=dict(POLICY, wrap_up=5000)))
     assert e.policy["wrap_up"] == 5000
 
