@@ -7,7 +7,7 @@
 //! engine only when every event was accepted.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyInt};
 use serde::de::DeserializeOwned;
 use switchboard::engine::{Decision, Engine, EngineError, Event, PolicyChangeError, Snapshot};
 use switchboard::ids::{ChannelId, ConversationId, OperatorId, ProfileId, TeamId};
@@ -181,11 +181,19 @@ fn uint(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<u64> {
     if let Ok(v) = obj.extract::<u64>() {
         return Ok(v);
     }
-    if let Ok(v) = obj.extract::<i64>() {
-        return Err(errors::invalid(
-            name,
-            format!("{name} must not be negative, got {v}"),
-        ));
+    // An int (or anything with `__index__`, a numpy integer) out of range.
+    let int = if obj.is_instance_of::<PyInt>() {
+        Some(obj.clone())
+    } else {
+        obj.call_method0("__index__").ok()
+    };
+    if let Some(int) = int {
+        let message = if int.lt(0)? {
+            format!("{name} must not be negative, got {int}")
+        } else {
+            format!("{name} is {int}, beyond 64 bits")
+        };
+        return Err(errors::invalid(name, message));
     }
     let ty = obj
         .get_type()

@@ -54,6 +54,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from operator import index as _index
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _switchboard as _native
@@ -346,11 +347,26 @@ class events:
 EventLike = Union[Event, Mapping[str, Any], str]
 
 
+def _plain(value: Any) -> Any:
+    """Plain Python values for the native reader: integers of other types
+    (numpy, pandas: anything with ``__index__``) become ints, mappings dicts,
+    tuples lists; the rest is passed on as is."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, Mapping):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(type(value), "__index__"):
+        return _index(value)
+    return value
+
+
 def _event_value(event: Any) -> Any:
     """An event as the dict the native engine reads (JSON text is parsed;
     anything else is passed on for the engine to name what is wrong)."""
     if isinstance(event, Event):
-        return event.to_dict()
+        return _plain(event.to_dict())
     if isinstance(event, str):
         try:
             return json.loads(event)
@@ -358,10 +374,8 @@ def _event_value(event: Any) -> Any:
             raise InvalidInput(f"event is not JSON: {e}", "event") from None
     to_dict = getattr(event, "to_dict", None)
     if callable(to_dict) and not isinstance(event, Mapping):
-        return to_dict()
-    if isinstance(event, Mapping) and not isinstance(event, dict):
-        return dict(event)
-    return event
+        return _plain(to_dict())
+    return _plain(event)
 
 
 def _policy_value(policy: Any, arg: str) -> Any:
@@ -375,7 +389,7 @@ def _policy_value(policy: Any, arg: str) -> Any:
                 return f.read()
         except OSError as e:
             raise InvalidInput(f"{arg}: cannot read the policy file: {e}", arg) from None
-    return policy
+    return _plain(policy)
 
 
 # ---- decisions --------------------------------------------------------------

@@ -6,6 +6,7 @@ import copy
 import json
 import pickle
 
+import numpy as np
 import pytest
 
 import switchboard
@@ -373,6 +374,9 @@ def test_time_arguments_are_int_milliseconds():
     refused(e, lambda: e.assign("2000"), InvalidInput, "now")
     refused(e, lambda: e.assign(True), InvalidInput, "now")
     refused(e, lambda: e.tick(2**60), InvalidInput, "now")
+    err = refused(e, lambda: e.tick(2**70), InvalidInput, "now")
+    assert "64 bits" in str(err)
+    refused(e, lambda: e.apply(events.tick(at=2**70)), InvalidInput, "event.at")
     refused(e, lambda: e.operator("seven"), InvalidInput, "operator")
     refused(e, lambda: e.operator_load(1, 9), UnknownId, "channel")
     refused(e, lambda: e.operator_load(9, CHAT), UnknownId, "operator")
@@ -387,6 +391,12 @@ def test_time_arguments_are_int_milliseconds():
     [d] = e.assign(Ms())
     assert (d.conversation, d.operator, d.at) == (2, 2, 2001)
     assert e.now == 2001
+    refused(e, lambda: e.assign(np.int64(-3)), InvalidInput, "now")
+    assert e.tick(np.int64(2002)) == []
+    # numpy integers inside events and policies too (ids from a DataFrame).
+    e.apply(events.operator_added(at=np.int64(2003), operator=np.uint32(3), status="available", capacity={np.int64(CHAT): np.int16(1)}))
+    assert e.operator(3)["capacity"] == [{"channel": CHAT, "capacity": 1}]
+    assert Engine(dict(POLICY, wrap_up=np.int64(10))).policy["wrap_up"] == 10
 
 
 def test_apply_many_is_all_or_nothing_and_names_the_index():
