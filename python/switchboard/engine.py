@@ -79,7 +79,7 @@ class Event:
     :meth:`Engine.apply` reads."""
 
     type: str
-    at: Any
+    at: int
     fields: Tuple[Tuple[str, Any], ...] = ()
 
     def to_dict(self) -> Dict[str, Any]:
@@ -362,7 +362,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _event_value(event: Any) -> Any:
+def _event_value(event: Any, arg: str = "event") -> Any:
     """An event as the dict the native engine reads (JSON text is parsed;
     anything else is passed on for the engine to name what is wrong)."""
     if isinstance(event, Event):
@@ -371,7 +371,7 @@ def _event_value(event: Any) -> Any:
         try:
             return json.loads(event)
         except ValueError as e:
-            raise InvalidInput(f"event is not JSON: {e}", "event") from None
+            raise InvalidInput(f"{arg} is not JSON: {e}", arg) from None
     to_dict = getattr(event, "to_dict", None)
     if callable(to_dict) and not isinstance(event, Mapping):
         return _plain(to_dict())
@@ -575,7 +575,18 @@ class Engine:
         applied (the engine is as before the call) and the exception names
         ``events[k]`` in its ``field`` (``events[3].at``) and has
         ``index == k``. A stream read from a log replays with one call."""
-        return _decisions(self._native.apply_many([_event_value(e) for e in events]))
+        if isinstance(events, (str, bytes, Mapping)) or not hasattr(events, "__iter__"):
+            raise InvalidInput(
+                f"events must be a list (or iterable) of events, got {type(events).__name__}", "events"
+            )
+        values = []
+        for k, e in enumerate(events):
+            try:
+                values.append(_event_value(e, f"events[{k}]"))
+            except InvalidInput as err:
+                err.index = k  # type: ignore[attr-defined]
+                raise
+        return _decisions(self._native.apply_many(values))
 
     def assign(self, now: int) -> List[Decision]:
         """Matches waiting conversations with operators at ``now`` (ms):

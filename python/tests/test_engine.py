@@ -419,6 +419,11 @@ def test_apply_many_is_all_or_nothing_and_names_the_index():
     batch[3] = events.tick(at=3400)
     err = refused(e, lambda: e.apply_many(batch), Refused, "events[3].at")
     assert err.index == 3
+    # Not JSON, not a list.
+    err = refused(e, lambda: e.apply_many([events.tick(at=3000), "{oops"]), InvalidInput, "events[1]")
+    assert err.index == 1
+    refused(e, lambda: e.apply_many(events.tick(at=3000)), InvalidInput, "events")
+    refused(e, lambda: e.apply_many(7), InvalidInput, "events")
     # Without the bad event, all of it applies.
     out = e.apply_many(batch[:3])
     # The VIP first, to the idle operator; then the older one.
