@@ -77,6 +77,17 @@ pub fn engine(e: &EngineError) -> PyErr {
         EngineError::DuplicateTeam(_) => (Kind::Invalid, Some("teams")),
         EngineError::DuplicateChannel(_) => (Kind::Invalid, Some("capacity")),
         EngineError::TooManySkills { .. } => (Kind::Invalid, Some("skills")),
+        EngineError::ZeroCapacity { .. } => (Kind::Invalid, Some("capacity")),
+        EngineError::TimestampOutOfRange(_) => (Kind::Invalid, Some("at")),
+        EngineError::TimeWentBackwards { .. } => (Kind::Refused, Some("at")),
+        EngineError::AtCapacity { .. }
+        | EngineError::OperatorOffline(_)
+        | EngineError::NoSuchOffer { .. }
+        | EngineError::OfferWithdrawn { .. } => (Kind::Refused, Some("operator")),
+        EngineError::InvalidTransition { .. } | EngineError::OfferExpired { .. } => {
+            (Kind::Refused, Some("conversation"))
+        }
+        EngineError::PolicyChange { .. } => (Kind::Refused, Some("policy")),
         _ => (Kind::Refused, None),
     };
     error(kind, field, e)

@@ -4,6 +4,7 @@
 
 use pyo3::prelude::*;
 
+mod engine;
 // Some mappings are used only by the areas still to land (sim, kpi, engine).
 #[allow(dead_code)]
 mod errors;
@@ -17,5 +18,6 @@ fn _switchboard(m: &Bound<'_, PyModule>) -> PyResult<()> {
     forecast::register(m)?;
     sim::register(m)?;
     staffing::register(m)?;
+    engine::register(m)?;
     Ok(())
 }

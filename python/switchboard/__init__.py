@@ -7,15 +7,18 @@ records (:mod:`switchboard.kpi`), size teams with Erlang B/C/A
 prototype a host (:mod:`switchboard.engine`).
 """
 
-from . import errors, sim, staffing
+from . import engine, errors, sim, staffing
 from ._switchboard import __version__
+from .engine import Engine
 from .errors import BadEncoding, InvalidInput, Refused, SwitchboardError, UnknownId
 
 __all__ = [
     "__version__",
+    "engine",
     "errors",
     "sim",
     "staffing",
+    "Engine",
     "SwitchboardError",
     "InvalidInput",
     "UnknownId",
