@@ -34,22 +34,11 @@ fn field_of(py: Python<'_>, e: &PyErr) -> Option<String> {
         .flatten()
 }
 
-/// `errors::from_python`, with a missing field named in `.field` too: serde reports it at
-/// the struct that lacks it (`event.conversation: missing field `channel``), so the field
-/// becomes `event.conversation.channel`.
+/// `errors::from_python` (which names a missing field in `.field` too: serde reports it at
+/// the struct that lacks it, `event.conversation: missing field `channel``, and the field
+/// becomes `event.conversation.channel`).
 fn read<T: DeserializeOwned>(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<T> {
-    errors::from_python::<T>(obj, arg).inspect_err(|e| {
-        let py = obj.py();
-        let message = e.value(py).to_string();
-        if let Some(name) = message
-            .split("missing field `")
-            .nth(1)
-            .and_then(|rest| rest.split('`').next())
-        {
-            let at = field_of(py, e).unwrap_or_else(|| arg.to_string());
-            set_field(py, e, &format!("{at}.{name}"));
-        }
-    })
+    errors::from_python::<T>(obj, arg)
 }
 
 /// Where in an event the engine's refusal points, beyond the field `errors::engine` names:

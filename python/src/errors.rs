@@ -162,7 +162,9 @@ pub fn from_python<T: serde::de::DeserializeOwned>(
         // serde names a missing field in the message, at its parent's path.
         if let Some(rest) = inner.strip_prefix("missing field `") {
             if let Some(name) = rest.split('`').next() {
-                field = format!("{field}.{name}");
+                if !field.ends_with(&format!(".{name}")) {
+                    field = format!("{field}.{name}");
+                }
             }
         }
         invalid(&field, format!("{field}: {inner}"))

@@ -11,6 +11,7 @@ import numpy.typing as npt
 __version__: str
 __all__ = [
     "__version__",
+    "Engine",
     "forecast",
     "Scenario",
     "Report",
@@ -126,11 +127,12 @@ def forecast(
 # ---- the engine (src/engine.rs) --------------------------------------------
 
 
+@final
 class Engine:
     """The routing engine; the public class is `switchboard.engine.Engine`.
     Decisions come back as `(serde dict, sentence)` pairs."""
 
-    def __init__(self, policy: Union[Dict[str, Any], str]) -> None: ...
+    def __new__(cls, policy: Union[Dict[str, Any], str]) -> "Engine": ...
     @staticmethod
     def from_snapshot(snapshot: bytes) -> "Engine": ...
     def apply(self, event: Any) -> List[Tuple[Dict[str, Any], str]]: ...
