@@ -7,11 +7,13 @@ use pyo3::prelude::*;
 // Some mappings are used only by the areas still to land (sim, kpi, engine).
 #[allow(dead_code)]
 mod errors;
+mod records;
 mod staffing;
 
 #[pymodule]
 fn _switchboard(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     staffing::register(m)?;
+    records::register(m)?;
     Ok(())
 }
