@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 // Some mappings are used only by the areas still to land (sim, kpi, engine).
 #[allow(dead_code)]
 mod errors;
+mod kpi;
 mod records;
 mod staffing;
 
@@ -15,5 +16,6 @@ fn _switchboard(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     staffing::register(m)?;
     records::register(m)?;
+    kpi::register(m)?;
     Ok(())
 }
