@@ -49,7 +49,7 @@ use arrow_array::{
     Array, ArrayRef, BooleanArray, Float64Array, Int64Array, ListArray, RecordBatch,
     RecordBatchIterator, RecordBatchReader, StringArray, UInt8Array, UInt32Array, UInt64Array,
 };
-use arrow_buffer::OffsetBuffer;
+use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::ffi::FFI_ArrowSchema;
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use numpy::{IntoPyArray, PyArray1, PyArrayMethods, PyUntypedArrayMethods};
@@ -887,13 +887,14 @@ fn read_records(records: &Bound<'_, PyAny>, ignore_unknown: bool) -> PyResult<Re
     Ok(RecordTable::new(vec![batch], record_schema()))
 }
 
-/// A table of raw columns (numpy arrays of int64, uint64, float64 or bool; `tags` a list of
-/// lists of str), not yet checked as records: `read_records` does that. All columns must have
-/// one length.
+/// A table of raw columns (numpy arrays of int64, uint64, float64 or bool; `masks` bool arrays,
+/// true where a column's value is missing; `tags` a list of lists of str), not yet checked as
+/// records: `read_records` does that. All columns must have one length.
 #[pyfunction]
-#[pyo3(signature = (columns, tags=None))]
+#[pyo3(signature = (columns, masks=None, tags=None))]
 fn columns_table(
     columns: &Bound<'_, PyDict>,
+    masks: Option<&Bound<'_, PyDict>>,
     tags: Option<Vec<Vec<String>>>,
 ) -> PyResult<RecordTable> {
     let mut fields = Vec::new();
@@ -916,14 +917,43 @@ fn columns_table(
     };
     for (k, v) in columns.iter() {
         let name: String = k.extract()?;
+        let nulls = match masks.map(|m| m.get_item(&name)).transpose()?.flatten() {
+            None => None,
+            Some(m) => {
+                let m = m.cast::<PyArray1<bool>>().map_err(|_| {
+                    errors::invalid(&name, format!("the mask of `{name}` must be a bool array"))
+                })?;
+                let valid: Vec<bool> = m.readonly().as_array().iter().map(|x| !x).collect();
+                Some(NullBuffer::from(valid))
+            }
+        };
+        let n = nulls.as_ref().map(NullBuffer::len);
         let array: ArrayRef = if let Ok(a) = v.cast::<PyArray1<i64>>() {
-            Arc::new(Int64Array::from(a.readonly().as_array().to_vec()))
+            let values = a.readonly().as_array().to_vec();
+            Arc::new(
+                Int64Array::try_new(values.into(), nulls).map_err(|e| errors::invalid(&name, e))?,
+            )
         } else if let Ok(a) = v.cast::<PyArray1<u64>>() {
-            Arc::new(UInt64Array::from(a.readonly().as_array().to_vec()))
+            let values = a.readonly().as_array().to_vec();
+            Arc::new(
+                UInt64Array::try_new(values.into(), nulls)
+                    .map_err(|e| errors::invalid(&name, e))?,
+            )
         } else if let Ok(a) = v.cast::<PyArray1<f64>>() {
-            Arc::new(Float64Array::from(a.readonly().as_array().to_vec()))
+            let values = a.readonly().as_array().to_vec();
+            Arc::new(
+                Float64Array::try_new(values.into(), nulls)
+                    .map_err(|e| errors::invalid(&name, e))?,
+            )
         } else if let Ok(a) = v.cast::<PyArray1<bool>>() {
-            Arc::new(BooleanArray::from(a.readonly().as_array().to_vec()))
+            let values = a.readonly().as_array().to_vec();
+            if n.is_some_and(|n| n != values.len()) {
+                return Err(errors::invalid(
+                    &name,
+                    format!("the mask of `{name}` has another length"),
+                ));
+            }
+            Arc::new(BooleanArray::new(values.into(), nulls))
         } else {
             let what = match v.cast::<numpy::PyUntypedArray>() {
                 Ok(a) => format!(
