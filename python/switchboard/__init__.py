@@ -7,14 +7,16 @@ records (:mod:`switchboard.kpi`), size teams with Erlang B/C/A
 prototype a host (:mod:`switchboard.engine`).
 """
 
-from . import errors, staffing
-from ._switchboard import __version__
+from . import errors, kpi, staffing
+from ._switchboard import RecordTable, __version__
 from .errors import BadEncoding, InvalidInput, Refused, SwitchboardError, UnknownId
 
 __all__ = [
     "__version__",
     "errors",
+    "kpi",
     "staffing",
+    "RecordTable",
     "SwitchboardError",
     "InvalidInput",
     "UnknownId",
