@@ -45,6 +45,9 @@ def operators_needed_array(
 
 # ---- records and KPIs (src/records.rs, src/kpi.rs) ------------------------
 
+from typing import final
+
+@final
 class RecordTable:
     """Conversation records as Arrow record batches (see switchboard.records)."""
 
@@ -68,6 +71,7 @@ def columns_table(
     tags: Optional[List[List[str]]] = None,
 ) -> RecordTable: ...
 
+@final
 class KpiAccumulator:
     def __new__(cls, config: Optional[Any] = None) -> KpiAccumulator: ...
     def add_table(
@@ -99,7 +103,7 @@ class KpiAccumulator:
     def skipped(self) -> Dict[str, int]: ...
     @property
     def skipped_total(self) -> int: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
 
 def kpi_config(config: Optional[Any] = None) -> Dict[str, Any]: ...
 

@@ -207,7 +207,7 @@ def _stream(records: Any) -> Any:
     module = type(records).__module__ or ""
     if module.startswith("pandas"):
         try:
-            import pyarrow as pa
+            import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
         except ImportError:
             raise InvalidInput(
                 "reading a pandas DataFrame before pandas 2.2 needs pyarrow", "records"
@@ -215,7 +215,7 @@ def _stream(records: Any) -> Any:
         return pa.Table.from_pandas(records, preserve_index=False)
     if hasattr(records, "__arrow_c_array__"):  # a single record batch
         try:
-            import pyarrow as pa
+            import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
             return pa.table(records)
         except ImportError:

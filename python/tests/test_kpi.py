@@ -452,3 +452,24 @@ def test_bad_values_in_a_pandas_frame():
     # A filtered frame (its index is written as a column) still reads.
     df["transfers"] = [0, 1, 0]
     assert kpi.report(df[df["tier"] == 1].iloc[1:])["records"] == 2
+
+
+def test_a_stream_of_many_batches_numbers_rows_across_them(rows):
+    pa = pytest.importorskip("pyarrow")
+    t = pa.table(rows)
+    reader = pa.RecordBatchReader.from_batches(t.schema, t.to_batches(max_chunksize=50))
+    assert kpi.report(reader) == kpi.report(rows)
+    bad = dict(rows)
+    bad["tier"] = list(rows["tier"])
+    bad["tier"][123] = -1
+    t = pa.table(bad)
+    reader = pa.RecordBatchReader.from_batches(t.schema, t.to_batches(max_chunksize=50))
+    with pytest.raises(InvalidInput) as e:
+        kpi.report(reader)
+    assert (e.value.field, e.value.row) == ("tier", 123)
+    bad = dict(rows)
+    bad["resolved_at"] = list(rows["resolved_at"])
+    bad["resolved_at"][321] = rows["asked_at"][321] - 1
+    with pytest.raises(InvalidInput) as e:
+        kpi.report(pa.table(bad).to_batches(max_chunksize=50)[6:7][0])
+    assert (e.value.field, e.value.row) == ("resolved_at", 21)
