@@ -473,3 +473,28 @@ def test_a_stream_of_many_batches_numbers_rows_across_them(rows):
     with pytest.raises(InvalidInput) as e:
         kpi.report(pa.table(bad).to_batches(max_chunksize=50)[6:7][0])
     assert (e.value.field, e.value.row) == ("resolved_at", 21)
+
+
+def test_datetime_columns_of_pandas_and_polars(rows):
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    want = kpi.report(rows)
+    df = pd.DataFrame(rows)
+    for c in ("asked_at", "assigned_at", "resolved_at", "abandoned_at"):
+        df[c] = pd.to_datetime(df[c], unit="ms")  # NaN -> NaT: not happened
+    assert df["assigned_at"].isna().any()
+    assert kpi.report(df) == want
+    p = pl.DataFrame(rows).with_columns(
+        pl.from_epoch(pl.col("asked_at"), time_unit="ms"),
+        pl.from_epoch(pl.col("resolved_at"), time_unit="ms"),
+    )
+    assert isinstance(p["asked_at"].dtype, pl.Datetime)  # microseconds in polars
+    assert kpi.report(p) == want
+
+
+def test_merging_an_accumulator_into_itself_doubles_it(rows):
+    a = acc_of(rows)
+    a.merge(a)
+    b = acc_of(rows)
+    b.add(rows)
+    assert a == b and a.records == 2 * len(rows["asked_at"])
