@@ -10,7 +10,6 @@ use switchboard::kpi::KpiError;
 use switchboard::policy::PolicyError;
 use switchboard::sim::run::SimError;
 use switchboard::sim::scenario::ScenarioError;
-use switchboard::staffing::StaffingError;
 
 /// The exception classes of `switchboard.errors`.
 #[derive(Clone, Copy)]
@@ -114,17 +113,6 @@ pub fn kpi(e: &KpiError) -> PyErr {
         _ => Kind::Invalid,
     };
     error(kind, e.field(), e)
-}
-
-/// A staffing error names the parameter.
-pub fn staffing(e: &StaffingError) -> PyErr {
-    let field = match e {
-        StaffingError::InvalidParameter { field, .. } => Some(*field),
-        StaffingError::ZeroOperators | StaffingError::TooManyOperators { .. } => Some("operators"),
-        StaffingError::Overloaded { .. } => Some("load"),
-        _ => None,
-    };
-    error(Kind::Invalid, field, e)
 }
 
 /// A scenario or simulation error.

@@ -5,19 +5,23 @@
 use pyo3::prelude::*;
 
 mod engine;
-// Some mappings are used only by the areas still to land (sim, kpi, engine).
-#[allow(dead_code)]
 mod errors;
+mod fit;
 mod forecast;
+mod kpi;
+mod records;
 mod sim;
 mod staffing;
 
 #[pymodule]
 fn _switchboard(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    fit::register(m)?;
     forecast::register(m)?;
     sim::register(m)?;
     staffing::register(m)?;
     engine::register(m)?;
+    records::register(m)?;
+    kpi::register(m)?;
     Ok(())
 }

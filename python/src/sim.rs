@@ -3,6 +3,9 @@
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, StringArray, UInt32Array};
 
 use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
@@ -12,6 +15,7 @@ use switchboard::sim::run::SimError;
 use switchboard::sim::scenario::{Scenario, Stop};
 
 use crate::errors;
+use crate::records::{self, RecordTable};
 
 /// The scenarios shipped in the repository's `examples/scenarios/`, by name.
 const BUILTIN: [(&str, &str); 4] = [
@@ -160,6 +164,8 @@ impl PyScenario {
 #[pyclass(frozen, name = "Report", module = "switchboard.sim")]
 pub struct PyReport {
     pub inner: SimReport,
+    /// Whether the runs kept their per-conversation records.
+    kept: bool,
 }
 
 /// One population's headline as (population, metric, estimate) rows.
@@ -283,6 +289,50 @@ impl PyReport {
         Ok(d)
     }
 
+    /// Every run's per-conversation records (`simulate(..., keep_records=True)`) as one
+    /// table, `policy` and `replication` columns first, then the interchange columns (times
+    /// in ms of the simulated clock): `pyarrow.table(t)`, `polars.DataFrame(t)`,
+    /// `t.to_pandas()` or `t.to_numpy()`. `kpi.report(t)` recomputes the KPIs from them.
+    fn records(&self) -> PyResult<RecordTable> {
+        if !self.kept {
+            return Err(errors::invalid(
+                "keep_records",
+                "the runs kept no records: simulate(..., keep_records=True)",
+            ));
+        }
+        let mut batches = Vec::with_capacity(self.inner.runs.len());
+        for r in &self.inner.runs {
+            let n = r.records.len();
+            let policy: ArrayRef = Arc::new(StringArray::from(vec![r.policy.as_str(); n]));
+            let replication: ArrayRef = Arc::new(UInt32Array::from(vec![r.replication; n]));
+            batches.push(records::batch_of(
+                &r.records,
+                vec![
+                    ("policy".into(), policy),
+                    ("replication".into(), replication),
+                ],
+            )?);
+        }
+        let schema = match batches.first() {
+            Some(b) => b.schema(),
+            None => records::batch_of(
+                &[],
+                vec![
+                    (
+                        "policy".into(),
+                        Arc::new(StringArray::from(Vec::<&str>::new())) as ArrayRef,
+                    ),
+                    (
+                        "replication".into(),
+                        Arc::new(UInt32Array::from(Vec::<u32>::new())),
+                    ),
+                ],
+            )?
+            .schema(),
+        };
+        Ok(RecordTable::new(batches, schema))
+    }
+
     /// The whole report as plain Python values (records included when kept).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         errors::to_python(py, &self.inner)
@@ -361,7 +411,10 @@ fn simulate(
         })
     });
     match result {
-        Ok(inner) => Ok(PyReport { inner }),
+        Ok(inner) => Ok(PyReport {
+            inner,
+            kept: keep_records,
+        }),
         Err(SimError::Stopped { .. }) => {
             Err(raised.unwrap_or_else(|| PyKeyboardInterrupt::new_err("simulation stopped")))
         }

@@ -7,8 +7,8 @@ records (:mod:`switchboard.kpi`), size teams with Erlang B/C/A
 prototype a host (:mod:`switchboard.engine`).
 """
 
-from . import engine, errors, sim, staffing
-from ._switchboard import __version__
+from . import engine, errors, kpi, records, sim, staffing
+from ._switchboard import RecordTable, __version__
 from .engine import Engine
 from .errors import BadEncoding, InvalidInput, Refused, SwitchboardError, UnknownId
 
@@ -16,9 +16,12 @@ __all__ = [
     "__version__",
     "engine",
     "errors",
+    "kpi",
+    "records",
     "sim",
     "staffing",
     "Engine",
+    "RecordTable",
     "SwitchboardError",
     "InvalidInput",
     "UnknownId",

@@ -15,6 +15,6 @@ build one from a dict, JSON text or a file path, or start from a built-in one
 and edit its ``to_dict()``.
 """
 
-from ._switchboard import Report, Scenario, forecast, simulate
+from ._switchboard import Fit, Report, Scenario, fit, forecast, simulate
 
-__all__ = ["Scenario", "Report", "simulate", "forecast"]
+__all__ = ["Scenario", "Report", "simulate", "forecast", "fit", "Fit"]
