@@ -88,7 +88,8 @@ def erlang_c_measures(
         mean_handle_time=mean_handle_time,
         threshold=threshold,
     )
-    return _measures(_native.erlang_c_measures(*cols, indexed), shape, indexed)
+    n, rate, aht, t = cols
+    return _measures(_native.erlang_c_measures(n, rate, aht, t, indexed), shape, indexed)
 
 
 def erlang_a_measures(
@@ -109,7 +110,8 @@ def erlang_a_measures(
         mean_patience=mean_patience,
         threshold=threshold,
     )
-    return _measures(_native.erlang_a_measures(*cols, indexed), shape, indexed)
+    n, rate, aht, patience, t = cols
+    return _measures(_native.erlang_a_measures(n, rate, aht, patience, t, indexed), shape, indexed)
 
 
 def operators_needed(
@@ -142,4 +144,6 @@ def operators_needed(
     ):
         if given is not None and np.isnan(col).any():
             raise InvalidInput(f"{name} is NaN; leave it out (None) for no {name}", name)
-    return _shape(_native.operators_needed_array(*cols, indexed), shape, indexed)
+    rate, aht, t, sl, occ, patience, aband = cols
+    out = _native.operators_needed_array(rate, aht, t, sl, occ, patience, aband, indexed)
+    return _shape(out, shape, indexed)
