@@ -431,12 +431,7 @@ impl PyEngine {
         py: Python<'py>,
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Vec<(Bound<'py, PyAny>, String)>> {
-        let now = Timestamp(uint(now, "now")?);
-        let out = self
-            .engine
-            .assign(now)
-            .map_err(|e| refused_at(py, &e, "now"))?;
-        decisions(py, &out)
+        self.at(py, now, |e, at| e.assign(at))
     }
 
     /// Time passes to `now`: timers fire, nothing is matched.
@@ -445,12 +440,7 @@ impl PyEngine {
         py: Python<'py>,
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Vec<(Bound<'py, PyAny>, String)>> {
-        let now = Timestamp(uint(now, "now")?);
-        let out = self
-            .engine
-            .apply(Event::Tick { at: now })
-            .map_err(|e| refused_at(py, &e, "now"))?;
-        decisions(py, &out)
+        self.at(py, now, |e, at| e.apply(Event::Tick { at }))
     }
 
     /// Moves work that should move, then matches.
@@ -459,12 +449,7 @@ impl PyEngine {
         py: Python<'py>,
         now: &Bound<'py, PyAny>,
     ) -> PyResult<Vec<(Bound<'py, PyAny>, String)>> {
-        let now = Timestamp(uint(now, "now")?);
-        let out = self
-            .engine
-            .apply(Event::Rebalance { at: now })
-            .map_err(|e| refused_at(py, &e, "now"))?;
-        decisions(py, &out)
+        self.at(py, now, |e, at| e.apply(Event::Rebalance { at }))
     }
 
     /// When the engine next needs to be called (ms), or `None`.
@@ -648,6 +633,20 @@ impl PyEngine {
     fn take_records<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let records = self.engine.take_records();
         errors::to_python(py, &records)
+    }
+}
+
+impl PyEngine {
+    /// Runs a timed command at `now` (ms), naming `now` in a refusal.
+    fn at<'py>(
+        &mut self,
+        py: Python<'py>,
+        now: &Bound<'py, PyAny>,
+        command: impl FnOnce(&mut Engine, Timestamp) -> Result<Vec<Decision>, EngineError>,
+    ) -> PyResult<Vec<(Bound<'py, PyAny>, String)>> {
+        let now = Timestamp(uint(now, "now")?);
+        let out = command(&mut self.engine, now).map_err(|e| refused_at(py, &e, "now"))?;
+        decisions(py, &out)
     }
 }
 

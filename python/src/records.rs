@@ -999,6 +999,7 @@ fn columns_table(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("RECORD_COLUMNS", COLUMNS.to_vec())?;
     m.add_class::<RecordTable>()?;
     m.add_function(wrap_pyfunction!(read_records, m)?)?;
     m.add_function(wrap_pyfunction!(columns_table, m)?)?;

@@ -9,8 +9,11 @@ import numpy as np
 import numpy.typing as npt
 
 __version__: str
+RECORD_COLUMNS: List[str]
+
 __all__ = [
     "__version__",
+    "RECORD_COLUMNS",
     "Fit",
     "fit",
     "read_bank",

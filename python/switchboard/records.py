@@ -60,27 +60,8 @@ from .errors import InvalidInput
 
 __all__ = ["RecordTable", "COLUMNS", "REQUIRED", "table", "from_columns", "read_bank"]
 
-#: The record columns, in schema order.
-COLUMNS: Sequence[str] = (
-    "conversation_id",
-    "channel",
-    "tier",
-    "team",
-    "operator",
-    "asked_at",
-    "assigned_at",
-    "first_response_at",
-    "resolved_at",
-    "abandoned_at",
-    "message_left",
-    "transfers",
-    "tags",
-    "satisfaction",
-    "missed_offers",
-    "offered_at",
-    "queue",
-    "started_at",
-)
+#: The record columns, in schema order (the native module's own list).
+COLUMNS: Sequence[str] = tuple(_native.RECORD_COLUMNS)
 
 #: The columns every table must have.
 REQUIRED: Sequence[str] = ("conversation_id", "channel", "tier", "asked_at")
