@@ -85,6 +85,21 @@ where
         .map_err(raise)
 }
 
+/// `formula(operators, load)` per element.
+fn per_team<'py>(
+    py: Python<'py>,
+    operators: &PyReadonlyArray1<'py, f64>,
+    load: &PyReadonlyArray1<'py, f64>,
+    indexed: bool,
+    formula: fn(u32, f64) -> Result<f64, StaffingError>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let [n, a] = columns(["operators", "load"], [operators, load])?;
+    let out = each(py, n.len(), |i| {
+        formula(team(n[i], i, indexed)?, a[i]).map_err(|e| element_error(&e, i, indexed))
+    })?;
+    Ok(out.into_pyarray(py))
+}
+
 /// Erlang B blocking probability per element.
 #[pyfunction]
 #[pyo3(signature = (operators, load, indexed))]
@@ -94,11 +109,7 @@ fn erlang_b_array<'py>(
     load: PyReadonlyArray1<'py, f64>,
     indexed: bool,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let [n, a] = columns(["operators", "load"], [&operators, &load])?;
-    let out = each(py, n.len(), |i| {
-        erlang_b(team(n[i], i, indexed)?, a[i]).map_err(|e| element_error(&e, i, indexed))
-    })?;
-    Ok(out.into_pyarray(py))
+    per_team(py, &operators, &load, indexed, erlang_b)
 }
 
 /// Erlang C probability of waiting per element.
@@ -110,11 +121,7 @@ fn erlang_c_array<'py>(
     load: PyReadonlyArray1<'py, f64>,
     indexed: bool,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let [n, a] = columns(["operators", "load"], [&operators, &load])?;
-    let out = each(py, n.len(), |i| {
-        erlang_c(team(n[i], i, indexed)?, a[i]).map_err(|e| element_error(&e, i, indexed))
-    })?;
-    Ok(out.into_pyarray(py))
+    per_team(py, &operators, &load, indexed, erlang_c)
 }
 
 /// The measures of an Erlang C team per element, as a dict of arrays.
