@@ -157,14 +157,18 @@ def main():
             r, wq = python_run(a.customers, s)
             per.append(r)
         py = statistics.median(per)
-        rates["switchboard from Python"] = py
+        rates_py = py
         print(f"{'from Python':>12}: {py:>12,.0f} customers/s (median of {a.seeds}; last mean wait {wq:.4f}); "
               f"the Python layer costs {100 * (rust / py - 1):.1f} % over the Rust run")
     except ImportError as e:
+        rates_py = None
         print(f"{'from Python':>12}: skipped ({e}); pip install ./python")
     print("Erlang C mean wait: 0.2754")
     for name, r in rates.items():
-        print(f"switchboard / {name}: {rust / r:.1f}x")
+        line = f"switchboard / {name}: {rust / r:.1f}x"
+        if rates_py:
+            line += f"; from Python: {rates_py / r:.1f}x"
+        print(line)
 
 
 if __name__ == "__main__":
