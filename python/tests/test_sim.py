@@ -119,6 +119,10 @@ def test_the_gil_is_released_while_it_runs():
         (lambda d: d.update(colour="red"), "scenario.colour"),
         (lambda d: d["operators"][0].update(count="many"), "scenario.operators[0].count"),
         (lambda d: d.update(policies=[]), "scenario.policies"),
+        (lambda d: d["arrivals"][0].update(per_hour=-5.0), "scenario.arrivals[0].per_hour"),
+        (lambda d: d["arrivals"][0].update(per_hour=float("nan")), "scenario.arrivals[0].per_hour"),
+        (lambda d: d["arrivals"][0].update(per_hour=float("inf")), "scenario.arrivals[0].per_hour"),
+        (lambda d: d.update(handle_time={"exponential": {"mean_secs": float("nan")}}), "scenario"),
     ],
 )
 def test_bad_scenarios_name_the_field(change, field):
