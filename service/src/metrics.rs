@@ -94,6 +94,9 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
+/// A counter family: name, help, how to read it.
+type Counter = (&'static str, &'static str, fn(&Metrics) -> u64);
+
 /// Renders every tenant's figures; `tenants` gives (name, engine, metrics).
 pub fn render<'a>(tenants: impl Iterator<Item = (&'a str, &'a Engine, &'a Metrics)>) -> String {
     let rows: Vec<_> = tenants.collect();
@@ -112,7 +115,7 @@ pub fn render<'a>(tenants: impl Iterator<Item = (&'a str, &'a Engine, &'a Metric
             e.inputs_applied()
         );
     }
-    let counters: [(&str, &str, fn(&Metrics) -> u64); 4] = [
+    let counters: [Counter; 4] = [
         (
             "switchboard_decisions_total",
             "Decisions committed since this process started.",
