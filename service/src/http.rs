@@ -20,7 +20,7 @@ use serde_json::json;
 use switchboard::kpi::{KpiAccumulator, KpiConfig, KpiError, Period};
 use switchboard::record::{ConversationRecord, StatusInterval};
 use switchboard::{ConversationId, Event, Timestamp};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::store;
@@ -85,6 +85,18 @@ pub enum ApiError {
     /// The engine refused an event, or the commit failed.
     #[error(transparent)]
     Post(#[from] PostError),
+    /// A stream asked to resume after an input the server does not hold
+    /// (its data was lost or belongs to another deployment).
+    #[error("after={after} is beyond the last input this server holds ({held})")]
+    AfterBeyond {
+        /// What the client asked for.
+        after: u64,
+        /// The tenant's last input_seq.
+        held: u64,
+    },
+    /// Too many requests in flight on the whole server.
+    #[error("the server is busy; retry later")]
+    Busy,
     /// No waiting conversation by that id.
     #[error("conversation {0} is not waiting in a queue")]
     NotWaiting(u64),
@@ -105,7 +117,10 @@ impl ApiError {
             ApiError::NoKey | ApiError::BadKey => StatusCode::UNAUTHORIZED,
             ApiError::UnknownTenant(_) | ApiError::NotWaiting(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::Limited(_) | ApiError::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Limited(_) | ApiError::TooManyStreams(_) | ApiError::Busy => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::AfterBeyond { .. } => StatusCode::CONFLICT,
             ApiError::Body(s, _) => *s,
             ApiError::BadJson(_) | ApiError::Kpi(_) => StatusCode::BAD_REQUEST,
             ApiError::Post(PostError::Refused { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -182,8 +197,23 @@ pub fn bucket(burst: f64) -> Mutex<Bucket> {
     })
 }
 
-/// Builds the router with the body limit in front of every route.
-pub fn router(app: Arc<App>, max_body: usize) -> Router {
+/// Refuses a request with 429 when `max` are already being handled, so a
+/// flood (even of unauthenticated requests) queues nothing unbounded.
+async fn in_flight(
+    State(sem): State<Arc<Semaphore>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match sem.try_acquire() {
+        Ok(_permit) => next.run(req).await,
+        Err(_) => ApiError::Busy.into_response(),
+    }
+}
+
+/// Builds the router with the body limit and the in-flight limit in front
+/// of every route.
+pub fn router(app: Arc<App>, max_body: usize, max_in_flight: usize) -> Router {
+    let sem = Arc::new(Semaphore::new(max_in_flight));
     Router::new()
         .route("/v1/tenants/{tenant}/events", post(post_events))
         .route("/v1/tenants/{tenant}/decisions", get(decisions))
@@ -197,6 +227,7 @@ pub fn router(app: Arc<App>, max_body: usize) -> Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(sem, in_flight))
         .with_state(app)
 }
 
@@ -258,7 +289,8 @@ impl Drop for StreamSlot {
 /// `GET /v1/tenants/{t}/decisions?after=SEQ`: server-sent events, one per
 /// input that produced decisions (`id` = its input_seq, data = the JSON
 /// array of its decisions): first those stored after SEQ, then live ones.
-/// `Last-Event-ID` is honoured when `after` is absent.
+/// `Last-Event-ID` is honoured when `after` is absent; with neither, the
+/// stream starts with the next decision.
 async fn decisions(
     State(app): State<Arc<App>>,
     Path(tenant): Path<String>,
@@ -272,7 +304,15 @@ async fn decisions(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok())
     });
-    let mut pos = after.unwrap_or(0);
+    // Subscribe before reading the table: whatever commits from now on is
+    // in the channel, whatever committed before is in the table.
+    let mut rx = t.live.subscribe();
+    let held = t.lock().engine.inputs_applied();
+    // Without a position, only what comes next.
+    let mut pos = after.unwrap_or(held);
+    if pos > held {
+        return Err(ApiError::AfterBeyond { after: pos, held });
+    }
     let open = app
         .streams
         .get(&tenant)
@@ -281,9 +321,6 @@ async fn decisions(
     if open >= app.max_streams {
         return Err(ApiError::TooManyStreams(tenant));
     }
-    // Subscribe before reading the table: whatever commits from now on is
-    // in the channel, whatever committed before is in the table.
-    let mut rx = t.live.subscribe();
     let db = app.db.clone();
     let (tx, out) = mpsc::channel::<Result<SseEvent, Infallible>>(64);
     tokio::spawn(async move {

@@ -47,6 +47,9 @@ struct Args {
     /// Open decision streams allowed per tenant.
     #[arg(long, default_value_t = 64)]
     max_streams: usize,
+    /// Requests handled at once on the whole server; more get 429.
+    #[arg(long, default_value_t = 1024)]
+    max_in_flight: usize,
     /// Bearer token `/metrics` requires (default: none, for a scraper on a
     /// private network).
     #[arg(long)]
@@ -184,10 +187,13 @@ async fn run(args: Args) -> Result<(), StartError> {
     // On stdout, for scripts and tests started with port 0.
     println!("switchboard-service listening on {addr}");
     tracing::info!(%addr, "listening");
-    axum::serve(listener, http::router(app, args.max_body))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(StartError::Serve)
+    axum::serve(
+        listener,
+        http::router(app, args.max_body, args.max_in_flight.max(1)),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(StartError::Serve)
 }

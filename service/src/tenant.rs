@@ -190,16 +190,19 @@ impl Tenant {
                 seq: 0,
                 source: e,
             })?;
-        match store::stored_policy(&conn, &cfg.id)? {
-            None => store::store_policy(&conn, &cfg.id, &policy_json)?,
-            Some(p) => {
-                let same = serde_json::from_str::<Policy>(&p).is_ok_and(|s| s == cfg.policy);
-                if !same {
-                    return Err(RecoverError::PolicyDiffers { tenant: cfg.id });
-                }
+        let stored = store::stored_policy(&conn, &cfg.id)?;
+        if let Some(p) = &stored {
+            let same = serde_json::from_str::<Policy>(p).is_ok_and(|s| s == cfg.policy);
+            if !same {
+                return Err(RecoverError::PolicyDiffers { tenant: cfg.id });
             }
         }
+        // Recovery validates the policy; only a valid one is stored, so a
+        // corrected tenants file is not refused on the next start.
         let (engine, last_snapshot) = recover(&conn, &cfg.id, &cfg.policy)?;
+        if stored.is_none() {
+            store::store_policy(&conn, &cfg.id, &policy_json)?;
+        }
         let (live, _) = broadcast::channel(1024);
         Ok(Tenant {
             metrics: Metrics::default(),
@@ -218,11 +221,37 @@ impl Tenant {
         })
     }
 
-    /// The write lock; a panic while holding it is a bug, and the state
-    /// it guarded is still whole (engine calls do not panic midway), so a
-    /// poisoned lock is taken over rather than turned into a second panic.
+    /// The write lock. A panic while it was held (a bug) may have left the
+    /// engine ahead of the log, so the engine is then rebuilt from the
+    /// database before anyone sees it.
     pub fn lock(&self) -> MutexGuard<'_, Core> {
-        self.core.lock().unwrap_or_else(|p| p.into_inner())
+        match self.core.lock() {
+            Ok(g) => g,
+            Err(poisoned) => {
+                let mut g = poisoned.into_inner();
+                match recover(&g.conn, &self.id, &self.policy) {
+                    Ok((engine, snap)) => {
+                        g.engine = engine;
+                        g.last_snapshot = snap;
+                    }
+                    Err(e) => g.broken = Some(e.to_string()),
+                }
+                tracing::error!(tenant = %self.id, "state rebuilt from the log after a panic");
+                self.core.clear_poison();
+                g
+            }
+        }
+    }
+
+    /// Applies a `tick` at `at` if that is still the next deadline (an
+    /// event may have moved it since the timer read it).
+    pub fn tick(&self, at: Timestamp) -> Result<Option<Acked>, PostError> {
+        let mut core = self.lock();
+        if core.engine.next_deadline() != Some(at) {
+            return Ok(None);
+        }
+        self.post_locked(&mut core, vec![Event::Tick { at }])
+            .map(Some)
     }
 
     /// Applies a batch, all or nothing, commits it, then answers.
@@ -231,10 +260,15 @@ impl Tenant {
     /// event leaves nothing of the batch behind; a single event runs on the
     /// engine itself, which refuses without changing anything.
     pub fn post(&self, events: Vec<Event>) -> Result<Acked, PostError> {
+        let mut core = self.lock();
+        self.post_locked(&mut core, events)
+    }
+
+    /// [`Tenant::post`] under a lock already held.
+    fn post_locked(&self, core: &mut Core, events: Vec<Event>) -> Result<Acked, PostError> {
         if events.is_empty() {
             return Err(PostError::Empty);
         }
-        let mut core = self.lock();
         if let Some(why) = &core.broken {
             return Err(PostError::Broken(why.clone()));
         }
@@ -323,7 +357,6 @@ impl Tenant {
                 Err(e) => tracing::warn!(tenant = %self.id, error = %e, "snapshot failed"),
             }
         }
-        drop(core);
         self.wake.notify_one();
         Ok(Acked {
             first_seq,
@@ -415,17 +448,7 @@ pub async fn run_timer(tenant: Arc<Tenant>) {
             }
         }
         let t = tenant.clone();
-        let r = tokio::task::spawn_blocking(move || {
-            // The deadline may have moved while we slept.
-            if t.lock().engine.next_deadline() != Some(at) {
-                return Ok(None);
-            }
-            t.post(vec![Event::Tick {
-                at: Timestamp(at.0),
-            }])
-            .map(Some)
-        })
-        .await;
+        let r = tokio::task::spawn_blocking(move || t.tick(at)).await;
         match r {
             Ok(Ok(Some(ack))) => {
                 tracing::debug!(tenant = %tenant.id, seq = ack.last_seq, "timer tick applied")

@@ -178,6 +178,31 @@ fn oversized_bodies_and_floods_are_limited_not_fatal() {
 }
 
 #[test]
+fn requests_beyond_the_in_flight_limit_get_429() {
+    use std::io::Write;
+    let dir = Scratch::new("inflight");
+    let tenants = two_tenants(&dir, json!({}));
+    let s = Server::start(&dir.0.join("data"), &tenants, &["--max-in-flight", "1"]);
+    assert_eq!(s.get("/healthz", None).0, 200);
+    // A client that announces a body and never sends it holds the only slot.
+    let addr = s.base.trim_start_matches("http://");
+    let mut slow = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        slow,
+        "POST /v1/tenants/a/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {A}\r\nContent-Length: 100\r\n\r\n{{\"type\""
+    )
+    .unwrap();
+    slow.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let (st, body) = s.get("/healthz", None);
+    assert_eq!(st, 429, "{body}");
+    drop(slow);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(s.get("/healthz", None).0, 200, "the slot is free again");
+    assert_eq!(s.get_json("/v1/tenants/a/status", A)["log_events"], 0);
+}
+
+#[test]
 fn a_deadline_fires_by_itself_as_a_logged_tick() {
     let dir = Scratch::new("timer");
     // An offer that lapses after 400 ms.
@@ -251,6 +276,11 @@ fn the_stream_resumes_after_a_seq_without_loss_or_duplicate_across_a_restart() {
         collect_until(&resumed, 1, |g| !g.is_empty()).is_empty(),
         "no extra"
     );
+
+    // A position the server never gave out is refused, not silently skipped.
+    let (st, body) = s.get("/v1/tenants/a/decisions?after=999999", Some(A));
+    assert_eq!(st, 409, "{body}");
+    assert!(body.contains("beyond the last input"), "{body}");
 
     // Restart (SIGKILL): the stream from after=mid is the same, then live.
     let before = s.get_json("/v1/tenants/a/status", A);
@@ -359,4 +389,26 @@ fn a_changed_policy_for_an_existing_log_is_refused_at_start() {
         err.contains("differs from the one its log started with"),
         "{err}"
     );
+}
+
+#[test]
+fn an_invalid_policy_stops_the_start_and_is_not_kept() {
+    let dir = Scratch::new("invalid");
+    let data = dir.0.join("data");
+    let bad = two_tenants(&dir, json!({"channels": []}));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard-service"))
+        .arg("--data")
+        .arg(&data)
+        .arg("--tenants")
+        .arg(&bad)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("policy refused"), "{err}");
+    // Corrected, the same data directory starts.
+    let good = two_tenants(&dir, json!({}));
+    let s = Server::start(&data, &good, &[]);
+    assert_eq!(s.get_json("/v1/tenants/a/status", A)["last_seq"], 0);
 }
