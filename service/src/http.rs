@@ -218,6 +218,7 @@ pub fn router(app: Arc<App>, max_body: usize, max_in_flight: usize) -> Router {
         .route("/v1/tenants/{tenant}/events", post(post_events))
         .route("/v1/tenants/{tenant}/decisions", get(decisions))
         .route("/v1/tenants/{tenant}/status", get(status))
+        .route("/v1/tenants/{tenant}/log", get(log))
         .route("/v1/tenants/{tenant}/wallboard", get(wallboard))
         .route(
             "/v1/tenants/{tenant}/conversations/{id}/queue",
@@ -420,6 +421,40 @@ async fn status(
             "snapshot_seq": core.last_snapshot,
         }))
         .into_response())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct LogQuery {
+    after: Option<u64>,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/tenants/{t}/log?after=SEQ&limit=N`: the logged events after a
+/// seq (at most 10,000 per call), so a client whose post went unanswered
+/// can see whether its batch is in, timer ticks included.
+async fn log(
+    State(app): State<Arc<App>>,
+    Path(tenant): Path<String>,
+    Query(q): Query<LogQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let t = app.auth(&headers, &tenant)?;
+    let (after, limit) = (q.after.unwrap_or(0), q.limit.unwrap_or(1000).min(10_000));
+    let db = app.db.clone();
+    blocking(move || {
+        let conn = store::open(&db)?;
+        let rows = store::events_after(&conn, &t.id, after, limit)?;
+        let items: Vec<String> = rows
+            .iter()
+            .map(|(seq, e)| format!(r#"{{"seq":{seq},"event":{e}}}"#))
+            .collect();
+        Ok((
+            [(header::CONTENT_TYPE, "application/json")],
+            format!("[{}]", items.join(",")),
+        )
+            .into_response())
     })
     .await
 }

@@ -346,3 +346,28 @@ pub fn event_count(conn: &Connection, tenant: &str) -> Result<u64, StoreError> {
     )
     .map(|n| n as u64)
 }
+
+/// Up to `limit` logged events after `seq`, in order: (seq, event JSON).
+pub fn events_after(
+    conn: &Connection,
+    tenant: &str,
+    seq: u64,
+    limit: usize,
+) -> Result<Vec<(u64, String)>, StoreError> {
+    let mut st = ctx(
+        conn.prepare_cached(
+            "SELECT seq, event FROM events WHERE tenant = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        ),
+        "prepare the log read",
+        tenant,
+    )?;
+    let rows = ctx(
+        st.query_map(params![tenant, seq as i64, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+        }),
+        "read the log",
+        tenant,
+    )?;
+    rows.map(|r| ctx(r, "read a logged event", tenant))
+        .collect()
+}

@@ -55,6 +55,7 @@ fn keys_open_only_their_own_tenant() {
         "/v1/tenants/a/wallboard",
         "/v1/tenants/a/kpi",
         "/v1/tenants/a/conversations/1/queue",
+        "/v1/tenants/a/log",
     ];
     for p in paths {
         assert_eq!(s.get(p, None).0, 401, "{p} without a key");
@@ -94,7 +95,7 @@ fn keys_open_only_their_own_tenant() {
         .lines()
         .find(|l| l.starts_with("switchboard_forbidden_total{tenant=\"a\"}"))
         .unwrap();
-    assert!(line.ends_with(" 6"), "{line}");
+    assert!(line.ends_with(" 7"), "{line}");
 }
 
 #[test]
@@ -228,6 +229,14 @@ fn a_deadline_fires_by_itself_as_a_logged_tick() {
     assert_eq!(d["at"], t + 400);
     let st = s.get_json("/v1/tenants/a/status", A);
     assert_eq!(st["log_events"], 4, "the tick is in the log");
+    let log = s.get_json("/v1/tenants/a/log?after=2", A);
+    assert_eq!(log[0]["seq"], 3);
+    assert_eq!(log[0]["event"]["type"], "assign");
+    assert_eq!(
+        log[1],
+        json!({"seq": 4, "event": {"type": "tick", "at": t + 400}})
+    );
+    assert_eq!(log.as_array().unwrap().len(), 2);
 }
 
 #[test]
