@@ -308,7 +308,7 @@ async fn decisions(
     // Subscribe before reading the table: whatever commits from now on is
     // in the channel, whatever committed before is in the table.
     let mut rx = t.live.subscribe();
-    let held = t.lock().engine.inputs_applied();
+    let held = t.last_seq();
     // Without a position, only what comes next.
     let mut pos = after.unwrap_or(held);
     if pos > held {

@@ -2,6 +2,7 @@
 //! acknowledge), its recovery, its timer and its counters.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -166,6 +167,11 @@ pub struct Tenant {
     pub live: broadcast::Sender<Arc<Vec<Live>>>,
     /// Wakes the timer task when the next deadline may have changed.
     pub wake: Notify,
+    /// The engine's input count and next deadline (`u64::MAX`: none) as of
+    /// the last commit, read by streams and the timer without taking the
+    /// write lock (which a commit holds through its fsync).
+    last_seq: AtomicU64,
+    deadline: AtomicU64,
     /// Counters and histograms for `/metrics`.
     pub metrics: Metrics,
     /// Snapshot after this many events.
@@ -204,7 +210,7 @@ impl Tenant {
             store::store_policy(&conn, &cfg.id, &policy_json)?;
         }
         let (live, _) = broadcast::channel(1024);
-        Ok(Tenant {
+        let t = Tenant {
             metrics: Metrics::default(),
             id: cfg.id,
             api_key: cfg.api_key,
@@ -217,8 +223,15 @@ impl Tenant {
             }),
             live,
             wake: Notify::new(),
+            last_seq: AtomicU64::new(0),
+            deadline: AtomicU64::new(u64::MAX),
             snapshot_every: snapshot_every.max(1),
-        })
+        };
+        {
+            let core = t.lock();
+            t.publish(&core.engine);
+        }
+        Ok(t)
     }
 
     /// The write lock. A panic while it was held (a bug) may have left the
@@ -233,6 +246,7 @@ impl Tenant {
                     Ok((engine, snap)) => {
                         g.engine = engine;
                         g.last_snapshot = snap;
+                        self.publish(&g.engine);
                     }
                     Err(e) => g.broken = Some(e.to_string()),
                 }
@@ -240,6 +254,28 @@ impl Tenant {
                 self.core.clear_poison();
                 g
             }
+        }
+    }
+
+    /// Copies the engine's input count and next deadline where readers
+    /// look without the lock.
+    fn publish(&self, engine: &Engine) {
+        self.last_seq
+            .store(engine.inputs_applied(), Ordering::SeqCst);
+        let d = engine.next_deadline().map_or(u64::MAX, |t| t.0);
+        self.deadline.store(d, Ordering::SeqCst);
+    }
+
+    /// The input count as of the last commit.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq.load(Ordering::SeqCst)
+    }
+
+    /// The next deadline as of the last commit.
+    pub fn deadline(&self) -> Option<Timestamp> {
+        match self.deadline.load(Ordering::SeqCst) {
+            u64::MAX => None,
+            t => Some(Timestamp(t)),
         }
     }
 
@@ -335,7 +371,10 @@ impl Tenant {
                 None => recover(&core.conn, &self.id, &self.policy).map(|(e, _)| e),
             };
             match rebuilt {
-                Ok(engine) => core.engine = engine,
+                Ok(engine) => {
+                    core.engine = engine;
+                    self.publish(&core.engine);
+                }
                 Err(r) => core.broken = Some(r.to_string()),
             }
             tracing::error!(tenant = %self.id, error = %e, "append failed; nothing acknowledged");
@@ -344,10 +383,6 @@ impl Tenant {
         let first_seq = accepted[0].seq;
         let last_seq = core.engine.inputs_applied();
         self.metrics.add_decisions(all.len() as u64);
-        if !live.is_empty() {
-            // No receiver is not an error: streams read the table first.
-            let _ = self.live.send(Arc::new(live));
-        }
         if last_seq >= core.last_snapshot + self.snapshot_every {
             let bytes = core.engine.snapshot().to_bytes();
             match store::put_snapshot(&mut core.conn, &tenant, last_seq, &bytes) {
@@ -356,6 +391,13 @@ impl Tenant {
                 // next start replay more.
                 Err(e) => tracing::warn!(tenant = %self.id, error = %e, "snapshot failed"),
             }
+        }
+        // Before the live send: a stream that reads `last_seq` after
+        // subscribing gets every later input from the channel.
+        self.publish(&core.engine);
+        if !live.is_empty() {
+            // No receiver is not an error: streams read the table first.
+            let _ = self.live.send(Arc::new(live));
         }
         self.wake.notify_one();
         Ok(Acked {
@@ -435,7 +477,7 @@ pub fn recover(
 /// whenever an event may have moved the deadline.
 pub async fn run_timer(tenant: Arc<Tenant>) {
     loop {
-        let deadline = tenant.lock().engine.next_deadline();
+        let deadline = tenant.deadline();
         let Some(at) = deadline else {
             tenant.wake.notified().await;
             continue;
