@@ -4,7 +4,9 @@
 //! random points; after each restart the client resumes from the seq the
 //! server reports. At the end the state hash must equal an in-process
 //! replay of the same stream, and the decisions table must hold exactly the
-//! replay's decisions, each input's once, in input_seq order.
+//! replay's decisions, each input's once, in input_seq order; so must what a
+//! client reading the decision stream throughout (reconnecting after each
+//! kill from the last input_seq it saw) has received.
 
 mod common;
 
@@ -155,6 +157,30 @@ fn generate(n: usize, seed: u64, policy: Policy) -> Plan {
     plan
 }
 
+/// What the stream client has seen, in order.
+#[derive(Default)]
+struct Seen {
+    last: u64,
+    decisions: Vec<(u64, serde_json::Value)>,
+}
+
+impl Seen {
+    /// Keeps messages, failing on any input seen twice or out of order.
+    fn take(&mut self, msgs: impl Iterator<Item = (u64, serde_json::Value)>) {
+        for (seq, ds) in msgs {
+            assert!(
+                seq > self.last,
+                "input {seq} after {}: repeated or out of order",
+                self.last
+            );
+            self.last = seq;
+            for d in ds.as_array().expect("an array per input") {
+                self.decisions.push((seq, d.clone()));
+            }
+        }
+    }
+}
+
 #[test]
 fn sigkill_at_random_points_loses_and_duplicates_nothing() {
     let n: usize = std::env::var("SWITCHBOARD_CRASH_EVENTS")
@@ -181,6 +207,10 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
         "1000000",
     ];
     let mut server = Server::start(&data, &tenants, &args);
+    // A client reading the decision stream throughout, reconnecting after
+    // each kill from the last input_seq it saw.
+    let mut seen = Seen::default();
+    let mut rx = server.stream("t", KEY, Some(0));
 
     // At least 3 kills (4 by default), in distinct batches after the first.
     let mut rng = Rng(seed.wrapping_mul(7919) | 1);
@@ -213,8 +243,11 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
         if let Some(k) = killer {
             k.join().unwrap();
             server.kill();
+            // The reader ends with the connection; keep what it got.
+            seen.take(rx.iter());
             kills += 1;
             server = Server::start(&data, &tenants, &args);
+            rx = server.stream("t", KEY, Some(seen.last));
             let st = server.get_json("/v1/tenants/t/status", KEY);
             let held = st["last_seq"].as_u64().unwrap();
             let ok = matches!(result, Ok((200, _)));
@@ -257,10 +290,32 @@ fn sigkill_at_random_points_loses_and_duplicates_nothing() {
             refused += 1;
         }
         acked = end;
+        seen.take(rx.try_iter());
         cursor = end;
         batch += 1;
     }
     let post_secs = posting.elapsed().as_secs_f64();
+    let last_with_decisions = plan.decisions.last().map_or(0, |d| d.0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while seen.last < last_with_decisions && Instant::now() < deadline {
+        if let Ok(m) = rx.recv_timeout(Duration::from_secs(1)) {
+            seen.take(std::iter::once(m));
+        }
+    }
+    let expected: Vec<(u64, serde_json::Value)> = plan
+        .decisions
+        .iter()
+        .map(|(q, d)| (*q, serde_json::from_str(d).unwrap()))
+        .collect();
+    assert_eq!(
+        seen.decisions.len(),
+        expected.len(),
+        "decisions seen on the stream"
+    );
+    assert!(
+        seen.decisions == expected,
+        "the stream differs from the replay"
+    );
     assert!(kills >= 3, "only {kills} kills");
 
     let st = server.get_json("/v1/tenants/t/status", KEY);
