@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -76,8 +76,9 @@ pub enum ApiError {
     /// Too many open decision streams.
     #[error("too many open decision streams for tenant {0:?}")]
     TooManyStreams(String),
-    /// The body could not be read (too large, not UTF-8, ...).
-    #[error("request body: {1}")]
+    /// The body, query or path could not be read (too large, not a
+    /// number, ...).
+    #[error("bad request: {1}")]
     Body(StatusCode, String),
     /// The body is not JSON of an event or an array of events.
     #[error("malformed event JSON: {0}")]
@@ -295,10 +296,11 @@ impl Drop for StreamSlot {
 async fn decisions(
     State(app): State<Arc<App>>,
     Path(tenant): Path<String>,
-    Query(q): Query<After>,
+    q: Result<Query<After>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let t = app.auth(&headers, &tenant)?;
+    let Query(q) = q.map_err(|r| ApiError::Body(r.status(), r.body_text()))?;
     let after = q.after.or_else(|| {
         headers
             .get("last-event-id")
@@ -437,10 +439,11 @@ struct LogQuery {
 async fn log(
     State(app): State<Arc<App>>,
     Path(tenant): Path<String>,
-    Query(q): Query<LogQuery>,
+    q: Result<Query<LogQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let t = app.auth(&headers, &tenant)?;
+    let Query(q) = q.map_err(|r| ApiError::Body(r.status(), r.body_text()))?;
     let (after, limit) = (q.after.unwrap_or(0), q.limit.unwrap_or(1000).min(10_000));
     let db = app.db.clone();
     blocking(move || {
@@ -489,10 +492,16 @@ async fn wallboard(
 /// conversation stands.
 async fn queue_status(
     State(app): State<Arc<App>>,
-    Path((tenant, id)): Path<(String, u64)>,
+    Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let t = app.auth(&headers, &tenant)?;
+    let id: u64 = id.parse().map_err(|_| {
+        ApiError::Body(
+            StatusCode::BAD_REQUEST,
+            format!("conversation id {id:?} is not a non-negative integer"),
+        )
+    })?;
     blocking(move || {
         let core = t.lock();
         match core.engine.queue_status(ConversationId(id)) {
@@ -515,10 +524,11 @@ struct KpiQuery {
 async fn kpi(
     State(app): State<Arc<App>>,
     Path(tenant): Path<String>,
-    Query(q): Query<KpiQuery>,
+    q: Result<Query<KpiQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let t = app.auth(&headers, &tenant)?;
+    let Query(q) = q.map_err(|r| ApiError::Body(r.status(), r.body_text()))?;
     let period = match (q.from, q.to) {
         (None, None) => None,
         (from, to) => Some(Period::new(

@@ -117,6 +117,12 @@ fn bad_input_is_refused_with_its_reason_and_changes_nothing() {
     let (st, body) = s.post("/v1/tenants/a/events", A, r#"{"type":"warp","at":1}"#);
     assert_eq!(st, 400);
     assert!(body.contains("unknown variant `warp`"), "{body}");
+    let (st, body) = s.get("/v1/tenants/a/decisions?after=minus-one", Some(A));
+    assert_eq!(st, 400);
+    assert!(body.contains("after"), "{body}");
+    let (st, body) = s.get("/v1/tenants/a/conversations/x/queue", Some(A));
+    assert_eq!(st, 400);
+    assert!(body.contains("is not a non-negative integer"), "{body}");
     let (st, body) = s.post("/v1/tenants/a/events", A, "[]");
     assert_eq!(st, 400);
     assert!(body.contains("no event"), "{body}");
