@@ -141,6 +141,10 @@ pub struct Acked {
     pub decisions: Vec<Arc<str>>,
 }
 
+/// A batch applied in memory: the rows to write, the messages for live
+/// streams, and every decision for the answer.
+type Applied = (Vec<Accepted>, Vec<Live>, Vec<Arc<str>>);
+
 /// What the write lock guards.
 pub struct Core {
     /// The engine; always equal to snapshot + replay of the committed log.
@@ -242,18 +246,70 @@ impl Tenant {
             Ok(g) => g,
             Err(poisoned) => {
                 let mut g = poisoned.into_inner();
-                match recover(&g.conn, &self.id, &self.policy) {
-                    Ok((engine, snap)) => {
-                        g.engine = engine;
-                        g.last_snapshot = snap;
-                        self.publish(&g.engine);
-                    }
-                    Err(e) => g.broken = Some(e.to_string()),
-                }
+                self.rebuild(&mut g);
                 tracing::error!(tenant = %self.id, "state rebuilt from the log after a panic");
                 self.core.clear_poison();
                 g
             }
+        }
+    }
+
+    /// Applies each event and encodes what it produced; stops at the first
+    /// refusal. The caller undoes a partial batch.
+    fn apply_batch(&self, engine: &mut Engine, events: Vec<Event>) -> Result<Applied, PostError> {
+        let mut accepted = Vec::with_capacity(events.len());
+        let mut live = Vec::new();
+        let mut all = Vec::new();
+        for (index, event) in events.into_iter().enumerate() {
+            let json = serde_json::to_string(&event)?;
+            let t0 = Instant::now();
+            let result = engine.apply(event);
+            self.metrics.apply.observe(t0.elapsed());
+            let ds = result.map_err(|source| PostError::Refused { index, source })?;
+            let seq = engine.inputs_applied();
+            let recs = engine.take_records();
+            let mut records = Vec::new();
+            for r in &recs.conversations {
+                records.push(("conversation", serde_json::to_string(r)?));
+            }
+            for r in &recs.bot_conversations {
+                records.push(("bot_conversation", serde_json::to_string(r)?));
+            }
+            for r in &recs.status_intervals {
+                records.push(("status_interval", serde_json::to_string(r)?));
+            }
+            let mut decisions = Vec::with_capacity(ds.len());
+            for d in &ds {
+                let j = serde_json::to_string(d)?;
+                all.push(Arc::from(j.as_str()));
+                decisions.push(j);
+            }
+            if !decisions.is_empty() {
+                live.push(Live {
+                    seq,
+                    json: format!("[{}]", decisions.join(",")).into(),
+                });
+            }
+            accepted.push(Accepted {
+                seq,
+                event: json,
+                decisions,
+                records,
+            });
+        }
+        Ok((accepted, live, all))
+    }
+
+    /// Puts the engine back to what the log says (after a failure left it
+    /// ahead of the log); if even that fails, the tenant refuses writes.
+    fn rebuild(&self, core: &mut Core) {
+        match recover(&core.conn, &self.id, &self.policy) {
+            Ok((engine, snap)) => {
+                core.engine = engine;
+                core.last_snapshot = snap;
+                self.publish(&core.engine);
+            }
+            Err(r) => core.broken = Some(r.to_string()),
         }
     }
 
@@ -309,56 +365,21 @@ impl Tenant {
             return Err(PostError::Broken(why.clone()));
         }
         let backup = (events.len() > 1).then(|| core.engine.clone());
-        let mut accepted = Vec::with_capacity(events.len());
-        let mut live = Vec::new();
-        let mut all = Vec::new();
-        for (index, event) in events.into_iter().enumerate() {
-            let json = serde_json::to_string(&event)?;
-            let t0 = Instant::now();
-            let result = core.engine.apply(event);
-            self.metrics.apply.observe(t0.elapsed());
-            match result {
-                Ok(ds) => {
-                    let seq = core.engine.inputs_applied();
-                    let recs = core.engine.take_records();
-                    let mut records = Vec::new();
-                    for r in &recs.conversations {
-                        records.push(("conversation", serde_json::to_string(r)?));
-                    }
-                    for r in &recs.bot_conversations {
-                        records.push(("bot_conversation", serde_json::to_string(r)?));
-                    }
-                    for r in &recs.status_intervals {
-                        records.push(("status_interval", serde_json::to_string(r)?));
-                    }
-                    let mut decisions = Vec::with_capacity(ds.len());
-                    for d in &ds {
-                        let j = serde_json::to_string(d)?;
-                        all.push(Arc::from(j.as_str()));
-                        decisions.push(j);
-                    }
-                    if !decisions.is_empty() {
-                        live.push(Live {
-                            seq,
-                            json: format!("[{}]", decisions.join(",")).into(),
-                        });
-                    }
-                    accepted.push(Accepted {
-                        seq,
-                        event: json,
-                        decisions,
-                        records,
-                    });
+        let (accepted, live, all) = match self.apply_batch(&mut core.engine, events) {
+            Ok(done) => done,
+            Err(e) => {
+                match backup {
+                    Some(b) => core.engine = b,
+                    // A single refused event changed nothing.
+                    None if matches!(e, PostError::Refused { .. }) => {}
+                    None => self.rebuild(core),
                 }
-                Err(source) => {
-                    if let Some(b) = backup {
-                        core.engine = b;
-                    }
+                if matches!(e, PostError::Refused { .. }) {
                     self.metrics.inc_refused();
-                    return Err(PostError::Refused { index, source });
                 }
+                return Err(e);
             }
-        }
+        };
         let t0 = Instant::now();
         let tenant = self.id.clone();
         let committed = store::append(&mut core.conn, &tenant, &accepted);
@@ -366,16 +387,9 @@ impl Tenant {
         if let Err(e) = committed {
             // The engine is ahead of the log: put it back to what the log
             // says, so nothing unacknowledged is ever visible.
-            let rebuilt = match backup {
-                Some(b) => Ok(b),
-                None => recover(&core.conn, &self.id, &self.policy).map(|(e, _)| e),
-            };
-            match rebuilt {
-                Ok(engine) => {
-                    core.engine = engine;
-                    self.publish(&core.engine);
-                }
-                Err(r) => core.broken = Some(r.to_string()),
+            match backup {
+                Some(b) => core.engine = b,
+                None => self.rebuild(core),
             }
             tracing::error!(tenant = %self.id, error = %e, "append failed; nothing acknowledged");
             return Err(e.into());
@@ -383,6 +397,14 @@ impl Tenant {
         let first_seq = accepted[0].seq;
         let last_seq = core.engine.inputs_applied();
         self.metrics.add_decisions(all.len() as u64);
+        // Before the live send: a stream that reads `last_seq` after
+        // subscribing gets every later input from the channel.
+        self.publish(&core.engine);
+        if !live.is_empty() {
+            // No receiver is not an error: streams read the table first.
+            let _ = self.live.send(Arc::new(live));
+        }
+        self.wake.notify_one();
         if last_seq >= core.last_snapshot + self.snapshot_every {
             let bytes = core.engine.snapshot().to_bytes();
             match store::put_snapshot(&mut core.conn, &tenant, last_seq, &bytes) {
@@ -392,14 +414,6 @@ impl Tenant {
                 Err(e) => tracing::warn!(tenant = %self.id, error = %e, "snapshot failed"),
             }
         }
-        // Before the live send: a stream that reads `last_seq` after
-        // subscribing gets every later input from the channel.
-        self.publish(&core.engine);
-        if !live.is_empty() {
-            // No receiver is not an error: streams read the table first.
-            let _ = self.live.send(Arc::new(live));
-        }
-        self.wake.notify_one();
         Ok(Acked {
             first_seq,
             last_seq,
