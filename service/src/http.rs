@@ -53,6 +53,9 @@ pub struct App {
     pub max_streams: usize,
     /// Bearer token `/metrics` asks for, if set.
     pub metrics_token: Option<String>,
+    /// Turns true on shutdown, so open streams end and the server can stop
+    /// (a graceful shutdown waits for every connection).
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Why a request failed; the status code and the text a client gets.
@@ -325,6 +328,7 @@ async fn decisions(
         return Err(ApiError::TooManyStreams(tenant));
     }
     let db = app.db.clone();
+    let mut stop = app.shutdown.clone();
     let (tx, out) = mpsc::channel::<Result<SseEvent, Infallible>>(64);
     tokio::spawn(async move {
         let _slot = slot;
@@ -372,6 +376,7 @@ async fn decisions(
                 let msg = tokio::select! {
                     m = rx.recv() => m,
                     () = tx.closed() => return,
+                    _ = stop.wait_for(|s| *s) => return,
                 };
                 match msg {
                     Ok(batch) => {

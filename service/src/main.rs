@@ -157,6 +157,7 @@ async fn run(args: Args) -> Result<(), StartError> {
         tracing::info!(tenant = %id, seq, ms = started.elapsed().as_millis() as u64, "tenant recovered");
         tenants.insert(id, Arc::new(t));
     }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let app = Arc::new(App {
         buckets: tenants
             .keys()
@@ -173,6 +174,7 @@ async fn run(args: Args) -> Result<(), StartError> {
         burst: args.burst,
         max_streams: args.max_streams,
         metrics_token: args.metrics_token,
+        shutdown: stop_rx,
     });
     for t in app.tenants.values() {
         tokio::spawn(tenant::run_timer(t.clone()));
@@ -191,9 +193,35 @@ async fn run(args: Args) -> Result<(), StartError> {
         listener,
         http::router(app, args.max_body, args.max_in_flight.max(1)),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
+    .with_graceful_shutdown(async move {
+        stop_signal().await;
+        tracing::info!("stopping");
+        let _ = stop_tx.send(true);
     })
     .await
     .map_err(StartError::Serve)
+}
+
+/// Ctrl-C, or SIGTERM where there is one. Stopping needs no flush: every
+/// acknowledged event is already committed.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -427,3 +427,34 @@ fn an_invalid_policy_stops_the_start_and_is_not_kept() {
     let s = Server::start(&data, &good, &[]);
     assert_eq!(s.get_json("/v1/tenants/a/status", A)["last_seq"], 0);
 }
+
+#[test]
+fn sigterm_stops_the_server_even_with_a_stream_open() {
+    let dir = Scratch::new("term");
+    let tenants = two_tenants(&dir, json!({}));
+    let mut s = Server::start(&dir.0.join("data"), &tenants, &[]);
+    let rx = s.stream("a", A, None);
+    let pid = s.child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(st) = s.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    // The stream ended with the server.
+    assert!(matches!(
+        rx.recv_timeout(Duration::from_secs(5)),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+    ));
+}
