@@ -395,7 +395,10 @@ async fn decisions(
                         }
                     }
                     // Fell behind the channel: the table has everything.
-                    Err(broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        t.metrics.inc_resync();
+                        break;
+                    }
                     Err(broadcast::error::RecvError::Closed) => return,
                 }
             }

@@ -50,6 +50,10 @@ struct Args {
     /// Requests handled at once on the whole server; more get 429.
     #[arg(long, default_value_t = 1024)]
     max_in_flight: usize,
+    /// Batches kept for live decision streams; a stream further behind
+    /// catches up from the database instead.
+    #[arg(long, default_value_t = 1024)]
+    stream_buffer: usize,
     /// Bearer token `/metrics` requires (default: none, for a scraper on a
     /// private network).
     #[arg(long)]
@@ -152,7 +156,7 @@ async fn run(args: Args) -> Result<(), StartError> {
         if tenants.contains_key(&id) {
             return Err(StartError::Tenants(format!("tenant {id:?} listed twice")));
         }
-        let t = Tenant::open(c, &db, args.snapshot_every)?;
+        let t = Tenant::open(c, &db, args.snapshot_every, args.stream_buffer)?;
         let seq = t.lock().engine.inputs_applied();
         tracing::info!(tenant = %id, seq, ms = started.elapsed().as_millis() as u64, "tenant recovered");
         tenants.insert(id, Arc::new(t));

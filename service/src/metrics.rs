@@ -57,6 +57,7 @@ pub struct Metrics {
     refused: AtomicU64,
     forbidden: AtomicU64,
     limited: AtomicU64,
+    resyncs: AtomicU64,
     /// Engine time per applied or refused event.
     pub apply: Histogram,
     /// Time to commit a batch (the fsync a client waits for).
@@ -75,6 +76,11 @@ impl Metrics {
     /// Counts a request refused with 403 for this tenant.
     pub fn inc_forbidden(&self) {
         self.forbidden.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Counts a stream that fell behind the live channel and went back to
+    /// the table.
+    pub fn inc_resync(&self) {
+        self.resyncs.fetch_add(1, Ordering::Relaxed);
     }
     /// Counts a request refused with 429.
     pub fn inc_limited(&self) {
@@ -115,7 +121,7 @@ pub fn render<'a>(tenants: impl Iterator<Item = (&'a str, &'a Engine, &'a Metric
             e.inputs_applied()
         );
     }
-    let counters: [Counter; 4] = [
+    let counters: [Counter; 5] = [
         (
             "switchboard_decisions_total",
             "Decisions committed since this process started.",
@@ -130,6 +136,11 @@ pub fn render<'a>(tenants: impl Iterator<Item = (&'a str, &'a Engine, &'a Metric
             "switchboard_forbidden_total",
             "Requests for this tenant made with another tenant's key.",
             |m| m.forbidden.load(Ordering::Relaxed),
+        ),
+        (
+            "switchboard_stream_resyncs_total",
+            "Decision streams that fell behind and caught up from the table.",
+            |m| m.resyncs.load(Ordering::Relaxed),
         ),
         (
             "switchboard_rate_limited_total",

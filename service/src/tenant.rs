@@ -192,7 +192,12 @@ pub fn wall_ms() -> u64 {
 impl Tenant {
     /// Opens the tenant's connection, checks its policy against the stored
     /// one and rebuilds its engine (last snapshot + the log after it).
-    pub fn open(cfg: TenantConfig, db: &Path, snapshot_every: u64) -> Result<Tenant, RecoverError> {
+    pub fn open(
+        cfg: TenantConfig,
+        db: &Path,
+        snapshot_every: u64,
+        stream_buffer: usize,
+    ) -> Result<Tenant, RecoverError> {
         let conn = store::open(db)?;
         let policy_json =
             serde_json::to_string(&cfg.policy).map_err(|e| RecoverError::BadLogEvent {
@@ -213,7 +218,7 @@ impl Tenant {
         if stored.is_none() {
             store::store_policy(&conn, &cfg.id, &policy_json)?;
         }
-        let (live, _) = broadcast::channel(1024);
+        let (live, _) = broadcast::channel(stream_buffer.max(1));
         let t = Tenant {
             metrics: Metrics::default(),
             id: cfg.id,

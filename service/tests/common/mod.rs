@@ -198,6 +198,19 @@ impl Server {
         key: &str,
         after: Option<u64>,
     ) -> mpsc::Receiver<(u64, Value)> {
+        let (open, rx) = self.stream_gated(tenant, key, after);
+        let _ = open.send(());
+        rx
+    }
+
+    /// As [`Server::stream`], but nothing is read from the connection until
+    /// the returned sender is used: a client that has stopped reading.
+    pub fn stream_gated(
+        &self,
+        tenant: &str,
+        key: &str,
+        after: Option<u64>,
+    ) -> (mpsc::Sender<()>, mpsc::Receiver<(u64, Value)>) {
         let url = match after {
             Some(a) => format!("{}/v1/tenants/{tenant}/decisions?after={a}", self.base),
             None => format!("{}/v1/tenants/{tenant}/decisions", self.base),
@@ -213,7 +226,11 @@ impl Server {
             .expect("open the stream");
         assert_eq!(resp.status().as_u16(), 200, "stream status");
         let (tx, rx) = mpsc::channel();
+        let (gate, wait) = mpsc::channel::<()>();
         std::thread::spawn(move || {
+            if wait.recv().is_err() {
+                return;
+            }
             let reader: Box<dyn Read> = Box::new(resp.into_body().into_reader());
             let (mut id, mut data) = (None, String::new());
             for line in BufReader::new(reader).lines() {
@@ -233,7 +250,7 @@ impl Server {
                 }
             }
         });
-        rx
+        (gate, rx)
     }
 }
 
