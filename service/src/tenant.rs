@@ -52,6 +52,14 @@ pub enum RecoverError {
         /// Why.
         source: PolicyError,
     },
+    /// The policy could not be written as JSON to be stored.
+    #[error("tenant {tenant:?}: policy cannot be encoded: {source}")]
+    PolicyEncode {
+        /// The tenant.
+        tenant: String,
+        /// Why.
+        source: serde_json::Error,
+    },
     /// The tenants file's policy is not the one the stored log began with;
     /// replaying the log under another policy would give another state.
     #[error(
@@ -200,10 +208,9 @@ impl Tenant {
     ) -> Result<Tenant, RecoverError> {
         let conn = store::open(db)?;
         let policy_json =
-            serde_json::to_string(&cfg.policy).map_err(|e| RecoverError::BadLogEvent {
+            serde_json::to_string(&cfg.policy).map_err(|source| RecoverError::PolicyEncode {
                 tenant: cfg.id.clone(),
-                seq: 0,
-                source: e,
+                source,
             })?;
         let stored = store::stored_policy(&conn, &cfg.id)?;
         if let Some(p) = &stored {
