@@ -164,8 +164,24 @@ fn oversized_bodies_and_floods_are_limited_not_fatal() {
     let s = Server::start(
         &dir.0.join("data"),
         &tenants,
-        &["--max-body", "2048", "--rate", "2", "--burst", "5"],
+        &[
+            "--max-body",
+            "2048",
+            "--rate",
+            "2",
+            "--burst",
+            "5",
+            "--metrics-token",
+            "scraper",
+        ],
     );
+    assert_eq!(s.get("/metrics", None).0, 401);
+    assert_eq!(
+        s.get("/metrics", Some(A)).0,
+        401,
+        "a tenant key is not the scraper's"
+    );
+    assert_eq!(s.get("/metrics", Some("scraper")).0, 200);
     let big: Vec<Value> = (0..100).map(|i| op_added(1_000, i + 1, 1)).collect();
     let (st, _) = s.post("/v1/tenants/a/events", A, &batch(&big));
     assert_eq!(st, 413);
