@@ -20,7 +20,7 @@
 //! | `assigned_at`, `first_response_at`, `resolved_at`, `abandoned_at`, `offered_at`, `started_at` | uint64 ms | not happened |
 //! | `message_left` | bool | (never null) |
 //! | `transfers`, `missed_offers` | uint32 | (never null) |
-//! | `tags` | list<utf8> | (never null; empty list: no tags) |
+//! | `tags` | `list<utf8>` | (never null; empty list: no tags) |
 //! | `satisfaction` | uint8 | not rated |
 //! | `queue` | uint32 | the default queue |
 //!
