@@ -84,7 +84,8 @@ pub fn register_kpi_functions(ctx: &SessionContext, options: KpiOptions) -> Resu
     Ok(())
 }
 
-/// The argument list as SQL text, `conversation_id, channel, …, queue`, for building queries.
+/// The argument list as SQL text, `conversation_id, channel, …, queue, tags`, for building
+/// queries over a table of [`records_schema`].
 pub fn argument_list() -> String {
     ARGUMENTS.join(", ")
 }

@@ -9,7 +9,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Int64Array, UInt32Array, UInt64Array,
+    Array, ArrayRef, AsArray, BinaryArray, BooleanArray, Int64Array, StringArray, UInt32Array,
+    UInt64Array,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Int64Type, UInt32Type, UInt64Type};
@@ -29,9 +30,10 @@ use switchboard::{ChannelId, ConversationId, OperatorId, QueueId, TeamId, TierId
 use crate::error::KpiUdfError;
 use crate::report::{report_type, reports_to_struct};
 
-/// The arguments of `sb_kpi` and `sb_kpi_state`, in order: the interchange columns without
-/// `tags` (tag counts are not computed in DataFusion), with `queue` last.
-pub const ARGUMENTS: [&str; 16] = [
+/// The arguments of `sb_kpi` and `sb_kpi_state`, in order: the interchange columns with
+/// `queue` and then `tags` last. `tags` (the CSV's `;`-separated text) may be left out; the
+/// other 16 are required.
+pub const ARGUMENTS: [&str; 17] = [
     "conversation_id",
     "channel",
     "tier",
@@ -48,11 +50,15 @@ pub const ARGUMENTS: [&str; 16] = [
     "missed_offers",
     "offered_at",
     "queue",
+    "tags",
 ];
+
+/// Arguments without the optional `tags`.
+const REQUIRED_ARGUMENTS: usize = 16;
 
 /// The type each argument is cast to. Satisfaction is read wide so that an out-of-range score
 /// reaches the record rules (and their error) instead of failing a narrowing cast.
-const TYPES: [DataType; 16] = [
+const TYPES: [DataType; 17] = [
     DataType::UInt64,
     DataType::UInt32,
     DataType::UInt32,
@@ -69,6 +75,7 @@ const TYPES: [DataType; 16] = [
     DataType::UInt32,
     DataType::UInt64,
     DataType::UInt32,
+    DataType::Utf8,
 ];
 
 /// How the KPI functions read rows: the config every state carries, and whether rows that
@@ -163,39 +170,40 @@ fn arg_error(function: &'static str, reason: String) -> datafusion::error::DataF
 /// Integer columns are cast to the argument's type (a negative or too large value then fails
 /// the cast); anything else is refused at planning time, naming the argument.
 fn coerce_records(function: &'static str, args: &[DataType]) -> Result<Vec<DataType>> {
-    if args.len() != ARGUMENTS.len() {
+    if args.len() != REQUIRED_ARGUMENTS && args.len() != ARGUMENTS.len() {
         return Err(arg_error(
             function,
             format!(
-                "takes {} arguments ({}), got {}",
-                ARGUMENTS.len(),
-                ARGUMENTS.join(", "),
+                "takes {REQUIRED_ARGUMENTS} arguments ({}) and optionally `tags`, got {}",
+                ARGUMENTS[..REQUIRED_ARGUMENTS].join(", "),
                 args.len()
             ),
         ));
     }
     for (i, t) in args.iter().enumerate() {
-        let ok = match TYPES[i] {
-            DataType::Boolean => matches!(t, DataType::Boolean | DataType::Null),
-            _ => t.is_integer() || t.is_null(),
+        let (ok, what) = match TYPES[i] {
+            DataType::Boolean => (matches!(t, DataType::Boolean | DataType::Null), "a boolean"),
+            DataType::Utf8 => (
+                matches!(
+                    t,
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+                ),
+                "text",
+            ),
+            _ => (t.is_integer() || t.is_null(), "an integer"),
         };
         if !ok {
             return Err(arg_error(
                 function,
                 format!(
-                    "argument {} `{}` must be {}, got {t}",
+                    "argument {} `{}` must be {what}, got {t}",
                     i + 1,
-                    ARGUMENTS[i],
-                    if TYPES[i] == DataType::Boolean {
-                        "a boolean"
-                    } else {
-                        "an integer"
-                    }
+                    ARGUMENTS[i]
                 ),
             ));
         }
     }
-    Ok(TYPES.to_vec())
+    Ok(TYPES[..args.len()].to_vec())
 }
 
 fn state_field(name: &str) -> FieldRef {
@@ -266,7 +274,7 @@ struct Columns {
 
 impl Columns {
     fn new(values: &[ArrayRef], function: &'static str) -> Result<Self> {
-        if values.len() != ARGUMENTS.len() {
+        if values.len() != REQUIRED_ARGUMENTS && values.len() != ARGUMENTS.len() {
             return Err(arg_error(
                 function,
                 format!("expected {} columns, got {}", ARGUMENTS.len(), values.len()),
@@ -297,10 +305,26 @@ impl Columns {
     fn bool(&self, i: usize) -> &BooleanArray {
         self.a[i].as_boolean()
     }
+    fn tags(&self) -> Option<&StringArray> {
+        self.a.get(REQUIRED_ARGUMENTS).map(|a| a.as_string::<i32>())
+    }
 }
 
 fn opt<T: Copy>(valid: bool, v: T) -> Option<T> {
     valid.then_some(v)
+}
+
+/// Row `i`'s tags as the CSV reader splits them: on `;`, trimmed, empty ones dropped.
+fn split_tags(t: &StringArray, i: usize) -> Vec<String> {
+    if t.is_null(i) {
+        return Vec::new();
+    }
+    t.value(i)
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A required column was null: reported as the Rust reader reports an empty required field.
@@ -331,6 +355,7 @@ impl Accumulator for RecordsAccumulator {
         let (assigned, response, resolved, left) = (c.u64(6), c.u64(7), c.u64(8), c.u64(9));
         let (message_left, transfers, satisfaction) = (c.bool(10), c.u32(11), c.i64(12));
         let (missed, offered, queue) = (c.u32(13), c.u64(14), c.u32(15));
+        let tags = c.tags();
         let ts = |a: &UInt64Array, i: usize| opt(a.is_valid(i), Timestamp(a.value(i)));
         for i in 0..id.len() {
             self.rows += 1;
@@ -374,7 +399,7 @@ impl Accumulator for RecordsAccumulator {
                             } else {
                                 0
                             },
-                            tags: Vec::new(),
+                            tags: tags.map_or_else(Vec::new, |t| split_tags(t, i)),
                             satisfaction: sat.and_then(Result::ok),
                             missed_offers: if missed.is_valid(i) {
                                 missed.value(i)

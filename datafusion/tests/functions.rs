@@ -454,7 +454,14 @@ async fn arguments_are_checked() {
 /// gives the same state as Parquet and as memory.
 #[tokio::test]
 async fn csv_and_parquet_give_the_same_state() {
-    let records: Vec<_> = synthetic::records(6, 0..5_000).collect();
+    let mut records: Vec<_> = synthetic::records(6, 0..5_000).collect();
+    for (i, r) in records.iter_mut().enumerate() {
+        match i % 7 {
+            0 => r.tags = vec!["billing".into(), "vip".into()],
+            3 => r.tags = vec!["refund".into()],
+            _ => {}
+        }
+    }
     let expected = accumulate(&records).to_bytes();
     let dir = tempdir();
     let csv = dir.path().join("records.csv");
@@ -481,6 +488,28 @@ async fn csv_and_parquet_give_the_same_state() {
         .await
         .expect("parquet query");
     assert!(from_pq == expected, "parquet state differs");
+    let report = KpiAccumulator::from_bytes(&from_pq)
+        .expect("state")
+        .report();
+    assert_eq!(report.overall.tags.len(), 3);
+
+    // Without the optional `tags` argument, tags are not counted.
+    let untagged: Vec<_> = records
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            r.tags.clear();
+            r
+        })
+        .collect();
+    let no_tags = args.replace(", tags", "");
+    let got = one_binary(&c, &format!("SELECT sb_kpi_state({no_tags}) FROM records"))
+        .await
+        .expect("16 arguments");
+    assert!(
+        got == accumulate(&untagged).to_bytes(),
+        "state without tags differs"
+    );
 
     // Reordered columns, `route` for `queue`, optional columns missing.
     let reordered = dir.path().join("reordered.csv");
@@ -516,4 +545,32 @@ async fn csv_and_parquet_give_the_same_state() {
         .await
         .expect_err("unknown column");
     assert!(e.to_string().contains("unknown column `color`"), "{e}");
+}
+
+/// Simulated records take the same path as real ones: written as Parquet, their state in
+/// DataFusion equals the accumulator fed the simulator's records directly.
+#[tokio::test]
+async fn simulated_records_through_parquet() {
+    let scenario: switchboard::sim::scenario::Scenario =
+        serde_json::from_str(include_str!("../../examples/scenarios/cx-team.json"))
+            .expect("scenario");
+    let report =
+        switchboard::sim::report::simulate(&scenario, 1, true, &mut |_, _| {}).expect("simulate");
+    let run = &report.runs[0];
+    assert!(run.records.len() > 100, "the run kept its records");
+    let expected = accumulate(&run.records).to_bytes();
+    let dir = tempdir();
+    let path = dir.path().join("sim.parquet");
+    write_parquet(run.records.iter().cloned(), &path).expect("parquet");
+    let c = ctx(KpiOptions::default(), 2);
+    register_parquet_records(&c, "records", path.to_str().expect("utf-8"))
+        .await
+        .expect("register");
+    let got = one_binary(
+        &c,
+        &format!("SELECT sb_kpi_state({}) FROM records", argument_list()),
+    )
+    .await
+    .expect("query");
+    assert!(got == expected, "simulated records differ after Parquet");
 }
