@@ -180,7 +180,8 @@ async fn bad_state_bytes_are_refused() {
     let mut newer = good.clone();
     newer[4..6].copy_from_slice(&2u16.to_le_bytes());
     let truncated = good[..good.len() / 2].to_vec();
-    let cases: [(Vec<u8>, fn(&KpiError) -> bool); 3] = [
+    type Check = fn(&KpiError) -> bool;
+    let cases: [(Vec<u8>, Check); 3] = [
         (newer, |e| {
             matches!(
                 e,
