@@ -32,6 +32,13 @@ pub enum KpiUdfError {
         #[source]
         source: KpiError,
     },
+    /// The `KpiConfig` given at registration is invalid.
+    #[error("invalid KPI config: {source}")]
+    Config {
+        /// What is wrong with it.
+        #[source]
+        source: KpiError,
+    },
     /// An argument of the wrong count or type, at planning time.
     #[error("{function}: {reason}")]
     Arguments {

@@ -52,12 +52,9 @@ pub use udaf::{ARGUMENTS, KpiAggregate, KpiMerge, KpiOptions, KpiReportFn};
 /// scheduler's and executors' session states.
 ///
 /// # Errors
-/// The config's error (as [`KpiUdfError::State`]) if it is invalid.
+/// [`KpiUdfError::Config`] if the config is invalid.
 pub fn kpi_aggregates(options: KpiOptions) -> Result<Vec<AggregateUDF>> {
-    let invalid = |source| KpiUdfError::State {
-        function: "register_kpi_functions",
-        source,
-    };
+    let invalid = |source| KpiUdfError::Config { source };
     Ok(vec![
         AggregateUDF::from(KpiAggregate::report(options.clone()).map_err(invalid)?),
         AggregateUDF::from(KpiAggregate::state(options.clone()).map_err(invalid)?),

@@ -241,10 +241,7 @@ impl AggregateUDFImpl for KpiAggregate {
                 ..IngestOptions::default()
             },
         )
-        .map_err(|source| KpiUdfError::State {
-            function: self.name,
-            source,
-        })?;
+        .map_err(|source| KpiUdfError::Config { source })?;
         Ok(Box::new(RecordsAccumulator {
             function: self.name,
             output: self.output,

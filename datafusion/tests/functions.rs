@@ -448,6 +448,10 @@ async fn arguments_are_checked() {
         ..KpiOptions::default()
     };
     let e = register_kpi_functions(&SessionContext::new(), bad).expect_err("no thresholds");
+    assert!(
+        matches!(find_kpi_error(&e), Some(KpiUdfError::Config { .. })),
+        "{e}"
+    );
     assert!(e.to_string().contains("service_level_thresholds"), "{e}");
 }
 
