@@ -59,29 +59,23 @@ use switchboard::ids::{ChannelId, ConversationId, OperatorId, QueueId, TeamId, T
 use switchboard::record::ConversationRecord;
 use switchboard::time::Timestamp;
 
+use switchboard::kpi::csv;
+
 use crate::errors;
 
-/// The record columns, in schema order.
-pub const COLUMNS: [&str; 18] = [
-    "conversation_id",
-    "channel",
-    "tier",
-    "team",
-    "operator",
-    "asked_at",
-    "assigned_at",
-    "first_response_at",
-    "resolved_at",
-    "abandoned_at",
-    "message_left",
-    "transfers",
-    "tags",
-    "satisfaction",
-    "missed_offers",
-    "offered_at",
-    "queue",
-    "started_at",
-];
+/// The record columns, in schema order: the interchange CSV's columns
+/// ([`csv::COLUMNS`]), then the queue and the start of work.
+pub const COLUMNS: [&str; 18] = {
+    let mut out = [""; 18];
+    let mut i = 0;
+    while i < csv::COLUMNS.len() {
+        out[i] = csv::COLUMNS[i];
+        i += 1;
+    }
+    out[16] = csv::QUEUE_COLUMN;
+    out[17] = "started_at";
+    out
+};
 
 /// Another name read as `queue` (as in the CSV).
 const QUEUE_ALIAS: &str = "route";
