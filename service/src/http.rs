@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -23,6 +22,8 @@ use switchboard::{ConversationId, Event, Timestamp};
 use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
+use crate::cluster::{Cluster, Served};
+use crate::log::Reader;
 use crate::store;
 use crate::tenant::{PostError, Tenant};
 
@@ -34,13 +35,17 @@ pub struct Bucket {
 
 /// Everything the handlers share.
 pub struct App {
-    /// Tenants by name.
-    pub tenants: HashMap<String, Arc<Tenant>>,
+    /// The tenants this instance serves now, by name.
+    pub tenants: Arc<Served>,
+    /// Every tenant's API key by tenant name (served here or not).
+    pub api_keys: HashMap<String, String>,
     /// Tenant name by API key, to tell "another tenant's key" (403) from
     /// "no such key" (401).
     pub keys: HashMap<String, String>,
-    /// The database file, for read-only connections (streams, KPIs).
-    pub db: PathBuf,
+    /// Where streams and queries read the logs.
+    pub reader: Reader,
+    /// The other instances, when tenants are shared over JetStream.
+    pub cluster: Option<Arc<Cluster>>,
     /// Requests per second per tenant, and the burst allowed.
     pub rate: f64,
     /// See `rate`.
@@ -98,6 +103,17 @@ pub enum ApiError {
         /// The tenant's last input_seq.
         held: u64,
     },
+    /// Another instance serves the tenant: the client asks it instead.
+    #[error("tenant {tenant:?} is served by another instance, at {owner}")]
+    Elsewhere {
+        /// The tenant.
+        tenant: String,
+        /// The owner's URL.
+        owner: String,
+    },
+    /// No instance serves the tenant right now (it is being taken over).
+    #[error("tenant {0:?} is being taken over by another instance; retry shortly")]
+    Unavailable(String),
     /// Too many requests in flight on the whole server.
     #[error("the server is busy; retry later")]
     Busy,
@@ -125,10 +141,17 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             ApiError::AfterBeyond { .. } => StatusCode::CONFLICT,
+            ApiError::Elsewhere { .. } => StatusCode::MISDIRECTED_REQUEST,
+            ApiError::Unavailable(_) | ApiError::Post(PostError::Moved(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Body(s, _) => *s,
             ApiError::BadJson(_) | ApiError::Kpi(_) => StatusCode::BAD_REQUEST,
             ApiError::Post(PostError::Refused { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Post(PostError::Empty) => StatusCode::BAD_REQUEST,
+            ApiError::Post(PostError::Store(store::StoreError::TooLarge { .. })) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::Post(PostError::Store(_) | PostError::Broken(_)) | ApiError::Store(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -145,29 +168,57 @@ impl IntoResponse for ApiError {
         if let ApiError::Post(PostError::Refused { index, .. }) = &self {
             body["index"] = json!(index);
         }
-        (self.status(), Json(body)).into_response()
+        let mut headers = HeaderMap::new();
+        if let ApiError::Elsewhere { owner, .. } = &self {
+            body["owner"] = json!(owner);
+        }
+        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
+        (self.status(), headers, Json(body)).into_response()
     }
 }
 
 impl App {
     /// Checks the bearer key against the tenant named in the path, then its
     /// request allowance.
-    fn auth(&self, headers: &HeaderMap, tenant: &str) -> Result<Arc<Tenant>, ApiError> {
+    async fn auth(&self, headers: &HeaderMap, tenant: &str) -> Result<Arc<Tenant>, ApiError> {
         let key = bearer(headers).ok_or(ApiError::NoKey)?;
-        let t = self
-            .tenants
+        let api_key = self
+            .api_keys
             .get(tenant)
             .ok_or_else(|| ApiError::UnknownTenant(tenant.to_string()))?;
-        if key != t.api_key {
+        let served = self
+            .tenants
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant)
+            .cloned();
+        if key != api_key {
             return match self.keys.get(key) {
                 Some(owner) => {
                     tracing::warn!(tenant, key_of = %owner, "refused: another tenant's API key");
-                    t.metrics.inc_forbidden();
+                    if let Some(t) = &served {
+                        t.metrics.inc_forbidden();
+                    }
                     Err(ApiError::Forbidden(tenant.to_string()))
                 }
                 None => Err(ApiError::BadKey),
             };
         }
+        let Some(t) = served else {
+            let owner = match &self.cluster {
+                Some(c) => c.owner_url(tenant).await.filter(|u| *u != c.url),
+                None => None,
+            };
+            return Err(match owner {
+                Some(owner) => ApiError::Elsewhere {
+                    tenant: tenant.to_string(),
+                    owner,
+                },
+                None => ApiError::Unavailable(tenant.to_string()),
+            });
+        };
         if let Some(b) = self.buckets.get(tenant) {
             let mut b = b.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
@@ -252,7 +303,7 @@ async fn post_events(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let t = app.auth(&headers, &tenant)?;
+    let t = app.auth(&headers, &tenant).await?;
     let body = body.map_err(|r| ApiError::Body(r.status(), r.body_text()))?;
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     let events: Vec<Event> = if first == Some(&b'[') {
@@ -302,7 +353,7 @@ async fn decisions(
     q: Result<Query<After>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let t = app.auth(&headers, &tenant)?;
+    let t = app.auth(&headers, &tenant).await?;
     let Query(q) = q.map_err(|r| ApiError::Body(r.status(), r.body_text()))?;
     let after = q.after.or_else(|| {
         headers
@@ -327,35 +378,21 @@ async fn decisions(
     if open >= app.max_streams {
         return Err(ApiError::TooManyStreams(tenant));
     }
-    let db = app.db.clone();
+    let mut stored = app.reader.decisions();
     let mut stop = app.shutdown.clone();
+    let mut retired = t.retired.subscribe();
     let (tx, out) = mpsc::channel::<Result<SseEvent, Infallible>>(64);
     tokio::spawn(async move {
         let _slot = slot;
-        let mut conn = None;
         loop {
-            // Catch up from the table.
+            // Catch up from the log.
             loop {
-                let (db2, tid, c) = (db.clone(), tenant.clone(), conn.take());
-                let r = tokio::task::spawn_blocking(move || {
-                    let c = match c {
-                        Some(c) => c,
-                        None => store::open(&db2)?,
-                    };
-                    let rows = store::decisions_after(&c, &tid, pos, 256)?;
-                    Ok::<_, store::StoreError>((c, rows))
-                })
-                .await;
-                let rows = match r {
-                    Ok(Ok((c, rows))) => {
-                        conn = Some(c);
-                        rows
-                    }
-                    Ok(Err(e)) => {
+                let rows = match stored.next_page(&tenant, pos, 256).await {
+                    Ok(rows) => rows,
+                    Err(e) => {
                         tracing::warn!(tenant, error = %e, "decision stream ended");
                         return;
                     }
-                    Err(_) => return,
                 };
                 if rows.is_empty() {
                     break;
@@ -377,6 +414,8 @@ async fn decisions(
                     m = rx.recv() => m,
                     () = tx.closed() => return,
                     _ = stop.wait_for(|s| *s) => return,
+                    // Served elsewhere now: the client reconnects there.
+                    _ = retired.wait_for(|r| *r) => return,
                 };
                 match msg {
                     Ok(batch) => {
@@ -416,11 +455,11 @@ async fn status(
     Path(tenant): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let t = app.auth(&headers, &tenant)?;
+    let t = app.auth(&headers, &tenant).await?;
     blocking(move || {
         let core = t.lock();
         let e = &core.engine;
-        let log_events = store::event_count(&core.conn, &t.id)?;
+        let log_events = core.log.event_count(&t.id)?;
         Ok(Json(json!({
             "tenant": t.id,
             "log_events": log_events,
@@ -450,24 +489,19 @@ async fn log(
     q: Result<Query<LogQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let t = app.auth(&headers, &tenant)?;
+    let t = app.auth(&headers, &tenant).await?;
     let Query(q) = q.map_err(|r| ApiError::Body(r.status(), r.body_text()))?;
     let (after, limit) = (q.after.unwrap_or(0), q.limit.unwrap_or(1000).min(10_000));
-    let db = app.db.clone();
-    blocking(move || {
-        let conn = store::open(&db)?;
-        let rows = store::events_after(&conn, &t.id, after, limit)?;
-        let items: Vec<String> = rows
-            .iter()
-            .map(|(seq, e)| format!(r#"{{"seq":{seq},"event":{e}}}"#))
-            .collect();
-        Ok((
-            [(header::CONTENT_TYPE, "application/json")],
-            format!("[{}]", items.join(",")),
-        )
-            .into_response())
-    })
-    .await
+    let rows = app.reader.events_after(&t.id, after, limit).await?;
+    let items: Vec<String> = rows
+        .iter()
+        .map(|(seq, e)| format!(r#"{{"seq":{seq},"event":{e}}}"#))
+        .collect();
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        format!("[{}]", items.join(",")),
+    )
+        .into_response())
 }
 
 /// `GET /v1/tenants/{t}/wallboard`: the real-time picture and waiting per tier.
@@ -476,7 +510,7 @@ async fn wallboard(
     Path(tenant): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let t = app.auth(&headers, &tenant)?;
+    let t = app.auth(&headers, &tenant).await?;
     blocking(move || {
         let core = t.lock();
         let e = &core.engine;
@@ -503,7 +537,7 @@ async fn queue_status(
     Path((tenant, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let t = app.auth(&headers, &tenant)?;
+    let t = app.auth(&headers, &tenant).await?;
     let id: u64 = id.parse().map_err(|_| {
         ApiError::Body(
             StatusCode::BAD_REQUEST,
@@ -535,7 +569,7 @@ async fn kpi(
     q: Result<Query<KpiQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let t = app.auth(&headers, &tenant)?;
+    let t = app.auth(&headers, &tenant).await?;
     let Query(q) = q.map_err(|r| ApiError::Body(r.status(), r.body_text()))?;
     let period = match (q.from, q.to) {
         (None, None) => None,
@@ -548,11 +582,10 @@ async fn kpi(
         period,
         ..KpiConfig::default()
     };
-    let mut acc = KpiAccumulator::new(config)?;
-    let db = app.db.clone();
-    blocking(move || {
-        let conn = store::open(&db)?;
-        let r = store::for_each_record(&conn, &t.id, |kind, json| {
+    let acc = KpiAccumulator::new(config)?;
+    let acc = app
+        .reader
+        .fold_records(&t.id, acc, |acc, kind, json| {
             match kind {
                 "conversation" => {
                     let r: ConversationRecord =
@@ -567,11 +600,10 @@ async fn kpi(
                 // Bot-only conversations carry no operator KPI.
                 _ => Ok(()),
             }
-        })?;
-        r.map_err(|e| ApiError::Internal(format!("stored record: {e}")))?;
-        Ok(Json(acc.report()).into_response())
-    })
-    .await
+        })
+        .await?
+        .map_err(|e| ApiError::Internal(format!("stored record: {e}")))?;
+    Ok(Json(acc.report()).into_response())
 }
 
 /// `GET /metrics`: Prometheus text, every tenant labelled.
@@ -584,12 +616,17 @@ async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Resp
         }
     }
     blocking(move || {
-        let mut names: Vec<&String> = app.tenants.keys().collect();
-        names.sort();
-        let guards: Vec<_> = names
+        let mut served: Vec<(String, Arc<Tenant>)> = app
+            .tenants
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .map(|n| (n.as_str(), &app.tenants[*n]))
-            .map(|(n, t)| (n, t, t.lock()))
+            .map(|(n, t)| (n.clone(), t.clone()))
+            .collect();
+        served.sort_by(|a, b| a.0.cmp(&b.0));
+        let guards: Vec<_> = served
+            .iter()
+            .map(|(n, t)| (n.as_str(), t, t.lock()))
             .collect();
         let text =
             crate::metrics::render(guards.iter().map(|(n, t, g)| (*n, &g.engine, &t.metrics)));

@@ -2,7 +2,10 @@
 //! every accepted event committed to a SQLite log before it is acknowledged.
 //! See `service/README.md` for the API and the failure model.
 
+mod cluster;
 mod http;
+mod jetstream;
+mod log;
 mod metrics;
 mod store;
 mod tenant;
@@ -10,21 +13,43 @@ mod tenant;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use clap::Parser;
 
+use crate::cluster::{Cluster, Start};
 use crate::http::App;
+use crate::jetstream::Js;
+use crate::log::{Reader, Writer};
 use crate::tenant::{Tenant, TenantConfig};
 
 /// Command-line arguments.
 #[derive(Parser, Debug)]
 #[command(name = "switchboard-service", version, about)]
 struct Args {
-    /// Directory for the database (created if missing).
+    /// Directory for the database (created if missing); not used with
+    /// `--nats`.
     #[arg(long, default_value = "./switchboard-data")]
     data: PathBuf,
+    /// Keep the logs on NATS JetStream at this URL instead of SQLite, and
+    /// share the tenants with every instance pointed at the same server.
+    #[arg(long)]
+    nats: Option<String>,
+    /// This instance's name among the others (default: host name and
+    /// process id).
+    #[arg(long)]
+    instance: Option<String>,
+    /// The URL clients reach this instance at, given to them when they ask
+    /// another instance for one of its tenants (default: http:// and the
+    /// listening address).
+    #[arg(long)]
+    advertise: Option<String>,
+    /// Milliseconds an instance's lease on a tenant lives without renewal:
+    /// how long its tenants wait after it dies before another takes them.
+    #[arg(long, default_value_t = 5_000)]
+    lease_ms: u64,
     /// JSON file: an array of {"id", "api_key", "policy"}.
     #[arg(long)]
     tenants: PathBuf,
@@ -83,7 +108,7 @@ enum StartError {
     #[error(transparent)]
     Store(#[from] store::StoreError),
     #[error(transparent)]
-    Recover(#[from] tenant::RecoverError),
+    Recover(#[from] log::RecoverError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -130,11 +155,25 @@ async fn run(args: Args) -> Result<(), StartError> {
             source,
         })?;
     let mut keys = HashMap::new();
+    let mut api_keys = HashMap::new();
     for c in &configs {
-        if c.id.is_empty() || c.api_key.is_empty() {
-            return Err(StartError::Tenants(
-                "every tenant needs a non-empty id and api_key".into(),
-            ));
+        if c.id.is_empty()
+            || c.id.len() > 64
+            || !c
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(StartError::Tenants(format!(
+                "tenant id {:?}: use 1 to 64 ASCII letters, digits, '-' or '_' (it is a URL segment and a log subject)",
+                c.id
+            )));
+        }
+        if c.api_key.is_empty() {
+            return Err(StartError::Tenants(format!(
+                "tenant {:?} needs a non-empty api_key",
+                c.id
+            )));
         }
         if let Some(other) = keys.insert(c.api_key.clone(), c.id.clone()) {
             return Err(StartError::Tenants(format!(
@@ -142,46 +181,12 @@ async fn run(args: Args) -> Result<(), StartError> {
                 c.id
             )));
         }
-    }
-    std::fs::create_dir_all(&args.data).map_err(|source| StartError::DataDir {
-        path: args.data.clone(),
-        source,
-    })?;
-    let db = args.data.join("switchboard.sqlite3");
-    store::migrate(&store::open(&db)?)?;
-    let mut tenants = HashMap::new();
-    for c in configs {
-        let started = std::time::Instant::now();
-        let id = c.id.clone();
-        if tenants.contains_key(&id) {
-            return Err(StartError::Tenants(format!("tenant {id:?} listed twice")));
+        if api_keys.insert(c.id.clone(), c.api_key.clone()).is_some() {
+            return Err(StartError::Tenants(format!(
+                "tenant {:?} listed twice",
+                c.id
+            )));
         }
-        let t = Tenant::open(c, &db, args.snapshot_every, args.stream_buffer)?;
-        let seq = t.lock().engine.inputs_applied();
-        tracing::info!(tenant = %id, seq, ms = started.elapsed().as_millis() as u64, "tenant recovered");
-        tenants.insert(id, Arc::new(t));
-    }
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let app = Arc::new(App {
-        buckets: tenants
-            .keys()
-            .map(|k| (k.clone(), http::bucket(args.burst)))
-            .collect(),
-        streams: tenants
-            .keys()
-            .map(|k| (k.clone(), AtomicUsize::new(0)))
-            .collect(),
-        tenants,
-        keys,
-        db,
-        rate: args.rate,
-        burst: args.burst,
-        max_streams: args.max_streams,
-        metrics_token: args.metrics_token,
-        shutdown: stop_rx,
-    });
-    for t in app.tenants.values() {
-        tokio::spawn(tenant::run_timer(t.clone()));
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -190,6 +195,78 @@ async fn run(args: Args) -> Result<(), StartError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
+    let served: Arc<cluster::Served> = Arc::new(RwLock::new(HashMap::new()));
+    let (reader, cluster) = match &args.nats {
+        None => {
+            std::fs::create_dir_all(&args.data).map_err(|source| StartError::DataDir {
+                path: args.data.clone(),
+                source,
+            })?;
+            let db = args.data.join("switchboard.sqlite3");
+            store::migrate(&store::open(&db)?)?;
+            let mut map = served.write().unwrap_or_else(|p| p.into_inner());
+            for c in configs {
+                let started = std::time::Instant::now();
+                let id = c.id.clone();
+                let writer = Writer::Sqlite(store::open(&db)?);
+                let t = Tenant::open(c, writer, args.snapshot_every, args.stream_buffer)?;
+                let seq = t.lock().engine.inputs_applied();
+                tracing::info!(tenant = %id, seq, ms = started.elapsed().as_millis() as u64, "tenant recovered");
+                let t = Arc::new(t);
+                tokio::spawn(tenant::run_timer(t.clone()));
+                map.insert(id, t);
+            }
+            (Reader::Sqlite(db), None)
+        }
+        Some(url) => {
+            let js = Js::connect(url).await?;
+            let me = args
+                .instance
+                .clone()
+                .unwrap_or_else(|| format!("{}-{}", host_name(), std::process::id()));
+            let advertise = args
+                .advertise
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}"));
+            let lease = Duration::from_millis(args.lease_ms.max(300));
+            let cluster = Arc::new(Cluster::join(js.clone(), me, advertise, lease).await?);
+            tokio::spawn(cluster.clone().run_membership());
+            let start = Arc::new(Start {
+                snapshot_every: args.snapshot_every,
+                stream_buffer: args.stream_buffer,
+            });
+            for c in configs {
+                tokio::spawn(cluster::run_tenant(
+                    cluster.clone(),
+                    served.clone(),
+                    c,
+                    start.clone(),
+                ));
+            }
+            (Reader::JetStream(js), Some(cluster))
+        }
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let app = Arc::new(App {
+        buckets: api_keys
+            .keys()
+            .map(|k| (k.clone(), http::bucket(args.burst)))
+            .collect(),
+        streams: api_keys
+            .keys()
+            .map(|k| (k.clone(), AtomicUsize::new(0)))
+            .collect(),
+        tenants: served,
+        api_keys,
+        keys,
+        reader,
+        cluster,
+        rate: args.rate,
+        burst: args.burst,
+        max_streams: args.max_streams,
+        metrics_token: args.metrics_token,
+        shutdown: stop_rx,
+    });
     // On stdout, for scripts and tests started with port 0.
     println!("switchboard-service listening on {addr}");
     tracing::info!(%addr, "listening");
@@ -204,6 +281,15 @@ async fn run(args: Args) -> Result<(), StartError> {
     })
     .await
     .map_err(StartError::Serve)
+}
+
+/// The machine's name, for a default instance id.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "switchboard".into())
 }
 
 /// Ctrl-C, or SIGTERM where there is one. Stopping needs no flush: every

@@ -24,6 +24,40 @@ pub enum StoreError {
         /// SQLite's own error.
         source: rusqlite::Error,
     },
+    /// NATS or JetStream refused or failed the operation.
+    #[error("log on JetStream: {op} for tenant {tenant:?} failed: {reason}")]
+    Nats {
+        /// What was being done.
+        op: &'static str,
+        /// The tenant it was done for ("" for the whole log).
+        tenant: String,
+        /// The client's error text.
+        reason: String,
+    },
+    /// Another writer appended to the tenant's log since this instance last
+    /// did: the tenant is being served elsewhere (or was, a moment ago).
+    #[error(
+        "tenant {tenant:?}: another instance wrote to its log (expected its last message at stream sequence {expected}); it is being taken over"
+    )]
+    Fenced {
+        /// The tenant.
+        tenant: String,
+        /// The stream sequence this writer expected last.
+        expected: u64,
+    },
+    /// A worker thread running a storage call failed (a bug, not input).
+    #[error("storage worker failed: {0}")]
+    Worker(String),
+    /// The batch is larger than the log's largest message.
+    #[error(
+        "the batch is {bytes} bytes as logged, over the log's largest message of {max} bytes; post it in smaller batches"
+    )]
+    TooLarge {
+        /// The batch's size as logged.
+        bytes: usize,
+        /// The largest message the server takes.
+        max: usize,
+    },
 }
 
 /// Shortens the `map_err` on every call.
@@ -238,12 +272,12 @@ pub fn last_snapshot(
 }
 
 /// Calls `f` for every logged event after `seq`, in order.
-pub fn for_each_event_after(
+pub fn for_each_event_after<E: From<StoreError>>(
     conn: &Connection,
     tenant: &str,
     seq: u64,
-    mut f: impl FnMut(u64, &str) -> Result<(), crate::tenant::RecoverError>,
-) -> Result<(), crate::tenant::RecoverError> {
+    mut f: impl FnMut(u64, &str) -> Result<(), E>,
+) -> Result<(), E> {
     let mut st = ctx(
         conn.prepare("SELECT seq, event FROM events WHERE tenant = ?1 AND seq > ?2 ORDER BY seq"),
         "prepare the replay",

@@ -1,20 +1,19 @@
 //! One tenant: its engine, its write path (apply, then commit, then
 //! acknowledge), its recovery, its timer and its counters.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rusqlite::Connection;
 use serde::Deserialize;
-use switchboard::engine::{Snapshot, SnapshotError};
 use switchboard::policy::Policy;
-use switchboard::{Engine, EngineError, Event, PolicyError, Timestamp};
-use tokio::sync::{Notify, broadcast};
+use switchboard::{Engine, EngineError, Event, Timestamp};
+use tokio::sync::{Notify, broadcast, watch};
 
+pub use crate::log::RecoverError;
+use crate::log::Writer;
 use crate::metrics::Metrics;
-use crate::store::{self, Accepted, StoreError};
+use crate::store::{Accepted, StoreError};
 
 /// A tenant as the tenants file lists it.
 #[derive(Debug, Clone, Deserialize)]
@@ -26,80 +25,6 @@ pub struct TenantConfig {
     pub api_key: String,
     /// The policy its log starts from.
     pub policy: Policy,
-}
-
-/// Why a tenant could not be brought back from the database.
-#[derive(Debug, thiserror::Error)]
-pub enum RecoverError {
-    /// Reading the database failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The stored snapshot could not be decoded or restored.
-    #[error("tenant {tenant:?}: snapshot at seq {seq} unusable: {source}")]
-    Snapshot {
-        /// The tenant.
-        tenant: String,
-        /// The snapshot's seq.
-        seq: u64,
-        /// Why.
-        source: SnapshotError,
-    },
-    /// The policy was refused by the engine.
-    #[error("tenant {tenant:?}: policy refused: {source}")]
-    Policy {
-        /// The tenant.
-        tenant: String,
-        /// Why.
-        source: PolicyError,
-    },
-    /// The policy could not be written as JSON to be stored.
-    #[error("tenant {tenant:?}: policy cannot be encoded: {source}")]
-    PolicyEncode {
-        /// The tenant.
-        tenant: String,
-        /// Why.
-        source: serde_json::Error,
-    },
-    /// The tenants file's policy is not the one the stored log began with;
-    /// replaying the log under another policy would give another state.
-    #[error(
-        "tenant {tenant:?}: the policy in the tenants file differs from the one its log started with; keep the original and post a policy_changed event instead"
-    )]
-    PolicyDiffers {
-        /// The tenant.
-        tenant: String,
-    },
-    /// A logged event no longer parses.
-    #[error("tenant {tenant:?}: logged event {seq} does not parse: {source}")]
-    BadLogEvent {
-        /// The tenant.
-        tenant: String,
-        /// Its seq.
-        seq: u64,
-        /// Why.
-        source: serde_json::Error,
-    },
-    /// A logged event was refused on replay (it was accepted when logged,
-    /// so the log or the engine version changed).
-    #[error("tenant {tenant:?}: logged event {seq} refused on replay: {source}")]
-    Refused {
-        /// The tenant.
-        tenant: String,
-        /// Its seq.
-        seq: u64,
-        /// Why.
-        source: EngineError,
-    },
-    /// The log's numbering does not follow the engine's input count.
-    #[error("tenant {tenant:?}: log seq {found} where the engine expected {expected}")]
-    SeqGap {
-        /// The tenant.
-        tenant: String,
-        /// The engine's next input_seq.
-        expected: u64,
-        /// The logged one.
-        found: u64,
-    },
 }
 
 /// Why a posted batch was not acknowledged.
@@ -125,6 +50,10 @@ pub enum PostError {
     /// tenant refuses writes until restarted.
     #[error("tenant state lost after a failed commit: {0}")]
     Broken(String),
+    /// This instance no longer serves the tenant (another instance took it
+    /// over); the client asks again and is sent to the new owner.
+    #[error("tenant {0:?} moved to another instance; retry")]
+    Moved(String),
     /// Serialising an accepted event or decision failed (a bug, not input).
     #[error("encoding to JSON failed: {0}")]
     Encode(#[from] serde_json::Error),
@@ -157,8 +86,8 @@ type Applied = (Vec<Accepted>, Vec<Live>, Vec<Arc<str>>);
 pub struct Core {
     /// The engine; always equal to snapshot + replay of the committed log.
     pub engine: Engine,
-    /// This tenant's connection (the writer).
-    pub conn: Connection,
+    /// This tenant's log writer.
+    pub log: Writer,
     /// Seq of the last stored snapshot.
     pub last_snapshot: u64,
     /// Set when a failed commit could not be undone; writes are refused.
@@ -169,8 +98,6 @@ pub struct Core {
 pub struct Tenant {
     /// Its name.
     pub id: String,
-    /// Its bearer token.
-    pub api_key: String,
     /// The policy its log began with (recovery without a snapshot).
     pub policy: Policy,
     /// Engine and writer, one at a time: the per-tenant order of events.
@@ -188,6 +115,9 @@ pub struct Tenant {
     pub metrics: Metrics,
     /// Snapshot after this many events.
     pub snapshot_every: u64,
+    /// Turns true when this instance stops serving the tenant; its timer
+    /// and streams end.
+    pub retired: watch::Sender<bool>,
 }
 
 /// Milliseconds since the Unix epoch, the clock event times are read in.
@@ -198,21 +128,21 @@ pub fn wall_ms() -> u64 {
 }
 
 impl Tenant {
-    /// Opens the tenant's connection, checks its policy against the stored
-    /// one and rebuilds its engine (last snapshot + the log after it).
+    /// Checks the tenant's policy against the one its log started with and
+    /// rebuilds its engine (last snapshot + the log after it) through `log`.
+    /// Blocking: call it off the async threads.
     pub fn open(
         cfg: TenantConfig,
-        db: &Path,
+        mut log: Writer,
         snapshot_every: u64,
         stream_buffer: usize,
     ) -> Result<Tenant, RecoverError> {
-        let conn = store::open(db)?;
         let policy_json =
             serde_json::to_string(&cfg.policy).map_err(|source| RecoverError::PolicyEncode {
                 tenant: cfg.id.clone(),
                 source,
             })?;
-        let stored = store::stored_policy(&conn, &cfg.id)?;
+        let stored = log.stored_policy(&cfg.id)?;
         if let Some(p) = &stored {
             let same = serde_json::from_str::<Policy>(p).is_ok_and(|s| s == cfg.policy);
             if !same {
@@ -221,19 +151,18 @@ impl Tenant {
         }
         // Recovery validates the policy; only a valid one is stored, so a
         // corrected tenants file is not refused on the next start.
-        let (engine, last_snapshot) = recover(&conn, &cfg.id, &cfg.policy)?;
+        let (engine, last_snapshot) = log.recover(&cfg.id, &cfg.policy)?;
         if stored.is_none() {
-            store::store_policy(&conn, &cfg.id, &policy_json)?;
+            log.store_policy(&cfg.id, &policy_json)?;
         }
         let (live, _) = broadcast::channel(stream_buffer.max(1));
         let t = Tenant {
             metrics: Metrics::default(),
             id: cfg.id,
-            api_key: cfg.api_key,
             policy: cfg.policy,
             core: Mutex::new(Core {
                 engine,
-                conn,
+                log,
                 last_snapshot,
                 broken: None,
             }),
@@ -242,12 +171,27 @@ impl Tenant {
             last_seq: AtomicU64::new(0),
             deadline: AtomicU64::new(u64::MAX),
             snapshot_every: snapshot_every.max(1),
+            retired: watch::Sender::new(false),
         };
         {
             let core = t.lock();
             t.publish(&core.engine);
         }
         Ok(t)
+    }
+
+    /// Stops serving: writes are refused from now on, the timer and the
+    /// decision streams end. Waits for a write in progress to finish.
+    pub fn retire(&self) {
+        let mut core = self.lock();
+        core.broken = Some(String::new());
+        self.retired.send_replace(true);
+        self.wake.notify_one();
+    }
+
+    /// Whether [`Tenant::retire`] was called.
+    pub fn is_retired(&self) -> bool {
+        *self.retired.borrow()
     }
 
     /// The write lock. A panic while it was held (a bug) may have left the
@@ -315,7 +259,7 @@ impl Tenant {
     /// Puts the engine back to what the log says (after a failure left it
     /// ahead of the log); if even that fails, the tenant refuses writes.
     fn rebuild(&self, core: &mut Core) {
-        match recover(&core.conn, &self.id, &self.policy) {
+        match core.log.recover(&self.id, &self.policy) {
             Ok((engine, snap)) => {
                 core.engine = engine;
                 core.last_snapshot = snap;
@@ -373,6 +317,9 @@ impl Tenant {
         if events.is_empty() {
             return Err(PostError::Empty);
         }
+        if self.is_retired() {
+            return Err(PostError::Moved(self.id.clone()));
+        }
         if let Some(why) = &core.broken {
             return Err(PostError::Broken(why.clone()));
         }
@@ -394,7 +341,7 @@ impl Tenant {
         };
         let t0 = Instant::now();
         let tenant = self.id.clone();
-        let committed = store::append(&mut core.conn, &tenant, &accepted);
+        let committed = core.log.append(&tenant, &accepted);
         self.metrics.commit.observe(t0.elapsed());
         if let Err(e) = committed {
             // The engine is ahead of the log: put it back to what the log
@@ -419,7 +366,7 @@ impl Tenant {
         self.wake.notify_one();
         if last_seq >= core.last_snapshot + self.snapshot_every {
             let bytes = core.engine.snapshot().to_bytes();
-            match store::put_snapshot(&mut core.conn, &tenant, last_seq, &bytes) {
+            match core.log.put_snapshot(&tenant, last_seq, &bytes) {
                 Ok(()) => core.last_snapshot = last_seq,
                 // The events are committed; a missed snapshot only makes the
                 // next start replay more.
@@ -434,78 +381,22 @@ impl Tenant {
     }
 }
 
-/// Rebuilds a tenant's engine: its last snapshot (or a new engine on the
-/// policy) and every logged event after it. Returns the engine and the
-/// snapshot's seq.
-pub fn recover(
-    conn: &Connection,
-    tenant: &str,
-    policy: &Policy,
-) -> Result<(Engine, u64), RecoverError> {
-    let (mut engine, from) = match store::last_snapshot(conn, tenant)? {
-        Some((seq, bytes)) => {
-            let e = Snapshot::from_bytes(&bytes)
-                .and_then(Engine::restore)
-                .map_err(|source| RecoverError::Snapshot {
-                    tenant: tenant.to_string(),
-                    seq,
-                    source,
-                })?;
-            (e, seq)
-        }
-        None => {
-            let e = Engine::new(policy.clone()).map_err(|source| RecoverError::Policy {
-                tenant: tenant.to_string(),
-                source,
-            })?;
-            (e, 0)
-        }
-    };
-    if engine.inputs_applied() != from {
-        return Err(RecoverError::SeqGap {
-            tenant: tenant.to_string(),
-            expected: from,
-            found: engine.inputs_applied(),
-        });
-    }
-    store::for_each_event_after(conn, tenant, from, |seq, json| {
-        let expected = engine.inputs_applied() + 1;
-        if seq != expected {
-            return Err(RecoverError::SeqGap {
-                tenant: tenant.to_string(),
-                expected,
-                found: seq,
-            });
-        }
-        let event: Event =
-            serde_json::from_str(json).map_err(|source| RecoverError::BadLogEvent {
-                tenant: tenant.to_string(),
-                seq,
-                source,
-            })?;
-        engine
-            .apply(event)
-            .map_err(|source| RecoverError::Refused {
-                tenant: tenant.to_string(),
-                seq,
-                source,
-            })?;
-        // Their records were stored with the event when it was first applied.
-        let _ = engine.take_records();
-        Ok(())
-    })?;
-    Ok((engine, from))
-}
-
 /// The tenant's timer: sleeps until the engine's next deadline (by the wall
 /// clock, event times being Unix milliseconds), then applies a `tick` at that
 /// deadline through the same logged path as a posted event. Woken early
 /// whenever an event may have moved the deadline.
 pub async fn run_timer(tenant: Arc<Tenant>) {
+    let mut retired = tenant.retired.subscribe();
     loop {
+        if *retired.borrow_and_update() {
+            return;
+        }
         let deadline = tenant.deadline();
         let Some(at) = deadline else {
-            tenant.wake.notified().await;
+            tokio::select! {
+                () = tenant.wake.notified() => {}
+                _ = retired.changed() => {}
+            }
             continue;
         };
         let now = wall_ms();
@@ -513,6 +404,7 @@ pub async fn run_timer(tenant: Arc<Tenant>) {
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_millis(at.0 - now)) => {}
                 () = tenant.wake.notified() => continue,
+                _ = retired.changed() => continue,
             }
         }
         let t = tenant.clone();
