@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod stream;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -72,6 +74,9 @@ pub fn now_ms() -> u64 {
         .unwrap()
         .as_millis() as u64
 }
+
+/// A decision stream held until its gate is sent on.
+pub type GatedStream = (mpsc::Sender<()>, mpsc::Receiver<(u64, Value)>);
 
 /// A running service; SIGKILLed on drop.
 pub struct Server {
@@ -211,6 +216,31 @@ impl Server {
         key: &str,
         after: Option<u64>,
     ) -> (mpsc::Sender<()>, mpsc::Receiver<(u64, Value)>) {
+        match self.try_stream_gated(tenant, key, after) {
+            Ok(s) => s,
+            Err((status, body)) => panic!("stream status {status}: {body}"),
+        }
+    }
+
+    /// Opens the decision stream, or gives the status and body it was
+    /// refused with.
+    pub fn try_stream(
+        &self,
+        tenant: &str,
+        key: &str,
+        after: Option<u64>,
+    ) -> Result<mpsc::Receiver<(u64, Value)>, (u16, String)> {
+        let (open, rx) = self.try_stream_gated(tenant, key, after)?;
+        let _ = open.send(());
+        Ok(rx)
+    }
+
+    fn try_stream_gated(
+        &self,
+        tenant: &str,
+        key: &str,
+        after: Option<u64>,
+    ) -> Result<GatedStream, (u16, String)> {
         let url = match after {
             Some(a) => format!("{}/v1/tenants/{tenant}/decisions?after={a}", self.base),
             None => format!("{}/v1/tenants/{tenant}/decisions", self.base),
@@ -219,12 +249,15 @@ impl Server {
             .http_status_as_error(false)
             .build()
             .into();
-        let resp = agent
+        let mut resp = agent
             .get(url)
             .header("Authorization", format!("Bearer {key}"))
             .call()
-            .expect("open the stream");
-        assert_eq!(resp.status().as_u16(), 200, "stream status");
+            .map_err(|e| (0, e.to_string()))?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err((status, resp.body_mut().read_to_string().unwrap_or_default()));
+        }
         let (tx, rx) = mpsc::channel();
         let (gate, wait) = mpsc::channel::<()>();
         std::thread::spawn(move || {
@@ -250,7 +283,7 @@ impl Server {
                 }
             }
         });
-        (gate, rx)
+        Ok((gate, rx))
     }
 }
 
@@ -276,4 +309,54 @@ pub fn collect_until(
         }
     }
     got
+}
+
+/// A `nats-server` with JetStream on a free loopback port, storing in a
+/// scratch directory; killed on drop.
+pub struct Nats {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Nats {
+    /// Starts Debian's `nats-server` (package `nats-server`) and waits until
+    /// it accepts connections.
+    pub fn start(dir: &Path) -> Nats {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let store = dir.join("jetstream");
+        std::fs::create_dir_all(&store).unwrap();
+        let child = Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(&store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start nats-server ({e}); install it with `apt-get install nats-server`"
+                )
+            });
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "nats-server did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Nats {
+            child,
+            url: format!("nats://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
