@@ -525,12 +525,14 @@ struct ClientOut {
 }
 
 /// Counter sums over all tenants from `/metrics`.
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone)]
 struct Scrape {
     apply_sum: f64,
     apply_count: f64,
     commit_sum: f64,
     commit_count: f64,
+    /// The commit histogram's cumulative buckets: (le, count), in order.
+    commit_buckets: Vec<(String, f64)>,
 }
 
 impl Scrape {
@@ -553,6 +555,18 @@ impl Scrape {
                 "switchboard_apply_seconds_count" => s.apply_count += v,
                 "switchboard_commit_seconds_sum" => s.commit_sum += v,
                 "switchboard_commit_seconds_count" => s.commit_count += v,
+                "switchboard_commit_seconds_bucket" => {
+                    let le = name
+                        .split("le=\"")
+                        .nth(1)
+                        .and_then(|r| r.split('"').next())
+                        .unwrap_or("")
+                        .to_string();
+                    match s.commit_buckets.iter_mut().find(|b| b.0 == le) {
+                        Some(b) => b.1 += v,
+                        None => s.commit_buckets.push((le, v)),
+                    }
+                }
                 _ => {}
             }
         }
@@ -560,7 +574,20 @@ impl Scrape {
     }
 
     fn minus(self, o: Scrape) -> Scrape {
+        let commit_buckets = self
+            .commit_buckets
+            .iter()
+            .map(|(le, v)| {
+                let before = o
+                    .commit_buckets
+                    .iter()
+                    .find(|b| &b.0 == le)
+                    .map_or(0.0, |b| b.1);
+                (le.clone(), v - before)
+            })
+            .collect();
         Scrape {
+            commit_buckets,
             apply_sum: self.apply_sum - o.apply_sum,
             apply_count: self.apply_count - o.apply_count,
             commit_sum: self.commit_sum - o.commit_sum,
@@ -717,6 +744,7 @@ struct Report {
     posts: u64,
     wall: f64,
     rtt: [Duration; 3],
+    rtt_sum: Duration,
     e2e: [Duration; 3],
     decision_inputs: usize,
     delta: Scrape,
@@ -823,11 +851,22 @@ impl Report {
             "posts": self.posts,
             "wall_s": self.wall,
             "events_per_s": self.events_per_s(),
-            "post_ms": {"p50": ms(self.rtt[0]), "p99": ms(self.rtt[1]), "max": ms(self.rtt[2])},
+            "post_ms": {
+                "p50": ms(self.rtt[0]),
+                "p99": ms(self.rtt[1]),
+                "max": ms(self.rtt[2]),
+                "mean": ms(self.rtt_sum) / self.posts as f64,
+            },
+            "post_share_of_client_time": self.rtt_sum.as_secs_f64() / (self.wall * cfg.clients as f64),
+            "server_cpu_us_per_event": self.server_cpu.map(|c| c / self.events as f64 * 1e6),
             "decision_e2e_ms": {"p50": ms(self.e2e[0]), "p99": ms(self.e2e[1]), "max": ms(self.e2e[2])},
             "inputs_with_decisions": self.decision_inputs,
             "apply_seconds": {"sum": d.apply_sum, "count": d.apply_count},
-            "commit_seconds": {"sum": d.commit_sum, "count": d.commit_count},
+            "commit_seconds": {
+                "sum": d.commit_sum,
+                "count": d.commit_count,
+                "cumulative_buckets": d.commit_buckets.iter().map(|(le, n)| json!([le, n])).collect::<Vec<_>>(),
+            },
             "engine_share_of_apply_plus_commit": self.engine_of_write_path(),
             "engine_share_of_wall": self.engine_of_wall(),
             "engine_share_of_server_cpu": self.engine_of_cpu(),
@@ -1000,6 +1039,7 @@ fn run_once(bin: &Path, nats_bin: &Path, cfg: &Config) -> Result<Report, String>
         posts,
         wall,
         rtt: [pct(&rtts, 0.5), pct(&rtts, 0.99), pct(&rtts, 1.0)],
+        rtt_sum: rtts.iter().sum(),
         e2e: [pct(&e2e, 0.5), pct(&e2e, 0.99), pct(&e2e, 1.0)],
         decision_inputs: want,
         delta: after.minus(before),
