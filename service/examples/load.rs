@@ -134,7 +134,7 @@ fn run_all(args: &Args) -> Result<(), String> {
             "# apply: engine time per event, commit: per batch (means from /metrics); in cmt = commit s / (wall s x clients)"
         );
         println!(
-            "# eng/wp = engine s / (engine + commit s); eng/wl = engine s / wall s; eng/cp = engine s / service CPU s; cpu = CPU s / wall s"
+            "# eng/wp = engine s / (engine + commit s); eng/wl = engine s / wall s; eng/cp = engine s / service CPU s; srv cpu (service + nats-server) and tool cpu = CPU s / wall s"
         );
         println!("{}", Report::header());
     }
