@@ -42,7 +42,9 @@ pub fn figures(e: &Engine, rt: &RealTime) -> (Value, Value) {
     // (waiting, longest) per tier, in policy order.
     let mut tiers: Vec<(u32, Option<u64>)> = vec![(0, None); policy.tiers.len()];
     for id in e.waiting() {
-        let Some(c) = e.conversation(id) else { continue };
+        let Some(c) = e.conversation(id) else {
+            continue;
+        };
         let Some(i) = policy.tiers.iter().position(|t| t.id == c.spec.tier) else {
             continue;
         };
