@@ -150,6 +150,7 @@ const rows = (sel, attr) => Object.fromEntries([...document.querySelectorAll(sel
 const err = document.getElementById('error');
 return {
   conn: g('conn', 'data-state'),
+  last_id: g('conn', 'data-last-id'),
   waiting: g('waiting', 'data-value'),
   longest_ms: g('longest-wait', 'data-ms'),
   available: g('ops-available', 'data-value'),
@@ -245,6 +246,10 @@ fn shows(page: &Value, wb: &Value) -> bool {
     top && tiers && routes && page["board_hidden"] == false && page["error_hidden"] == true
 }
 
+fn wallboard(s: &Server) -> Value {
+    s.get_json("/v1/tenants/acme/wallboard", A)
+}
+
 fn artefact_path() -> PathBuf {
     // CARGO_TARGET_TMPDIR is <target dir>/tmp.
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -280,7 +285,8 @@ async fn the_wall_board_follows_the_tenant_live_in_a_browser() {
             ("beta", B, policy(json!({}))),
         ],
     );
-    let s = Server::start(&dir.0.join("data"), &tenants, &[]);
+    let data = dir.0.join("data");
+    let mut s = Server::start(&data, &tenants, &[]);
     let (st, html) = s.get("/board", None);
     assert_eq!(st, 200, "/board needs no key");
     assert!(html.contains("id=\"waiting\""), "{html}");
@@ -288,13 +294,12 @@ async fn the_wall_board_follows_the_tenant_live_in_a_browser() {
     let browser = Browser::start(&dir.0);
     let c = browser.session().await;
     let deadline = Instant::now() + BUDGET;
-    let wallboard = || s.get_json("/v1/tenants/acme/wallboard", A);
 
     // Loads, connects, and shows the empty tenant.
     c.goto(&format!("{}/board#tenant=acme&key={A}", s.base))
         .await
         .expect("open the board");
-    let (page, _) = wait_until(&c, deadline, "the initial figures", wallboard, shows).await;
+    let (page, _) = wait_until(&c, deadline, "the initial figures", || wallboard(&s), shows).await;
     assert_eq!(page["waiting"], "0");
     assert_eq!(page["available"], "0");
     assert_eq!(page["longest_ms"], "");
@@ -328,7 +333,7 @@ async fn the_wall_board_follows_the_tenant_live_in_a_browser() {
         &c,
         deadline,
         "the figures after the first batch",
-        wallboard,
+        || wallboard(&s),
         shows,
     )
     .await;
@@ -363,12 +368,11 @@ async fn the_wall_board_follows_the_tenant_live_in_a_browser() {
         ])
         .to_string(),
     );
-    let kpi = |from: &str| s.get_json(&format!("/v1/tenants/acme/kpi?from={from}"), A);
     let (page, wb) = wait_until(
         &c,
         deadline,
         "the figures and today's service level after the second batch",
-        wallboard,
+        || wallboard(&s),
         |p, wb| {
             if !shows(p, wb) {
                 return false;
@@ -377,7 +381,8 @@ async fn the_wall_board_follows_the_tenant_live_in_a_browser() {
             if from.is_empty() {
                 return false;
             }
-            let sl = &kpi(from)["overall"]["service_levels"][0]["default"];
+            let kpi = s.get_json(&format!("/v1/tenants/acme/kpi?from={from}"), A);
+            let sl = &kpi["overall"]["service_levels"][0]["default"];
             p["sl_numerator"] == attr(&sl["numerator"])
                 && p["sl_denominator"] == attr(&sl["denominator"])
                 && sl["denominator"] != 0
@@ -399,6 +404,41 @@ async fn the_wall_board_follows_the_tenant_live_in_a_browser() {
     let shot = c.screenshot().await.expect("take a screenshot");
     save_png(&shot, "wallboard.png");
 
+    // The server dies: the page says so and retries; it comes back on the
+    // same address and an assign is posted at once, usually before the page
+    // has reconnected (its backoff is 1 s, then 2 s), so that decision
+    // reaches it only by resuming the stream after its last id; the page's
+    // last id must become the decision's input_seq either way.
+    let addr = s.base.strip_prefix("http://").unwrap().to_string();
+    s.kill();
+    wait_until(
+        &c,
+        deadline,
+        "the reconnecting state",
+        Value::default,
+        |p, _| p["conn"] == "reconnecting",
+    )
+    .await;
+    drop(s);
+    s = Server::start_on(&data, &tenants, &addr, &[]);
+    let ack = s.post_ok(
+        "acme",
+        A,
+        &json!({"type": "assign", "at": now_ms()}).to_string(),
+    );
+    let seq = ack["decisions"][0]["input_seq"].to_string();
+    assert_eq!(ack["decisions"][0]["conversation"], 4, "{ack:#}");
+    let (page, _) = wait_until(
+        &c,
+        deadline,
+        "the figures after a restart, through the resumed stream",
+        || wallboard(&s),
+        |p, wb| shows(p, wb) && p["last_id"] == seq.as_str(),
+    )
+    .await;
+    assert_eq!(page["waiting"], "0");
+    assert_eq!(page["with_operator"], "2");
+
     // A wrong key and another tenant's key show the error, not numbers.
     for (key, status, word) in [
         ("not-a-key", "401", "Unauthorized"),
@@ -412,7 +452,7 @@ async fn the_wall_board_follows_the_tenant_live_in_a_browser() {
             &c,
             deadline,
             &format!("the {status} error state"),
-            || Value::Null,
+            Value::default,
             |p, _| p["conn"] == "error" && p["error_hidden"] == false,
         )
         .await;
