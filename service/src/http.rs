@@ -280,6 +280,7 @@ pub fn router(app: Arc<App>, max_body: usize, max_in_flight: usize) -> Router {
             get(queue_status),
         )
         .route("/v1/tenants/{tenant}/kpi", get(kpi))
+        .route("/board", get(crate::board::page))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(max_body))
@@ -504,7 +505,8 @@ async fn log(
         .into_response())
 }
 
-/// `GET /v1/tenants/{t}/wallboard`: the real-time picture and waiting per tier.
+/// `GET /v1/tenants/{t}/wallboard`: the real-time picture, waiting per
+/// tier, and the wall board's per-tier and per-route figures.
 async fn wallboard(
     State(app): State<Arc<App>>,
     Path(tenant): Path<String>,
@@ -525,7 +527,11 @@ async fn wallboard(
             .into_iter()
             .map(|(tier, waiting)| json!({"tier": tier, "waiting": waiting}))
             .collect();
-        Ok(Json(json!({ "real_time": e.real_time(), "waiting_per_tier": tiers })).into_response())
+        let rt = e.real_time();
+        let (by_tier, by_route) = crate::board::figures(e, &rt);
+        Ok(Json(json!({ "real_time": rt, "waiting_per_tier": tiers,
+            "by_tier": by_tier, "by_route": by_route }))
+        .into_response())
     })
     .await
 }

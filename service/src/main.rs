@@ -2,6 +2,7 @@
 //! every accepted event committed to a SQLite log before it is acknowledged.
 //! See `service/README.md` for the API and the failure model.
 
+mod board;
 mod cluster;
 mod http;
 mod jetstream;

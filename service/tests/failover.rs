@@ -1,5 +1,5 @@
 //! Failover on JetStream, loopback only: a `nats-server` and two service
-//! instances sharing eight tenants. A seeded stream of valid events (30,000
+//! instances sharing eight tenants. A seeded stream of valid events (100,000
 //! by default; `SWITCHBOARD_FAILOVER_EVENTS` to change) is posted to one
 //! tenant, following the tenant wherever it is served, while
 //!
@@ -109,6 +109,23 @@ impl Pair {
         }
     }
 
+    /// GET `path` of `tenant` from whoever serves it, asking again if the
+    /// tenant moves between finding its owner and the request.
+    fn served_get(&self, tenant: &str, path: &str) -> (usize, Value) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let o = self.owner(tenant);
+            let (s, b) = self
+                .server(o)
+                .get(&format!("/v1/tenants/{tenant}{path}"), Some(KEY));
+            match s {
+                200 => return (o, serde_json::from_str(&b).unwrap()),
+                421 | 503 => assert!(Instant::now() < deadline, "{tenant} keeps moving"),
+                other => panic!("GET {path}: {other} {b}"),
+            }
+        }
+    }
+
     fn status(&self, i: usize, tenant: &str) -> Option<Value> {
         let (s, b) = self
             .server(i)
@@ -150,7 +167,7 @@ fn instances_take_over_from_a_killed_or_stopped_one_and_lose_nothing() {
     let n: usize = std::env::var("SWITCHBOARD_FAILOVER_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(30_000);
+        .unwrap_or(100_000);
     let seed = 41u64;
     let started = Instant::now();
     let pol = policy(json!({}));
@@ -367,7 +384,7 @@ fn instances_take_over_from_a_killed_or_stopped_one_and_lose_nothing() {
             if b.contains("another instance wrote") {
                 fenced += 1;
             }
-            let st = pair.status(pair.owner("t"), "t").unwrap();
+            let (_, st) = pair.served_get("t", "/status");
             assert_eq!(
                 st["last_seq"].as_u64().unwrap(),
                 cursor,
@@ -387,8 +404,7 @@ fn instances_take_over_from_a_killed_or_stopped_one_and_lose_nothing() {
             // batch got in.
             Ok((421 | 503, _)) => {
                 handoffs += 1;
-                let o2 = pair.owner("t");
-                let st = pair.status(o2, "t").unwrap();
+                let (_, st) = pair.served_get("t", "/status");
                 let held = st["last_seq"].as_u64().unwrap();
                 assert!(
                     held == cursor || held == end,
@@ -425,18 +441,14 @@ fn instances_take_over_from_a_killed_or_stopped_one_and_lose_nothing() {
         "the stream differs from the replay"
     );
 
-    let o = pair.owner("t");
-    let st = pair.status(o, "t").unwrap();
+    let (_, st) = pair.served_get("t", "/status");
     assert_eq!(st["last_seq"], n as u64);
     assert_eq!(st["log_events"], n as u64);
     assert_eq!(st["state_hash"], format!("{:016x}", plan.final_hash));
     // The log on JetStream holds the stream, each event once, in order.
     let mut logged = Vec::new();
     while logged.len() < n {
-        let v = pair.server(o).get_json(
-            &format!("/v1/tenants/t/log?after={}&limit=10000", logged.len()),
-            KEY,
-        );
+        let (_, v) = pair.served_get("t", &format!("/log?after={}&limit=10000", logged.len()));
         let page = v.as_array().unwrap();
         assert!(!page.is_empty(), "log ends at {}", logged.len());
         for e in page {
@@ -453,9 +465,8 @@ fn instances_take_over_from_a_killed_or_stopped_one_and_lose_nothing() {
     pair.servers = [None, None];
     let t0 = Instant::now();
     pair.start(1);
-    let o = pair.owner("t");
+    let (_, st) = pair.served_get("t", "/status");
     let cold_ms = t0.elapsed().as_millis();
-    let st = pair.status(o, "t").unwrap();
     assert_eq!(st["state_hash"], format!("{:016x}", plan.final_hash));
     assert!(
         st["snapshot_seq"].as_u64().unwrap() > 0,

@@ -89,12 +89,18 @@ impl Server {
     /// Starts the binary with `--data data --tenants tenants --listen
     /// 127.0.0.1:0` plus `extra`, and waits for its address line.
     pub fn start(data: &Path, tenants: &Path, extra: &[&str]) -> Server {
+        Server::start_on(data, tenants, "127.0.0.1:0", extra)
+    }
+
+    /// As [`Server::start`], listening on `listen` (e.g. a restart on the
+    /// address a browser page already talks to).
+    pub fn start_on(data: &Path, tenants: &Path, listen: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard-service"))
             .arg("--data")
             .arg(data)
             .arg("--tenants")
             .arg(tenants)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", listen])
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
