@@ -924,6 +924,23 @@ fn run_once(bin: &Path, nats_bin: &Path, cfg: &Config) -> Result<Report, String>
     }
     let (service, base) = start_service(bin, &extra)?;
     let agent = agent();
+    // On JetStream the instance serves a tenant once it holds its lease and
+    // has recovered it (503 until then).
+    let ready_by = Instant::now() + Duration::from_secs(30);
+    for t in &tenants {
+        loop {
+            let (status, body) = get(
+                &agent,
+                &format!("{base}/v1/tenants/{}/status", t.id),
+                Some(&t.key),
+            )?;
+            match status {
+                200 => break,
+                503 if Instant::now() < ready_by => std::thread::sleep(Duration::from_millis(20)),
+                _ => return Err(format!("tenant {} not served: {status} {body}", t.id)),
+            }
+        }
+    }
 
     let (tx, rx) = mpsc::channel();
     for (i, t) in tenants.iter().enumerate() {

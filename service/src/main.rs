@@ -1,5 +1,6 @@
 //! `switchboard-service`: one routing engine per tenant behind HTTP/JSON,
-//! every accepted event committed to a SQLite log before it is acknowledged.
+//! every accepted event committed to a log before it is acknowledged: SQLite
+//! by default, or NATS JetStream shared by several instances (`--nats`).
 //! See `service/README.md` for the API and the failure model.
 
 mod board;

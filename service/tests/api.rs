@@ -445,6 +445,28 @@ fn an_invalid_policy_stops_the_start_and_is_not_kept() {
 }
 
 #[test]
+fn a_tenant_id_that_cannot_be_a_url_segment_or_subject_stops_the_start() {
+    let dir = Scratch::new("badid");
+    for id in ["acme.eu", "", "a b", "x>"] {
+        let tenants = tenants_file(&dir.0, &[(id, "k", policy(json!({})))]);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard-service"))
+            .arg("--data")
+            .arg(dir.0.join("data"))
+            .arg("--tenants")
+            .arg(&tenants)
+            .args(["--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{id:?} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("tenant id {id:?}")) && err.contains("ASCII letters"),
+            "{id:?}: {err}"
+        );
+    }
+}
+
+#[test]
 fn sigterm_stops_the_server_even_with_a_stream_open() {
     let dir = Scratch::new("term");
     let tenants = two_tenants(&dir, json!({}));

@@ -399,6 +399,19 @@ fn instances_take_over_from_a_killed_or_stopped_one_and_lose_nothing() {
                 acked = end;
                 cursor = end;
                 batch += 1;
+                if batch == 5 {
+                    // An event the engine refuses (time going backwards):
+                    // 422 with its reason, nothing appended to the stream.
+                    let (s, b) = pair.server(o).post(
+                        "/v1/tenants/t/events",
+                        KEY,
+                        r#"{"type":"assign","at":0}"#,
+                    );
+                    assert_eq!(s, 422, "{b}");
+                    let (_, st) = pair.served_get("t", "/status");
+                    assert_eq!(st["last_seq"].as_u64(), Some(cursor));
+                    assert_eq!(st["log_events"].as_u64(), Some(cursor));
+                }
             }
             // Handed over while we asked: find it again and see whether the
             // batch got in.
