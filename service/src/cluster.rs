@@ -266,7 +266,21 @@ pub async fn run_tenant(
                     }
                 }
                 // A tenant whose writer was fenced is rebuilt from the log
-                // by its write path; nothing to do here for it.
+                // by its write path. One whose rebuild failed too (the log
+                // unreachable for a moment) refuses writes: give it up, so
+                // the next round claims and recovers it afresh.
+                if serving.as_ref().is_some_and(|t| t.is_broken()) {
+                    tracing::warn!(tenant = %id, "state lost after a failed append; recovering again");
+                    if let Some(t) = serving.take() {
+                        retire(&served, t).await;
+                    }
+                    let _ = cluster
+                        .owners
+                        .delete_expect_revision(&id, lease.take())
+                        .await;
+                    free_rounds = 0;
+                    continue;
+                }
                 let choice = cluster.preferred_for(&id);
                 if serving.is_some() && choice.as_ref().is_some_and(|c| *c != cluster.me) {
                     tracing::info!(tenant = %id, to = ?choice, "handing over");

@@ -152,6 +152,9 @@ impl ApiError {
             ApiError::Post(PostError::Store(store::StoreError::TooLarge { .. })) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
+            ApiError::Post(PostError::Store(store::StoreError::Unconfirmed { .. })) => {
+                StatusCode::GATEWAY_TIMEOUT
+            }
             ApiError::Post(PostError::Store(_) | PostError::Broken(_)) | ApiError::Store(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -459,6 +462,11 @@ async fn status(
     let t = app.auth(&headers, &tenant).await?;
     blocking(move || {
         let core = t.lock();
+        // A tenant whose state could not be read back answers nothing about
+        // it until it has been recovered.
+        if core.broken.is_some() {
+            return Err(ApiError::Unavailable(t.id.clone()));
+        }
         let e = &core.engine;
         let log_events = core.log.event_count(&t.id)?;
         Ok(Json(json!({

@@ -45,8 +45,9 @@ const POLICIES: &str = "switchboard-policies";
 /// Header with the first and last `input_seq` of the batch in a message.
 const FIRST: &str = "Sb-First-Seq";
 const LAST: &str = "Sb-Last-Seq";
-/// How long one JetStream call may take before the write is given up.
-const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one JetStream call may take before it is given up (the
+/// client gets 503; an append given up may still have been stored).
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A connection to JetStream with the handles this service uses; cheap to
 /// clone (the handles hold their streams' configurations, kilobytes).
@@ -64,6 +65,8 @@ impl std::ops::Deref for Js {
 pub struct Handles {
     /// The JetStream context.
     pub ctx: Context,
+    /// The connection, to refuse appends at once while it is down.
+    client: async_nats::Client,
     stream: Stream,
     snapshots: ObjectStore,
     policies: kv::Store,
@@ -118,7 +121,7 @@ impl Js {
             .await
             .map_err(|e| err("connect to NATS", "", e))?;
         let max_payload = client.server_info().max_payload;
-        let ctx = jetstream::new(client);
+        let ctx = jetstream::new(client.clone());
         let stream = ctx
             .get_or_create_stream(stream::Config {
                 name: STREAM.into(),
@@ -153,6 +156,7 @@ impl Js {
         };
         Ok(Js(Arc::new(Handles {
             ctx,
+            client,
             stream,
             snapshots,
             policies,
@@ -221,6 +225,11 @@ impl Js {
         let mut headers = HeaderMap::new();
         headers.insert(FIRST, first.to_string().as_str());
         headers.insert(LAST, last.to_string().as_str());
+        // While disconnected the client would buffer the message and send it
+        // on reconnection, after this call has given up: refuse it instead.
+        if self.client.connection_state() != async_nats::connection::State::Connected {
+            return Err(err("append a batch", tenant, "not connected to NATS"));
+        }
         let publish = Publish::build()
             .payload(payload.into())
             .headers(headers)
@@ -231,20 +240,25 @@ impl Js {
                 .await
                 .map_err(|e| err("send a batch", tenant, e))?
                 .await
-                .map_err(|e| {
-                    if e.kind() == PublishErrorKind::WrongLastSequence {
-                        StoreError::Fenced {
-                            tenant: tenant.to_string(),
-                            expected,
-                        }
-                    } else {
-                        err("append a batch", tenant, e)
-                    }
+                .map_err(|e| match e.kind() {
+                    PublishErrorKind::WrongLastSequence => StoreError::Fenced {
+                        tenant: tenant.to_string(),
+                        expected,
+                    },
+                    // Sent, not confirmed: it may be stored yet.
+                    PublishErrorKind::TimedOut => StoreError::Unconfirmed {
+                        tenant: tenant.to_string(),
+                        reason: e.to_string(),
+                    },
+                    _ => err("append a batch", tenant, e),
                 })
         };
         let ack = tokio::time::timeout(CALL_TIMEOUT, ack)
             .await
-            .map_err(|_| err("append a batch", tenant, "timed out"))??;
+            .map_err(|_| StoreError::Unconfirmed {
+                tenant: tenant.to_string(),
+                reason: format!("no answer in {CALL_TIMEOUT:?}"),
+            })??;
         Ok(ack.sequence)
     }
 

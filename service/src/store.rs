@@ -45,6 +45,19 @@ pub enum StoreError {
         /// The stream sequence this writer expected last.
         expected: u64,
     },
+    /// The append was sent but not confirmed in time: the batch may be in
+    /// the log or may enter it later (a client library resends after a
+    /// reconnection). Nothing was acknowledged; the client resolves it as a
+    /// post with no answer.
+    #[error(
+        "tenant {tenant:?}: the log did not confirm the batch ({reason}); it may still be stored: read /status or /log before posting it again"
+    )]
+    Unconfirmed {
+        /// The tenant.
+        tenant: String,
+        /// What the client said.
+        reason: String,
+    },
     /// A worker thread running a storage call failed (a bug, not input).
     #[error("storage worker failed: {0}")]
     Worker(String),

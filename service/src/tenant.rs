@@ -1,7 +1,7 @@
 //! One tenant: its engine, its write path (apply, then commit, then
 //! acknowledge), its recovery, its timer and its counters.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -118,6 +118,8 @@ pub struct Tenant {
     /// Turns true when this instance stops serving the tenant; its timer
     /// and streams end.
     pub retired: watch::Sender<bool>,
+    /// Set with `Core::broken` after a failed rebuild, read without the lock.
+    failed: AtomicBool,
 }
 
 /// Milliseconds since the Unix epoch, the clock event times are read in.
@@ -172,6 +174,7 @@ impl Tenant {
             deadline: AtomicU64::new(u64::MAX),
             snapshot_every: snapshot_every.max(1),
             retired: watch::Sender::new(false),
+            failed: AtomicBool::new(false),
         };
         {
             let core = t.lock();
@@ -187,6 +190,13 @@ impl Tenant {
         core.broken = Some(String::new());
         self.retired.send_replace(true);
         self.wake.notify_one();
+    }
+
+    /// Whether a failed commit left the tenant refusing writes (its log
+    /// could not be read back); a JetStream instance then hands the tenant
+    /// to a fresh recovery.
+    pub fn is_broken(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
     }
 
     /// Whether [`Tenant::retire`] was called.
@@ -265,7 +275,10 @@ impl Tenant {
                 core.last_snapshot = snap;
                 self.publish(&core.engine);
             }
-            Err(r) => core.broken = Some(r.to_string()),
+            Err(r) => {
+                core.broken = Some(r.to_string());
+                self.failed.store(true, Ordering::SeqCst);
+            }
         }
     }
 
@@ -345,8 +358,16 @@ impl Tenant {
         self.metrics.commit.observe(t0.elapsed());
         if let Err(e) = committed {
             // The engine is ahead of the log: put it back to what the log
-            // says, so nothing unacknowledged is ever visible.
+            // says, so nothing unacknowledged is ever visible. An append
+            // that was sent but not confirmed may be in the log (or enter it
+            // later), and the log is not answering: the tenant refuses
+            // everything until it is recovered from the log afresh (on
+            // JetStream the lease loop does that once the log answers).
             match backup {
+                _ if matches!(e, StoreError::Unconfirmed { .. }) => {
+                    core.broken = Some(e.to_string());
+                    self.failed.store(true, Ordering::SeqCst);
+                }
                 Some(b) => core.engine = b,
                 None => self.rebuild(core),
             }

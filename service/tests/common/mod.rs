@@ -322,6 +322,8 @@ pub fn collect_until(
 pub struct Nats {
     pub child: Child,
     pub url: String,
+    pub port: u16,
+    pub dir: PathBuf,
 }
 
 impl Nats {
@@ -332,6 +334,19 @@ impl Nats {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
+        Nats::start_on(dir, port)
+    }
+
+    /// SIGKILLs the server and starts it again on the same port and store.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let again = Nats::start_on(&self.dir, self.port);
+        *self = again;
+    }
+
+    /// As [`Nats::start`], on a given port.
+    pub fn start_on(dir: &Path, port: u16) -> Nats {
         let store = dir.join("jetstream");
         std::fs::create_dir_all(&store).unwrap();
         let child = Command::new("nats-server")
@@ -356,7 +371,17 @@ impl Nats {
         Nats {
             child,
             url: format!("nats://127.0.0.1:{port}"),
+            port,
+            dir: dir.to_path_buf(),
         }
+    }
+}
+
+impl Nats {
+    /// SIGKILL and reap, leaving the store for a restart.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
