@@ -269,21 +269,18 @@ pub async fn run_tenant(
                 // by its write path. One whose rebuild failed too (the log
                 // unreachable for a moment) refuses writes: give it up, so
                 // the next round claims and recovers it afresh.
-                if serving.as_ref().is_some_and(|t| t.is_broken()) {
-                    tracing::warn!(tenant = %id, "state lost after a failed append; recovering again");
-                    if let Some(t) = serving.take() {
-                        retire(&served, t).await;
-                    }
-                    let _ = cluster
-                        .owners
-                        .delete_expect_revision(&id, lease.take())
-                        .await;
-                    free_rounds = 0;
-                    continue;
-                }
                 let choice = cluster.preferred_for(&id);
-                if serving.is_some() && choice.as_ref().is_some_and(|c| *c != cluster.me) {
-                    tracing::info!(tenant = %id, to = ?choice, "handing over");
+                let broken = serving.as_ref().is_some_and(|t| t.is_broken());
+                let elsewhere =
+                    serving.is_some() && choice.as_ref().is_some_and(|c| *c != cluster.me);
+                if broken || elsewhere {
+                    if broken {
+                        tracing::warn!(tenant = %id, "state lost after a failed append; recovering again");
+                    } else {
+                        tracing::info!(tenant = %id, to = ?choice, "handing over");
+                    }
+                    // Stop serving first, then free the lease, so no one
+                    // claims it while this instance still writes.
                     if let Some(t) = serving.take() {
                         retire(&served, t).await;
                     }

@@ -327,15 +327,8 @@ fn instances_take_over_from_a_killed_or_stopped_one_and_lose_nothing() {
         if batch == stop_batch && stops == 0 {
             // 2. SIGSTOP the owner past its lease; the other takes over.
             stops += 1;
-            let pid = pair.server(o).child.id().to_string();
-            let signal = |sig: &str| {
-                let ok = std::process::Command::new("kill")
-                    .args([sig, &pid])
-                    .status()
-                    .unwrap()
-                    .success();
-                assert!(ok, "kill {sig}");
-            };
+            let pid = pair.server(o).child.id();
+            let signal = |sig: &str| common::signal(pid, sig);
             signal("-STOP");
             let t0 = Instant::now();
             let o2 = loop {

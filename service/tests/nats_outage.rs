@@ -120,15 +120,8 @@ fn posts_fail_while_the_log_is_down_and_resume_after_with_nothing_lost() {
         if batch == stall_at && stall_ms == 0 {
             // nats-server stopped, not dead: the connection stays up, the
             // append is sent and never confirmed.
-            let pid = nats.child.id().to_string();
-            let signal = |sig: &str| {
-                let ok = std::process::Command::new("kill")
-                    .args([sig, &pid])
-                    .status()
-                    .unwrap()
-                    .success();
-                assert!(ok, "kill {sig}");
-            };
+            let pid = nats.child.id();
+            let signal = |sig: &str| common::signal(pid, sig);
             signal("-STOP");
             let t0 = Instant::now();
             let (s, b) = server.post("/v1/tenants/t/events", KEY, &body);

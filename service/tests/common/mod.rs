@@ -317,6 +317,16 @@ pub fn collect_until(
     got
 }
 
+/// Sends `sig` (`-STOP`, `-CONT`, `-9`, ...) to process `pid`.
+pub fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("run kill")
+        .success();
+    assert!(ok, "kill {sig} {pid}");
+}
+
 /// A `nats-server` with JetStream on a free loopback port, storing in a
 /// scratch directory; killed on drop.
 pub struct Nats {
