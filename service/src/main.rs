@@ -19,6 +19,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use clap::Parser;
 
 use crate::cluster::{Cluster, Start};
@@ -272,6 +273,13 @@ async fn run(args: Args) -> Result<(), StartError> {
     // On stdout, for scripts and tests started with port 0.
     println!("switchboard-service listening on {addr}");
     tracing::info!(%addr, "listening");
+    // No Nagle: a decision on a stream is a small write that must leave now,
+    // not wait for the client's delayed ACK (40 ms on Linux).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         http::router(app, args.max_body, args.max_in_flight.max(1)),
