@@ -393,7 +393,7 @@ impl Engine {
             q,
             state: ConversationState::Resolved,
             started_at: at,
-            asked_at: None,
+            asked_at: OptTime::NONE,
             routing_since: at,
             seq: 0,
             key: (0, 0, 0),
@@ -403,9 +403,9 @@ impl Engine {
             in_wait: false,
             holder: None,
             first_offered_at: None,
-            first_assigned_at: None,
-            assigned_at: None,
-            first_response_at: None,
+            first_assigned_at: OptTime::NONE,
+            assigned_at: OptTime::NONE,
+            first_response_at: OptTime::NONE,
             message_left_at: None,
             transfers: 0,
             last_team: None,
@@ -457,7 +457,7 @@ impl Engine {
         });
         let preferred_until = prefers.and((wait > Millis::ZERO).then(|| at + wait));
         let c = self.conv_mut(slot);
-        c.asked_at = Some(at);
+        c.asked_at.set(Some(at));
         c.routing_since = at;
         c.seq = seq;
         c.key = key;
@@ -530,10 +530,10 @@ impl Engine {
         c.holder = Some(oid);
         if how == Handover::Offer {
             // Not an answer yet: the wait ends when the offer is accepted.
-            c.assigned_at = None;
+            c.assigned_at.set(None);
             c.first_offered_at.get_or_insert(at);
         } else {
-            c.assigned_at = Some(at);
+            c.assigned_at.set(Some(at));
             c.first_assigned_at.get_or_insert(at);
         }
         // The preference is spent once someone holds it: a later requeue
@@ -564,7 +564,7 @@ impl Engine {
     pub(super) fn resolved(&mut self, at: Timestamp, id: ConversationId) {
         let s = self.conv_slots[&id];
         let holder = self.conv_at(s).holder;
-        if let (Some(_), Some(assigned)) = (holder, self.conv_at(s).assigned_at) {
+        if let (Some(_), Some(assigned)) = (holder, self.conv_at(s).assigned_at.get()) {
             let ch = self.conv_at(s).ch as usize;
             if self.handle_ewma.len() <= ch {
                 self.handle_ewma.resize(self.policy.channels.len(), 0);
@@ -620,7 +620,7 @@ impl Engine {
         c.last_team = team;
         c.routing_since = at;
         c.holder = None;
-        c.assigned_at = None;
+        c.assigned_at.set(None);
         c.preferred_until = None;
         c.prefers = None;
         self.set_state(s, ConversationState::Waiting);
@@ -639,7 +639,7 @@ impl Engine {
             Ending::Resolved(t) => (Some(t), None),
             Ending::Abandoned(t) => (None, Some(t)),
         };
-        let record = match c.asked_at {
+        let record = match c.asked_at.get() {
             Some(asked_at) => Finished::Request(ConversationRecord {
                 conversation: c.spec.id,
                 channel: c.spec.channel,
@@ -650,8 +650,8 @@ impl Engine {
                 started_at: Some(c.started_at),
                 asked_at,
                 offered_at: c.first_offered_at,
-                assigned_at: c.first_assigned_at,
-                first_response_at: c.first_response_at,
+                assigned_at: c.first_assigned_at.get(),
+                first_response_at: c.first_response_at.get(),
                 resolved_at,
                 // A left message is when the customer left (the record's
                 // convention); a conversation that left a message is never
@@ -718,7 +718,7 @@ impl Engine {
                 matched: SmallVec::new(),
                 load_before: o.load[ch],
                 capacity: o.cap[ch],
-                waited: at.since(c.asked_at.unwrap_or(at)),
+                waited: at.since(c.asked_at.get().unwrap_or(at)),
                 overflow_step: step,
             },
         }

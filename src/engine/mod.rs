@@ -89,6 +89,7 @@
 //! # Ok::<(), switchboard::Error>(())
 //! ```
 
+mod compact;
 mod decision;
 mod error;
 mod event;
@@ -136,6 +137,7 @@ use crate::record::{
     Activity, BotConversationRecord, ConversationRecord, Finished, StatusInterval,
 };
 use crate::time::{Millis, Timestamp};
+use compact::OptTime;
 use index::{Buckets, FacetSet, Facets, Member, OpEntry, QueueKey, Req, for_each_subset};
 use lifecycle::Handover;
 use queues::{KeyFn, NO_PROFILE, ProfileRules, QueueRules, Routing};
@@ -263,7 +265,7 @@ pub(crate) struct Conversation {
     pub(crate) q: u16,
     pub(crate) state: ConversationState,
     pub(crate) started_at: Timestamp,
-    pub(crate) asked_at: Option<Timestamp>,
+    pub(crate) asked_at: OptTime,
     /// Overflow steps are measured from here (arrival, or a transfer back to routing).
     pub(crate) routing_since: Timestamp,
     pub(crate) seq: u64,
@@ -280,9 +282,9 @@ pub(crate) struct Conversation {
     pub(crate) first_offered_at: Option<Timestamp>,
     /// First accepted assignment (a direct assignment, an accepted offer, a
     /// claim or a transfer to an operator).
-    pub(crate) first_assigned_at: Option<Timestamp>,
-    pub(crate) assigned_at: Option<Timestamp>,
-    pub(crate) first_response_at: Option<Timestamp>,
+    pub(crate) first_assigned_at: OptTime,
+    pub(crate) assigned_at: OptTime,
+    pub(crate) first_response_at: OptTime,
     pub(crate) message_left_at: Option<Timestamp>,
     pub(crate) transfers: u32,
     pub(crate) last_team: Option<TeamId>,
@@ -688,6 +690,6 @@ mod tests {
         let conv = std::mem::size_of::<super::Conversation>();
         eprintln!("Operator {op} B, Conversation {conv} B");
         assert!(op <= 632, "Operator grew to {op} B");
-        assert!(conv <= 384, "Conversation grew to {conv} B");
+        assert!(conv <= 352, "Conversation grew to {conv} B");
     }
 }

@@ -257,7 +257,7 @@ impl Engine {
             }
         }
         let c = self.conv_at(cs);
-        let waited = at.since(c.asked_at.unwrap_or(at));
+        let waited = at.since(c.asked_at.get().unwrap_or(at));
         let (conversation, channel, tier, step) = (c.spec.id, c.spec.channel, c.spec.tier, c.step);
         let queue = c.spec.queue;
         let offers = self.queues[q].offers;

@@ -93,7 +93,9 @@ impl Engine {
             })
             .collect();
         for c in self.convs.iter().flatten() {
-            let Some(asked) = c.asked_at else { continue };
+            let Some(asked) = c.asked_at.get() else {
+                continue;
+            };
             let (line, oldest) = &mut queues[usize::from(c.q)];
             match c.state {
                 ConversationState::Waiting => {

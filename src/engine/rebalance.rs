@@ -63,7 +63,7 @@ impl Engine {
         self.cancel_offer(cs);
         self.set_state(cs, ConversationState::Assigned);
         let c = self.conv_mut(cs);
-        c.assigned_at = Some(at);
+        c.assigned_at.set(Some(at));
         c.first_assigned_at.get_or_insert(at);
         if let Some(&os) = self.op_slots.get(&operator) {
             self.op_mut(os).missed_in_a_row = 0;

@@ -342,16 +342,16 @@ impl Engine {
                 spec: c.spec.clone(),
                 state: c.state,
                 started_at: c.started_at,
-                asked_at: c.asked_at,
+                asked_at: c.asked_at.get(),
                 routing_since: c.routing_since,
                 seq: c.seq,
                 preferred_until: c.preferred_until,
                 prefers: c.prefers,
                 holder: c.holder,
                 first_offered_at: c.first_offered_at,
-                first_assigned_at: c.first_assigned_at,
-                assigned_at: c.assigned_at,
-                first_response_at: c.first_response_at,
+                first_assigned_at: c.first_assigned_at.get(),
+                assigned_at: c.assigned_at.get(),
+                first_response_at: c.first_response_at.get(),
                 message_left_at: c.message_left_at,
                 transfers: c.transfers,
                 last_team: c.last_team,
@@ -491,7 +491,7 @@ impl Engine {
                 q,
                 state: cs.state,
                 started_at: cs.started_at,
-                asked_at: cs.asked_at,
+                asked_at: cs.asked_at.into(),
                 routing_since: cs.routing_since,
                 seq: cs.seq,
                 key,
@@ -501,9 +501,9 @@ impl Engine {
                 in_wait: false,
                 holder: cs.holder,
                 first_offered_at: cs.first_offered_at,
-                first_assigned_at: cs.first_assigned_at,
-                assigned_at: cs.assigned_at,
-                first_response_at: cs.first_response_at,
+                first_assigned_at: cs.first_assigned_at.into(),
+                assigned_at: cs.assigned_at.into(),
+                first_response_at: cs.first_response_at.into(),
                 message_left_at: cs.message_left_at,
                 transfers: cs.transfers,
                 last_team: cs.last_team,
@@ -710,6 +710,20 @@ fn check_consistency(
         }
         if c.state != ConversationState::WithBot && c.asked_at.is_none() {
             return Err(bad("a routed conversation has no ask time", id));
+        }
+        // Event times: the engine stores them compactly and never accepts
+        // one beyond the largest timestamp.
+        if [
+            c.asked_at,
+            c.first_assigned_at,
+            c.assigned_at,
+            c.first_response_at,
+        ]
+        .into_iter()
+        .flatten()
+        .any(|t| t > Timestamp::MAX)
+        {
+            return Err(bad("a conversation time beyond the largest timestamp", id));
         }
         if (c.state == ConversationState::Offered) != c.offer_expires_at.is_some() {
             return Err(bad("offer expiry does not match the state", id));

@@ -101,7 +101,7 @@ impl Engine {
             next,
         } = self.requirements_at(self.conv_at(slot), t);
         let c = self.conv_at(slot);
-        let key = match c.asked_at {
+        let key = match c.asked_at.get() {
             Some(asked) => self.queue_key(c.spec.tier, c.q, asked, c.seq, usize::from(step)),
             None => c.key,
         };
@@ -144,6 +144,7 @@ impl Engine {
         let c = self.conv_at(slot);
         let base = c
             .asked_at
+            .get()
             .map(|a| self.queue_key(c.spec.tier, c.q, a, c.seq, 0));
         let c = self.conv_mut(slot);
         c.bucket = None;
@@ -193,7 +194,7 @@ impl Engine {
     pub(super) fn requeue(&mut self, slot: u32) {
         let c = self.conv_mut(slot);
         c.holder = None;
-        c.assigned_at = None;
+        c.assigned_at.set(None);
         c.preferred_until = None;
         self.set_state(slot, ConversationState::Waiting);
         self.place(slot, self.now);

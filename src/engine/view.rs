@@ -94,10 +94,10 @@ impl Engine {
             spec: &c.spec,
             state: c.state,
             operator: c.holder,
-            asked_at: c.asked_at,
-            assigned_at: c.assigned_at,
+            asked_at: c.asked_at.get(),
+            assigned_at: c.assigned_at.get(),
             offered_at: c.first_offered_at,
-            first_response_at: c.first_response_at,
+            first_response_at: c.first_response_at.get(),
             reserved_by: c.reserved_by,
             declined_by: c
                 .declined
