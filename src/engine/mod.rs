@@ -257,6 +257,11 @@ impl Operator {
 }
 
 /// A conversation's runtime state.
+///
+/// Kept small: it is most of the memory per waiting conversation. What only
+/// some conversations ever use (offers, declines, reservations, moves,
+/// transfers, a preferred operator, a left message) is in [`ConvExtras`],
+/// allocated the first time one of those is set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Conversation {
     pub(crate) spec: ConversationSpec,
@@ -271,23 +276,34 @@ pub(crate) struct Conversation {
     pub(crate) seq: u64,
     pub(crate) key: QueueKey,
     pub(crate) step: u8,
-    pub(crate) preferred_until: Option<Timestamp>,
-    /// Indexed as preferring this operator (the spec's preferred operator,
-    /// while they are logged in).
-    pub(crate) prefers: Option<OperatorId>,
     /// Only the preferred operator may take it for now.
     pub(crate) in_wait: bool,
     pub(crate) holder: Option<OperatorId>,
-    /// First offer made (with an offer policy).
-    pub(crate) first_offered_at: Option<Timestamp>,
     /// First accepted assignment (a direct assignment, an accepted offer, a
     /// claim or a transfer to an operator).
     pub(crate) first_assigned_at: OptTime,
     pub(crate) assigned_at: OptTime,
     pub(crate) first_response_at: OptTime,
+    pub(crate) last_team: Option<TeamId>,
+    /// The rarely used fields; `None`: all at their defaults.
+    extra: Option<Box<ConvExtras>>,
+    /// Index bookkeeping.
+    bucket: Option<u32>,
+    timer: Option<Timestamp>,
+    dirty: bool,
+}
+
+/// The fields of a [`Conversation`] that most conversations never set.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct ConvExtras {
+    pub(crate) preferred_until: Option<Timestamp>,
+    /// Indexed as preferring this operator (the spec's preferred operator,
+    /// while they are logged in).
+    pub(crate) prefers: Option<OperatorId>,
+    /// First offer made (with an offer policy).
+    pub(crate) first_offered_at: Option<Timestamp>,
     pub(crate) message_left_at: Option<Timestamp>,
     pub(crate) transfers: u32,
-    pub(crate) last_team: Option<TeamId>,
     /// While offered: when the offer lapses.
     pub(crate) offer_expires_at: Option<Timestamp>,
     /// Operators who rejected or missed an offer of it, and until when that
@@ -300,16 +316,64 @@ pub(crate) struct Conversation {
     /// (a conversation is never moved twice for the same cause).
     pub(crate) moves: u32,
     pub(crate) last_move_cause: u64,
-    /// Index bookkeeping.
-    bucket: Option<u32>,
-    timer: Option<Timestamp>,
-    dirty: bool,
 }
 
+impl ConvExtras {
+    /// All at their defaults (what a conversation without extras reads).
+    const NONE: ConvExtras = ConvExtras {
+        preferred_until: None,
+        prefers: None,
+        first_offered_at: None,
+        message_left_at: None,
+        transfers: 0,
+        offer_expires_at: None,
+        declined: Vec::new(),
+        reserved_by: None,
+        missed_offers: 0,
+        moves: 0,
+        last_move_cause: 0,
+    };
+}
+
+/// What [`Conversation::extras`] reads when none were allocated.
+static NO_EXTRAS: ConvExtras = ConvExtras::NONE;
+
 impl Conversation {
+    /// The rarely used fields (their defaults if never set).
+    #[inline]
+    pub(crate) fn extras(&self) -> &ConvExtras {
+        self.extra.as_deref().unwrap_or(&NO_EXTRAS)
+    }
+
+    /// The rarely used fields, allocated on first use. Only for setting a
+    /// value; clearing goes through [`Conversation::existing_extras`].
+    pub(crate) fn extras_mut(&mut self) -> &mut ConvExtras {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// The rarely used fields if allocated (clearing never allocates).
+    #[inline]
+    pub(crate) fn existing_extras(&mut self) -> Option<&mut ConvExtras> {
+        self.extra.as_deref_mut()
+    }
+
+    /// Extras as restored from a snapshot: allocated only if any is set.
+    fn extras_from(x: ConvExtras) -> Option<Box<ConvExtras>> {
+        (x != ConvExtras::NONE).then(|| Box::new(x))
+    }
+
+    /// Ends the preferred-operator wait (no preferred operator, no deadline).
+    pub(crate) fn clear_preference(&mut self) {
+        if let Some(x) = self.existing_extras() {
+            x.prefers = None;
+            x.preferred_until = None;
+        }
+    }
+
     /// Whether `op` declined it and the decline still keeps them away at `t`.
     fn declined_by(&self, op: OperatorId, t: Timestamp) -> bool {
-        self.declined
+        self.extras()
+            .declined
             .iter()
             .any(|&(o, until)| o == op && until.is_none_or(|u| t < u))
     }
@@ -690,6 +754,6 @@ mod tests {
         let conv = std::mem::size_of::<super::Conversation>();
         eprintln!("Operator {op} B, Conversation {conv} B");
         assert!(op <= 632, "Operator grew to {op} B");
-        assert!(conv <= 352, "Conversation grew to {conv} B");
+        assert!(conv <= 216, "Conversation grew to {conv} B");
     }
 }

@@ -164,9 +164,9 @@ impl Engine {
         let (mut n, mut slots, mut free) = (0u32, 0u32, 0u32);
         for o in self.operators.iter().flatten() {
             let fits = if in_wait {
-                c.prefers == Some(o.spec.id)
+                c.extras().prefers == Some(o.spec.id)
             } else {
-                self.fits(o, &req) || c.prefers == Some(o.spec.id)
+                self.fits(o, &req) || c.extras().prefers == Some(o.spec.id)
             };
             let ch = c.ch as usize;
             if !fits || o.spec.status != OperatorStatus::Available || o.cap[ch] == 0 {

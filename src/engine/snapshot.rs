@@ -37,7 +37,7 @@ use thiserror::Error;
 use serde::{Deserialize, Serialize};
 
 use super::EngineError;
-use super::{Conversation, Engine, MoveCause, Operator};
+use super::{ConvExtras, Conversation, Engine, MoveCause, Operator};
 use crate::codec::{CodecError, Reader, Writer, byte_codes, fnv1a};
 use crate::ids::{
     ChannelId, ConversationId, OperatorId, ProfileId, QueueId, SkillId, TeamId, TierId,
@@ -345,21 +345,21 @@ impl Engine {
                 asked_at: c.asked_at.get(),
                 routing_since: c.routing_since,
                 seq: c.seq,
-                preferred_until: c.preferred_until,
-                prefers: c.prefers,
+                preferred_until: c.extras().preferred_until,
+                prefers: c.extras().prefers,
                 holder: c.holder,
-                first_offered_at: c.first_offered_at,
+                first_offered_at: c.extras().first_offered_at,
                 first_assigned_at: c.first_assigned_at.get(),
                 assigned_at: c.assigned_at.get(),
                 first_response_at: c.first_response_at.get(),
-                message_left_at: c.message_left_at,
-                transfers: c.transfers,
+                message_left_at: c.extras().message_left_at,
+                transfers: c.extras().transfers,
                 last_team: c.last_team,
-                offer_expires_at: c.offer_expires_at,
-                declined: c.declined.to_vec(),
-                missed_offers: c.missed_offers,
-                moves: c.moves,
-                last_move_cause: c.last_move_cause,
+                offer_expires_at: c.extras().offer_expires_at,
+                declined: c.extras().declined.to_vec(),
+                missed_offers: c.extras().missed_offers,
+                moves: c.extras().moves,
+                last_move_cause: c.extras().last_move_cause,
                 dirty: c.dirty,
             })
             .collect();
@@ -496,23 +496,25 @@ impl Engine {
                 seq: cs.seq,
                 key,
                 step: 0,
-                preferred_until: cs.preferred_until,
-                prefers: cs.prefers,
                 in_wait: false,
                 holder: cs.holder,
-                first_offered_at: cs.first_offered_at,
                 first_assigned_at: cs.first_assigned_at.into(),
                 assigned_at: cs.assigned_at.into(),
                 first_response_at: cs.first_response_at.into(),
-                message_left_at: cs.message_left_at,
-                transfers: cs.transfers,
                 last_team: cs.last_team,
-                offer_expires_at: cs.offer_expires_at,
-                declined: cs.declined.into_iter().collect(),
-                reserved_by: None,
-                missed_offers: cs.missed_offers,
-                moves: cs.moves,
-                last_move_cause: cs.last_move_cause,
+                extra: Conversation::extras_from(ConvExtras {
+                    preferred_until: cs.preferred_until,
+                    prefers: cs.prefers,
+                    first_offered_at: cs.first_offered_at,
+                    message_left_at: cs.message_left_at,
+                    transfers: cs.transfers,
+                    offer_expires_at: cs.offer_expires_at,
+                    declined: cs.declined,
+                    reserved_by: None,
+                    missed_offers: cs.missed_offers,
+                    moves: cs.moves,
+                    last_move_cause: cs.last_move_cause,
+                }),
                 bucket: None,
                 timer: None,
                 dirty: false,
@@ -527,7 +529,7 @@ impl Engine {
             if state == ConversationState::Waiting {
                 e.place(slot, e.now);
             }
-            if let Some(t) = e.conv_at(slot).offer_expires_at {
+            if let Some(t) = e.conv_at(slot).extras().offer_expires_at {
                 e.timers.insert((t, super::Timer::OfferLapses(id)));
             }
             // `place` marks conversations dirty; the snapshot says which are.

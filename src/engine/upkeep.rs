@@ -54,11 +54,12 @@ impl Engine {
                 Relax::Priority(_) | Relax::HeadStart(_) | Relax::Select(_) => {}
             }
         }
-        let preferring = c.preferred_until.filter(|u| t < *u);
+        let preferring = c.extras().preferred_until.filter(|u| t < *u);
         let next_step = rules.step_at.get(step).map(|&a| c.routing_since + a);
         let next_delay = rules.delays.get(reach).map(|&d| c.routing_since + d);
         // A decline that runs out makes that operator eligible again.
         let decline_ends = c
+            .extras()
             .declined
             .iter()
             .filter_map(|d| d.1)
@@ -69,6 +70,7 @@ impl Engine {
             .flatten()
             .min();
         let mut excluded: SmallVec<[OperatorId; 2]> = c
+            .extras()
             .declined
             .iter()
             .filter(|d| d.1.is_none_or(|u| t < u))
@@ -105,7 +107,7 @@ impl Engine {
             Some(asked) => self.queue_key(c.spec.tier, c.q, asked, c.seq, usize::from(step)),
             None => c.key,
         };
-        let (id, ch, prefers) = (c.spec.id, c.ch, c.prefers);
+        let (id, ch, prefers) = (c.spec.id, c.ch, c.extras().prefers);
         let bucket = (!in_wait).then(|| self.buckets.insert(req, key, slot));
         if let Some(p) = prefers {
             self.buckets.prefer(p, ch, key, slot);
@@ -128,8 +130,14 @@ impl Engine {
     /// Takes a conversation out of its bucket and cancels its timer.
     pub(super) fn unqueue(&mut self, slot: u32) {
         let c = self.conv_at(slot);
-        let (bucket, key, timer, id, ch, prefers) =
-            (c.bucket, c.key, c.timer, c.spec.id, c.ch, c.prefers);
+        let (bucket, key, timer, id, ch, prefers) = (
+            c.bucket,
+            c.key,
+            c.timer,
+            c.spec.id,
+            c.ch,
+            c.extras().prefers,
+        );
         if let Some(b) = bucket {
             self.buckets.remove(b, key, slot);
         }
@@ -164,8 +172,7 @@ impl Engine {
             for s in slots {
                 self.unqueue(s);
                 let c = self.conv_mut(s);
-                c.preferred_until = None;
-                c.prefers = None;
+                c.clear_preference();
                 self.place(s, self.now);
             }
         }
@@ -195,7 +202,9 @@ impl Engine {
         let c = self.conv_mut(slot);
         c.holder = None;
         c.assigned_at.set(None);
-        c.preferred_until = None;
+        if let Some(x) = c.existing_extras() {
+            x.preferred_until = None;
+        }
         self.set_state(slot, ConversationState::Waiting);
         self.place(slot, self.now);
     }
