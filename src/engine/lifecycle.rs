@@ -224,10 +224,7 @@ impl Engine {
                 self.operators[s as usize] = Some(op);
                 s
             }
-            None => {
-                self.operators.push(Some(op));
-                (self.operators.len() - 1) as u32
-            }
+            None => push_slot(&mut self.operators, Some(op)),
         };
         self.op_slots.insert(id, slot);
         self.count_unprofiled(self.op_at(slot).profile, 1);
@@ -413,10 +410,7 @@ impl Engine {
                 self.convs[s as usize] = Some(conv);
                 s
             }
-            None => {
-                self.convs.push(Some(conv));
-                (self.convs.len() - 1) as u32
-            }
+            None => push_slot(&mut self.convs, Some(conv)),
         };
         self.conv_slots.insert(id, slot);
         slot

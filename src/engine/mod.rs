@@ -732,6 +732,21 @@ impl Engine {
     }
 }
 
+/// Slabs double up to this many slots, then grow by an eighth.
+const SLAB_DOUBLING_UP_TO: usize = 4096;
+
+/// Pushes `x` onto a slab of records and returns its slot. Past
+/// [`SLAB_DOUBLING_UP_TO`] slots the slab grows by an eighth instead of
+/// doubling: at most ~11 % of a large slab is spare, where a doubled one can
+/// be half empty (100,000 conversations: 110,768 slots instead of 131,072).
+fn push_slot<T>(slab: &mut Vec<T>, x: T) -> u32 {
+    if slab.len() == slab.capacity() && slab.len() >= SLAB_DOUBLING_UP_TO {
+        slab.reserve_exact(slab.len() / 8);
+    }
+    slab.push(x);
+    (slab.len() - 1) as u32
+}
+
 #[cold]
 fn unreachable_slot() -> ! {
     // Slots come only from the engine's own id maps, which are updated in
@@ -755,5 +770,21 @@ mod tests {
         eprintln!("Operator {op} B, Conversation {conv} B");
         assert!(op <= 632, "Operator grew to {op} B");
         assert!(conv <= 216, "Conversation grew to {conv} B");
+        // The slabs hold `Option`s of the records: no larger.
+        assert_eq!(std::mem::size_of::<Option<super::Conversation>>(), conv);
+        assert_eq!(std::mem::size_of::<Option<super::Operator>>(), op);
+    }
+
+    #[test]
+    fn large_slabs_grow_by_an_eighth() {
+        let mut slab: Vec<u64> = Vec::new();
+        for i in 0..100_000u64 {
+            assert_eq!(super::push_slot(&mut slab, i), i as u32);
+        }
+        assert!(
+            slab.capacity() <= 100_000 + 100_000 / 8,
+            "{}",
+            slab.capacity()
+        );
     }
 }

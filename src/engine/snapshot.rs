@@ -37,7 +37,7 @@ use thiserror::Error;
 use serde::{Deserialize, Serialize};
 
 use super::EngineError;
-use super::{ConvExtras, Conversation, Engine, MoveCause, Operator};
+use super::{ConvExtras, Conversation, Engine, MoveCause, Operator, push_slot};
 use crate::codec::{CodecError, Reader, Writer, byte_codes, fnv1a};
 use crate::ids::{
     ChannelId, ConversationId, OperatorId, ProfileId, QueueId, SkillId, TeamId, TierId,
@@ -476,6 +476,8 @@ impl Engine {
                 .insert((x.lapse, x.conversation, x.operator));
         }
         // Conversations first, so operator loads can be rebuilt from them.
+        // Restored slabs are sized exactly.
+        e.convs.reserve_exact(snapshot.conversations.len());
         for cs in snapshot.conversations {
             let ch = e.channel_idx.get(&cs.spec.channel).copied().unwrap_or(0);
             let q = e.queue_of_spec(&cs.spec);
@@ -522,8 +524,7 @@ impl Engine {
             let id = conv.spec.id;
             let state = conv.state;
             let dirty = cs.dirty;
-            e.convs.push(Some(conv));
-            let slot = (e.convs.len() - 1) as u32;
+            let slot = push_slot(&mut e.convs, Some(conv));
             e.conv_slots.insert(id, slot);
             e.count_restored(state);
             if state == ConversationState::Waiting {
@@ -544,6 +545,8 @@ impl Engine {
             .map(|(s, _)| s as u32)
             .collect();
         e.dirty_convs = dirty_convs;
+        // Restored slabs are sized exactly.
+        e.operators.reserve_exact(snapshot.operators.len());
         for os in snapshot.operators {
             let mut cap = [0u16; MAX_CHANNELS];
             let mut load = [0u16; MAX_CHANNELS];
@@ -611,8 +614,7 @@ impl Engine {
                 skew_keys: SmallVec::new(),
             };
             let op = op.settled();
-            e.operators.push(Some(op));
-            let slot = (e.operators.len() - 1) as u32;
+            let slot = push_slot(&mut e.operators, Some(op));
             e.op_slots.insert(id, slot);
             e.count_unprofiled(e.op_at(slot).profile, 1);
             if let Some(cid) = os.reserved_for {
