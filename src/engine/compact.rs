@@ -10,11 +10,14 @@ use crate::time::Timestamp;
 
 /// An optional [`Timestamp`] in 8 bytes: `u64::MAX` stands for `None`.
 ///
-/// The sentinel can never collide with a stored time: it holds only event
-/// times, which the engine refuses beyond [`Timestamp::MAX`] (2^53 ms,
-/// [`crate::engine::EngineError::TimestampOutOfRange`]), and snapshot
-/// restores refuse conversation times beyond it too. [`OptTime::set`]
-/// asserts this in debug builds.
+/// The sentinel can never collide with a stored time: it holds event times,
+/// which the engine refuses beyond [`Timestamp::MAX`] (2^53 ms,
+/// [`crate::engine::EngineError::TimestampOutOfRange`]), or deadlines: such
+/// a time plus a policy duration, every one of which the policy refuses
+/// beyond `Timestamp::MAX` too ([`crate::policy::PolicyError::OutOfRange`]),
+/// so at most 2^54. Snapshot restores refuse conversation times and
+/// deadlines beyond these bounds. [`OptTime::set`] asserts it in debug
+/// builds.
 #[repr(transparent)]
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OptTime(u64);
@@ -61,7 +64,10 @@ impl From<Option<Timestamp>> for OptTime {
     fn from(t: Option<Timestamp>) -> Self {
         match t {
             Some(t) => {
-                debug_assert!(t <= Timestamp::MAX, "OptTime holds event times only");
+                debug_assert!(
+                    t.0 <= 2 * Timestamp::MAX.0,
+                    "OptTime holds event times and deadlines only"
+                );
                 OptTime(t.0)
             }
             None => OptTime::NONE,

@@ -402,7 +402,7 @@ impl Engine {
             last_team: None,
             extra: None,
             bucket: None,
-            timer: None,
+            timer: OptTime::NONE,
             dirty: false,
         };
         let slot = match self.free_conv_slots.pop() {

@@ -289,7 +289,7 @@ pub(crate) struct Conversation {
     extra: Option<Box<ConvExtras>>,
     /// Index bookkeeping.
     bucket: Option<u32>,
-    timer: Option<Timestamp>,
+    timer: OptTime,
     dirty: bool,
 }
 
@@ -769,7 +769,7 @@ mod tests {
         let conv = std::mem::size_of::<super::Conversation>();
         eprintln!("Operator {op} B, Conversation {conv} B");
         assert!(op <= 632, "Operator grew to {op} B");
-        assert!(conv <= 216, "Conversation grew to {conv} B");
+        assert!(conv <= 208, "Conversation grew to {conv} B");
         // The slabs hold `Option`s of the records: no larger.
         assert_eq!(std::mem::size_of::<Option<super::Conversation>>(), conv);
         assert_eq!(std::mem::size_of::<Option<super::Operator>>(), op);

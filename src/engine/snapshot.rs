@@ -37,7 +37,7 @@ use thiserror::Error;
 use serde::{Deserialize, Serialize};
 
 use super::EngineError;
-use super::{ConvExtras, Conversation, Engine, MoveCause, Operator, push_slot};
+use super::{ConvExtras, Conversation, Engine, MoveCause, Operator, OptTime, push_slot};
 use crate::codec::{CodecError, Reader, Writer, byte_codes, fnv1a};
 use crate::ids::{
     ChannelId, ConversationId, OperatorId, ProfileId, QueueId, SkillId, TeamId, TierId,
@@ -518,7 +518,7 @@ impl Engine {
                     last_move_cause: cs.last_move_cause,
                 }),
                 bucket: None,
-                timer: None,
+                timer: OptTime::NONE,
                 dirty: false,
             };
             let id = conv.spec.id;
@@ -728,6 +728,17 @@ fn check_consistency(
         .any(|t| t > Timestamp::MAX)
         {
             return Err(bad("a conversation time beyond the largest timestamp", id));
+        }
+        // Deadlines are such a time plus a policy duration (each at most
+        // Timestamp::MAX); the requirement timer is one of them.
+        let latest = Timestamp(2 * Timestamp::MAX.0);
+        if c.preferred_until.is_some_and(|u| u > latest)
+            || c.declined.iter().any(|d| d.1.is_some_and(|u| u > latest))
+        {
+            return Err(bad(
+                "a conversation deadline beyond the largest timestamp",
+                id,
+            ));
         }
         if (c.state == ConversationState::Offered) != c.offer_expires_at.is_some() {
             return Err(bad("offer expiry does not match the state", id));

@@ -120,7 +120,7 @@ impl Engine {
         c.bucket = bucket;
         c.in_wait = in_wait;
         c.step = step;
-        c.timer = next;
+        c.timer.set(next);
         if !c.dirty {
             c.dirty = true;
             self.dirty_convs.push(slot);
@@ -144,7 +144,7 @@ impl Engine {
         if let Some(p) = prefers {
             self.buckets.unprefer(p, ch, key, slot);
         }
-        if let Some(t) = timer {
+        if let Some(t) = timer.get() {
             self.timers.remove(&(t, Timer::RequirementsChange(id)));
         }
         // Out of the queue, the key is the one without steps (what a
@@ -156,7 +156,7 @@ impl Engine {
             .map(|a| self.queue_key(c.spec.tier, c.q, a, c.seq, 0));
         let c = self.conv_mut(slot);
         c.bucket = None;
-        c.timer = None;
+        c.timer.set(None);
         if let Some(k) = base {
             c.key = k;
         }

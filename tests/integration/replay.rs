@@ -230,6 +230,13 @@ fn inconsistent_snapshots_are_refused_before_anything_is_built() {
             SnapshotError::Inconsistent { what, .. } if what.contains("beyond the largest timestamp")
         ));
     }
+    // A deadline beyond the largest timestamp plus the largest duration.
+    let mut s = good.clone();
+    s.conversations[0].preferred_until = Some(Timestamp(u64::MAX));
+    assert!(matches!(
+        Engine::restore(s).unwrap_err(),
+        SnapshotError::Inconsistent { what, .. } if what.contains("deadline beyond")
+    ));
     // A broken policy.
     let mut s = good.clone();
     s.policy.tiers.clear();
