@@ -320,7 +320,8 @@ pub struct PreferredOperatorPolicy {
     /// How long a conversation waits for its preferred operator when that
     /// operator is logged in (available or away) but cannot take it now.
     /// Offline or unknown preferred operators are skipped at once. Default: 0
-    /// (take them if they can take it now, otherwise route normally).
+    /// (take them if they can take it now, otherwise route normally). At
+    /// most [`Timestamp::MAX`] milliseconds.
     #[cfg_attr(feature = "serde", serde(default))]
     pub wait: Millis,
     /// Direct routing above capacity: the preferred operator gets the
@@ -653,7 +654,9 @@ impl Policy {
     /// channels, duplicate ids, a channel blocking an unknown channel, a
     /// demanding skill that is not declared, a share above 1000 ‰, overflow
     /// steps that do not take effect strictly one after the other, a level
-    /// relaxation of 0, a zero offer timeout, a throughput cap of zero
+    /// relaxation of 0, a zero offer timeout, a duration (overflow step,
+    /// head start, preferred-operator wait, profile delay) beyond
+    /// [`Timestamp::MAX`], a throughput cap of zero
     /// assignments, above [`MAX_THROUGHPUT_CAP`] or over a zero window.
     pub fn validate(&self) -> Result<(), PolicyError> {
         if self.channels.is_empty() {
@@ -688,6 +691,15 @@ impl Policy {
                     channel: *b,
                 });
             }
+        }
+        // As a queue's: a wait past every timestamp never ends (and the
+        // engine keeps its deadline in 8 bytes, which needs it bounded).
+        if self.preferred_operator.wait > Millis(Timestamp::MAX.0) {
+            return Err(PolicyError::OutOfRange {
+                field: "preferred_operator.wait",
+                value: self.preferred_operator.wait.0,
+                max: Timestamp::MAX.0,
+            });
         }
         validate_rules(
             &self.skills,

@@ -20,7 +20,7 @@ impl Engine {
     /// Remembers an offer that ended other than by an answer or a lapse.
     pub(super) fn remember_ended_offer(&mut self, cs: u32, operator: OperatorId, cause: MoveCause) {
         let c = self.conv_at(cs);
-        let (id, Some(lapse)) = (c.spec.id, c.offer_expires_at) else {
+        let (id, Some(lapse)) = (c.spec.id, c.extras().offer_expires_at) else {
             return;
         };
         if let Some((old, _)) = self.ended_offers.insert((id, operator), (lapse, cause)) {
@@ -94,10 +94,9 @@ impl Engine {
                 let s = self.conv_slots[&conversation];
                 self.unqueue(s);
                 let c = self.conv_mut(s);
-                c.message_left_at = Some(at);
+                c.extras_mut().message_left_at = Some(at);
                 // Out of routing: the preference no longer applies.
-                c.prefers = None;
-                c.preferred_until = None;
+                c.clear_preference();
                 self.set_state(s, ConversationState::MessageLeft);
             }
             Event::ConversationTransferred {
@@ -155,7 +154,7 @@ impl Engine {
     pub(super) fn set_state(&mut self, slot: u32, to: ConversationState) {
         let from = self.conv_at(slot).state;
         if from == ConversationState::Waiting && to != from {
-            if let Some(r) = self.conv_at(slot).reserved_by {
+            if let Some(r) = self.conv_at(slot).extras().reserved_by {
                 if let Some(&os) = self.op_slots.get(&r) {
                     self.unreserve(os);
                 }
@@ -225,10 +224,7 @@ impl Engine {
                 self.operators[s as usize] = Some(op);
                 s
             }
-            None => {
-                self.operators.push(Some(op));
-                (self.operators.len() - 1) as u32
-            }
+            None => push_slot(&mut self.operators, Some(op)),
         };
         self.op_slots.insert(id, slot);
         self.count_unprofiled(self.op_at(slot).profile, 1);
@@ -393,30 +389,20 @@ impl Engine {
             q,
             state: ConversationState::Resolved,
             started_at: at,
-            asked_at: None,
+            asked_at: OptTime::NONE,
             routing_since: at,
             seq: 0,
             key: (0, 0, 0),
             step: 0,
-            preferred_until: None,
-            prefers: None,
             in_wait: false,
             holder: None,
-            first_offered_at: None,
-            first_assigned_at: None,
-            assigned_at: None,
-            first_response_at: None,
-            message_left_at: None,
-            transfers: 0,
+            first_assigned_at: OptTime::NONE,
+            assigned_at: OptTime::NONE,
+            first_response_at: OptTime::NONE,
             last_team: None,
-            offer_expires_at: None,
-            declined: Vec::new(),
-            reserved_by: None,
-            missed_offers: 0,
-            moves: 0,
-            last_move_cause: 0,
+            extra: None,
             bucket: None,
-            timer: None,
+            timer: OptTime::NONE,
             dirty: false,
         };
         let slot = match self.free_conv_slots.pop() {
@@ -424,10 +410,7 @@ impl Engine {
                 self.convs[s as usize] = Some(conv);
                 s
             }
-            None => {
-                self.convs.push(Some(conv));
-                (self.convs.len() - 1) as u32
-            }
+            None => push_slot(&mut self.convs, Some(conv)),
         };
         self.conv_slots.insert(id, slot);
         slot
@@ -457,13 +440,18 @@ impl Engine {
         });
         let preferred_until = prefers.and((wait > Millis::ZERO).then(|| at + wait));
         let c = self.conv_mut(slot);
-        c.asked_at = Some(at);
+        c.asked_at.set(Some(at));
         c.routing_since = at;
         c.seq = seq;
         c.key = key;
         c.step = 0;
-        c.preferred_until = preferred_until;
-        c.prefers = prefers;
+        if prefers.is_some() || preferred_until.is_some() {
+            let x = c.extras_mut();
+            x.preferred_until = preferred_until;
+            x.prefers = prefers;
+        } else {
+            c.clear_preference();
+        }
         c.last_team = c.spec.team;
         self.set_state(slot, ConversationState::Waiting);
         self.place(slot, at);
@@ -530,16 +518,15 @@ impl Engine {
         c.holder = Some(oid);
         if how == Handover::Offer {
             // Not an answer yet: the wait ends when the offer is accepted.
-            c.assigned_at = None;
-            c.first_offered_at.get_or_insert(at);
+            c.assigned_at.set(None);
+            c.extras_mut().first_offered_at.get_or_insert(at);
         } else {
-            c.assigned_at = Some(at);
+            c.assigned_at.set(Some(at));
             c.first_assigned_at.get_or_insert(at);
         }
         // The preference is spent once someone holds it: a later requeue
         // routes normally, and no held conversation names a departed operator.
-        c.preferred_until = None;
-        c.prefers = None;
+        c.clear_preference();
         self.set_state(cs, ConversationState::Assigned);
         before
     }
@@ -564,7 +551,7 @@ impl Engine {
     pub(super) fn resolved(&mut self, at: Timestamp, id: ConversationId) {
         let s = self.conv_slots[&id];
         let holder = self.conv_at(s).holder;
-        if let (Some(_), Some(assigned)) = (holder, self.conv_at(s).assigned_at) {
+        if let (Some(_), Some(assigned)) = (holder, self.conv_at(s).assigned_at.get()) {
             let ch = self.conv_at(s).ch as usize;
             if self.handle_ewma.len() <= ch {
                 self.handle_ewma.resize(self.policy.channels.len(), 0);
@@ -596,7 +583,7 @@ impl Engine {
     pub(super) fn transferred(&mut self, at: Timestamp, id: ConversationId, to: TransferTarget) {
         let s = self.conv_slots[&id];
         self.release(s);
-        self.conv_mut(s).transfers += 1;
+        self.conv_mut(s).extras_mut().transfers += 1;
         match to {
             TransferTarget::Operator(p) => {
                 let os = self.op_slots[&p];
@@ -620,9 +607,8 @@ impl Engine {
         c.last_team = team;
         c.routing_since = at;
         c.holder = None;
-        c.assigned_at = None;
-        c.preferred_until = None;
-        c.prefers = None;
+        c.assigned_at.set(None);
+        c.clear_preference();
         self.set_state(s, ConversationState::Waiting);
         self.place(s, at);
     }
@@ -639,7 +625,7 @@ impl Engine {
             Ending::Resolved(t) => (Some(t), None),
             Ending::Abandoned(t) => (None, Some(t)),
         };
-        let record = match c.asked_at {
+        let record = match c.asked_at.get() {
             Some(asked_at) => Finished::Request(ConversationRecord {
                 conversation: c.spec.id,
                 channel: c.spec.channel,
@@ -649,19 +635,19 @@ impl Engine {
                 operator: c.holder,
                 started_at: Some(c.started_at),
                 asked_at,
-                offered_at: c.first_offered_at,
-                assigned_at: c.first_assigned_at,
-                first_response_at: c.first_response_at,
+                offered_at: c.extras().first_offered_at,
+                assigned_at: c.first_assigned_at.get(),
+                first_response_at: c.first_response_at.get(),
                 resolved_at,
                 // A left message is when the customer left (the record's
                 // convention); a conversation that left a message is never
                 // abandoned (validation refuses it).
-                abandoned_at: c.message_left_at.or(abandoned_at),
-                message_left: c.message_left_at.is_some(),
-                transfers: c.transfers,
+                abandoned_at: c.extras().message_left_at.or(abandoned_at),
+                message_left: c.extras().message_left_at.is_some(),
+                transfers: c.extras().transfers,
                 tags: Vec::new(),
                 satisfaction: None,
-                missed_offers: c.missed_offers,
+                missed_offers: c.extras().missed_offers,
             }),
             // Only a resolve ends a conversation still with the bot
             // (abandoning needs a waiting or offered one).
@@ -718,7 +704,7 @@ impl Engine {
                 matched: SmallVec::new(),
                 load_before: o.load[ch],
                 capacity: o.cap[ch],
-                waited: at.since(c.asked_at.unwrap_or(at)),
+                waited: at.since(c.asked_at.get().unwrap_or(at)),
                 overflow_step: step,
             },
         }

@@ -89,6 +89,7 @@
 //! # Ok::<(), switchboard::Error>(())
 //! ```
 
+mod compact;
 mod decision;
 mod error;
 mod event;
@@ -136,6 +137,7 @@ use crate::record::{
     Activity, BotConversationRecord, ConversationRecord, Finished, StatusInterval,
 };
 use crate::time::{Millis, Timestamp};
+use compact::OptTime;
 use index::{Buckets, FacetSet, Facets, Member, OpEntry, QueueKey, Req, for_each_subset};
 use lifecycle::Handover;
 use queues::{KeyFn, NO_PROFILE, ProfileRules, QueueRules, Routing};
@@ -255,6 +257,11 @@ impl Operator {
 }
 
 /// A conversation's runtime state.
+///
+/// Kept small: it is most of the memory per waiting conversation. What only
+/// some conversations ever use (offers, declines, reservations, moves,
+/// transfers, a preferred operator, a left message) is in [`ConvExtras`],
+/// allocated the first time one of those is set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Conversation {
     pub(crate) spec: ConversationSpec,
@@ -263,29 +270,40 @@ pub(crate) struct Conversation {
     pub(crate) q: u16,
     pub(crate) state: ConversationState,
     pub(crate) started_at: Timestamp,
-    pub(crate) asked_at: Option<Timestamp>,
+    pub(crate) asked_at: OptTime,
     /// Overflow steps are measured from here (arrival, or a transfer back to routing).
     pub(crate) routing_since: Timestamp,
     pub(crate) seq: u64,
     pub(crate) key: QueueKey,
     pub(crate) step: u8,
+    /// Only the preferred operator may take it for now.
+    pub(crate) in_wait: bool,
+    pub(crate) holder: Option<OperatorId>,
+    /// First accepted assignment (a direct assignment, an accepted offer, a
+    /// claim or a transfer to an operator).
+    pub(crate) first_assigned_at: OptTime,
+    pub(crate) assigned_at: OptTime,
+    pub(crate) first_response_at: OptTime,
+    pub(crate) last_team: Option<TeamId>,
+    /// The rarely used fields; `None`: all at their defaults.
+    extra: Option<Box<ConvExtras>>,
+    /// Index bookkeeping.
+    bucket: Option<u32>,
+    timer: OptTime,
+    dirty: bool,
+}
+
+/// The fields of a [`Conversation`] that most conversations never set.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct ConvExtras {
     pub(crate) preferred_until: Option<Timestamp>,
     /// Indexed as preferring this operator (the spec's preferred operator,
     /// while they are logged in).
     pub(crate) prefers: Option<OperatorId>,
-    /// Only the preferred operator may take it for now.
-    pub(crate) in_wait: bool,
-    pub(crate) holder: Option<OperatorId>,
     /// First offer made (with an offer policy).
     pub(crate) first_offered_at: Option<Timestamp>,
-    /// First accepted assignment (a direct assignment, an accepted offer, a
-    /// claim or a transfer to an operator).
-    pub(crate) first_assigned_at: Option<Timestamp>,
-    pub(crate) assigned_at: Option<Timestamp>,
-    pub(crate) first_response_at: Option<Timestamp>,
     pub(crate) message_left_at: Option<Timestamp>,
     pub(crate) transfers: u32,
-    pub(crate) last_team: Option<TeamId>,
     /// While offered: when the offer lapses.
     pub(crate) offer_expires_at: Option<Timestamp>,
     /// Operators who rejected or missed an offer of it, and until when that
@@ -298,16 +316,64 @@ pub(crate) struct Conversation {
     /// (a conversation is never moved twice for the same cause).
     pub(crate) moves: u32,
     pub(crate) last_move_cause: u64,
-    /// Index bookkeeping.
-    bucket: Option<u32>,
-    timer: Option<Timestamp>,
-    dirty: bool,
 }
 
+impl ConvExtras {
+    /// All at their defaults (what a conversation without extras reads).
+    const NONE: ConvExtras = ConvExtras {
+        preferred_until: None,
+        prefers: None,
+        first_offered_at: None,
+        message_left_at: None,
+        transfers: 0,
+        offer_expires_at: None,
+        declined: Vec::new(),
+        reserved_by: None,
+        missed_offers: 0,
+        moves: 0,
+        last_move_cause: 0,
+    };
+}
+
+/// What [`Conversation::extras`] reads when none were allocated.
+static NO_EXTRAS: ConvExtras = ConvExtras::NONE;
+
 impl Conversation {
+    /// The rarely used fields (their defaults if never set).
+    #[inline]
+    pub(crate) fn extras(&self) -> &ConvExtras {
+        self.extra.as_deref().unwrap_or(&NO_EXTRAS)
+    }
+
+    /// The rarely used fields, allocated on first use. Only for setting a
+    /// value; clearing goes through [`Conversation::existing_extras`].
+    pub(crate) fn extras_mut(&mut self) -> &mut ConvExtras {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// The rarely used fields if allocated (clearing never allocates).
+    #[inline]
+    pub(crate) fn existing_extras(&mut self) -> Option<&mut ConvExtras> {
+        self.extra.as_deref_mut()
+    }
+
+    /// Extras as restored from a snapshot: allocated only if any is set.
+    fn extras_from(x: ConvExtras) -> Option<Box<ConvExtras>> {
+        (x != ConvExtras::NONE).then(|| Box::new(x))
+    }
+
+    /// Ends the preferred-operator wait (no preferred operator, no deadline).
+    pub(crate) fn clear_preference(&mut self) {
+        if let Some(x) = self.existing_extras() {
+            x.prefers = None;
+            x.preferred_until = None;
+        }
+    }
+
     /// Whether `op` declined it and the decline still keeps them away at `t`.
     fn declined_by(&self, op: OperatorId, t: Timestamp) -> bool {
-        self.declined
+        self.extras()
+            .declined
             .iter()
             .any(|&(o, until)| o == op && until.is_none_or(|u| t < u))
     }
@@ -666,6 +732,21 @@ impl Engine {
     }
 }
 
+/// Slabs double up to this many slots, then grow by an eighth.
+const SLAB_DOUBLING_UP_TO: usize = 4096;
+
+/// Pushes `x` onto a slab of records and returns its slot. Past
+/// [`SLAB_DOUBLING_UP_TO`] slots the slab grows by an eighth instead of
+/// doubling: at most ~11 % of a large slab is spare, where a doubled one can
+/// be half empty (100,000 conversations: 110,768 slots instead of 131,072).
+fn push_slot<T>(slab: &mut Vec<T>, x: T) -> u32 {
+    if slab.len() == slab.capacity() && slab.len() >= SLAB_DOUBLING_UP_TO {
+        slab.reserve_exact(slab.len() / 8);
+    }
+    slab.push(x);
+    (slab.len() - 1) as u32
+}
+
 #[cold]
 fn unreachable_slot() -> ! {
     // Slots come only from the engine's own id maps, which are updated in
@@ -688,6 +769,22 @@ mod tests {
         let conv = std::mem::size_of::<super::Conversation>();
         eprintln!("Operator {op} B, Conversation {conv} B");
         assert!(op <= 632, "Operator grew to {op} B");
-        assert!(conv <= 384, "Conversation grew to {conv} B");
+        assert!(conv <= 208, "Conversation grew to {conv} B");
+        // The slabs hold `Option`s of the records: no larger.
+        assert_eq!(std::mem::size_of::<Option<super::Conversation>>(), conv);
+        assert_eq!(std::mem::size_of::<Option<super::Operator>>(), op);
+    }
+
+    #[test]
+    fn large_slabs_grow_by_an_eighth() {
+        let mut slab: Vec<u64> = Vec::new();
+        for i in 0..100_000u64 {
+            assert_eq!(super::push_slot(&mut slab, i), i as u32);
+        }
+        assert!(
+            slab.capacity() <= 100_000 + 100_000 / 8,
+            "{}",
+            slab.capacity()
+        );
     }
 }

@@ -147,7 +147,7 @@ impl Engine {
         }
         // `cs` as the operator would see it in a pull.
         let mut own = Pull::default();
-        if c.prefers == Some(o.spec.id) && !c.declined_by(o.spec.id, self.now) {
+        if c.extras().prefers == Some(o.spec.id) && !c.declined_by(o.spec.id, self.now) {
             own.preferred = Some((c.key, cs));
         }
         if let (Some(prio), Some(req)) = (self.priority_for(o, c.q), self.req_of(c)) {
@@ -165,7 +165,9 @@ impl Engine {
             pulls.push(self.pull_on(os, x));
         }
         match Pull::pick(pulls) {
-            Some((_, blocked)) if blocked != cs && self.conv_at(blocked).reserved_by.is_none() => {
+            Some((_, blocked))
+                if blocked != cs && self.conv_at(blocked).extras().reserved_by.is_none() =>
+            {
                 self.reserve(os, blocked);
                 true
             }
@@ -185,7 +187,7 @@ impl Engine {
         o.reserved_for = Some(cid);
         o.reserve_mask = mask;
         let oid = o.spec.id;
-        self.conv_mut(cs).reserved_by = Some(oid);
+        self.conv_mut(cs).extras_mut().reserved_by = Some(oid);
         self.refresh_op(os);
     }
 
@@ -199,7 +201,9 @@ impl Engine {
         o.reserve_mask = 0;
         let oid = o.spec.id;
         if let Some(&cs) = self.conv_slots.get(&cid) {
-            self.conv_mut(cs).reserved_by = None;
+            if let Some(x) = self.conv_mut(cs).existing_extras() {
+                x.reserved_by = None;
+            }
         }
         self.refresh_op(os);
         self.dirty_ops.insert((oid, os));
@@ -257,7 +261,7 @@ impl Engine {
             }
         }
         let c = self.conv_at(cs);
-        let waited = at.since(c.asked_at.unwrap_or(at));
+        let waited = at.since(c.asked_at.get().unwrap_or(at));
         let (conversation, channel, tier, step) = (c.spec.id, c.spec.channel, c.spec.tier, c.step);
         let queue = c.spec.queue;
         let offers = self.queues[q].offers;
@@ -287,7 +291,7 @@ impl Engine {
             Some(offers) => {
                 let expires_at = at + offers.timeout;
                 self.set_state(cs, ConversationState::Offered);
-                self.conv_mut(cs).offer_expires_at = Some(expires_at);
+                self.conv_mut(cs).extras_mut().offer_expires_at = Some(expires_at);
                 self.timers
                     .insert((expires_at, Timer::OfferLapses(conversation)));
                 DecisionKind::Offered { expires_at }

@@ -93,7 +93,9 @@ impl Engine {
             })
             .collect();
         for c in self.convs.iter().flatten() {
-            let Some(asked) = c.asked_at else { continue };
+            let Some(asked) = c.asked_at.get() else {
+                continue;
+            };
             let (line, oldest) = &mut queues[usize::from(c.q)];
             match c.state {
                 ConversationState::Waiting => {
@@ -162,9 +164,9 @@ impl Engine {
         let (mut n, mut slots, mut free) = (0u32, 0u32, 0u32);
         for o in self.operators.iter().flatten() {
             let fits = if in_wait {
-                c.prefers == Some(o.spec.id)
+                c.extras().prefers == Some(o.spec.id)
             } else {
-                self.fits(o, &req) || c.prefers == Some(o.spec.id)
+                self.fits(o, &req) || c.extras().prefers == Some(o.spec.id)
             };
             let ch = c.ch as usize;
             if !fits || o.spec.status != OperatorStatus::Available || o.cap[ch] == 0 {

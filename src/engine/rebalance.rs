@@ -52,7 +52,7 @@ impl Engine {
     pub(super) fn cancel_offer(&mut self, cs: u32) {
         let c = self.conv_mut(cs);
         let id = c.spec.id;
-        if let Some(t) = c.offer_expires_at.take() {
+        if let Some(t) = c.existing_extras().and_then(|x| x.offer_expires_at.take()) {
             self.timers.remove(&(t, Timer::OfferLapses(id)));
         }
     }
@@ -63,7 +63,7 @@ impl Engine {
         self.cancel_offer(cs);
         self.set_state(cs, ConversationState::Assigned);
         let c = self.conv_mut(cs);
-        c.assigned_at = Some(at);
+        c.assigned_at.set(Some(at));
         c.first_assigned_at.get_or_insert(at);
         if let Some(&os) = self.op_slots.get(&operator) {
             self.op_mut(os).missed_in_a_row = 0;
@@ -99,9 +99,9 @@ impl Engine {
         let forget = offers.and_then(|o| o.forget_decline_after).map(|d| at + d);
         self.cancel_offer(cs);
         let c = self.conv_mut(cs);
-        c.missed_offers += 1;
+        c.extras_mut().missed_offers += 1;
         if !reoffer {
-            match c.declined.iter_mut().find(|d| d.0 == holder) {
+            match c.extras_mut().declined.iter_mut().find(|d| d.0 == holder) {
                 // A decline for the whole wait stays one.
                 Some(d) => {
                     d.1 = match (d.1, forget) {
@@ -109,7 +109,7 @@ impl Engine {
                         _ => None,
                     }
                 }
-                None => c.declined.push((holder, forget)),
+                None => c.extras_mut().declined.push((holder, forget)),
             }
         }
         self.take_away(cs, os, at, cause, out);
@@ -146,7 +146,7 @@ impl Engine {
         let d = self.unassigned(cs, os, at, cause);
         self.release(cs);
         self.requeue(cs);
-        self.conv_mut(cs).moves += 1;
+        self.conv_mut(cs).extras_mut().moves += 1;
         out.push(d);
     }
 
@@ -247,9 +247,9 @@ impl Engine {
             if cause == MoveCause::Requested {
                 // Never routed back to the operator the host took it from.
                 let c = self.conv_mut(cs);
-                match c.declined.iter_mut().find(|d| d.0 == oid) {
+                match c.extras_mut().declined.iter_mut().find(|d| d.0 == oid) {
                     Some(d) => d.1 = None,
-                    None => c.declined.push((oid, None)),
+                    None => c.extras_mut().declined.push((oid, None)),
                 }
             }
             self.take_away(cs, os, at, cause, out);
@@ -356,7 +356,7 @@ impl Engine {
                 // capacity and so at the top of the skew order.
                 (c.ch == ch
                     && c.state == ConversationState::Assigned
-                    && c.last_move_cause == 0
+                    && c.extras().last_move_cause == 0
                     && c.spec.preferred_operator != Some(aid))
                 .then_some((c.key, cs))
             })
@@ -379,7 +379,7 @@ impl Engine {
             if ra.saturating_sub(rb) <= margin || after_b.saturating_sub(after_a) > margin {
                 continue;
             }
-            self.conv_mut(cs).last_move_cause = cause;
+            self.conv_mut(cs).extras_mut().last_move_cause = cause;
             self.take_away(cs, aslot, at, MoveCause::LoadSkew, out);
             let route = Self::route_of(self.selection_at(r.req.queue, usize::from(r.step)).0);
             self.decide(cs, bslot, route, false, Trigger::Rebalance, at, out);

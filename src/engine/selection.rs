@@ -174,7 +174,7 @@ impl Engine {
     /// chose them, and whether this is a skill-development (trainee) pick.
     pub(super) fn best_op_for(&self, cs: u32) -> Option<(u32, Route, bool)> {
         let c = self.conv_at(cs);
-        if let Some(p) = c.prefers.filter(|p| !c.declined_by(*p, self.now)) {
+        if let Some(p) = c.extras().prefers.filter(|p| !c.declined_by(*p, self.now)) {
             if let Some(&ps) = self.op_slots.get(&p) {
                 let over = self.queues[usize::from(c.q)].preferred.over_capacity
                     && self.op_can_take_over_capacity(self.op_at(ps), c.ch);
@@ -269,7 +269,7 @@ impl Engine {
             if c.state != ConversationState::Waiting || c.ch != ch {
                 continue;
             }
-            if c.prefers == Some(o.spec.id)
+            if c.extras().prefers == Some(o.spec.id)
                 && !c.declined_by(o.spec.id, self.now)
                 && pull.preferred.is_none_or(|p| c.key < p.0)
             {

@@ -37,7 +37,7 @@ use thiserror::Error;
 use serde::{Deserialize, Serialize};
 
 use super::EngineError;
-use super::{Conversation, Engine, MoveCause, Operator};
+use super::{ConvExtras, Conversation, Engine, MoveCause, Operator, OptTime, push_slot};
 use crate::codec::{CodecError, Reader, Writer, byte_codes, fnv1a};
 use crate::ids::{
     ChannelId, ConversationId, OperatorId, ProfileId, QueueId, SkillId, TeamId, TierId,
@@ -342,24 +342,24 @@ impl Engine {
                 spec: c.spec.clone(),
                 state: c.state,
                 started_at: c.started_at,
-                asked_at: c.asked_at,
+                asked_at: c.asked_at.get(),
                 routing_since: c.routing_since,
                 seq: c.seq,
-                preferred_until: c.preferred_until,
-                prefers: c.prefers,
+                preferred_until: c.extras().preferred_until,
+                prefers: c.extras().prefers,
                 holder: c.holder,
-                first_offered_at: c.first_offered_at,
-                first_assigned_at: c.first_assigned_at,
-                assigned_at: c.assigned_at,
-                first_response_at: c.first_response_at,
-                message_left_at: c.message_left_at,
-                transfers: c.transfers,
+                first_offered_at: c.extras().first_offered_at,
+                first_assigned_at: c.first_assigned_at.get(),
+                assigned_at: c.assigned_at.get(),
+                first_response_at: c.first_response_at.get(),
+                message_left_at: c.extras().message_left_at,
+                transfers: c.extras().transfers,
                 last_team: c.last_team,
-                offer_expires_at: c.offer_expires_at,
-                declined: c.declined.to_vec(),
-                missed_offers: c.missed_offers,
-                moves: c.moves,
-                last_move_cause: c.last_move_cause,
+                offer_expires_at: c.extras().offer_expires_at,
+                declined: c.extras().declined.to_vec(),
+                missed_offers: c.extras().missed_offers,
+                moves: c.extras().moves,
+                last_move_cause: c.extras().last_move_cause,
                 dirty: c.dirty,
             })
             .collect();
@@ -476,6 +476,8 @@ impl Engine {
                 .insert((x.lapse, x.conversation, x.operator));
         }
         // Conversations first, so operator loads can be rebuilt from them.
+        // Restored slabs are sized exactly.
+        e.convs.reserve_exact(snapshot.conversations.len());
         for cs in snapshot.conversations {
             let ch = e.channel_idx.get(&cs.spec.channel).copied().unwrap_or(0);
             let q = e.queue_of_spec(&cs.spec);
@@ -491,43 +493,44 @@ impl Engine {
                 q,
                 state: cs.state,
                 started_at: cs.started_at,
-                asked_at: cs.asked_at,
+                asked_at: cs.asked_at.into(),
                 routing_since: cs.routing_since,
                 seq: cs.seq,
                 key,
                 step: 0,
-                preferred_until: cs.preferred_until,
-                prefers: cs.prefers,
                 in_wait: false,
                 holder: cs.holder,
-                first_offered_at: cs.first_offered_at,
-                first_assigned_at: cs.first_assigned_at,
-                assigned_at: cs.assigned_at,
-                first_response_at: cs.first_response_at,
-                message_left_at: cs.message_left_at,
-                transfers: cs.transfers,
+                first_assigned_at: cs.first_assigned_at.into(),
+                assigned_at: cs.assigned_at.into(),
+                first_response_at: cs.first_response_at.into(),
                 last_team: cs.last_team,
-                offer_expires_at: cs.offer_expires_at,
-                declined: cs.declined.into_iter().collect(),
-                reserved_by: None,
-                missed_offers: cs.missed_offers,
-                moves: cs.moves,
-                last_move_cause: cs.last_move_cause,
+                extra: Conversation::extras_from(ConvExtras {
+                    preferred_until: cs.preferred_until,
+                    prefers: cs.prefers,
+                    first_offered_at: cs.first_offered_at,
+                    message_left_at: cs.message_left_at,
+                    transfers: cs.transfers,
+                    offer_expires_at: cs.offer_expires_at,
+                    declined: cs.declined,
+                    reserved_by: None,
+                    missed_offers: cs.missed_offers,
+                    moves: cs.moves,
+                    last_move_cause: cs.last_move_cause,
+                }),
                 bucket: None,
-                timer: None,
+                timer: OptTime::NONE,
                 dirty: false,
             };
             let id = conv.spec.id;
             let state = conv.state;
             let dirty = cs.dirty;
-            e.convs.push(Some(conv));
-            let slot = (e.convs.len() - 1) as u32;
+            let slot = push_slot(&mut e.convs, Some(conv));
             e.conv_slots.insert(id, slot);
             e.count_restored(state);
             if state == ConversationState::Waiting {
                 e.place(slot, e.now);
             }
-            if let Some(t) = e.conv_at(slot).offer_expires_at {
+            if let Some(t) = e.conv_at(slot).extras().offer_expires_at {
                 e.timers.insert((t, super::Timer::OfferLapses(id)));
             }
             // `place` marks conversations dirty; the snapshot says which are.
@@ -542,6 +545,8 @@ impl Engine {
             .map(|(s, _)| s as u32)
             .collect();
         e.dirty_convs = dirty_convs;
+        // Restored slabs are sized exactly.
+        e.operators.reserve_exact(snapshot.operators.len());
         for os in snapshot.operators {
             let mut cap = [0u16; MAX_CHANNELS];
             let mut load = [0u16; MAX_CHANNELS];
@@ -609,8 +614,7 @@ impl Engine {
                 skew_keys: SmallVec::new(),
             };
             let op = op.settled();
-            e.operators.push(Some(op));
-            let slot = (e.operators.len() - 1) as u32;
+            let slot = push_slot(&mut e.operators, Some(op));
             e.op_slots.insert(id, slot);
             e.count_unprofiled(e.op_at(slot).profile, 1);
             if let Some(cid) = os.reserved_for {
@@ -710,6 +714,31 @@ fn check_consistency(
         }
         if c.state != ConversationState::WithBot && c.asked_at.is_none() {
             return Err(bad("a routed conversation has no ask time", id));
+        }
+        // Event times: the engine stores them compactly and never accepts
+        // one beyond the largest timestamp.
+        if [
+            c.asked_at,
+            c.first_assigned_at,
+            c.assigned_at,
+            c.first_response_at,
+        ]
+        .into_iter()
+        .flatten()
+        .any(|t| t > Timestamp::MAX)
+        {
+            return Err(bad("a conversation time beyond the largest timestamp", id));
+        }
+        // Deadlines are such a time plus a policy duration (each at most
+        // Timestamp::MAX); the requirement timer is one of them.
+        let latest = Timestamp(2 * Timestamp::MAX.0);
+        if c.preferred_until.is_some_and(|u| u > latest)
+            || c.declined.iter().any(|d| d.1.is_some_and(|u| u > latest))
+        {
+            return Err(bad(
+                "a conversation deadline beyond the largest timestamp",
+                id,
+            ));
         }
         if (c.state == ConversationState::Offered) != c.offer_expires_at.is_some() {
             return Err(bad("offer expiry does not match the state", id));

@@ -54,11 +54,12 @@ impl Engine {
                 Relax::Priority(_) | Relax::HeadStart(_) | Relax::Select(_) => {}
             }
         }
-        let preferring = c.preferred_until.filter(|u| t < *u);
+        let preferring = c.extras().preferred_until.filter(|u| t < *u);
         let next_step = rules.step_at.get(step).map(|&a| c.routing_since + a);
         let next_delay = rules.delays.get(reach).map(|&d| c.routing_since + d);
         // A decline that runs out makes that operator eligible again.
         let decline_ends = c
+            .extras()
             .declined
             .iter()
             .filter_map(|d| d.1)
@@ -69,6 +70,7 @@ impl Engine {
             .flatten()
             .min();
         let mut excluded: SmallVec<[OperatorId; 2]> = c
+            .extras()
             .declined
             .iter()
             .filter(|d| d.1.is_none_or(|u| t < u))
@@ -101,11 +103,11 @@ impl Engine {
             next,
         } = self.requirements_at(self.conv_at(slot), t);
         let c = self.conv_at(slot);
-        let key = match c.asked_at {
+        let key = match c.asked_at.get() {
             Some(asked) => self.queue_key(c.spec.tier, c.q, asked, c.seq, usize::from(step)),
             None => c.key,
         };
-        let (id, ch, prefers) = (c.spec.id, c.ch, c.prefers);
+        let (id, ch, prefers) = (c.spec.id, c.ch, c.extras().prefers);
         let bucket = (!in_wait).then(|| self.buckets.insert(req, key, slot));
         if let Some(p) = prefers {
             self.buckets.prefer(p, ch, key, slot);
@@ -118,7 +120,7 @@ impl Engine {
         c.bucket = bucket;
         c.in_wait = in_wait;
         c.step = step;
-        c.timer = next;
+        c.timer.set(next);
         if !c.dirty {
             c.dirty = true;
             self.dirty_convs.push(slot);
@@ -128,15 +130,21 @@ impl Engine {
     /// Takes a conversation out of its bucket and cancels its timer.
     pub(super) fn unqueue(&mut self, slot: u32) {
         let c = self.conv_at(slot);
-        let (bucket, key, timer, id, ch, prefers) =
-            (c.bucket, c.key, c.timer, c.spec.id, c.ch, c.prefers);
+        let (bucket, key, timer, id, ch, prefers) = (
+            c.bucket,
+            c.key,
+            c.timer,
+            c.spec.id,
+            c.ch,
+            c.extras().prefers,
+        );
         if let Some(b) = bucket {
             self.buckets.remove(b, key, slot);
         }
         if let Some(p) = prefers {
             self.buckets.unprefer(p, ch, key, slot);
         }
-        if let Some(t) = timer {
+        if let Some(t) = timer.get() {
             self.timers.remove(&(t, Timer::RequirementsChange(id)));
         }
         // Out of the queue, the key is the one without steps (what a
@@ -144,10 +152,11 @@ impl Engine {
         let c = self.conv_at(slot);
         let base = c
             .asked_at
+            .get()
             .map(|a| self.queue_key(c.spec.tier, c.q, a, c.seq, 0));
         let c = self.conv_mut(slot);
         c.bucket = None;
-        c.timer = None;
+        c.timer.set(None);
         if let Some(k) = base {
             c.key = k;
         }
@@ -163,8 +172,7 @@ impl Engine {
             for s in slots {
                 self.unqueue(s);
                 let c = self.conv_mut(s);
-                c.preferred_until = None;
-                c.prefers = None;
+                c.clear_preference();
                 self.place(s, self.now);
             }
         }
@@ -193,8 +201,10 @@ impl Engine {
     pub(super) fn requeue(&mut self, slot: u32) {
         let c = self.conv_mut(slot);
         c.holder = None;
-        c.assigned_at = None;
-        c.preferred_until = None;
+        c.assigned_at.set(None);
+        if let Some(x) = c.existing_extras() {
+            x.preferred_until = None;
+        }
         self.set_state(slot, ConversationState::Waiting);
         self.place(slot, self.now);
     }

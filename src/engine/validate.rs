@@ -106,7 +106,7 @@ impl Engine {
         action: &'static str,
         allowed: &[ConversationState],
     ) -> Result<(), EngineError> {
-        let state = match (c.state, c.offer_expires_at) {
+        let state = match (c.state, c.extras().offer_expires_at) {
             (ConversationState::Offered, Some(x)) if x <= at => ConversationState::Waiting,
             (s, _) => s,
         };
@@ -304,7 +304,7 @@ impl Engine {
                         operator: *operator,
                     });
                 }
-                match c.offer_expires_at {
+                match c.extras().offer_expires_at {
                     Some(x) if *at >= x => Err(EngineError::OfferExpired {
                         conversation: *conversation,
                         expired_at: x,

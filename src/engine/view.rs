@@ -94,19 +94,20 @@ impl Engine {
             spec: &c.spec,
             state: c.state,
             operator: c.holder,
-            asked_at: c.asked_at,
-            assigned_at: c.assigned_at,
-            offered_at: c.first_offered_at,
-            first_response_at: c.first_response_at,
-            reserved_by: c.reserved_by,
+            asked_at: c.asked_at.get(),
+            assigned_at: c.assigned_at.get(),
+            offered_at: c.extras().first_offered_at,
+            first_response_at: c.first_response_at.get(),
+            reserved_by: c.extras().reserved_by,
             declined_by: c
+                .extras()
                 .declined
                 .iter()
                 .filter(|d| c.declined_by(d.0, self.now))
                 .count() as u32,
             overflow_step: c.step,
-            preferred_until: c.preferred_until,
-            transfers: c.transfers,
+            preferred_until: c.extras().preferred_until,
+            transfers: c.extras().transfers,
         })
     }
 
@@ -188,7 +189,7 @@ impl Engine {
         if c.state != ConversationState::Waiting {
             return false;
         }
-        if c.prefers == Some(operator) && !c.declined_by(operator, self.now) {
+        if c.extras().prefers == Some(operator) && !c.declined_by(operator, self.now) {
             return self.op_can_take_now(o, c.ch)
                 || (self.queues[usize::from(c.q)].preferred.over_capacity
                     && self.op_can_take_over_capacity(o, c.ch));

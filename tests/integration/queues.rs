@@ -435,6 +435,19 @@ fn bad_queue_and_profile_input_is_refused_by_name() {
         build(&|p| p.profiles.push(RoutingProfile::new(ALL_ROUND, "again"))),
         Err(PolicyError::DuplicateProfile(ALL_ROUND))
     );
+    // The policy's own preferred-operator wait is bounded like a queue's.
+    assert_eq!(
+        build(&|p| p.preferred_operator.wait = Millis(Timestamp::MAX.0 + 1)),
+        Err(PolicyError::OutOfRange {
+            field: "preferred_operator.wait",
+            value: Timestamp::MAX.0 + 1,
+            max: Timestamp::MAX.0
+        })
+    );
+    assert_eq!(
+        build(&|p| p.preferred_operator.wait = Millis(Timestamp::MAX.0)),
+        Ok(())
+    );
     assert_eq!(
         build(&|p| p.profiles[1].queues[0].delay = Millis(u64::MAX)),
         Err(PolicyError::OutOfRange {

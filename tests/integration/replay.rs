@@ -215,6 +215,28 @@ fn inconsistent_snapshots_are_refused_before_anything_is_built() {
             SnapshotError::Entity(EngineError::UnknownTier(TierId(999)))
         );
     }
+    // A conversation time beyond the largest timestamp (the engine stores
+    // them in 8 bytes, `u64::MAX` meaning none, and never accepts one).
+    for beyond in [Timestamp(Timestamp::MAX.0 + 1), Timestamp(u64::MAX)] {
+        let mut s = good.clone();
+        let c = s
+            .conversations
+            .iter_mut()
+            .find(|c| c.asked_at.is_some())
+            .expect("someone asked");
+        c.asked_at = Some(beyond);
+        assert!(matches!(
+            Engine::restore(s).unwrap_err(),
+            SnapshotError::Inconsistent { what, .. } if what.contains("beyond the largest timestamp")
+        ));
+    }
+    // A deadline beyond the largest timestamp plus the largest duration.
+    let mut s = good.clone();
+    s.conversations[0].preferred_until = Some(Timestamp(u64::MAX));
+    assert!(matches!(
+        Engine::restore(s).unwrap_err(),
+        SnapshotError::Inconsistent { what, .. } if what.contains("deadline beyond")
+    ));
     // A broken policy.
     let mut s = good.clone();
     s.policy.tiers.clear();
