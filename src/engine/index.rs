@@ -304,29 +304,49 @@ pub(crate) struct Bucket {
     pub(crate) queue: SmallOrdered,
 }
 
-/// Entries a bucket keeps inline before it needs an ordered set.
-const INLINE_QUEUE: usize = 4;
+/// Above this many entries a bucket's (or group's) sorted vector turns into
+/// a B-tree; below [`SMALL_BACK`] a B-tree turns back (the gap keeps one
+/// that hovers around a size from converting on every change).
+const SMALL_MAX: usize = 64;
+const SMALL_BACK: usize = 16;
 
 /// (queue key, slot) entries in order: a bucket's conversations, or a
 /// group's buckets by head. Most requirement combinations are rare (a
-/// backlog of 100,000 mixed conversations makes about 48,000 buckets), so a
-/// few entries live in a sorted inline array and only one that grows past
-/// them pays for a B-tree and its node allocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// backlog of 100,000 mixed conversations makes about 48,000 buckets, most
+/// of them holding one conversation, in about as many groups holding one
+/// bucket), so one entry lives inline, a few more in a sorted vector on the
+/// heap (sized to use), and only a large one pays for a B-tree.
+#[derive(Debug, Clone)]
 pub(crate) enum SmallOrdered {
-    Inline(SmallVec<[(QueueKey, u32); INLINE_QUEUE]>),
+    Small(SmallVec<[(QueueKey, u32); 1]>),
     Tree(BTreeSet<(QueueKey, u32)>),
 }
 
+/// Equal by contents: the representation depends on the history.
+impl PartialEq for SmallOrdered {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for SmallOrdered {}
+
 impl SmallOrdered {
     fn new() -> Self {
-        SmallOrdered::Inline(SmallVec::new())
+        SmallOrdered::Small(SmallVec::new())
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            SmallOrdered::Small(v) => v.len(),
+            SmallOrdered::Tree(t) => t.len(),
+        }
     }
 
     /// In order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &(QueueKey, u32)> {
         let (a, b) = match self {
-            SmallOrdered::Inline(v) => (Some(v.iter()), None),
+            SmallOrdered::Small(v) => (Some(v.iter()), None),
             SmallOrdered::Tree(t) => (None, Some(t.iter())),
         };
         a.into_iter().flatten().chain(b.into_iter().flatten())
@@ -334,14 +354,14 @@ impl SmallOrdered {
 
     fn first(&self) -> Option<&(QueueKey, u32)> {
         match self {
-            SmallOrdered::Inline(v) => v.first(),
+            SmallOrdered::Small(v) => v.first(),
             SmallOrdered::Tree(t) => t.first(),
         }
     }
 
     fn is_empty(&self) -> bool {
         match self {
-            SmallOrdered::Inline(v) => v.is_empty(),
+            SmallOrdered::Small(v) => v.is_empty(),
             SmallOrdered::Tree(t) => t.is_empty(),
         }
     }
@@ -349,19 +369,25 @@ impl SmallOrdered {
     /// Adds an entry; false if it was already there.
     fn insert(&mut self, e: (QueueKey, u32)) -> bool {
         match self {
-            SmallOrdered::Inline(v) => match v.binary_search(&e) {
-                Ok(_) => false,
-                Err(i) if v.len() < INLINE_QUEUE => {
+            SmallOrdered::Small(v) => {
+                // Arrivals mostly come last in their bucket: no search then.
+                let i = match v.last() {
+                    Some(l) if *l < e => v.len(),
+                    _ => match v.binary_search(&e) {
+                        Ok(_) => return false,
+                        Err(i) => i,
+                    },
+                };
+                if v.len() < SMALL_MAX {
+                    // Grows 1 inline, then 2, 4, 8, ... on the heap.
                     v.insert(i, e);
-                    true
-                }
-                Err(_) => {
+                } else {
                     let mut t: BTreeSet<_> = v.drain(..).collect();
                     t.insert(e);
                     *self = SmallOrdered::Tree(t);
-                    true
                 }
-            },
+                true
+            }
             SmallOrdered::Tree(t) => t.insert(e),
         }
     }
@@ -369,14 +395,24 @@ impl SmallOrdered {
     /// Removes an entry; false if it was not there.
     fn remove(&mut self, e: &(QueueKey, u32)) -> bool {
         match self {
-            SmallOrdered::Inline(v) => match v.binary_search(e) {
+            SmallOrdered::Small(v) => match v.binary_search(e) {
                 Ok(i) => {
                     v.remove(i);
+                    if v.len() <= 1 && v.spilled() {
+                        // Back inline (or empty): no heap block for one.
+                        v.shrink_to_fit();
+                    }
                     true
                 }
                 Err(_) => false,
             },
-            SmallOrdered::Tree(t) => t.remove(e),
+            SmallOrdered::Tree(t) => {
+                let found = t.remove(e);
+                if t.len() < SMALL_BACK {
+                    *self = SmallOrdered::Small(std::mem::take(t).into_iter().collect());
+                }
+                found
+            }
         }
     }
 }
@@ -464,10 +500,7 @@ impl Buckets {
                 self.buckets[b as usize] = bucket;
                 b
             }
-            None => {
-                self.buckets.push(bucket);
-                (self.buckets.len() - 1) as u32
-            }
+            None => super::push_slot(&mut self.buckets, bucket),
         }
     }
 
@@ -750,6 +783,77 @@ mod tests {
             }
         }
         assert!(was_tree && back_to_sorted, "both representations exercised");
+    }
+
+    /// A bucket's (or group's) entries behave as the ordered set they stand
+    /// for while they grow from inline through a sorted vector into a
+    /// B-tree and shrink back.
+    #[test]
+    fn small_ordered_matches_an_ordered_set_across_representations() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut rnd = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut set = SmallOrdered::new();
+        let mut model: BTreeSet<(QueueKey, u32)> = BTreeSet::new();
+        let (mut was_tree, mut back_to_small, mut inline_again) = (false, false, false);
+        for round in 0..6_000u64 {
+            // Grow, shrink to nothing, grow and shrink again.
+            let growing = round % 3_000 < 1_000;
+            let e = ((rnd(3), rnd(50), rnd(200)), rnd(4) as u32);
+            if growing == (rnd(4) != 0) {
+                assert_eq!(set.insert(e), model.insert(e), "round {round}");
+            } else {
+                // Mostly a present entry, sometimes a missing one.
+                let e = if rnd(8) != 0 {
+                    let n = model.len() as u64;
+                    model
+                        .iter()
+                        .nth(rnd(n.max(1)) as usize)
+                        .copied()
+                        .unwrap_or(e)
+                } else {
+                    e
+                };
+                assert_eq!(set.remove(&e), model.remove(&e), "round {round}");
+            }
+            match &set {
+                SmallOrdered::Tree(_) => was_tree = true,
+                SmallOrdered::Small(v) => {
+                    back_to_small |= was_tree;
+                    assert!(v.len() <= SMALL_MAX);
+                    assert!(v.len() > 1 || !v.spilled(), "one entry stays inline");
+                    inline_again |= was_tree && v.len() == 1;
+                }
+            }
+            assert_eq!(set.len(), model.len());
+            assert_eq!(set.is_empty(), model.is_empty());
+            assert_eq!(set.first(), model.first());
+            if round % 37 == 0 {
+                assert!(set.iter().eq(model.iter()), "round {round}");
+            }
+        }
+        assert!(
+            was_tree && back_to_small && inline_again,
+            "all representations exercised: {was_tree} {back_to_small} {inline_again}"
+        );
+    }
+
+    /// The per-bucket sizes BENCHMARKS.md quotes ("Memory", point 4):
+    /// `cargo test --lib bucket_sizes -- --nocapture` prints them.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn bucket_sizes_stay_within_what_benchmarks_md_states() {
+        let bucket = std::mem::size_of::<Bucket>();
+        let req = std::mem::size_of::<Req>();
+        let entries = std::mem::size_of::<SmallOrdered>();
+        let group = std::mem::size_of::<(GroupKey, SmallOrdered)>();
+        eprintln!("Bucket {bucket} B (Req {req} B, entries {entries} B), group entry {group} B");
+        assert!(entries <= 48, "SmallOrdered grew to {entries} B");
+        assert!(bucket <= req + 48, "Bucket grew to {bucket} B");
     }
 
     #[test]
