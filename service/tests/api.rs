@@ -231,6 +231,30 @@ fn a_deadline_fires_by_itself_as_a_logged_tick() {
     // An offer that lapses after 400 ms.
     let tenants = two_tenants(&dir, json!({"offers": {"timeout": 400}}));
     let s = Server::start(&dir.0.join("data"), &tenants, &[]);
+    deadline_fires(&s);
+}
+
+#[test]
+fn a_deadline_fires_by_itself_on_jetstream_too() {
+    let dir = Scratch::new("timer-js");
+    let nats = common::Nats::start(&dir.0);
+    let tenants = two_tenants(&dir, json!({"offers": {"timeout": 400}}));
+    let s = Server::start(&dir.0.join("data"), &tenants, &["--nats", &nats.url]);
+    // Served once the instance holds the tenant's lease.
+    let t0 = std::time::Instant::now();
+    while s.get("/v1/tenants/a/status", Some(A)).0 != 200 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "tenant a never served"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    deadline_fires(&s);
+}
+
+/// Posts an offer, then waits for the service's timer to lapse it as a
+/// logged tick (input 4), with nothing else posted.
+fn deadline_fires(s: &Server) {
     let rx = s.stream("a", A, None);
     let t = now_ms();
     let ack = s.post_ok(
