@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use switchboard::kpi::{KpiAccumulator, KpiConfig, KpiError, Period};
 use switchboard::record::{ConversationRecord, StatusInterval};
 use switchboard::{ConversationId, Event, Timestamp};
@@ -524,19 +524,17 @@ async fn wallboard(
     blocking(move || {
         let core = t.lock();
         let e = &core.engine;
-        let mut per_tier: std::collections::BTreeMap<u32, u32> =
-            e.policy().tiers.iter().map(|t| (t.id.0, 0)).collect();
-        for id in e.waiting() {
-            if let Some(c) = e.conversation(id) {
-                *per_tier.entry(c.spec.tier.0).or_default() += 1;
-            }
-        }
-        let tiers: Vec<_> = per_tier
-            .into_iter()
-            .map(|(tier, waiting)| json!({"tier": tier, "waiting": waiting}))
-            .collect();
         let rt = e.real_time();
         let (by_tier, by_route) = crate::board::figures(e, &rt);
+        // The older, shorter form of the same counts, by tier id (one walk
+        // of the waiting conversations serves both).
+        let mut tiers: Vec<Value> = by_tier
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| json!({"tier": t["tier"], "waiting": t["waiting"]}))
+            .collect();
+        tiers.sort_by_key(|t| t["tier"].as_u64());
         Ok(Json(json!({ "real_time": rt, "waiting_per_tier": tiers,
             "by_tier": by_tier, "by_route": by_route }))
         .into_response())

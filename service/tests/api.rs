@@ -381,6 +381,15 @@ fn queue_status_kpis_and_metrics_read_the_tenants_state() {
     );
     let q = s.get_json("/v1/tenants/a/conversations/3/queue", A);
     assert_eq!(q["position"], 2, "{q}");
+    // Conversations 2 and 3 wait in tier 2; 1 is with operator 7.
+    let wb = s.get_json("/v1/tenants/a/wallboard", A);
+    assert_eq!(
+        wb["waiting_per_tier"],
+        json!([{"tier": 1, "waiting": 0}, {"tier": 2, "waiting": 2}]),
+        "{wb}"
+    );
+    assert_eq!(wb["by_tier"][1]["waiting"], 2, "{wb}");
+    assert_eq!(wb["by_tier"][1]["longest_wait_ms"], 1_000, "{wb}");
     let (st, body) = s.get("/v1/tenants/a/conversations/1/queue", Some(A));
     assert_eq!(st, 404, "conversation 1 is with operator 7: {body}");
     s.post_ok(
