@@ -192,14 +192,82 @@ impl<'a> Iterator for FacetIter<'a> {
 
 /// The ordered sets of ready operators: for each (channel, ordering kind),
 /// one [`FacetSet`] per [`Member`].
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+///
+/// The all-operators facet of a channel is read only by requirements with
+/// no skill and no team; with 10,000 operators it is a B-tree whose re-key
+/// was the largest single cost of an arrival. So it is kept only from the
+/// first such requirement on the channel on ([`Facets::all_on`], built from
+/// the operators' keys by `Engine::want_all`), and then for good.
+#[derive(Debug, Clone)]
 pub(crate) struct Facets {
     members: HashMap<Member, u32>,
     /// By `kind * MAX_CHANNELS + channel`, then by member id; grown on use.
     blocks: Vec<Vec<FacetSet>>,
+    /// Channels whose all-operators facets are kept (bit per channel).
+    all_on: u32,
 }
 
+/// The member id of [`Member::All`], fixed so a re-key can skip it cheaply.
+pub(crate) const ALL_MEMBER: u32 = 0;
+
+impl Default for Facets {
+    fn default() -> Self {
+        let mut members = HashMap::new();
+        members.insert(Member::All, ALL_MEMBER);
+        Facets {
+            members,
+            blocks: Vec::new(),
+            all_on: 0,
+        }
+    }
+}
+
+/// Equal by contents: a facet never used holds nobody, and the
+/// all-operators facets are compared where both keep them (they are
+/// derived from the same keys either way).
+impl PartialEq for Facets {
+    fn eq(&self, other: &Self) -> bool {
+        if self.members != other.members {
+            return false;
+        }
+        let n = self.blocks.len().max(other.blocks.len());
+        let empty: Vec<FacetSet> = Vec::new();
+        (0..n).all(|b| {
+            let ch = b % MAX_CHANNELS;
+            let both_all = (self.all_on & other.all_on) & (1 << ch) != 0;
+            let x = self.blocks.get(b).unwrap_or(&empty);
+            let y = other.blocks.get(b).unwrap_or(&empty);
+            (0..x.len().max(y.len())).all(|m| {
+                if m as u32 == ALL_MEMBER && !both_all {
+                    return true;
+                }
+                let fx = x.get(m);
+                let fy = y.get(m);
+                fx.map_or(0, FacetSet::len) == fy.map_or(0, FacetSet::len)
+                    && (fx.is_none() || fy.is_none() || fx == fy)
+            })
+        })
+    }
+}
+
+impl Eq for Facets {}
+
 impl Facets {
+    /// Whether channel `ch`'s all-operators facets are kept.
+    pub(crate) fn all_on(&self, ch: u8) -> bool {
+        self.all_on & (1 << ch) != 0
+    }
+
+    /// Starts keeping channel `ch`'s all-operators facets, filled with
+    /// `entries` (ordering kind, entry): every ready operator's entries on
+    /// that channel.
+    pub(crate) fn turn_all_on(&mut self, ch: u8, entries: impl Iterator<Item = (u8, OpEntry)>) {
+        self.all_on |= 1 << ch;
+        for (kind, e) in entries {
+            self.rekey(ch, kind, &[ALL_MEMBER], None, Some(e));
+        }
+    }
+
     /// The member's id, made if new.
     pub(crate) fn member(&mut self, m: Member) -> u32 {
         let next = self.members.len() as u32;
@@ -227,6 +295,7 @@ impl Facets {
         old: Option<OpEntry>,
         new: Option<OpEntry>,
     ) {
+        let skip_all = !self.all_on(ch);
         let b = Self::block(ch, kind);
         if self.blocks.len() <= b {
             self.blocks.resize_with(b + 1, Vec::new);
@@ -237,6 +306,9 @@ impl Facets {
             block.resize_with(top, FacetSet::default);
         }
         for &m in members {
+            if m == ALL_MEMBER && skip_all {
+                continue;
+            }
             let set = &mut block[m as usize];
             match (old, new) {
                 (Some(o), Some(n)) => set.rekey(&o, n),
@@ -295,6 +367,107 @@ impl GroupKey {
             k.len += 1;
         }
         k
+    }
+
+    /// The group's hash: [`GroupKey::partial`] plus each skill's
+    /// [`skill_print`], mixed by [`finish_hash`]. Additive, so a freed
+    /// operator enumerating subsets of its skills adds one print per skill
+    /// instead of hashing every subset's key anew.
+    pub(crate) fn hash64(&self) -> u64 {
+        let sum = self.skills[..usize::from(self.len)]
+            .iter()
+            .fold(Self::partial(self.queue, self.channel), |h, s| {
+                h.wrapping_add(skill_print(*s))
+            });
+        finish_hash(sum)
+    }
+
+    /// The queue's and channel's part of [`GroupKey::hash64`].
+    pub(crate) fn partial(queue: u16, channel: u8) -> u64 {
+        mix64((u64::from(queue) << 8 | u64::from(channel)) ^ 0xA076_1D64_78BD_642F)
+    }
+
+    /// Whether this is the group of `queue`, `channel` and `skills` (sorted).
+    pub(crate) fn is(&self, queue: u16, channel: u8, skills: &[SkillId]) -> bool {
+        self.queue == queue && self.channel == channel && &self.skills[..usize::from(self.len)] == skills
+    }
+}
+
+/// SplitMix64's finaliser: every input bit reaches every output bit.
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// One skill's term in a [`GroupKey::hash64`].
+pub(crate) fn skill_print(s: SkillId) -> u64 {
+    mix64(u64::from(s.0).wrapping_add(0x9E37_79B9_7F4A_7C15))
+}
+
+/// Mixes a sum of prints into the table's hash (the sum of a few mixed
+/// values is not itself well spread in the low bits the table indexes by).
+pub(crate) fn finish_hash(sum: u64) -> u64 {
+    mix64(sum)
+}
+
+/// Groups of buckets by [`GroupKey`], hashed with [`GroupKey::hash64`] so
+/// lookups can bring their own hash. Only looked up, never iterated into a
+/// decision: its order does not matter.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Groups {
+    table: HashTable<(GroupKey, SmallOrdered)>,
+}
+
+/// Equal as maps (the table's layout depends on its history).
+impl PartialEq for Groups {
+    fn eq(&self, other: &Self) -> bool {
+        self.table.len() == other.table.len()
+            && self
+                .table
+                .iter()
+                .all(|(k, v)| other.get(k).is_some_and(|w| w == v))
+    }
+}
+
+impl Eq for Groups {}
+
+impl Groups {
+    pub(crate) fn get(&self, k: &GroupKey) -> Option<&SmallOrdered> {
+        self.table
+            .find(k.hash64(), |(g, _)| g == k)
+            .map(|(_, v)| v)
+    }
+
+    /// The group of `queue`, `channel` and `skills` (sorted), whose
+    /// [`GroupKey::hash64`] the caller worked out as `hash`.
+    pub(crate) fn get_hashed(
+        &self,
+        hash: u64,
+        queue: u16,
+        channel: u8,
+        skills: &[SkillId],
+    ) -> Option<&SmallOrdered> {
+        self.table
+            .find(hash, |(g, _)| g.is(queue, channel, skills))
+            .map(|(_, v)| v)
+    }
+
+    fn get_or_new(&mut self, k: GroupKey) -> &mut SmallOrdered {
+        let e = self
+            .table
+            .entry(k.hash64(), |(g, _)| *g == k, |(g, _)| g.hash64());
+        &mut e.or_insert_with(|| (k, SmallOrdered::new())).into_mut().1
+    }
+
+    fn remove(&mut self, k: &GroupKey) {
+        if let Ok(e) = self.table.find_entry(k.hash64(), |(g, _)| g == k) {
+            e.remove();
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&GroupKey) -> bool) {
+        self.table.retain(|(g, _)| keep(g));
     }
 }
 
@@ -447,7 +620,7 @@ pub(crate) struct Buckets {
     /// `Req`, so each requirement set is stored once).
     by_req: ReqTable,
     /// Per channel and skill set: the non-empty buckets by their head.
-    pub(crate) groups: HashMap<GroupKey, SmallOrdered>,
+    pub(crate) groups: Groups,
     /// Waiting conversations whose customer prefers this operator, per channel.
     pub(crate) preferring: HashMap<(OperatorId, u8), BTreeSet<(QueueKey, u32)>>,
     pub(crate) buckets: Vec<Bucket>,
@@ -529,7 +702,7 @@ impl Buckets {
             keys.push(Self::group_of(ANY_QUEUE, &b.req));
         }
         for g in keys {
-            let group = self.groups.entry(g).or_insert_with(SmallOrdered::new);
+            let group = self.groups.get_or_new(g);
             if let Some((k, _)) = old {
                 group.remove(&(k, bucket));
             }
@@ -550,16 +723,13 @@ impl Buckets {
         }
         self.multi = on;
         if !on {
-            self.groups.retain(|g, _| g.queue != ANY_QUEUE);
+            self.groups.retain(|g| g.queue != ANY_QUEUE);
             return;
         }
         for (i, b) in self.buckets.iter().enumerate() {
             if let Some(&(k, _)) = b.queue.first() {
                 let g = Self::group_of(ANY_QUEUE, &b.req);
-                self.groups
-                    .entry(g)
-                    .or_insert_with(SmallOrdered::new)
-                    .insert((k, i as u32));
+                self.groups.get_or_new(g).insert((k, i as u32));
             }
         }
     }
@@ -667,24 +837,32 @@ impl Buckets {
 }
 
 /// Calls `f` with every subset of `skills` (sorted) of size `0..=max_len`,
-/// in a fixed order, without allocating.
-pub(crate) fn for_each_subset(skills: &[SkillId], max_len: usize, mut f: impl FnMut(&[SkillId])) {
+/// in a fixed order, without allocating, and with `base` plus the
+/// subset's [`skill_print`]s (see [`GroupKey::hash64`]).
+pub(crate) fn for_each_subset(
+    skills: &[SkillId],
+    max_len: usize,
+    base: u64,
+    mut f: impl FnMut(&[SkillId], u64),
+) {
     let mut buf = [SkillId(0); MAX_REQUIRED_SKILLS];
-    fn rec(
+    fn rec<F: FnMut(&[SkillId], u64)>(
         skills: &[SkillId],
         start: usize,
         depth: usize,
         max_len: usize,
+        sum: u64,
         buf: &mut [SkillId; MAX_REQUIRED_SKILLS],
-        f: &mut dyn FnMut(&[SkillId]),
+        f: &mut F,
     ) {
-        f(&buf[..depth]);
+        f(&buf[..depth], sum);
         if depth == max_len {
             return;
         }
         for i in start..skills.len() {
             buf[depth] = skills[i];
-            rec(skills, i + 1, depth + 1, max_len, buf, f);
+            let sum = sum.wrapping_add(skill_print(skills[i]));
+            rec(skills, i + 1, depth + 1, max_len, sum, buf, f);
         }
     }
     rec(
@@ -692,6 +870,7 @@ pub(crate) fn for_each_subset(skills: &[SkillId], max_len: usize, mut f: impl Fn
         0,
         0,
         max_len.min(MAX_REQUIRED_SKILLS),
+        base,
         &mut buf,
         &mut f,
     );
@@ -705,7 +884,12 @@ mod tests {
     fn subsets_are_enumerated_once_each_in_order() {
         let s = [SkillId(1), SkillId(2), SkillId(3)];
         let mut seen = Vec::new();
-        for_each_subset(&s, 2, |x| {
+        for_each_subset(&s, 2, GroupKey::partial(3, 1), |x, sum| {
+            // The running sum is the subset's group hash before mixing.
+            assert_eq!(
+                finish_hash(sum),
+                GroupKey::new(3, 1, x.iter().copied()).hash64()
+            );
             seen.push(x.iter().map(|k| k.0).collect::<Vec<_>>())
         });
         assert_eq!(
@@ -721,7 +905,7 @@ mod tests {
             ]
         );
         let mut n = 0;
-        for_each_subset(&s, 0, |_| n += 1);
+        for_each_subset(&s, 0, 0, |_, _| n += 1);
         assert_eq!(n, 1);
     }
 

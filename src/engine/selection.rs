@@ -105,9 +105,10 @@ impl Engine {
         let ids: SmallVec<[SkillId; 8]> = o.spec.skills.iter().map(|s| s.skill).collect();
         let max_len = self.buckets.max_skill_count();
         let in_queue = |q: u16, best: &mut Option<(QueueKey, u32)>| {
-            for_each_subset(&ids, max_len, |sub| {
-                let g = index::GroupKey::new(q, ch, sub.iter().copied());
-                let Some(group) = self.buckets.groups.get(&g) else {
+            let base = index::GroupKey::partial(q, ch);
+            for_each_subset(&ids, max_len, base, |sub, sum| {
+                let hash = index::finish_hash(sum);
+                let Some(group) = self.buckets.groups.get_hashed(hash, q, ch, sub) else {
                     return;
                 };
                 // Most urgent head first: the first bucket this operator can
@@ -325,6 +326,7 @@ impl Engine {
         let mut plan: SmallVec<[&FacetSet; 5]> = SmallVec::new();
         let mut plan_size = usize::MAX;
         if req.skills.is_empty() && req.teams.is_empty() {
+            debug_assert!(self.facets.all_on(ch), "all-operators facet read before kept");
             plan.push(self.facets.get(ch, kind, Member::All)?);
             plan_size = plan[0].len();
         }

@@ -108,6 +108,9 @@ impl Engine {
             None => c.key,
         };
         let (id, ch, prefers) = (c.spec.id, c.ch, c.extras().prefers);
+        if !in_wait && req.skills.is_empty() && req.teams.is_empty() {
+            self.want_all(req.channel);
+        }
         let bucket = (!in_wait).then(|| self.buckets.insert(req, key, slot));
         if let Some(p) = prefers {
             self.buckets.prefer(p, ch, key, slot);
@@ -283,6 +286,28 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Keeps channel `ch`'s all-operators facets from now on (see
+    /// [`Facets`]): before a requirement with no skill and no team is looked
+    /// up on it.
+    pub(super) fn want_all(&mut self, ch: u8) {
+        if self.facets.all_on(ch) {
+            return;
+        }
+        let entries: Vec<(u8, OpEntry)> = self
+            .operators
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, o)| o.as_ref().map(|o| (slot as u32, o)))
+            .flat_map(|(slot, o)| {
+                o.keys
+                    .iter()
+                    .filter(move |k| k.0 == ch)
+                    .map(move |&(_, kind, a, b)| (kind, (a, b, o.spec.id, slot)))
+            })
+            .collect();
+        self.facets.turn_all_on(ch, entries.into_iter());
     }
 
     /// Removes the operator from every facet (before skills, teams or the

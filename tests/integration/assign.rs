@@ -738,6 +738,17 @@ fn scripted_run_with(
     selection: Selection,
     matching: switchboard::engine::Matching,
 ) -> Vec<Decision> {
+    scripted_run_from(seed, selection, matching, 0)
+}
+
+/// As [`scripted_run_with`], with every conversation before step
+/// `skill_less_from` given skills (the same random draws either way).
+fn scripted_run_from(
+    seed: u64,
+    selection: Selection,
+    matching: switchboard::engine::Matching,
+    skill_less_from: u64,
+) -> Vec<Decision> {
     let mut x = seed;
     let mut rnd = move |n: u64| {
         x = x
@@ -775,7 +786,7 @@ fn scripted_run_with(
                 let tier = [ENTERPRISE, LARGE, SMB][rnd(3) as usize];
                 let ch = if rnd(4) == 0 { EMAIL } else { CHAT };
                 let mut c = ConversationSpec::new(ConversationId(step), ch, tier);
-                if rnd(2) == 0 {
+                if rnd(2) == 0 || step < skill_less_from {
                     let first = rnd(3) as usize;
                     c = c.skill(skills[first], 1 + rnd(4) as u8);
                     if rnd(3) == 0 {
@@ -835,6 +846,37 @@ fn the_same_events_give_the_same_decisions_in_the_same_order() {
     );
     assert_eq!(a, b);
     assert_ne!(a, scripted_run(8), "a different scenario differs");
+}
+
+/// The all-operators facets are kept only from the first requirement with
+/// no skill and no team on a channel: built then from the operators' keys,
+/// they must order ready operators as if they had always been kept.
+#[test]
+fn the_all_operators_facet_built_late_decides_as_the_scan_does() {
+    use switchboard::engine::Matching;
+    for sel in [
+        Selection::LeastLoaded,
+        Selection::RoundRobin,
+        Selection::Ring,
+        Selection::FewestConversations,
+    ] {
+        let mut late_skill_less = 0;
+        for seed in 1..=4 {
+            let fast = scripted_run_from(seed, sel.clone(), Matching::Indexed, 200);
+            let slow = scripted_run_from(seed, sel.clone(), Matching::Scan, 200);
+            assert_eq!(fast, slow, "{sel:?} seed {seed}");
+            // Team-less conversations without skills, placed after step 200.
+            late_skill_less += fast
+                .iter()
+                .filter(|d| {
+                    d.conversation.0 >= 200
+                        && d.reason.matched.is_empty()
+                        && d.reason.route != Route::PreferredOperator
+                })
+                .count();
+        }
+        assert!(late_skill_less > 10, "{sel:?}: {late_skill_less}");
+    }
 }
 
 #[test]
