@@ -37,9 +37,17 @@ use smallvec::SmallVec;
 use crate::ids::{OperatorId, SkillId, TeamId};
 use crate::model::{MAX_CHANNELS, MAX_REQUIRED_SKILLS, SkillLevel};
 
-/// Position of an operator in a facet: strategy key, tie key, id, slot.
-/// The slot is last so it never decides an order (ids are unique).
-pub(crate) type OpEntry = (u64, u64, OperatorId, u32);
+/// Position of an operator in a facet: strategy key, tie key, id, slot,
+/// and the operator's [`skill_bits`] (in what would be padding). Slot and
+/// bits come after the id, so they never decide an order (ids are unique).
+pub(crate) type OpEntry = (u64, u64, OperatorId, u32, u32);
+
+/// One bit per skill (of 32, by the skill's hash): an operator's bits are
+/// those of its skills, a requirement's those of its skills, so an operator
+/// missing a bit of the requirement lacks one of its skills.
+pub(crate) fn skill_bits(skills: impl Iterator<Item = SkillId>) -> u32 {
+    skills.fold(0, |m, s| m | 1 << (skill_print(s) >> 59))
+}
 
 /// Which ready operators a facet holds, whatever its channel and ordering
 /// kind: all of them, those with a skill at an exact level, a team or a
@@ -389,7 +397,9 @@ impl GroupKey {
 
     /// Whether this is the group of `queue`, `channel` and `skills` (sorted).
     pub(crate) fn is(&self, queue: u16, channel: u8, skills: &[SkillId]) -> bool {
-        self.queue == queue && self.channel == channel && &self.skills[..usize::from(self.len)] == skills
+        self.queue == queue
+            && self.channel == channel
+            && &self.skills[..usize::from(self.len)] == skills
     }
 }
 
@@ -434,9 +444,7 @@ impl Eq for Groups {}
 
 impl Groups {
     pub(crate) fn get(&self, k: &GroupKey) -> Option<&SmallOrdered> {
-        self.table
-            .find(k.hash64(), |(g, _)| g == k)
-            .map(|(_, v)| v)
+        self.table.find(k.hash64(), |(g, _)| g == k).map(|(_, v)| v)
     }
 
     /// The group of `queue`, `channel` and `skills` (sorted), whose
@@ -929,7 +937,7 @@ mod tests {
             // Grow for the first third, shrink after.
             let growing = round < 3_000;
             let slot = rnd(1_500) as u32;
-            let entry = |k: u64, t: u64| (k, t, OperatorId(u64::from(slot)), slot);
+            let entry = |k: u64, t: u64| (k, t, OperatorId(u64::from(slot)), slot, 0);
             match keys.get(&slot).copied() {
                 None if growing || rnd(16) == 0 => {
                     let e = entry(rnd(8), rnd(3));
@@ -959,7 +967,7 @@ mod tests {
             assert_eq!(set.len(), model.len());
             if round % 97 == 0 {
                 assert!(set.range_from(None).eq(model.iter()), "round {round}");
-                let lower = (rnd(8), 0, OperatorId(0), 0);
+                let lower = (rnd(8), 0, OperatorId(0), 0, 0);
                 assert!(
                     set.range_from(Some(lower)).eq(model.range(lower..)),
                     "round {round}"

@@ -218,6 +218,10 @@ pub(crate) struct Operator {
     /// each ready channel; empty until first indexed, cleared when skills,
     /// teams or the profile change.
     members: SmallVec<[u32; 8]>,
+    /// Index bookkeeping: [`index::skill_bits`] of its skills, carried in
+    /// its facet entries so a walk skips operators lacking a required skill
+    /// without reading their record; set with `members`.
+    skill_bits: u32,
     /// Index bookkeeping: load-ratio keys in `load_index`, per channel.
     skew_keys: SmallVec<[(u8, u64); 3]>,
 }
@@ -768,7 +772,7 @@ mod tests {
         let op = std::mem::size_of::<super::Operator>();
         let conv = std::mem::size_of::<super::Conversation>();
         eprintln!("Operator {op} B, Conversation {conv} B");
-        assert!(op <= 632, "Operator grew to {op} B");
+        assert!(op <= 640, "Operator grew to {op} B");
         assert!(conv <= 208, "Conversation grew to {conv} B");
         // The slabs hold `Option`s of the records: no larger.
         assert_eq!(std::mem::size_of::<Option<super::Conversation>>(), conv);

@@ -326,7 +326,10 @@ impl Engine {
         let mut plan: SmallVec<[&FacetSet; 5]> = SmallVec::new();
         let mut plan_size = usize::MAX;
         if req.skills.is_empty() && req.teams.is_empty() {
-            debug_assert!(self.facets.all_on(ch), "all-operators facet read before kept");
+            debug_assert!(
+                self.facets.all_on(ch),
+                "all-operators facet read before kept"
+            );
             plan.push(self.facets.get(ch, kind, Member::All)?);
             plan_size = plan[0].len();
         }
@@ -369,7 +372,7 @@ impl Engine {
                 .first_matching(
                     &plan,
                     req,
-                    Some((0, 0, OperatorId(p.0.saturating_add(1)), 0)),
+                    Some((0, 0, OperatorId(p.0.saturating_add(1)), 0, 0)),
                 )
                 .or_else(|| self.first_matching(&plan, req, None)),
             None => self.first_matching(&plan, req, None),
@@ -384,6 +387,7 @@ impl Engine {
         req: &Req,
         from: Option<OpEntry>,
     ) -> Option<u32> {
+        let need = index::skill_bits(req.skills.iter().map(|s| s.skill));
         let mut iters: SmallVec<[std::iter::Peekable<index::FacetIter<'_>>; 5]> = facets
             .iter()
             .map(|f| f.range_from(from).peekable())
@@ -399,7 +403,8 @@ impl Engine {
             }
             let (i, e) = best?;
             iters[i].next();
-            if self.fits(self.op_at(e.3), req) {
+            // Lacking a required skill's bit: lacking the skill.
+            if e.4 & need == need && self.fits(self.op_at(e.3), req) {
                 return Some(e.3);
             }
         }

@@ -611,6 +611,7 @@ impl Engine {
                 touched: false,
                 keys: SmallVec::new(),
                 members: SmallVec::new(),
+                skill_bits: 0,
                 skew_keys: SmallVec::new(),
             };
             let op = op.settled();

@@ -250,7 +250,9 @@ impl Engine {
         let kinds = self.kinds_of(self.op_at(slot));
         if self.op_at(slot).members.is_empty() {
             let m = self.members_of(slot);
-            self.op_mut(slot).members = m;
+            let o = self.op_mut(slot);
+            o.members = m;
+            o.skill_bits = index::skill_bits(o.spec.skills.iter().map(|s| s.skill));
         }
         for ch in 0..nch {
             let ready = self.op_can_take_now(self.op_at(slot), ch);
@@ -265,7 +267,7 @@ impl Engine {
                 if new == old {
                     continue;
                 }
-                let id = o.spec.id;
+                let (id, bits) = (o.spec.id, o.skill_bits);
                 let o = self.operators[slot as usize]
                     .as_mut()
                     .unwrap_or_else(|| unreachable_slot());
@@ -273,8 +275,8 @@ impl Engine {
                     ch,
                     kind,
                     &o.members,
-                    old.map(|(a, b)| (a, b, id, slot)),
-                    new.map(|(a, b)| (a, b, id, slot)),
+                    old.map(|(a, b)| (a, b, id, slot, bits)),
+                    new.map(|(a, b)| (a, b, id, slot, bits)),
                 );
                 match (at, new) {
                     (Some(i), Some((a, b))) => o.keys[i] = (ch, kind, a, b),
@@ -304,7 +306,7 @@ impl Engine {
                 o.keys
                     .iter()
                     .filter(move |k| k.0 == ch)
-                    .map(move |&(_, kind, a, b)| (kind, (a, b, o.spec.id, slot)))
+                    .map(move |&(_, kind, a, b)| (kind, (a, b, o.spec.id, slot, o.skill_bits)))
             })
             .collect();
         self.facets.turn_all_on(ch, entries.into_iter());
@@ -316,12 +318,13 @@ impl Engine {
         let o = self.operators[slot as usize]
             .as_mut()
             .unwrap_or_else(|| unreachable_slot());
-        let id = o.spec.id;
+        let (id, bits) = (o.spec.id, o.skill_bits);
         for &(ch, kind, a, b) in &o.keys {
             self.facets
-                .rekey(ch, kind, &o.members, Some((a, b, id, slot)), None);
+                .rekey(ch, kind, &o.members, Some((a, b, id, slot, bits)), None);
         }
         o.keys.clear();
         o.members.clear();
+        o.skill_bits = 0;
     }
 }
