@@ -201,21 +201,34 @@ impl<'a> Iterator for FacetIter<'a> {
 /// The ordered sets of ready operators: for each (channel, ordering kind),
 /// one [`FacetSet`] per [`Member`].
 ///
-/// The all-operators facet of a channel is read only by requirements with
-/// no skill and no team; with 10,000 operators it is a B-tree whose re-key
-/// was the largest single cost of an arrival. So it is kept only from the
-/// first such requirement on the channel on ([`Facets::all_on`], built from
-/// the operators' keys by `Engine::want_all`), and then for good.
+/// Some facets only ever save work, and are kept on a channel only once a
+/// requirement there needs them ([`Kept`]): the all-operators facet is read
+/// only by requirements with no skill and no team; a team's facet is the
+/// only way to a requirement with a team and no skill, and otherwise just
+/// a candidate plan that is rarely the smallest (teams are larger than one
+/// skill at a few levels). With 10,000 operators these are the largest
+/// facets (B-trees), and re-keying them on every load change was the
+/// largest single cost of an arrival. They are built from the operators'
+/// keys by `Engine::want_facets` when first needed, and kept for good.
 #[derive(Debug, Clone)]
 pub(crate) struct Facets {
     members: HashMap<Member, u32>,
+    /// Per member id: which [`Kept`] class it belongs to (0: always kept).
+    class: Vec<u8>,
     /// By `kind * MAX_CHANNELS + channel`, then by member id; grown on use.
     blocks: Vec<Vec<FacetSet>>,
-    /// Channels whose all-operators facets are kept (bit per channel).
-    all_on: u32,
+    /// Per channel, the [`Kept`] classes kept there.
+    kept: [u8; MAX_CHANNELS],
 }
 
-/// The member id of [`Member::All`], fixed so a re-key can skip it cheaply.
+/// Facet classes kept on a channel only once needed (see [`Facets`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kept {
+    All = 1,
+    Teams = 2,
+}
+
+/// The member id of [`Member::All`], fixed.
 pub(crate) const ALL_MEMBER: u32 = 0;
 
 impl Default for Facets {
@@ -224,15 +237,16 @@ impl Default for Facets {
         members.insert(Member::All, ALL_MEMBER);
         Facets {
             members,
+            class: vec![Kept::All as u8],
             blocks: Vec::new(),
-            all_on: 0,
+            kept: [0; MAX_CHANNELS],
         }
     }
 }
 
-/// Equal by contents: a facet never used holds nobody, and the
-/// all-operators facets are compared where both keep them (they are
-/// derived from the same keys either way).
+/// Equal by contents: a facet never used holds nobody, and facets kept
+/// only once needed are compared where both keep them (they are derived
+/// from the same keys either way).
 impl PartialEq for Facets {
     fn eq(&self, other: &Self) -> bool {
         if self.members != other.members {
@@ -242,11 +256,12 @@ impl PartialEq for Facets {
         let empty: Vec<FacetSet> = Vec::new();
         (0..n).all(|b| {
             let ch = b % MAX_CHANNELS;
-            let both_all = (self.all_on & other.all_on) & (1 << ch) != 0;
+            let both = self.kept[ch] & other.kept[ch];
             let x = self.blocks.get(b).unwrap_or(&empty);
             let y = other.blocks.get(b).unwrap_or(&empty);
             (0..x.len().max(y.len())).all(|m| {
-                if m as u32 == ALL_MEMBER && !both_all {
+                let class = self.class.get(m).copied().unwrap_or(0);
+                if class != 0 && both & class == 0 {
                     return true;
                 }
                 let fx = x.get(m);
@@ -261,25 +276,43 @@ impl PartialEq for Facets {
 impl Eq for Facets {}
 
 impl Facets {
-    /// Whether channel `ch`'s all-operators facets are kept.
-    pub(crate) fn all_on(&self, ch: u8) -> bool {
-        self.all_on & (1 << ch) != 0
+    /// Whether channel `ch`'s facets of class `k` are kept.
+    pub(crate) fn kept(&self, ch: u8, k: Kept) -> bool {
+        self.kept[usize::from(ch)] & k as u8 != 0
     }
 
-    /// Starts keeping channel `ch`'s all-operators facets, filled with
-    /// `entries` (ordering kind, entry): every ready operator's entries on
-    /// that channel.
-    pub(crate) fn turn_all_on(&mut self, ch: u8, entries: impl Iterator<Item = (u8, OpEntry)>) {
-        self.all_on |= 1 << ch;
-        for (kind, e) in entries {
-            self.rekey(ch, kind, &[ALL_MEMBER], None, Some(e));
+    /// Whether member id `m` is of class `k`.
+    pub(crate) fn is(&self, m: u32, k: Kept) -> bool {
+        self.class.get(m as usize).copied() == Some(k as u8)
+    }
+
+    /// Starts keeping channel `ch`'s facets of class `k`, filled with
+    /// `entries` (ordering kind, member id, entry): every ready operator's
+    /// entries on that channel in those facets.
+    pub(crate) fn keep(
+        &mut self,
+        ch: u8,
+        k: Kept,
+        entries: impl Iterator<Item = (u8, u32, OpEntry)>,
+    ) {
+        self.kept[usize::from(ch)] |= k as u8;
+        for (kind, m, e) in entries {
+            self.rekey(ch, kind, &[m], None, Some(e));
         }
     }
 
     /// The member's id, made if new.
     pub(crate) fn member(&mut self, m: Member) -> u32 {
         let next = self.members.len() as u32;
-        *self.members.entry(m).or_insert(next)
+        let id = *self.members.entry(m).or_insert(next);
+        if id == next {
+            self.class.push(match m {
+                Member::All => Kept::All as u8,
+                Member::Team(_) => Kept::Teams as u8,
+                _ => 0,
+            });
+        }
+        id
     }
 
     /// The facet of `m` on channel `ch` in ordering `kind`, if it was ever
@@ -295,6 +328,7 @@ impl Facets {
 
     /// Moves an operator's entries in the facets `members` of one channel
     /// and kind: from `old` (absent: not there) to `new` (absent: out).
+    /// Facets of a class not kept on the channel are passed over.
     pub(crate) fn rekey(
         &mut self,
         ch: u8,
@@ -303,7 +337,7 @@ impl Facets {
         old: Option<OpEntry>,
         new: Option<OpEntry>,
     ) {
-        let skip_all = !self.all_on(ch);
+        let kept = self.kept[usize::from(ch)];
         let b = Self::block(ch, kind);
         if self.blocks.len() <= b {
             self.blocks.resize_with(b + 1, Vec::new);
@@ -314,7 +348,8 @@ impl Facets {
             block.resize_with(top, FacetSet::default);
         }
         for &m in members {
-            if m == ALL_MEMBER && skip_all {
+            let class = self.class[m as usize];
+            if class != 0 && kept & class == 0 {
                 continue;
             }
             let set = &mut block[m as usize];

@@ -138,7 +138,7 @@ use crate::record::{
 };
 use crate::time::{Millis, Timestamp};
 use compact::OptTime;
-use index::{Buckets, FacetSet, Facets, Member, OpEntry, QueueKey, Req, for_each_subset};
+use index::{Buckets, FacetSet, Facets, Kept, Member, OpEntry, QueueKey, Req, for_each_subset};
 use lifecycle::Handover;
 use queues::{KeyFn, NO_PROFILE, ProfileRules, QueueRules, Routing};
 use selection::{Order, Pull};

@@ -368,9 +368,7 @@ impl Engine {
         };
         for (_, cs) in mine {
             let r = self.requirements_at(self.conv_at(cs), at);
-            if r.req.skills.is_empty() && r.req.teams.is_empty() {
-                self.want_all(r.req.channel);
-            }
+            self.want_facets(&r.req);
             let Some(bslot) = self.best_other(&r.req, r.step, aid) else {
                 continue;
             };

@@ -327,7 +327,7 @@ impl Engine {
         let mut plan_size = usize::MAX;
         if req.skills.is_empty() && req.teams.is_empty() {
             debug_assert!(
-                self.facets.all_on(ch),
+                self.facets.kept(ch, Kept::All),
                 "all-operators facet read before kept"
             );
             plan.push(self.facets.get(ch, kind, Member::All)?);
@@ -350,9 +350,15 @@ impl Engine {
         for s in &req.skills {
             consider(&mut (s.level..=MAX_LEVEL).map(|l| Member::Skill(s.skill, l)));
         }
-        if !req.teams.is_empty() {
+        // Team facets are kept once a team requirement without skills
+        // needs them; before that a skill plan holds everyone eligible.
+        if !req.teams.is_empty() && self.facets.kept(ch, Kept::Teams) {
             consider(&mut req.teams.iter().map(|t| Member::Team(*t)));
         }
+        debug_assert!(
+            !req.skills.is_empty() || req.teams.is_empty() || self.facets.kept(ch, Kept::Teams),
+            "team facets read before kept"
+        );
         if !self.profiles.is_empty() {
             let q = &self.queues[usize::from(req.queue)];
             consider(

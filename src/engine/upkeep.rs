@@ -108,8 +108,8 @@ impl Engine {
             None => c.key,
         };
         let (id, ch, prefers) = (c.spec.id, c.ch, c.extras().prefers);
-        if !in_wait && req.skills.is_empty() && req.teams.is_empty() {
-            self.want_all(req.channel);
+        if !in_wait {
+            self.want_facets(&req);
         }
         let bucket = (!in_wait).then(|| self.buckets.insert(req, key, slot));
         if let Some(p) = prefers {
@@ -290,26 +290,43 @@ impl Engine {
         }
     }
 
-    /// Keeps channel `ch`'s all-operators facets from now on (see
-    /// [`Facets`]): before a requirement with no skill and no team is looked
-    /// up on it.
-    pub(super) fn want_all(&mut self, ch: u8) {
-        if self.facets.all_on(ch) {
+    /// Keeps the facets a requirement on channel `ch` needs from now on
+    /// (see [`Facets`]): the all-operators facet for one with no skill and
+    /// no team, team facets for one with a team and no skill. Called before
+    /// such a requirement is looked up.
+    pub(super) fn want_facets(&mut self, req: &Req) {
+        if !req.skills.is_empty() {
             return;
         }
-        let entries: Vec<(u8, OpEntry)> = self
+        let k = if req.teams.is_empty() {
+            Kept::All
+        } else {
+            Kept::Teams
+        };
+        let ch = req.channel;
+        if self.facets.kept(ch, k) {
+            return;
+        }
+        let facets = &self.facets;
+        let entries: Vec<(u8, u32, OpEntry)> = self
             .operators
             .iter()
             .enumerate()
             .filter_map(|(slot, o)| o.as_ref().map(|o| (slot as u32, o)))
             .flat_map(|(slot, o)| {
+                let entry = move |a, b| (a, b, o.spec.id, slot, o.skill_bits);
                 o.keys
                     .iter()
-                    .filter(move |k| k.0 == ch)
-                    .map(move |&(_, kind, a, b)| (kind, (a, b, o.spec.id, slot, o.skill_bits)))
+                    .filter(move |key| key.0 == ch)
+                    .flat_map(move |&(_, kind, a, b)| {
+                        o.members
+                            .iter()
+                            .filter(move |&&m| facets.is(m, k))
+                            .map(move |&m| (kind, m, entry(a, b)))
+                    })
             })
             .collect();
-        self.facets.turn_all_on(ch, entries.into_iter());
+        self.facets.keep(ch, k, entries.into_iter());
     }
 
     /// Removes the operator from every facet (before skills, teams or the

@@ -849,10 +849,13 @@ fn the_same_events_give_the_same_decisions_in_the_same_order() {
 }
 
 /// The all-operators facets are kept only from the first requirement with
-/// no skill and no team on a channel: built then from the operators' keys,
-/// they must order ready operators as if they had always been kept.
+/// no skill and no team on a channel, team facets from the first with a
+/// team and no skill: built then from the operators' keys, they must order
+/// ready operators as if they had always been kept. (Before step 200 every
+/// conversation has skills; after it, half have none, a quarter of those a
+/// team.)
 #[test]
-fn the_all_operators_facet_built_late_decides_as_the_scan_does() {
+fn facets_kept_only_once_needed_decide_as_the_scan_does() {
     use switchboard::engine::Matching;
     for sel in [
         Selection::LeastLoaded,
