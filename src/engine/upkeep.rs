@@ -307,25 +307,15 @@ impl Engine {
         if self.facets.kept(ch, k) {
             return;
         }
-        let facets = &self.facets;
-        let entries: Vec<(u8, u32, OpEntry)> = self
-            .operators
-            .iter()
-            .enumerate()
-            .filter_map(|(slot, o)| o.as_ref().map(|o| (slot as u32, o)))
-            .flat_map(|(slot, o)| {
-                let entry = move |a, b| (a, b, o.spec.id, slot, o.skill_bits);
-                o.keys
-                    .iter()
-                    .filter(move |key| key.0 == ch)
-                    .flat_map(move |&(_, kind, a, b)| {
-                        o.members
-                            .iter()
-                            .filter(move |&&m| facets.is(m, k))
-                            .map(move |&m| (kind, m, entry(a, b)))
-                    })
-            })
-            .collect();
+        let mut entries: Vec<(u8, u32, OpEntry)> = Vec::new();
+        for (slot, o) in self.operators.iter().enumerate() {
+            let Some(o) = o else { continue };
+            for &(_, kind, a, b) in o.keys.iter().filter(|key| key.0 == ch) {
+                for &m in o.members.iter().filter(|&&m| self.facets.is(m, k)) {
+                    entries.push((kind, m, (a, b, o.spec.id, slot as u32, o.skill_bits)));
+                }
+            }
+        }
         self.facets.keep(ch, k, entries.into_iter());
     }
 
