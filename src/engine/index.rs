@@ -35,7 +35,7 @@ use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use smallvec::SmallVec;
 
 use crate::ids::{OperatorId, SkillId, TeamId};
-use crate::model::{MAX_CHANNELS, MAX_REQUIRED_SKILLS, SkillLevel};
+use crate::model::{MAX_CHANNELS, MAX_LEVEL, MAX_REQUIRED_SKILLS, SkillLevel};
 
 /// Position of an operator in a facet: strategy key, tie key, id, slot,
 /// and the operator's [`skill_bits`] (in what would be padding). Slot and
@@ -213,6 +213,9 @@ impl<'a> Iterator for FacetIter<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Facets {
     members: HashMap<Member, u32>,
+    /// Per skill, the member ids of its levels 1 to [`MAX_LEVEL`] (`u32::MAX`:
+    /// none yet), so a plan finds a skill's level facets with one lookup.
+    skill_levels: HashMap<SkillId, [u32; MAX_LEVEL as usize]>,
     /// Per member id: which [`Kept`] class it belongs to (0: always kept).
     class: Vec<u8>,
     /// By `kind * MAX_CHANNELS + channel`, then by member id; grown on use.
@@ -237,6 +240,7 @@ impl Default for Facets {
         members.insert(Member::All, ALL_MEMBER);
         Facets {
             members,
+            skill_levels: HashMap::new(),
             class: vec![Kept::All as u8],
             blocks: Vec::new(),
             kept: [0; MAX_CHANNELS],
@@ -311,8 +315,32 @@ impl Facets {
                 Member::Team(_) => Kept::Teams as u8,
                 _ => 0,
             });
+            if let Member::Skill(s, l) = m {
+                if (1..=MAX_LEVEL).contains(&l) {
+                    self.skill_levels
+                        .entry(s)
+                        .or_insert([u32::MAX; MAX_LEVEL as usize])[usize::from(l - 1)] = id;
+                }
+            }
         }
         id
+    }
+
+    /// The facets of `skill` at levels `from..=MAX_LEVEL` on channel `ch` in
+    /// ordering `kind`, lowest level first, those never used left out.
+    pub(crate) fn skill_facets(
+        &self,
+        ch: u8,
+        kind: u8,
+        skill: SkillId,
+        from: u8,
+    ) -> impl Iterator<Item = (u8, &FacetSet)> {
+        let ids = self.skill_levels.get(&skill);
+        let block = self.blocks.get(Self::block(ch, kind));
+        (from.max(1)..=MAX_LEVEL).filter_map(move |l| {
+            let id = ids?[usize::from(l - 1)];
+            Some((l, block?.get(id as usize)?))
+        })
     }
 
     /// The facet of `m` on channel `ch` in ordering `kind`, if it was ever

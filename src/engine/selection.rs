@@ -300,17 +300,15 @@ impl Engine {
         highest_first: bool,
         kind: u8,
     ) -> Option<u32> {
-        let mut levels: SmallVec<[u8; 5]> = (primary.level..=MAX_LEVEL).collect();
+        let mut levels: SmallVec<[&FacetSet; 5]> = self
+            .facets
+            .skill_facets(req.channel, kind, primary.skill, primary.level)
+            .map(|(_, f)| f)
+            .collect();
         if highest_first {
             levels.reverse();
         }
-        for l in levels {
-            let Some(f) = self
-                .facets
-                .get(req.channel, kind, Member::Skill(primary.skill, l))
-            else {
-                continue;
-            };
+        for f in levels {
             if let Some(s) = self.first_matching(&[f], req, None) {
                 return Some(s);
             }
@@ -321,9 +319,14 @@ impl Engine {
     /// Picks the smallest set of facets that contains every operator able to
     /// take the conversation, and walks it in the order of `kind` (a ring
     /// from after its pointer).
-    pub(super) fn by_plan(&self, req: &Req, kind: u8, ring: Option<OperatorId>) -> Option<u32> {
+    pub(super) fn by_plan<'a>(
+        &'a self,
+        req: &Req,
+        kind: u8,
+        ring: Option<OperatorId>,
+    ) -> Option<u32> {
         let ch = req.channel;
-        let mut plan: SmallVec<[&FacetSet; 5]> = SmallVec::new();
+        let mut plan: SmallVec<[&'a FacetSet; 5]> = SmallVec::new();
         let mut plan_size = usize::MAX;
         if req.skills.is_empty() && req.teams.is_empty() {
             debug_assert!(
@@ -333,27 +336,32 @@ impl Engine {
             plan.push(self.facets.get(ch, kind, Member::All)?);
             plan_size = plan[0].len();
         }
-        let mut consider = |keys: &mut dyn Iterator<Item = Member>| {
-            let mut p: SmallVec<[&FacetSet; 5]> = SmallVec::new();
+        // A candidate plan: the non-empty facets among `facets`.
+        let mut consider = |facets: &mut dyn Iterator<Item = &'a FacetSet>| {
+            let mut p: SmallVec<[&'a FacetSet; 5]> = SmallVec::new();
             let mut size = 0;
-            for k in keys {
-                if let Some(f) = self.facets.get(ch, kind, k) {
-                    size += f.len();
-                    p.push(f);
-                }
+            for f in facets.filter(|f| f.len() > 0) {
+                size += f.len();
+                p.push(f);
             }
             if size < plan_size {
                 plan = p;
                 plan_size = size;
             }
         };
+        let member = |m: Member| self.facets.get(ch, kind, m);
         for s in &req.skills {
-            consider(&mut (s.level..=MAX_LEVEL).map(|l| Member::Skill(s.skill, l)));
+            consider(
+                &mut self
+                    .facets
+                    .skill_facets(ch, kind, s.skill, s.level)
+                    .map(|(_, f)| f),
+            );
         }
         // Team facets are kept once a team requirement without skills
         // needs them; before that a skill plan holds everyone eligible.
         if !req.teams.is_empty() && self.facets.kept(ch, Kept::Teams) {
-            consider(&mut req.teams.iter().map(|t| Member::Team(*t)));
+            consider(&mut req.teams.iter().filter_map(|t| member(Member::Team(*t))));
         }
         debug_assert!(
             !req.skills.is_empty() || req.teams.is_empty() || self.facets.kept(ch, Kept::Teams),
@@ -366,7 +374,8 @@ impl Engine {
                     .served_by
                     .iter()
                     .map(|p| Member::Profile(*p))
-                    .chain(std::iter::once(Member::NoProfile)),
+                    .chain(std::iter::once(Member::NoProfile))
+                    .filter_map(member),
             );
         }
         if plan_size == 0 {
