@@ -524,17 +524,33 @@ impl Groups {
             .map(|(_, v)| v)
     }
 
+    /// Applies `f` to the group of `k` (made if new), and forgets the
+    /// group if that leaves it empty: one hash and one probe.
+    fn update(&mut self, k: GroupKey, f: impl FnOnce(&mut SmallOrdered)) {
+        let hash = k.hash64();
+        match self.table.find_entry(hash, |(g, _)| *g == k) {
+            Ok(mut e) => {
+                f(&mut e.get_mut().1);
+                if e.get().1.is_empty() {
+                    e.remove();
+                }
+            }
+            Err(_) => {
+                let mut group = SmallOrdered::new();
+                f(&mut group);
+                if !group.is_empty() {
+                    self.table
+                        .insert_unique(hash, (k, group), |(g, _)| g.hash64());
+                }
+            }
+        }
+    }
+
     fn get_or_new(&mut self, k: GroupKey) -> &mut SmallOrdered {
         let e = self
             .table
             .entry(k.hash64(), |(g, _)| *g == k, |(g, _)| g.hash64());
         &mut e.or_insert_with(|| (k, SmallOrdered::new())).into_mut().1
-    }
-
-    fn remove(&mut self, k: &GroupKey) {
-        if let Ok(e) = self.table.find_entry(k.hash64(), |(g, _)| g == k) {
-            e.remove();
-        }
     }
 
     fn retain(&mut self, mut keep: impl FnMut(&GroupKey) -> bool) {
@@ -773,16 +789,14 @@ impl Buckets {
             keys.push(Self::group_of(ANY_QUEUE, &b.req));
         }
         for g in keys {
-            let group = self.groups.get_or_new(g);
-            if let Some((k, _)) = old {
-                group.remove(&(k, bucket));
-            }
-            if let Some((k, _)) = new {
-                group.insert((k, bucket));
-            }
-            if group.is_empty() {
-                self.groups.remove(&g);
-            }
+            self.groups.update(g, |group| {
+                if let Some((k, _)) = old {
+                    group.remove(&(k, bucket));
+                }
+                if let Some((k, _)) = new {
+                    group.insert((k, bucket));
+                }
+            });
         }
     }
 
