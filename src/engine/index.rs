@@ -5,11 +5,13 @@
 //!   in wrap-up, free capacity, channel not blocked) sit in ordered sets keyed
 //!   by a selection strategy's order (one *kind* per distinct order the
 //!   queues use; an operator is kept only in the kinds of the queues their
-//!   profile serves): one set of all ready operators, one per (skill, exact
-//!   level), one per team, and with profiles one per profile. A conversation
-//!   walks the smallest facet(s) that contain every operator able to take
-//!   it, in its queue's order, and takes the first that meets all its
-//!   requirements.
+//!   profile serves): one per (skill, exact level), with profiles one per
+//!   profile, and — once a requirement on the channel needs them — one set
+//!   of all ready operators and one per team (see [`Facets`]). A
+//!   conversation walks the smallest facet(s) that contain every operator
+//!   able to take it, in its queue's order, and takes the first that meets
+//!   all its requirements (entries carry skill bits, so most operators
+//!   lacking a required skill are passed without reading their record).
 //! * **Waiting buckets.** Waiting conversations with identical effective
 //!   requirements (queue, profile delays passed, channel, skills with minimum
 //!   levels, teams) share a bucket ordered by queue key. Buckets with the
