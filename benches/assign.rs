@@ -10,11 +10,13 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use criterion::{BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput};
 use switchboard::engine::Matching;
 use switchboard::prelude::*;
 
-use crate::fixtures::{Fixture, do_arrival, do_freed, strategies};
+use crate::fixtures::{
+    EMAIL, Fixture, Rng, SEED, T0, do_arrival, do_freed, operator, policy, strategies,
+};
 use crate::report;
 
 /// (operators, waiting) pairs; `SWITCHBOARD_BENCH_SCALES=10000x100000,...` overrides.
@@ -115,6 +117,7 @@ pub fn register(c: &mut Criterion) {
             }
         }
     }
+    facet_build(c);
 }
 
 fn run(c: &mut Criterion, step: Step, function: &str, param: &str, fx: &mut Fixture, scan: bool) {
@@ -208,4 +211,60 @@ fn run(c: &mut Criterion, step: Step, function: &str, param: &str, fx: &mut Fixt
             ),
         ],
     );
+}
+
+/// The one-off cost of a facet kept only once needed (BENCHMARKS.md, "Why
+/// the misses", session 9): with `n` ready operators and only skilled work
+/// so far, the first email without skills builds the channel's
+/// all-operators facet from every ready operator's keys; `later_skill_less`
+/// is the same arrival once the facet is kept. Timed: `apply(ConversationArrived)`
+/// + `apply(Assign)`; the engine is cloned untimed for each sample.
+fn facet_build(c: &mut Criterion) {
+    let mut g = c.benchmark_group("facet_build");
+    g.sample_size(10);
+    let sizes: &[u64] = if report::quick() {
+        &[1_000]
+    } else {
+        &[1_000, 10_000]
+    };
+    for &n in sizes {
+        let mut rng = Rng::new(SEED ^ n);
+        let mut base = Engine::new(policy(Selection::LeastLoaded)).unwrap();
+        for id in 1..=n {
+            let (spec, _) = operator(&mut rng, id, 5, false);
+            base.apply(Event::OperatorAdded {
+                at: T0,
+                operator: spec,
+            })
+            .unwrap();
+        }
+        let skill_less = |e: &mut Engine, id: u64| {
+            e.apply(Event::ConversationArrived {
+                at: T0,
+                conversation: ConversationSpec::new(ConversationId(id), EMAIL, TierId(0)),
+            })
+            .unwrap();
+            let d = e.apply(Event::Assign { at: T0 }).unwrap();
+            assert_eq!(d.len(), 1, "a ready operator takes it");
+        };
+        for (label, warm) in [("first_skill_less", false), ("later_skill_less", true)] {
+            g.bench_function(format!("{label}/{n}ops"), |b| {
+                b.iter_batched(
+                    || {
+                        let mut e = base.clone();
+                        if warm {
+                            skill_less(&mut e, 1);
+                        }
+                        e
+                    },
+                    |mut e| {
+                        skill_less(&mut e, 2);
+                        // Returned, so dropping the engine is not timed.
+                        e
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+        }
+    }
 }
