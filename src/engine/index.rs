@@ -110,6 +110,7 @@ impl FacetSet {
         match self {
             FacetSet::Sorted(v) => {
                 if let Err(i) = v.binary_search(&e) {
+                    grow_by_an_eighth(v);
                     v.insert(i, e);
                 }
                 if v.len() > SORTED_MAX {
@@ -180,6 +181,16 @@ impl FacetSet {
             (FacetSet::Tree(t), None) => FacetIter::Tree(t.range(..)),
             (FacetSet::Tree(t), Some(l)) => FacetIter::Tree(t.range(l..)),
         }
+    }
+}
+
+/// Makes room for one more entry, growing by an eighth (at least 4) rather
+/// than doubling: a sorted facet grows only when an operator becomes ready,
+/// so the extra reallocations are rare, and doubling left facets of tens of
+/// operators about a third empty — most of a ready operator's bytes.
+fn grow_by_an_eighth<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 8).max(4));
     }
 }
 

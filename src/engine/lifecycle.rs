@@ -180,10 +180,10 @@ impl Engine {
     pub(super) fn add_operator(&mut self, at: Timestamp, mut spec: OperatorSpec) {
         spec.skills.sort_unstable();
         spec.teams.sort_unstable();
-        let mut cap = [0u16; MAX_CHANNELS];
+        let mut on = OnChannel::none(self.policy.channels.len());
         for c in &spec.capacity {
             if let Some(&i) = self.channel_idx.get(&c.channel) {
-                cap[i as usize] = c.capacity;
+                on[i as usize].cap = c.capacity;
             }
         }
         self.picks += 1;
@@ -194,8 +194,7 @@ impl Engine {
             profile,
             handled: 0,
             spec,
-            cap,
-            load: [0; MAX_CHANNELS],
+            on,
             open: 0,
             held: SmallVec::new(),
             wrap_until: None,
@@ -204,20 +203,15 @@ impl Engine {
             last_ended_at: at,
             last_assigned_at: at,
             last_pick: self.picks,
-            pick_on: vec![0; self.policy.channels.len()].into_boxed_slice(),
             status_since: at,
-            missed_in_a_row: 0,
-            held_back_until: None,
-            recent_picks: VecDeque::new(),
-            reserved_for: None,
-            reserve_mask: 0,
+            extra: None,
             activity: Activity::Offline,
             activity_since: at,
             touched: false,
             keys: SmallVec::new(),
             members: SmallVec::new(),
             skill_bits: 0,
-            skew_keys: SmallVec::new(),
+            skew_keys: Vec::new(),
         };
         let op = op.settled();
         let slot = match self.free_op_slots.pop() {
@@ -259,7 +253,7 @@ impl Engine {
         if let Some(w) = self.op_at(slot).wrap_until {
             self.timers.remove(&(w, Timer::WrapUpEnds(id)));
         }
-        if let Some(h) = self.op_at(slot).held_back_until {
+        if let Some(h) = self.op_at(slot).extras().held_back_until {
             self.timers.remove(&(h, Timer::HoldBackEnds(id)));
         }
         let o = self.op_at(slot);
@@ -341,9 +335,9 @@ impl Engine {
         };
         self.unreserve(slot);
         let o = self.op_mut(slot);
-        let grew = capacity > o.cap[ch as usize];
-        let shrank = capacity < o.cap[ch as usize];
-        o.cap[ch as usize] = capacity;
+        let grew = capacity > o.on[ch as usize].cap;
+        let shrank = capacity < o.on[ch as usize].cap;
+        o.on[ch as usize].cap = capacity;
         match o.spec.capacity.iter_mut().find(|c| c.channel == channel) {
             Some(c) => c.capacity = capacity,
             None => o
@@ -354,7 +348,7 @@ impl Engine {
         o.spec.capacity.retain(|c| c.capacity > 0);
         // A cut below the load; a load above capacity from direct routing to
         // a preferred operator is not a cut when capacity is raised or kept.
-        let over = shrank && o.load[ch as usize] > capacity;
+        let over = shrank && o.on[ch as usize].load > capacity;
         self.refresh_op(slot);
         if grew {
             self.dirty_ops.insert((id, slot));
@@ -467,7 +461,7 @@ impl Engine {
             return;
         };
         let o = self.op_mut(os);
-        o.load[ch] = o.load[ch].saturating_sub(1);
+        o.on[ch].load = o.on[ch].load.saturating_sub(1);
         o.open = o.open.saturating_sub(1);
         if let Some(i) = o.held.iter().position(|h| *h == cid) {
             o.held.remove(i);
@@ -504,13 +498,13 @@ impl Engine {
             }
         };
         let o = self.op_mut(os);
-        let before = (o.load[ch], o.cap[ch]);
-        o.load[ch] += 1;
+        let before = (o.on[ch].load, o.on[ch].cap);
+        o.on[ch].load += 1;
         o.open += 1;
         o.held.push(cid);
         if let Some(pick) = pick {
             o.last_pick = pick;
-            o.pick_on[ch] = pick;
+            o.on[ch].pick = pick;
         }
         o.last_assigned_at = at;
         let oid = o.spec.id;
@@ -537,13 +531,14 @@ impl Engine {
     pub(crate) fn hold_back(&mut self, os: u32, until: Timestamp) {
         let o = self.op_mut(os);
         let id = o.spec.id;
-        match o.held_back_until {
+        let x = o.extras_mut();
+        match x.held_back_until {
             Some(old) if old >= until => return,
             Some(old) => {
-                o.held_back_until = Some(until);
+                x.held_back_until = Some(until);
                 self.timers.remove(&(old, Timer::HoldBackEnds(id)));
             }
-            None => o.held_back_until = Some(until),
+            None => x.held_back_until = Some(until),
         }
         self.timers.insert((until, Timer::HoldBackEnds(id)));
         self.refresh_op(os);
@@ -703,8 +698,8 @@ impl Engine {
                 route: Self::route_of(self.selection_at(c.q, usize::from(step)).0),
                 trigger: Trigger::Rebalance,
                 matched: SmallVec::new(),
-                load_before: o.load[ch],
-                capacity: o.cap[ch],
+                load_before: o.on[ch].load,
+                capacity: o.on[ch].cap,
                 waited: at.since(c.asked_at.get().unwrap_or(at)),
                 overflow_step: step,
             },

@@ -167,8 +167,8 @@ pub enum Matching {
 pub(crate) struct Operator {
     /// Skills sorted by id, teams sorted.
     pub(crate) spec: OperatorSpec,
-    pub(crate) cap: [u16; MAX_CHANNELS],
-    pub(crate) load: [u16; MAX_CHANNELS],
+    /// Capacity, load and last pick per policy channel.
+    pub(crate) on: Box<[OnChannel]>,
     pub(crate) open: u32,
     /// Conversations held, in the order received.
     pub(crate) held: SmallVec<[ConversationId; 4]>,
@@ -179,26 +179,11 @@ pub(crate) struct Operator {
     pub(crate) last_assigned_at: Timestamp,
     /// Sequence of the last pick (or of joining, so newcomers join at the back).
     pub(crate) last_pick: u64,
-    /// Pick sequence of the last assignment on each channel (0 = never), so
-    /// least-loaded ties re-key only the channel that changed.
-    /// One per policy channel (not [`MAX_CHANNELS`]: most policies have
-    /// two or three, and this is the largest per-channel array).
-    pub(crate) pick_on: Box<[u64]>,
     /// When the status last changed.
     pub(crate) status_since: Timestamp,
-    /// Offers missed or rejected in a row.
-    pub(crate) missed_in_a_row: u32,
-    /// Held back from new work until then (an offer cool-down, or the
-    /// throughput cap reached).
-    pub(crate) held_back_until: Option<Timestamp>,
-    /// Times of the most recent picks, oldest first, at most the throughput
-    /// cap's `max_assignments` (empty without a cap).
-    pub(crate) recent_picks: VecDeque<Timestamp>,
-    /// Reserved for this waiting conversation, which they could take but
-    /// for a blocking channel ([`crate::policy::BlockedWork::Reserve`]).
-    pub(crate) reserved_for: Option<ConversationId>,
-    /// While reserved: the channels whose new work would keep the block.
-    pub(crate) reserve_mask: u16,
+    /// What only offer, throughput-cap and reservation policies use;
+    /// `None`: all at their defaults.
+    extra: Option<Box<OpExtras>>,
     /// What they are doing (for occupancy) and since when; a change closes
     /// a [`StatusInterval`] into the records.
     pub(crate) activity: Activity,
@@ -222,9 +207,56 @@ pub(crate) struct Operator {
     /// its facet entries so a walk skips operators lacking a required skill
     /// without reading their record; set with `members`.
     skill_bits: u32,
-    /// Index bookkeeping: load-ratio keys in `load_index`, per channel.
-    skew_keys: SmallVec<[(u8, u64); 3]>,
+    /// Index bookkeeping: load-ratio keys in `load_index`, per channel
+    /// (empty unless load skew rebalancing is on).
+    skew_keys: Vec<(u8, u64)>,
 }
+
+/// An operator on one policy channel. Kept per policy channel, not per
+/// [`MAX_CHANNELS`]: most policies have two or three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct OnChannel {
+    pub(crate) cap: u16,
+    pub(crate) load: u16,
+    /// Pick sequence of the last assignment here (0 = never), so
+    /// least-loaded ties re-key only the channel that changed.
+    pub(crate) pick: u64,
+}
+
+impl OnChannel {
+    /// All channels at capacity 0, no load, never picked.
+    fn none(channels: usize) -> Box<[OnChannel]> {
+        vec![OnChannel::default(); channels].into_boxed_slice()
+    }
+}
+
+/// The fields of an [`Operator`] that only offer, throughput-cap and
+/// blocked-work reservation policies set, boxed so the record stays small.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct OpExtras {
+    /// Offers missed or rejected in a row.
+    pub(crate) missed_in_a_row: u32,
+    /// Held back from new work until then (an offer cool-down, or the
+    /// throughput cap reached).
+    pub(crate) held_back_until: Option<Timestamp>,
+    /// Times of the most recent picks, oldest first, at most the throughput
+    /// cap's `max_assignments` (empty without a cap).
+    pub(crate) recent_picks: VecDeque<Timestamp>,
+    /// Reserved for this waiting conversation, which they could take but
+    /// for a blocking channel ([`crate::policy::BlockedWork::Reserve`]).
+    pub(crate) reserved_for: Option<ConversationId>,
+    /// While reserved: the channels whose new work would keep the block.
+    pub(crate) reserve_mask: u16,
+}
+
+/// What [`Operator::extras`] reads when none were allocated.
+static NO_OP_EXTRAS: OpExtras = OpExtras {
+    missed_in_a_row: 0,
+    held_back_until: None,
+    recent_picks: VecDeque::new(),
+    reserved_for: None,
+    reserve_mask: 0,
+};
 
 impl Operator {
     /// The record with its activity set from the rest (a new or restored
@@ -253,6 +285,29 @@ impl Operator {
             Ok(i) => self.spec.skills[i].level,
             Err(_) => 0,
         }
+    }
+
+    /// The rarely used fields (defaults when none were allocated).
+    #[inline]
+    pub(crate) fn extras(&self) -> &OpExtras {
+        self.extra.as_deref().unwrap_or(&NO_OP_EXTRAS)
+    }
+
+    /// The rarely used fields, allocated on first use. Only for setting a
+    /// value; clearing goes through [`Operator::existing_extras`].
+    pub(crate) fn extras_mut(&mut self) -> &mut OpExtras {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// The rarely used fields if allocated (clearing never allocates).
+    #[inline]
+    pub(crate) fn existing_extras(&mut self) -> Option<&mut OpExtras> {
+        self.extra.as_deref_mut()
+    }
+
+    /// Extras as restored from a snapshot: allocated only if any is set.
+    fn extras_from(x: OpExtras) -> Option<Box<OpExtras>> {
+        (x != NO_OP_EXTRAS).then(|| Box::new(x))
     }
 
     fn ready_on(&self, ch: u8) -> bool {
@@ -772,7 +827,7 @@ mod tests {
         let op = std::mem::size_of::<super::Operator>();
         let conv = std::mem::size_of::<super::Conversation>();
         eprintln!("Operator {op} B, Conversation {conv} B");
-        assert!(op <= 640, "Operator grew to {op} B");
+        assert!(op <= 480, "Operator grew to {op} B");
         assert!(conv <= 208, "Conversation grew to {conv} B");
         // The slabs hold `Option`s of the records: no larger.
         assert_eq!(std::mem::size_of::<Option<super::Conversation>>(), conv);

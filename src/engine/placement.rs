@@ -6,7 +6,8 @@ use super::*;
 
 impl Engine {
     pub(super) fn op_can_take_now(&self, o: &Operator, ch: u8) -> bool {
-        o.load[usize::from(ch)] < o.cap[usize::from(ch)] && self.op_can_take_over_capacity(o, ch)
+        o.on[usize::from(ch)].load < o.on[usize::from(ch)].cap
+            && self.op_can_take_over_capacity(o, ch)
     }
 
     /// Ready for new work on `ch` except for free capacity (direct routing
@@ -14,16 +15,16 @@ impl Engine {
     pub(super) fn op_can_take_over_capacity(&self, o: &Operator, ch: u8) -> bool {
         o.spec.status == OperatorStatus::Available
             && o.wrap_until.is_none()
-            && o.held_back_until.is_none()
-            && o.cap[usize::from(ch)] > 0
-            && o.load[usize::from(ch)] < u16::MAX
-            && (self.blocked_mask(o) | o.reserve_mask) & (1 << ch) == 0
+            && o.extras().held_back_until.is_none()
+            && o.on[usize::from(ch)].cap > 0
+            && o.on[usize::from(ch)].load < u16::MAX
+            && (self.blocked_mask(o) | o.extras().reserve_mask) & (1 << ch) == 0
     }
 
     pub(super) fn blocked_mask(&self, o: &Operator) -> u16 {
         let mut m = 0;
         for i in 0..self.policy.channels.len() {
-            if o.load[i] > 0 {
+            if o.on[i].load > 0 {
                 m |= self.block_masks[i];
             }
         }
@@ -57,7 +58,7 @@ impl Engine {
                     }
                 }
                 Some((_, cs)) => {
-                    let reserved_before = self.op_at(os).reserved_for;
+                    let reserved_before = self.op_at(os).extras().reserved_for;
                     match self.choose(cs) {
                         Some((target, route, trainee)) => {
                             self.decide(
@@ -72,7 +73,7 @@ impl Engine {
                         }
                         // The puller was just reserved for a blocked
                         // conversation instead: look again.
-                        None if self.op_at(os).reserved_for != reserved_before => {}
+                        None if self.op_at(os).extras().reserved_for != reserved_before => {}
                         None => {
                             let c = self.conv_at(cs);
                             let route =
@@ -138,10 +139,10 @@ impl Engine {
         let blocks = self.block_masks[usize::from(c.ch)];
         let blocked_now = self.blocked_mask(o);
         if blocks & blocked_now == 0
-            || o.reserved_for.is_some()
+            || o.extras().reserved_for.is_some()
             || o.spec.status != OperatorStatus::Available
             || o.wrap_until.is_some()
-            || o.held_back_until.is_some()
+            || o.extras().held_back_until.is_some()
         {
             return false;
         }
@@ -159,7 +160,7 @@ impl Engine {
         pulls.push(own);
         for x in 0..self.policy.channels.len() as u8 {
             let xi = usize::from(x);
-            if blocks & blocked_now & (1 << x) == 0 || o.load[xi] >= o.cap[xi] {
+            if blocks & blocked_now & (1 << x) == 0 || o.on[xi].load >= o.on[xi].cap {
                 continue;
             }
             pulls.push(self.pull_on(os, x));
@@ -184,9 +185,10 @@ impl Engine {
             .fold(0u16, |m, j| m | 1 << j);
         let cid = self.conv_at(cs).spec.id;
         let o = self.op_mut(os);
-        o.reserved_for = Some(cid);
-        o.reserve_mask = mask;
         let oid = o.spec.id;
+        let x = o.extras_mut();
+        x.reserved_for = Some(cid);
+        x.reserve_mask = mask;
         self.conv_mut(cs).extras_mut().reserved_by = Some(oid);
         self.refresh_op(os);
     }
@@ -195,11 +197,14 @@ impl Engine {
     /// again (and are looked at in the next `assign`).
     pub(super) fn unreserve(&mut self, os: u32) {
         let o = self.op_mut(os);
-        let Some(cid) = o.reserved_for.take() else {
+        let oid = o.spec.id;
+        let Some(x) = o.existing_extras() else {
             return;
         };
-        o.reserve_mask = 0;
-        let oid = o.spec.id;
+        let Some(cid) = x.reserved_for.take() else {
+            return;
+        };
+        x.reserve_mask = 0;
         if let Some(&cs) = self.conv_slots.get(&cid) {
             if let Some(x) = self.conv_mut(cs).existing_extras() {
                 x.reserved_by = None;
@@ -272,13 +277,13 @@ impl Engine {
         };
         let (load_before, capacity) = self.hand_over(cs, os, at, how);
         if let Some(cap) = self.policy.throughput_cap {
-            let o = self.op_mut(os);
-            o.recent_picks.push_back(at);
-            if o.recent_picks.len() > cap.max_assignments as usize {
-                o.recent_picks.pop_front();
+            let picks = &mut self.op_mut(os).extras_mut().recent_picks;
+            picks.push_back(at);
+            if picks.len() > cap.max_assignments as usize {
+                picks.pop_front();
             }
-            if o.recent_picks.len() == cap.max_assignments as usize {
-                let until = o.recent_picks[0] + cap.window;
+            if picks.len() == cap.max_assignments as usize {
+                let until = picks[0] + cap.window;
                 if until > at {
                     self.hold_back(os, until);
                 }

@@ -88,7 +88,7 @@ impl KeyFn {
             // at least 2^-32, so 32 fractional bits never merge them.
             // Channel-local on purpose: an assignment on one channel
             // re-keys that channel's index entries only.
-            KeyFn::Load => (ratio(o, ch), o.pick_on[ch]),
+            KeyFn::Load => (ratio(o, ch), o.on[ch].pick),
             KeyFn::Keys(keys) => {
                 let word = |i: usize| {
                     keys.get(i).map_or(0, |k| {
@@ -140,7 +140,7 @@ impl PartialEq for KeyFn {
 }
 
 fn ratio(o: &Operator, ch: usize) -> u64 {
-    (u64::from(o.load[ch]) << 32) / u64::from(o.cap[ch].max(1))
+    (u64::from(o.on[ch].load) << 32) / u64::from(o.on[ch].cap.max(1))
 }
 
 fn idle(o: &Operator, clock: IdleClock) -> Timestamp {

@@ -169,13 +169,13 @@ impl Engine {
                 self.fits(o, &req) || c.extras().prefers == Some(o.spec.id)
             };
             let ch = c.ch as usize;
-            if !fits || o.spec.status != OperatorStatus::Available || o.cap[ch] == 0 {
+            if !fits || o.spec.status != OperatorStatus::Available || o.on[ch].cap == 0 {
                 continue;
             }
             n += 1;
-            slots += u32::from(o.cap[ch]);
+            slots += u32::from(o.on[ch].cap);
             if self.op_can_take_now(o, c.ch) {
-                free += u32::from(o.cap[ch] - o.load[ch]);
+                free += u32::from(o.on[ch].cap - o.on[ch].load);
             }
         }
         let ahead = position - 1;

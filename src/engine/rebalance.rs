@@ -66,7 +66,9 @@ impl Engine {
         c.assigned_at.set(Some(at));
         c.first_assigned_at.get_or_insert(at);
         if let Some(&os) = self.op_slots.get(&operator) {
-            self.op_mut(os).missed_in_a_row = 0;
+            if let Some(x) = self.op_mut(os).existing_extras() {
+                x.missed_in_a_row = 0;
+            }
         }
     }
 
@@ -114,9 +116,9 @@ impl Engine {
         }
         self.take_away(cs, os, at, cause, out);
         let o = self.op_mut(os);
-        o.missed_in_a_row += 1;
+        o.extras_mut().missed_in_a_row += 1;
         if away_after > 0
-            && o.missed_in_a_row >= away_after
+            && o.extras().missed_in_a_row >= away_after
             && o.spec.status == OperatorStatus::Available
         {
             self.set_status(at, holder, OperatorStatus::Away);
@@ -218,8 +220,8 @@ impl Engine {
         if cause == MoveCause::CapacityCut {
             // Most recently assigned first, only until under capacity.
             let mut over = [0u16; crate::model::MAX_CHANNELS];
-            for (i, x) in over.iter_mut().enumerate() {
-                *x = o.load[i].saturating_sub(o.cap[i]);
+            for (x, c) in over.iter_mut().zip(o.on.iter()) {
+                *x = c.load.saturating_sub(c.cap);
             }
             for h in o.held.iter().rev() {
                 let cs = self.conv_slots[h];
@@ -364,7 +366,7 @@ impl Engine {
         mine.sort_unstable();
         let (la, ca) = {
             let a = self.op_at(aslot);
-            (a.load[ch as usize], a.cap[ch as usize])
+            (a.on[ch as usize].load, a.on[ch as usize].cap)
         };
         for (_, cs) in mine {
             let r = self.requirements_at(self.conv_at(cs), at);
@@ -373,7 +375,7 @@ impl Engine {
                 continue;
             };
             let b = self.op_at(bslot);
-            let (lb, cb) = (b.load[ch as usize], b.cap[ch as usize]);
+            let (lb, cb) = (b.on[ch as usize].load, b.on[ch as usize].cap);
             let rb = Self::ratio(lb, cb);
             let after_b = Self::ratio(lb + 1, cb);
             let after_a = Self::ratio(la.saturating_sub(1), ca);
@@ -416,8 +418,8 @@ impl Engine {
         for ch in 0..nch as u8 {
             let o = self.op_at(slot);
             let c = ch as usize;
-            let new = (o.spec.status == OperatorStatus::Available && o.cap[c] > 0)
-                .then(|| Self::ratio(o.load[c], o.cap[c]));
+            let new = (o.spec.status == OperatorStatus::Available && o.on[c].cap > 0)
+                .then(|| Self::ratio(o.on[c].load, o.on[c].cap));
             let old = o.skew_keys.iter().find(|k| k.0 == ch).map(|k| k.1);
             if new == old {
                 continue;

@@ -43,8 +43,7 @@ use crate::ids::{
     ChannelId, ConversationId, OperatorId, ProfileId, QueueId, SkillId, TeamId, TierId,
 };
 use crate::model::{
-    ChannelCapacity, ConversationSpec, ConversationState, MAX_CHANNELS, OperatorSpec,
-    OperatorStatus, SkillLevel,
+    ChannelCapacity, ConversationSpec, ConversationState, OperatorSpec, OperatorStatus, SkillLevel,
 };
 use crate::policy::{Policy, PolicyError};
 use crate::record::{Activity, Finished, FlatFinished, StatusInterval};
@@ -318,16 +317,16 @@ impl Engine {
                         .channels
                         .iter()
                         .enumerate()
-                        .filter(|(i, _)| o.pick_on[*i] != 0)
-                        .map(|(i, c)| (c.id, o.pick_on[i]))
+                        .filter(|(i, _)| o.on[*i].pick != 0)
+                        .map(|(i, c)| (c.id, o.on[i].pick))
                         .collect(),
                     status_since: o.status_since,
-                    missed_in_a_row: o.missed_in_a_row,
-                    held_back_until: o.held_back_until,
-                    recent_picks: o.recent_picks.iter().copied().collect(),
+                    missed_in_a_row: o.extras().missed_in_a_row,
+                    held_back_until: o.extras().held_back_until,
+                    recent_picks: o.extras().recent_picks.iter().copied().collect(),
                     dirty: self.dirty_ops.contains(&(o.spec.id, slot as u32)),
                     rebalance_source: self.rebalance_sources.contains(&(o.spec.id, slot as u32)),
-                    reserved_for: o.reserved_for,
+                    reserved_for: o.extras().reserved_for,
                     activity_since: o.activity_since,
                     handled: o.handled,
                 })
@@ -548,11 +547,10 @@ impl Engine {
         // Restored slabs are sized exactly.
         e.operators.reserve_exact(snapshot.operators.len());
         for os in snapshot.operators {
-            let mut cap = [0u16; MAX_CHANNELS];
-            let mut load = [0u16; MAX_CHANNELS];
+            let mut on = super::OnChannel::none(e.policy.channels.len());
             for c in &os.spec.capacity {
                 if let Some(&i) = e.channel_idx.get(&c.channel) {
-                    cap[i as usize] = c.capacity;
+                    on[i as usize].cap = c.capacity;
                 }
             }
             if let (false, Some(x)) = (
@@ -567,13 +565,12 @@ impl Engine {
             for h in &os.held {
                 if let Some(&cs) = e.conv_slots.get(h) {
                     let ch = e.conv_at(cs).ch as usize;
-                    load[ch] = load[ch].saturating_add(1);
+                    on[ch].load = on[ch].load.saturating_add(1);
                 }
             }
-            let mut pick_on = vec![0u64; e.policy.channels.len()].into_boxed_slice();
             for (c, p) in &os.picks_on {
                 match e.channel_idx.get(c) {
-                    Some(&i) => pick_on[i as usize] = *p,
+                    Some(&i) => on[i as usize].pick = *p,
                     None => return Err(SnapshotError::Entity(EngineError::UnknownChannel(*c))),
                 }
             }
@@ -591,28 +588,28 @@ impl Engine {
                 open: os.held.len() as u32,
                 held: os.held.into_iter().collect(),
                 spec: os.spec,
-                cap,
-                load,
+                on,
                 wrap_until: os.wrap_until,
                 added_at: os.added_at,
                 available_since: os.available_since,
                 last_ended_at: os.last_ended_at,
                 last_assigned_at: os.last_assigned_at,
                 last_pick: os.last_pick,
-                pick_on,
                 status_since: os.status_since,
-                missed_in_a_row: os.missed_in_a_row,
-                held_back_until: os.held_back_until,
-                recent_picks: os.recent_picks.into_iter().collect(),
-                reserved_for: None,
-                reserve_mask: 0,
+                extra: Operator::extras_from(super::OpExtras {
+                    missed_in_a_row: os.missed_in_a_row,
+                    held_back_until: os.held_back_until,
+                    recent_picks: os.recent_picks.into_iter().collect(),
+                    reserved_for: None,
+                    reserve_mask: 0,
+                }),
                 activity: Activity::Offline,
                 activity_since: os.activity_since,
                 touched: false,
                 keys: SmallVec::new(),
                 members: SmallVec::new(),
                 skill_bits: 0,
-                skew_keys: SmallVec::new(),
+                skew_keys: Vec::new(),
             };
             let op = op.settled();
             let slot = push_slot(&mut e.operators, Some(op));

@@ -56,7 +56,9 @@ impl Engine {
                 }
                 Timer::HoldBackEnds(id) => {
                     if let Some(&os) = self.op_slots.get(&id) {
-                        self.op_mut(os).held_back_until = None;
+                        if let Some(x) = self.op_mut(os).existing_extras() {
+                            x.held_back_until = None;
+                        }
                         self.refresh_op(os);
                         self.dirty_ops.insert((id, os));
                     }

@@ -133,13 +133,13 @@ impl Engine {
             return Err(EngineError::OperatorOffline(o.spec.id));
         }
         let c = ch as usize;
-        if o.cap[c] == 0 {
+        if o.on[c].cap == 0 {
             return Err(EngineError::ZeroCapacity {
                 operator: o.spec.id,
                 channel,
             });
         }
-        if o.load[c] >= o.cap[c] {
+        if o.on[c].load >= o.on[c].cap {
             return Err(EngineError::AtCapacity {
                 operator: o.spec.id,
                 channel,

@@ -118,9 +118,9 @@ impl Engine {
             spec: &o.spec,
             held: &o.held,
             wrap_up_until: o.wrap_until,
-            held_back_until: o.held_back_until,
+            held_back_until: o.extras().held_back_until,
             open: o.open,
-            reserved_for: o.reserved_for,
+            reserved_for: o.extras().reserved_for,
             activity: (o.activity, o.activity_since),
             handled: o.handled,
         })
@@ -137,7 +137,7 @@ impl Engine {
     ) -> Result<(u16, u16), EngineError> {
         let o = self.op_ref(id).ok_or(EngineError::UnknownOperator(id))?;
         let ch = self.ch(channel)? as usize;
-        Ok((o.load[ch], o.cap[ch]))
+        Ok((o.on[ch].load, o.on[ch].cap))
     }
 
     /// Waiting conversations in routing order (the order `assign` serves
