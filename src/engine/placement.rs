@@ -5,27 +5,35 @@
 use super::*;
 
 impl Engine {
+    #[inline]
     pub(super) fn op_can_take_now(&self, o: &Operator, ch: u8) -> bool {
-        o.on[usize::from(ch)].load < o.on[usize::from(ch)].cap
-            && self.op_can_take_over_capacity(o, ch)
+        o.on.get(usize::from(ch))
+            .is_some_and(|c| c.load < c.cap && self.op_can_take_over_capacity(o, ch))
     }
 
     /// Ready for new work on `ch` except for free capacity (direct routing
     /// above capacity to a preferred operator), up to what a load can count.
+    #[inline]
     pub(super) fn op_can_take_over_capacity(&self, o: &Operator, ch: u8) -> bool {
+        let Some(c) = o.on.get(usize::from(ch)) else {
+            return false;
+        };
         o.spec.status == OperatorStatus::Available
             && o.wrap_until.is_none()
-            && o.extras().held_back_until.is_none()
-            && o.on[usize::from(ch)].cap > 0
-            && o.on[usize::from(ch)].load < u16::MAX
-            && (self.blocked_mask(o) | o.extras().reserve_mask) & (1 << ch) == 0
+            && c.cap > 0
+            && c.load < u16::MAX
+            && o.extra
+                .as_deref()
+                .is_none_or(|x| x.held_back_until.is_none() && x.reserve_mask & (1 << ch) == 0)
+            && self.blocked_mask(o) & (1 << ch) == 0
     }
 
+    #[inline]
     pub(super) fn blocked_mask(&self, o: &Operator) -> u16 {
         let mut m = 0;
-        for i in 0..self.policy.channels.len() {
-            if o.on[i].load > 0 {
-                m |= self.block_masks[i];
+        for (c, &b) in o.on.iter().zip(&self.block_masks) {
+            if c.load > 0 {
+                m |= b;
             }
         }
         m
