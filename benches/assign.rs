@@ -137,44 +137,52 @@ fn run(c: &mut Criterion, step: Step, function: &str, param: &str, fx: &mut Fixt
     let mut samples: Vec<u32> = Vec::with_capacity(1 << 20);
     let mut out: Vec<Decision> = Vec::with_capacity(4);
     let mut restore_out: Vec<Decision> = Vec::with_capacity(4);
+    let mut one = |fx: &mut Fixture| {
+        out.clear();
+        restore_out.clear();
+        let dt = match step {
+            Step::Arrival => {
+                let a = fx.driver.prepare_arrival();
+                let t = Instant::now();
+                do_arrival(&mut fx.engine, a, &mut out);
+                let dt = t.elapsed();
+                if scan {
+                    fx.engine.set_matching(Matching::Indexed);
+                }
+                fx.driver
+                    .restore_arrival(&mut fx.engine, black_box(&out), &mut restore_out);
+                dt
+            }
+            Step::Freed => {
+                let f = fx.driver.prepare_freed(&fx.engine);
+                let t = Instant::now();
+                do_freed(&mut fx.engine, f, &mut out);
+                let dt = t.elapsed();
+                if scan {
+                    fx.engine.set_matching(Matching::Indexed);
+                }
+                fx.driver
+                    .restore_freed(&mut fx.engine, black_box(&out), &mut restore_out);
+                dt
+            }
+        };
+        if scan {
+            fx.engine.set_matching(Matching::Scan);
+        }
+        dt
+    };
+    if let Some(n) = report::fixed_steps() {
+        for _ in 0..n {
+            one(fx);
+        }
+        eprintln!("  {}/{function}/{param}: {n} steps (fixed)", step.group());
+        return;
+    }
     g.bench_function(BenchmarkId::new(function, param), |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                out.clear();
-                restore_out.clear();
-                let dt = match step {
-                    Step::Arrival => {
-                        let a = fx.driver.prepare_arrival();
-                        let t = Instant::now();
-                        do_arrival(&mut fx.engine, a, &mut out);
-                        let dt = t.elapsed();
-                        if scan {
-                            fx.engine.set_matching(Matching::Indexed);
-                        }
-                        fx.driver.restore_arrival(
-                            &mut fx.engine,
-                            black_box(&out),
-                            &mut restore_out,
-                        );
-                        dt
-                    }
-                    Step::Freed => {
-                        let f = fx.driver.prepare_freed(&fx.engine);
-                        let t = Instant::now();
-                        do_freed(&mut fx.engine, f, &mut out);
-                        let dt = t.elapsed();
-                        if scan {
-                            fx.engine.set_matching(Matching::Indexed);
-                        }
-                        fx.driver
-                            .restore_freed(&mut fx.engine, black_box(&out), &mut restore_out);
-                        dt
-                    }
-                };
-                if scan {
-                    fx.engine.set_matching(Matching::Scan);
-                }
+                let dt = one(fx);
                 total += dt;
                 if samples.len() < samples.capacity() {
                     samples.push(u32::try_from(dt.as_nanos()).unwrap_or(u32::MAX));

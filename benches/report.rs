@@ -12,6 +12,15 @@ pub fn quick() -> bool {
     std::env::var("SWITCHBOARD_BENCH_QUICK").is_ok_and(|v| v != "0" && !v.is_empty())
 }
 
+/// `SWITCHBOARD_BENCH_STEPS=N`: the decision benches take exactly `N`
+/// steps each, outside criterion (whose sample counts follow the clock), so
+/// that instruction counts under callgrind compare runs of the same steps.
+pub fn fixed_steps() -> Option<usize> {
+    std::env::var("SWITCHBOARD_BENCH_STEPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+}
+
 /// `SWITCHBOARD_BENCH_ONLY=floor,assign`: run only these modules
 /// (`floor`, `memory`, `assign`, `throughput`). Default: all.
 pub fn enabled(module: &str) -> bool {
