@@ -625,7 +625,7 @@ impl SmallOrdered {
         a.into_iter().flatten().chain(b.into_iter().flatten())
     }
 
-    fn first(&self) -> Option<&(QueueKey, u32)> {
+    pub(crate) fn first(&self) -> Option<&(QueueKey, u32)> {
         match self {
             SmallOrdered::Small(v) => v.first(),
             SmallOrdered::Tree(t) => t.first(),

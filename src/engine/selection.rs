@@ -111,6 +111,11 @@ impl Engine {
                 let Some(group) = self.buckets.groups.get_hashed(hash, q, ch, sub) else {
                     return;
                 };
+                // Most hits end here: the group's most urgent bucket is no
+                // better than what an earlier subset found.
+                if best.is_some_and(|x| group.first().is_none_or(|f| x.0 <= f.0)) {
+                    return;
+                }
                 // Most urgent head first: the first bucket this operator can
                 // serve is the group's best for them.
                 for &(head, b) in group.iter() {
