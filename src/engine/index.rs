@@ -934,18 +934,19 @@ impl Buckets {
     }
 }
 
-/// Calls `f` with every subset of `skills` (sorted) of size `0..=max_len`,
-/// in a fixed order, without allocating, and with `base` plus the
-/// subset's [`skill_print`]s (see [`GroupKey::hash64`]).
+/// Calls `f` with every subset of `skills` (sorted, each with its
+/// [`skill_print`], worked out once by the caller) of size `0..=max_len`,
+/// in a fixed order, without allocating, and with `base` plus the subset's
+/// prints (see [`GroupKey::hash64`]).
 pub(crate) fn for_each_subset(
-    skills: &[SkillId],
+    skills: &[(SkillId, u64)],
     max_len: usize,
     base: u64,
     mut f: impl FnMut(&[SkillId], u64),
 ) {
     let mut buf = [SkillId(0); MAX_REQUIRED_SKILLS];
     fn rec<F: FnMut(&[SkillId], u64)>(
-        skills: &[SkillId],
+        skills: &[(SkillId, u64)],
         start: usize,
         depth: usize,
         max_len: usize,
@@ -957,9 +958,9 @@ pub(crate) fn for_each_subset(
         if depth == max_len {
             return;
         }
-        for i in start..skills.len() {
-            buf[depth] = skills[i];
-            let sum = sum.wrapping_add(skill_print(skills[i]));
+        for (i, &(s, print)) in skills.iter().enumerate().skip(start) {
+            buf[depth] = s;
+            let sum = sum.wrapping_add(print);
             rec(skills, i + 1, depth + 1, max_len, sum, buf, f);
         }
     }
@@ -982,7 +983,8 @@ mod tests {
     fn subsets_are_enumerated_once_each_in_order() {
         let s = [SkillId(1), SkillId(2), SkillId(3)];
         let mut seen = Vec::new();
-        for_each_subset(&s, 2, GroupKey::partial(3, 1), |x, sum| {
+        let p: Vec<(SkillId, u64)> = s.iter().map(|&k| (k, skill_print(k))).collect();
+        for_each_subset(&p, 2, GroupKey::partial(3, 1), |x, sum| {
             // The running sum is the subset's group hash before mixing.
             assert_eq!(
                 finish_hash(sum),
@@ -1003,7 +1005,7 @@ mod tests {
             ]
         );
         let mut n = 0;
-        for_each_subset(&s, 0, 0, |_, _| n += 1);
+        for_each_subset(&p, 0, 0, |_, _| n += 1);
         assert_eq!(n, 1);
     }
 

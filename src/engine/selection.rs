@@ -102,7 +102,13 @@ impl Engine {
         if let Some(q) = self.buckets.preferring.get(&(o.spec.id, ch)) {
             pull.preferred = q.first().copied();
         }
-        let ids: SmallVec<[SkillId; 8]> = o.spec.skills.iter().map(|s| s.skill).collect();
+        // Each skill's share of the group hashes, once for all its subsets.
+        let ids: SmallVec<[(SkillId, u64); 8]> = o
+            .spec
+            .skills
+            .iter()
+            .map(|s| (s.skill, index::skill_print(s.skill)))
+            .collect();
         let max_len = self.buckets.max_skill_count();
         let in_queue = |q: u16, best: &mut Option<(QueueKey, u32)>| {
             let base = index::GroupKey::partial(q, ch);
