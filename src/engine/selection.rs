@@ -414,9 +414,12 @@ impl Engine {
         from: Option<OpEntry>,
     ) -> Option<u32> {
         let need = index::skill_bits(req.skills.iter().map(|s| s.skill));
-        let mut iters: SmallVec<[std::iter::Peekable<index::FacetIter<'_>>; 5]> = facets
+        // Lacking a required skill's bit: lacking the skill. Filtered before
+        // the merge, so the entries a walk passes over cost no merge step.
+        let has_bits = move |e: &&OpEntry| e.4 & need == need;
+        let mut iters: SmallVec<[_; 5]> = facets
             .iter()
-            .map(|f| f.range_from(from).peekable())
+            .map(|f| f.range_from(from).filter(has_bits).peekable())
             .collect();
         loop {
             let mut best: Option<(usize, OpEntry)> = None;
@@ -429,8 +432,7 @@ impl Engine {
             }
             let (i, e) = best?;
             iters[i].next();
-            // Lacking a required skill's bit: lacking the skill.
-            if e.4 & need == need && self.fits(self.op_at(e.3), req) {
+            if self.fits(self.op_at(e.3), req) {
                 return Some(e.3);
             }
         }
