@@ -134,7 +134,6 @@ fn run(c: &mut Criterion, step: Step, function: &str, param: &str, fx: &mut Fixt
             .warm_up_time(report::secs(if quick { 0.2 } else { 0.3 }))
             .measurement_time(report::secs(if quick { 0.5 } else { 1.0 }));
     }
-    let mut samples: Vec<u32> = Vec::with_capacity(1 << 20);
     let mut out: Vec<Decision> = Vec::with_capacity(4);
     let mut restore_out: Vec<Decision> = Vec::with_capacity(4);
     let mut one = |fx: &mut Fixture| {
@@ -178,6 +177,7 @@ fn run(c: &mut Criterion, step: Step, function: &str, param: &str, fx: &mut Fixt
         eprintln!("  {}/{function}/{param}: {n} steps (fixed)", step.group());
         return;
     }
+    let mut samples: Vec<u32> = Vec::with_capacity(1 << 20);
     g.bench_function(BenchmarkId::new(function, param), |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;

@@ -16,9 +16,11 @@ pub fn quick() -> bool {
 /// steps each, outside criterion (whose sample counts follow the clock), so
 /// that instruction counts under callgrind compare runs of the same steps.
 pub fn fixed_steps() -> Option<usize> {
-    std::env::var("SWITCHBOARD_BENCH_STEPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
+    let v = std::env::var("SWITCHBOARD_BENCH_STEPS").ok()?;
+    match v.parse() {
+        Ok(n) => Some(n),
+        Err(_) => panic!("SWITCHBOARD_BENCH_STEPS={v:?}: expected a whole number of steps"),
+    }
 }
 
 /// `SWITCHBOARD_BENCH_ONLY=floor,assign`: run only these modules
