@@ -347,12 +347,12 @@ impl Facets {
         kind: u8,
         skill: SkillId,
         from: u8,
-    ) -> impl Iterator<Item = (u8, &FacetSet)> {
+    ) -> impl Iterator<Item = &FacetSet> {
         let ids = self.skill_levels.get(&skill);
         let block = self.blocks.get(Self::block(ch, kind));
         (from.max(1)..=MAX_LEVEL).filter_map(move |l| {
             let id = ids?[usize::from(l - 1)];
-            Some((l, block?.get(id as usize)?))
+            block?.get(id as usize)
         })
     }
 

@@ -314,7 +314,6 @@ impl Engine {
         let mut levels: SmallVec<[&FacetSet; 5]> = self
             .facets
             .skill_facets(req.channel, kind, primary.skill, primary.level)
-            .map(|(_, f)| f)
             .collect();
         if highest_first {
             levels.reverse();
@@ -362,12 +361,7 @@ impl Engine {
         };
         let member = |m: Member| self.facets.get(ch, kind, m);
         for s in &req.skills {
-            consider(
-                &mut self
-                    .facets
-                    .skill_facets(ch, kind, s.skill, s.level)
-                    .map(|(_, f)| f),
-            );
+            consider(&mut self.facets.skill_facets(ch, kind, s.skill, s.level));
         }
         // Team facets are kept once a team requirement without skills
         // needs them; before that a skill plan holds everyone eligible.
