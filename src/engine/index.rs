@@ -29,7 +29,7 @@
 //! restore, and their order depends only on keys that include the host's ids
 //! or arrival sequence numbers — never on slots or hashing.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 
 use std::hash::BuildHasher;
 
@@ -577,22 +577,34 @@ pub(crate) struct Bucket {
     pub(crate) queue: SmallOrdered,
 }
 
-/// Above this many entries a bucket's (or group's) sorted vector turns into
+/// Above this many entries a bucket's (or group's) ring buffer turns into
 /// a B-tree; below [`SMALL_BACK`] a B-tree turns back (the gap keeps one
 /// that hovers around a size from converting on every change).
 const SMALL_MAX: usize = 64;
 const SMALL_BACK: usize = 16;
 
+/// One entry of a [`SmallOrdered`]: a queue key and a slot.
+type Entry = (QueueKey, u32);
+
 /// (queue key, slot) entries in order: a bucket's conversations, or a
 /// group's buckets by head. Most requirement combinations are rare (a
 /// backlog of 100,000 mixed conversations makes about 48,000 buckets, most
 /// of them holding one conversation, in about as many groups holding one
-/// bucket), so one entry lives inline, a few more in a sorted vector on the
-/// heap (sized to use), and only a large one pays for a B-tree.
+/// bucket), so one entry lives inline, a few more in a sorted ring buffer
+/// on the heap, and only a large one pays for a B-tree.
+///
+/// A ring buffer rather than a vector because the entry taken is nearly
+/// always the first (the most urgent conversation of a bucket, the most
+/// urgent bucket of a group) and the one added nearly always the last (a
+/// new arrival): both ends are O(1) there, where a vector moved every
+/// other entry on each taking — at 100,000 waiting, a fifth of a freed
+/// decision's cache misses.
 #[derive(Debug, Clone)]
 pub(crate) enum SmallOrdered {
-    Small(SmallVec<[(QueueKey, u32); 1]>),
-    Tree(BTreeSet<(QueueKey, u32)>),
+    Empty,
+    One(Entry),
+    Ring(VecDeque<Entry>),
+    Tree(BTreeSet<Entry>),
 }
 
 /// Equal by contents: the representation depends on the history.
@@ -604,47 +616,78 @@ impl PartialEq for SmallOrdered {
 
 impl Eq for SmallOrdered {}
 
+/// Iterator over a [`SmallOrdered`] in order.
+pub(crate) enum OrderedIter<'a> {
+    One(Option<&'a Entry>),
+    Ring(std::collections::vec_deque::Iter<'a, Entry>),
+    Tree(std::collections::btree_set::Iter<'a, Entry>),
+}
+
+impl<'a> Iterator for OrderedIter<'a> {
+    type Item = &'a Entry;
+
+    fn next(&mut self) -> Option<&'a Entry> {
+        match self {
+            OrderedIter::One(e) => e.take(),
+            OrderedIter::Ring(i) => i.next(),
+            OrderedIter::Tree(i) => i.next(),
+        }
+    }
+}
+
 impl SmallOrdered {
     fn new() -> Self {
-        SmallOrdered::Small(SmallVec::new())
+        SmallOrdered::Empty
     }
 
     fn len(&self) -> usize {
         match self {
-            SmallOrdered::Small(v) => v.len(),
+            SmallOrdered::Empty => 0,
+            SmallOrdered::One(_) => 1,
+            SmallOrdered::Ring(v) => v.len(),
             SmallOrdered::Tree(t) => t.len(),
         }
     }
 
     /// In order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &(QueueKey, u32)> {
-        let (a, b) = match self {
-            SmallOrdered::Small(v) => (Some(v.iter()), None),
-            SmallOrdered::Tree(t) => (None, Some(t.iter())),
-        };
-        a.into_iter().flatten().chain(b.into_iter().flatten())
+    pub(crate) fn iter(&self) -> OrderedIter<'_> {
+        match self {
+            SmallOrdered::Empty => OrderedIter::One(None),
+            SmallOrdered::One(e) => OrderedIter::One(Some(e)),
+            SmallOrdered::Ring(v) => OrderedIter::Ring(v.iter()),
+            SmallOrdered::Tree(t) => OrderedIter::Tree(t.iter()),
+        }
     }
 
-    pub(crate) fn first(&self) -> Option<&(QueueKey, u32)> {
+    pub(crate) fn first(&self) -> Option<&Entry> {
         match self {
-            SmallOrdered::Small(v) => v.first(),
+            SmallOrdered::Empty => None,
+            SmallOrdered::One(e) => Some(e),
+            SmallOrdered::Ring(v) => v.front(),
             SmallOrdered::Tree(t) => t.first(),
         }
     }
 
     fn is_empty(&self) -> bool {
-        match self {
-            SmallOrdered::Small(v) => v.is_empty(),
-            SmallOrdered::Tree(t) => t.is_empty(),
-        }
+        matches!(self, SmallOrdered::Empty) || matches!(self, SmallOrdered::Tree(t) if t.is_empty())
     }
 
     /// Adds an entry; false if it was already there.
-    fn insert(&mut self, e: (QueueKey, u32)) -> bool {
+    fn insert(&mut self, e: Entry) -> bool {
         match self {
-            SmallOrdered::Small(v) => {
+            SmallOrdered::Empty => *self = SmallOrdered::One(e),
+            SmallOrdered::One(x) => {
+                if *x == e {
+                    return false;
+                }
+                let mut v = VecDeque::with_capacity(2);
+                v.push_back((*x).min(e));
+                v.push_back((*x).max(e));
+                *self = SmallOrdered::Ring(v);
+            }
+            SmallOrdered::Ring(v) => {
                 // Arrivals mostly come last in their bucket: no search then.
-                let i = match v.last() {
+                let i = match v.back() {
                     Some(l) if *l < e => v.len(),
                     _ => match v.binary_search(&e) {
                         Ok(_) => return false,
@@ -652,37 +695,51 @@ impl SmallOrdered {
                     },
                 };
                 if v.len() < SMALL_MAX {
-                    // Grows 1 inline, then 2, 4, 8, ... on the heap.
+                    // Grows 2, 4, 8, ...; moves the shorter side.
                     v.insert(i, e);
                 } else {
                     let mut t: BTreeSet<_> = v.drain(..).collect();
                     t.insert(e);
                     *self = SmallOrdered::Tree(t);
                 }
-                true
             }
-            SmallOrdered::Tree(t) => t.insert(e),
+            SmallOrdered::Tree(t) => return t.insert(e),
         }
+        true
     }
 
     /// Removes an entry; false if it was not there.
-    fn remove(&mut self, e: &(QueueKey, u32)) -> bool {
+    fn remove(&mut self, e: &Entry) -> bool {
         match self {
-            SmallOrdered::Small(v) => match v.binary_search(e) {
-                Ok(i) => {
-                    v.remove(i);
-                    if v.len() <= 1 && v.spilled() {
-                        // Back inline (or empty): no heap block for one.
-                        v.shrink_to_fit();
-                    }
-                    true
+            SmallOrdered::Empty => false,
+            SmallOrdered::One(x) => {
+                if x != e {
+                    return false;
                 }
-                Err(_) => false,
-            },
+                *self = SmallOrdered::Empty;
+                true
+            }
+            SmallOrdered::Ring(v) => {
+                // The first entry is the usual one taken: no search then.
+                let i = if v.front() == Some(e) {
+                    0
+                } else {
+                    match v.binary_search(e) {
+                        Ok(i) => i,
+                        Err(_) => return false,
+                    }
+                };
+                v.remove(i);
+                if v.len() == 1 {
+                    // Back inline: no heap block for one.
+                    *self = SmallOrdered::One(v[0]);
+                }
+                true
+            }
             SmallOrdered::Tree(t) => {
                 let found = t.remove(e);
                 if t.len() < SMALL_BACK {
-                    *self = SmallOrdered::Small(std::mem::take(t).into_iter().collect());
+                    *self = SmallOrdered::Ring(std::mem::take(t).into_iter().collect());
                 }
                 found
             }
@@ -1106,12 +1163,12 @@ mod tests {
             }
             match &set {
                 SmallOrdered::Tree(_) => was_tree = true,
-                SmallOrdered::Small(v) => {
+                SmallOrdered::Ring(v) => {
                     back_to_small |= was_tree;
-                    assert!(v.len() <= SMALL_MAX);
-                    assert!(v.len() > 1 || !v.spilled(), "one entry stays inline");
-                    inline_again |= was_tree && v.len() == 1;
+                    assert!((2..=SMALL_MAX).contains(&v.len()), "one entry stays inline");
                 }
+                SmallOrdered::One(_) => inline_again |= was_tree,
+                SmallOrdered::Empty => assert!(model.is_empty()),
             }
             assert_eq!(set.len(), model.len());
             assert_eq!(set.is_empty(), model.is_empty());
