@@ -479,6 +479,61 @@ impl GroupKey {
     }
 }
 
+/// Up to [`MAX_REQUIRED_SKILLS`] required levels, four bits each in order
+/// (the `i`-th in bits `4i..4i + 4`), for [`levels_fit`]. Levels are at
+/// most [`MAX_LEVEL`]; one above 7 (which validation refuses) would pack
+/// as 0, which every operator passes, so the full check still decides.
+pub(crate) fn pack_needed(levels: impl Iterator<Item = u8>) -> u32 {
+    pack(levels.map(|l| if l > 7 { 0 } else { l }))
+}
+
+/// An operator's levels in the places of [`pack_needed`]; above 7 packs as
+/// 7, which passes every need [`pack_needed`] writes.
+pub(crate) fn pack_held(levels: impl Iterator<Item = u8>) -> u32 {
+    pack(levels.map(|l| l.min(7)))
+}
+
+fn pack(levels: impl Iterator<Item = u8>) -> u32 {
+    levels
+        .take(MAX_REQUIRED_SKILLS)
+        .enumerate()
+        .fold(0, |p, (i, l)| p | u32::from(l) << (4 * i))
+}
+
+/// Whether every level in `have` ([`pack_held`]) is at least the one in the
+/// same place in `need` ([`pack_needed`]): each field computes
+/// `8 + have - need`, whose bit 3 is set exactly when `have >= need`, and
+/// no field borrows from the next (levels stay below 8).
+pub(crate) fn levels_fit(have: u32, need: u32) -> bool {
+    const GUARD: u32 = 0x8888;
+    ((have | GUARD) - (need & 0xFFFF)) & GUARD == GUARD
+}
+
+/// A bucket's summary in its group entry: the levels its skills require
+/// ([`pack_needed`], bits 0–15) and, when it names teams, bit 31 set and
+/// their [`team_bits`] in bits 16–30.
+pub(crate) fn bucket_summary(req: &Req) -> u32 {
+    let levels = pack_needed(req.skills.iter().map(|s| s.level));
+    if req.teams.is_empty() {
+        return levels;
+    }
+    levels | 1 << 31 | team_bits(&req.teams) << 16
+}
+
+/// One of 15 bits per team (`id % 15`): two sets of teams with no bit in
+/// common have no team in common.
+pub(crate) fn team_bits(teams: &[TeamId]) -> u32 {
+    teams.iter().fold(0, |b, t| b | 1 << (t.0 % 15))
+}
+
+/// Whether an operator with `levels` ([`pack_held`]) and `teams`
+/// ([`team_bits`]) may fit a bucket of `summary` ([`bucket_summary`]).
+/// False only when the full check would say no (a level short, or no team
+/// in common); true leaves the decision to it.
+pub(crate) fn may_fit(levels: u32, teams: u32, summary: u32) -> bool {
+    levels_fit(levels, summary) && (summary & 1 << 31 == 0 || (summary >> 16) & 0x7FFF & teams != 0)
+}
+
 /// SplitMix64's finaliser: every input bit reaches every output bit.
 fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -511,7 +566,7 @@ pub(crate) struct Groups {
 /// where one does.
 #[derive(Debug, Clone)]
 #[repr(align(64))]
-struct GroupSlot(GroupKey, SmallOrdered);
+struct GroupSlot(GroupKey, SmallOrdered<BucketEntry>);
 
 /// Equal as maps (the table's layout depends on its history).
 impl PartialEq for Groups {
@@ -527,7 +582,7 @@ impl PartialEq for Groups {
 impl Eq for Groups {}
 
 impl Groups {
-    pub(crate) fn get(&self, k: &GroupKey) -> Option<&SmallOrdered> {
+    pub(crate) fn get(&self, k: &GroupKey) -> Option<&SmallOrdered<BucketEntry>> {
         self.table
             .find(k.hash64(), |GroupSlot(g, _)| g == k)
             .map(|GroupSlot(_, v)| v)
@@ -541,7 +596,7 @@ impl Groups {
         queue: u16,
         channel: u8,
         skills: &[SkillId],
-    ) -> Option<&SmallOrdered> {
+    ) -> Option<&SmallOrdered<BucketEntry>> {
         self.table
             .find(hash, |GroupSlot(g, _)| g.is(queue, channel, skills))
             .map(|GroupSlot(_, v)| v)
@@ -549,7 +604,7 @@ impl Groups {
 
     /// Applies `f` to the group of `k` (made if new), and forgets the
     /// group if that leaves it empty: one hash and one probe.
-    fn update(&mut self, k: GroupKey, f: impl FnOnce(&mut SmallOrdered)) {
+    fn update(&mut self, k: GroupKey, f: impl FnOnce(&mut SmallOrdered<BucketEntry>)) {
         let hash = k.hash64();
         match self.table.find_entry(hash, |GroupSlot(g, _)| *g == k) {
             Ok(mut e) => {
@@ -569,7 +624,7 @@ impl Groups {
         }
     }
 
-    fn get_or_new(&mut self, k: GroupKey) -> &mut SmallOrdered {
+    fn get_or_new(&mut self, k: GroupKey) -> &mut SmallOrdered<BucketEntry> {
         let e = self.table.entry(
             k.hash64(),
             |GroupSlot(g, _)| *g == k,
@@ -589,7 +644,7 @@ impl Groups {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Bucket {
     pub(crate) req: Req,
-    pub(crate) queue: SmallOrdered,
+    pub(crate) queue: SmallOrdered<ConvEntry>,
 }
 
 /// Above this many entries a bucket's (or group's) ring buffer turns into
@@ -598,8 +653,13 @@ pub(crate) struct Bucket {
 const SMALL_MAX: usize = 64;
 const SMALL_BACK: usize = 16;
 
-/// One entry of a [`SmallOrdered`]: a queue key and a slot.
-type Entry = (QueueKey, u32);
+/// A bucket's entry: a conversation's queue key and slot.
+pub(crate) type ConvEntry = (QueueKey, u32);
+
+/// A group's entry: a bucket's head key, its slot, and its summary
+/// ([`bucket_summary`]), so a freed operator passes buckets asking for more
+/// than they have, or for other teams, without reading them.
+pub(crate) type BucketEntry = (QueueKey, u32, u32);
 
 /// (queue key, slot) entries in order: a bucket's conversations, or a
 /// group's buckets by head. Most requirement combinations are rare (a
@@ -615,7 +675,7 @@ type Entry = (QueueKey, u32);
 /// other entry on each taking — at 100,000 waiting, a fifth of a freed
 /// decision's cache misses.
 #[derive(Debug, Clone)]
-pub(crate) enum SmallOrdered {
+pub(crate) enum SmallOrdered<Entry> {
     Empty,
     One(Entry),
     Ring(VecDeque<Entry>),
@@ -623,22 +683,22 @@ pub(crate) enum SmallOrdered {
 }
 
 /// Equal by contents: the representation depends on the history.
-impl PartialEq for SmallOrdered {
+impl<Entry: Ord + Copy> PartialEq for SmallOrdered<Entry> {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.iter().eq(other.iter())
     }
 }
 
-impl Eq for SmallOrdered {}
+impl<Entry: Ord + Copy> Eq for SmallOrdered<Entry> {}
 
 /// Iterator over a [`SmallOrdered`] in order.
-pub(crate) enum OrderedIter<'a> {
+pub(crate) enum OrderedIter<'a, Entry> {
     One(Option<&'a Entry>),
     Ring(std::collections::vec_deque::Iter<'a, Entry>),
     Tree(std::collections::btree_set::Iter<'a, Entry>),
 }
 
-impl<'a> Iterator for OrderedIter<'a> {
+impl<'a, Entry> Iterator for OrderedIter<'a, Entry> {
     type Item = &'a Entry;
 
     fn next(&mut self) -> Option<&'a Entry> {
@@ -650,7 +710,7 @@ impl<'a> Iterator for OrderedIter<'a> {
     }
 }
 
-impl SmallOrdered {
+impl<Entry: Ord + Copy> SmallOrdered<Entry> {
     fn new() -> Self {
         SmallOrdered::Empty
     }
@@ -665,7 +725,7 @@ impl SmallOrdered {
     }
 
     /// In order.
-    pub(crate) fn iter(&self) -> OrderedIter<'_> {
+    pub(crate) fn iter(&self) -> OrderedIter<'_, Entry> {
         match self {
             SmallOrdered::Empty => OrderedIter::One(None),
             SmallOrdered::One(e) => OrderedIter::One(Some(e)),
@@ -873,13 +933,15 @@ impl Buckets {
         if self.multi {
             keys.push(Self::group_of(ANY_QUEUE, &b.req));
         }
+        // Fixed for the bucket's life: its `Req` is its identity.
+        let summary = bucket_summary(&b.req);
         for g in keys {
             self.groups.update(g, |group| {
                 if let Some((k, _)) = old {
-                    group.remove(&(k, bucket));
+                    group.remove(&(k, bucket, summary));
                 }
                 if let Some((k, _)) = new {
-                    group.insert((k, bucket));
+                    group.insert((k, bucket, summary));
                 }
             });
         }
@@ -899,7 +961,8 @@ impl Buckets {
         for (i, b) in self.buckets.iter().enumerate() {
             if let Some(&(k, _)) = b.queue.first() {
                 let g = Self::group_of(ANY_QUEUE, &b.req);
-                self.groups.get_or_new(g).insert((k, i as u32));
+                let summary = bucket_summary(&b.req);
+                self.groups.get_or_new(g).insert((k, i as u32, summary));
             }
         }
     }
@@ -1006,34 +1069,42 @@ impl Buckets {
     }
 }
 
+/// One of an operator's skills as a freed operator's subset walk uses it:
+/// the skill, its [`skill_print`] and the operator's level of it.
+pub(crate) type HeldSkill = (SkillId, u64, u8);
+
 /// Calls `f` with every subset of `skills` (sorted, each with its
 /// [`skill_print`], worked out once by the caller) of size `0..=max_len`,
-/// in a fixed order, without allocating, and with `base` plus the subset's
-/// prints (see [`GroupKey::hash64`]).
+/// in a fixed order, without allocating, with `base` plus the subset's
+/// prints (see [`GroupKey::hash64`]) and the subset's levels
+/// ([`pack_held`]).
 pub(crate) fn for_each_subset(
-    skills: &[(SkillId, u64)],
+    skills: &[HeldSkill],
     max_len: usize,
     base: u64,
-    mut f: impl FnMut(&[SkillId], u64),
+    mut f: impl FnMut(&[SkillId], u64, u32),
 ) {
     let mut buf = [SkillId(0); MAX_REQUIRED_SKILLS];
-    fn rec<F: FnMut(&[SkillId], u64)>(
-        skills: &[(SkillId, u64)],
+    fn rec<F: FnMut(&[SkillId], u64, u32)>(
+        skills: &[HeldSkill],
         start: usize,
         depth: usize,
         max_len: usize,
-        sum: u64,
+        (sum, levels): (u64, u32),
         buf: &mut [SkillId; MAX_REQUIRED_SKILLS],
         f: &mut F,
     ) {
-        f(&buf[..depth], sum);
+        f(&buf[..depth], sum, levels);
         if depth == max_len {
             return;
         }
-        for (i, &(s, print)) in skills.iter().enumerate().skip(start) {
+        for (i, &(s, print, level)) in skills.iter().enumerate().skip(start) {
             buf[depth] = s;
-            let sum = sum.wrapping_add(print);
-            rec(skills, i + 1, depth + 1, max_len, sum, buf, f);
+            let next = (
+                sum.wrapping_add(print),
+                levels | pack_held(std::iter::once(level)) << (4 * depth),
+            );
+            rec(skills, i + 1, depth + 1, max_len, next, buf, f);
         }
     }
     rec(
@@ -1041,7 +1112,7 @@ pub(crate) fn for_each_subset(
         0,
         0,
         max_len.min(MAX_REQUIRED_SKILLS),
-        base,
+        (base, 0),
         &mut buf,
         &mut f,
     );
@@ -1055,13 +1126,18 @@ mod tests {
     fn subsets_are_enumerated_once_each_in_order() {
         let s = [SkillId(1), SkillId(2), SkillId(3)];
         let mut seen = Vec::new();
-        let p: Vec<(SkillId, u64)> = s.iter().map(|&k| (k, skill_print(k))).collect();
-        for_each_subset(&p, 2, GroupKey::partial(3, 1), |x, sum| {
+        let p: Vec<HeldSkill> = s
+            .iter()
+            .map(|&k| (k, skill_print(k), k.0 as u8 + 2))
+            .collect();
+        for_each_subset(&p, 2, GroupKey::partial(3, 1), |x, sum, levels| {
             // The running sum is the subset's group hash before mixing.
             assert_eq!(
                 finish_hash(sum),
                 GroupKey::new(3, 1, x.iter().copied()).hash64()
             );
+            // The levels are the subset's, in its order.
+            assert_eq!(levels, pack_held(x.iter().map(|k| k.0 as u8 + 2)));
             seen.push(x.iter().map(|k| k.0).collect::<Vec<_>>())
         });
         assert_eq!(
@@ -1077,7 +1153,7 @@ mod tests {
             ]
         );
         let mut n = 0;
-        for_each_subset(&p, 0, 0, |_, _| n += 1);
+        for_each_subset(&p, 0, 0, |_, _, _| n += 1);
         assert_eq!(n, 1);
     }
 
@@ -1139,6 +1215,79 @@ mod tests {
             }
         }
         assert!(was_tree && back_to_sorted, "both representations exercised");
+    }
+
+    /// The packed level check says no only when some required level is
+    /// above the operator's, and is exact for levels in range.
+    #[test]
+    fn packed_levels_reject_only_what_the_full_check_rejects() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rnd = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..200_000 {
+            let len = rnd(MAX_REQUIRED_SKILLS as u64 + 1) as usize;
+            // Mostly valid levels (1..=MAX_LEVEL), sometimes 0 or above 7.
+            let mut level = || match rnd(20) {
+                0 => rnd(256) as u8,
+                _ => rnd(u64::from(MAX_LEVEL) + 1) as u8,
+            };
+            let have: Vec<u8> = (0..len).map(|_| level()).collect();
+            let need: Vec<u8> = (0..len).map(|_| level()).collect();
+            let truth = have.iter().zip(&need).all(|(h, n)| h >= n);
+            let fit = levels_fit(
+                pack_held(have.iter().copied()),
+                pack_needed(need.iter().copied()),
+            );
+            if !fit {
+                assert!(!truth, "{have:?} {need:?}");
+            }
+            if have.iter().chain(&need).all(|&l| l <= 7) {
+                assert_eq!(fit, truth, "{have:?} {need:?}");
+            }
+        }
+    }
+
+    /// A bucket summary rules out an operator only when they lack a level
+    /// or every team the bucket names.
+    #[test]
+    fn bucket_summaries_rule_out_only_what_satisfies_rules_out() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut rnd = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..100_000 {
+            let mut skills: SmallVec<[SkillLevel; MAX_REQUIRED_SKILLS]> = (0..rnd(3))
+                .map(|i| SkillLevel::new(SkillId(i as u32 * 7), 1 + rnd(5) as u8))
+                .collect();
+            skills.sort_unstable();
+            let teams: SmallVec<[TeamId; 2]> =
+                (0..rnd(3)).map(|_| TeamId(rnd(40) as u32)).collect();
+            let req = Req {
+                queue: 0,
+                reach: 0,
+                channel: 0,
+                skills: skills.clone(),
+                teams: teams.clone(),
+                excluded: SmallVec::new(),
+            };
+            let have: Vec<u8> = skills.iter().map(|_| 1 + rnd(5) as u8).collect();
+            let mine: Vec<TeamId> = (0..rnd(3)).map(|_| TeamId(rnd(40) as u32)).collect();
+            let truth = skills.iter().zip(&have).all(|(s, h)| *h >= s.level)
+                && (teams.is_empty() || teams.iter().any(|t| mine.contains(t)));
+            let maybe = may_fit(
+                pack_held(have.iter().copied()),
+                team_bits(&mine),
+                bucket_summary(&req),
+            );
+            assert!(maybe || !truth, "{req:?} {have:?} {mine:?}");
+        }
     }
 
     /// A bucket's (or group's) entries behave as the ordered set they stand
@@ -1205,7 +1354,7 @@ mod tests {
     fn bucket_sizes_stay_within_what_benchmarks_md_states() {
         let bucket = std::mem::size_of::<Bucket>();
         let req = std::mem::size_of::<Req>();
-        let entries = std::mem::size_of::<SmallOrdered>();
+        let entries = std::mem::size_of::<SmallOrdered<ConvEntry>>();
         let group = std::mem::size_of::<GroupSlot>();
         eprintln!("Bucket {bucket} B (Req {req} B, entries {entries} B), group entry {group} B");
         assert!(entries <= 40, "SmallOrdered grew to {entries} B");

@@ -103,16 +103,17 @@ impl Engine {
             pull.preferred = q.first().copied();
         }
         // Each skill's share of the group hashes, once for all its subsets.
-        let ids: SmallVec<[(SkillId, u64); 8]> = o
+        let ids: SmallVec<[index::HeldSkill; 8]> = o
             .spec
             .skills
             .iter()
-            .map(|s| (s.skill, index::skill_print(s.skill)))
+            .map(|s| (s.skill, index::skill_print(s.skill), s.level))
             .collect();
+        let teams = index::team_bits(&o.spec.teams);
         let max_len = self.buckets.max_skill_count();
         let in_queue = |q: u16, best: &mut Option<(QueueKey, u32)>| {
             let base = index::GroupKey::partial(q, ch);
-            for_each_subset(&ids, max_len, base, |sub, sum| {
+            for_each_subset(&ids, max_len, base, |sub, sum, have| {
                 let hash = index::finish_hash(sum);
                 let Some(group) = self.buckets.groups.get_hashed(hash, q, ch, sub) else {
                     return;
@@ -124,9 +125,14 @@ impl Engine {
                 }
                 // Most urgent head first: the first bucket this operator can
                 // serve is the group's best for them.
-                for &(head, b) in group.iter() {
+                for &(head, b, summary) in group.iter() {
                     if best.is_some_and(|x| x.0 <= head) {
                         break;
+                    }
+                    // A level short or no team in common: `fits` would
+                    // say no, and the bucket stays unread.
+                    if !index::may_fit(have, teams, summary) {
+                        continue;
                     }
                     if self.fits(o, &self.buckets.buckets[b as usize].req) {
                         *best = self.buckets.head(b);
