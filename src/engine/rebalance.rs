@@ -138,6 +138,21 @@ impl Engine {
         cause: MoveCause,
         out: &mut Vec<Decision>,
     ) {
+        self.take_back(cs, os, at, cause, out);
+        self.place(cs, self.now);
+    }
+
+    /// [`Engine::take_away`] up to the placing: the conversation waits
+    /// again but is not yet in its bucket. A skew move decides it again at
+    /// once, and `decide` would take it straight out of the bucket.
+    fn take_back(
+        &mut self,
+        cs: u32,
+        os: u32,
+        at: Timestamp,
+        cause: MoveCause,
+        out: &mut Vec<Decision>,
+    ) {
         if self.conv_at(cs).state == ConversationState::Offered {
             if !matches!(cause, MoveCause::OfferExpired | MoveCause::OfferRejected) {
                 self.remember_ended_offer(cs, self.op_at(os).spec.id, cause);
@@ -147,7 +162,7 @@ impl Engine {
         // Load and capacity as they were before the move.
         let d = self.unassigned(cs, os, at, cause);
         self.release(cs);
-        self.requeue(cs);
+        self.unhold(cs);
         self.conv_mut(cs).extras_mut().moves += 1;
         out.push(d);
     }
@@ -383,7 +398,15 @@ impl Engine {
                 continue;
             }
             self.conv_mut(cs).extras_mut().last_move_cause = cause;
-            self.take_away(cs, aslot, at, MoveCause::LoadSkew, out);
+            // Not placed in its bucket: `decide` would take it out again.
+            // What placing would have left behind is set here: the overflow
+            // step and preferred wait in force (its key, timer and bucket
+            // end as `decide` leaves them either way).
+            self.take_back(cs, aslot, at, MoveCause::LoadSkew, out);
+            let now = self.requirements_at(self.conv_at(cs), self.now);
+            let c = self.conv_mut(cs);
+            c.step = now.step;
+            c.in_wait = now.in_wait;
             let route = Self::route_of(self.selection_at(r.req.queue, usize::from(r.step)).0);
             self.decide(cs, bslot, route, false, Trigger::Rebalance, at, out);
             return true;

@@ -200,8 +200,9 @@ impl Engine {
         }
     }
 
-    /// Back to routing with the original priority and waiting time.
-    pub(super) fn requeue(&mut self, slot: u32) {
+    /// Back to waiting with the original priority and waiting time; not
+    /// yet placed in its bucket (see [`Engine::place`]).
+    pub(super) fn unhold(&mut self, slot: u32) {
         let c = self.conv_mut(slot);
         c.holder = None;
         c.assigned_at.set(None);
@@ -209,7 +210,6 @@ impl Engine {
             x.preferred_until = None;
         }
         self.set_state(slot, ConversationState::Waiting);
-        self.place(slot, self.now);
     }
 
     /// The facets an operator sits in on each ready channel: all, each
