@@ -661,8 +661,8 @@ pub(crate) type ConvEntry = (QueueKey, u32);
 /// than they have, or for other teams, without reading them.
 pub(crate) type BucketEntry = (QueueKey, u32, u32);
 
-/// (queue key, slot) entries in order: a bucket's conversations, or a
-/// group's buckets by head. Most requirement combinations are rare (a
+/// Entries in order ([`ConvEntry`] or [`BucketEntry`]): a bucket's
+/// conversations, or a group's buckets by head. Most requirement combinations are rare (a
 /// backlog of 100,000 mixed conversations makes about 48,000 buckets, most
 /// of them holding one conversation, in about as many groups holding one
 /// bucket), so one entry lives inline, a few more in a sorted ring buffer
@@ -805,6 +805,7 @@ impl<Entry: Ord + Copy> SmallOrdered<Entry> {
                     }
                 };
                 v.remove(i);
+                debug_assert!(!v.is_empty(), "a ring holds two entries or more");
                 if v.len() == 1 {
                     // Back inline: no heap block for one.
                     *self = SmallOrdered::One(v[0]);
@@ -1122,6 +1123,16 @@ pub(crate) fn for_each_subset(
 mod tests {
     use super::*;
 
+    /// A seeded xorshift generator: `rnd(n)` in `0..n`.
+    fn xorshift(mut x: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        }
+    }
+
     #[test]
     fn subsets_are_enumerated_once_each_in_order() {
         let s = [SkillId(1), SkillId(2), SkillId(3)];
@@ -1161,13 +1172,7 @@ mod tests {
     /// the sorted-vector limit into a B-tree and shrinks back.
     #[test]
     fn facet_sets_match_an_ordered_set_across_both_representations() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut rnd = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rnd = xorshift(0x9E37_79B9_7F4A_7C15);
         let mut set = FacetSet::default();
         let mut model: BTreeSet<OpEntry> = BTreeSet::new();
         // Keys by operator slot, as refresh_op keeps them.
@@ -1221,13 +1226,7 @@ mod tests {
     /// above the operator's, and is exact for levels in range.
     #[test]
     fn packed_levels_reject_only_what_the_full_check_rejects() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut rnd = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rnd = xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..200_000 {
             let len = rnd(MAX_REQUIRED_SKILLS as u64 + 1) as usize;
             // Mostly valid levels (1..=MAX_LEVEL), sometimes 0 or above 7.
@@ -1255,13 +1254,7 @@ mod tests {
     /// or every team the bucket names.
     #[test]
     fn bucket_summaries_rule_out_only_what_satisfies_rules_out() {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut rnd = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rnd = xorshift(0x2545_F491_4F6C_DD1D);
         for _ in 0..100_000 {
             let mut skills: SmallVec<[SkillLevel; MAX_REQUIRED_SKILLS]> = (0..rnd(3))
                 .map(|i| SkillLevel::new(SkillId(i as u32 * 7), 1 + rnd(5) as u8))
@@ -1291,17 +1284,11 @@ mod tests {
     }
 
     /// A bucket's (or group's) entries behave as the ordered set they stand
-    /// for while they grow from inline through a sorted vector into a
+    /// for while they grow from inline through a sorted ring buffer into a
     /// B-tree and shrink back.
     #[test]
     fn small_ordered_matches_an_ordered_set_across_representations() {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut rnd = move |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rnd = xorshift(0x2545_F491_4F6C_DD1D);
         let mut set = SmallOrdered::new();
         let mut model: BTreeSet<(QueueKey, u32)> = BTreeSet::new();
         let (mut was_tree, mut back_to_small, mut inline_again) = (false, false, false);

@@ -401,7 +401,10 @@ impl Engine {
             // Not placed in its bucket: `decide` would take it out again.
             // What placing would have left behind is set here: the overflow
             // step and preferred wait in force (its key, timer and bucket
-            // end as `decide` leaves them either way).
+            // end as `decide` leaves them either way). Placing also marked
+            // it for the next assignment pass, which drops it again as no
+            // longer waiting; the skew pass runs only inside
+            // `run_rebalance`, which ends with that pass.
             self.take_back(cs, aslot, at, MoveCause::LoadSkew, out);
             let now = self.requirements_at(self.conv_at(cs), self.now);
             let c = self.conv_mut(cs);
