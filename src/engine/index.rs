@@ -388,18 +388,114 @@ impl Facets {
         if block.len() < top {
             block.resize_with(top, FacetSet::default);
         }
-        for &m in members {
-            let class = self.class[m as usize];
-            if class != 0 && kept & class == 0 {
-                continue;
+        let class = &self.class;
+        let live = members.iter().filter(|&&m| {
+            let c = class[m as usize];
+            c == 0 || kept & c != 0
+        });
+        if let (Some(o), Some(n)) = (old, new) {
+            // A load change: B-trees re-keyed one by one, the sorted
+            // facets' places searched in lock step (see `find_moves`).
+            for &m in live.clone() {
+                if let FacetSet::Tree(_) = &block[m as usize] {
+                    block[m as usize].rekey(&o, n);
+                }
             }
+            let mut moves: SmallVec<[(u32, Option<usize>, usize); 8]> = SmallVec::new();
+            {
+                let sorted: SmallVec<[(u32, &[OpEntry]); 8]> = live
+                    .filter_map(|&m| match &block[m as usize] {
+                        FacetSet::Sorted(v) => Some((m, v.as_slice())),
+                        FacetSet::Tree(_) => None,
+                    })
+                    .collect();
+                find_moves(&sorted, &mut moves, &o, &n);
+            }
+            for &(m, old_at, j) in &moves {
+                let FacetSet::Sorted(v) = &mut block[m as usize] else {
+                    continue;
+                };
+                match old_at {
+                    Some(i) if n > o => {
+                        v[i..j].rotate_left(1);
+                        v[j - 1] = n;
+                    }
+                    Some(i) => {
+                        v[j..=i].rotate_right(1);
+                        v[j] = n;
+                    }
+                    None => block[m as usize].insert(n),
+                }
+            }
+            return;
+        }
+        for &m in live {
             let set = &mut block[m as usize];
             match (old, new) {
-                (Some(o), Some(n)) => set.rekey(&o, n),
                 (Some(o), None) => set.remove(&o),
                 (None, Some(n)) => set.insert(n),
-                (None, None) => {}
+                _ => {}
             }
+        }
+    }
+}
+
+/// For each sorted facet `(id, entries)`, what [`FacetSet::rekey`] would
+/// find: `(id, the old entry's place if there, the new place)`, pushed to
+/// `moves`. Each round takes one halving step in every facet, so the
+/// cache misses of the facets' searches overlap: each search is a chain of
+/// dependent loads, and five facets searched one after the other (with a
+/// rotation between) paid five chains in series.
+fn find_moves(
+    sorted: &[(u32, &[OpEntry])],
+    moves: &mut SmallVec<[(u32, Option<usize>, usize); 8]>,
+    old: &OpEntry,
+    new: &OpEntry,
+) {
+    let mut ranges: SmallVec<[(usize, usize); 8]> =
+        sorted.iter().map(|(_, v)| (0, v.len())).collect();
+    lower_bounds(sorted, &mut ranges, old);
+    for ((m, v), r) in sorted.iter().zip(ranges.iter_mut()) {
+        let i = r.0;
+        let old_at = (v.get(i) == Some(old)).then_some(i);
+        moves.push((*m, old_at, 0));
+        // The new place is searched on the side the key moves to.
+        *r = match old_at {
+            Some(i) if new > old => {
+                if v.last().is_some_and(|l| l < new) {
+                    (v.len(), v.len())
+                } else {
+                    (i + 1, v.len())
+                }
+            }
+            Some(i) => (0, i),
+            None => (0, 0),
+        };
+    }
+    lower_bounds(sorted, &mut ranges, new);
+    for (mv, r) in moves.iter_mut().zip(&ranges) {
+        mv.2 = r.0;
+    }
+}
+
+/// Narrows each facet's range to the first entry in it not below `key`
+/// (left in `.0`), one halving step per facet per round.
+fn lower_bounds(sorted: &[(u32, &[OpEntry])], ranges: &mut [(usize, usize)], key: &OpEntry) {
+    loop {
+        let mut open = false;
+        for ((_, v), r) in sorted.iter().zip(ranges.iter_mut()) {
+            if r.0 < r.1 {
+                let mid = r.0 + (r.1 - r.0) / 2;
+                if v[mid] < *key {
+                    r.0 = mid + 1;
+                } else {
+                    r.1 = mid;
+                }
+                open = true;
+            }
+        }
+        if !open {
+            return;
         }
     }
 }
