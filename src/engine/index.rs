@@ -369,7 +369,10 @@ impl Facets {
 
     /// Moves an operator's entries in the facets `members` of one channel
     /// and kind: from `old` (absent: not there) to `new` (absent: out).
-    /// Facets of a class not kept on the channel are passed over.
+    /// Facets of a class not kept on the channel are passed over. `members`
+    /// holds no id twice (an operator's skills and teams are distinct): a
+    /// load change works out every facet's places before it moves any
+    /// entry, so a repeated facet would be moved twice.
     pub(crate) fn rekey(
         &mut self,
         ch: u8,
@@ -388,6 +391,13 @@ impl Facets {
         if block.len() < top {
             block.resize_with(top, FacetSet::default);
         }
+        debug_assert!(
+            members
+                .iter()
+                .enumerate()
+                .all(|(i, m)| !members[..i].contains(m)),
+            "a facet named twice: {members:?}"
+        );
         let class = &self.class;
         let live = members.iter().filter(|&&m| {
             let c = class[m as usize];
@@ -1316,6 +1326,69 @@ mod tests {
             }
         }
         assert!(was_tree && back_to_sorted, "both representations exercised");
+    }
+
+    /// A load change moves an operator in all its facets at once (the
+    /// places searched in lock step) exactly as re-keying each facet on its
+    /// own does: old entry present or not, moving up (to the end or not) or
+    /// down, empty and one-entry facets, facets turned into B-trees.
+    #[test]
+    fn rekeying_all_facets_at_once_matches_each_facet_alone() {
+        let mut rnd = xorshift(0xD1B5_4A32_D192_ED03);
+        let mut facets = Facets::default();
+        let ids: Vec<u32> = (0..6)
+            .map(|i| facets.member(Member::Skill(SkillId(i), 1)))
+            .collect();
+        let mut model: Vec<FacetSet> = vec![FacetSet::default(); ids.len()];
+        // Operator o sits in the facets of its bits; facet 5 gathers
+        // everyone, so it grows past the sorted limit into a B-tree.
+        let ops = 700u32;
+        let member_of =
+            |o: u32| -> Vec<usize> { (0..5).filter(|f| (o >> f) & 1 == 1).chain([5]).collect() };
+        let mut keys: Vec<Option<(u64, u64)>> = vec![None; ops as usize];
+        let entry = |o: u32, k: (u64, u64)| (k.0, k.1, OperatorId(u64::from(o)), o, 0u32);
+        for step in 0..20_000u32 {
+            let o = rnd(u64::from(ops)) as u32;
+            let fs = member_of(o);
+            let members: Vec<u32> = fs.iter().map(|&f| ids[f]).collect();
+            // Few key values, so ties and long moves both happen.
+            let new = (rnd(8) != 0).then(|| (rnd(6), rnd(40)));
+            let mut old = keys[o as usize].map(|k| entry(o, k));
+            if old.is_some() && rnd(50) == 0 {
+                // An old entry that is not there (its own entries are
+                // taken out first): both insert the new one.
+                old = Some(entry(o, (rnd(6), rnd(40))));
+                for &f in &fs {
+                    model[f].remove(&entry(o, keys[o as usize].unwrap()));
+                }
+                facets.rekey(0, 0, &members, keys[o as usize].map(|k| entry(o, k)), None);
+            }
+            let new_e = new.map(|k| entry(o, k));
+            facets.rekey(0, 0, &members, old, new_e);
+            for &f in &fs {
+                match (old, new_e) {
+                    (Some(a), Some(b)) => model[f].rekey(&a, b),
+                    (Some(a), None) => model[f].remove(&a),
+                    (None, Some(b)) => model[f].insert(b),
+                    (None, None) => {}
+                }
+            }
+            keys[o as usize] = new;
+            if step % 97 == 0 || step == 19_999 {
+                for (f, want) in model.iter().enumerate() {
+                    let got: Vec<OpEntry> = facets
+                        .get(0, 0, Member::Skill(SkillId(f as u32), 1))
+                        .map(|s| s.range_from(None).copied().collect())
+                        .unwrap_or_default();
+                    let want: Vec<OpEntry> = want.range_from(None).copied().collect();
+                    assert_eq!(got, want, "facet {f} at step {step}");
+                }
+            }
+        }
+        assert!(
+            matches!(model[5], FacetSet::Tree(_)),
+            "the large facet became a B-tree"
+        );
     }
 
     /// The packed level check says no only when some required level is
