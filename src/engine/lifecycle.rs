@@ -556,7 +556,10 @@ impl Engine {
             let e = &mut self.handle_ewma[ch];
             *e = if *e == 0 { h.max(1) } else { (*e * 7 + h) / 8 };
         }
-        self.release(s);
+        // The holder's end of work and wrap-up first, so that the release's
+        // one re-key sees all of it (a re-key after each cost a second pass
+        // over the operator's channels, and a ready-then-not-ready flicker
+        // in the facets when wrap-up follows).
         if let Some(h) = holder {
             if let Some(&os) = self.op_slots.get(&h) {
                 let wrap = self.op_at(os).spec.wrap_up.unwrap_or(self.policy.wrap_up);
@@ -570,9 +573,9 @@ impl Engine {
                     }
                     self.timers.insert((until, Timer::WrapUpEnds(h)));
                 }
-                self.refresh_op(os);
             }
         }
+        self.release(s);
         self.finish(s, Ending::Resolved(at));
     }
 

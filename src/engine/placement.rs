@@ -28,6 +28,33 @@ impl Engine {
             && self.blocked_mask(o) & (1 << ch) == 0
     }
 
+    /// The channels `o` can take new work on now, one bit each:
+    /// [`Self::op_can_take_now`] for every channel at once, with the checks
+    /// all channels share (status, wrap-up, hold-back, blocking work) made
+    /// once instead of per channel.
+    #[inline]
+    pub(super) fn ready_mask(&self, o: &Operator) -> u16 {
+        if o.spec.status != OperatorStatus::Available || o.wrap_until.is_some() {
+            return 0;
+        }
+        let mut off = self.blocked_mask(o);
+        if let Some(x) = o.extra.as_deref() {
+            if x.held_back_until.is_some() {
+                return 0;
+            }
+            off |= x.reserve_mask;
+        }
+        let mut m = 0u16;
+        for (ch, c) in o.on.iter().enumerate() {
+            // `load < cap` also means a capacity above 0 and a load below
+            // `u16::MAX`, the other two per-channel conditions.
+            if c.load < c.cap {
+                m |= 1 << ch;
+            }
+        }
+        m & !off
+    }
+
     #[inline]
     pub(super) fn blocked_mask(&self, o: &Operator) -> u16 {
         let mut m = 0;

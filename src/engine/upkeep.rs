@@ -254,8 +254,9 @@ impl Engine {
             o.members = m;
             o.skill_bits = index::skill_bits(o.spec.skills.iter().map(|s| s.skill));
         }
+        let ready_on = self.ready_mask(self.op_at(slot));
         for ch in 0..nch {
-            let ready = self.op_can_take_now(self.op_at(slot), ch);
+            let ready = ready_on & (1 << ch) != 0;
             for kind in 0..self.kinds.len() as u8 {
                 if kinds & (1 << kind) == 0 {
                     continue;
