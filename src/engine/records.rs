@@ -41,6 +41,60 @@ impl Engine {
         records
     }
 
+    /// Like [`Engine::take_records`], appending to the caller's buffers and
+    /// returning how many records were appended. The engine keeps its own
+    /// buffers' room and the caller reuses theirs, so a host that drains
+    /// after every event (a simulator, a host feeding KPIs live) allocates
+    /// nothing per drain once warm. [`Engine::take_records`] hands the
+    /// engine's buffers over instead, which releases their memory.
+    ///
+    /// ```
+    /// use switchboard::engine::Records;
+    /// use switchboard::prelude::*;
+    ///
+    /// let chat = ChannelId(1);
+    /// let tier = TierId(1);
+    /// let policy = Policy::new(
+    ///     vec![ChannelSpec::new(chat, "chat")],
+    ///     vec![TierSpec::new(tier, "standard", 1)],
+    ///     vec![],
+    /// );
+    /// let mut engine = Engine::new(policy)?;
+    /// let mut drained = Records::default();
+    /// let t = Timestamp(1_000);
+    /// engine.apply(Event::OperatorAdded {
+    ///     at: t,
+    ///     operator: OperatorSpec::new(OperatorId(7)).status(OperatorStatus::Available).capacity(chat, 3),
+    /// })?;
+    /// engine.apply(Event::ConversationArrived {
+    ///     at: t,
+    ///     conversation: ConversationSpec::new(ConversationId(1), chat, tier),
+    /// })?;
+    /// engine.assign(t)?;
+    /// engine.apply(Event::ConversationResolved {
+    ///     at: Timestamp(61_000),
+    ///     conversation: ConversationId(1),
+    /// })?;
+    /// // The conversation's record and the operator's closed activity intervals.
+    /// let n = engine.take_records_into(&mut drained);
+    /// assert_eq!(n, 1 + drained.status_intervals.len());
+    /// assert_eq!(drained.conversations[0].conversation, ConversationId(1));
+    /// // Drained: a second call appends nothing.
+    /// assert_eq!(engine.take_records_into(&mut drained), 0);
+    /// # Ok::<(), switchboard::Error>(())
+    /// ```
+    pub fn take_records_into(&mut self, into: &mut Records) -> usize {
+        let n = self.finished.len() + self.status_log.len();
+        into.status_intervals.append(&mut self.status_log);
+        for f in self.finished.drain(..) {
+            match f {
+                Finished::Request(r) => into.conversations.push(r),
+                Finished::BotOnly(b) => into.bot_conversations.push(b),
+            }
+        }
+        n
+    }
+
     /// The finished conversations of both kinds in the order they ended,
     /// for the C API's one finished-record array.
     #[cfg(feature = "ffi")]

@@ -42,7 +42,7 @@ use super::replay::{Replay, ReplayPatience, draw_above};
 use super::rng::Rng;
 use super::scenario::{Pick, PolicyVariant, RatePiece, Routing, Scenario, ScenarioError};
 use crate::engine::EngineError;
-use crate::engine::{DecisionKind, Engine, Event};
+use crate::engine::{Decision, DecisionKind, Engine, Event, Records};
 use crate::ids::{ConversationId, OperatorId, SkillId, TierId};
 use crate::kpi::{ConversationRecord, KpiAccumulator, KpiConfig, KpiError, KpiReport};
 use crate::model::{ConversationSpec, ConversationState, OperatorSpec, OperatorStatus, SkillLevel};
@@ -382,6 +382,11 @@ struct Sim<'a> {
     mark: Option<u64>,
     /// ...and what was counted: (tier, waiting) in tier-id order.
     waiting_at_mark: Vec<(TierId, u32)>,
+    /// Reused for each `assign` (or tick, or rebalance) and each drain of
+    /// the engine's records: the loop runs them after every batch of
+    /// events, and fresh buffers cost an allocation each time.
+    decided: Vec<Decision>,
+    drained: Records,
 }
 
 impl<'a> Sim<'a> {
@@ -473,6 +478,8 @@ impl<'a> Sim<'a> {
             carried: hashbrown::HashSet::new(),
             mark: None,
             waiting_at_mark: Vec::new(),
+            decided: Vec::new(),
+            drained: Records::default(),
         })
     }
 
@@ -725,17 +732,19 @@ impl<'a> Sim<'a> {
             self.handle(ev)?;
             let batch_done = self.heap.peek().is_none_or(|n| n.0.0 != t);
             if batch_done {
-                if auto {
-                    let ds = if std::mem::take(&mut self.status_changed) {
-                        self.engine.rebalance(Timestamp(t))?
-                    } else {
-                        self.engine.assign(Timestamp(t))?
-                    };
-                    self.take_decisions(&ds)?;
+                let at = Timestamp(t);
+                let ev = if !auto {
+                    Event::Tick { at }
+                } else if std::mem::take(&mut self.status_changed) {
+                    Event::Rebalance { at }
                 } else {
-                    let ds = self.engine.apply(Event::Tick { at: Timestamp(t) })?;
-                    self.take_decisions(&ds)?;
-                }
+                    Event::Assign { at }
+                };
+                let mut ds = std::mem::take(&mut self.decided);
+                ds.clear();
+                self.engine.apply_into(ev, &mut ds)?;
+                self.take_decisions(&ds)?;
+                self.decided = ds;
                 if let Some(d) = self.engine.next_deadline() {
                     if d.0 > t && self.next_tick.is_none_or(|n| d.0 < n) {
                         self.next_tick = Some(d.0);
@@ -1159,11 +1168,12 @@ impl<'a> Sim<'a> {
     /// asked after the warm-up, and activity intervals clipped to
     /// [warm-up, span end).
     fn drain_records(&mut self) -> Result<(), SimError> {
-        let records = self.engine.take_records();
-        for s in &records.status_intervals {
+        let mut records = std::mem::take(&mut self.drained);
+        self.engine.take_records_into(&mut records);
+        for s in records.status_intervals.drain(..) {
             self.push_activity(s.operator, s.status, s.start, s.end)?;
         }
-        for rec in records.conversations {
+        for rec in records.conversations.drain(..) {
             if rec.asked_at.0 < self.warmup && !self.carried.contains(&rec.conversation) {
                 continue;
             }
@@ -1173,6 +1183,8 @@ impl<'a> Sim<'a> {
                 self.records.push(rec);
             }
         }
+        records.bot_conversations.clear();
+        self.drained = records;
         Ok(())
     }
 
