@@ -23,10 +23,18 @@ impl Engine {
         let passed = |after: &Millis| c.routing_since + *after <= t;
         let step = rules.step_at.iter().take_while(|a| passed(a)).count();
         let reach = rules.delays.iter().take_while(|d| passed(d)).count();
+        // Built from slices rather than iterators: this runs for every
+        // placement and decision, and most conversations have one or two
+        // skills, no steps passed and no extras.
         let mut skills: SmallVec<[SkillLevel; MAX_REQUIRED_SKILLS]> =
-            c.spec.skills.iter().copied().collect();
-        skills.sort_unstable();
-        let mut teams: SmallVec<[TeamId; 2]> = c.spec.team.into_iter().collect();
+            SmallVec::from_slice(&c.spec.skills);
+        if skills.len() > 1 {
+            skills.sort_unstable();
+        }
+        let mut teams: SmallVec<[TeamId; 2]> = SmallVec::new();
+        if let Some(team) = c.spec.team {
+            teams.push(team);
+        }
         for s in &rules.steps[..step] {
             match &s.relax {
                 Relax::LowerLevels(n) => {
@@ -54,29 +62,29 @@ impl Engine {
                 Relax::Priority(_) | Relax::HeadStart(_) | Relax::Select(_) => {}
             }
         }
-        let preferring = c.extras().preferred_until.filter(|u| t < *u);
         let next_step = rules.step_at.get(step).map(|&a| c.routing_since + a);
         let next_delay = rules.delays.get(reach).map(|&d| c.routing_since + d);
-        // A decline that runs out makes that operator eligible again.
-        let decline_ends = c
-            .extras()
-            .declined
-            .iter()
-            .filter_map(|d| d.1)
-            .filter(|u| t < *u)
-            .min();
-        let next = [preferring, next_step, next_delay, decline_ends]
-            .into_iter()
-            .flatten()
-            .min();
-        let mut excluded: SmallVec<[OperatorId; 2]> = c
-            .extras()
-            .declined
-            .iter()
-            .filter(|d| d.1.is_none_or(|u| t < u))
-            .map(|d| d.0)
-            .collect();
-        excluded.sort_unstable();
+        let mut next = next_step.into_iter().chain(next_delay).min();
+        let mut preferring = None;
+        let mut excluded: SmallVec<[OperatorId; 2]> = SmallVec::new();
+        if let Some(x) = c.extra.as_deref() {
+            preferring = x.preferred_until.filter(|u| t < *u);
+            // A decline that runs out makes that operator eligible again.
+            let decline_ends = x
+                .declined
+                .iter()
+                .filter_map(|d| d.1)
+                .filter(|u| t < *u)
+                .min();
+            next = [preferring, next, decline_ends].into_iter().flatten().min();
+            excluded.extend(
+                x.declined
+                    .iter()
+                    .filter(|d| d.1.is_none_or(|u| t < u))
+                    .map(|d| d.0),
+            );
+            excluded.sort_unstable();
+        }
         InForce {
             req: Req {
                 queue: c.q,
