@@ -31,9 +31,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use std::hash::BuildHasher;
-
-use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
+use hashbrown::{HashMap, HashTable};
 use smallvec::SmallVec;
 
 use crate::ids::{OperatorId, SkillId, TeamId};
@@ -939,7 +937,35 @@ impl<Entry: Ord + Copy> SmallOrdered<Entry> {
 #[derive(Clone, Default)]
 struct ReqTable {
     table: HashTable<u32>,
-    hasher: DefaultHashBuilder,
+}
+
+impl Req {
+    /// The key of [`ReqTable`]: one [`mix64`] step per word, a skill with
+    /// its level in one word. A bucket is looked up on every placement and
+    /// its `Req` hashed again when it retires; the derived `Hash` fed every
+    /// field and each vector's length to the hasher one by one (several
+    /// times the work). Only looked up, never iterated: its values decide
+    /// nothing.
+    fn hash64(&self) -> u64 {
+        let mut h = mix64(
+            u64::from(self.queue)
+                | u64::from(self.reach) << 16
+                | u64::from(self.channel) << 24
+                | (self.skills.len() as u64) << 32
+                | (self.teams.len() as u64) << 40
+                | (self.excluded.len() as u64) << 48,
+        );
+        for s in &self.skills {
+            h = mix64(h ^ (u64::from(s.skill.0) << 8 | u64::from(s.level)));
+        }
+        for t in &self.teams {
+            h = mix64(h ^ u64::from(t.0));
+        }
+        for o in &self.excluded {
+            h = mix64(h ^ o.0);
+        }
+        h
+    }
 }
 
 impl std::fmt::Debug for ReqTable {
@@ -989,7 +1015,7 @@ impl Buckets {
     /// The bucket for `req`, made if new (one copy of `req` for the lookup,
     /// the given one kept by the bucket).
     fn bucket_for(&mut self, req: Req) -> u32 {
-        let hash = self.by_req.hasher.hash_one(&req);
+        let hash = req.hash64();
         let buckets = &self.buckets;
         if let Some(&b) = self
             .by_req
@@ -999,14 +1025,13 @@ impl Buckets {
             return b;
         }
         let next = self.next_bucket();
-        let hasher = &self.by_req.hasher;
         self.by_req.table.insert_unique(hash, next, |&b| {
             // Rehashing: every slot in the table holds its bucket's `Req`,
             // except `next`, which is being filled with `req`.
             if b == next {
-                hasher.hash_one(&req)
+                req.hash64()
             } else {
-                hasher.hash_one(&buckets[b as usize].req)
+                buckets[b as usize].req.hash64()
             }
         });
         let bucket = Bucket {
@@ -1139,7 +1164,7 @@ impl Buckets {
             },
         );
         // Empty, so already out of its group (see `rehead`).
-        let hash = self.by_req.hasher.hash_one(&req);
+        let hash = req.hash64();
         if let Ok(e) = self.by_req.table.find_entry(hash, |&b| b == bucket) {
             e.remove();
         }
