@@ -519,7 +519,7 @@ fn lower_bounds(sorted: &[(u32, &[OpEntry])], ranges: &mut [(usize, usize)], key
 pub(crate) type QueueKey = (u64, u64, u64);
 
 /// The effective requirements of a waiting conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Req {
     /// Queue index.
     pub(crate) queue: u16,

@@ -4,7 +4,8 @@
 
 use super::*;
 
-/// Everything that closed since the last [`Engine::take_records`].
+/// Everything that closed since the last drain ([`Engine::take_records`]
+/// or [`Engine::take_records_into`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 #[must_use]
@@ -21,9 +22,11 @@ pub struct Records {
 }
 
 impl Engine {
-    /// Takes every record closed since the last call: finished
-    /// conversations and operators' activity intervals. This is the one
-    /// drain; what the host does not take stays in the engine. Feed them to the
+    /// Takes every record closed since the last drain: finished
+    /// conversations and operators' activity intervals. This and
+    /// [`Engine::take_records_into`] (the same drain into the caller's
+    /// buffers) are the only way records leave; what the host does not take
+    /// stays in the engine. Feed them to the
     /// KPI calculators ([`crate::kpi::KpiAccumulator::push`],
     /// [`crate::kpi::KpiAccumulator::push_status`]). Until taken they stay
     /// in the engine (and in its snapshots), so a host drains regularly.
@@ -41,7 +44,7 @@ impl Engine {
         records
     }
 
-    /// Like [`Engine::take_records`], appending to the caller's buffers and
+    /// The drain of [`Engine::take_records`], appending to the caller's buffers and
     /// returning how many records were appended. The engine keeps its own
     /// buffers' room and the caller reuses theirs, so a host that drains
     /// after every event (a simulator, a host feeding KPIs live) allocates
