@@ -534,6 +534,35 @@ pub(crate) struct Req {
     pub(crate) excluded: SmallVec<[OperatorId; 2]>,
 }
 
+impl Req {
+    /// The key of [`ReqTable`]: one [`mix64`] step per word, a skill with
+    /// its level in one word. A bucket is looked up on every placement and
+    /// its `Req` hashed again when it retires; the derived `Hash` fed every
+    /// field and each vector's length to the hasher one by one (several
+    /// times the work). Only looked up, never iterated: its values decide
+    /// nothing.
+    fn hash64(&self) -> u64 {
+        let mut h = mix64(
+            u64::from(self.queue)
+                | u64::from(self.reach) << 16
+                | u64::from(self.channel) << 24
+                | (self.skills.len() as u64) << 32
+                | (self.teams.len() as u64) << 40
+                | (self.excluded.len() as u64) << 48,
+        );
+        for s in &self.skills {
+            h = mix64(h ^ (u64::from(s.skill.0) << 8 | u64::from(s.level)));
+        }
+        for t in &self.teams {
+            h = mix64(h ^ u64::from(t.0));
+        }
+        for o in &self.excluded {
+            h = mix64(h ^ o.0);
+        }
+        h
+    }
+}
+
 /// The group key's queue for groups that span every queue.
 pub(crate) const ANY_QUEUE: u16 = u16::MAX;
 
@@ -937,35 +966,6 @@ impl<Entry: Ord + Copy> SmallOrdered<Entry> {
 #[derive(Clone, Default)]
 struct ReqTable {
     table: HashTable<u32>,
-}
-
-impl Req {
-    /// The key of [`ReqTable`]: one [`mix64`] step per word, a skill with
-    /// its level in one word. A bucket is looked up on every placement and
-    /// its `Req` hashed again when it retires; the derived `Hash` fed every
-    /// field and each vector's length to the hasher one by one (several
-    /// times the work). Only looked up, never iterated: its values decide
-    /// nothing.
-    fn hash64(&self) -> u64 {
-        let mut h = mix64(
-            u64::from(self.queue)
-                | u64::from(self.reach) << 16
-                | u64::from(self.channel) << 24
-                | (self.skills.len() as u64) << 32
-                | (self.teams.len() as u64) << 40
-                | (self.excluded.len() as u64) << 48,
-        );
-        for s in &self.skills {
-            h = mix64(h ^ (u64::from(s.skill.0) << 8 | u64::from(s.level)));
-        }
-        for t in &self.teams {
-            h = mix64(h ^ u64::from(t.0));
-        }
-        for o in &self.excluded {
-            h = mix64(h ^ o.0);
-        }
-        h
-    }
 }
 
 impl std::fmt::Debug for ReqTable {

@@ -18,32 +18,40 @@ impl Engine {
         let Some(c) = o.on.get(usize::from(ch)) else {
             return false;
         };
-        o.spec.status == OperatorStatus::Available
-            && o.wrap_until.is_none()
-            && c.cap > 0
+        c.cap > 0
             && c.load < u16::MAX
-            && o.extra
-                .as_deref()
-                .is_none_or(|x| x.held_back_until.is_none() && x.reserve_mask & (1 << ch) == 0)
-            && self.blocked_mask(o) & (1 << ch) == 0
+            && self
+                .closed_channels(o)
+                .is_some_and(|closed| closed & (1 << ch) == 0)
+    }
+
+    /// What keeps `o` from new work whatever their load: `None` when
+    /// nothing may reach them (not available, in wrap-up, held back), else
+    /// the channels closed to them (kept for a reservation, or blocked by
+    /// work they hold). The readiness checks all channels share.
+    #[inline]
+    fn closed_channels(&self, o: &Operator) -> Option<u16> {
+        if o.spec.status != OperatorStatus::Available || o.wrap_until.is_some() {
+            return None;
+        }
+        let mut closed = self.blocked_mask(o);
+        if let Some(x) = o.extra.as_deref() {
+            if x.held_back_until.is_some() {
+                return None;
+            }
+            closed |= x.reserve_mask;
+        }
+        Some(closed)
     }
 
     /// The channels `o` can take new work on now, one bit each:
     /// [`Self::op_can_take_now`] for every channel at once, with the checks
-    /// all channels share (status, wrap-up, hold-back, blocking work) made
-    /// once instead of per channel.
+    /// all channels share ([`Self::closed_channels`]) made once.
     #[inline]
     pub(super) fn ready_mask(&self, o: &Operator) -> u16 {
-        if o.spec.status != OperatorStatus::Available || o.wrap_until.is_some() {
+        let Some(off) = self.closed_channels(o) else {
             return 0;
-        }
-        let mut off = self.blocked_mask(o);
-        if let Some(x) = o.extra.as_deref() {
-            if x.held_back_until.is_some() {
-                return 0;
-            }
-            off |= x.reserve_mask;
-        }
+        };
         let mut m = 0u16;
         for (ch, c) in o.on.iter().enumerate() {
             // `load < cap` also means a capacity above 0 and a load below

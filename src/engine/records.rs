@@ -21,6 +21,17 @@ pub struct Records {
     pub status_intervals: Vec<StatusInterval>,
 }
 
+/// Appends finished conversations, in the order they ended, to the
+/// records of their kind.
+fn split_finished(finished: impl IntoIterator<Item = Finished>, into: &mut Records) {
+    for f in finished {
+        match f {
+            Finished::Request(r) => into.conversations.push(r),
+            Finished::BotOnly(b) => into.bot_conversations.push(b),
+        }
+    }
+}
+
 impl Engine {
     /// Takes every record closed since the last drain: finished
     /// conversations and operators' activity intervals. This and
@@ -35,12 +46,7 @@ impl Engine {
             status_intervals: std::mem::take(&mut self.status_log),
             ..Records::default()
         };
-        for f in std::mem::take(&mut self.finished) {
-            match f {
-                Finished::Request(r) => records.conversations.push(r),
-                Finished::BotOnly(b) => records.bot_conversations.push(b),
-            }
-        }
+        split_finished(std::mem::take(&mut self.finished), &mut records);
         records
     }
 
@@ -89,12 +95,7 @@ impl Engine {
     pub fn take_records_into(&mut self, into: &mut Records) -> usize {
         let n = self.finished.len() + self.status_log.len();
         into.status_intervals.append(&mut self.status_log);
-        for f in self.finished.drain(..) {
-            match f {
-                Finished::Request(r) => into.conversations.push(r),
-                Finished::BotOnly(b) => into.bot_conversations.push(b),
-            }
-        }
+        split_finished(self.finished.drain(..), into);
         n
     }
 
