@@ -137,13 +137,19 @@ impl FacetSet {
         }
     }
 
-    /// Moves an entry to a new key: in a sorted vector, one rotation of the
+    /// Moves an entry to a new key: in a small sorted vector by a walk
+    /// ([`move_by_walk`]), in a larger one by one rotation of the
     /// entries between the two places (a load change moves an operator a
     /// few places) instead of closing one gap and opening another. The
     /// places are found as [`Facets::rekey`] finds them for several facets
     /// at once ([`find_moves`]).
     fn rekey(&mut self, old: &OpEntry, new: OpEntry) {
         match self {
+            FacetSet::Sorted(v) if v.len() <= WALK_MAX => {
+                if !move_by_walk(v, old, new) {
+                    self.insert(new);
+                }
+            }
             FacetSet::Sorted(v) => {
                 let mut moves = SmallVec::new();
                 find_moves(&[(0, v.as_slice())], &mut moves, old, &new);
@@ -391,19 +397,27 @@ impl Facets {
             c == 0 || kept & c != 0
         });
         if let (Some(o), Some(n)) = (old, new) {
-            // A load change: B-trees re-keyed one by one, the sorted
-            // facets' places searched in lock step (see `find_moves`).
-            for &m in live.clone() {
-                if let FacetSet::Tree(_) = &block[m as usize] {
-                    block[m as usize].rekey(&o, n);
+            // A load change: B-trees re-keyed one by one, small sorted
+            // facets by a short walk, the larger sorted facets' places
+            // searched in lock step (see `find_moves`).
+            let mut larger: SmallVec<[u32; 8]> = SmallVec::new();
+            for &m in live {
+                let set = &mut block[m as usize];
+                match set {
+                    FacetSet::Sorted(v) if v.len() > WALK_MAX => larger.push(m),
+                    _ => set.rekey(&o, n),
                 }
+            }
+            if larger.is_empty() {
+                return;
             }
             let mut moves: SmallVec<[(u32, Option<usize>, usize); 8]> = SmallVec::new();
             {
-                let sorted: SmallVec<[(u32, &[OpEntry]); 8]> = live
-                    .filter_map(|&m| match &block[m as usize] {
-                        FacetSet::Sorted(v) => Some((m, v.as_slice())),
-                        FacetSet::Tree(_) => None,
+                let sorted: SmallVec<[(u32, &[OpEntry]); 8]> = larger
+                    .iter()
+                    .map(|&m| match &block[m as usize] {
+                        FacetSet::Sorted(v) => (m, v.as_slice()),
+                        FacetSet::Tree(_) => (m, &[][..]),
                     })
                     .collect();
                 find_moves(&sorted, &mut moves, &o, &n);
@@ -489,6 +503,36 @@ fn apply_move(
         v[j..=i].rotate_right(1);
         v[j] = new;
     }
+    true
+}
+
+/// Up to this many entries a sorted facet is re-keyed by walking it
+/// ([`move_by_walk`]). Most facets (one skill at one level on one channel)
+/// hold a handful to some tens of operators: there a walk reads a few
+/// adjacent cache lines and costs fewer instructions and fewer cache misses
+/// than the lock-step searches (callgrind, BENCHMARKS.md, session 13).
+const WALK_MAX: usize = 64;
+
+/// Moves `old` to the place of `new` in a sorted facet by walking it: finds
+/// `old`, then shifts the entries between its place and the new one by one
+/// step; false if `old` is not there (the caller inserts `new` then). The
+/// result is that of removing `old` and inserting `new`.
+fn move_by_walk(v: &mut [OpEntry], old: &OpEntry, new: OpEntry) -> bool {
+    let Some(mut i) = v.iter().position(|e| e.2 == old.2 && e == old) else {
+        return false;
+    };
+    if new > *old {
+        while i + 1 < v.len() && v[i + 1] < new {
+            v[i] = v[i + 1];
+            i += 1;
+        }
+    } else {
+        while i > 0 && v[i - 1] > new {
+            v[i] = v[i - 1];
+            i -= 1;
+        }
+    }
+    v[i] = new;
     true
 }
 
@@ -1365,15 +1409,37 @@ mod tests {
     /// down, empty and one-entry facets, a facet turned into a B-tree.
     #[test]
     fn rekeying_all_facets_at_once_matches_an_ordered_set_per_facet() {
-        let mut rnd = xorshift(0xD1B5_4A32_D192_ED03);
+        rekey_against_ordered_sets(700, 0xD1B5_4A32_D192_ED03);
+    }
+
+    /// The same with fewer operators: facets of a handful to a hundred
+    /// entries, re-keyed by a walk up to [`WALK_MAX`] and by the lock-step
+    /// searches above it, crossing the limit both ways.
+    #[test]
+    fn rekeying_small_facets_by_a_walk_matches_an_ordered_set_per_facet() {
+        let mut seen = (false, false);
+        for (ops, seed) in [(12, 1), (40, 2), (100, 3), (200, 4)] {
+            let sizes = rekey_against_ordered_sets(ops, 0x9E37_79B9_0000_0000 | seed);
+            seen.0 |= sizes.iter().any(|&n| (2..=WALK_MAX).contains(&n));
+            seen.1 |= sizes.iter().any(|&n| n > WALK_MAX && n <= SORTED_MAX);
+        }
+        assert!(seen.0 && seen.1, "both re-key paths exercised: {seen:?}");
+    }
+
+    /// Re-keys `ops` operators at random in facets 0–4 (by the operator's
+    /// bits) and 5 (everyone), checking each facet against an ordered set;
+    /// returns the facet sizes seen at the checks.
+    fn rekey_against_ordered_sets(ops: u32, seed: u64) -> Vec<usize> {
+        let mut sizes = Vec::new();
+        let mut rnd = xorshift(seed);
         let mut facets = Facets::default();
         let ids: Vec<u32> = (0..6)
             .map(|i| facets.member(Member::Skill(SkillId(i), 1)))
             .collect();
         let mut model: Vec<BTreeSet<OpEntry>> = vec![BTreeSet::new(); ids.len()];
         // Operator o sits in the facets of its bits; facet 5 gathers
-        // everyone, so it grows past the sorted limit into a B-tree.
-        let ops = 700u32;
+        // everyone, so with 700 operators it grows past the sorted limit
+        // into a B-tree.
         let member_of =
             |o: u32| -> Vec<usize> { (0..5).filter(|f| (o >> f) & 1 == 1).chain([5]).collect() };
         let mut keys: Vec<Option<(u64, u64)>> = vec![None; ops as usize];
@@ -1420,16 +1486,20 @@ mod tests {
                         .unwrap_or_default();
                     let want: Vec<OpEntry> = want.iter().copied().collect();
                     assert_eq!(got, want, "facet {f} at step {step}");
+                    sizes.push(got.len());
                 }
             }
         }
-        assert!(
-            matches!(
-                facets.get(0, 0, Member::Skill(SkillId(5), 1)),
-                Some(FacetSet::Tree(_))
-            ),
-            "the large facet became a B-tree"
-        );
+        if ops > SORTED_MAX as u32 {
+            assert!(
+                matches!(
+                    facets.get(0, 0, Member::Skill(SkillId(5), 1)),
+                    Some(FacetSet::Tree(_))
+                ),
+                "the large facet became a B-tree"
+            );
+        }
+        sizes
     }
 
     /// The packed level check says no only when some required level is
