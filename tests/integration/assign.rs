@@ -738,16 +738,19 @@ fn scripted_run_with(
     selection: Selection,
     matching: switchboard::engine::Matching,
 ) -> Vec<Decision> {
-    scripted_run_from(seed, selection, matching, 0)
+    scripted_run_from(seed, selection, matching, 0, 12, 5)
 }
 
 /// As [`scripted_run_with`], with every conversation before step
-/// `skill_less_from` given skills (the same random draws either way).
+/// `skill_less_from` given skills (the same random draws either way), and
+/// `ops` operators with skill levels `1..=levels`.
 fn scripted_run_from(
     seed: u64,
     selection: Selection,
     matching: switchboard::engine::Matching,
     skill_less_from: u64,
+    ops: u64,
+    levels: u64,
 ) -> Vec<Decision> {
     let mut x = seed;
     let mut rnd = move |n: u64| {
@@ -767,12 +770,12 @@ fn scripted_run_from(
     let mut e = engine_with(p);
     e.set_matching(matching);
     let skills = [BILLING, TECH, KOREAN];
-    for o in 1..=12 {
+    for o in 1..=ops {
         let mut s = op(o).capacity(CHAT, 1 + rnd(3) as u16).capacity(EMAIL, 2);
         let first = rnd(3) as usize;
-        s = s.skill(skills[first], 1 + rnd(5) as u8);
+        s = s.skill(skills[first], 1 + rnd(levels) as u8);
         if rnd(2) == 0 {
-            s = s.skill(skills[(first + 1) % 3], 1 + rnd(5) as u8);
+            s = s.skill(skills[(first + 1) % 3], 1 + rnd(levels) as u8);
         }
         s = s.team([SUPPORT, SALES][rnd(2) as usize]);
         add(&mut e, t(0), s);
@@ -865,8 +868,8 @@ fn facets_kept_only_once_needed_decide_as_the_scan_does() {
     ] {
         let mut late_skill_less = 0;
         for seed in 1..=4 {
-            let fast = scripted_run_from(seed, sel.clone(), Matching::Indexed, 200);
-            let slow = scripted_run_from(seed, sel.clone(), Matching::Scan, 200);
+            let fast = scripted_run_from(seed, sel.clone(), Matching::Indexed, 200, 12, 5);
+            let slow = scripted_run_from(seed, sel.clone(), Matching::Scan, 200, 12, 5);
             assert_eq!(fast, slow, "{sel:?} seed {seed}");
             // Team-less conversations without skills, placed after step 200.
             late_skill_less += fast
@@ -879,6 +882,24 @@ fn facets_kept_only_once_needed_decide_as_the_scan_does() {
                 .count();
         }
         assert!(late_skill_less > 10, "{sel:?}: {late_skill_less}");
+    }
+}
+
+/// Facets larger than a walk: with 1,500 operators (levels 1 to 5) the
+/// all-operators and team facets are B-trees and the skill facets sorted
+/// vectors of about 150 (lock-step searches); with 3,000 (levels 1 and 2)
+/// the skill facets are B-trees too, so a requirement's plan merges several
+/// B-trees. Each decides as the scan does.
+#[test]
+fn large_facets_decide_as_the_scan_does() {
+    use switchboard::engine::Matching;
+    for sel in [Selection::LeastLoaded, Selection::Ring] {
+        for (seed, ops, levels) in [(1, 1_500, 5), (2, 1_500, 5), (3, 3_000, 2)] {
+            let run = |m| scripted_run_from(seed, sel.clone(), m, 100, ops, levels);
+            let fast = run(Matching::Indexed);
+            assert!(fast.len() > 100, "{sel:?} seed {seed}: {}", fast.len());
+            assert_eq!(fast, run(Matching::Scan), "{sel:?} seed {seed}");
+        }
     }
 }
 
