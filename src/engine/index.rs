@@ -508,10 +508,10 @@ fn apply_move(
 
 /// Up to this many entries a sorted facet is re-keyed by walking it
 /// ([`move_by_walk`]). Most facets (one skill at one level on one channel)
-/// hold a handful to some tens of operators: there a walk reads a few
-/// adjacent cache lines and costs fewer instructions and fewer cache misses
-/// than the lock-step searches (callgrind, BENCHMARKS.md, session 13).
-const WALK_MAX: usize = 64;
+/// hold a handful to some tens of operators: there a walk reads adjacent
+/// cache lines (at most 4 KiB) and costs fewer instructions and fewer cache
+/// misses than the lock-step searches (callgrind, BENCHMARKS.md, session 13).
+const WALK_MAX: usize = 128;
 
 /// Moves `old` to the place of `new` in a sorted facet by walking it: finds
 /// `old`, then shifts the entries between its place and the new one by one
@@ -1412,7 +1412,7 @@ mod tests {
         rekey_against_ordered_sets(700, 0xD1B5_4A32_D192_ED03);
     }
 
-    /// The same with fewer operators: facets of a handful to a hundred
+    /// The same with fewer operators: facets of a handful to two hundred
     /// entries, re-keyed by a walk up to [`WALK_MAX`] and by the lock-step
     /// searches above it, crossing the limit both ways.
     #[test]
