@@ -72,8 +72,8 @@ const SORTED_BACK: usize = 128;
 
 /// One facet's ready operators in key order. Most facets are small (one
 /// skill at one level on one channel: tens of operators), where a sorted
-/// vector re-keys with one short memmove instead of B-tree node surgery and
-/// takes a third of the memory; the all-operators facet and large teams
+/// vector re-keys with a short walk or one memmove instead of B-tree node
+/// surgery and takes a third of the memory; the all-operators facet and large teams
 /// stay B-trees.
 #[derive(Debug, Clone)]
 pub(crate) enum FacetSet {
@@ -443,8 +443,8 @@ impl Facets {
     }
 }
 
-/// For each sorted facet `(id, entries)`, what [`FacetSet::rekey`] would
-/// find: `(id, the old entry's place if there, the new place)`, pushed to
+/// For each sorted facet `(id, entries)` longer than [`WALK_MAX`], what
+/// [`FacetSet::rekey`] would find: `(id, the old entry's place if there, the new place)`, pushed to
 /// `moves`. Each round takes one halving step in every facet, so the
 /// cache misses of the facets' searches overlap: each search is a chain of
 /// dependent loads, and five facets searched one after the other (with a
@@ -1413,8 +1413,8 @@ mod tests {
     }
 
     /// The same with fewer operators: facets of a handful to two hundred
-    /// entries, re-keyed by a walk up to [`WALK_MAX`] and by the lock-step
-    /// searches above it, crossing the limit both ways.
+    /// entries, on both sides of [`WALK_MAX`], so both the walk and the
+    /// lock-step searches move entries.
     #[test]
     fn rekeying_small_facets_by_a_walk_matches_an_ordered_set_per_facet() {
         let mut seen = (false, false);
