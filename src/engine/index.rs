@@ -73,8 +73,8 @@ const SORTED_BACK: usize = 128;
 /// One facet's ready operators in key order. Most facets are small (one
 /// skill at one level on one channel: tens of operators), where a sorted
 /// vector re-keys with a short walk or one memmove instead of B-tree node
-/// surgery and takes a third of the memory; the all-operators facet and large teams
-/// stay B-trees.
+/// surgery and takes a third of the memory; the all-operators facet and
+/// large teams stay B-trees.
 #[derive(Debug, Clone)]
 pub(crate) enum FacetSet {
     Sorted(Vec<OpEntry>),
@@ -415,9 +415,9 @@ impl Facets {
             {
                 let sorted: SmallVec<[(u32, &[OpEntry]); 8]> = larger
                     .iter()
-                    .map(|&m| match &block[m as usize] {
-                        FacetSet::Sorted(v) => (m, v.as_slice()),
-                        FacetSet::Tree(_) => (m, &[][..]),
+                    .filter_map(|&m| match &block[m as usize] {
+                        FacetSet::Sorted(v) => Some((m, v.as_slice())),
+                        FacetSet::Tree(_) => None,
                     })
                     .collect();
                 find_moves(&sorted, &mut moves, &o, &n);
@@ -444,8 +444,8 @@ impl Facets {
 }
 
 /// For each sorted facet `(id, entries)` longer than [`WALK_MAX`], what
-/// [`FacetSet::rekey`] would find: `(id, the old entry's place if there, the new place)`, pushed to
-/// `moves`. Each round takes one halving step in every facet, so the
+/// [`FacetSet::rekey`] would find: `(id, the old entry's place if there,
+/// the new place)`, pushed to `moves`. Each round takes one halving step in every facet, so the
 /// cache misses of the facets' searches overlap: each search is a chain of
 /// dependent loads, and five facets searched one after the other (with a
 /// rotation between) paid five chains in series.
