@@ -5,6 +5,7 @@
 //! the engine: the public types (views, snapshots, records) keep
 //! `Option<Timestamp>`, and every read goes through [`OptTime::get`], so
 //! snapshots and state hashes see exactly the values they saw before.
+//! [`OptSlot`] does the same for an optional `u32` slot.
 
 use crate::time::Timestamp;
 
@@ -81,6 +82,47 @@ impl core::fmt::Debug for OptTime {
     }
 }
 
+/// An optional slot in 4 bytes: `u32::MAX` stands for `None`. Slabs are
+/// indexed by `u32` and a slot is at most their length, which stays below
+/// `u32::MAX` (the engine runs out of memory long before).
+#[repr(transparent)]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OptSlot(u32);
+
+impl OptSlot {
+    /// No slot.
+    pub(crate) const NONE: OptSlot = OptSlot(u32::MAX);
+
+    /// The slot, if any.
+    #[inline]
+    pub(crate) const fn get(self) -> Option<u32> {
+        if self.0 == u32::MAX {
+            None
+        } else {
+            Some(self.0)
+        }
+    }
+}
+
+impl From<Option<u32>> for OptSlot {
+    #[inline]
+    fn from(s: Option<u32>) -> Self {
+        match s {
+            Some(s) => {
+                debug_assert!(s != u32::MAX, "slot u32::MAX is the none value");
+                OptSlot(s)
+            }
+            None => OptSlot::NONE,
+        }
+    }
+}
+
+impl core::fmt::Debug for OptSlot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +145,13 @@ mod tests {
         assert_eq!(o.get(), Some(Timestamp(5)));
         o.set(None);
         assert_eq!(o, OptTime::NONE);
+    }
+
+    #[test]
+    fn slots_round_trip_in_four_bytes() {
+        assert_eq!(std::mem::size_of::<OptSlot>(), 4);
+        for s in [None, Some(0), Some(1), Some(u32::MAX - 1)] {
+            assert_eq!(OptSlot::from(s).get(), s);
+        }
     }
 }

@@ -378,28 +378,7 @@ impl Engine {
         let id = spec.id;
         let ch = self.channel_idx.get(&spec.channel).copied().unwrap_or(0);
         let q = self.queue_of_spec(&spec);
-        let conv = Conversation {
-            spec,
-            ch,
-            q,
-            state: ConversationState::Resolved,
-            started_at: at,
-            asked_at: OptTime::NONE,
-            routing_since: at,
-            seq: 0,
-            key: (0, 0, 0),
-            step: 0,
-            in_wait: false,
-            holder: None,
-            first_assigned_at: OptTime::NONE,
-            assigned_at: OptTime::NONE,
-            first_response_at: OptTime::NONE,
-            last_team: None,
-            extra: None,
-            bucket: None,
-            timer: OptTime::NONE,
-            dirty: false,
-        };
+        let conv = Conversation::new(spec, ch, q, at);
         let slot = match self.free_conv_slots.pop() {
             Some(s) => {
                 self.convs[s as usize] = Some(conv);
@@ -437,7 +416,6 @@ impl Engine {
         let c = self.conv_mut(slot);
         c.asked_at.set(Some(at));
         c.routing_since = at;
-        c.seq = seq;
         c.key = key;
         c.step = 0;
         if prefers.is_some() || preferred_until.is_some() {
@@ -447,7 +425,7 @@ impl Engine {
         } else {
             c.clear_preference();
         }
-        c.last_team = c.spec.team;
+        c.set_last_team(c.spec.team);
         self.set_state(slot, ConversationState::Waiting);
         self.place(slot, at);
     }
@@ -456,7 +434,7 @@ impl Engine {
     pub(super) fn release(&mut self, cs: u32) {
         let c = self.conv_at(cs);
         let (cid, ch) = (c.spec.id, c.ch as usize);
-        let Some(holder) = c.holder else { return };
+        let Some(holder) = c.holder() else { return };
         let Some(&os) = self.op_slots.get(&holder) else {
             return;
         };
@@ -510,7 +488,7 @@ impl Engine {
         let oid = o.spec.id;
         self.refresh_op(os);
         let c = self.conv_mut(cs);
-        c.holder = Some(oid);
+        c.set_holder(Some(oid));
         if how == Handover::Offer {
             // Not an answer yet: the wait ends when the offer is accepted.
             c.assigned_at.set(None);
@@ -546,7 +524,7 @@ impl Engine {
 
     pub(super) fn resolved(&mut self, at: Timestamp, id: ConversationId) {
         let s = self.conv_slots[&id];
-        let holder = self.conv_at(s).holder;
+        let holder = self.conv_at(s).holder();
         if let (Some(_), Some(assigned)) = (holder, self.conv_at(s).assigned_at.get()) {
             let ch = self.conv_at(s).ch as usize;
             if self.handle_ewma.len() <= ch {
@@ -603,9 +581,9 @@ impl Engine {
     pub(super) fn back_to_routing(&mut self, s: u32, at: Timestamp, team: Option<TeamId>) {
         let c = self.conv_mut(s);
         c.spec.team = team;
-        c.last_team = team;
+        c.set_last_team(team);
         c.routing_since = at;
-        c.holder = None;
+        c.set_holder(None);
         c.assigned_at.set(None);
         c.clear_preference();
         self.set_state(s, ConversationState::Waiting);
@@ -629,9 +607,9 @@ impl Engine {
                 conversation: c.spec.id,
                 channel: c.spec.channel,
                 tier: c.spec.tier,
-                team: c.last_team,
+                team: c.last_team(),
                 queue: c.spec.queue,
-                operator: c.holder,
+                operator: c.holder(),
                 started_at: Some(c.started_at),
                 asked_at,
                 offered_at: c.extras().first_offered_at,
@@ -668,14 +646,14 @@ impl Engine {
         if c.state != ConversationState::Offered {
             return;
         }
-        let Some(&os) = c.holder.and_then(|h| self.op_slots.get(&h)) else {
+        let Some(&os) = c.holder().and_then(|h| self.op_slots.get(&h)) else {
             return;
         };
         self.remember_ended_offer(cs, self.op_at(os).spec.id, MoveCause::Withdrawn);
         self.cancel_offer(cs);
         let d = self.unassigned(cs, os, at, MoveCause::Withdrawn);
         self.release(cs);
-        self.conv_mut(cs).holder = None;
+        self.conv_mut(cs).set_holder(None);
         out.push(d);
     }
 

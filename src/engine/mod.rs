@@ -137,7 +137,7 @@ use crate::record::{
     Activity, BotConversationRecord, ConversationRecord, Finished, StatusInterval,
 };
 use crate::time::{Millis, Timestamp};
-use compact::OptTime;
+use compact::{OptSlot, OptTime};
 use index::{Buckets, FacetSet, Facets, Kept, Member, OpEntry, QueueKey, Req, for_each_subset};
 use lifecycle::Handover;
 use queues::{KeyFn, NO_PROFILE, ProfileRules, QueueRules, Routing};
@@ -332,25 +332,34 @@ pub(crate) struct Conversation {
     pub(crate) asked_at: OptTime,
     /// Overflow steps are measured from here (arrival, or a transfer back to routing).
     pub(crate) routing_since: Timestamp,
-    pub(crate) seq: u64,
+    /// Its place in the queue; the third part is its arrival sequence.
     pub(crate) key: QueueKey,
     pub(crate) step: u8,
     /// Only the preferred operator may take it for now.
     pub(crate) in_wait: bool,
-    pub(crate) holder: Option<OperatorId>,
+    /// [`Conversation::holder`] and [`Conversation::last_team`] are kept as
+    /// a value plus a bit here: ids are the host's, every value of them is
+    /// valid, and an `Option` of one would take twice its bytes.
+    flags: u8,
+    holder_id: OperatorId,
+    last_team_id: TeamId,
     /// First accepted assignment (a direct assignment, an accepted offer, a
     /// claim or a transfer to an operator).
     pub(crate) first_assigned_at: OptTime,
     pub(crate) assigned_at: OptTime,
     pub(crate) first_response_at: OptTime,
-    pub(crate) last_team: Option<TeamId>,
     /// The rarely used fields; `None`: all at their defaults.
     extra: Option<Box<ConvExtras>>,
     /// Index bookkeeping.
-    bucket: Option<u32>,
+    bucket: OptSlot,
     timer: OptTime,
     dirty: bool,
 }
+
+/// [`Conversation::flags`]: a holder is set.
+const HAS_HOLDER: u8 = 1;
+/// [`Conversation::flags`]: a last team is set.
+const HAS_LAST_TEAM: u8 = 2;
 
 /// The fields of a [`Conversation`] that most conversations never set.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -398,6 +407,63 @@ impl ConvExtras {
 static NO_EXTRAS: ConvExtras = ConvExtras::NONE;
 
 impl Conversation {
+    /// A conversation's record before its first event: resolved, never
+    /// queued, no holder.
+    fn new(spec: ConversationSpec, ch: u8, q: u16, at: Timestamp) -> Self {
+        Conversation {
+            spec,
+            ch,
+            q,
+            state: ConversationState::Resolved,
+            started_at: at,
+            asked_at: OptTime::NONE,
+            routing_since: at,
+            key: (0, 0, 0),
+            step: 0,
+            in_wait: false,
+            flags: 0,
+            holder_id: OperatorId(0),
+            last_team_id: TeamId(0),
+            first_assigned_at: OptTime::NONE,
+            assigned_at: OptTime::NONE,
+            first_response_at: OptTime::NONE,
+            extra: None,
+            bucket: OptSlot::NONE,
+            timer: OptTime::NONE,
+            dirty: false,
+        }
+    }
+
+    /// Its arrival sequence (the last part of its queue key; 0 before it
+    /// first asked).
+    #[inline]
+    pub(crate) fn seq(&self) -> u64 {
+        self.key.2
+    }
+
+    /// The operator holding it (offered, assigned or in wrap-up with them).
+    #[inline]
+    pub(crate) fn holder(&self) -> Option<OperatorId> {
+        (self.flags & HAS_HOLDER != 0).then_some(self.holder_id)
+    }
+
+    pub(crate) fn set_holder(&mut self, op: Option<OperatorId>) {
+        self.holder_id = op.unwrap_or(OperatorId(0));
+        self.flags = (self.flags & !HAS_HOLDER) | if op.is_some() { HAS_HOLDER } else { 0 };
+    }
+
+    /// The team it was last routed to: its own at arrival, a transfer's
+    /// team after one.
+    #[inline]
+    pub(crate) fn last_team(&self) -> Option<TeamId> {
+        (self.flags & HAS_LAST_TEAM != 0).then_some(self.last_team_id)
+    }
+
+    pub(crate) fn set_last_team(&mut self, team: Option<TeamId>) {
+        self.last_team_id = team.unwrap_or(TeamId(0));
+        self.flags = (self.flags & !HAS_LAST_TEAM) | if team.is_some() { HAS_LAST_TEAM } else { 0 };
+    }
+
     /// The rarely used fields (their defaults if never set).
     #[inline]
     pub(crate) fn extras(&self) -> &ConvExtras {
@@ -828,7 +894,7 @@ mod tests {
         let conv = std::mem::size_of::<super::Conversation>();
         eprintln!("Operator {op} B, Conversation {conv} B");
         assert!(op <= 480, "Operator grew to {op} B");
-        assert!(conv <= 208, "Conversation grew to {conv} B");
+        assert!(conv <= 184, "Conversation grew to {conv} B");
         // The slabs hold `Option`s of the records: no larger.
         assert_eq!(std::mem::size_of::<Option<super::Conversation>>(), conv);
         assert_eq!(std::mem::size_of::<Option<super::Operator>>(), op);

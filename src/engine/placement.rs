@@ -283,7 +283,11 @@ impl Engine {
         };
         // A waiting conversation's bucket holds its requirements in force
         // (every change re-places it); otherwise they are worked out.
-        let (matched, step_now) = match c.bucket.filter(|_| self.matching == Matching::Indexed) {
+        let (matched, step_now) = match c
+            .bucket
+            .get()
+            .filter(|_| self.matching == Matching::Indexed)
+        {
             Some(b) => (matched_by(&self.buckets.buckets[b as usize].req), c.step),
             None => {
                 let r = self.requirements_at(c, at);

@@ -100,8 +100,8 @@ impl Engine {
             match c.state {
                 ConversationState::Waiting => {
                     line.waiting += 1;
-                    if oldest.is_none_or(|o| (asked, c.seq) < o) {
-                        *oldest = Some((asked, c.seq));
+                    if oldest.is_none_or(|o| (asked, c.seq()) < o) {
+                        *oldest = Some((asked, c.seq()));
                         line.longest_wait = Some((c.spec.id, now.since(asked)));
                     }
                 }
@@ -111,15 +111,15 @@ impl Engine {
                 }
                 _ => {}
             }
-            let older = |b: Option<(Timestamp, u64)>| b.is_none_or(|b| (asked, c.seq) < b);
-            match (c.state, c.holder) {
+            let older = |b: Option<(Timestamp, u64)>| b.is_none_or(|b| (asked, c.seq()) < b);
+            match (c.state, c.holder()) {
                 (ConversationState::Waiting, _) if older(longest.map(|l| (l.0, l.1))) => {
-                    longest = Some((asked, c.seq, c.spec.id));
+                    longest = Some((asked, c.seq(), c.spec.id));
                 }
                 (ConversationState::Assigned | ConversationState::Offered, Some(h))
                     if older(bottleneck.map(|b| (b.0, b.1))) =>
                 {
-                    bottleneck = Some((asked, c.seq, c.spec.id, h));
+                    bottleneck = Some((asked, c.seq(), c.spec.id, h));
                 }
                 _ => {}
             }

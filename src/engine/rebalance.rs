@@ -84,7 +84,7 @@ impl Engine {
         cause: MoveCause,
         out: &mut Vec<Decision>,
     ) {
-        let Some(holder) = self.conv_at(cs).holder else {
+        let Some(holder) = self.conv_at(cs).holder() else {
             return;
         };
         let Some(&os) = self.op_slots.get(&holder) else {

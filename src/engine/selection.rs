@@ -180,6 +180,7 @@ impl Engine {
         match self.matching {
             Matching::Indexed => c
                 .bucket
+                .get()
                 .map(|b| Cow::Borrowed(&self.buckets.buckets[b as usize].req)),
             Matching::Scan => {
                 let r = self.requirements_at(c, self.now);

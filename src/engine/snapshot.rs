@@ -37,7 +37,7 @@ use thiserror::Error;
 use serde::{Deserialize, Serialize};
 
 use super::EngineError;
-use super::{ConvExtras, Conversation, Engine, MoveCause, Operator, OptTime, push_slot};
+use super::{ConvExtras, Conversation, Engine, MoveCause, Operator, push_slot};
 use crate::codec::{CodecError, Reader, Writer, byte_codes, fnv1a};
 use crate::ids::{
     ChannelId, ConversationId, OperatorId, ProfileId, QueueId, SkillId, TeamId, TierId,
@@ -343,17 +343,17 @@ impl Engine {
                 started_at: c.started_at,
                 asked_at: c.asked_at.get(),
                 routing_since: c.routing_since,
-                seq: c.seq,
+                seq: c.seq(),
                 preferred_until: c.extras().preferred_until,
                 prefers: c.extras().prefers,
-                holder: c.holder,
+                holder: c.holder(),
                 first_offered_at: c.extras().first_offered_at,
                 first_assigned_at: c.first_assigned_at.get(),
                 assigned_at: c.assigned_at.get(),
                 first_response_at: c.first_response_at.get(),
                 message_left_at: c.extras().message_left_at,
                 transfers: c.extras().transfers,
-                last_team: c.last_team,
+                last_team: c.last_team(),
                 offer_expires_at: c.extras().offer_expires_at,
                 declined: c.extras().declined.to_vec(),
                 missed_offers: c.extras().missed_offers,
@@ -482,44 +482,35 @@ impl Engine {
             let q = e.queue_of_spec(&cs.spec);
             // Only conversations that asked for an operator have a queue key
             // (a waiting one's follows its steps when it is placed).
+            // Its sequence is the key's last part, kept as it was even for
+            // one that never asked (a snapshot may say so).
             let key = match cs.asked_at {
                 Some(asked) => e.queue_key(cs.spec.tier, q, asked, cs.seq, 0),
-                None => (0, 0, 0),
+                None => (0, 0, cs.seq),
             };
-            let conv = Conversation {
-                spec: cs.spec,
-                ch,
-                q,
-                state: cs.state,
-                started_at: cs.started_at,
-                asked_at: cs.asked_at.into(),
-                routing_since: cs.routing_since,
-                seq: cs.seq,
-                key,
-                step: 0,
-                in_wait: false,
-                holder: cs.holder,
-                first_assigned_at: cs.first_assigned_at.into(),
-                assigned_at: cs.assigned_at.into(),
-                first_response_at: cs.first_response_at.into(),
-                last_team: cs.last_team,
-                extra: Conversation::extras_from(ConvExtras {
-                    preferred_until: cs.preferred_until,
-                    prefers: cs.prefers,
-                    first_offered_at: cs.first_offered_at,
-                    message_left_at: cs.message_left_at,
-                    transfers: cs.transfers,
-                    offer_expires_at: cs.offer_expires_at,
-                    declined: cs.declined,
-                    reserved_by: None,
-                    missed_offers: cs.missed_offers,
-                    moves: cs.moves,
-                    last_move_cause: cs.last_move_cause,
-                }),
-                bucket: None,
-                timer: OptTime::NONE,
-                dirty: false,
-            };
+            let mut conv = Conversation::new(cs.spec, ch, q, cs.started_at);
+            conv.state = cs.state;
+            conv.asked_at = cs.asked_at.into();
+            conv.routing_since = cs.routing_since;
+            conv.key = key;
+            conv.set_holder(cs.holder);
+            conv.first_assigned_at = cs.first_assigned_at.into();
+            conv.assigned_at = cs.assigned_at.into();
+            conv.first_response_at = cs.first_response_at.into();
+            conv.set_last_team(cs.last_team);
+            conv.extra = Conversation::extras_from(ConvExtras {
+                preferred_until: cs.preferred_until,
+                prefers: cs.prefers,
+                first_offered_at: cs.first_offered_at,
+                message_left_at: cs.message_left_at,
+                transfers: cs.transfers,
+                offer_expires_at: cs.offer_expires_at,
+                declined: cs.declined,
+                reserved_by: None,
+                missed_offers: cs.missed_offers,
+                moves: cs.moves,
+                last_move_cause: cs.last_move_cause,
+            });
             let id = conv.spec.id;
             let state = conv.state;
             let dirty = cs.dirty;

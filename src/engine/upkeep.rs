@@ -112,7 +112,7 @@ impl Engine {
         } = self.requirements_at(self.conv_at(slot), t);
         let c = self.conv_at(slot);
         let key = match c.asked_at.get() {
-            Some(asked) => self.queue_key(c.spec.tier, c.q, asked, c.seq, usize::from(step)),
+            Some(asked) => self.queue_key(c.spec.tier, c.q, asked, c.seq(), usize::from(step)),
             None => c.key,
         };
         let (id, ch, prefers) = (c.spec.id, c.ch, c.extras().prefers);
@@ -128,7 +128,7 @@ impl Engine {
         }
         let c = self.conv_mut(slot);
         c.key = key;
-        c.bucket = bucket;
+        c.bucket = bucket.into();
         c.in_wait = in_wait;
         c.step = step;
         c.timer.set(next);
@@ -142,7 +142,7 @@ impl Engine {
     pub(super) fn unqueue(&mut self, slot: u32) {
         let c = self.conv_at(slot);
         let (bucket, key, timer, id, ch, prefers) = (
-            c.bucket,
+            c.bucket.get(),
             c.key,
             c.timer,
             c.spec.id,
@@ -164,9 +164,9 @@ impl Engine {
         let base = c
             .asked_at
             .get()
-            .map(|a| self.queue_key(c.spec.tier, c.q, a, c.seq, 0));
+            .map(|a| self.queue_key(c.spec.tier, c.q, a, c.seq(), 0));
         let c = self.conv_mut(slot);
-        c.bucket = None;
+        c.bucket = OptSlot::NONE;
         c.timer.set(None);
         if let Some(k) = base {
             c.key = k;
@@ -212,7 +212,7 @@ impl Engine {
     /// yet placed in its bucket (see [`Engine::place`]).
     pub(super) fn unhold(&mut self, slot: u32) {
         let c = self.conv_mut(slot);
-        c.holder = None;
+        c.set_holder(None);
         c.assigned_at.set(None);
         if let Some(x) = c.existing_extras() {
             x.preferred_until = None;

@@ -238,7 +238,7 @@ impl Engine {
                 Self::check_state(c, at, "transfer", &[S::Offered, S::Assigned, S::Responded])?;
                 if let TransferTarget::Operator(p) = to {
                     let o = self.known_op(*p)?;
-                    if c.holder == Some(*p) {
+                    if c.holder() == Some(*p) {
                         return Err(EngineError::InvalidTransition {
                             conversation: *conversation,
                             action: "transfer to its own holder",
@@ -280,7 +280,7 @@ impl Engine {
                 if let Some(&(lapse, cause)) = self.ended_offers.get(&(*conversation, *operator)) {
                     let live = self
                         .conv_ref(*conversation)
-                        .is_some_and(|c| c.state == S::Offered && c.holder == Some(*operator));
+                        .is_some_and(|c| c.state == S::Offered && c.holder() == Some(*operator));
                     if !live && *at < lapse {
                         return Err(EngineError::OfferWithdrawn {
                             conversation: *conversation,
@@ -291,8 +291,8 @@ impl Engine {
                 }
                 let c = self.live_conv(*conversation)?;
                 self.known_op(*operator)?;
-                if c.state != S::Offered || c.holder != Some(*operator) {
-                    if c.holder == Some(*operator) {
+                if c.state != S::Offered || c.holder() != Some(*operator) {
+                    if c.holder() == Some(*operator) {
                         return Err(EngineError::InvalidTransition {
                             conversation: *conversation,
                             action: "answer an offer of",

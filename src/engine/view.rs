@@ -93,7 +93,7 @@ impl Engine {
         Some(ConversationView {
             spec: &c.spec,
             state: c.state,
-            operator: c.holder,
+            operator: c.holder(),
             asked_at: c.asked_at.get(),
             assigned_at: c.assigned_at.get(),
             offered_at: c.extras().first_offered_at,
