@@ -4,6 +4,10 @@
 
 use super::*;
 
+/// Lists of new or relaxed conversations up to this long are sorted in
+/// place; longer ones as (key, slot) pairs, which costs an allocation.
+const SORT_IN_PLACE_UP_TO: usize = 32;
+
 impl Engine {
     #[inline]
     pub(super) fn op_can_take_now(&self, o: &Operator, ch: u8) -> bool {
@@ -136,7 +140,19 @@ impl Engine {
             }
             _ => false,
         });
-        list.sort_unstable_by_key(|&s| self.conv_at(s).key);
+        if list.len() <= SORT_IN_PLACE_UP_TO {
+            list.sort_unstable_by_key(|&s| (self.conv_at(s).key, s));
+        } else {
+            // A long list (a shift change moves thousands at once) is sorted
+            // as (key, slot) pairs: in place, every comparison read two
+            // records scattered over the slab.
+            let mut order: Vec<(QueueKey, u32)> =
+                list.iter().map(|&s| (self.conv_at(s).key, s)).collect();
+            order.sort_unstable();
+            for (s, (_, o)) in list.iter_mut().zip(order) {
+                *s = o;
+            }
+        }
         for &cs in &list {
             if self.conv_at(cs).state != ConversationState::Waiting {
                 continue;
