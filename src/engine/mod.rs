@@ -360,6 +360,10 @@ pub(crate) struct Conversation {
 const HAS_HOLDER: u8 = 1;
 /// [`Conversation::flags`]: a last team is set.
 const HAS_LAST_TEAM: u8 = 2;
+/// [`Conversation::flags`]: waiting with its key, step and wait set, but
+/// not yet in its bucket, preference queue or timers (see
+/// [`Engine::place_later`]).
+const UNPLACED: u8 = 4;
 
 /// The fields of a [`Conversation`] that most conversations never set.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -464,6 +468,16 @@ impl Conversation {
         self.flags = (self.flags & !HAS_LAST_TEAM) | if team.is_some() { HAS_LAST_TEAM } else { 0 };
     }
 
+    /// Waiting but not yet indexed (see [`Engine::place_later`]).
+    #[inline]
+    pub(crate) fn is_unplaced(&self) -> bool {
+        self.flags & UNPLACED != 0
+    }
+
+    fn set_unplaced(&mut self, on: bool) {
+        self.flags = (self.flags & !UNPLACED) | if on { UNPLACED } else { 0 };
+    }
+
     /// The rarely used fields (their defaults if never set).
     #[inline]
     pub(crate) fn extras(&self) -> &ConvExtras {
@@ -559,6 +573,10 @@ pub struct Engine {
     multi_queue: bool,
     /// Operators without a routing profile.
     unprofiled: u32,
+    /// Conversations placed later (see [`Engine::place_later`]), by slot;
+    /// some may have been placed or decided since. Always empty between
+    /// inputs.
+    unplaced: Vec<u32>,
     /// Some queue lets the preferred operator go above capacity.
     any_over_capacity: bool,
 
@@ -662,6 +680,7 @@ impl Engine {
             max_head_start: r.max_head_start,
             multi_queue: nq > 1,
             unprofiled: 0,
+            unplaced: Vec::new(),
             any_over_capacity: r.queues.iter().any(|q| q.preferred.over_capacity),
             queues: r.queues,
             queue_idx: r.queue_idx,

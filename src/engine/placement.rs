@@ -86,6 +86,13 @@ impl Engine {
         while !self.dirty_ops.is_empty() || !self.dirty_convs.is_empty() {
             self.pull_and_place(at, out);
         }
+        debug_assert!(
+            self.unplaced
+                .iter()
+                .all(|&s| !self.conv_at(s).is_unplaced()),
+            "a conversation left unplaced"
+        );
+        self.unplaced.clear();
     }
 
     /// One round of `assign`: freed operators pull, then new or relaxed
@@ -93,14 +100,17 @@ impl Engine {
     pub(super) fn pull_and_place(&mut self, at: Timestamp, out: &mut Vec<Decision>) {
         // Freed operators pull the most urgent conversation they can serve.
         while let Some(&(oid, os)) = self.dirty_ops.first() {
-            let pulls = self
-                .ready_channels(os)
-                .into_iter()
-                .map(|ch| self.pull_on(os, ch));
+            let ready = self.ready_channels(os);
+            if !ready.is_empty() {
+                // A pull reads the buckets: everything waiting is in them.
+                self.place_unplaced();
+            }
+            let pulls = ready.into_iter().map(|ch| self.pull_on(os, ch));
             match Pull::pick(pulls) {
                 None => {
                     self.dirty_ops.remove(&(oid, os));
                     if self.any_over_capacity {
+                        self.place_unplaced();
                         self.wake_preferring(oid);
                     }
                 }
@@ -154,11 +164,26 @@ impl Engine {
             }
         }
         for &cs in &list {
-            if self.conv_at(cs).state != ConversationState::Waiting {
+            let c = self.conv_at(cs);
+            if c.state != ConversationState::Waiting {
+                if c.is_unplaced() {
+                    self.forget_unplaced(cs);
+                }
                 continue;
             }
-            if let Some((os, route, trainee)) = self.choose(cs) {
-                self.decide(cs, os, route, trainee, Trigger::ConversationQueued, at, out);
+            // Choosing may place it (a reservation reads the buckets).
+            let chosen = self.choose(cs);
+            let unplaced = self.conv_at(cs).is_unplaced();
+            match chosen {
+                Some((os, route, trainee)) => {
+                    if unplaced {
+                        self.forget_unplaced(cs);
+                    }
+                    self.decide(cs, os, route, trainee, Trigger::ConversationQueued, at, out);
+                }
+                // Nobody for it now: it waits in its bucket like the rest.
+                None if unplaced => self.index_unplaced(cs),
+                None => {}
             }
         }
         // Given back empty unless placing marked more, so it keeps its capacity.
@@ -205,6 +230,9 @@ impl Engine {
         {
             return false;
         }
+        // The pulls below read the buckets: everything waiting is in them.
+        self.place_unplaced();
+        let (c, o) = (self.conv_at(cs), self.op_at(os));
         // `cs` as the operator would see it in a pull.
         let mut own = Pull::default();
         if c.extras().prefers == Some(o.spec.id) && !c.declined_by(o.spec.id, self.now) {

@@ -202,7 +202,10 @@ impl Engine {
                 (None, OperatorStatus::Away) => (MoveCause::OperatorAway, false),
             };
             // Away operators stay a source while replied work may still move later.
-            if self.move_unanswered(os, cause, responded_too, at, &mut budget, out) {
+            // The reference scan places them at once, as it always did: the
+            // differential tests and DST compare the two.
+            let later = self.matching == super::Matching::Indexed;
+            if self.move_unanswered(os, cause, responded_too, later, at, &mut budget, out) {
                 self.rebalance_sources.insert((oid, os));
             }
         }
@@ -214,13 +217,17 @@ impl Engine {
 
     /// Moves operator `os`'s unanswered conversations (and replied ones when
     /// `responded_too`) back to the queue, most urgent first, for `cause`;
-    /// a capacity cut moves only the most recent ones until under capacity.
-    /// Returns whether the budget ran out before all had moved.
+    /// a capacity cut moves only the most recent ones until under capacity;
+    /// with `later`, they are placed by the assignment pass that ends the
+    /// rebalance ([`Engine::place_later`]). Returns whether the budget ran
+    /// out before all had moved.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn move_unanswered(
         &mut self,
         os: u32,
         cause: MoveCause,
         responded_too: bool,
+        later: bool,
         at: Timestamp,
         budget: &mut usize,
         out: &mut Vec<Decision>,
@@ -269,7 +276,12 @@ impl Engine {
                     None => c.extras_mut().declined.push((oid, None)),
                 }
             }
-            self.take_away(cs, os, at, cause, out);
+            if later {
+                self.take_back(cs, os, at, cause, out);
+                self.place_later(cs, self.now);
+            } else {
+                self.take_away(cs, os, at, cause, out);
+            }
         }
         false
     }
@@ -300,7 +312,7 @@ impl Engine {
             };
             self.rebalance_sources.remove(&(oid, os));
             let mut budget = usize::MAX;
-            self.move_unanswered(os, cause, away_long, at, &mut budget, out);
+            self.move_unanswered(os, cause, away_long, false, at, &mut budget, out);
         }
     }
 

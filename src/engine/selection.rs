@@ -178,10 +178,15 @@ impl Engine {
     /// borrowed (computed only by the reference scan).
     pub(super) fn req_of(&self, c: &Conversation) -> Option<Cow<'_, Req>> {
         match self.matching {
-            Matching::Indexed => c
-                .bucket
-                .get()
-                .map(|b| Cow::Borrowed(&self.buckets.buckets[b as usize].req)),
+            Matching::Indexed => match c.bucket.get() {
+                Some(b) => Some(Cow::Borrowed(&self.buckets.buckets[b as usize].req)),
+                // Not yet in its bucket: worked out as placing would.
+                None if c.is_unplaced() => {
+                    let r = self.requirements_at(c, self.now);
+                    (!r.in_wait).then_some(Cow::Owned(r.req))
+                }
+                None => None,
+            },
             Matching::Scan => {
                 let r = self.requirements_at(c, self.now);
                 (!r.in_wait).then_some(Cow::Owned(r.req))

@@ -104,6 +104,74 @@ impl Engine {
     /// and schedules its next requirement change. Its queue key follows the
     /// steps in force (a priority or head-start step re-keys it).
     pub(super) fn place(&mut self, slot: u32, t: Timestamp) {
+        self.index_waiting(slot, t);
+        self.mark_dirty(slot);
+    }
+
+    /// Marks a conversation for the next assignment pass.
+    fn mark_dirty(&mut self, slot: u32) {
+        let c = self.conv_mut(slot);
+        if !c.dirty {
+            c.dirty = true;
+            self.dirty_convs.push(slot);
+        }
+    }
+
+    /// [`Engine::place`] without the indexes: the key, step and wait in
+    /// force are set and the conversation is marked for the assignment
+    /// pass, which decides it at once or indexes it then
+    /// ([`Engine::pull_and_place`]). A shift change moves thousands of
+    /// conversations back to the queue in one input and the pass gives
+    /// most of them away again: placing each in its bucket, group and
+    /// timers only for `decide` to take it out again was a third of the
+    /// work. Anything that reads the indexes before the pass has decided
+    /// them places them first ([`Engine::place_unplaced`]): a freed
+    /// operator's pull, a blocked-work reservation's, a preferred
+    /// operator's wake-up.
+    pub(super) fn place_later(&mut self, slot: u32, t: Timestamp) {
+        let InForce {
+            req, step, in_wait, ..
+        } = self.requirements_at(self.conv_at(slot), t);
+        let c = self.conv_at(slot);
+        let key = match c.asked_at.get() {
+            Some(asked) => self.queue_key(c.spec.tier, c.q, asked, c.seq(), usize::from(step)),
+            None => c.key,
+        };
+        if !in_wait {
+            self.want_facets(&req);
+        }
+        let c = self.conv_mut(slot);
+        c.key = key;
+        c.in_wait = in_wait;
+        c.step = step;
+        c.set_unplaced(true);
+        self.unplaced.push(slot);
+        self.mark_dirty(slot);
+    }
+
+    /// Places every conversation [`Engine::place_later`] left unplaced.
+    pub(super) fn place_unplaced(&mut self) {
+        for s in std::mem::take(&mut self.unplaced) {
+            if self.conv_at(s).is_unplaced() {
+                self.index_unplaced(s);
+            }
+        }
+    }
+
+    /// Indexes one conversation [`Engine::place_later`] left unplaced.
+    pub(super) fn index_unplaced(&mut self, slot: u32) {
+        self.conv_mut(slot).set_unplaced(false);
+        self.index_waiting(slot, self.now);
+    }
+
+    /// Clears the mark of [`Engine::place_later`] (the conversation is
+    /// decided, or no longer waiting).
+    pub(super) fn forget_unplaced(&mut self, slot: u32) {
+        self.conv_mut(slot).set_unplaced(false);
+    }
+
+    /// [`Engine::place`] without marking the conversation for the pass.
+    fn index_waiting(&mut self, slot: u32, t: Timestamp) {
         let InForce {
             req,
             step,
@@ -132,10 +200,6 @@ impl Engine {
         c.in_wait = in_wait;
         c.step = step;
         c.timer.set(next);
-        if !c.dirty {
-            c.dirty = true;
-            self.dirty_convs.push(slot);
-        }
     }
 
     /// Takes a conversation out of its bucket and cancels its timer.

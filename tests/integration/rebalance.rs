@@ -2,8 +2,8 @@
 //! offers that are not accepted, and the timers behind them.
 
 use crate::common::*;
-use switchboard::engine::{DecisionKind, MoveCause};
-use switchboard::policy::{OfferPolicy, RebalancePolicy};
+use switchboard::engine::{DecisionKind, Matching, MoveCause};
+use switchboard::policy::{OfferPolicy, OverflowStep, RebalancePolicy, Relax};
 use switchboard::prelude::*;
 
 /// These tests exercise `rebalance` itself, so the work of operators who go
@@ -535,4 +535,126 @@ fn work_moved_for_skew_is_never_moved_back_without_a_new_cause() {
         ]
     );
     assert_eq!(assigned(&ds), vec![(2, 1), (3, 1)]);
+}
+
+/// A shift change: with indexed matching the outgoing operators' work is
+/// decided by the pass that ends the rebalance without being placed in
+/// the buckets first, and what nobody can take yet is placed then; the
+/// reference scan places every moved conversation at once. Freed
+/// operators pull the rest later from the buckets, so the two must agree
+/// decision by decision, with a priority step that re-keys the moved
+/// conversations, levels and teams some incoming operators lack, and a
+/// snapshot restored between the rebalance and the pulls.
+#[test]
+fn a_shift_change_decides_as_the_scan_does_and_the_rest_is_pulled_later() {
+    let mut p = policy();
+    p.overflow = vec![OverflowStep::new(Millis::from_secs(30), Relax::Priority(0))];
+    let skills = [BILLING, TECH, KOREAN];
+    let teams = [SUPPORT, SALES];
+    let mut events = Vec::new();
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut rnd = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    // The outgoing shift (1..=30) takes every conversation while the
+    // incoming one (31..=50, fewer skills, lower levels) is away.
+    for o in 1..=50u64 {
+        let mut s = op(o).capacity(CHAT, 6).team(teams[(o % 2) as usize]);
+        for (i, sk) in skills.iter().enumerate() {
+            if o <= 30 || rnd(3) > 0 {
+                let level = if o <= 30 { 5 } else { 1 + rnd(5) as u8 };
+                s = s.skill(*sk, level);
+            } else if i == 0 {
+                s = s.skill(*sk, 1);
+            }
+        }
+        if o > 30 {
+            s = s.status(OperatorStatus::Away);
+        }
+        events.push(Event::OperatorAdded {
+            at: t(0),
+            operator: s,
+        });
+    }
+    let tiers = [ENTERPRISE, LARGE, SMB];
+    for c in 1..=170u64 {
+        let mut spec =
+            chat(c, tiers[rnd(3) as usize]).skill(skills[rnd(3) as usize], 1 + rnd(5) as u8);
+        if rnd(4) == 0 {
+            spec = spec.team(teams[rnd(2) as usize]);
+        }
+        events.push(Event::ConversationArrived {
+            at: t(1 + c / 10),
+            conversation: spec,
+        });
+    }
+    events.push(Event::Assign { at: t(20) });
+    for o in 31..=50 {
+        events.push(Event::OperatorStatusChanged {
+            at: t(21),
+            operator: OperatorId(o),
+            status: OperatorStatus::Available,
+        });
+    }
+    // Nothing waits: the incoming shift pulls nothing and is idle.
+    events.push(Event::Assign { at: t(22) });
+    for o in 1..=30 {
+        events.push(Event::OperatorStatusChanged {
+            at: t(40),
+            operator: OperatorId(o),
+            status: OperatorStatus::Offline,
+        });
+    }
+    let rebalance_at = events.len();
+    events.push(Event::Rebalance { at: t(41) });
+    // Then the incoming shift resolves work; freed operators pull what
+    // the rebalance left waiting (resolving one still waiting is refused,
+    // alike in every run).
+    for c in 1..=170u64 {
+        events.push(Event::ConversationResolved {
+            at: t(50 + c),
+            conversation: ConversationId(c),
+        });
+        events.push(Event::Assign { at: t(50 + c) });
+    }
+    let run = |m: Matching, snapshot_after: Option<usize>| {
+        let mut e = engine_with(p.clone());
+        e.set_matching(m);
+        let mut out = Vec::new();
+        for (i, ev) in events.iter().enumerate() {
+            out.push(e.apply(ev.clone()).map_err(|x| x.to_string()));
+            if snapshot_after == Some(i) {
+                e = Engine::restore(e.snapshot()).expect("restores");
+                e.set_matching(m);
+            }
+        }
+        (out, e.state_hash())
+    };
+    let indexed = run(Matching::Indexed, None);
+    let at_rebalance = indexed.0[rebalance_at].as_ref().expect("rebalances");
+    let moves = moved(at_rebalance).len();
+    let placed = assigned(at_rebalance).len();
+    assert!(moves >= 150, "the outgoing shift's work moves ({moves})");
+    assert!(
+        placed > 20 && placed < 150,
+        "some placed, some left ({placed})"
+    );
+    let pulled: usize = indexed.0[rebalance_at + 1..]
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|ds| assigned(ds).len())
+        .sum();
+    assert!(pulled > 0, "freed operators pull the rest");
+    // The first input whose outcome differs, if any (the whole runs are
+    // too long to print).
+    let differ = |other: &(Vec<Result<Vec<Decision>, String>>, u64)| {
+        let at = indexed.0.iter().zip(&other.0).position(|(a, b)| a != b);
+        assert_eq!(at, None, "first input that differs");
+        assert_eq!(indexed.1, other.1, "state hash");
+    };
+    differ(&run(Matching::Scan, None));
+    differ(&run(Matching::Indexed, Some(rebalance_at)));
 }
