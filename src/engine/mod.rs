@@ -438,14 +438,15 @@ impl Conversation {
         }
     }
 
-    /// Its arrival sequence (the last part of its queue key; 0 before it
-    /// first asked).
+    /// Its arrival sequence: the last part of its queue key (0 before it
+    /// first asked, unless a snapshot said otherwise).
     #[inline]
     pub(crate) fn seq(&self) -> u64 {
         self.key.2
     }
 
-    /// The operator holding it (offered, assigned or in wrap-up with them).
+    /// The operator holding it (offered to them, or assigned and maybe
+    /// answered).
     #[inline]
     pub(crate) fn holder(&self) -> Option<OperatorId> {
         (self.flags & HAS_HOLDER != 0).then_some(self.holder_id)

@@ -278,7 +278,7 @@ impl Engine {
             }
             if later {
                 self.take_back(cs, os, at, cause, out);
-                self.place_later(cs, self.now);
+                self.place_later(cs);
             } else {
                 self.take_away(cs, os, at, cause, out);
             }

@@ -120,18 +120,18 @@ impl Engine {
     /// [`Engine::place`] without the indexes: the key, step and wait in
     /// force are set and the conversation is marked for the assignment
     /// pass, which decides it at once or indexes it then
-    /// ([`Engine::pull_and_place`]). A shift change moves thousands of
-    /// conversations back to the queue in one input and the pass gives
-    /// most of them away again: placing each in its bucket, group and
-    /// timers only for `decide` to take it out again was a third of the
-    /// work. Anything that reads the indexes before the pass has decided
+    /// ([`Engine::pull_and_place`]), at the engine's time. A shift change
+    /// moves thousands of conversations back to the queue in one input and
+    /// the pass gives most of them away again: placing each in its bucket,
+    /// group and timers only for `decide` to take it out again was about
+    /// 30 % of the instructions. Anything that reads the indexes before the pass has decided
     /// them places them first ([`Engine::place_unplaced`]): a freed
     /// operator's pull, a blocked-work reservation's, a preferred
     /// operator's wake-up.
-    pub(super) fn place_later(&mut self, slot: u32, t: Timestamp) {
+    pub(super) fn place_later(&mut self, slot: u32) {
         let InForce {
             req, step, in_wait, ..
-        } = self.requirements_at(self.conv_at(slot), t);
+        } = self.requirements_at(self.conv_at(slot), self.now);
         let c = self.conv_at(slot);
         let key = match c.asked_at.get() {
             Some(asked) => self.queue_key(c.spec.tier, c.q, asked, c.seq(), usize::from(step)),

@@ -547,8 +547,27 @@ fn work_moved_for_skew_is_never_moved_back_without_a_new_cause() {
 /// snapshot restored between the rebalance and the pulls.
 #[test]
 fn a_shift_change_decides_as_the_scan_does_and_the_rest_is_pulled_later() {
+    shift_change_against_the_scan(true);
+}
+
+/// The same with the incoming shift freed but not yet looked at when the
+/// rebalance comes: their pulls, first in its pass, read the buckets, so
+/// every moved conversation is placed before any is decided.
+#[test]
+fn a_shift_change_with_freed_operators_waiting_to_pull_decides_as_the_scan_does() {
+    shift_change_against_the_scan(false);
+}
+
+/// See the two tests above; `settled`: the incoming shift's readiness was
+/// looked at (an `assign`) before the outgoing one leaves.
+fn shift_change_against_the_scan(settled: bool) {
     let mut p = policy();
-    p.overflow = vec![OverflowStep::new(Millis::from_secs(30), Relax::Priority(0))];
+    // A priority step passed by the rebalance (it re-keys the moved
+    // conversations) and a level step still ahead (a timer each).
+    p.overflow = vec![
+        OverflowStep::new(Millis::from_secs(30), Relax::Priority(0)),
+        OverflowStep::new(Millis::from_secs(120), Relax::LowerLevels(1)),
+    ];
     let skills = [BILLING, TECH, KOREAN];
     let teams = [SUPPORT, SALES];
     let mut events = Vec::new();
@@ -599,8 +618,10 @@ fn a_shift_change_decides_as_the_scan_does_and_the_rest_is_pulled_later() {
             status: OperatorStatus::Available,
         });
     }
-    // Nothing waits: the incoming shift pulls nothing and is idle.
-    events.push(Event::Assign { at: t(22) });
+    if settled {
+        // Nothing waits: the incoming shift pulls nothing and is idle.
+        events.push(Event::Assign { at: t(22) });
+    }
     for o in 1..=30 {
         events.push(Event::OperatorStatusChanged {
             at: t(40),
