@@ -665,7 +665,7 @@ impl Engine {
         let ch = usize::from(c.ch);
         // The step in force now (a held conversation's `step` is only kept
         // up to date while it waits), and the selection of its queue then.
-        let step = self.requirements_at(c, at).step;
+        let step = self.step_at(c, at) as u8;
         Decision {
             conversation: c.spec.id,
             operator: o.spec.id,

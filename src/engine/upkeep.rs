@@ -15,13 +15,24 @@ pub(super) struct InForce {
 }
 
 impl Engine {
+    /// How many of its queue's overflow steps a conversation has passed at
+    /// `t` (what [`Engine::requirements_at`] reports as its step, without
+    /// building the requirements).
+    pub(super) fn step_at(&self, c: &Conversation, t: Timestamp) -> usize {
+        self.queues[usize::from(c.q)]
+            .step_at
+            .iter()
+            .take_while(|a| c.routing_since + **a <= t)
+            .count()
+    }
+
     /// The requirements in force for a waiting conversation at time `t`, and
     /// when they next change (a step, a profile delay, the preferred wait, a
     /// decline forgotten).
     pub(super) fn requirements_at(&self, c: &Conversation, t: Timestamp) -> InForce {
         let rules = &self.queues[usize::from(c.q)];
         let passed = |after: &Millis| c.routing_since + *after <= t;
-        let step = rules.step_at.iter().take_while(|a| passed(a)).count();
+        let step = self.step_at(c, t);
         let reach = rules.delays.iter().take_while(|d| passed(d)).count();
         // Built from slices rather than iterators: this runs for every
         // placement and decision, and most conversations have one or two
