@@ -445,10 +445,10 @@ impl Facets {
 
 /// For each sorted facet `(id, entries)` longer than [`WALK_MAX`], what
 /// [`FacetSet::rekey`] would find: `(id, the old entry's place if there,
-/// the new place)`, pushed to `moves`. Each round takes one halving step in every facet, so the
-/// cache misses of the facets' searches overlap: each search is a chain of
-/// dependent loads, and five facets searched one after the other (with a
-/// rotation between) paid five chains in series.
+/// the new place)`, pushed to `moves`. Each round takes one halving step
+/// in every facet, so the cache misses of the facets' searches overlap:
+/// each search is a chain of dependent loads, and five facets searched one
+/// after the other (with a rotation between) paid five chains in series.
 fn find_moves(
     sorted: &[(u32, &[OpEntry])],
     moves: &mut SmallVec<[(u32, Option<usize>, usize); 8]>,
