@@ -67,6 +67,7 @@ pub mod error;
 pub mod ffi;
 pub mod ids;
 pub mod kpi;
+mod mix;
 pub mod model;
 pub mod policy;
 pub mod proficiency;

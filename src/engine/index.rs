@@ -35,6 +35,7 @@ use hashbrown::{HashMap, HashTable};
 use smallvec::SmallVec;
 
 use crate::ids::{OperatorId, SkillId, TeamId};
+use crate::mix::mix64;
 use crate::model::{MAX_CHANNELS, MAX_LEVEL, MAX_REQUIRED_SKILLS, SkillLevel};
 
 /// Position of an operator in a facet: strategy key, tie key, id, slot,
@@ -715,13 +716,6 @@ pub(crate) fn team_bits(teams: &[TeamId]) -> u32 {
 /// in common); true leaves the decision to it.
 pub(crate) fn may_fit(levels: u32, teams: u32, summary: u32) -> bool {
     levels_fit(levels, summary) && (summary & 1 << 31 == 0 || (summary >> 16) & 0x7FFF & teams != 0)
-}
-
-/// SplitMix64's finaliser: every input bit reaches every output bit.
-fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// One skill's term in a [`GroupKey::hash64`].

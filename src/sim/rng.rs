@@ -36,6 +36,8 @@ use serde::{Deserialize, Serialize};
 
 use core::num::NonZeroU64;
 
+use crate::mix::mix64;
+
 /// Increment of SplitMix64 (the golden ratio in 64-bit fixed point).
 const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -45,13 +47,6 @@ const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 pub fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(GOLDEN_GAMMA);
     mix64(*state)
-}
-
-/// SplitMix64's output function (a bijection on `u64`, `mix64(0) = 0`).
-fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// A seeded xoshiro256++ generator owned by one simulation run.

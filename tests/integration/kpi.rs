@@ -1,5 +1,7 @@
 //! KPI calculators: hand-checked metrics, bad input, merge laws, encoding, sketch bound.
 
+use std::collections::BTreeMap;
+
 use proptest::prelude::*;
 use switchboard::kpi::csv::{CsvReader, RecordCsvWriter, read_csv, write_operator_table_csv};
 use switchboard::kpi::{
@@ -7,7 +9,9 @@ use switchboard::kpi::{
     IngestOptions, KpiAccumulator, KpiConfig, KpiError, KpiReport, OpenInterval, Period,
     PeriodAnchor, RELATIVE_ACCURACY, SkipReason, StatusInterval, Weekday,
 };
-use switchboard::{ChannelId, ConversationId, Millis, OperatorId, TeamId, TierId, Timestamp};
+use switchboard::{
+    ChannelId, ConversationId, Millis, OperatorId, QueueId, TeamId, TierId, Timestamp,
+};
 
 const S: u64 = 1000;
 
@@ -929,6 +933,67 @@ proptest! {
         prop_assert_eq!(&with_empty, &whole);
         let back = KpiAccumulator::from_bytes(&whole.to_bytes());
         prop_assert_eq!(back.as_ref(), Ok(&whole));
+    }
+
+    /// Breakdown keys find their cells through a direct table when small and a hash table
+    /// otherwise: the same records with some ids moved far up (past both ranges) count the
+    /// same in every breakdown, key for key.
+    #[test]
+    fn large_ids_count_as_small_ones_do(
+        cfg in arb_config(),
+        recs in prop::collection::vec(arb_record(), 0..400),
+        queues in prop::collection::vec(prop::option::of(0u32..9), 400),
+    ) {
+        const FAR32: u32 = 1 << 30;
+        const FAR64: u64 = 1 << 40;
+        let up32 = |x: u32| if x % 2 == 1 { x + FAR32 } else { x };
+        let up64 = |x: u64| if x % 2 == 1 { x + FAR64 } else { x };
+        let down32 = |x: u32| if x >= FAR32 { x - FAR32 } else { x };
+        let down64 = |x: u64| if x >= FAR64 { x - FAR64 } else { x };
+        let small: Vec<ConversationRecord> = recs
+            .iter()
+            .zip(&queues)
+            .map(|(r, q)| {
+                let mut r = r.clone();
+                r.queue = q.map(QueueId);
+                r
+            })
+            .collect();
+        let large: Vec<ConversationRecord> = small
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r.tier = TierId(up32(r.tier.0));
+                r.channel = ChannelId(up32(r.channel.0));
+                r.team = r.team.map(|t| TeamId(up32(t.0)));
+                r.queue = r.queue.map(|q| QueueId(up32(q.0)));
+                r.operator = r.operator.map(|o| OperatorId(up64(o.0)));
+                r
+            })
+            .collect();
+        let (a, b) = (acc_of(&cfg, &small).report(), acc_of(&cfg, &large).report());
+        prop_assert_eq!(&a.overall, &b.overall);
+        let tiers: BTreeMap<_, _> =
+            b.by_tier.iter().map(|(k, v)| (TierId(down32(k.0)), v.clone())).collect();
+        prop_assert_eq!(&a.by_tier, &tiers);
+        let channels: BTreeMap<_, _> =
+            b.by_channel.iter().map(|(k, v)| (ChannelId(down32(k.0)), v.clone())).collect();
+        prop_assert_eq!(&a.by_channel, &channels);
+        let teams: BTreeMap<_, _> =
+            b.by_team.iter().map(|(k, v)| (TeamId(down32(k.0)), v.clone())).collect();
+        prop_assert_eq!(&a.by_team, &teams);
+        let queues: BTreeMap<_, _> = b
+            .by_queue
+            .iter()
+            .map(|(k, v)| (k.map(|q| QueueId(down32(q.0))), v.clone()))
+            .collect();
+        prop_assert_eq!(&a.by_queue, &queues);
+        let operators: BTreeMap<_, _> = b
+            .by_operator
+            .iter()
+            .map(|(k, v)| (OperatorId(down64(k.0)), v.clone()))
+            .collect();
+        prop_assert_eq!(&a.by_operator, &operators);
     }
 
     /// Corrupting any byte never panics: it decodes to an error or to some valid state.
