@@ -316,7 +316,7 @@ impl Engine {
         let q = usize::from(c.q);
         let o = self.op_at(os);
         let matched_by = |req: &Req| -> SmallVec<[SkillMatch; 2]> {
-            req.skills
+            req.skills()
                 .iter()
                 .map(|s| SkillMatch {
                     skill: s.skill,

@@ -431,11 +431,7 @@ impl Engine {
 
     /// The best ready operator for `req` other than `not`, by the selection order.
     fn best_other(&self, req: &super::index::Req, step: u8, not: OperatorId) -> Option<u32> {
-        let mut req = req.clone();
-        if !req.excluded.contains(&not) {
-            req.excluded.push(not);
-            req.excluded.sort_unstable();
-        }
+        let req = req.excluding(not);
         let (selection, kind) = self.selection_at(req.queue, usize::from(step));
         let ring = match selection {
             crate::policy::Selection::Ring => self.ring_pointer[usize::from(req.queue)],

@@ -214,7 +214,7 @@ impl Engine {
             .spec
             .skills
             .first()
-            .and_then(|p| req.skills.iter().find(|s| s.skill == p.skill).copied());
+            .and_then(|p| req.skills().iter().find(|s| s.skill == p.skill).copied());
         let (order, route, trainee) = match (selection, primary) {
             (Selection::MostProficient, Some(p)) => {
                 (Order::HighestLevel(p), Route::MostProficient, false)
@@ -350,7 +350,7 @@ impl Engine {
         let ch = req.channel;
         let mut plan: SmallVec<[&'a FacetSet; 5]> = SmallVec::new();
         let mut plan_size = usize::MAX;
-        if req.skills.is_empty() && req.teams.is_empty() {
+        if req.skills().is_empty() && req.teams().is_empty() {
             debug_assert!(
                 self.facets.kept(ch, Kept::All),
                 "all-operators facet read before kept"
@@ -372,16 +372,16 @@ impl Engine {
             }
         };
         let member = |m: Member| self.facets.get(ch, kind, m);
-        for s in &req.skills {
+        for s in req.skills() {
             consider(&mut self.facets.skill_facets(ch, kind, s.skill, s.level));
         }
         // Team facets are kept once a team requirement without skills
         // needs them; before that a skill plan holds everyone eligible.
-        if !req.teams.is_empty() && self.facets.kept(ch, Kept::Teams) {
-            consider(&mut req.teams.iter().filter_map(|t| member(Member::Team(*t))));
+        if !req.teams().is_empty() && self.facets.kept(ch, Kept::Teams) {
+            consider(&mut req.teams().iter().filter_map(|t| member(Member::Team(*t))));
         }
         debug_assert!(
-            !req.skills.is_empty() || req.teams.is_empty() || self.facets.kept(ch, Kept::Teams),
+            !req.skills().is_empty() || req.teams().is_empty() || self.facets.kept(ch, Kept::Teams),
             "team facets read before kept"
         );
         if !self.profiles.is_empty() {
@@ -419,7 +419,7 @@ impl Engine {
         req: &Req,
         from: Option<OpEntry>,
     ) -> Option<u32> {
-        let need = index::skill_bits(req.skills.iter().map(|s| s.skill));
+        let need = index::skill_bits(req.skills().iter().map(|s| s.skill));
         if let Some(found) = self.first_matching_sorted(facets, req, from, need) {
             return found;
         }
@@ -542,11 +542,11 @@ pub(super) enum Order {
 /// Whether an operator meets a conversation's skills, levels and team, and
 /// is not excluded from it. The profile is checked by [`Engine::fits`].
 pub(super) fn satisfies(o: &Operator, req: &Req) -> bool {
-    !req.excluded.contains(&o.spec.id)
-        && req.skills.iter().all(|s| o.level(s.skill) >= s.level)
-        && (req.teams.is_empty()
+    !req.excluded().contains(&o.spec.id)
+        && req.skills().iter().all(|s| o.level(s.skill) >= s.level)
+        && (req.teams().is_empty()
             || req
-                .teams
+                .teams()
                 .iter()
                 .any(|t| o.spec.teams.binary_search(t).is_ok()))
 }

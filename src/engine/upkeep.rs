@@ -97,14 +97,7 @@ impl Engine {
             excluded.sort_unstable();
         }
         InForce {
-            req: Req {
-                queue: c.q,
-                reach: reach as u8,
-                channel: c.ch,
-                skills,
-                teams,
-                excluded,
-            },
+            req: Req::new(c.q, reach as u8, c.ch, &skills, &teams, &excluded),
             step: step as u8,
             in_wait: preferring.is_some(),
             next,
@@ -378,10 +371,10 @@ impl Engine {
     /// no team, team facets for one with a team and no skill. Called before
     /// such a requirement is looked up.
     pub(super) fn want_facets(&mut self, req: &Req) {
-        if !req.skills.is_empty() {
+        if !req.skills().is_empty() {
             return;
         }
-        let k = if req.teams.is_empty() {
+        let k = if req.teams().is_empty() {
             Kept::All
         } else {
             Kept::Teams
