@@ -610,7 +610,11 @@ impl Req {
         debug_assert!(skills.len() <= MAX_REQUIRED_SKILLS);
         let n = skills.len().min(MAX_REQUIRED_SKILLS);
         let mut packed = [SkillLevel::new(SkillId(0), 0); MAX_REQUIRED_SKILLS];
-        packed[..n].copy_from_slice(&skills[..n]);
+        // Element by element: a slice copy of a length known only at run time is a `memcpy`
+        // call, which cost more than the copy here.
+        for (p, s) in packed.iter_mut().zip(skills) {
+            *p = *s;
+        }
         let (team, extra) = if teams.len() <= 1 && excluded.is_empty() {
             (teams.first().copied(), None)
         } else {

@@ -578,6 +578,11 @@ pub struct Engine {
     /// some may have been placed or decided since. Always empty between
     /// inputs.
     unplaced: Vec<u32>,
+    /// The requirements of the unplaced conversation the assignment pass is deciding, with its
+    /// slot and the time: worked out once there for choosing its operator, the decision and
+    /// placing it, where each worked them out anew (three times per moved conversation in a
+    /// shift change). `None` between inputs.
+    deciding: Option<(u32, Timestamp, upkeep::InForce)>,
     /// Some queue lets the preferred operator go above capacity.
     any_over_capacity: bool,
 
@@ -682,6 +687,7 @@ impl Engine {
             multi_queue: nq > 1,
             unprofiled: 0,
             unplaced: Vec::new(),
+            deciding: None,
             any_over_capacity: r.queues.iter().any(|q| q.preferred.over_capacity),
             queues: r.queues,
             queue_idx: r.queue_idx,

@@ -171,6 +171,9 @@ impl Engine {
                 }
                 continue;
             }
+            if c.is_unplaced() {
+                self.deciding = Some((cs, self.now, self.requirements_at(c, self.now)));
+            }
             // Choosing may place it (a reservation reads the buckets).
             let chosen = self.choose(cs);
             let unplaced = self.conv_at(cs).is_unplaced();
@@ -185,6 +188,7 @@ impl Engine {
                 None if unplaced => self.index_unplaced(cs),
                 None => {}
             }
+            self.deciding = None;
         }
         // Given back empty unless placing marked more, so it keeps its capacity.
         if self.dirty_convs.is_empty() {
@@ -238,7 +242,7 @@ impl Engine {
         if c.extras().prefers == Some(o.spec.id) && !c.declined_by(o.spec.id, self.now) {
             own.preferred = Some((c.key, cs));
         }
-        if let (Some(prio), Some(req)) = (self.priority_for(o, c.q), self.req_of(c)) {
+        if let (Some(prio), Some(req)) = (self.priority_for(o, c.q), self.req_of(cs, c)) {
             if self.fits(o, &req) {
                 own.class = Some((prio, (c.key, cs)));
             }
@@ -333,10 +337,13 @@ impl Engine {
             .filter(|_| self.matching == Matching::Indexed)
         {
             Some(b) => (matched_by(&self.buckets.buckets[b as usize].req), c.step),
-            None => {
-                let r = self.requirements_at(c, at);
-                (matched_by(&r.req), r.step)
-            }
+            None => match self.deciding_req(cs, at) {
+                Some(r) => (matched_by(&r.req), r.step),
+                None => {
+                    let r = self.requirements_at(c, at);
+                    (matched_by(&r.req), r.step)
+                }
+            },
         };
         let (selection, _) = self.selection_at(q as u16, usize::from(step_now));
         let ring = *selection == Selection::Ring;

@@ -174,17 +174,20 @@ impl Engine {
         pull
     }
 
-    /// The requirements in force for a waiting conversation: its bucket's,
+    /// The requirements in force for waiting conversation `c` (in slot `cs`): its bucket's,
     /// borrowed (computed only by the reference scan).
-    pub(super) fn req_of(&self, c: &Conversation) -> Option<Cow<'_, Req>> {
+    pub(super) fn req_of(&self, cs: u32, c: &Conversation) -> Option<Cow<'_, Req>> {
         match self.matching {
             Matching::Indexed => match c.bucket.get() {
                 Some(b) => Some(Cow::Borrowed(&self.buckets.buckets[b as usize].req)),
-                // Not yet in its bucket: worked out as placing would.
-                None if c.is_unplaced() => {
-                    let r = self.requirements_at(c, self.now);
-                    (!r.in_wait).then_some(Cow::Owned(r.req))
-                }
+                // Not yet in its bucket: as the pass worked them out, or as placing would.
+                None if c.is_unplaced() => match self.deciding_req(cs, self.now) {
+                    Some(r) => (!r.in_wait).then_some(Cow::Borrowed(&r.req)),
+                    None => {
+                        let r = self.requirements_at(c, self.now);
+                        (!r.in_wait).then_some(Cow::Owned(r.req))
+                    }
+                },
                 None => None,
             },
             Matching::Scan => {
@@ -207,7 +210,7 @@ impl Engine {
                 }
             }
         }
-        let req = self.req_of(c)?;
+        let req = self.req_of(cs, c)?;
         let (selection, kind) = self.selection_at(c.q, usize::from(c.step));
         // The primary skill still required after relaxations.
         let primary = c

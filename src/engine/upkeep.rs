@@ -4,6 +4,7 @@
 use super::*;
 
 /// The requirements in force for a waiting conversation at some time.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct InForce {
     pub(super) req: Req,
     /// Overflow steps passed.
@@ -168,7 +169,23 @@ impl Engine {
     /// Indexes one conversation [`Engine::place_later`] left unplaced.
     pub(super) fn index_unplaced(&mut self, slot: u32) {
         self.conv_mut(slot).set_unplaced(false);
-        self.index_waiting(slot, self.now);
+        let r = match self
+            .deciding
+            .take_if(|(s, t, _)| *s == slot && *t == self.now)
+        {
+            Some((_, _, r)) => r,
+            None => self.requirements_at(self.conv_at(slot), self.now),
+        };
+        self.index_with(slot, r);
+    }
+
+    /// The requirements of unplaced conversation `slot` at `t`, if the assignment pass
+    /// worked them out for deciding it (see `Engine::deciding`).
+    pub(super) fn deciding_req(&self, slot: u32, t: Timestamp) -> Option<&InForce> {
+        match &self.deciding {
+            Some((s, at, r)) if *s == slot && *at == t => Some(r),
+            _ => None,
+        }
     }
 
     /// Clears the mark of [`Engine::place_later`] (the conversation is
@@ -179,12 +196,18 @@ impl Engine {
 
     /// [`Engine::place`] without marking the conversation for the pass.
     fn index_waiting(&mut self, slot: u32, t: Timestamp) {
+        let r = self.requirements_at(self.conv_at(slot), t);
+        self.index_with(slot, r);
+    }
+
+    /// Indexes a waiting conversation under its requirements in force `r`.
+    fn index_with(&mut self, slot: u32, r: InForce) {
         let InForce {
             req,
             step,
             in_wait,
             next,
-        } = self.requirements_at(self.conv_at(slot), t);
+        } = r;
         let c = self.conv_at(slot);
         let key = match c.asked_at.get() {
             Some(asked) => self.queue_key(c.spec.tier, c.q, asked, c.seq(), usize::from(step)),
