@@ -67,7 +67,10 @@ pub fn register(c: &mut Criterion) {
         Ok("operator") => recs.sort_by_key(|r| r.operator),
         Ok("combination") => recs.sort_by_key(|r| (r.tier, r.channel, r.team)),
         Ok("both") => recs.sort_by_key(|r| (r.operator, r.tier, r.channel, r.team)),
-        _ => {}
+        Ok(other) => {
+            panic!("SWITCHBOARD_BENCH_KPI_ORDER={other}: use operator, combination or both")
+        }
+        Err(_) => {}
     }
     println!("kpi: {n} records of {size} bytes each in memory (ConversationRecord, tags empty)");
     let mut g = c.benchmark_group("kpi");

@@ -565,8 +565,8 @@ pub(crate) type QueueKey = (u64, u64, u64);
 
 /// The effective requirements of a waiting conversation: the key of its bucket.
 ///
-/// Packed, since most requirement sets in a mixed backlog have a bucket of their own (48,053
-/// of 100,000 conversations in the memory bench's mix): the skills inline, one team inline,
+/// Packed, since a mixed backlog has many requirement sets, each with its bucket (48,053 for
+/// 100,000 conversations in the memory bench's mix): the skills inline, one team inline,
 /// and several teams or any excluded operator (declined offers, a move away on request), which
 /// few conversations have, behind one pointer. 56 bytes where three small vectors took 96.
 /// The representation is canonical (unused skill slots zeroed; the team inline exactly when
@@ -586,13 +586,13 @@ pub(crate) struct Req {
     extra: Option<Box<ReqExtra>>,
 }
 
-/// The rare parts of a [`Req`], boxed.
+/// The rare parts of a [`Req`], boxed: one allocation, for up to two of each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct ReqExtra {
     /// Sorted.
-    teams: Vec<TeamId>,
+    teams: SmallVec<[TeamId; 2]>,
     /// Sorted.
-    excluded: Vec<OperatorId>,
+    excluded: SmallVec<[OperatorId; 2]>,
 }
 
 impl Req {
@@ -619,8 +619,8 @@ impl Req {
             (teams.first().copied(), None)
         } else {
             let extra = ReqExtra {
-                teams: teams.to_vec(),
-                excluded: excluded.to_vec(),
+                teams: SmallVec::from_slice(teams),
+                excluded: SmallVec::from_slice(excluded),
             };
             (None, Some(Box::new(extra)))
         };
@@ -659,22 +659,27 @@ impl Req {
         }
     }
 
-    /// The same requirements with `not` excluded too.
+    /// The same requirements with `not` excluded too. Built in place (a skew rebalance asks
+    /// this for every conversation it considers moving): one allocation, the box.
     pub(crate) fn excluding(&self, not: OperatorId) -> Req {
-        if self.excluded().contains(&not) {
+        let had = self.excluded();
+        let Err(at) = had.binary_search(&not) else {
             return self.clone();
-        }
-        let mut excluded = self.excluded().to_vec();
+        };
+        let mut excluded: SmallVec<[OperatorId; 2]> = SmallVec::with_capacity(had.len() + 1);
+        excluded.extend_from_slice(&had[..at]);
         excluded.push(not);
-        excluded.sort_unstable();
-        Req::new(
-            self.queue,
-            self.reach,
-            self.channel,
-            self.skills(),
-            self.teams(),
-            &excluded,
-        )
+        excluded.extend_from_slice(&had[at..]);
+        let extra = ReqExtra {
+            teams: SmallVec::from_slice(self.teams()),
+            excluded,
+        };
+        // Canonical: with an excluded operator, the teams live in the box.
+        Req {
+            team: None,
+            extra: Some(Box::new(extra)),
+            ..*self
+        }
     }
 
     /// The key of [`ReqTable`]: one [`mix64`] step per word, a skill with

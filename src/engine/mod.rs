@@ -579,9 +579,10 @@ pub struct Engine {
     /// inputs.
     unplaced: Vec<u32>,
     /// The requirements of the unplaced conversation the assignment pass is deciding, with its
-    /// slot and the time: worked out once there for choosing its operator, the decision and
-    /// placing it, where each worked them out anew (three times per moved conversation in a
-    /// shift change). `None` between inputs.
+    /// slot and the time: worked out once there for choosing its operator and then either the
+    /// decision or its placing, which each worked them out anew before. A moved conversation's
+    /// requirements are now worked out twice (placed later, then decided), not three times.
+    /// `None` between inputs.
     deciding: Option<(u32, Timestamp, upkeep::InForce)>,
     /// Some queue lets the preferred operator go above capacity.
     any_over_capacity: bool,

@@ -92,6 +92,7 @@ impl Engine {
                 .all(|&s| !self.conv_at(s).is_unplaced()),
             "a conversation left unplaced"
         );
+        debug_assert!(self.deciding.is_none(), "requirements kept past the pass");
         self.unplaced.clear();
     }
 
@@ -242,7 +243,7 @@ impl Engine {
         if c.extras().prefers == Some(o.spec.id) && !c.declined_by(o.spec.id, self.now) {
             own.preferred = Some((c.key, cs));
         }
-        if let (Some(prio), Some(req)) = (self.priority_for(o, c.q), self.req_of(cs, c)) {
+        if let (Some(prio), Some(req)) = (self.priority_for(o, c.q), self.req_of(cs)) {
             if self.fits(o, &req) {
                 own.class = Some((prio, (c.key, cs)));
             }
@@ -337,13 +338,10 @@ impl Engine {
             .filter(|_| self.matching == Matching::Indexed)
         {
             Some(b) => (matched_by(&self.buckets.buckets[b as usize].req), c.step),
-            None => match self.deciding_req(cs, at) {
-                Some(r) => (matched_by(&r.req), r.step),
-                None => {
-                    let r = self.requirements_at(c, at);
-                    (matched_by(&r.req), r.step)
-                }
-            },
+            None => {
+                let r = self.requirements_of(cs, at);
+                (matched_by(&r.req), r.step)
+            }
         };
         let (selection, _) = self.selection_at(q as u16, usize::from(step_now));
         let ring = *selection == Selection::Ring;

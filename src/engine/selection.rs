@@ -174,26 +174,25 @@ impl Engine {
         pull
     }
 
-    /// The requirements in force for waiting conversation `c` (in slot `cs`): its bucket's,
-    /// borrowed (computed only by the reference scan).
-    pub(super) fn req_of(&self, cs: u32, c: &Conversation) -> Option<Cow<'_, Req>> {
+    /// The requirements in force for waiting conversation `cs`: its bucket's, borrowed, or, not
+    /// yet in a bucket (unplaced) or matched by the reference scan, worked out (`None`: only
+    /// its preferred operator may take it for now).
+    pub(super) fn req_of(&self, cs: u32) -> Option<Cow<'_, Req>> {
+        let c = self.conv_at(cs);
+        let worked_out = || {
+            let r = self.requirements_of(cs, self.now);
+            (!r.in_wait).then_some(match r {
+                Cow::Borrowed(r) => Cow::Borrowed(&r.req),
+                Cow::Owned(r) => Cow::Owned(r.req),
+            })
+        };
         match self.matching {
             Matching::Indexed => match c.bucket.get() {
                 Some(b) => Some(Cow::Borrowed(&self.buckets.buckets[b as usize].req)),
-                // Not yet in its bucket: as the pass worked them out, or as placing would.
-                None if c.is_unplaced() => match self.deciding_req(cs, self.now) {
-                    Some(r) => (!r.in_wait).then_some(Cow::Borrowed(&r.req)),
-                    None => {
-                        let r = self.requirements_at(c, self.now);
-                        (!r.in_wait).then_some(Cow::Owned(r.req))
-                    }
-                },
+                None if c.is_unplaced() => worked_out(),
                 None => None,
             },
-            Matching::Scan => {
-                let r = self.requirements_at(c, self.now);
-                (!r.in_wait).then_some(Cow::Owned(r.req))
-            }
+            Matching::Scan => worked_out(),
         }
     }
 
@@ -210,7 +209,7 @@ impl Engine {
                 }
             }
         }
-        let req = self.req_of(cs, c)?;
+        let req = self.req_of(cs)?;
         let (selection, kind) = self.selection_at(c.q, usize::from(c.step));
         // The primary skill still required after relaxations.
         let primary = c

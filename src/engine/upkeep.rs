@@ -1,6 +1,8 @@
 //! Index upkeep: keeping the waiting buckets, the operator facets and the
 //! requirement timers in step with every change.
 
+use std::borrow::Cow;
+
 use super::*;
 
 /// The requirements in force for a waiting conversation at some time.
@@ -133,9 +135,8 @@ impl Engine {
     /// pass has decided them places them first
     /// ([`Engine::place_unplaced`]): a freed operator's pull, a blocked-work
     /// reservation's, a preferred operator's wake-up. Its first lines are
-    /// [`Engine::index_waiting`]'s: a shared helper returning the
-    /// requirements moved them once more and cost 0.7 % of the 1k stream's
-    /// instructions.
+    /// [`Engine::index_with`]'s: a shared helper returning the requirements
+    /// moved them once more and cost 0.7 % of the 1k stream's instructions.
     pub(super) fn place_later(&mut self, slot: u32) {
         let InForce {
             req, step, in_wait, ..
@@ -179,12 +180,12 @@ impl Engine {
         self.index_with(slot, r);
     }
 
-    /// The requirements of unplaced conversation `slot` at `t`, if the assignment pass
-    /// worked them out for deciding it (see `Engine::deciding`).
-    pub(super) fn deciding_req(&self, slot: u32, t: Timestamp) -> Option<&InForce> {
+    /// The requirements in force for waiting conversation `slot` at `t`: as the assignment
+    /// pass worked them out for deciding it (see `Engine::deciding`), or worked out now.
+    pub(super) fn requirements_of(&self, slot: u32, t: Timestamp) -> Cow<'_, InForce> {
         match &self.deciding {
-            Some((s, at, r)) if *s == slot && *at == t => Some(r),
-            _ => None,
+            Some((s, at, r)) if *s == slot && *at == t => Cow::Borrowed(r),
+            _ => Cow::Owned(self.requirements_at(self.conv_at(slot), t)),
         }
     }
 
@@ -200,7 +201,9 @@ impl Engine {
         self.index_with(slot, r);
     }
 
-    /// Indexes a waiting conversation under its requirements in force `r`.
+    /// Indexes a waiting conversation under its requirements in force `r` (inlined, so they
+    /// are not moved once more).
+    #[inline]
     fn index_with(&mut self, slot: u32, r: InForce) {
         let InForce {
             req,

@@ -241,8 +241,9 @@ pub(crate) trait CellKey: Copy + Eq {
     fn hash64(&self) -> u64;
 }
 
-/// Keys with a direct index below this find their cell without hashing: a breakdown's direct
-/// table grows to its largest such index seen, at most 64 KiB.
+/// Keys with a direct index below this find their cell without hashing (ids below it; queue
+/// ids below it minus one, index 0 being the default queue): a breakdown's direct table grows
+/// to its largest such index seen, at most 64 KiB.
 const DIRECT_LIMIT: usize = 1 << 14;
 
 /// The direct index of a small id.
@@ -250,32 +251,21 @@ fn small(id: u64) -> Option<usize> {
     (id < DIRECT_LIMIT as u64).then_some(id as usize)
 }
 
-impl CellKey for TierId {
-    fn direct(&self) -> Option<usize> {
-        small(u64::from(self.0))
-    }
-    fn hash64(&self) -> u64 {
-        mix64(u64::from(self.0))
-    }
+/// Ids of 32 bits: tiers, channels, teams.
+macro_rules! small_id_key {
+    ($($id:ty),*) => {$(
+        impl CellKey for $id {
+            fn direct(&self) -> Option<usize> {
+                small(u64::from(self.0))
+            }
+            fn hash64(&self) -> u64 {
+                mix64(u64::from(self.0))
+            }
+        }
+    )*};
 }
 
-impl CellKey for ChannelId {
-    fn direct(&self) -> Option<usize> {
-        small(u64::from(self.0))
-    }
-    fn hash64(&self) -> u64 {
-        mix64(u64::from(self.0))
-    }
-}
-
-impl CellKey for TeamId {
-    fn direct(&self) -> Option<usize> {
-        small(u64::from(self.0))
-    }
-    fn hash64(&self) -> u64 {
-        mix64(u64::from(self.0))
-    }
-}
+small_id_key!(TierId, ChannelId, TeamId);
 
 impl CellKey for OperatorId {
     fn direct(&self) -> Option<usize> {
@@ -303,21 +293,30 @@ impl CellKey for Option<QueueId> {
 /// record's cell costs an index or one hash probe rather than an ordered-map search over cells
 /// hundreds of bytes wide. Key order is imposed only where it shows: the encoding and the
 /// report sort the keys.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Breakdown<K> {
     /// Slot + 1 by [`CellKey::direct`] index (0: no cell), as long as the largest index seen.
-    direct: Vec<u32>,
+    by_index: Vec<u32>,
     /// Slots of the keys without a direct index, hashed by [`CellKey::hash64`].
-    hashed: HashTable<u32>,
+    by_hash: HashTable<u32>,
     keys: Vec<K>,
     cells: Vec<Cell>,
+}
+
+/// The cells by key; the lookup tables (up to 16,384 entries) are left out.
+impl<K: core::fmt::Debug> core::fmt::Debug for Breakdown<K> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_map()
+            .entries(self.keys.iter().zip(&self.cells))
+            .finish()
+    }
 }
 
 impl<K> Default for Breakdown<K> {
     fn default() -> Self {
         Breakdown {
-            direct: Vec::new(),
-            hashed: HashTable::new(),
+            by_index: Vec::new(),
+            by_hash: HashTable::new(),
             keys: Vec::new(),
             cells: Vec::new(),
         }
@@ -330,22 +329,22 @@ impl<K: CellKey> Breakdown<K> {
     fn cell(&mut self, key: K, thresholds: usize) -> &mut Cell {
         let slot = self.cells.len() as u32;
         match key.direct() {
-            Some(d) => match self.direct.get(d) {
+            Some(d) => match self.by_index.get(d) {
                 Some(&s) if s != 0 => return &mut self.cells[s as usize - 1],
                 _ => {
-                    if self.direct.len() <= d {
-                        self.direct.resize(d + 1, 0);
+                    if self.by_index.len() <= d {
+                        self.by_index.resize(d + 1, 0);
                     }
-                    self.direct[d] = slot + 1;
+                    self.by_index[d] = slot + 1;
                 }
             },
             None => {
                 let hash = key.hash64();
                 let keys = &self.keys;
-                if let Some(&i) = self.hashed.find(hash, |&i| keys[i as usize] == key) {
+                if let Some(&i) = self.by_hash.find(hash, |&i| keys[i as usize] == key) {
                     return &mut self.cells[i as usize];
                 }
-                self.hashed
+                self.by_hash
                     .insert_unique(hash, slot, |&i| keys[i as usize].hash64());
             }
         }
@@ -372,8 +371,8 @@ impl<K: CellKey> Breakdown<K> {
     }
 
     fn clear(&mut self) {
-        self.direct.clear();
-        self.hashed.clear();
+        self.by_index.clear();
+        self.by_hash.clear();
         self.keys.clear();
         self.cells.clear();
     }
@@ -462,13 +461,11 @@ impl CellKey for Combo {
             .then_some((tier | channel << 4 | team << 7 | queue << 11) as usize)
     }
 
-    /// Two words mixed: one hash step per record for its combination, not four.
+    /// The four ids in three words (tier and channel share one), each mixed into the next.
     fn hash64(&self) -> u64 {
         let team = self.team.map_or(0, |t| (1u64 << 32) | u64::from(t.0));
-        mix64(
-            (u64::from(self.tier.0) | u64::from(self.channel.0) << 32)
-                ^ mix64(team ^ queue_code(self.queue).rotate_left(31)),
-        )
+        let h = mix64(u64::from(self.tier.0) | u64::from(self.channel.0) << 32);
+        mix64(mix64(h ^ team) ^ queue_code(self.queue))
     }
 }
 

@@ -936,20 +936,15 @@ proptest! {
     }
 
     /// Breakdown keys find their cells through a direct table when small and a hash table
-    /// otherwise: the same records with some ids moved far up (past both ranges) count the
-    /// same in every breakdown, key for key.
+    /// otherwise: the same records with some ids moved far up (past both ranges), or moved
+    /// across the edges of the direct ranges (ids near 16,384; tier 16, channel 8, team 15 and
+    /// queue 7 for a record's key combination), count the same in every breakdown, key for key.
     #[test]
     fn large_ids_count_as_small_ones_do(
         cfg in arb_config(),
         recs in prop::collection::vec(arb_record(), 0..400),
         queues in prop::collection::vec(prop::option::of(0u32..9), 400),
     ) {
-        const FAR32: u32 = 1 << 30;
-        const FAR64: u64 = 1 << 40;
-        let up32 = |x: u32| if x % 2 == 1 { x + FAR32 } else { x };
-        let up64 = |x: u64| if x % 2 == 1 { x + FAR64 } else { x };
-        let down32 = |x: u32| if x >= FAR32 { x - FAR32 } else { x };
-        let down64 = |x: u64| if x >= FAR64 { x - FAR64 } else { x };
         let small: Vec<ConversationRecord> = recs
             .iter()
             .zip(&queues)
@@ -959,41 +954,60 @@ proptest! {
                 r
             })
             .collect();
-        let large: Vec<ConversationRecord> = small
-            .iter()
-            .map(|r| {
-                let mut r = r.clone();
-                r.tier = TierId(up32(r.tier.0));
-                r.channel = ChannelId(up32(r.channel.0));
-                r.team = r.team.map(|t| TeamId(up32(t.0)));
-                r.queue = r.queue.map(|q| QueueId(up32(q.0)));
-                r.operator = r.operator.map(|o| OperatorId(up64(o.0)));
-                r
-            })
-            .collect();
-        let (a, b) = (acc_of(&cfg, &small).report(), acc_of(&cfg, &large).report());
-        prop_assert_eq!(&a.overall, &b.overall);
-        let tiers: BTreeMap<_, _> =
-            b.by_tier.iter().map(|(k, v)| (TierId(down32(k.0)), v.clone())).collect();
-        prop_assert_eq!(&a.by_tier, &tiers);
-        let channels: BTreeMap<_, _> =
-            b.by_channel.iter().map(|(k, v)| (ChannelId(down32(k.0)), v.clone())).collect();
-        prop_assert_eq!(&a.by_channel, &channels);
-        let teams: BTreeMap<_, _> =
-            b.by_team.iter().map(|(k, v)| (TeamId(down32(k.0)), v.clone())).collect();
-        prop_assert_eq!(&a.by_team, &teams);
-        let queues: BTreeMap<_, _> = b
-            .by_queue
-            .iter()
-            .map(|(k, v)| (k.map(|q| QueueId(down32(q.0))), v.clone()))
-            .collect();
-        prop_assert_eq!(&a.by_queue, &queues);
-        let operators: BTreeMap<_, _> = b
-            .by_operator
-            .iter()
-            .map(|(k, v)| (OperatorId(down64(k.0)), v.clone()))
-            .collect();
-        prop_assert_eq!(&a.by_operator, &operators);
+        let a = acc_of(&cfg, &small).report();
+        // Far: odd ids up by 2^30 (2^40 for operators). Edges: every id up by an offset that
+        // puts the generated ids on both sides of each limit.
+        let far = (1u32 << 30, 1u32 << 30, 1u32 << 30, 1u32 << 30, 1u64 << 40);
+        let edges = (14, 6, 13, 5, 16_382);
+        for (odd_only, (tier, channel, team, queue, operator)) in [(true, far), (false, edges)] {
+            let moves = |x: u64| !odd_only || x % 2 == 1;
+            let up32 = |x: u32, by: u32| if moves(u64::from(x)) { x + by } else { x };
+            let down32 = |x: u32, by: u32| {
+                if x >= by && moves(u64::from(x - by)) { x - by } else { x }
+            };
+            let up64 = |x: u64| if moves(x) { x + operator } else { x };
+            let down64 = |x: u64| {
+                if x >= operator && moves(x - operator) { x - operator } else { x }
+            };
+            let large: Vec<ConversationRecord> = small
+                .iter()
+                .map(|r| {
+                    let mut r = r.clone();
+                    r.tier = TierId(up32(r.tier.0, tier));
+                    r.channel = ChannelId(up32(r.channel.0, channel));
+                    r.team = r.team.map(|t| TeamId(up32(t.0, team)));
+                    r.queue = r.queue.map(|q| QueueId(up32(q.0, queue)));
+                    r.operator = r.operator.map(|o| OperatorId(up64(o.0)));
+                    r
+                })
+                .collect();
+            let b = acc_of(&cfg, &large).report();
+            prop_assert_eq!(&a.overall, &b.overall);
+            let tiers: BTreeMap<_, _> =
+                b.by_tier.iter().map(|(k, v)| (TierId(down32(k.0, tier)), v.clone())).collect();
+            prop_assert_eq!(&a.by_tier, &tiers);
+            let channels: BTreeMap<_, _> = b
+                .by_channel
+                .iter()
+                .map(|(k, v)| (ChannelId(down32(k.0, channel)), v.clone()))
+                .collect();
+            prop_assert_eq!(&a.by_channel, &channels);
+            let teams: BTreeMap<_, _> =
+                b.by_team.iter().map(|(k, v)| (TeamId(down32(k.0, team)), v.clone())).collect();
+            prop_assert_eq!(&a.by_team, &teams);
+            let queues: BTreeMap<_, _> = b
+                .by_queue
+                .iter()
+                .map(|(k, v)| (k.map(|q| QueueId(down32(q.0, queue))), v.clone()))
+                .collect();
+            prop_assert_eq!(&a.by_queue, &queues);
+            let operators: BTreeMap<_, _> = b
+                .by_operator
+                .iter()
+                .map(|(k, v)| (OperatorId(down64(k.0)), v.clone()))
+                .collect();
+            prop_assert_eq!(&a.by_operator, &operators);
+        }
     }
 
     /// Corrupting any byte never panics: it decodes to an error or to some valid state.
